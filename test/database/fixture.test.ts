@@ -1,0 +1,27 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { asUser, createTestDatabase, createUser, type TestDatabase } from '../support/postgres.ts';
+
+let db: TestDatabase;
+beforeAll(async () => { db = await createTestDatabase(); });
+afterAll(async () => { await db.drop(); });
+
+describe('the Postgres fixture', () => {
+  it('gives each file a database with the migrations and the seed applied', async () => {
+    const tables = await db.sql<{ tablename: string }[]>`
+      select tablename from pg_tables where schemaname = 'public' order by tablename`;
+    expect(tables.map((t) => t.tablename)).toEqual([
+      'inbound_messages', 'outbound_messages', 'session_commands', 'whatsapp_auth_state', 'whatsapp_sessions',
+    ]);
+    const [demo] = await db.sql`select email from auth.users where email = 'demo@example.com'`;
+    expect(demo).toBeDefined();
+  });
+
+  it('runs queries as a signed-in user with RLS deciding', async () => {
+    const alice = await createUser(db.sql);
+    const session = await asUser(db.sql, alice, async (tx) => (await tx`select * from request_whatsapp_link()`)[0]);
+    expect(session?.user_id).toBe(alice);
+    const bob = await createUser(db.sql);
+    const seen = await asUser(db.sql, bob, (tx) => tx`select id from whatsapp_sessions where id = ${session!.id}`);
+    expect(seen).toHaveLength(0);
+  });
+});
