@@ -1,0 +1,45 @@
+-- The data model's shape: tables exist, RLS is on everywhere, the right tables are published to Realtime.
+begin;
+select plan(12);
+
+select has_table('public', 'whatsapp_sessions', 'whatsapp_sessions exists');
+select has_table('public', 'whatsapp_auth_state', 'whatsapp_auth_state exists');
+select has_table('public', 'session_commands', 'session_commands exists');
+select has_table('public', 'outbound_messages', 'outbound_messages exists');
+select has_table('public', 'inbound_messages', 'inbound_messages exists');
+select has_view('public', 'session_statistics', 'session_statistics exists');
+
+select is(
+  (select array_agg(c.relname::text order by c.relname) from pg_class c
+    where c.relnamespace = 'public'::regnamespace and c.relkind = 'r' and not c.relrowsecurity),
+  null,
+  'row level security is enabled on every table in public');
+
+select is(
+  (select reloptions from pg_class where oid = 'public.session_statistics'::regclass),
+  array['security_invoker=true'],
+  'session_statistics runs with the caller''s rights, so RLS applies through it');
+
+select set_eq(
+  $$select tablename::text from pg_publication_tables where pubname = 'supabase_realtime' and schemaname = 'public'$$,
+  array['whatsapp_sessions', 'session_commands', 'outbound_messages', 'inbound_messages'],
+  'the four watched tables (and not whatsapp_auth_state) are in the supabase_realtime publication');
+
+select is(
+  (select count(*)::int from pg_policies where schemaname = 'public' and tablename = 'whatsapp_auth_state'),
+  0,
+  'whatsapp_auth_state has no policy at all');
+
+select policies_are('public', 'whatsapp_sessions', array[
+  'Users can see their own WhatsApp sessions',
+  'Users can start linking a WhatsApp session for themselves',
+  'Users can delete their own finished WhatsApp sessions'],
+  'whatsapp_sessions has exactly the select, insert and delete policies');
+
+select is(
+  (select array_agg(distinct p.prosecdef) from pg_proc p where p.pronamespace = 'public'::regnamespace),
+  array[false],
+  'no function in public is SECURITY DEFINER: grants and RLS always decide');
+
+select * from finish();
+rollback;
