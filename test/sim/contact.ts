@@ -1,0 +1,131 @@
+import { normalizePhone, type ReceiptMode, type RecordedMessage, type SimUser } from './device-registry.ts'
+import type { SimContext } from './context.ts'
+import { sendFromPhone } from './handlers/messages.ts'
+import { sendReceiptToSender, type SentIndex } from './handlers/receipts.ts'
+
+export type MessageMatcher = { id?: string; text?: string; from?: string } | ((m: RecordedMessage) => boolean)
+
+export interface ContactOptions {
+  name?: string
+  /** which receipts this phone sends automatically for messages it receives (default 'read') */
+  receipts?: ReceiptMode
+}
+
+function matches(m: RecordedMessage, matcher: MessageMatcher): boolean {
+  if (typeof matcher === 'function') return matcher(m)
+  if (matcher.id !== undefined && m.id !== matcher.id) return false
+  if (matcher.text !== undefined && m.text !== matcher.text) return false
+  if (matcher.from !== undefined && m.from !== `+${normalizePhone(matcher.from)}`) return false
+  return true
+}
+
+/**
+ * The phone (device 0) of a WhatsApp account in the simulator: a contact that writes to linked accounts,
+ * or a linked account's own phone (its sends show up on the account's linked devices as fromMe).
+ */
+export class SimContact {
+  constructor(
+    private readonly ctx: SimContext,
+    private readonly user: SimUser,
+    private readonly sent: SentIndex,
+  ) {}
+
+  get phone(): string {
+    return `+${this.user.phone}`
+  }
+  get jid(): string {
+    return this.user.pn
+  }
+  get lid(): string {
+    return this.user.lid
+  }
+  get name(): string {
+    return this.user.name
+  }
+
+  setReceipts(mode: ReceiptMode): this {
+    this.user.receipts = mode
+    return this
+  }
+
+  setName(name: string): this {
+    this.user.name = name
+    return this
+  }
+
+  /** Sends a text from this phone; returns the WhatsApp message id. Pass `id` to replay a message. */
+  async sendText(to: string, text: string, opts: { id?: string } = {}): Promise<string> {
+    const recipient = this.ctx.registry.user(to)
+    if (!recipient) throw new Error(`${to} is not on WhatsApp`)
+    return sendFromPhone(this.ctx, this.user, recipient, text, opts.id)
+  }
+
+  /** Messages this phone received (decrypted), oldest first. */
+  received(): RecordedMessage[] {
+    return [...this.user.inbox]
+  }
+
+  /** How many times a message id arrived (duplicate detection). */
+  receivedCount(id: string): number {
+    return this.user.inboxCount.get(id) ?? 0
+  }
+
+  /** Copies of what this account's linked devices sent to others (DeviceSentMessage, decrypted by the phone). */
+  sentFromLinkedDevices(): RecordedMessage[] {
+    return [...this.user.sentCopies]
+  }
+
+  /** The receipt a linked device sent for a message from this phone. */
+  receiptFor(id: string): 'delivered' | 'read' | undefined {
+    return this.user.receiptsReceived.get(id)
+  }
+
+  /** Sends a delivery or read receipt now for a message a linked device sent to this phone. */
+  sendReceipt(id: string, type: 'delivered' | 'read'): boolean {
+    const rec = this.sent.get(id)
+    if (!rec) throw new Error(`unknown message id ${id}`)
+    return sendReceiptToSender(rec, id, type)
+  }
+
+  waitForMessage(matcher: MessageMatcher, opts: { timeoutMs?: number } = {}): Promise<RecordedMessage> {
+    return this.waitFor(() => this.user.inbox.find(m => matches(m, matcher)), opts.timeoutMs, 'message')
+  }
+
+  waitForSentCopy(matcher: MessageMatcher, opts: { timeoutMs?: number } = {}): Promise<RecordedMessage> {
+    return this.waitFor(() => this.user.sentCopies.find(m => matches(m, matcher)), opts.timeoutMs, 'sent copy')
+  }
+
+  waitForReceipt(id: string, type: 'delivered' | 'read' = 'delivered', opts: { timeoutMs?: number } = {}): Promise<'delivered' | 'read'> {
+    return this.waitFor(() => {
+      const r = this.user.receiptsReceived.get(id)
+      return r && (type === 'delivered' || r === 'read') ? r : undefined
+    }, opts.timeoutMs, `${type} receipt for ${id}`)
+  }
+
+  /** Resolves when `count` messages have arrived in total. */
+  waitForCount(count: number, opts: { timeoutMs?: number } = {}): Promise<RecordedMessage[]> {
+    return this.waitFor(() => (this.user.inbox.length >= count ? this.received() : undefined), opts.timeoutMs, `${count} messages`)
+  }
+
+  private waitFor<T>(probe: () => T | undefined, timeoutMs = 10_000, what: string): Promise<T> {
+    const found = probe()
+    if (found !== undefined) return Promise.resolve(found)
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const v = probe()
+        if (v === undefined) return
+        cleanup()
+        resolve(v)
+      }
+      const timer = setTimeout(() => {
+        cleanup()
+        reject(new Error(`${this.phone}: no ${what} within ${timeoutMs} ms`))
+      }, timeoutMs)
+      const cleanup = () => {
+        clearTimeout(timer)
+        this.user.waiters.delete(check)
+      }
+      this.user.waiters.add(check)
+    })
+  }
+}

@@ -1,0 +1,134 @@
+import type { BinaryNode } from '@whiskeysockets/baileys'
+import type { DeviceRegistry, LinkedDevice } from './device-registry.ts'
+import type { SimConnection } from './transport/connection.ts'
+
+export interface QrTimeouts {
+  /** lifetime of the first ref (WhatsApp: 60 s) */
+  first: number
+  /** lifetime of each later ref (WhatsApp: 20 s) */
+  next: number
+  /** how many refs one pair-device carries (WhatsApp: 6) */
+  count: number
+  /** after the last ref expired, the server closes the socket this much later (Baileys ends with 408 first) */
+  graceMs: number
+}
+
+export interface SimOptions {
+  qrTimeoutsMs: QrTimeouts
+  /** how long scanQr waits for the client's pair-device-sign */
+  pairingReplyTimeoutMs: number
+  /** delay before automatic delivery receipts (and again before read receipts) */
+  receiptDelayMs: number
+  /** error code in the server ack for a message whose recipient is not on WhatsApp */
+  notOnWhatsAppAckError: string
+}
+
+/** A socket that is linking: it sent a registration payload and is showing QR refs. */
+export interface PendingPairing {
+  conn: SimConnection
+  noisePublic: Buffer
+  identityPublic: Buffer
+  registrationId: number
+  signedPreKey: { keyId: number; public: Buffer; signature: Buffer }
+  refs: { ref: string; expiresAt: number }[]
+  startedAt: number
+  timer: NodeJS.Timeout | undefined
+  /** set once a phone scanned one of its refs */
+  claimed: boolean
+}
+
+export interface ConnectionState {
+  kind: 'pairing' | 'device'
+  pairing?: PendingPairing
+  device?: LinkedDevice
+  /** offline queue flushed and `<ib><offline>` sent */
+  online?: boolean
+  /** push `<edge_routing>` once (the client connected without routing info) */
+  sendRouting?: boolean
+  /** waiters for the client's `<iq type=result|error id=…>` replies to server-initiated IQs */
+  replies: Map<string, (node: BinaryNode) => void>
+}
+
+export interface SimContext {
+  registry: DeviceRegistry
+  options: SimOptions
+  pairings: Map<string, PendingPairing>
+  /** messages decrypted+recorded, for stats */
+  stats: { recorded: number; stanzasIn: number }
+}
+
+export const SERVER_JID = 's.whatsapp.net'
+
+export const unixNow = (): string => Math.floor(Date.now() / 1000).toString()
+
+export function iqResult(iq: BinaryNode, content?: BinaryNode[]): BinaryNode {
+  return { tag: 'iq', attrs: { from: SERVER_JID, type: 'result', id: iq.attrs.id ?? '' }, content }
+}
+
+export function iqError(iq: BinaryNode, code: number, text: string): BinaryNode {
+  return {
+    tag: 'iq',
+    attrs: { from: SERVER_JID, type: 'error', id: iq.attrs.id ?? '' },
+    content: [{ tag: 'error', attrs: { code: String(code), text } }],
+  }
+}
+
+export function children(node: BinaryNode | undefined, tag?: string): BinaryNode[] {
+  if (!node || !Array.isArray(node.content)) return []
+  return tag ? node.content.filter(c => c.tag === tag) : node.content
+}
+
+export function child(node: BinaryNode | undefined, tag: string): BinaryNode | undefined {
+  return children(node, tag)[0]
+}
+
+export function bytes(node: BinaryNode | undefined): Buffer | undefined {
+  const c = node?.content
+  if (c instanceof Uint8Array) return Buffer.from(c)
+  if (typeof c === 'string') return Buffer.from(c, 'utf8')
+  return undefined
+}
+
+export function uintFrom(buf: Uint8Array | undefined): number {
+  if (!buf) return 0
+  let n = 0
+  for (const b of buf) n = n * 256 + b
+  return n
+}
+
+export function bigEndian(n: number, length: number): Buffer {
+  const out = Buffer.alloc(length)
+  for (let i = length - 1; i >= 0; i--) {
+    out[i] = n & 0xff
+    n = Math.floor(n / 256)
+  }
+  return out
+}
+
+let idSeq = 0
+/** A phone-style message id (uppercase hex). */
+export function newMessageId(): string {
+  idSeq = (idSeq + 1) % 0xffffff
+  return ('3A' + Date.now().toString(16) + idSeq.toString(16).padStart(6, '0') + Math.random().toString(16).slice(2, 8))
+    .toUpperCase()
+    .slice(0, 22)
+}
+
+export function connectionState(conn: SimConnection): ConnectionState {
+  return conn.context as ConnectionState
+}
+
+/** Waits for the client's reply to a server-initiated IQ. */
+export function awaitReply(conn: SimConnection, id: string, timeoutMs: number): Promise<BinaryNode> {
+  const state = connectionState(conn)
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      state.replies.delete(id)
+      reject(new Error(`no reply to iq ${id} within ${timeoutMs} ms`))
+    }, timeoutMs)
+    state.replies.set(id, node => {
+      clearTimeout(timer)
+      resolve(node)
+    })
+  })
+}

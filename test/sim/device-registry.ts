@@ -1,0 +1,179 @@
+import type { BinaryNode } from '@whiskeysockets/baileys'
+import type { SimConnection } from './transport/connection.ts'
+import { SignalPeer, type PreKeyBundle } from './peer.ts'
+
+export type ReceiptMode = 'none' | 'delivered' | 'read'
+
+/** A message as the simulator recorded it (decrypted by a simulated phone). */
+export interface RecordedMessage {
+  /** WhatsApp message id */
+  id: string
+  /** sender phone, E.164 with '+' */
+  from: string
+  /** recipient phone, E.164 with '+' */
+  to: string
+  text: string
+  /** ms since epoch when the simulator decrypted it */
+  at: number
+  /** the sending device's jid (a linked device, or the phone's own jid) */
+  fromDevice: string
+}
+
+export interface LinkedDevice {
+  user: SimUser
+  deviceId: number
+  /** '15550001111:7@s.whatsapp.net' */
+  jid: string
+  /** '100000000000001:7@lid' */
+  lid: string
+  noisePublic: Buffer
+  identityPublic: Buffer
+  registrationId: number
+  signedPreKey: { keyId: number; public: Buffer; signature: Buffer }
+  preKeys: Map<number, Buffer>
+  keyIndex: number
+  pushName: string
+  loggedOut: boolean
+  refuseConnections: boolean
+  /** stanzas waiting for the device to come online (contacts' messages) */
+  pending: BinaryNode[]
+  connection: SimConnection | undefined
+}
+
+/** A WhatsApp account: phone number, LID, its phone (device 0) and linked companions. */
+export interface SimUser {
+  phone: string
+  pn: string
+  lidUser: string
+  lid: string
+  name: string
+  onWhatsApp: boolean
+  receipts: ReceiptMode
+  peer: SignalPeer
+  companions: Map<number, LinkedDevice>
+  nextDeviceId: number
+  nextKeyIndex: number
+  /** messages this account's phone received from other accounts */
+  inbox: RecordedMessage[]
+  /** copies of messages that this account's linked devices sent (DeviceSentMessage to the phone) */
+  sentCopies: RecordedMessage[]
+  inboxCount: Map<string, number>
+  receiptsReceived: Map<string, 'delivered' | 'read'>
+  waiters: Set<() => void>
+}
+
+/** Accepts '+15550001111', '15550001111', '15550001111@s.whatsapp.net', '15550001111:7@s.whatsapp.net'. */
+export function normalizePhone(input: string): string {
+  const digits = input.split('@')[0]!.split(':')[0]!.replace(/[^0-9]/g, '')
+  if (digits.length < 5 || digits.length > 15) throw new Error(`not a phone number: ${input}`)
+  return digits
+}
+
+export function peerAddress(user: SimUser, device: number): { name: string; device: number } {
+  // Baileys' libsignal naming for LID addresses is `user_1`; the simulator's peers use the same
+  return { name: `${user.lidUser}_1`, device }
+}
+
+let lidSeq = 0
+const lidBase = 100_000_000_000_000 + Math.floor(Math.random() * 1_000_000) * 1_000
+
+export class DeviceRegistry {
+  private readonly byPhone = new Map<string, SimUser>()
+  private readonly byLid = new Map<string, SimUser>()
+  private readonly byNoise = new Map<string, LinkedDevice>()
+  private readonly notOnWhatsApp = new Set<string>()
+
+  markNotOnWhatsApp(phone: string): void {
+    const p = normalizePhone(phone)
+    this.notOnWhatsApp.add(p)
+    const u = this.byPhone.get(p)
+    if (u) u.onWhatsApp = false
+  }
+
+  isOnWhatsApp(phone: string): boolean {
+    return !this.notOnWhatsApp.has(normalizePhone(phone))
+  }
+
+  /** The account for a phone, created on first use (unless marked not on WhatsApp: then undefined). */
+  user(phone: string): SimUser | undefined {
+    const p = normalizePhone(phone)
+    if (this.notOnWhatsApp.has(p)) return undefined
+    let u = this.byPhone.get(p)
+    if (!u) {
+      const lidUser = String(lidBase + ++lidSeq)
+      u = {
+        phone: p,
+        pn: `${p}@s.whatsapp.net`,
+        lidUser,
+        lid: `${lidUser}@lid`,
+        name: `+${p}`,
+        onWhatsApp: true,
+        receipts: 'read',
+        peer: new SignalPeer(),
+        companions: new Map(),
+        nextDeviceId: 7,
+        nextKeyIndex: 1,
+        inbox: [],
+        sentCopies: [],
+        inboxCount: new Map(),
+        receiptsReceived: new Map(),
+        waiters: new Set(),
+      }
+      this.byPhone.set(p, u)
+      this.byLid.set(lidUser, u)
+    }
+    return u
+  }
+
+  existingUser(phone: string): SimUser | undefined {
+    return this.byPhone.get(normalizePhone(phone))
+  }
+
+  /** Resolves a PN or LID jid (with or without device) to an account; PN users are created lazily. */
+  userForJid(jid: string): SimUser | undefined {
+    const [userPart, server] = jid.split('@')
+    const user = userPart!.split(':')[0]!
+    if (server === 'lid') return this.byLid.get(user)
+    if (server === 's.whatsapp.net' || server === 'c.us') {
+      try {
+        return this.user(user)
+      } catch {
+        return undefined
+      }
+    }
+    return undefined
+  }
+
+  addDevice(device: LinkedDevice): void {
+    device.user.companions.set(device.deviceId, device)
+    this.byNoise.set(device.noisePublic.toString('base64'), device)
+  }
+
+  deviceByNoiseKey(noisePublic: Buffer): LinkedDevice | undefined {
+    return this.byNoise.get(noisePublic.toString('base64'))
+  }
+
+  /** Forgets the device: contacts stop fanning out to it, and it can no longer log in (401). */
+  removeDevice(device: LinkedDevice): void {
+    device.loggedOut = true
+    device.user.companions.delete(device.deviceId)
+  }
+
+  allDevices(): LinkedDevice[] {
+    return [...this.byNoise.values()]
+  }
+
+  /** The bundle a key fetch returns for `user`'s device, taking one one-time pre-key. */
+  takeBundle(user: SimUser, deviceId: number): PreKeyBundle | undefined {
+    if (deviceId === 0) return user.peer.takeBundle()
+    const d = user.companions.get(deviceId)
+    if (!d) return undefined
+    let preKey: PreKeyBundle['preKey']
+    const first = d.preKeys.keys().next()
+    if (!first.done) {
+      preKey = { keyId: first.value, public: d.preKeys.get(first.value)! }
+      d.preKeys.delete(first.value)
+    }
+    return { registrationId: d.registrationId, identity: d.identityPublic, signedPreKey: d.signedPreKey, preKey }
+  }
+}

@@ -1,0 +1,156 @@
+import { jidDecode, proto, type BinaryNode } from '@whiskeysockets/baileys'
+import { bytes, child, children, newMessageId, unixNow, type SimContext } from '../context.ts'
+import { peerAddress, type LinkedDevice, type RecordedMessage, type SimUser } from '../device-registry.ts'
+import { sendReceiptToSender, type SentIndex } from './receipts.ts'
+
+export function textOf(message: proto.IMessage | null | undefined): string | undefined {
+  if (!message) return undefined
+  return message.conversation ?? message.extendedTextMessage?.text ?? undefined
+}
+
+/** Sends now if the device is online, otherwise keeps the stanza for its next login (offline delivery). */
+export function deliverToDevice(device: LinkedDevice, stanza: BinaryNode): void {
+  if (device.loggedOut) return
+  const conn = device.connection
+  if (conn?.isOpen && (conn.context as { online?: boolean }).online) conn.send(stanza)
+  else device.pending.push(stanza)
+}
+
+function record(user: SimUser, list: RecordedMessage[], msg: RecordedMessage): void {
+  list.push(msg)
+  if (list === user.inbox) user.inboxCount.set(msg.id, (user.inboxCount.get(msg.id) ?? 0) + 1)
+  for (const w of user.waiters) w()
+}
+
+/** A linked device sent `<message>`: decrypt each `<enc>` for simulated phones, relay to other linked devices, ack, receipts. */
+export async function handleClientMessage(ctx: SimContext, device: LinkedDevice, node: BinaryNode, sent: SentIndex): Promise<void> {
+  const id = node.attrs.id ?? ''
+  const to = node.attrs.to ?? ''
+  const conn = device.connection
+  const sender = device.user
+  const recipient = ctx.registry.userForJid(to)
+  if (!recipient) {
+    conn?.send({ tag: 'ack', attrs: { class: 'message', id, from: to, t: unixNow(), error: ctx.options.notOnWhatsAppAckError } })
+    return
+  }
+  conn?.send({ tag: 'ack', attrs: { class: 'message', id, from: to, t: unixNow() } })
+  if (recipient !== sender) sent.set(id, { sender: device, to, recipient })
+
+  const targets: { jid: string; enc: BinaryNode }[] = []
+  for (const p of children(child(node, 'participants'), 'to')) {
+    const enc = child(p, 'enc')
+    if (enc && p.attrs.jid) targets.push({ jid: p.attrs.jid, enc })
+  }
+  const direct = child(node, 'enc')
+  if (direct) targets.push({ jid: to, enc: direct })
+
+  const from = peerAddress(sender, device.deviceId)
+  let delivered = false
+  for (const { jid, enc } of targets) {
+    const target = ctx.registry.userForJid(jid)
+    if (!target) continue
+    const targetDevice = jidDecode(jid)?.device ?? 0
+    const ciphertext = bytes(enc)
+    if (!ciphertext) continue
+    if (targetDevice !== 0) {
+      const companion = target.companions.get(targetDevice)
+      if (companion && companion !== device) relayToCompanion(companion, device, recipient, node, enc)
+      continue
+    }
+    const message = await target.peer.decryptMessage(from.name, from.device, enc.attrs.type ?? 'msg', ciphertext)
+    ctx.stats.recorded++
+    if (target === sender) {
+      const dsm = message.deviceSentMessage
+      const text = textOf(dsm?.message)
+      if (text !== undefined) {
+        const dest = dsm?.destinationJid ? ctx.registry.userForJid(dsm.destinationJid) : recipient
+        record(sender, sender.sentCopies, {
+          id,
+          from: `+${sender.phone}`,
+          to: `+${dest?.phone ?? recipient.phone}`,
+          text,
+          at: Date.now(),
+          fromDevice: device.jid,
+        })
+      }
+    } else {
+      const text = textOf(message)
+      if (text !== undefined) {
+        record(target, target.inbox, { id, from: `+${sender.phone}`, to: `+${target.phone}`, text, at: Date.now(), fromDevice: device.jid })
+        delivered = true
+      }
+    }
+  }
+  if (delivered && recipient.receipts !== 'none') {
+    const rec = sent.get(id)
+    if (rec) {
+      // a real phone answers after a network round trip; answering inside the same tick makes Baileys fold the
+      // status into the still-buffered messages.upsert instead of emitting messages.update
+      const delay = ctx.options.receiptDelayMs
+      const read = recipient.receipts === 'read'
+      setTimeout(() => {
+        sendReceiptToSender(rec, id, 'delivered')
+        if (read) setTimeout(() => sendReceiptToSender(rec, id, 'read'), delay)
+      }, delay)
+    }
+  }
+}
+
+/** Another linked device (of the recipient, or the sender's own other companion) gets the ciphertext as is. */
+function relayToCompanion(companion: LinkedDevice, senderDevice: LinkedDevice, recipient: SimUser, node: BinaryNode, enc: BinaryNode): void {
+  const s = senderDevice.user
+  const attrs: Record<string, string> = {
+    from: `${s.lidUser}:${senderDevice.deviceId}@lid`,
+    sender_pn: senderDevice.jid,
+    addressing_mode: 'lid',
+    id: node.attrs.id ?? '',
+    type: node.attrs.type ?? 'text',
+    t: unixNow(),
+    notify: senderDevice.pushName,
+  }
+  if (companion.user === s) attrs.recipient = recipient.lid
+  deliverToDevice(companion, { tag: 'message', attrs, content: [{ tag: 'enc', attrs: { ...enc.attrs }, content: enc.content }] })
+}
+
+/**
+ * A simulated phone sends a text: Signal-encrypted to each linked device of the recipient (`pkmsg` first, then `msg`),
+ * and as a DeviceSentMessage to the sender's own linked devices (so they see it as fromMe).
+ */
+export async function sendFromPhone(ctx: SimContext, sender: SimUser, recipient: SimUser, text: string, id = newMessageId()): Promise<string> {
+  const t = unixNow()
+  const message: proto.IMessage = { conversation: text }
+  for (const d of recipient.companions.values()) {
+    if (d.loggedOut) continue
+    const enc = await encryptFor(ctx, sender, d, message)
+    deliverToDevice(d, {
+      tag: 'message',
+      attrs: { from: sender.lid, sender_pn: sender.pn, addressing_mode: 'lid', id, type: 'text', t, notify: sender.name },
+      content: [enc],
+    })
+  }
+  if (recipient !== sender) {
+    const dsm: proto.IMessage = { deviceSentMessage: { destinationJid: recipient.pn, message } }
+    for (const d of sender.companions.values()) {
+      if (d.loggedOut) continue
+      const enc = await encryptFor(ctx, sender, d, dsm)
+      deliverToDevice(d, {
+        tag: 'message',
+        attrs: { from: sender.pn, recipient: recipient.pn, addressing_mode: 'pn', id, type: 'text', t },
+        content: [enc],
+      })
+    }
+    record(recipient, recipient.inbox, { id, from: `+${sender.phone}`, to: `+${recipient.phone}`, text, at: Date.now(), fromDevice: sender.pn })
+  }
+  return id
+}
+
+async function encryptFor(ctx: SimContext, sender: SimUser, device: LinkedDevice, message: proto.IMessage): Promise<BinaryNode> {
+  const addr = peerAddress(device.user, device.deviceId)
+  if (!sender.peer.hasSession(addr.name, addr.device)) {
+    const bundle = ctx.registry.takeBundle(device.user, device.deviceId)
+    if (!bundle) throw new Error(`no key bundle for ${device.jid}`)
+    await sender.peer.startSession(addr.name, addr.device, bundle)
+  }
+  const { type, ciphertext } = await sender.peer.encryptMessage(addr.name, addr.device, message)
+  return { tag: 'enc', attrs: { v: '2', type }, content: ciphertext }
+}

@@ -1,0 +1,15 @@
+export { startSimulator, Simulator, type StartSimulatorOptions, type DeviceInfo } from './server.ts'
+export {
+  useSimulatorCertificate,
+  simulatorRootKeyFromBase64,
+  simulatorRootKeyToBase64,
+  generateRootKey,
+  type SimulatorRootKey,
+  type KeyPair,
+} from './certificate.ts'
+export { SimContact, type ContactOptions, type MessageMatcher } from './contact.ts'
+export { FAULT_STATUS, type FaultKind, type FaultOptions } from './faults.ts'
+export type { ReceiptMode, RecordedMessage } from './device-registry.ts'
+export type { ProvisionedDevice, ProvisionOptions } from './provision.ts'
+export type { QrTimeouts } from './context.ts'
+export { parseQr, type ScanOptions } from './handlers/pairing.ts'

@@ -1,0 +1,112 @@
+import { randomInt } from 'node:crypto'
+import { proto, signedKeyPair, unpadRandomMax16, writeRandomPadMax16 } from '@whiskeysockets/baileys'
+import libsignal from 'libsignal'
+import { newKeyPair, type KeyPair } from './certificate.ts'
+
+const prefixed = (pub: Uint8Array): Buffer => (pub.length === 33 ? Buffer.from(pub) : Buffer.concat([Buffer.from([5]), pub]))
+
+/** What a device publishes on the server (the `encrypt` IQ bundle). Public keys are 32 bytes (no 0x05). */
+export interface PreKeyBundle {
+  registrationId: number
+  identity: Buffer
+  signedPreKey: { keyId: number; public: Buffer; signature: Buffer }
+  preKey?: { keyId: number; public: Buffer }
+}
+
+type SessionRecord = InstanceType<typeof libsignal.SessionRecord>
+type SessionCipher = InstanceType<typeof libsignal.SessionCipher>
+
+/**
+ * A simulated primary device (device 0: a phone) with its own Signal identity and real libsignal sessions.
+ * Its identity key is also the account's ADV signing key, as on a real phone.
+ */
+export class SignalPeer {
+  readonly identity: KeyPair = newKeyPair()
+  readonly registrationId = randomInt(1, 16380)
+  readonly signedPreKey = (() => {
+    const s = signedKeyPair(this.identity, 1)
+    return { keyId: 1, keyPair: { public: Buffer.from(s.keyPair.public), private: Buffer.from(s.keyPair.private) }, signature: Buffer.from(s.signature) }
+  })()
+  private readonly preKeys = new Map<number, KeyPair>()
+  private nextPreKeyId = 1
+  private readonly sessions = new Map<string, SessionRecord>()
+  private readonly ciphers = new Map<string, SessionCipher>()
+
+  private readonly storage = {
+    loadSession: async (id: string) => this.sessions.get(id),
+    storeSession: async (id: string, record: SessionRecord) => {
+      this.sessions.set(id, record)
+    },
+    isTrustedIdentity: () => true,
+    loadPreKey: async (id: number | string) => {
+      const kp = this.preKeys.get(Number(id))
+      return kp ? { privKey: kp.private, pubKey: prefixed(kp.public) } : undefined
+    },
+    removePreKey: (id: number) => {
+      this.preKeys.delete(id)
+    },
+    loadSignedPreKey: () => ({ privKey: this.signedPreKey.keyPair.private, pubKey: prefixed(this.signedPreKey.keyPair.public) }),
+    getOurRegistrationId: () => this.registrationId,
+    getOurIdentity: () => ({ privKey: this.identity.private, pubKey: prefixed(this.identity.public) }),
+  }
+
+  /** A bundle with a fresh one-time pre-key, as the server hands it out for this device. */
+  takeBundle(): PreKeyBundle {
+    const keyId = this.nextPreKeyId++
+    const kp = newKeyPair()
+    this.preKeys.set(keyId, kp)
+    return {
+      registrationId: this.registrationId,
+      identity: this.identity.public,
+      signedPreKey: {
+        keyId: this.signedPreKey.keyId,
+        public: this.signedPreKey.keyPair.public,
+        signature: Buffer.from(this.signedPreKey.signature),
+      },
+      preKey: { keyId, public: kp.public },
+    }
+  }
+
+  private cipher(name: string, device: number): SessionCipher {
+    const key = `${name}.${device}`
+    let c = this.ciphers.get(key)
+    if (!c) {
+      c = new libsignal.SessionCipher(this.storage, new libsignal.ProtocolAddress(name, device))
+      this.ciphers.set(key, c)
+    }
+    return c
+  }
+
+  hasSession(name: string, device: number): boolean {
+    return !!this.sessions.get(`${name}.${device}`)?.haveOpenSession()
+  }
+
+  async startSession(name: string, device: number, bundle: PreKeyBundle): Promise<void> {
+    const builder = new libsignal.SessionBuilder(this.storage, new libsignal.ProtocolAddress(name, device))
+    await builder.initOutgoing({
+      registrationId: bundle.registrationId,
+      identityKey: prefixed(bundle.identity),
+      signedPreKey: {
+        keyId: bundle.signedPreKey.keyId,
+        publicKey: prefixed(bundle.signedPreKey.public),
+        signature: bundle.signedPreKey.signature,
+      },
+      // libsignal's typings require a pre-key; a bundle without one is still valid at runtime
+      preKey: (bundle.preKey ? { keyId: bundle.preKey.keyId, publicKey: prefixed(bundle.preKey.public) } : undefined) as never,
+    })
+  }
+
+  /** Encrypts a WhatsApp `Message` (padded like the real clients). */
+  async encryptMessage(name: string, device: number, message: proto.IMessage): Promise<{ type: 'pkmsg' | 'msg'; ciphertext: Buffer }> {
+    const plain = writeRandomPadMax16(proto.Message.encode(message).finish())
+    const { type, body } = await this.cipher(name, device).encrypt(plain)
+    return { type: type === 3 ? 'pkmsg' : 'msg', ciphertext: Buffer.from(body) }
+  }
+
+  async decryptMessage(name: string, device: number, type: string, ciphertext: Uint8Array): Promise<proto.Message> {
+    const c = this.cipher(name, device)
+    const buf = Buffer.from(ciphertext)
+    const plain = type === 'pkmsg' ? await c.decryptPreKeyWhisperMessage(buf) : await c.decryptWhisperMessage(buf)
+    return proto.Message.decode(unpadRandomMax16(plain))
+  }
+}

@@ -1,0 +1,193 @@
+import type { AddressInfo } from 'node:net'
+import { WebSocketServer } from 'ws'
+import {
+  buildCertChain,
+  generateRootKey,
+  newKeyPair,
+  simulatorRootKeyFromBase64,
+  simulatorRootKeyToBase64,
+  type SimulatorRootKey,
+} from './certificate.ts'
+import { SimContact, type ContactOptions } from './contact.ts'
+import type { ConnectionState, QrTimeouts, SimContext } from './context.ts'
+import { DeviceRegistry, normalizePhone, type LinkedDevice } from './device-registry.ts'
+import { FaultBook, type FaultKind, type FaultOptions } from './faults.ts'
+import { handleDeviceNode, startSession } from './handlers/login.ts'
+import { endPairing, scanQr, startPairing, type ScanOptions } from './handlers/pairing.ts'
+import { SentIndex } from './handlers/receipts.ts'
+import { provisionLinkedDevice, type ProvisionedDevice, type ProvisionOptions } from './provision.ts'
+import { SimConnection } from './transport/connection.ts'
+
+export interface StartSimulatorOptions {
+  /** default 0 (the OS picks a free port) */
+  port?: number
+  /** default 127.0.0.1 */
+  host?: string
+  /** keep the same root key across runs / processes (a key pair or its base64 from `rootKeyBase64`) */
+  rootKey?: SimulatorRootKey | string
+  /** QR ref timing; WhatsApp: first 60 s, then 20 s each, 6 refs */
+  qrTimeoutsMs?: Partial<QrTimeouts>
+  /** error code the server ack carries for a message to a number not on WhatsApp (default '404') */
+  notOnWhatsAppAckError?: string
+  /** automatic receipts: delivered this long after decrypting, read this long after delivered (default 150 ms: Baileys folds statuses that arrive within ~100 ms of a send into its buffered messages.upsert) */
+  receiptDelayMs?: number
+}
+
+export interface DeviceInfo {
+  phone: string
+  jid: string
+  lid: string
+  deviceId: number
+  pushName: string
+  connected: boolean
+  loggedOut: boolean
+  preKeysOnServer: number
+  pendingOffline: number
+}
+
+export class Simulator {
+  readonly url: string
+  readonly port: number
+  readonly rootPublicKey: Buffer
+  readonly rootPublicKeyBase64: string
+  /** the whole root key pair, for another process that must run an identical simulator */
+  readonly rootKeyBase64: string
+  private readonly ctx: SimContext
+  private readonly sent = new SentIndex()
+  private readonly faults = new FaultBook()
+  private readonly connections = new Set<SimConnection>()
+
+  constructor(
+    private readonly wss: WebSocketServer,
+    rootKey: SimulatorRootKey,
+    options: StartSimulatorOptions,
+  ) {
+    const addr = wss.address() as AddressInfo
+    this.port = addr.port
+    this.url = `ws://${options.host ?? '127.0.0.1'}:${addr.port}/ws/chat`
+    this.rootPublicKey = rootKey.public
+    this.rootPublicKeyBase64 = rootKey.public.toString('base64')
+    this.rootKeyBase64 = simulatorRootKeyToBase64(rootKey)
+    this.ctx = {
+      registry: new DeviceRegistry(),
+      options: {
+        qrTimeoutsMs: { first: 60_000, next: 20_000, count: 6, graceMs: 10_000, ...options.qrTimeoutsMs },
+        pairingReplyTimeoutMs: 10_000,
+        notOnWhatsAppAckError: options.notOnWhatsAppAckError ?? '404',
+        receiptDelayMs: options.receiptDelayMs ?? 150,
+      },
+      pairings: new Map(),
+      stats: { recorded: 0, stanzasIn: 0 },
+    }
+    const staticKey = newKeyPair()
+    const certChain = buildCertChain(rootKey, staticKey.public)
+    wss.on('connection', ws => {
+      const conn = new SimConnection(ws, staticKey, certChain, {
+        onLogin: (c, hello) => {
+          if (hello.payload.devicePairingData && !hello.payload.username) startPairing(this.ctx, c, hello.clientStatic, hello.payload)
+          else startSession(this.ctx, c, hello, (d, cn) => this.faults.applyTo(d, cn))
+        },
+        onNode: async (c, node) => {
+          const state = c.context as ConnectionState
+          if (state.kind === 'device') return handleDeviceNode(this.ctx, c, node, this.sent)
+          if (node.tag === 'iq' && (node.attrs.type === 'result' || node.attrs.type === 'error')) state.replies.get(node.attrs.id ?? '')?.(node)
+        },
+        onClose: c => {
+          this.connections.delete(c)
+          const state = c.context as ConnectionState
+          if (state.pairing && !state.pairing.claimed) endPairing(this.ctx, state.pairing)
+          if (state.device?.connection === c) state.device.connection = undefined
+        },
+      })
+      const state: ConnectionState = { kind: 'pairing', replies: new Map() }
+      conn.context = state
+      this.connections.add(conn)
+    })
+  }
+
+  /** The simulated phone of `phone` scans a QR string from `connection.update`; resolves after pair-device-sign (515 follows). */
+  async scanQr(qr: string, opts: ScanOptions): Promise<{ phone: string; jid: string; lid: string; deviceId: number }> {
+    const d = await scanQr(this.ctx, qr, opts)
+    return { phone: `+${d.user.phone}`, jid: d.jid, lid: d.lid, deviceId: d.deviceId }
+  }
+
+  /** The phone of any WhatsApp account (created on first use). */
+  contact(phone: string, opts: ContactOptions = {}): SimContact {
+    const user = this.ctx.registry.user(phone)
+    if (!user) throw new Error(`${phone} is marked not on WhatsApp`)
+    if (opts.name !== undefined) user.name = opts.name
+    if (opts.receipts !== undefined) user.receipts = opts.receipts
+    return new SimContact(this.ctx, user, this.sent)
+  }
+
+  /** Alias of contact(): a linked account's own phone. */
+  phone(phone: string): SimContact {
+    return this.contact(phone)
+  }
+
+  markNotOnWhatsApp(phone: string): void {
+    this.ctx.registry.markNotOnWhatsApp(phone)
+  }
+
+  /** Injects a fault into every linked device of `phoneOrJid` (a phone number, or one device's jid). */
+  fault(phoneOrJid: string, kind: FaultKind, opts?: FaultOptions): void {
+    const devices = this.devicesOf(phoneOrJid)
+    if (!devices.length) throw new Error(`no linked device for ${phoneOrJid}`)
+    for (const d of devices) this.faults.inject(this.ctx.registry, d, kind, opts)
+  }
+
+  /** Removes standing faults (delay, drop, silence, refuse_connections). */
+  clearFaults(phoneOrJid: string): void {
+    for (const d of this.devicesOf(phoneOrJid)) this.faults.clear(d)
+  }
+
+  devices(): DeviceInfo[] {
+    return this.ctx.registry.allDevices().map(d => ({
+      phone: `+${d.user.phone}`,
+      jid: d.jid,
+      lid: d.lid,
+      deviceId: d.deviceId,
+      pushName: d.pushName,
+      connected: !!d.connection?.isOpen,
+      loggedOut: d.loggedOut,
+      preKeysOnServer: d.preKeys.size,
+      pendingOffline: d.pending.length,
+    }))
+  }
+
+  provisionLinkedDevice(opts: ProvisionOptions): ProvisionedDevice {
+    return provisionLinkedDevice(this.ctx, opts)
+  }
+
+  /** Counters: messages decrypted+recorded, stanzas received from linked devices. */
+  stats(): { recorded: number; stanzasIn: number; connections: number } {
+    return { ...this.ctx.stats, connections: this.connections.size }
+  }
+
+  async stop(): Promise<void> {
+    for (const c of this.connections) c.terminate()
+    for (const p of new Set(this.ctx.pairings.values())) endPairing(this.ctx, p)
+    await new Promise<void>(resolve => this.wss.close(() => resolve()))
+  }
+
+  private devicesOf(phoneOrJid: string): LinkedDevice[] {
+    const all = this.ctx.registry.allDevices()
+    if (phoneOrJid.includes('@')) {
+      const exact = all.filter(d => d.jid === phoneOrJid || d.lid === phoneOrJid)
+      if (exact.length) return exact
+    }
+    const phone = normalizePhone(phoneOrJid)
+    return all.filter(d => d.user.phone === phone && !d.loggedOut)
+  }
+}
+
+export async function startSimulator(options: StartSimulatorOptions = {}): Promise<Simulator> {
+  const rootKey =
+    typeof options.rootKey === 'string' ? simulatorRootKeyFromBase64(options.rootKey) : (options.rootKey ?? generateRootKey())
+  const wss = new WebSocketServer({ host: options.host ?? '127.0.0.1', port: options.port ?? 0, path: '/ws/chat', perMessageDeflate: false })
+  await new Promise<void>((resolve, reject) => {
+    wss.once('listening', () => resolve())
+    wss.once('error', reject)
+  })
+  return new Simulator(wss, rootKey, options)
+}

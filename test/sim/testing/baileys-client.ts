@@ -1,0 +1,78 @@
+import './silence-libsignal.ts'
+import makeWASocket, { Browsers, type ConnectionState, type UserFacingSocketConfig, type WASocket } from '@whiskeysockets/baileys'
+import pino from 'pino'
+import type { Simulator } from '../server.ts'
+import { useSimulatorCertificate } from '../certificate.ts'
+import type { MemoryAuthState } from './memory-auth-state.ts'
+
+const logger = pino({ level: 'silent' })
+
+export interface TestClient {
+  sock: WASocket
+  /** resolves with the next QR string */
+  nextQr(timeoutMs?: number): Promise<string>
+  /** resolves on connection 'open' */
+  opened(timeoutMs?: number): Promise<void>
+  /** resolves with lastDisconnect statusCode on connection 'close' */
+  closed(timeoutMs?: number): Promise<number | undefined>
+  end(): void
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms)
+    p.then(
+      v => {
+        clearTimeout(t)
+        resolve(v)
+      },
+      e => {
+        clearTimeout(t)
+        reject(e)
+      },
+    )
+  })
+}
+
+/** Bare Baileys pointed at a simulator (the way the connector will be), with an event log for tests. */
+export function connectClient(sim: Simulator, auth: MemoryAuthState, config: Partial<UserFacingSocketConfig> = {}): TestClient {
+  useSimulatorCertificate(sim.rootPublicKey)
+  const sock = makeWASocket({
+    waWebSocketUrl: sim.url,
+    auth: auth.state,
+    logger,
+    browser: Browsers.ubuntu('Chrome'),
+    shouldSyncHistoryMessage: () => false,
+    markOnlineOnConnect: false,
+    ...config,
+  })
+  const qrs: string[] = []
+  const qrWaiters: ((qr: string) => void)[] = []
+  let isOpen = false
+  const openWaiters: (() => void)[] = []
+  let closeCode: number | undefined | null = null
+  const closeWaiters: ((code: number | undefined) => void)[] = []
+  sock.ev.on('connection.update', (u: Partial<ConnectionState>) => {
+    if (u.qr) {
+      const w = qrWaiters.shift()
+      if (w) w(u.qr)
+      else qrs.push(u.qr)
+    }
+    if (u.connection === 'open') {
+      isOpen = true
+      openWaiters.splice(0).forEach(w => w())
+    }
+    if (u.connection === 'close') {
+      closeCode = (u.lastDisconnect?.error as { output?: { statusCode?: number } } | undefined)?.output?.statusCode
+      closeWaiters.splice(0).forEach(w => w(closeCode ?? undefined))
+    }
+  })
+  return {
+    sock,
+    nextQr: (ms = 10_000) => withTimeout(new Promise(r => (qrs.length ? r(qrs.shift()!) : qrWaiters.push(r))), ms, 'qr'),
+    opened: (ms = 15_000) => withTimeout(new Promise<void>(r => (isOpen ? r() : openWaiters.push(r))), ms, 'open'),
+    closed: (ms = 15_000) =>
+      withTimeout(new Promise<number | undefined>(r => (closeCode !== null ? r(closeCode) : closeWaiters.push(r))), ms, 'close'),
+    end: () => sock.end(undefined),
+  }
+}
