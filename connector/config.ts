@@ -1,0 +1,153 @@
+// Connector configuration: read from the environment once, validated with zod, frozen.
+// Errors name the variable. Nothing else in connector/ reads process.env.
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid connector configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const int = (min: number, fallback: number) => z.coerce.number().int().min(min).default(fallback);
+const base64Key = z.string().trim().refine((v) => Buffer.from(v, 'base64').length === 32, {
+  message: 'must be 32 bytes, base64 encoded (e.g. `openssl rand -base64 32`)',
+});
+
+const schema = z.object({
+  DATABASE_URL: z.string().trim().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection string'),
+  DATABASE_POOL_SIZE: int(1, 10),
+  SUPABASE_URL: z.string().trim().url().optional(),
+  SUPABASE_SERVICE_ROLE_KEY: z.string().trim().min(1).optional(),
+  CONNECTOR_REALTIME: z.enum(['enabled', 'disabled']).default('enabled'),
+  CONNECTOR_ID: z.string().trim().min(1).max(200).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HEALTH_PORT: int(0, 9464).pipe(z.number().max(65535)),
+  HEALTH_HOST: z.string().default('0.0.0.0'),
+
+  AUTH_STATE_ENCRYPTION_KEY: base64Key.optional(),
+  AUTH_STATE_ENCRYPTION_OLD_KEYS: z.string().optional(),
+  AUTH_STATE_ENCRYPTION: z.enum(['enabled', 'disabled']).default('enabled'),
+  AUTH_STATE_CACHE_MAX_KEYS: int(0, 20_000),
+
+  LEASE_TTL_MS: int(1000, 30_000),
+  SWEEP_INTERVAL_MS: int(50, 2000),
+  RESUME_CONCURRENCY: int(1, 10),
+  MAX_SESSIONS: int(1, 5000),
+  COMMAND_CLAIM_TTL_MS: int(1000, 120_000),
+  OUTBOUND_CLAIM_TTL_MS: int(1000, 60_000),
+  OUTBOUND_BATCH_SIZE: int(1, 200),
+  OUTBOUND_MAX_ATTEMPTS: int(1, 5),
+  OUTBOUND_RETRY_BASE_MS: int(0, 2000),
+  SEND_MIN_INTERVAL_MS: int(0, 1000),
+  SEND_JITTER_MS: int(0, 500),
+  SEND_TIMEOUT_MS: int(1000, 30_000),
+  DEFAULT_COUNTRY: z.string().trim().regex(/^[A-Z]{2}$/, 'must be an ISO 3166 alpha-2 region like US or BR').optional(),
+  ON_WHATSAPP_CACHE_TTL_MS: int(0, 24 * 3600_000),
+
+  RECONNECT_BASE_MS: int(0, 1000),
+  RECONNECT_MAX_MS: int(0, 60_000),
+  RECONNECT_MAX_ATTEMPTS: int(1, 10),
+  QR_TIMEOUT_MS: int(1000, 60_000),
+  CONNECT_TIMEOUT_MS: int(1000, 20_000),
+  QUERY_TIMEOUT_MS: int(1000, 60_000),
+  SESSION_IDLE_DAYS: z.coerce.number().positive().default(7),
+  EXPIRE_INTERVAL_MS: int(1000, 3600_000),
+  UNFINISHED_LINK_MAX_AGE_MS: int(1000, 15 * 60_000),
+  ACTIVITY_WRITE_INTERVAL_MS: int(0, 60_000),
+  SHUTDOWN_GRACE_MS: int(0, 10_000),
+
+  WA_WEBSOCKET_URL: z.string().trim().url().optional(),
+  WA_SIM_ROOT_KEY: base64Key.optional(),
+  BAILEYS_SHARED_ALS: z.enum(['enabled', 'disabled']).default('enabled'),
+});
+
+function buildConfig(env: z.infer<typeof schema>) {
+  const problems: string[] = [];
+  const encryption = env.AUTH_STATE_ENCRYPTION === 'disabled' ? 'disabled' as const : 'enabled' as const;
+  if (encryption === 'enabled' && !env.AUTH_STATE_ENCRYPTION_KEY) {
+    problems.push('AUTH_STATE_ENCRYPTION_KEY: required (base64, 32 bytes); to store credentials unencrypted set AUTH_STATE_ENCRYPTION=disabled explicitly');
+  }
+  const oldKeys = (env.AUTH_STATE_ENCRYPTION_OLD_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+  for (const key of oldKeys) {
+    if (Buffer.from(key, 'base64').length !== 32) problems.push('AUTH_STATE_ENCRYPTION_OLD_KEYS: every key must be 32 bytes, base64 encoded');
+  }
+  const realtime = env.CONNECTOR_REALTIME === 'enabled';
+  if (realtime && !env.SUPABASE_URL) problems.push('SUPABASE_URL: required for the Realtime doorbell (or set CONNECTOR_REALTIME=disabled)');
+  if (realtime && !env.SUPABASE_SERVICE_ROLE_KEY) problems.push('SUPABASE_SERVICE_ROLE_KEY: required for the Realtime doorbell (or set CONNECTOR_REALTIME=disabled)');
+  if (Boolean(env.WA_WEBSOCKET_URL) !== Boolean(env.WA_SIM_ROOT_KEY) && env.WA_SIM_ROOT_KEY) {
+    problems.push('WA_WEBSOCKET_URL: required when WA_SIM_ROOT_KEY is set (the simulator\'s ws:// address)');
+  }
+  if (env.RECONNECT_MAX_MS < env.RECONNECT_BASE_MS) problems.push('RECONNECT_MAX_MS: must be >= RECONNECT_BASE_MS');
+  if (problems.length) throw new ConfigError(problems);
+
+  return {
+    connectorId: env.CONNECTOR_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+    database: { url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE },
+    realtime: realtime ? { url: env.SUPABASE_URL!, serviceKey: env.SUPABASE_SERVICE_ROLE_KEY! } : null,
+    logLevel: env.LOG_LEVEL,
+    health: { port: env.HEALTH_PORT, host: env.HEALTH_HOST },
+    authState: {
+      encryption,
+      key: encryption === 'enabled' ? Buffer.from(env.AUTH_STATE_ENCRYPTION_KEY!, 'base64') : null,
+      oldKeys: oldKeys.map((k) => Buffer.from(k, 'base64')),
+      cacheMaxKeys: env.AUTH_STATE_CACHE_MAX_KEYS,
+    },
+    lease: { ttlMs: env.LEASE_TTL_MS },
+    sweepIntervalMs: env.SWEEP_INTERVAL_MS,
+    resumeConcurrency: env.RESUME_CONCURRENCY,
+    maxSessions: env.MAX_SESSIONS,
+    commands: { claimTtlMs: env.COMMAND_CLAIM_TTL_MS },
+    outbound: {
+      claimTtlMs: env.OUTBOUND_CLAIM_TTL_MS,
+      batchSize: env.OUTBOUND_BATCH_SIZE,
+      maxAttempts: env.OUTBOUND_MAX_ATTEMPTS,
+      retryBaseMs: env.OUTBOUND_RETRY_BASE_MS,
+      minIntervalMs: env.SEND_MIN_INTERVAL_MS,
+      jitterMs: env.SEND_JITTER_MS,
+      sendTimeoutMs: env.SEND_TIMEOUT_MS,
+      defaultCountry: env.DEFAULT_COUNTRY ?? null,
+      onWhatsAppCacheTtlMs: env.ON_WHATSAPP_CACHE_TTL_MS,
+    },
+    lifecycle: {
+      reconnectBaseMs: env.RECONNECT_BASE_MS,
+      reconnectMaxMs: env.RECONNECT_MAX_MS,
+      reconnectMaxAttempts: env.RECONNECT_MAX_ATTEMPTS,
+      qrTimeoutMs: env.QR_TIMEOUT_MS,
+      connectTimeoutMs: env.CONNECT_TIMEOUT_MS,
+      queryTimeoutMs: env.QUERY_TIMEOUT_MS,
+      idleDays: env.SESSION_IDLE_DAYS,
+      expireIntervalMs: env.EXPIRE_INTERVAL_MS,
+      unfinishedLinkMaxAgeMs: env.UNFINISHED_LINK_MAX_AGE_MS,
+      activityWriteIntervalMs: env.ACTIVITY_WRITE_INTERVAL_MS,
+      shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    },
+    whatsapp: {
+      webSocketUrl: env.WA_WEBSOCKET_URL ?? null,
+      simulatorRootKey: env.WA_SIM_ROOT_KEY ? Buffer.from(env.WA_SIM_ROOT_KEY, 'base64') : null,
+      sharedAsyncLocalStorage: env.BAILEYS_SHARED_ALS === 'enabled',
+    },
+  };
+}
+
+export type ConnectorConfig = ReturnType<typeof buildConfig>;
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Buffer.isBuffer(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** Parses the environment (default: process.env) into a frozen config, or throws ConfigError naming each bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): ConnectorConfig {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`));
+  }
+  return deepFreeze(buildConfig(parsed.data));
+}

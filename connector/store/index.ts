@@ -1,0 +1,29 @@
+import { createDb, type Sql } from './db.ts';
+import { makeAuthRowStore } from './auth-rows.ts';
+import { makeCommandStore } from './commands.ts';
+import { makeMessageStore } from './messages.ts';
+import { makeSessionStore } from './sessions.ts';
+
+export { isLeaseLostError } from './db.ts';
+export type { Sql } from './db.ts';
+export type { AuthRowStore, AuthRowWrite } from './auth-rows.ts';
+export type { CommandName, CommandRow, CommandStore } from './commands.ts';
+export type { InboundRow, MessageStore, OutboundRow } from './messages.ts';
+export type { Fence, SessionRow, SessionStatus, SessionStore, StatusChange } from './sessions.ts';
+
+export function createStore(url: string, poolSize: number) {
+  const sql: Sql = createDb(url, poolSize);
+  return {
+    sql,
+    sessions: makeSessionStore(sql),
+    commands: makeCommandStore(sql),
+    messages: makeMessageStore(sql),
+    authRows: makeAuthRowStore(sql),
+    async ping(): Promise<void> {
+      await sql`select 1`;
+    },
+    close: () => sql.end({ timeout: 5 }),
+  };
+}
+
+export type Store = ReturnType<typeof createStore>;
