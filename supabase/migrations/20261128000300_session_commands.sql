@@ -46,6 +46,9 @@ revoke all on table public.session_commands from anon, authenticated;
 grant select on table public.session_commands to authenticated;
 grant insert (session_id, user_id, command, payload) on table public.session_commands to authenticated;
 grant all on table public.session_commands to service_role;
+-- Identity columns need no sequence privilege; without this revoke the schema's default privileges
+-- would let anon read last_value (how many commands exist across all users).
+revoke all on sequence public.session_commands_id_seq from anon, authenticated;
 
 create policy "Users can see commands for their own sessions"
   on public.session_commands for select to authenticated

@@ -29,7 +29,7 @@ create table public.outbound_messages (
   constraint outbound_messages_session_fkey foreign key (session_id, user_id)
     references public.whatsapp_sessions (id, user_id) on delete cascade,
   constraint outbound_messages_recipient_check check (
-    char_length(btrim(recipient)) between 1 and 64
+    char_length(recipient) between 1 and 64
     and recipient ~ '^(\+?[0-9][0-9 ().-]*|[0-9]{5,20}@s\.whatsapp\.net)$'),
   constraint outbound_messages_content_type_check check (content_type in ('text')),
   constraint outbound_messages_text_check check (
@@ -102,6 +102,8 @@ create table public.inbound_messages (
   constraint inbound_messages_wa_message_id_unique unique (session_id, wa_message_id),
   constraint inbound_messages_wa_message_id_check check (char_length(wa_message_id) between 1 and 128),
   constraint inbound_messages_message_type_check check (char_length(message_type) between 1 and 64),
+  constraint inbound_messages_chat_jid_check check (char_length(chat_jid) between 1 and 128),
+  constraint inbound_messages_text_length_check check (char_length(text) <= 65536),
   constraint inbound_messages_sender_phone_check
     check (sender_phone is null or sender_phone ~ '^\+[1-9][0-9]{6,14}$'),
   constraint inbound_messages_raw_size_check check (pg_column_size(raw) <= 262144)
@@ -117,6 +119,7 @@ alter table public.inbound_messages enable row level security;
 revoke all on table public.inbound_messages from anon, authenticated;
 grant select on table public.inbound_messages to authenticated;
 grant all on table public.inbound_messages to service_role;
+revoke all on sequence public.inbound_messages_id_seq from anon, authenticated;
 
 create policy "Users can read messages received on their own sessions"
   on public.inbound_messages for select to authenticated

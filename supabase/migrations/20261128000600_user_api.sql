@@ -18,7 +18,7 @@ create or replace function public.request_whatsapp_link(
     if v_user is null then
       raise exception 'sign in first' using errcode = '42501';
     end if;
-    if p_link_method not in ('qr', 'pairing_code') then
+    if p_link_method is null or p_link_method not in ('qr', 'pairing_code') then
       raise exception 'link method must be qr or pairing_code' using errcode = 'WL422';
     end if;
     if p_link_method = 'pairing_code' and (p_pairing_phone is null or p_pairing_phone !~ '^\+[1-9][0-9]{6,14}$') then
@@ -65,7 +65,7 @@ create or replace function public.request_session_command(p_session_id uuid, p_c
     v_session public.whatsapp_sessions;
     v_command public.session_commands;
   begin
-    if p_command not in ('disconnect', 'logout', 'reconnect') then
+    if p_command is null or p_command not in ('disconnect', 'logout', 'reconnect') then
       raise exception 'unknown command %', p_command using errcode = 'WL422';
     end if;
     select * into v_session from public.whatsapp_sessions where id = p_session_id;  -- RLS: own rows only

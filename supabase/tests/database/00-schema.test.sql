@@ -1,6 +1,6 @@
 -- The data model's shape: tables exist, RLS is on everywhere, the right tables are published to Realtime.
 begin;
-select plan(12);
+select plan(13);
 
 select has_table('public', 'whatsapp_sessions', 'whatsapp_sessions exists');
 select has_table('public', 'whatsapp_auth_state', 'whatsapp_auth_state exists');
@@ -37,9 +37,23 @@ select policies_are('public', 'whatsapp_sessions', array[
   'whatsapp_sessions has exactly the select, insert and delete policies');
 
 select is(
-  (select array_agg(distinct p.prosecdef) from pg_proc p where p.pronamespace = 'public'::regnamespace),
-  array[false],
-  'no function in public is SECURITY DEFINER: grants and RLS always decide');
+  (select array_agg(p.proname::text order by p.proname) from pg_proc p
+    where p.pronamespace = 'public'::regnamespace
+      and not exists (select 1 from unnest(p.proconfig) c where c like 'search_path=%')),
+  null,
+  'every function in public pins its search_path');
+
+select is(
+  (select array_agg(p.proname::text order by p.proname) from pg_proc p
+    where p.pronamespace = 'public'::regnamespace and p.prosecdef
+      and p.proname in ('request_whatsapp_link', 'request_session_command', 'acquire_session_lease',
+        'renew_session_lease', 'renew_session_leases', 'release_session_lease', 'assert_session_lease',
+        'claim_wanted_sessions', 'claim_session_commands', 'complete_session_command', 'return_session_command',
+        'claim_outbound_messages', 'mark_outbound_sent', 'retry_outbound_message', 'fail_outbound_message',
+        'fail_unsent_messages', 'record_outbound_receipt', 'complete_session_link', 'expire_idle_sessions',
+        'delete_unfinished_link_credentials')),
+  null,
+  'the user and connector functions are SECURITY INVOKER: grants and RLS of the caller decide');
 
 select * from finish();
 rollback;

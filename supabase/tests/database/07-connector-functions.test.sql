@@ -1,0 +1,71 @@
+-- The connector's functions (leases, claims, state transitions) are not executable by anon or
+-- authenticated, so no user can claim, fence out, complete or expire anything. The user API is
+-- executable by authenticated only.
+begin;
+select plan(46);
+
+create temporary table connector_functions (signature text primary key) on commit drop;
+insert into connector_functions values
+  ('public.acquire_session_lease(uuid, text, interval)'),
+  ('public.renew_session_lease(uuid, text, bigint, interval)'),
+  ('public.renew_session_leases(text, interval)'),
+  ('public.release_session_lease(uuid, text, bigint)'),
+  ('public.assert_session_lease(uuid, text, bigint)'),
+  ('public.claim_wanted_sessions(text, interval, integer)'),
+  ('public.claim_session_commands(text, integer, interval)'),
+  ('public.complete_session_command(bigint, text, text)'),
+  ('public.return_session_command(bigint, text)'),
+  ('public.claim_outbound_messages(text, integer, interval)'),
+  ('public.mark_outbound_sent(uuid, text, text)'),
+  ('public.retry_outbound_message(uuid, text, interval, text, text)'),
+  ('public.fail_outbound_message(uuid, text, text, text)'),
+  ('public.fail_unsent_messages(uuid, text, text)'),
+  ('public.record_outbound_receipt(uuid, text, text)'),
+  ('public.complete_session_link(uuid, text, bigint, text, text, text, text)'),
+  ('public.expire_idle_sessions(interval)'),
+  ('public.delete_unfinished_link_credentials(interval)');
+
+select ok(not has_function_privilege('anon', signature, 'execute')
+          and not has_function_privilege('authenticated', signature, 'execute'),
+          format('%s is executable by neither anon nor authenticated', signature))
+  from connector_functions order by signature;
+select ok(has_function_privilege('service_role', signature, 'execute'),
+          format('%s is executable by service_role', signature))
+  from connector_functions order by signature;
+select ok(not has_function_privilege('public', 'public.set_updated_at()', 'execute'),
+  'the updated_at trigger function is not callable directly');
+
+-- The user API: authenticated yes, anon no.
+select ok(has_function_privilege('authenticated', 'public.request_whatsapp_link(text, text)', 'execute')
+          and not has_function_privilege('anon', 'public.request_whatsapp_link(text, text)', 'execute'),
+  'request_whatsapp_link is for signed-in users only');
+select ok(has_function_privilege('authenticated', 'public.request_session_command(uuid, text)', 'execute')
+          and not has_function_privilege('anon', 'public.request_session_command(uuid, text)', 'execute'),
+  'request_session_command is for signed-in users only');
+
+-- And calling them really fails.
+insert into auth.users (id, email) values ('11111111-1111-4111-8111-111111111111', 'alice@rls.test');
+insert into public.whatsapp_sessions (id, user_id, status) values
+  ('aaaaaaaa-0000-4000-8000-000000000001', '11111111-1111-4111-8111-111111111111', 'connecting');
+set local role authenticated;
+select set_config('request.jwt.claims', '{"sub":"11111111-1111-4111-8111-111111111111","role":"authenticated"}', true);
+select throws_ok($$select public.acquire_session_lease('aaaaaaaa-0000-4000-8000-000000000001', 'alice', '1 hour')$$,
+  '42501', null, 'alice cannot take the lease of her own session');
+select throws_ok($$select * from public.claim_wanted_sessions('alice', '1 hour', 10)$$,
+  '42501', null, 'alice cannot claim sessions');
+select throws_ok($$select * from public.claim_outbound_messages('alice', 10, '1 minute')$$,
+  '42501', null, 'alice cannot claim outbound messages');
+select throws_ok($$select * from public.claim_session_commands('alice', 10, '1 minute')$$,
+  '42501', null, 'alice cannot claim commands');
+select throws_ok($$select * from public.expire_idle_sessions('0 seconds')$$,
+  '42501', null, 'alice cannot expire sessions');
+reset role;
+set local role anon;
+select set_config('request.jwt.claims', '{"role":"anon"}', true);
+select throws_ok($$select public.request_whatsapp_link()$$, '42501', null, 'anon cannot start a link');
+reset role;
+select is((select lease_owner from public.whatsapp_sessions where id = 'aaaaaaaa-0000-4000-8000-000000000001'),
+  null, 'nobody took the lease');
+
+select * from finish();
+rollback;
