@@ -27,6 +27,8 @@ export interface FaultOptions {
   count?: number
   /** drop: which way (default 'both'): 'in' = what the client sends, 'out' = what the server sends */
   direction?: 'in' | 'out' | 'both'
+  /** drop: only stanzas with this tag ('message', 'receipt', 'iq', …); default: any */
+  tag?: string
 }
 
 const streamError = (code: string | undefined, conflict?: string): BinaryNode => ({
@@ -72,7 +74,11 @@ export class FaultBook {
       case 'drop': {
         const n = opts.count ?? Infinity
         const dir = opts.direction ?? 'both'
-        this.set(device, { dropIn: dir !== 'out' ? n : 0, dropOut: dir !== 'in' ? n : 0 })
+        const patch = { dropIn: dir !== 'out' ? n : 0, dropOut: dir !== 'in' ? n : 0, dropTag: opts.tag }
+        // a counted drop applies to the live socket only; an unlimited one also to later sockets
+        if (Number.isFinite(n)) {
+          if (conn) Object.assign(conn.faults, patch)
+        } else this.set(device, patch)
         return
       }
       case 'silence':
@@ -85,7 +91,7 @@ export class FaultBook {
     device.refuseConnections = false
     this.persistent.delete(device)
     const conn = device.connection
-    if (conn) Object.assign(conn.faults, { delayMs: 0, dropIn: 0, dropOut: 0 })
+    if (conn) Object.assign(conn.faults, { delayMs: 0, dropIn: 0, dropOut: 0, dropTag: undefined })
   }
 
   private set(device: LinkedDevice, patch: Partial<LinkFaults>): void {

@@ -23,6 +23,8 @@ export interface LinkFaults {
   /** how many stanzas to drop instead of sending (out) / handling (in); Infinity = until cleared */
   dropOut: number
   dropIn: number
+  /** when set, only stanzas with this tag are dropped (e.g. 'message', 'receipt') */
+  dropTag?: string
 }
 
 let nextConnectionId = 1
@@ -79,7 +81,7 @@ export class SimConnection {
       this.chain = this.chain.then(async () => {
         if (this.closed) return
         const node = await decodeBinaryNode(plain)
-        if (this.faults.dropIn > 0) {
+        if (this.faults.dropIn > 0 && (!this.faults.dropTag || this.faults.dropTag === node.tag)) {
           this.faults.dropIn--
           return
         }
@@ -111,7 +113,7 @@ export class SimConnection {
   /** Encrypts and sends a stanza (honours the delay / drop faults). */
   send(node: BinaryNode): void {
     if (this.closed || !this.transport) return
-    if (this.faults.dropOut > 0) {
+    if (this.faults.dropOut > 0 && (!this.faults.dropTag || this.faults.dropTag === node.tag)) {
       this.faults.dropOut--
       return
     }

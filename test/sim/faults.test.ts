@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DisconnectReason } from '@whiskeysockets/baileys'
+import { FAULT_STATUS, startSimulator, type FaultKind, type Simulator } from './index.ts'
+import { connectClient } from './testing/baileys-client.ts'
+import { connectLinked } from './testing/linked-client.ts'
+
+let sim: Simulator
+let seq = 0
+const nextPhone = () => `+1555000${3000 + ++seq}`
+beforeAll(async () => {
+  sim = await startSimulator()
+})
+afterAll(async () => {
+  await sim.stop()
+})
+
+describe('simulator faults give the DisconnectReason Baileys reports for the real thing', () => {
+  const streamFaults: [FaultKind, number][] = [
+    ['close', DisconnectReason.connectionClosed],
+    ['logged_out', DisconnectReason.loggedOut],
+    ['replaced', DisconnectReason.connectionReplaced],
+    ['unavailable', DisconnectReason.unavailableService],
+    ['restart_required', DisconnectReason.restartRequired],
+  ]
+  for (const [kind, code] of streamFaults) {
+    it(`${kind} → ${code}`, async () => {
+      const client = await connectLinked(sim, nextPhone())
+      sim.fault(client.auth.state.creds.me!.id, kind)
+      expect(await client.closed()).toBe(code)
+      expect(FAULT_STATUS[kind]).toBe(code)
+    })
+  }
+
+  it('a second login with the same creds replaces the first (440)', async () => {
+    const first = await connectLinked(sim, nextPhone())
+    const second = connectClient(sim, first.auth)
+    await second.opened()
+    expect(await first.closed()).toBe(DisconnectReason.connectionReplaced)
+    second.end()
+  })
+
+  it('refuse_connections drops every new socket (428) until cleared; the device then logs in again', async () => {
+    const phone = nextPhone()
+    const client = await connectLinked(sim, phone)
+    sim.fault(phone, 'refuse_connections')
+    sim.fault(phone, 'close')
+    expect(await client.closed()).toBe(DisconnectReason.connectionClosed)
+    const refused = connectClient(sim, client.auth)
+    expect(await refused.closed()).toBe(DisconnectReason.connectionClosed)
+    sim.clearFaults(phone)
+    const again = connectClient(sim, client.auth)
+    await again.opened()
+    again.end()
+  })
+
+  it('silence: nothing answered any more → Baileys keep-alive gives up with 408', async () => {
+    const phone = nextPhone()
+    const client = await connectLinked(sim, phone, 'S', { keepAliveIntervalMs: 1000 })
+    sim.fault(phone, 'silence')
+    expect(await client.closed(20_000)).toBe(DisconnectReason.connectionLost)
+    sim.clearFaults(phone)
+  })
+
+  it('drop: a lost stanza never reaches the contact; later ones do', async () => {
+    const phone = nextPhone()
+    const client = await connectLinked(sim, phone)
+    const bob = sim.contact(nextPhone(), { receipts: 'none' })
+    sim.fault(phone, 'drop', { direction: 'in', count: 1, tag: 'message' })
+    await client.sock.sendMessage(bob.jid, { text: 'lost' })
+    await client.sock.sendMessage(bob.jid, { text: 'kept' })
+    await bob.waitForMessage({ text: 'kept' })
+    expect(bob.received().map(m => m.text)).toEqual(['kept'])
+    client.end()
+  })
+
+  it('delay: stanzas arrive late but in order, the connection stays up', async () => {
+    const phone = nextPhone()
+    const client = await connectLinked(sim, phone)
+    sim.fault(phone, 'delay', { ms: 300 })
+    const bob = sim.contact(nextPhone())
+    const t0 = Date.now()
+    await bob.sendText(phone, 'one')
+    await bob.sendText(phone, 'two')
+    const got = await client.waitForInbox(2)
+    expect(got.map(m => m.message?.conversation)).toEqual(['one', 'two'])
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(250)
+    sim.clearFaults(phone)
+    client.end()
+  })
+})

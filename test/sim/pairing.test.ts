@@ -1,0 +1,97 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { DisconnectReason } from '@whiskeysockets/baileys'
+import { startSimulator, type Simulator } from './index.ts'
+import { connectClient } from './testing/baileys-client.ts'
+import { connectLinked } from './testing/linked-client.ts'
+import { memoryAuthState } from './testing/memory-auth-state.ts'
+
+const sims: Simulator[] = []
+const start = async (opts?: Parameters<typeof startSimulator>[0]) => {
+  const sim = await startSimulator(opts)
+  sims.push(sim)
+  return sim
+}
+afterEach(async () => {
+  await Promise.all(sims.splice(0).map(s => s.stop()))
+})
+
+describe('simulator linking', () => {
+  it('QR scan pairs the device (515), the reconnect reaches open, and a restart with saved creds opens without a QR', async () => {
+    const sim = await start()
+    const auth = memoryAuthState()
+    const first = connectClient(sim, auth)
+    const qr = await first.nextQr()
+    expect(qr).toMatch(/^https:\/\/wa\.me\/settings\/linked_devices#2@/)
+    const linked = await sim.scanQr(qr, { phone: '+15550001111', pushName: 'Alice' })
+    expect(linked.jid).toBe('15550001111:7@s.whatsapp.net')
+    expect(await first.closed()).toBe(DisconnectReason.restartRequired)
+    expect(auth.state.creds.me).toMatchObject({ id: linked.jid, lid: linked.lid, name: 'Alice' })
+    expect(auth.state.creds.account?.deviceSignature?.length).toBe(64)
+
+    const second = connectClient(sim, auth)
+    await second.opened()
+    expect(sim.devices()).toEqual([expect.objectContaining({ phone: '+15550001111', connected: true, loggedOut: false })])
+    expect(sim.devices()[0]!.preKeysOnServer).toBeGreaterThanOrEqual(800)
+    second.end()
+    await second.closed()
+
+    let sawQr = false
+    const third = connectClient(sim, auth)
+    third.sock.ev.on('connection.update', u => {
+      if (u.qr) sawQr = true
+    })
+    await third.opened()
+    expect(sawQr).toBe(false)
+    third.end()
+  })
+
+  it('refs rotate and, when they run out, Baileys ends with 408', async () => {
+    const sim = await start({ qrTimeoutsMs: { first: 300, next: 200, count: 3 } })
+    const client = connectClient(sim, memoryAuthState(), { qrTimeout: 250 })
+    const qrs = [await client.nextQr(), await client.nextQr(), await client.nextQr()]
+    expect(new Set(qrs).size).toBe(3)
+    expect(await client.closed()).toBe(DisconnectReason.timedOut)
+    await expect(sim.scanQr(qrs[2]!, { phone: '+15550001112' })).rejects.toThrow(/unknown|expired|gone/)
+  })
+
+  it('a ref the server has expired cannot be scanned, even while the client still shows it', async () => {
+    const sim = await start({ qrTimeoutsMs: { first: 100, next: 100, count: 2 } })
+    const client = connectClient(sim, memoryAuthState(), { qrTimeout: 5000 })
+    const qr = await client.nextQr()
+    await new Promise(r => setTimeout(r, 150))
+    await expect(sim.scanQr(qr, { phone: '+15550001113' })).rejects.toThrow(/expired/)
+    client.end()
+  })
+
+  it('provisionLinkedDevice creds log in without a QR and upload no pre-keys', async () => {
+    const sim = await start()
+    let sawQr = false
+    const client = await connectLinked(sim, '+15550001114', 'Prov', {})
+    client.sock.ev.on('connection.update', u => {
+      if (u.qr) sawQr = true
+    })
+    expect(sawQr).toBe(false)
+    expect(client.auth.state.creds.me?.name).toBe('Prov')
+    expect(sim.devices()[0]).toMatchObject({ connected: true, preKeysOnServer: 30 })
+    client.end()
+  })
+
+  it('a logged-out device is refused with <failure reason=401> on its next login', async () => {
+    const sim = await start()
+    const client = await connectLinked(sim, '+15550001115')
+    sim.fault('+15550001115', 'logged_out')
+    expect(await client.closed()).toBe(DisconnectReason.loggedOut)
+    const again = connectClient(sim, client.auth)
+    expect(await again.closed()).toBe(DisconnectReason.loggedOut)
+    expect(sim.devices()[0]).toMatchObject({ loggedOut: true, connected: false })
+  })
+
+  it('sock.logout() removes the device on the server', async () => {
+    const sim = await start()
+    const client = await connectLinked(sim, '+15550001116')
+    await client.sock.logout()
+    expect(await client.closed()).toBe(DisconnectReason.loggedOut)
+    await new Promise(r => setTimeout(r, 50))
+    expect(sim.devices()[0]!.loggedOut).toBe(true)
+  })
+})
