@@ -1,0 +1,82 @@
+// The web app builds with Vite, and serveWebApp serves it with its runtime config and SPA fallback;
+// the built app renders the sign-in page in Chromium (English and Spanish) without console errors.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildWebApp, serveWebApp, type WebAppServer } from '../../web/index.ts';
+import { launchChromium, openPage, screenshot } from './web-browser.ts';
+
+const supabaseUrl = 'http://127.0.0.1:9'; // never contacted: a signed-out page makes no API calls
+const supabaseAnonKey = 'test-anon-key';
+
+let distDir: string;
+let server: WebAppServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  distDir = await mkdtemp(join(tmpdir(), 'wl-web-dist-'));
+  await buildWebApp({ outDir: distDir, logLevel: 'error' });
+  server = await serveWebApp({ port: 0, supabaseUrl, supabaseAnonKey, distDir });
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  if (distDir) await rm(distDir, { recursive: true, force: true });
+});
+
+describe('web app build and server', () => {
+  it('buildWebApp writes index.html that loads the runtime config before the bundle', async () => {
+    const html = await readFile(join(distDir, 'index.html'), 'utf8');
+    expect(html).toContain('<script src="/config.js"');
+    expect(html).toMatch(/<script type="module"[^>]+src="\/assets\/index-[\w-]+\.js"/);
+  });
+
+  it('serves the runtime config as /config.js and /config.json, never cached', async () => {
+    const js = await fetch(`${server.url}/config.js`);
+    expect(js.headers.get('content-type')).toContain('javascript');
+    expect(js.headers.get('cache-control')).toBe('no-store');
+    expect(await js.text()).toContain(JSON.stringify({ supabaseUrl, supabaseAnonKey }));
+    const json = await fetch(`${server.url}/config.json`);
+    expect(await json.json()).toEqual({ supabaseUrl, supabaseAnonKey });
+  });
+
+  it('serves index.html for client routes, 404 for missing assets and paths outside dist', async () => {
+    const route = await fetch(`${server.url}/some/client/route`);
+    expect(route.status).toBe(200);
+    expect(await route.text()).toContain('<div id="root"></div>');
+    expect((await fetch(`${server.url}/assets/missing.js`)).status).toBe(404);
+    expect((await fetch(`${server.url}/..%2f..%2fpackage.json`)).status).toBe(404);
+    expect((await fetch(`${server.url}/`, { method: 'POST' })).status).toBe(405);
+  });
+
+  it('renders the sign-in form in English, switches to Spanish and remembers it, without console errors', async () => {
+    const { page, context, errors } = await openPage(browser, { locale: 'en-US' });
+    await page.goto(server.url);
+    await page.getByRole('heading', { name: 'Sign in to your workspace' }).waitFor();
+    expect(await page.getAttribute('html', 'lang')).toBe('en');
+    await page.getByLabel('Email').fill('someone@example.com');
+    await page.getByLabel('Language').selectOption('es');
+    await page.getByRole('heading', { name: 'Inicia sesión en tu espacio de trabajo' }).waitFor();
+    await page.reload();
+    await page.getByRole('heading', { name: 'Inicia sesión en tu espacio de trabajo' }).waitFor();
+    expect(await page.getAttribute('html', 'lang')).toBe('es');
+    await screenshot(page, 'build-sign-in-es');
+    await context.close();
+    expect(errors).toEqual([]);
+  });
+
+  it('follows a Spanish browser language and fits a 360 px phone screen without horizontal scrolling', async () => {
+    const { page, context, errors } = await openPage(browser, { locale: 'es-ES', width: 360, height: 740 });
+    await page.goto(server.url);
+    await page.getByRole('button', { name: 'Iniciar sesión' }).waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await screenshot(page, 'build-sign-in-phone-es');
+    await context.close();
+    expect(errors).toEqual([]);
+  });
+});

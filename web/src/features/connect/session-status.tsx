@@ -1,0 +1,63 @@
+// The views for a linked (or formerly linked) session: connected, reconnecting, disconnected, ended.
+import { useI18n } from '../../i18n/index.tsx';
+import { formatDateTime } from '../../lib/time.ts';
+import type { WhatsappSession } from '../../lib/types.ts';
+import { Waiting } from './link-steps.tsx';
+
+export function SessionDetails({ session }: { session: WhatsappSession }) {
+  const { t, lang } = useI18n();
+  return (
+    <dl className="details">
+      <div>
+        <dt>{t('connect.phone')}</dt>
+        <dd data-testid="connected-phone">{session.phone_number ?? '—'}</dd>
+      </div>
+      {session.push_name && (
+        <div>
+          <dt>{t('connect.name')}</dt>
+          <dd>{session.push_name}</dd>
+        </div>
+      )}
+      {session.connected_at && (
+        <div>
+          <dt>{t('connect.since')}</dt>
+          <dd>
+            <time dateTime={session.connected_at}>{formatDateTime(session.connected_at, lang)}</time>
+          </dd>
+        </div>
+      )}
+    </dl>
+  );
+}
+
+export function ReconnectingBody({ session }: { session: WhatsappSession }) {
+  const { t } = useI18n();
+  return (
+    <>
+      <Waiting label={t('connect.reconnectingBody', { attempt: Math.max(1, session.reconnect_attempts) })} />
+      <SessionDetails session={session} />
+    </>
+  );
+}
+
+export function EndedBody({ session }: { session: WhatsappSession }) {
+  const { t } = useI18n();
+  const body =
+    session.status === 'logged_out'
+      ? t('connect.loggedOutBody')
+      : session.status === 'replaced'
+        ? t('connect.replacedBody')
+        : session.status === 'expired'
+          ? t('connect.expiredBody')
+          : t('connect.failedBody');
+  return (
+    <div className="ended">
+      <p>{body}</p>
+      {session.last_error && session.status !== 'logged_out' && (
+        <p className="reason" data-testid="last-error">
+          {t('connect.reason', { reason: session.last_error })}
+        </p>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,85 @@
+import { useEffect, useRef, useState } from 'react';
+import { useI18n } from '../../i18n/index.tsx';
+import type { MessageKey } from '../../i18n/en.ts';
+import { formatTime } from '../../lib/time.ts';
+import type { MessageItem } from './use-messages.ts';
+
+function who(item: MessageItem): string {
+  if (item.direction === 'out') return item.row.recipient;
+  return item.row.push_name || item.row.sender_phone || item.row.chat_jid.split('@')[0] || item.row.chat_jid;
+}
+
+function statusKey(item: MessageItem): MessageKey {
+  return item.direction === 'out' ? `messages.status.${item.row.status}` : 'messages.status.received';
+}
+
+/** Announces status changes and new incoming messages through a polite live region. */
+function useAnnouncements(items: MessageItem[]): string {
+  const { t } = useI18n();
+  const seen = useRef<Map<string, string> | null>(null);
+  const [text, setText] = useState('');
+  useEffect(() => {
+    const previous = seen.current;
+    const next = new Map(items.map((item) => [item.key, item.direction === 'out' ? item.row.status : 'in']));
+    seen.current = next;
+    if (!previous) return;
+    for (const item of items) {
+      const before = previous.get(item.key);
+      const now = next.get(item.key);
+      if (before === now) continue;
+      if (item.direction === 'in') setText(t('messages.announceIncoming', { who: who(item) }));
+      else if (before !== undefined) setText(t('messages.announceStatus', { who: who(item), status: t(statusKey(item)) }));
+      break;
+    }
+  }, [items, t]);
+  return text;
+}
+
+export function MessageList({ items, hasSession }: { items: MessageItem[]; hasSession: boolean }) {
+  const { t, lang } = useI18n();
+  const announcement = useAnnouncements(items);
+
+  return (
+    <div className="message-list-wrap">
+      <h3 className="section-title" id="recent-title">{t('messages.recent')}</h3>
+      <p className="visually-hidden" role="status" aria-live="polite">{announcement}</p>
+      {items.length === 0 ? (
+        <p className="empty">{hasSession ? t('messages.empty') : t('messages.noSession')}</p>
+      ) : (
+        <ul className="message-list" aria-labelledby="recent-title" data-testid="message-list">
+          {items.map((item) => {
+            const failed = item.direction === 'out' && item.row.status === 'failed';
+            const status = item.direction === 'out' ? item.row.status : 'received';
+            const when = item.direction === 'out' ? item.row.created_at : item.row.received_at;
+            return (
+              <li
+                key={item.key}
+                className={`message message-${item.direction}`}
+                data-direction={item.direction}
+                data-status={status}
+                data-message-id={String(item.row.id)}
+              >
+                <div className="message-meta">
+                  <span className="message-who">
+                    <span className="message-arrow" aria-hidden="true">{item.direction === 'out' ? '↗' : '↙'}</span>
+                    {t(item.direction === 'out' ? 'messages.outgoing' : 'messages.incoming', { who: who(item) })}
+                  </span>
+                  <time className="message-time" dateTime={when}>{formatTime(when, lang)}</time>
+                </div>
+                <p className="message-text">
+                  {item.row.text ?? (item.direction === 'in' ? t('messages.nonText', { type: item.row.message_type }) : '')}
+                </p>
+                <div className="message-foot">
+                  <span className={`status status-${status}`} data-testid="message-status">{t(statusKey(item))}</span>
+                  {failed && item.row.error && (
+                    <span className="message-error">{t('messages.failedReason', { reason: item.row.error })}</span>
+                  )}
+                </div>
+              </li>
+            );
+          })}
+        </ul>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,25 @@
+import type { SupabaseClient } from '@supabase/supabase-js';
+import { Alert } from '../../components/alert.tsx';
+import { useI18n } from '../../i18n/index.tsx';
+import type { WhatsappSession } from '../../lib/types.ts';
+import { MessageList } from './message-list.tsx';
+import { SendForm } from './send-form.tsx';
+import { useMessages } from './use-messages.ts';
+
+export function MessagesPanel({ supabase, session }: { supabase: SupabaseClient; session: WhatsappSession | null }) {
+  const { t } = useI18n();
+  const { items, error, addOutbound } = useMessages(supabase, session?.id);
+  const canSend = session?.status === 'connected' || session?.status === 'reconnecting';
+  return (
+    <section className="card messages-card" aria-labelledby="messages-title">
+      <header className="card-header">
+        <h2 id="messages-title" className="card-title">{t('messages.title')}</h2>
+      </header>
+      <div className="card-body messages-body">
+        <SendForm supabase={supabase} sessionId={session?.id} canSend={canSend} onQueued={addOutbound} />
+        {error && <Alert tone="error">{error}</Alert>}
+        <MessageList items={items} hasSession={!!session} />
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,90 @@
+import { useId, useState, type FormEvent } from 'react';
+import type { SupabaseClient } from '@supabase/supabase-js';
+import { Alert } from '../../components/alert.tsx';
+import { useI18n } from '../../i18n/index.tsx';
+import { ApiError, sendMessage } from '../../lib/api.ts';
+import type { OutboundMessage } from '../../lib/types.ts';
+
+interface SendFormProps {
+  supabase: SupabaseClient;
+  sessionId: string | undefined;
+  canSend: boolean;
+  onQueued: (row: OutboundMessage) => void;
+}
+
+export function SendForm({ supabase, sessionId, canSend, onQueued }: SendFormProps) {
+  const { t } = useI18n();
+  const [to, setTo] = useState('');
+  const [text, setText] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const ids = { to: useId(), toHint: useId(), text: useId(), title: useId(), disabled: useId() };
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    if (!canSend || !sessionId) return;
+    setBusy(true);
+    setError(null);
+    setNotice(null);
+    try {
+      const row = await sendMessage(supabase, { session_id: sessionId, to: to.trim(), text, idempotency_key: crypto.randomUUID() });
+      onQueued(row);
+      setText('');
+      setNotice(t('messages.queued'));
+    } catch (caught) {
+      setError(caught instanceof ApiError && caught.code === 'network' ? t('error.network') : caught instanceof Error ? caught.message : t('error.generic'));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form className="form send-form" onSubmit={submit} aria-labelledby={ids.title}>
+      <h3 id={ids.title} className="section-title">{t('messages.sendTitle')}</h3>
+      {!canSend && <p id={ids.disabled} className="hint">{t('messages.needsConnection')}</p>}
+      <div className="field">
+        <label htmlFor={ids.to}>{t('messages.to')}</label>
+        <input
+          id={ids.to}
+          name="to"
+          type="tel"
+          inputMode="tel"
+          autoComplete="off"
+          required
+          aria-describedby={ids.toHint}
+          value={to}
+          onChange={(e) => setTo(e.target.value)}
+        />
+        <p id={ids.toHint} className="hint">{t('messages.toHint')}</p>
+      </div>
+      <div className="field">
+        <label htmlFor={ids.text}>{t('messages.text')}</label>
+        <textarea
+          id={ids.text}
+          name="text"
+          required
+          rows={3}
+          maxLength={4096}
+          value={text}
+          onChange={(e) => setText(e.target.value)}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter' && (e.metaKey || e.ctrlKey)) e.currentTarget.form?.requestSubmit();
+          }}
+        />
+      </div>
+      {error && <Alert tone="error">{error}</Alert>}
+      {notice && <Alert tone="success">{notice}</Alert>}
+      <div className="actions">
+        <button
+          type="submit"
+          className="button button-primary"
+          disabled={busy || !canSend}
+          aria-describedby={canSend ? undefined : ids.disabled}
+        >
+          {busy ? t('messages.sending') : t('messages.send')}
+        </button>
+      </div>
+    </form>
+  );
+}

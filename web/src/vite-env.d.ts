@@ -1,0 +1,11 @@
+/// <reference types="vite/client" />
+
+interface ImportMetaEnv {
+  readonly VITE_SUPABASE_URL?: string;
+  readonly VITE_SUPABASE_ANON_KEY?: string;
+}
+
+interface Window {
+  /** Written by /config.js, which the server serving the app generates at runtime. */
+  __WL_CONFIG__?: { supabaseUrl?: string; supabaseAnonKey?: string };
+}
