@@ -1,0 +1,45 @@
+// Maps database errors (as PostgREST reports them: `code` is the SQLSTATE) to ApiErrors.
+// Decisions are made on SQLSTATEs only, never on message text. Our own SQLSTATEs (WL404, WL409,
+// WL422) carry messages written for users, so those are passed through; Postgres' own are not.
+import { ApiError } from './api-error.ts';
+
+export interface DatabaseError {
+  code?: string | null;
+  message?: string;
+  details?: string | null;
+  hint?: string | null;
+}
+
+/** Per-call overrides: SQLSTATE -> [code, message?]. */
+export type SqlstateOverrides = Partial<Record<string, readonly [code: string, message?: string]>>;
+
+const DEFAULTS: Record<string, (message: string) => ApiError> = {
+  WL404: (m) => new ApiError(404, 'not_found', m || 'Not found'),
+  WL409: (m) => new ApiError(409, 'conflict', m || 'The request conflicts with the current state'),
+  WL422: (m) => new ApiError(400, 'invalid_request', m || 'The request is invalid'),
+  '23505': () => new ApiError(409, 'conflict', 'A row with the same unique values already exists'),
+  '23514': () => new ApiError(400, 'constraint_violation', 'The request breaks a data rule (check its values)'),
+  '23503': () => new ApiError(404, 'not_found', 'A referenced row does not exist'),
+  '23502': () => new ApiError(400, 'constraint_violation', 'A required value is missing'),
+  '22P02': () => new ApiError(400, 'invalid_request', 'A value has the wrong format'),
+  '42501': () => new ApiError(403, 'forbidden', 'You are not allowed to do that'),
+  // PostgREST's own JWT errors: the token was accepted by us but refused by the database API.
+  PGRST301: () => new ApiError(401, 'invalid_token', 'The access token was refused'),
+  PGRST302: () => new ApiError(401, 'auth_required', 'Sign in first'),
+  PGRST303: () => new ApiError(401, 'invalid_token', 'The access token was refused'),
+};
+
+const OWN_SQLSTATES = new Set(['WL404', 'WL409', 'WL422']);
+
+/** An ApiError for a known SQLSTATE, or a 500 carrying the database error as its (logged) cause. */
+export function toApiError(error: DatabaseError, overrides: SqlstateOverrides = {}): ApiError {
+  const sqlstate = error.code ?? '';
+  const ownMessage = OWN_SQLSTATES.has(sqlstate) ? (error.message ?? '') : '';
+  const override = overrides[sqlstate];
+  const base = DEFAULTS[sqlstate]?.(ownMessage);
+  if (override) {
+    return new ApiError(base?.status ?? 400, override[0], override[1] ?? base?.message ?? 'Request failed', { cause: error });
+  }
+  if (base) return new ApiError(base.status, base.code, base.message, { cause: error });
+  return new ApiError(500, 'internal_error', 'Something went wrong on our side', { cause: error });
+}

@@ -1,0 +1,54 @@
+// The function's configuration, parsed once from the environment (index.ts passes Deno.env in).
+import { z } from 'zod';
+import { parseEnv } from '../_shared/env.ts';
+import { isKnownCountry } from '../_shared/phone.ts';
+
+const positiveInt = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
+
+const envSchema = z.object({
+  SUPABASE_URL: z.url({ protocol: /^https?$/ }),
+  SUPABASE_ANON_KEY: z.string().min(20, 'must be the project anon (or publishable) key'),
+  /** Comma-separated browser origins allowed by CORS, or `*`. */
+  WHATSAPP_ALLOWED_ORIGINS: z.string().default('*'),
+  /** ISO 3166-1 alpha-2 country for numbers written without a +country prefix. Unset: E.164 only. */
+  WHATSAPP_DEFAULT_COUNTRY: z.string().toUpperCase()
+    .refine(isKnownCountry, 'must be a two-letter country code such as US or DE').optional(),
+  WHATSAPP_RATE_LIMIT_MESSAGES: positiveInt(60),
+  WHATSAPP_RATE_LIMIT_SESSIONS: positiveInt(30),
+  WHATSAPP_RATE_LIMIT_WINDOW_SECONDS: positiveInt(60),
+  WHATSAPP_MAX_BODY_BYTES: positiveInt(32 * 1024),
+  /** Base URL the docs and OpenAPI `servers` advertise. Default: SUPABASE_URL + /functions/v1. */
+  WHATSAPP_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  WHATSAPP_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+
+export interface Config {
+  supabaseUrl: string;
+  supabaseAnonKey: string;
+  allowedOrigins: '*' | readonly string[];
+  defaultCountry: string | undefined;
+  rateLimits: Readonly<{ messages: number; sessions: number; windowSeconds: number }>;
+  maxBodyBytes: number;
+  publicUrl: string;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+export function loadConfig(env: Record<string, string | undefined>): Readonly<Config> {
+  const e = parseEnv(envSchema, env);
+  const origins = e.WHATSAPP_ALLOWED_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean);
+  const supabaseUrl = e.SUPABASE_URL.replace(/\/+$/, '');
+  return Object.freeze({
+    supabaseUrl,
+    supabaseAnonKey: e.SUPABASE_ANON_KEY,
+    allowedOrigins: origins.length === 0 || origins.includes('*') ? '*' : Object.freeze(origins),
+    defaultCountry: e.WHATSAPP_DEFAULT_COUNTRY,
+    rateLimits: Object.freeze({
+      messages: e.WHATSAPP_RATE_LIMIT_MESSAGES,
+      sessions: e.WHATSAPP_RATE_LIMIT_SESSIONS,
+      windowSeconds: e.WHATSAPP_RATE_LIMIT_WINDOW_SECONDS,
+    }),
+    maxBodyBytes: e.WHATSAPP_MAX_BODY_BYTES,
+    publicUrl: (e.WHATSAPP_PUBLIC_URL ?? `${supabaseUrl}/functions/v1`).replace(/\/+$/, ''),
+    logLevel: e.WHATSAPP_LOG_LEVEL,
+  });
+}

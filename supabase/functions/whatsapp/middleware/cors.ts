@@ -1,0 +1,15 @@
+// CORS for the web app (and any browser-based CRM). Origins come from WHATSAPP_ALLOWED_ORIGINS.
+import type { MiddlewareHandler } from 'hono';
+import { cors } from 'hono/cors';
+import type { Config } from '../config.ts';
+import type { AppEnv } from '../types.ts';
+
+export function allowCors(allowedOrigins: Config['allowedOrigins']): MiddlewareHandler<AppEnv> {
+  return cors({
+    origin: allowedOrigins === '*' ? '*' : [...allowedOrigins],
+    allowMethods: ['GET', 'POST', 'OPTIONS'],
+    allowHeaders: ['Authorization', 'apikey', 'Content-Type', 'Idempotency-Key', 'x-client-info', 'x-region'],
+    exposeHeaders: ['Retry-After', 'RateLimit-Policy', 'Idempotent-Replayed', 'Location', 'X-Request-Id'],
+    maxAge: 600,
+  });
+}

@@ -1,0 +1,95 @@
+// Row -> API shape. Internal columns (leases, claims, user ids) never leave the function.
+import type { InboundRow, ListedMessage, OutboundRow } from '../store/messages.ts';
+import { isActiveStatus, type CommandRow, type SessionRow } from '../store/sessions.ts';
+import type { ListedMessageView, OutboundView } from '../schemas/message.ts';
+import type { CommandView, SessionView } from '../schemas/session.ts';
+
+export function toSessionView(row: SessionRow): SessionView {
+  return {
+    id: row.id,
+    status: row.status as SessionView['status'],
+    active: isActiveStatus(row.status),
+    link_method: row.link_method as SessionView['link_method'],
+    phone_number: row.phone_number,
+    push_name: row.push_name,
+    qr: row.qr !== null && row.qr_expires_at !== null ? { value: row.qr, expires_at: row.qr_expires_at } : null,
+    pairing_code: row.pairing_code,
+    last_error: row.last_error,
+    last_disconnect_code: row.last_disconnect_code,
+    connected_at: row.connected_at,
+    disconnected_at: row.disconnected_at,
+    last_activity_at: row.last_activity_at,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  };
+}
+
+export function toCommandView(row: CommandRow): CommandView {
+  return {
+    id: Number(row.id),
+    session_id: row.session_id,
+    command: row.command as CommandView['command'],
+    status: row.status as CommandView['status'],
+    error: row.error,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  };
+}
+
+export function toOutboundView(row: OutboundRow): OutboundView {
+  return {
+    id: row.id,
+    session_id: row.session_id,
+    to: row.recipient,
+    content_type: 'text',
+    text: row.text,
+    idempotency_key: row.idempotency_key,
+    status: row.status as OutboundView['status'],
+    attempts: row.attempts,
+    wa_message_id: row.wa_message_id,
+    error_code: row.error_code,
+    error: row.error,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+    sent_at: row.sent_at,
+    delivered_at: row.delivered_at,
+    read_at: row.read_at,
+    failed_at: row.failed_at,
+  };
+}
+
+function inboundView(row: InboundRow): ListedMessageView {
+  return {
+    direction: 'inbound',
+    id: String(row.id),
+    session_id: row.session_id,
+    contact: row.sender_phone ?? row.chat_jid,
+    text: row.text,
+    type: row.message_type,
+    status: 'received',
+    from_me: row.from_me,
+    push_name: row.push_name,
+    wa_message_id: row.wa_message_id,
+    error: null,
+    timestamp: row.received_at,
+  };
+}
+
+export function toListedView(item: ListedMessage): ListedMessageView {
+  if (item.direction === 'inbound') return inboundView(item.row);
+  const row = item.row;
+  return {
+    direction: 'outbound',
+    id: row.id,
+    session_id: row.session_id,
+    contact: row.recipient,
+    text: row.text,
+    type: row.content_type,
+    status: row.status,
+    from_me: true,
+    push_name: null,
+    wa_message_id: row.wa_message_id,
+    error: row.error,
+    timestamp: row.created_at,
+  };
+}

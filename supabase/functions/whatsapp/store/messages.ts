@@ -1,0 +1,146 @@
+// outbound_messages and inbound_messages through PostgREST, as the caller (RLS decides).
+import type { SupabaseClient } from '@supabase/supabase-js';
+import { ApiError } from '../../_shared/api-error.ts';
+import { type DatabaseError, toApiError } from '../../_shared/postgrest-error.ts';
+import { type Cursor, compareNewestFirst, type Keyed } from './cursor.ts';
+
+export const OUTBOUND_COLUMNS = 'id,session_id,recipient,content_type,text,idempotency_key,status,attempts,wa_message_id,' +
+  'error_code,error,created_at,updated_at,sent_at,delivered_at,read_at,failed_at';
+const INBOUND_COLUMNS = 'id,session_id,wa_message_id,chat_jid,sender_jid,sender_phone,push_name,from_me,message_type,' +
+  'text,wa_timestamp,received_at';
+
+export interface OutboundRow {
+  id: string;
+  session_id: string;
+  recipient: string;
+  content_type: string;
+  text: string | null;
+  idempotency_key: string | null;
+  status: string;
+  attempts: number;
+  wa_message_id: string;
+  error_code: string | null;
+  error: string | null;
+  created_at: string;
+  updated_at: string;
+  sent_at: string | null;
+  delivered_at: string | null;
+  read_at: string | null;
+  failed_at: string | null;
+}
+
+export interface InboundRow {
+  id: number;
+  session_id: string;
+  wa_message_id: string;
+  chat_jid: string;
+  sender_jid: string | null;
+  sender_phone: string | null;
+  push_name: string | null;
+  from_me: boolean;
+  message_type: string;
+  text: string | null;
+  wa_timestamp: string;
+  received_at: string;
+}
+
+export interface NewOutbound {
+  session_id: string;
+  user_id: string;
+  recipient: string;
+  text: string;
+  idempotency_key: string | null;
+}
+
+export type InsertResult = { inserted: OutboundRow } | { duplicateKey: true };
+
+export async function findOutboundByKey(db: SupabaseClient, userId: string, key: string): Promise<OutboundRow | undefined> {
+  const { data, error } = await db.from('outbound_messages').select(OUTBOUND_COLUMNS)
+    .eq('user_id', userId).eq('idempotency_key', key).limit(1);
+  if (error) throw toApiError(error);
+  return (data as unknown as OutboundRow[])[0];
+}
+
+/** Inserts one text message. A clash on (user_id, idempotency_key) is reported, not thrown. */
+export async function insertOutbound(db: SupabaseClient, message: NewOutbound): Promise<InsertResult> {
+  const { data, error } = await db.from('outbound_messages')
+    .insert({ ...message, content_type: 'text' })
+    .select(OUTBOUND_COLUMNS);
+  if (error) {
+    if ((error as DatabaseError).code === '23505' && message.idempotency_key !== null) return { duplicateKey: true };
+    throw toApiError(error, {
+      '23503': ['session_not_found', 'No such session'],
+      '42501': ['session_not_found', 'No such session'],
+      '23514': ['invalid_message', 'The message breaks a data rule (check the recipient and the text)'],
+    });
+  }
+  const row = (data as unknown as OutboundRow[])[0];
+  if (!row) throw new ApiError(500, 'internal_error', 'Something went wrong on our side', { cause: 'insert returned no row' });
+  return { inserted: row };
+}
+
+export type ListedMessage =
+  | (Keyed & { direction: 'outbound'; row: OutboundRow })
+  | (Keyed & { direction: 'inbound'; row: InboundRow });
+
+interface TableSpec {
+  table: 'outbound_messages' | 'inbound_messages';
+  columns: string;
+  timeColumn: 'created_at' | 'received_at';
+  kind: 'o' | 'i';
+}
+
+const OUTBOUND: TableSpec = { table: 'outbound_messages', columns: OUTBOUND_COLUMNS, timeColumn: 'created_at', kind: 'o' };
+const INBOUND: TableSpec = { table: 'inbound_messages', columns: INBOUND_COLUMNS, timeColumn: 'received_at', kind: 'i' };
+
+/**
+ * Up to `limit` rows of one table that come after `cursor` in the merged order
+ * (time desc, outbound before inbound at the same instant, id desc). Only plain filters
+ * (eq/lt/lte), so it works on any PostgREST.
+ */
+async function pageOf(
+  db: SupabaseClient,
+  spec: TableSpec,
+  filter: { userId: string; sessionId?: string },
+  cursor: Cursor | undefined,
+  limit: number,
+): Promise<Record<string, unknown>[]> {
+  const base = () => {
+    let q = db.from(spec.table).select(spec.columns).eq('user_id', filter.userId);
+    if (filter.sessionId) q = q.eq('session_id', filter.sessionId);
+    return q.order(spec.timeColumn, { ascending: false }).order('id', { ascending: false }).limit(limit);
+  };
+  const run = async (q: ReturnType<typeof base>) => {
+    const { data, error } = await q;
+    if (error) throw toApiError(error);
+    return data as unknown as Record<string, unknown>[];
+  };
+  if (!cursor) return run(base());
+  if (cursor.k === spec.kind) {
+    const same = await run(base().eq(spec.timeColumn, cursor.t).lt('id', cursor.i));
+    if (same.length >= limit) return same;
+    return [...same, ...(await run(base().lt(spec.timeColumn, cursor.t)))].slice(0, limit);
+  }
+  // Across tables at the same instant outbound comes first: after an outbound cursor every inbound row
+  // of that instant is still to come; after an inbound cursor no outbound row of that instant is.
+  return run(spec.kind === 'i' ? base().lte(spec.timeColumn, cursor.t) : base().lt(spec.timeColumn, cursor.t));
+}
+
+export async function listMessages(
+  db: SupabaseClient,
+  filter: { userId: string; sessionId?: string },
+  cursor: Cursor | undefined,
+  limit: number,
+): Promise<{ items: ListedMessage[]; hasMore: boolean }> {
+  const [outbound, inbound] = await Promise.all([
+    pageOf(db, OUTBOUND, filter, cursor, limit + 1),
+    pageOf(db, INBOUND, filter, cursor, limit + 1),
+  ]);
+  const keyed: ListedMessage[] = [
+    ...(outbound as unknown as OutboundRow[]).map((row) => ({ direction: 'outbound' as const, t: row.created_at, k: 'o' as const, i: row.id, row })),
+    ...(inbound as unknown as InboundRow[]).map((row) => ({ direction: 'inbound' as const, t: row.received_at, k: 'i' as const, i: row.id, row })),
+  ];
+  // Each list is already in order; a stable sort keeps their internal (id) order at equal keys.
+  keyed.sort(compareNewestFirst);
+  return { items: keyed.slice(0, limit), hasMore: keyed.length > limit };
+}

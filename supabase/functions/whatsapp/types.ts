@@ -1,0 +1,19 @@
+import type { SupabaseClient } from '@supabase/supabase-js';
+import type { Logger } from '../_shared/log.ts';
+
+export interface AuthUser {
+  id: string;
+  email: string | undefined;
+}
+
+/** Hono environment of the app: what middleware hands to handlers through c.set / c.get. */
+export interface AppEnv {
+  Variables: {
+    /** The signed-in caller (set by requireUser). */
+    user: AuthUser;
+    /** A supabase-js client carrying the caller's JWT: every query runs under RLS as that user. */
+    db: SupabaseClient;
+    requestId: string;
+    logger: Logger;
+  };
+}
