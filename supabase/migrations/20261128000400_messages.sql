@@ -34,7 +34,7 @@ create table public.outbound_messages (
   constraint outbound_messages_content_type_check check (content_type in ('text')),
   constraint outbound_messages_text_check check (
     content_type <> 'text'
-    or (text is not null and char_length(btrim(text)) > 0 and char_length(text) <= 4096)),
+    or (text is not null and text ~ '[^[:space:]]' and char_length(text) <= 4096)),
   constraint outbound_messages_idempotency_key_check
     check (idempotency_key is null or char_length(idempotency_key) between 1 and 200),
   constraint outbound_messages_idempotency_key_unique unique (user_id, idempotency_key),
