@@ -1,0 +1,123 @@
+// In-process tests of the whatsapp app (deno test): everything that needs no database or Auth server.
+// Routes that touch data are covered end to end in test/e2e/function-*.test.ts against the local stack.
+import { createApp } from '../app.ts';
+import { loadConfig } from '../config.ts';
+import { assert, assertEquals, assertMatch } from './assert.ts';
+
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+// An unroutable Supabase URL: any test that reached Auth or the database would fail loudly.
+const baseEnv = { SUPABASE_URL: 'http://127.0.0.1:9', SUPABASE_ANON_KEY: 'anon-key-for-in-process-tests' };
+const app = createApp(loadConfig({ ...baseEnv, WHATSAPP_MAX_BODY_BYTES: '1024' }), { logger: silent });
+
+async function call(path: string, init?: RequestInit) {
+  const res = await app.request(`/whatsapp${path}`, init);
+  const text = await res.text();
+  return { res, text, json: text.startsWith('{') ? JSON.parse(text) : undefined };
+}
+
+Deno.test('GET /health answers ok without sign-in', async () => {
+  const { res, json } = await call('/health');
+  assertEquals(res.status, 200);
+  assertEquals(json.status, 'ok');
+});
+
+Deno.test('data routes refuse callers without a user token (401 auth_required)', async () => {
+  for (const [method, path] of [['POST', '/sessions'], ['GET', '/sessions/current'], ['POST', '/messages'], ['GET', '/messages']]) {
+    const { res, json } = await call(path!, { method });
+    assertEquals(res.status, 401, `${method} ${path}`);
+    assertEquals(json.error.code, 'auth_required');
+    assertEquals(res.headers.get('WWW-Authenticate'), 'Bearer');
+  }
+});
+
+Deno.test('the anon key or a publishable key is not a sign-in (401 auth_required)', async () => {
+  const anonJwt = `eyJhbGciOiJIUzI1NiJ9.${btoa(JSON.stringify({ role: 'anon', iss: 'supabase-demo' }))}.sig`;
+  for (const token of [baseEnv.SUPABASE_ANON_KEY, 'sb_publishable_abc', anonJwt]) {
+    const { res, json } = await call('/sessions/current', { headers: { Authorization: `Bearer ${token}` } });
+    assertEquals(res.status, 401);
+    assertEquals(json.error.code, 'auth_required');
+  }
+});
+
+Deno.test('a malformed or expired token is invalid_token (401) without reaching Auth', async () => {
+  const expired = ['eyJhbGciOiJIUzI1NiJ9', btoa(JSON.stringify({ sub: 'x', role: 'authenticated', exp: 1 })), 'c2ln'].join('.');
+  for (const token of ['not-a-jwt', expired]) {
+    const { res, json } = await call('/messages', { headers: { Authorization: `Bearer ${token}` } });
+    assertEquals(res.status, 401, token);
+    assertEquals(json.error.code, 'invalid_token');
+  }
+});
+
+Deno.test('an oversized body is refused with 413 before anything else', async () => {
+  const { res, json } = await call('/messages', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ to: '+14155552671', text: 'x'.repeat(2000) }),
+  });
+  assertEquals(res.status, 413);
+  assertEquals(json.error.code, 'payload_too_large');
+});
+
+Deno.test('an oversized streamed body (no Content-Length) is refused with 413', async () => {
+  const chunk = new TextEncoder().encode('x'.repeat(600));
+  const body = new ReadableStream({ start(c) { c.enqueue(chunk); c.enqueue(chunk); c.close(); } });
+  const res = await app.request('/whatsapp/messages', { method: 'POST', body, headers: { 'Content-Type': 'application/json' } });
+  assertEquals(res.status, 413);
+});
+
+Deno.test('unknown routes are 404 route_not_found in the error envelope', async () => {
+  const { res, json } = await call('/nope');
+  assertEquals(res.status, 404);
+  assertEquals(json.error.code, 'route_not_found');
+});
+
+Deno.test('CORS preflight allows the headers the browser and supabase-js send', async () => {
+  const res = await app.request('/whatsapp/messages', {
+    method: 'OPTIONS',
+    headers: { Origin: 'http://localhost:5173', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization,content-type,x-client-info,apikey,idempotency-key' },
+  });
+  assertEquals(res.status, 204);
+  assertEquals(res.headers.get('Access-Control-Allow-Origin'), '*');
+  assertMatch(res.headers.get('Access-Control-Allow-Headers') ?? '', /Idempotency-Key/);
+});
+
+Deno.test('CORS only echoes configured origins, on errors too', async () => {
+  const strict = createApp(loadConfig({ ...baseEnv, WHATSAPP_ALLOWED_ORIGINS: 'https://crm.example.com, https://app.example.com' }), { logger: silent });
+  const ok = await strict.request('/whatsapp/messages', { headers: { Origin: 'https://app.example.com' } });
+  assertEquals(ok.status, 401);
+  assertEquals(ok.headers.get('Access-Control-Allow-Origin'), 'https://app.example.com');
+  const other = await strict.request('/whatsapp/health', { headers: { Origin: 'https://evil.example' } });
+  assertEquals(other.headers.get('Access-Control-Allow-Origin'), null);
+});
+
+Deno.test('the OpenAPI document is 3.0, lists every route with responses, and resolves its refs', async () => {
+  const { res, json: doc } = await call('/openapi.json');
+  assertEquals(res.status, 200);
+  assertMatch(doc.openapi, /^3\.0\.\d$/);
+  const ops = Object.entries(doc.paths as Record<string, Record<string, { responses: object }>>)
+    .flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`)).sort();
+  const expected = [
+    'GET /whatsapp/docs', 'GET /whatsapp/health', 'GET /whatsapp/messages', 'GET /whatsapp/openapi.json',
+    'GET /whatsapp/sessions/current', 'GET /whatsapp/sessions/{id}', 'POST /whatsapp/messages', 'POST /whatsapp/sessions',
+    'POST /whatsapp/sessions/{id}/disconnect', 'POST /whatsapp/sessions/{id}/logout', 'POST /whatsapp/sessions/{id}/reconnect',
+  ].sort();
+  assertEquals(ops, expected);
+  for (const ref of JSON.stringify(doc).match(/"#\/components\/[^"]+"/g) ?? []) {
+    const [, kind, name] = JSON.parse(ref).split('/').slice(1);
+    assert(doc.components[kind]?.[name], `unresolved ${ref}`);
+  }
+  assertEquals(doc.components.schemas.SendMessage.additionalProperties, false);
+  assert(doc.components.securitySchemes.bearerAuth);
+});
+
+Deno.test('GET /docs is a self-contained page listing every route with curl examples', async () => {
+  const { res, text } = await call('/docs');
+  assertEquals(res.status, 200);
+  assertMatch(res.headers.get('Content-Type') ?? '', /text\/html/);
+  assert(!/<script[^>]+src=/i.test(text), 'no external scripts');
+  assert(!/<link[^>]+href=/i.test(text), 'no external styles');
+  for (const path of ['/whatsapp/sessions', '/whatsapp/sessions/current', '/whatsapp/sessions/{id}/logout', '/whatsapp/messages', '/whatsapp/health']) {
+    assert(text.includes(`<code>${path}</code>`), path);
+  }
+  assert(text.includes('curl -X POST'), 'curl examples');
+});
