@@ -13,8 +13,8 @@ const envSchema = z.object({
   /** ISO 3166-1 alpha-2 country for numbers written without a +country prefix. Unset: E.164 only. */
   WHATSAPP_DEFAULT_COUNTRY: z.string().toUpperCase()
     .refine(isKnownCountry, 'must be a two-letter country code such as US or DE').optional(),
-  WHATSAPP_RATE_LIMIT_MESSAGES: positiveInt(60),
-  WHATSAPP_RATE_LIMIT_SESSIONS: positiveInt(30),
+  WHATSAPP_RATE_LIMIT_MESSAGES: positiveInt(120),
+  WHATSAPP_RATE_LIMIT_SESSIONS: positiveInt(60),
   WHATSAPP_RATE_LIMIT_WINDOW_SECONDS: positiveInt(60),
   WHATSAPP_MAX_BODY_BYTES: positiveInt(32 * 1024),
   /** Base URL the docs and OpenAPI `servers` advertise. Default: SUPABASE_URL + /functions/v1. */

@@ -13,7 +13,7 @@ Deno.test('config: defaults, trimmed URL, origins list', () => {
   assertEquals(config.publicUrl, 'http://127.0.0.1:54321/functions/v1');
   assertEquals(config.allowedOrigins, ['https://a.example', 'https://b.example']);
   assertEquals(config.defaultCountry, 'DE');
-  assertEquals(config.rateLimits, { messages: 60, sessions: 30, windowSeconds: 60 });
+  assertEquals(config.rateLimits, { messages: 120, sessions: 60, windowSeconds: 60 });
   assert(Object.isFrozen(config));
 });
 
