@@ -45,6 +45,8 @@ export interface ConnectionState {
   online?: boolean
   /** push `<edge_routing>` once (the client connected without routing info) */
   sendRouting?: boolean
+  /** pairing-code flow: the companion_finish IQ */
+  linkCodeFinish?: (iq: BinaryNode) => void
   /** waiters for the client's `<iq type=result|error id=…>` replies to server-initiated IQs */
   replies: Map<string, (node: BinaryNode) => void>
 }

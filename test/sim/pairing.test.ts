@@ -63,6 +63,23 @@ describe('simulator linking', () => {
     client.end()
   })
 
+  it('pairing code: requestPairingCode → the phone enters the code → pair-success (515) → open', async () => {
+    const sim = await start()
+    const auth = memoryAuthState()
+    const client = connectClient(sim, auth)
+    await client.nextQr()
+    const code = await client.sock.requestPairingCode('15550001117')
+    expect(code).toMatch(/^[A-Z0-9]{8}$/)
+    await expect(sim.enterPairingCode('WRONGCOD', { phone: '+15550001118', timeoutMs: 100 })).rejects.toThrow(/no pairing-code request/)
+    const linked = await sim.enterPairingCode(code, { phone: '+15550001117', pushName: 'Coded' })
+    expect(await client.closed()).toBe(DisconnectReason.restartRequired)
+    expect(auth.state.creds.registered).toBe(true)
+    expect(auth.state.creds.me).toMatchObject({ id: linked.jid, name: 'Coded' })
+    const again = connectClient(sim, auth)
+    await again.opened()
+    again.end()
+  })
+
   it('provisionLinkedDevice creds log in without a QR and upload no pre-keys', async () => {
     const sim = await start()
     let sawQr = false

@@ -9,12 +9,13 @@ import {
   type SimulatorRootKey,
 } from './certificate.ts'
 import { SimContact, type ContactOptions } from './contact.ts'
-import type { ConnectionState, QrTimeouts, SimContext } from './context.ts'
+import { child, type ConnectionState, type QrTimeouts, type SimContext } from './context.ts'
 import { DeviceRegistry, normalizePhone, type LinkedDevice } from './device-registry.ts'
 import { FaultBook, type FaultKind, type FaultOptions } from './faults.ts'
 import { handleDeviceNode, startSession } from './handlers/login.ts'
 import { endPairing, scanQr, startPairing, type ScanOptions } from './handlers/pairing.ts'
 import { SentIndex } from './handlers/receipts.ts'
+import { enterPairingCode, handleCompanionHello } from './handlers/pairing-code.ts'
 import { provisionLinkedDevice, type ProvisionedDevice, type ProvisionOptions } from './provision.ts'
 import { SimConnection } from './transport/connection.ts'
 
@@ -90,7 +91,11 @@ export class Simulator {
         onNode: async (c, node) => {
           const state = c.context as ConnectionState
           if (state.kind === 'device') return handleDeviceNode(this.ctx, c, node, this.sent)
-          if (node.tag === 'iq' && (node.attrs.type === 'result' || node.attrs.type === 'error')) state.replies.get(node.attrs.id ?? '')?.(node)
+          if (node.tag !== 'iq') return
+          if (node.attrs.type === 'result' || node.attrs.type === 'error') state.replies.get(node.attrs.id ?? '')?.(node)
+          const reg = child(node, 'link_code_companion_reg')
+          if (reg?.attrs.stage === 'companion_hello') c.send(handleCompanionHello(this.ctx, c, node))
+          else if (reg?.attrs.stage === 'companion_finish') state.linkCodeFinish?.(node)
         },
         onClose: c => {
           this.connections.delete(c)
@@ -108,6 +113,18 @@ export class Simulator {
   /** The simulated phone of `phone` scans a QR string from `connection.update`; resolves after pair-device-sign (515 follows). */
   async scanQr(qr: string, opts: ScanOptions): Promise<{ phone: string; jid: string; lid: string; deviceId: number }> {
     const d = await scanQr(this.ctx, qr, opts)
+    return { phone: `+${d.user.phone}`, jid: d.jid, lid: d.lid, deviceId: d.deviceId }
+  }
+
+  /**
+   * The user types the code from `sock.requestPairingCode(phone)` on the phone of `opts.phone`
+   * (waits up to `timeoutMs`, default 5 s, for the request and for companion_finish). Resolves after pair-device-sign (515 follows).
+   */
+  async enterPairingCode(
+    code: string,
+    opts: ScanOptions & { timeoutMs?: number },
+  ): Promise<{ phone: string; jid: string; lid: string; deviceId: number }> {
+    const d = await enterPairingCode(this.ctx, code, opts, opts.timeoutMs)
     return { phone: `+${d.user.phone}`, jid: d.jid, lid: d.lid, deviceId: d.deviceId }
   }
 

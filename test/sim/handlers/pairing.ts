@@ -96,6 +96,11 @@ export async function scanQr(ctx: SimContext, qr: string, opts: ScanOptions): Pr
   if (!parsed.noiseKey.equals(pending.noisePublic)) throw new Error('QR noise key does not match the socket that showed it')
   if (!parsed.identityKey.equals(pending.identityPublic)) throw new Error('QR identity key does not match the registration')
   if (pending.claimed) throw new Error('QR already scanned')
+  return completePairing(ctx, pending, opts, parsed.advSecret)
+}
+
+/** The phone's side once it trusts the companion: sign it, pair-success, check pair-device-sign, register, 515. */
+export async function completePairing(ctx: SimContext, pending: PendingPairing, opts: ScanOptions, advSecret: Buffer): Promise<LinkedDevice> {
   const phone = normalizePhone(opts.phone)
   const user = ctx.registry.user(phone)
   if (!user) throw new Error(`+${phone} is marked not on WhatsApp`)
@@ -110,7 +115,7 @@ export async function scanQr(ctx: SimContext, qr: string, opts: ScanOptions): Pr
   const pushName = opts.pushName ?? user.name
   const id = `ps-${pending.conn.id}-${deviceId}`
   const deviceNodes: BinaryNode[] = [
-    { tag: 'device-identity', attrs: {}, content: encodeHmacIdentity(adv, parsed.advSecret) },
+    { tag: 'device-identity', attrs: {}, content: encodeHmacIdentity(adv, advSecret) },
     { tag: 'platform', attrs: { name: 'smba' } },
     { tag: 'device', attrs: { jid, lid } },
     { tag: 'biz', attrs: { name: pushName } },
