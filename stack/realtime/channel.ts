@@ -1,0 +1,78 @@
+// One joined topic of one socket: its claims (from the join's access_token, refreshed by `access_token`
+// events), its postgres_changes bindings and broadcast options. It is a dispatcher Subscriber.
+import type { AccessClaims } from '../keys.ts';
+import type { PgBinding } from './bindings.ts';
+import type { Subscriber } from './dispatcher.ts';
+
+export interface ChannelTransport {
+  sendPush(channel: Channel, event: string, payload: Record<string, unknown>): void;
+  sendChange(channel: Channel, ids: number[], dataJson: string): void;
+  sendBroadcast(channel: Channel, payload: Record<string, unknown>): void;
+  /** The server ends the channel: system error, then phx_close (what Realtime does on an expired token). */
+  shutdown(channel: Channel, message: string): void;
+}
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export class Channel implements Subscriber {
+  role: string;
+  claimsJson: string;
+  bindings: PgBinding[] = [];
+  closed = false;
+  private expiryTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    readonly topic: string,
+    readonly joinRef: string | null,
+    claims: AccessClaims,
+    readonly broadcastSelf: boolean,
+    readonly broadcastAck: boolean,
+    readonly transport: ChannelTransport,
+  ) {
+    this.role = claims.role;
+    this.claimsJson = JSON.stringify(claims);
+    this.watchExpiry(claims);
+  }
+
+  /** The topic without the `realtime:` prefix, as Realtime names the channel in system messages. */
+  get name(): string {
+    return this.topic.startsWith('realtime:') ? this.topic.slice('realtime:'.length) : this.topic;
+  }
+
+  updateClaims(claims: AccessClaims): void {
+    this.role = claims.role;
+    this.claimsJson = JSON.stringify(claims);
+    this.watchExpiry(claims);
+  }
+
+  isOpen(): boolean {
+    return !this.closed;
+  }
+
+  sendChange(ids: number[], dataJson: string): void {
+    if (!this.closed) this.transport.sendChange(this, ids, dataJson);
+  }
+
+  push(event: string, payload: Record<string, unknown>): void {
+    if (!this.closed) this.transport.sendPush(this, event, payload);
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    this.expiryTimer = null;
+  }
+
+  private watchExpiry(claims: AccessClaims): void {
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    this.expiryTimer = null;
+    if (typeof claims.exp !== 'number') return;
+    const delay = claims.exp * 1000 - Date.now();
+    if (delay > MAX_TIMER_MS) return; // long-lived API keys
+    this.expiryTimer = setTimeout(() => {
+      this.expiryTimer = null;
+      if (!this.closed) this.transport.shutdown(this, 'Token has expired 0 seconds ago');
+    }, Math.max(0, delay));
+    this.expiryTimer.unref();
+  }
+}

@@ -1,0 +1,253 @@
+// One WebSocket client: Phoenix frames in, replies and pushes out. Frames are handled one at a time (a
+// join's catalog checks finish before the next frame), so a join, a token refresh and a leave never race.
+import { decodeJwt } from 'jose';
+import type { WebSocket } from 'ws';
+import { InvalidJwtError, verifyAccessToken, type AccessClaims } from '../keys.ts';
+import { BindingError, parseBindings, resolveBindings } from './bindings.ts';
+import { Channel, type ChannelTransport } from './channel.ts';
+import {
+  ProtocolError, decodeFrame, encodeBinaryBroadcast, encodeFrame, encodeFrameWithRawPayload, isObject,
+  type PhoenixMessage, type Vsn,
+} from './protocol.ts';
+import type { ServerContext } from './server-context.ts';
+
+const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
+
+export class Connection implements ChannelTransport {
+  private readonly channels = new Map<string, Channel>();
+  private chain: Promise<void> = Promise.resolve();
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly vsn: Vsn,
+    private readonly apikeyClaims: AccessClaims,
+    private readonly apikey: string,
+    private readonly ctx: ServerContext,
+  ) {
+    this.armHeartbeat();
+    ws.on('message', (data, isBinary) => {
+      const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+      this.chain = this.chain.then(() => this.receive(buffer, isBinary)).catch((error: unknown) => {
+        ctx.logger.error({ err: error }, 'realtime: frame handling failed');
+      });
+    });
+    ws.on('close', () => this.teardown());
+    ws.on('error', () => this.teardown());
+  }
+
+  /** Drops the socket from the server side (clients reconnect and rejoin). */
+  terminate(): void {
+    this.ws.terminate();
+    this.teardown();
+  }
+
+  private armHeartbeat(): void {
+    if (this.heartbeatTimer) clearTimeout(this.heartbeatTimer);
+    this.heartbeatTimer = setTimeout(() => {
+      this.ctx.logger.debug({}, 'realtime: no heartbeat within the timeout; closing the socket');
+      this.ws.close(1000, 'heartbeat timeout');
+      setTimeout(() => this.terminate(), 1_000).unref();
+    }, this.ctx.heartbeatTimeoutMs);
+    this.heartbeatTimer.unref();
+  }
+
+  private async receive(data: Buffer, isBinary: boolean): Promise<void> {
+    if (this.closed) return;
+    let message: PhoenixMessage;
+    try {
+      message = decodeFrame(data, isBinary, this.vsn);
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      this.ctx.logger.debug({ err: error }, 'realtime: malformed frame; closing the socket');
+      this.ws.close(1007, error.message.slice(0, 120));
+      return;
+    }
+    if (message.topic === 'phoenix') {
+      if (message.event === 'heartbeat') this.armHeartbeat();
+      this.reply(message, 'ok', {});
+      return;
+    }
+    if (message.event === 'phx_join') return this.join(message);
+    const channel = this.channels.get(message.topic);
+    if (!channel || (message.joinRef !== null && channel.joinRef !== null && message.joinRef !== channel.joinRef)) {
+      this.reply(message, 'error', { reason: 'unmatched topic' });
+      return;
+    }
+    switch (message.event) {
+      case 'phx_leave':
+        this.leave(channel);
+        this.reply(message, 'ok', {});
+        return;
+      case 'access_token':
+        return this.refreshToken(channel, message);
+      case 'broadcast':
+        this.broadcast(channel, message);
+        return;
+      case 'presence':
+        this.reply(message, 'ok', {}); // presence is not implemented: accepted and ignored
+        return;
+      default:
+        this.reply(message, 'error', { reason: `unknown event ${message.event}` });
+    }
+  }
+
+  private async join(message: PhoenixMessage): Promise<void> {
+    const { payload } = message;
+    const config = isObject(payload.config) ? payload.config : {};
+    const previous = this.channels.get(message.topic);
+    if (previous) {
+      this.leave(previous);
+      this.send(encodeFrame({ joinRef: previous.joinRef, ref: null, topic: previous.topic, event: 'phx_close', payload: {} }, this.vsn));
+    }
+    const token = typeof payload.access_token === 'string' && payload.access_token !== '' ? payload.access_token : this.apikey;
+    let claims: AccessClaims;
+    try {
+      claims = token === this.apikey ? this.apikeyClaims : await verifyAccessToken(token, this.ctx.jwtSecret);
+    } catch (error) {
+      this.reply(message, 'error', { reason: describeTokenError(error, token) });
+      return;
+    }
+    let bindings;
+    try {
+      bindings = parseBindings(config.postgres_changes);
+    } catch (error) {
+      if (!(error instanceof BindingError)) throw error;
+      this.reply(message, 'error', { reason: error.message });
+      return;
+    }
+    if (config.private === true && !(await this.ctx.authorizePrivate(message.topic, claims))) {
+      this.reply(message, 'error', {
+        reason: `Unauthorized: You do not have permissions to read from this Channel topic: ${message.topic.replace(/^realtime:/, '')}`,
+      });
+      return;
+    }
+    const broadcast = isObject(config.broadcast) ? config.broadcast : {};
+    const channel = new Channel(message.topic, message.joinRef, claims, broadcast.self === true, broadcast.ack === true, this);
+    this.channels.set(message.topic, channel);
+    this.ctx.topics.join(channel);
+
+    let bindingError: string | null = null;
+    if (bindings.length > 0) {
+      try {
+        await resolveBindings(this.ctx.pool, claims.role, bindings);
+        channel.bindings = bindings;
+        this.ctx.dispatcher.add(channel);
+      } catch (error) {
+        if (!(error instanceof BindingError)) {
+          this.ctx.logger.warn({ err: error }, 'realtime: could not check postgres_changes bindings');
+        }
+        bindingError = error instanceof Error ? error.message : String(error);
+      }
+    }
+    const response = Array.isArray(config.postgres_changes)
+      ? { postgres_changes: bindings.map((binding) => ({ ...binding.params, id: binding.id })) }
+      : {};
+    this.reply(message, 'ok', response);
+    if (bindings.length === 0) return;
+    if (bindingError !== null) {
+      channel.push('system', { message: bindingError, status: 'error', extension: 'postgres_changes', channel: channel.name });
+      return;
+    }
+    void this.ctx.stream.waitReady().then(() => {
+      channel.push('system', { message: 'Subscribed to PostgreSQL', status: 'ok', extension: 'postgres_changes', channel: channel.name });
+    });
+  }
+
+  private leave(channel: Channel): void {
+    channel.close();
+    this.channels.delete(channel.topic);
+    this.ctx.dispatcher.remove(channel);
+    this.ctx.topics.leave(channel);
+  }
+
+  private async refreshToken(channel: Channel, message: PhoenixMessage): Promise<void> {
+    const token = message.payload.access_token;
+    if (typeof token !== 'string' || token === '') return;
+    try {
+      channel.updateClaims(await verifyAccessToken(token, this.ctx.jwtSecret));
+    } catch (error) {
+      this.shutdown(channel, describeTokenError(error, token));
+    }
+  }
+
+  private broadcast(channel: Channel, message: PhoenixMessage): void {
+    const { payload } = message;
+    if (typeof payload.event !== 'string') {
+      this.reply(message, 'error', { reason: 'broadcast needs an event' });
+      return;
+    }
+    const outgoing = { type: 'broadcast', event: payload.event, payload: payload.payload ?? {} } as Record<string, unknown>;
+    if (isObject(payload.meta)) outgoing.meta = payload.meta;
+    for (const peer of this.ctx.topics.peers(channel.topic)) {
+      if (peer === channel && !channel.broadcastSelf) continue;
+      peer.transport.sendBroadcast(peer, outgoing);
+    }
+    if (channel.broadcastAck) this.reply(message, 'ok', {});
+  }
+
+  // ChannelTransport ---------------------------------------------------------------------------------
+  sendPush(channel: Channel, event: string, payload: Record<string, unknown>): void {
+    this.send(encodeFrame({ joinRef: channel.joinRef, ref: null, topic: channel.topic, event, payload }, this.vsn));
+  }
+
+  sendChange(channel: Channel, ids: number[], dataJson: string): void {
+    const payload = `{"ids":${JSON.stringify(ids)},"data":${dataJson}}`;
+    this.send(encodeFrameWithRawPayload(channel.joinRef, channel.topic, 'postgres_changes', payload, this.vsn));
+  }
+
+  sendBroadcast(channel: Channel, payload: Record<string, unknown>): void {
+    const body = payload.payload;
+    if (body instanceof Uint8Array && this.vsn === '2.0.0') {
+      this.send(encodeBinaryBroadcast(channel.topic, String(payload.event), body));
+      return;
+    }
+    this.send(encodeFrame({ joinRef: null, ref: null, topic: channel.topic, event: 'broadcast', payload }, this.vsn));
+  }
+
+  shutdown(channel: Channel, reason: string): void {
+    if (channel.closed) return;
+    channel.push('system', { message: reason, status: 'error', extension: 'system', channel: channel.name });
+    this.send(encodeFrame({ joinRef: channel.joinRef, ref: null, topic: channel.topic, event: 'phx_close', payload: {} }, this.vsn));
+    this.leave(channel);
+  }
+
+  // --------------------------------------------------------------------------------------------------
+  private reply(message: PhoenixMessage, status: 'ok' | 'error', response: Record<string, unknown>): void {
+    if (message.ref === null) return;
+    this.send(encodeFrame({ joinRef: message.joinRef, ref: message.ref, topic: message.topic, event: 'phx_reply', payload: { status, response } }, this.vsn));
+  }
+
+  private send(frame: string | Buffer): void {
+    if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
+    if (this.ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+      this.ctx.logger.warn({}, 'realtime: client is not reading; dropping its socket');
+      this.terminate();
+      return;
+    }
+    this.ws.send(frame);
+  }
+
+  private teardown(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.heartbeatTimer) clearTimeout(this.heartbeatTimer);
+    for (const channel of [...this.channels.values()]) this.leave(channel);
+    this.ctx.connections.delete(this);
+  }
+}
+
+function describeTokenError(error: unknown, token: string): string {
+  if (error instanceof InvalidJwtError && error.reason === 'expired') {
+    let seconds = 0;
+    try {
+      const { exp } = decodeJwt(token);
+      if (typeof exp === 'number') seconds = Math.max(0, Math.floor(Date.now() / 1000 - exp));
+    } catch {
+      // keep 0
+    }
+    return `Token has expired ${seconds} seconds ago`;
+  }
+  return `InvalidJWTToken: ${error instanceof Error ? error.message : String(error)}`;
+}

@@ -1,0 +1,165 @@
+// Fans decoded WAL changes out to subscribed channels, in memory.
+// service_role subscribers (bypassrls) get changes at once. Everyone else goes through one ordered queue:
+// while an RLS check batch is in flight, new changes accumulate and are checked together in the next one,
+// so under load the cost is one round trip per batch, not per change or per subscriber.
+import type { PgBinding } from './bindings.ts';
+import { matchesFilters } from './filters.ts';
+import type { Logger } from './logger.ts';
+import type { Change, Transaction } from './replication.ts';
+import { rowKey, type RlsChecker, type VisibilityRequest } from './rls.ts';
+
+export interface Subscriber {
+  role: string;
+  claimsJson: string;
+  bindings: PgBinding[];
+  isOpen(): boolean;
+  sendChange(ids: number[], dataJson: string): void;
+}
+
+interface Target {
+  subscriber: Subscriber;
+  ids: number[];
+}
+
+interface QueuedChange {
+  change: Change;
+  dataJson: string;
+  targets: Target[];
+}
+
+const MAX_BATCH = 2_000;
+
+export class Dispatcher {
+  private readonly index = new Map<string, Set<Subscriber>>();
+  private queue: QueuedChange[] = [];
+  private checking = false;
+
+  constructor(private readonly rls: RlsChecker, private readonly logger: Logger) {}
+
+  add(subscriber: Subscriber): void {
+    for (const binding of subscriber.bindings) {
+      const key = indexKey(binding.schema, binding.table);
+      let set = this.index.get(key);
+      if (!set) this.index.set(key, (set = new Set()));
+      set.add(subscriber);
+    }
+  }
+
+  remove(subscriber: Subscriber): void {
+    for (const binding of subscriber.bindings) {
+      const key = indexKey(binding.schema, binding.table);
+      const set = this.index.get(key);
+      set?.delete(subscriber);
+      if (set?.size === 0) this.index.delete(key);
+    }
+  }
+
+  get subscriberCount(): number {
+    const all = new Set<Subscriber>();
+    for (const set of this.index.values()) for (const subscriber of set) all.add(subscriber);
+    return all.size;
+  }
+
+  dispatch(transaction: Transaction): void {
+    for (const change of transaction.changes) {
+      const targets = this.match(change);
+      if (targets.length === 0) continue;
+      const dataJson = serializeChange(change, transaction.commitTimestamp);
+      const checked: Target[] = [];
+      for (const target of targets) {
+        if (target.subscriber.role === 'service_role') target.subscriber.sendChange(target.ids, dataJson);
+        else checked.push(target);
+      }
+      if (checked.length > 0) this.queue.push({ change, dataJson, targets: checked });
+    }
+    if (this.queue.length > 0 && !this.checking) void this.drain();
+  }
+
+  private match(change: Change): Target[] {
+    const { schema, table } = change.relation;
+    const candidates = new Set<Subscriber>();
+    for (const key of [indexKey(schema, table), indexKey(schema, '*'), indexKey('*', table), indexKey('*', '*')]) {
+      const set = this.index.get(key);
+      if (set) for (const subscriber of set) candidates.add(subscriber);
+    }
+    const targets: Target[] = [];
+    const filterRecord = change.type === 'DELETE' ? change.oldRecord : change.record;
+    for (const subscriber of candidates) {
+      const ids: number[] = [];
+      for (const binding of subscriber.bindings) {
+        if (binding.event !== '*' && binding.event !== change.type) continue;
+        if (binding.schema !== '*' && binding.schema !== schema) continue;
+        if (binding.table !== '*' && binding.table !== table) continue;
+        if (!matchesFilters(binding.filters, filterRecord, change.relation.columnTypes)) continue;
+        if (!ids.includes(binding.id)) ids.push(binding.id);
+      }
+      if (ids.length > 0) targets.push({ subscriber, ids });
+    }
+    return targets;
+  }
+
+  private async drain(): Promise<void> {
+    this.checking = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, MAX_BATCH);
+        const visible = await this.checkBatch(batch);
+        for (const item of batch) {
+          const key = item.change.keyText ? rowKey(item.change.relation.oid, item.change.keyText) : null;
+          for (const target of item.targets) {
+            if (!target.subscriber.isOpen()) continue;
+            // DELETEs are not RLS-checked (the row is gone), as in Supabase.
+            const allowed = item.change.type === 'DELETE' || (key !== null && visible.get(target.subscriber.claimsJson)?.has(key));
+            if (allowed) target.subscriber.sendChange(target.ids, item.dataJson);
+          }
+        }
+      }
+    } catch (error) {
+      this.logger.error({ err: error }, 'realtime: dispatch failed');
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  /** claimsJson -> visible row keys, for every claims group that has INSERT/UPDATE changes in the batch. */
+  private async checkBatch(batch: QueuedChange[]): Promise<Map<string, Set<string>>> {
+    const groups = new Map<string, VisibilityRequest>();
+    for (const { change, targets } of batch) {
+      if (change.type === 'DELETE' || !change.keyText) continue;
+      for (const { subscriber } of targets) {
+        if (!subscriber.isOpen()) continue;
+        let group = groups.get(subscriber.claimsJson);
+        if (!group) {
+          group = { role: subscriber.role, claimsJson: subscriber.claimsJson, tables: new Map() };
+          groups.set(subscriber.claimsJson, group);
+        }
+        let table = group.tables.get(change.relation.oid);
+        if (!table) group.tables.set(change.relation.oid, (table = { relation: change.relation, keys: new Map() }));
+        table.keys.set(JSON.stringify(change.keyText), change.keyText);
+      }
+    }
+    const requests = [...groups.values()];
+    const results = await this.rls.check(requests);
+    return new Map(requests.map((request, i) => [request.claimsJson, results[i]!]));
+  }
+}
+
+function indexKey(schema: string, table: string): string {
+  return `${schema}\u0000${table}`;
+}
+
+/** The `data` of a postgres_changes message; serialised once per change and shared by all recipients. */
+function serializeChange(change: Change, commitTimestamp: string): string {
+  const { relation } = change;
+  const data: Record<string, unknown> = {
+    schema: relation.schema,
+    table: relation.table,
+    commit_timestamp: commitTimestamp,
+    type: change.type,
+    columns: relation.columns.map(({ name, type }) => ({ name, type })),
+  };
+  if (change.type !== 'DELETE') data.record = change.record;
+  if (change.type !== 'INSERT') data.old_record = change.oldRecord ?? {};
+  data.errors = null;
+  return JSON.stringify(data);
+}

@@ -1,0 +1,137 @@
+// Local Supabase Realtime: the Phoenix protocol realtime-js 2.x speaks, postgres_changes from the WAL of the
+// `supabase_realtime` publication (pgoutput, one stream per server) with a per-subscriber RLS re-check,
+// broadcast between clients. The gateway routes `/realtime/v1/websocket` upgrades to `handleUpgrade`.
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import pg from 'pg';
+import { WebSocketServer } from 'ws';
+import { LOCAL_JWT_SECRET, verifyAccessToken, type AccessClaims } from '../keys.ts';
+import { authorizePrivateTopic } from './authorize.ts';
+import { Connection } from './connection.ts';
+import { TypeCatalog } from './decode.ts';
+import { Dispatcher } from './dispatcher.ts';
+import { silentLogger, type Logger } from './logger.ts';
+import { ProtocolError, parseVsn, type Vsn } from './protocol.ts';
+import { ReplicationStream } from './replication.ts';
+import { RlsChecker } from './rls.ts';
+import { TopicHub, type ServerContext } from './server-context.ts';
+
+export type { Logger } from './logger.ts';
+
+export interface RealtimeServerOptions {
+  /** Superuser (or replication-capable) connection string of the project database. */
+  databaseUrl: string;
+  jwtSecret?: string;
+  logger?: Logger;
+  /** Sockets that send no heartbeat for this long are closed. Default 60 s. */
+  heartbeatTimeoutMs?: number;
+  /** Publication to stream. Default `supabase_realtime`. */
+  publication?: string;
+}
+
+export interface RealtimeServer {
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  close(): Promise<void>;
+  /** Drops every client socket from the server side (clients reconnect and rejoin). For tests. */
+  dropConnections(): number;
+  /** Sockets currently open. */
+  connectionCount(): number;
+}
+
+const MAX_FRAME_BYTES = 8 * 1024 * 1024;
+
+export async function createRealtimeServer(options: RealtimeServerOptions): Promise<RealtimeServer> {
+  const logger = options.logger ?? silentLogger;
+  const jwtSecret = options.jwtSecret ?? LOCAL_JWT_SECRET;
+  const pool = new pg.Pool({
+    connectionString: options.databaseUrl,
+    max: 4,
+    options: '-c TimeZone=UTC -c DateStyle=ISO',
+    application_name: 'local-realtime',
+  });
+  pool.on('error', (error) => logger.debug({ err: error }, 'realtime: idle database connection failed'));
+  const types = new TypeCatalog(pool);
+  const stream = new ReplicationStream({ databaseUrl: options.databaseUrl, pool, types, logger, publication: options.publication });
+  try {
+    await stream.start();
+  } catch (error) {
+    await pool.end().catch(() => {});
+    throw new Error(`realtime: cannot stream the WAL (is wal_level=logical?): ${(error as Error).message}`, { cause: error });
+  }
+  const dispatcher = new Dispatcher(new RlsChecker(pool, types, logger), logger);
+  stream.on('transaction', (transaction) => dispatcher.dispatch(transaction));
+
+  const ctx: ServerContext = {
+    jwtSecret,
+    pool,
+    dispatcher,
+    stream,
+    logger,
+    heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 60_000,
+    topics: new TopicHub(),
+    connections: new Set(),
+    authorizePrivate: (topic, claims) => authorizePrivateTopic(pool, logger, topic, claims),
+  };
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+  let closing = false;
+
+  async function accept(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    let vsn: Vsn;
+    try {
+      vsn = parseVsn(url.searchParams.get('vsn'));
+    } catch (error) {
+      return reject(socket, 400, (error as ProtocolError).message);
+    }
+    const apikey = url.searchParams.get('apikey') ?? headerValue(req.headers.apikey);
+    let claims: AccessClaims;
+    try {
+      claims = await verifyAccessToken(apikey, jwtSecret);
+    } catch (error) {
+      return reject(socket, 403, (error as Error).message);
+    }
+    if (closing || socket.destroyed) return void socket.destroy();
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      ctx.connections.add(new Connection(ws, vsn, claims, apikey!, ctx));
+    });
+  }
+
+  return {
+    handleUpgrade(req, socket, head) {
+      if (closing) return void socket.destroy();
+      accept(req, socket, head).catch((error: unknown) => {
+        logger.error({ err: error }, 'realtime: upgrade failed');
+        socket.destroy();
+      });
+    },
+    dropConnections() {
+      const all = [...ctx.connections];
+      for (const connection of all) connection.terminate();
+      return all.length;
+    },
+    connectionCount() {
+      return ctx.connections.size;
+    },
+    async close() {
+      if (closing) return;
+      closing = true;
+      for (const connection of [...ctx.connections]) connection.terminate();
+      wss.close();
+      await stream.close();
+      await pool.end().catch(() => {});
+    },
+  };
+}
+
+function headerValue(value: string | string[] | undefined): string | null {
+  if (Array.isArray(value)) return value[0] ?? null;
+  return value ?? null;
+}
+
+function reject(socket: Duplex, status: number, message: string): void {
+  const body = JSON.stringify({ message });
+  socket.end(
+    `HTTP/1.1 ${status} ${status === 400 ? 'Bad Request' : 'Forbidden'}\r\n` +
+    `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}

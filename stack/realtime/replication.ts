@@ -1,0 +1,286 @@
+// One logical replication stream per server: the built-in `pgoutput` plugin on the `supabase_realtime`
+// publication, through a TEMPORARY slot (created on the streaming connection itself, so Postgres drops it
+// when the connection ends: a crashed server never leaks a slot or blocks `drop database`).
+// When the stream breaks (Postgres restart), it reconnects with back-off and a fresh slot; changes
+// committed during the gap are not delivered, as with Supabase.
+import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import type { Client, Pool } from 'pg';
+import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from 'pg-logical-replication';
+import type { TypeCatalog } from './decode.ts';
+import type { Logger } from './logger.ts';
+
+export type ChangeType = 'INSERT' | 'UPDATE' | 'DELETE';
+
+export interface RelationInfo {
+  oid: number;
+  schema: string;
+  table: string;
+  columns: { name: string; typeOid: number; type: string }[];
+  columnTypes: Map<string, string>;
+  primaryKey: string[];
+  rls: boolean;
+}
+
+export interface Change {
+  type: ChangeType;
+  relation: RelationInfo;
+  record: Record<string, unknown> | null;
+  oldRecord: Record<string, unknown> | null;
+  /** Raw text of the primary key values (new row for INSERT/UPDATE), for the RLS re-check; null without a PK. */
+  keyText: string[] | null;
+}
+
+export interface Transaction {
+  commitTimestamp: string;
+  changes: Change[];
+}
+
+type Tuple = Record<string, string | null | undefined>;
+
+const identity = (text: unknown) => text;
+
+/** pgoutput's parser runs each value through a pg type parser; we want the raw text and decode it ourselves. */
+class TemporarySlotPlugin extends PgoutputPlugin {
+  constructor(publication: string, private readonly slot: string) {
+    super({ protoVersion: 1, publicationNames: [publication] });
+  }
+
+  override async start(client: Client, slotName: string): Promise<unknown> {
+    await client.query(`CREATE_REPLICATION_SLOT "${this.slot}" TEMPORARY LOGICAL pgoutput (SNAPSHOT 'nothing')`);
+    return super.start(client, slotName, '0/00000000');
+  }
+}
+
+export interface ReplicationStreamOptions {
+  databaseUrl: string;
+  pool: Pool;
+  types: TypeCatalog;
+  logger: Logger;
+  publication?: string;
+}
+
+export class ReplicationStream extends EventEmitter<{ transaction: [Transaction]; ready: []; down: [] }> {
+  private service: LogicalReplicationService | null = null;
+  private generation = 0;
+  private closed = false;
+  private attempt = 0;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private queue: Pgoutput.Message[] = [];
+  private draining = false;
+  private relations = new Map<number, RelationInfo>();
+  private pending: Change[] | null = null;
+  ready = false;
+
+  constructor(private readonly options: ReplicationStreamOptions) {
+    super();
+  }
+
+  /** Starts streaming; rejects if the first attempt fails (later breaks are retried forever). */
+  async start(): Promise<void> {
+    await this.connect();
+  }
+
+  /** Resolves when the stream is running (immediately if it is). */
+  waitReady(): Promise<void> {
+    if (this.ready || this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.once('ready', resolve));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.generation++;
+    const service = this.service;
+    this.service = null;
+    this.ready = false;
+    this.emit('ready'); // release waiters
+    await service?.destroy().catch(() => {});
+  }
+
+  private async connect(): Promise<void> {
+    const generation = ++this.generation;
+    const { logger } = this.options;
+    const slot = `realtime_${process.pid}_${randomBytes(4).toString('hex')}`;
+    await this.options.types.load();
+    const service = new LogicalReplicationService(
+      { connectionString: this.options.databaseUrl, options: '-c TimeZone=UTC -c DateStyle=ISO', keepAlive: true },
+      { acknowledge: { auto: false, timeoutSeconds: 1 } },
+    );
+    this.service = service;
+    this.queue = [];
+    this.pending = null;
+    this.relations.clear();
+    service.on('error', (error: Error) => logger.debug({ err: error }, 'realtime: replication connection error'));
+    service.on('heartbeat', (lsn: string, _time: number, shouldRespond: boolean) => {
+      if (shouldRespond) void service.acknowledge(lsn).catch(() => {});
+    });
+    service.on('data', (_lsn: string, message: Pgoutput.Message) => {
+      if (generation !== this.generation) return;
+      if (message.tag === 'relation') for (const column of message.columns) column.parser = identity;
+      this.queue.push(message);
+      if (!this.draining) void this.drain(generation);
+    });
+    const started = new Promise<void>((resolve) => service.once('start', () => resolve()));
+    const finished = service.subscribe(new TemporarySlotPlugin(this.options.publication ?? 'supabase_realtime', slot), slot);
+    const outcome = finished.then(
+      () => new Error('replication stream ended'),
+      (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
+    );
+    const first = await Promise.race([started.then(() => null), outcome]);
+    if (first) {
+      await service.destroy().catch(() => {});
+      throw first;
+    }
+    this.attempt = 0;
+    this.ready = true;
+    logger.info({ slot }, 'realtime: replication stream started');
+    this.emit('ready');
+    void outcome.then((error) => {
+      if (this.closed || generation !== this.generation) return;
+      logger.warn({ err: error }, 'realtime: replication stream broke; reconnecting');
+      this.markDown();
+    });
+  }
+
+  private markDown(): void {
+    const service = this.service;
+    this.service = null;
+    this.generation++;
+    if (this.ready) {
+      this.ready = false;
+      this.emit('down');
+    }
+    void service?.destroy().catch(() => {});
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.closed || this.reconnectTimer) return;
+    const base = Math.min(5_000, 100 * 2 ** this.attempt++);
+    const delay = base / 2 + Math.random() * (base / 2);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      if (this.closed) return;
+      this.connect().catch((error: unknown) => {
+        this.options.logger.debug({ err: error }, 'realtime: replication reconnect failed');
+        this.scheduleReconnect();
+      });
+    }, delay);
+  }
+
+  private async drain(generation: number): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.queue.length > 0 && generation === this.generation) {
+        const message = this.queue.shift()!;
+        if (message.tag === 'relation') await this.loadRelation(message);
+        else this.handle(message);
+      }
+    } catch (error) {
+      if (generation === this.generation && !this.closed) {
+        this.options.logger.warn({ err: error }, 'realtime: failed to process the replication stream; restarting it');
+        this.markDown();
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async loadRelation(message: Pgoutput.MessageRelation): Promise<void> {
+    const { types, pool } = this.options;
+    if (message.columns.some((column) => !types.has(column.typeOid))) await types.load();
+    const { rows } = await pool.query<{ rls: boolean; pk: string[] | null }>(
+      `select c.relrowsecurity as rls,
+              (select array_agg(a.attname::text order by array_position(i.indkey::int2[], a.attnum))
+                 from pg_index i join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any(i.indkey)
+                where i.indrelid = c.oid and i.indisprimary) as pk
+         from pg_class c where c.oid = $1`,
+      [message.relationOid],
+    );
+    const columns = message.columns.map((column) => ({
+      name: column.name, typeOid: column.typeOid, type: types.name(column.typeOid),
+    }));
+    this.relations.set(message.relationOid, {
+      oid: message.relationOid,
+      schema: message.schema,
+      table: message.name,
+      columns,
+      columnTypes: new Map(columns.map((column) => [column.name, column.type])),
+      primaryKey: rows[0]?.pk ?? [],
+      rls: rows[0]?.rls ?? false,
+    });
+  }
+
+  private handle(message: Pgoutput.Message): void {
+    switch (message.tag) {
+      case 'begin':
+        this.pending = [];
+        return;
+      case 'insert': case 'update': case 'delete': {
+        const change = this.toChange(message);
+        if (change) (this.pending ??= []).push(change);
+        return;
+      }
+      case 'commit': {
+        const changes = this.pending;
+        this.pending = null;
+        if (changes && changes.length > 0) {
+          const commitTimestamp = new Date(Number((message.commitTime as bigint) / 1000n)).toISOString();
+          this.emit('transaction', { commitTimestamp, changes });
+        }
+        return;
+      }
+      default:
+        return; // truncate, origin, type, message: not part of postgres_changes
+    }
+  }
+
+  private toChange(message: Pgoutput.MessageInsert | Pgoutput.MessageUpdate | Pgoutput.MessageDelete): Change | null {
+    const relation = this.relations.get(message.relation.relationOid);
+    if (!relation) return null;
+    if (message.tag === 'insert') {
+      const tuple = message.new as Tuple;
+      return { type: 'INSERT', relation, record: this.decodeTuple(relation, tuple), oldRecord: null, keyText: keyText(relation, tuple) };
+    }
+    if (message.tag === 'update') {
+      const tuple = message.new as Tuple;
+      const record = this.decodeTuple(relation, tuple);
+      const oldTuple = (message.old ?? message.key) as Tuple | null;
+      const oldRecord = oldTuple ? this.decodeTuple(relation, oldTuple) : pick(record, relation.primaryKey);
+      return { type: 'UPDATE', relation, record, oldRecord, keyText: keyText(relation, tuple) };
+    }
+    const oldTuple = (message.old ?? message.key) as Tuple | null;
+    let oldRecord = oldTuple ? this.decodeTuple(relation, oldTuple) : {};
+    // With RLS on, Supabase sends only the primary key of a deleted row (it cannot check who may see it).
+    if (relation.rls && relation.primaryKey.length > 0) oldRecord = pick(oldRecord, relation.primaryKey);
+    return { type: 'DELETE', relation, record: null, oldRecord, keyText: oldTuple ? keyText(relation, oldTuple) : null };
+  }
+
+  private decodeTuple(relation: RelationInfo, tuple: Tuple): Record<string, unknown> {
+    const record: Record<string, unknown> = {};
+    for (const column of relation.columns) {
+      const raw = tuple[column.name];
+      if (raw === undefined) continue; // unchanged TOAST value or not part of a key tuple
+      record[column.name] = raw === null ? null : this.options.types.decode(raw, column.typeOid);
+    }
+    return record;
+  }
+}
+
+function keyText(relation: RelationInfo, tuple: Tuple): string[] | null {
+  if (relation.primaryKey.length === 0) return null;
+  const values: string[] = [];
+  for (const name of relation.primaryKey) {
+    const value = tuple[name];
+    if (typeof value !== 'string') return null;
+    values.push(value);
+  }
+  return values;
+}
+
+function pick(record: Record<string, unknown>, keys: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of keys) if (key in record) out[key] = record[key];
+  return out;
+}
