@@ -1,6 +1,6 @@
 // Calls to the `whatsapp` Edge Function. Errors come back as { error: { code, message } }.
 import { FunctionsFetchError, FunctionsHttpError, type SupabaseClient } from '@supabase/supabase-js';
-import type { OutboundMessage, WhatsappSession } from './types.ts';
+import type { OutboundMessage, OutboundStatus, SessionStatus, WhatsappSession } from './types.ts';
 
 export class ApiError extends Error {
   constructor(readonly code: string, message: string, readonly status?: number) {
@@ -39,8 +39,46 @@ export interface LinkRequest {
   phone?: string;
 }
 
-export function requestLink(supabase: SupabaseClient, request: LinkRequest = {}): Promise<WhatsappSession> {
-  return invoke<WhatsappSession>(supabase, 'whatsapp/sessions', 'POST', request);
+/** The function's session shape (GET/POST /sessions): the QR is nested, connector columns are left out. */
+export interface SessionView {
+  id: string;
+  status: SessionStatus;
+  link_method: 'qr' | 'pairing_code';
+  phone_number: string | null;
+  push_name: string | null;
+  qr: { value: string; expires_at: string } | null;
+  pairing_code: string | null;
+  last_error: string | null;
+  last_disconnect_code: number | null;
+  connected_at: string | null;
+  disconnected_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export function sessionFromView(view: SessionView): WhatsappSession {
+  return {
+    id: view.id,
+    status: view.status,
+    link_method: view.link_method,
+    pairing_phone: null,
+    qr: view.qr?.value ?? null,
+    qr_expires_at: view.qr?.expires_at ?? null,
+    pairing_code: view.pairing_code,
+    phone_number: view.phone_number,
+    push_name: view.push_name,
+    last_error: view.last_error,
+    last_disconnect_code: view.last_disconnect_code,
+    reconnect_attempts: 0,
+    connected_at: view.connected_at,
+    disconnected_at: view.disconnected_at,
+    created_at: view.created_at,
+    updated_at: view.updated_at,
+  };
+}
+
+export async function requestLink(supabase: SupabaseClient, request: LinkRequest = {}): Promise<WhatsappSession> {
+  return sessionFromView(await invoke<SessionView>(supabase, 'whatsapp/sessions', 'POST', request));
 }
 
 export function sendSessionCommand(
@@ -58,6 +96,23 @@ export interface SendMessageRequest {
   idempotency_key?: string;
 }
 
-export function sendMessage(supabase: SupabaseClient, request: SendMessageRequest): Promise<OutboundMessage> {
-  return invoke<OutboundMessage>(supabase, 'whatsapp/messages', 'POST', request);
+/** The function's outbound message shape (POST /messages): `to` is the normalised recipient. */
+export interface OutboundView {
+  id: string;
+  session_id: string;
+  to: string;
+  text: string | null;
+  status: OutboundStatus;
+  error_code: string | null;
+  error: string | null;
+  created_at: string;
+  sent_at: string | null;
+  delivered_at: string | null;
+  read_at: string | null;
+  failed_at: string | null;
+}
+
+export async function sendMessage(supabase: SupabaseClient, request: SendMessageRequest): Promise<OutboundMessage> {
+  const { to, ...view } = await invoke<OutboundView>(supabase, 'whatsapp/messages', 'POST', request);
+  return { ...view, recipient: to };
 }

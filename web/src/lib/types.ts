@@ -5,7 +5,6 @@ export type SessionStatus =
 
 export interface WhatsappSession {
   id: string;
-  user_id: string;
   status: SessionStatus;
   link_method: 'qr' | 'pairing_code';
   pairing_phone: string | null;

@@ -15,6 +15,12 @@ import { deriveView, statusLabelKey, statusTone, stepFor } from './view.ts';
 
 type Confirm = 'disconnect' | 'logout' | null;
 
+/** Link again the way the ended session was linked (a pairing code needs its phone number). */
+function retryRequest(session: WhatsappSession): LinkRequest {
+  const phone = session.pairing_phone ?? session.phone_number;
+  return session.link_method === 'pairing_code' && phone ? { method: 'pairing_code', phone } : { method: 'qr' };
+}
+
 export function ConnectPanel({ supabase, state }: { supabase: SupabaseClient; state: SessionState }) {
   const { t } = useI18n();
   const { session, loading, error: loadError, adopt } = state;
@@ -141,7 +147,7 @@ export function ConnectPanel({ supabase, state }: { supabase: SupabaseClient; st
             </button>
           )}
           {view === 'ended' && (
-            <button type="button" className="button button-primary" disabled={busy} onClick={() => void startLink({ method: session.link_method === 'pairing_code' && session.pairing_phone ? 'pairing_code' : 'qr', ...(session.link_method === 'pairing_code' && session.pairing_phone ? { phone: session.pairing_phone } : {}) })}>
+            <button type="button" className="button button-primary" disabled={busy} onClick={() => void startLink(retryRequest(session))}>
               {session.status === 'failed' || session.status === 'expired' ? t('connect.retry') : t('connect.linkAgain')}
             </button>
           )}
