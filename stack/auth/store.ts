@@ -1,0 +1,164 @@
+// GoTrue's tables (auth.users, auth.sessions, auth.refresh_tokens): the SQL the auth service needs.
+import { randomBytes, randomUUID } from 'node:crypto';
+import type postgres from 'postgres';
+import { authErrors } from './errors.ts';
+
+export interface UserRow {
+  id: string;
+  aud: string | null;
+  role: string | null;
+  email: string | null;
+  encrypted_password: string | null;
+  email_confirmed_at: Date | null;
+  phone: string | null;
+  phone_confirmed_at: Date | null;
+  last_sign_in_at: Date | null;
+  raw_app_meta_data: Record<string, unknown> | null;
+  raw_user_meta_data: Record<string, unknown> | null;
+  created_at: Date | null;
+  updated_at: Date | null;
+  banned_until: Date | null;
+  deleted_at: Date | null;
+  is_anonymous: boolean;
+}
+
+const USER_COLUMNS = `id, aud, role, email, encrypted_password, email_confirmed_at, phone, phone_confirmed_at,
+  last_sign_in_at, raw_app_meta_data, raw_user_meta_data, created_at, updated_at, banned_until, deleted_at, is_anonymous`;
+
+/** Refresh tokens revoked this recently may be presented again (concurrent tabs), as GoTrue allows. */
+const REFRESH_REUSE_INTERVAL_SECONDS = 10;
+
+export function createAuthStore(sql: postgres.Sql) {
+  const userColumns = sql.unsafe(USER_COLUMNS);
+
+  async function findUserByEmail(email: string): Promise<UserRow | undefined> {
+    const [row] = await sql<UserRow[]>`select ${userColumns} from auth.users
+      where lower(email) = lower(${email}) and deleted_at is null and is_sso_user = false limit 1`;
+    return row;
+  }
+
+  async function findUserById(id: string): Promise<UserRow | undefined> {
+    const [row] = await sql<UserRow[]>`select ${userColumns} from auth.users where id = ${id} and deleted_at is null`;
+    return row;
+  }
+
+  async function createUser(input: {
+    email: string;
+    passwordHash: string | null;
+    userMetadata: Record<string, unknown>;
+    appMetadata?: Record<string, unknown>;
+    confirmed: boolean;
+  }): Promise<UserRow> {
+    const appMetadata = { provider: 'email', providers: ['email'], ...(input.appMetadata ?? {}) };
+    try {
+      const [row] = await sql<UserRow[]>`
+        insert into auth.users (instance_id, id, aud, role, email, encrypted_password, email_confirmed_at,
+                                raw_app_meta_data, raw_user_meta_data, created_at, updated_at)
+        values ('00000000-0000-0000-0000-000000000000', ${randomUUID()}, 'authenticated', 'authenticated',
+                ${input.email.toLowerCase()}, ${input.passwordHash}, ${input.confirmed ? sql`now()` : null},
+                ${sql.json(appMetadata as postgres.JSONValue)}, ${sql.json(input.userMetadata as postgres.JSONValue)}, now(), now())
+        returning ${userColumns}`;
+      return row!;
+    } catch (error) {
+      if ((error as { code?: string }).code === '23505') throw authErrors.userExists();
+      throw error;
+    }
+  }
+
+  async function updateUser(
+    id: string,
+    changes: { email?: string; passwordHash?: string; userMetadata?: Record<string, unknown>; appMetadata?: Record<string, unknown> },
+  ): Promise<UserRow> {
+    try {
+      const [row] = await sql<UserRow[]>`
+        update auth.users set
+          email = coalesce(${changes.email?.toLowerCase() ?? null}, email),
+          encrypted_password = coalesce(${changes.passwordHash ?? null}, encrypted_password),
+          raw_user_meta_data = coalesce(raw_user_meta_data, '{}'::jsonb) || ${sql.json((changes.userMetadata ?? {}) as postgres.JSONValue)},
+          raw_app_meta_data = coalesce(raw_app_meta_data, '{}'::jsonb) || ${sql.json((changes.appMetadata ?? {}) as postgres.JSONValue)},
+          updated_at = now()
+        where id = ${id} and deleted_at is null
+        returning ${userColumns}`;
+      if (!row) throw authErrors.userNotFound();
+      return row;
+    } catch (error) {
+      if ((error as { code?: string }).code === '23505') throw authErrors.emailExists();
+      throw error;
+    }
+  }
+
+  async function deleteUser(id: string): Promise<boolean> {
+    const rows = await sql`delete from auth.users where id = ${id} returning id`;
+    return rows.length > 0;
+  }
+
+  async function listUsers(page: number, perPage: number): Promise<UserRow[]> {
+    return sql<UserRow[]>`select ${userColumns} from auth.users where deleted_at is null
+      order by created_at, id limit ${perPage} offset ${(page - 1) * perPage}`;
+  }
+
+  /** A new session with its first refresh token; records the sign-in time. */
+  async function createSession(userId: string): Promise<{ sessionId: string; refreshToken: string }> {
+    const sessionId = randomUUID();
+    const refreshToken = newRefreshToken();
+    await sql.begin(async (tx) => {
+      await tx`insert into auth.sessions (id, user_id, aal, created_at, updated_at) values (${sessionId}, ${userId}, 'aal1', now(), now())`;
+      await tx`insert into auth.refresh_tokens (instance_id, token, user_id, revoked, session_id)
+               values ('00000000-0000-0000-0000-000000000000', ${refreshToken}, ${userId}, false, ${sessionId})`;
+      await tx`update auth.users set last_sign_in_at = now() where id = ${userId}`;
+    });
+    return { sessionId, refreshToken };
+  }
+
+  /**
+   * Rotates a refresh token: the presented one is revoked and a child is issued. A token revoked less
+   * than the reuse interval ago returns its newest child instead (GoTrue's concurrent-refresh rule);
+   * older reuse is refused.
+   */
+  async function rotateRefreshToken(token: string): Promise<{ userId: string; sessionId: string; refreshToken: string }> {
+    return (await sql.begin(async (tx) => {
+      const [row] = await tx<{ id: string; user_id: string; session_id: string | null; revoked: boolean; recent: boolean }[]>`
+        select rt.id, rt.user_id, rt.session_id, rt.revoked,
+               rt.updated_at > now() - make_interval(secs => ${REFRESH_REUSE_INTERVAL_SECONDS}) as recent
+          from auth.refresh_tokens rt join auth.sessions s on s.id = rt.session_id
+         where rt.token = ${token}
+         for update of rt`;
+      if (!row || !row.session_id) throw authErrors.refreshNotFound();
+      if (row.revoked) {
+        const [child] = await tx<{ token: string }[]>`select token from auth.refresh_tokens
+          where parent = ${token} and revoked = false order by id desc limit 1`;
+        if (row.recent && child) return { userId: row.user_id, sessionId: row.session_id, refreshToken: child.token };
+        throw authErrors.refreshUsed();
+      }
+      const refreshToken = newRefreshToken();
+      await tx`update auth.refresh_tokens set revoked = true, updated_at = now() where id = ${row.id}`;
+      await tx`insert into auth.refresh_tokens (instance_id, token, user_id, revoked, parent, session_id)
+               values ('00000000-0000-0000-0000-000000000000', ${refreshToken}, ${row.user_id}, false, ${token}, ${row.session_id})`;
+      await tx`update auth.sessions set refreshed_at = now(), updated_at = now() where id = ${row.session_id}`;
+      return { userId: row.user_id, sessionId: row.session_id, refreshToken };
+    })) as { userId: string; sessionId: string; refreshToken: string };
+  }
+
+  async function sessionExists(sessionId: string): Promise<boolean> {
+    const rows = await sql`select 1 from auth.sessions where id = ${sessionId}`;
+    return rows.length > 0;
+  }
+
+  /** Sign-out: `global` ends every session of the user, `local` this one, `others` all but this one. */
+  async function endSessions(userId: string, sessionId: string | undefined, scope: 'global' | 'local' | 'others'): Promise<void> {
+    if (scope === 'global' || !sessionId) await sql`delete from auth.sessions where user_id = ${userId}`;
+    else if (scope === 'local') await sql`delete from auth.sessions where id = ${sessionId}`;
+    else await sql`delete from auth.sessions where user_id = ${userId} and id <> ${sessionId}`;
+  }
+
+  return {
+    findUserByEmail, findUserById, createUser, updateUser, deleteUser, listUsers,
+    createSession, rotateRefreshToken, sessionExists, endSessions,
+  };
+}
+
+export type AuthStore = ReturnType<typeof createAuthStore>;
+
+function newRefreshToken(): string {
+  return randomBytes(16).toString('base64url');
+}

@@ -1,0 +1,79 @@
+// Access tokens with the claims GoTrue puts in them, and the user / session JSON auth-js expects.
+import { SignJWT } from 'jose';
+import type { UserRow } from './store.ts';
+
+export interface TokenSettings {
+  jwtSecret: string;
+  /** Seconds an access token lives (config.toml auth.jwt_expiry, 3600 by default). */
+  jwtExpirySeconds: number;
+  /** `<gateway url>/auth/v1`: the `iss` claim. */
+  issuer: () => string;
+}
+
+export function toUserJson(user: UserRow) {
+  const email = user.email ?? '';
+  return {
+    id: user.id,
+    aud: user.aud ?? 'authenticated',
+    role: user.role ?? 'authenticated',
+    email,
+    email_confirmed_at: user.email_confirmed_at,
+    phone: user.phone ?? '',
+    confirmed_at: user.email_confirmed_at ?? user.phone_confirmed_at,
+    last_sign_in_at: user.last_sign_in_at,
+    app_metadata: user.raw_app_meta_data ?? {},
+    user_metadata: user.raw_user_meta_data ?? {},
+    identities: [
+      {
+        identity_id: user.id,
+        id: user.id,
+        user_id: user.id,
+        identity_data: { email, email_verified: Boolean(user.email_confirmed_at), phone_verified: false, sub: user.id },
+        provider: 'email',
+        last_sign_in_at: user.last_sign_in_at,
+        created_at: user.created_at,
+        updated_at: user.updated_at,
+        email,
+      },
+    ],
+    created_at: user.created_at,
+    updated_at: user.updated_at,
+    is_anonymous: user.is_anonymous,
+  };
+}
+
+export async function signAccessToken(settings: TokenSettings, user: UserRow, sessionId: string, method = 'password') {
+  const now = Math.floor(Date.now() / 1000);
+  const expiresAt = now + settings.jwtExpirySeconds;
+  const accessToken = await new SignJWT({
+    email: user.email ?? '',
+    phone: user.phone ?? '',
+    app_metadata: user.raw_app_meta_data ?? {},
+    user_metadata: user.raw_user_meta_data ?? {},
+    role: user.role ?? 'authenticated',
+    aal: 'aal1',
+    amr: [{ method, timestamp: now }],
+    session_id: sessionId,
+    is_anonymous: user.is_anonymous,
+  })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setIssuer(settings.issuer())
+    .setSubject(user.id)
+    .setAudience(user.aud ?? 'authenticated')
+    .setIssuedAt(now)
+    .setExpirationTime(expiresAt)
+    .sign(new TextEncoder().encode(settings.jwtSecret));
+  return { accessToken, expiresAt };
+}
+
+export async function toSessionJson(settings: TokenSettings, user: UserRow, sessionId: string, refreshToken: string, method?: string) {
+  const { accessToken, expiresAt } = await signAccessToken(settings, user, sessionId, method);
+  return {
+    access_token: accessToken,
+    token_type: 'bearer',
+    expires_in: settings.jwtExpirySeconds,
+    expires_at: expiresAt,
+    refresh_token: refreshToken,
+    user: toUserJson(user),
+  };
+}

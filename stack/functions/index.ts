@@ -1,0 +1,193 @@
+// /functions/v1/<name>/…: the project's Edge Functions under the real Deno runtime. Requests are
+// proxied, streamed both ways, with the path `/<name>/…` preserved (Hono basePath('/<name>')).
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { join, resolve } from 'node:path';
+import { Transform } from 'node:stream';
+import type { Logger } from 'pino';
+import { InvalidJwtError, verifyAccessToken } from '../keys.ts';
+import { bearerToken, corsHeaders, headerValue, sendJson, type ServiceHandler, type ServiceRequest } from '../gateway/index.ts';
+import { readEnvFile, readFunctionsConfig, type FunctionConfig } from './config.ts';
+import { DenoFunctionProcess } from './deno-process.ts';
+
+export interface FunctionsServiceOptions {
+  /** Folder holding `<name>/index.ts` (supabase/functions). */
+  functionsDir: string;
+  /** supabase/config.toml, for `[functions.<name>] verify_jwt`. */
+  configPath: string;
+  denoPath: string;
+  jwtSecret: string;
+  /** The environment Supabase injects (SUPABASE_URL, keys, DB URL); read when a function starts. */
+  supabaseEnv: () => Record<string, string>;
+  /** Extra environment for every function (after functions/.env). */
+  extraEnv?: Record<string, string>;
+  logger: Logger;
+  /** Request bodies above this many bytes get 413 (checked while streaming). */
+  maxBodyBytes: number;
+  bootTimeoutMs?: number;
+}
+
+export interface FunctionsService {
+  handle: ServiceHandler;
+  /** Starts every function now instead of on its first request. */
+  startAll(): Promise<void>;
+  names(): string[];
+  stop(): Promise<void>;
+}
+
+const NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]*$/;
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host']);
+
+export async function createFunctionsService(options: FunctionsServiceOptions): Promise<FunctionsService> {
+  const configs = await readFunctionsConfig(options.configPath);
+  const fileEnv = await readEnvFile(join(options.functionsDir, '.env'));
+  const processes = new Map<string, DenoFunctionProcess>();
+  const log = options.logger;
+
+  function listFunctions(): string[] {
+    if (!existsSync(options.functionsDir)) return [];
+    return readdirSync(options.functionsDir).filter((name) => {
+      if (!NAME_PATTERN.test(name)) return false; // `_shared` and friends are not functions
+      const dir = join(options.functionsDir, name);
+      return statSync(dir).isDirectory() && existsSync(entrypointOf(name, configs.get(name)));
+    });
+  }
+
+  function entrypointOf(name: string, config: FunctionConfig | undefined): string {
+    const supabaseDir = resolve(options.configPath, '..');
+    return config?.entrypoint ? resolve(supabaseDir, config.entrypoint) : join(options.functionsDir, name, 'index.ts');
+  }
+
+  function processFor(name: string): DenoFunctionProcess {
+    let proc = processes.get(name);
+    if (!proc) {
+      const config = configs.get(name);
+      const dir = join(options.functionsDir, name);
+      const denoJson = ['deno.json', 'deno.jsonc'].map((f) => join(dir, f)).find((f) => existsSync(f));
+      const supabaseDir = resolve(options.configPath, '..');
+      const hostEnv = Object.fromEntries(
+        Object.entries(process.env).filter(([k, v]) => v !== undefined && !k.startsWith('SUPABASE_') && k !== 'DATABASE_URL'),
+      ) as Record<string, string>;
+      proc = new DenoFunctionProcess({
+        name,
+        denoPath: options.denoPath,
+        entrypoint: entrypointOf(name, config),
+        configFile: config?.importMap ? resolve(supabaseDir, config.importMap) : denoJson,
+        cwd: dir,
+        env: { ...hostEnv, DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1', ...fileEnv, ...options.extraEnv, ...options.supabaseEnv() },
+        logger: log,
+        bootTimeoutMs: options.bootTimeoutMs ?? 180_000,
+      });
+      processes.set(name, proc);
+    }
+    return proc;
+  }
+
+  async function checkJwt(request: ServiceRequest): Promise<{ status: number; body: unknown } | undefined> {
+    const token = bearerToken(request.req) ?? (headerValue(request.req, 'apikey')?.startsWith('sb_') ? headerValue(request.req, 'apikey') : undefined);
+    if (!token) return { status: 401, body: { code: 'UNAUTHORIZED_NO_AUTH_HEADER', message: 'Missing authorization header' } };
+    try {
+      await verifyAccessToken(token, options.jwtSecret);
+      return undefined;
+    } catch (error) {
+      if (!(error instanceof InvalidJwtError)) throw error;
+      if (error.reason === 'malformed') return { status: 401, body: { code: 'UNAUTHORIZED_INVALID_JWT_FORMAT', message: 'Invalid JWT' } };
+      return { status: 401, body: { code: 'UNAUTHORIZED_LEGACY_JWT', message: error.reason === 'expired' ? 'JWT expired' : 'Invalid JWT' } };
+    }
+  }
+
+  async function handle(request: ServiceRequest): Promise<void> {
+    const { req, res } = request;
+    const name = request.path.split('/')[1] ?? '';
+    if (!NAME_PATTERN.test(name) || !listFunctions().includes(name)) {
+      req.resume();
+      sendJson(res, 404, { code: 'NOT_FOUND', message: 'Requested function was not found' });
+      return;
+    }
+    if (configs.get(name)?.verifyJwt ?? true) {
+      const rejection = await checkJwt(request);
+      if (rejection) {
+        req.resume();
+        sendJson(res, rejection.status, rejection.body);
+        return;
+      }
+    }
+    let port: number;
+    try {
+      port = await processFor(name).ensureRunning();
+    } catch (error) {
+      log.error({ err: error, function: name }, 'functions: worker failed to boot');
+      req.resume();
+      sendJson(res, 503, { code: 'BOOT_ERROR', message: 'Function failed to start (please check logs)' });
+      return;
+    }
+    await proxy(request, port);
+  }
+
+  function proxy(request: ServiceRequest, port: number): Promise<void> {
+    const { req, res } = request;
+    const headers: Record<string, string | string[]> = {};
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined && !HOP_BY_HOP.has(key)) headers[key] = value;
+    }
+    headers['x-forwarded-host'] = req.headers.host ?? '';
+    const declared = Number(headerValue(req, 'content-length') ?? Number.NaN);
+    if (Number.isFinite(declared) && declared > options.maxBodyBytes) {
+      req.resume();
+      sendJson(res, 413, { message: 'Request Entity Too Large', limit_bytes: options.maxBodyBytes });
+      return Promise.resolve();
+    }
+    return new Promise<void>((done) => {
+      const upstream = httpRequest(
+        { host: '127.0.0.1', port, method: req.method, path: `${request.path}${request.rawQuery ? `?${request.rawQuery}` : ''}`, headers },
+        (upstreamRes) => {
+          const outHeaders: Record<string, string | string[]> = {};
+          for (const [key, value] of Object.entries(upstreamRes.headers)) {
+            if (value !== undefined && !HOP_BY_HOP.has(key) && !key.startsWith('access-control-')) outHeaders[key] = value;
+          }
+          res.writeHead(upstreamRes.statusCode ?? 502, { ...outHeaders, ...corsHeaders(req) });
+          upstreamRes.pipe(res);
+          upstreamRes.once('end', done);
+          upstreamRes.once('error', () => { res.destroy(); done(); });
+        },
+      );
+      let tooLarge = false;
+      upstream.once('error', (error) => {
+        if (tooLarge) return done();
+        log.warn({ err: error, port }, 'functions: upstream request failed');
+        if (!res.headersSent) sendJson(res, 502, { code: 'WORKER_ERROR', message: 'The function did not answer' });
+        else res.destroy();
+        done();
+      });
+      let size = 0;
+      const limiter = new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          size += chunk.length;
+          if (size > options.maxBodyBytes) {
+            if (!tooLarge) upstream.destroy();
+            tooLarge = true;
+            if (!res.headersSent) sendJson(res, 413, { message: 'Request Entity Too Large', limit_bytes: options.maxBodyBytes });
+            req.resume();
+            callback();
+            return;
+          }
+          callback(null, chunk);
+        },
+      });
+      req.pipe(limiter).pipe(upstream);
+      res.once('close', () => upstream.destroy());
+    });
+  }
+
+  return {
+    handle,
+    names: listFunctions,
+    async startAll() {
+      await Promise.all(listFunctions().map((name) => processFor(name).ensureRunning()));
+    },
+    async stop() {
+      await Promise.all([...processes.values()].map((proc) => proc.stop()));
+      processes.clear();
+    },
+  };
+}

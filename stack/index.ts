@@ -1,0 +1,182 @@
+// The local Supabase-compatible development stack (no Docker): Postgres (embedded, or a given one),
+// bootstrap + migrations + seed, and one gateway with /auth/v1, /rest/v1, /functions/v1 and
+// /realtime/v1. A development and test stack; production runs on Supabase.
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import pino, { type Logger } from 'pino';
+import { createAuthService } from './auth/index.ts';
+import { startEmbeddedPostgres, type RunningPostgres } from './db/embedded.ts';
+import { prepareDatabase, repoRoot } from './db/prepare.ts';
+import { createFunctionsService, type FunctionsService } from './functions/index.ts';
+import { startGateway, type RunningGateway } from './gateway/index.ts';
+import {
+  LOCAL_ANON_KEY, LOCAL_JWT_SECRET, LOCAL_PUBLISHABLE_KEY, LOCAL_SECRET_KEY, LOCAL_SERVICE_ROLE_KEY,
+} from './keys.ts';
+import { startRealtime, type RealtimeHandle } from './realtime-wiring.ts';
+import { createRestService } from './rest/index.ts';
+
+export interface StartStackOptions {
+  /** Gateway port; 54321 by default (as `supabase start`), 0 for any free port. */
+  port?: number;
+  /** Gateway bind address; 127.0.0.1 by default. */
+  host?: string;
+  /** Use this Postgres (superuser URL) instead of starting an embedded one. */
+  databaseUrl?: string;
+  /** Apply bootstrap + migrations (+ seed) first. Default true; tests with a cloned database pass false. */
+  prepare?: boolean;
+  /** Apply supabase/seed.sql when preparing. Default true. */
+  seed?: boolean;
+  /** Embedded Postgres data directory. Default `<repo>/.data/postgres` (kept between runs). */
+  dataDir?: string;
+  /** Keep the embedded data directory on stop. Default: true for the default dataDir, false for a temporary one. */
+  persistent?: boolean;
+  /** Throwaway embedded Postgres in a temporary directory (deleted on stop). */
+  ephemeral?: boolean;
+  /** Embedded Postgres port; 54322 by default (as `supabase start`), 0 for any free port. */
+  dbPort?: number;
+  /** Edge Functions folder; default `<repo>/supabase/functions`. */
+  functionsDir?: string;
+  /** supabase/config.toml (verify_jwt per function). */
+  configPath?: string;
+  /** Extra environment for every Edge Function. */
+  functionEnv?: Record<string, string>;
+  /** Start every Edge Function at start instead of on its first request. */
+  prestartFunctions?: boolean;
+  /** Serve /realtime/v1/websocket when stack/realtime exists. Default true. */
+  realtime?: boolean;
+  /** Request body limit in bytes (413 above it). Default 10 MiB. */
+  maxBodyBytes?: number;
+  /** Access token lifetime in seconds. Default 3600. */
+  jwtExpirySeconds?: number;
+  logger?: Logger;
+}
+
+export interface RunningStack {
+  /** Gateway URL, e.g. http://127.0.0.1:54321 (SUPABASE_URL). */
+  url: string;
+  port: number;
+  anonKey: string;
+  serviceRoleKey: string;
+  publishableKey: string;
+  secretKey: string;
+  jwtSecret: string;
+  /** Superuser connection string (DATABASE_URL / SUPABASE_DB_URL). */
+  databaseUrl: string;
+  /** Names of the Edge Functions found. */
+  functions: string[];
+  realtime: boolean;
+  /** Stops the gateway, functions, realtime and (when embedded) Postgres. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export async function startStack(options: StartStackOptions = {}): Promise<RunningStack> {
+  const logger = options.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' });
+  const startedAt = Date.now();
+  const cleanups: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      await cleanup().catch((error: unknown) => logger.warn({ err: error }, 'stack: cleanup failed'));
+    }
+  };
+
+  try {
+    let databaseUrl = options.databaseUrl;
+    let embedded: RunningPostgres | undefined;
+    if (!databaseUrl) {
+      const ephemeral = options.ephemeral ?? false;
+      const dataDir = options.dataDir ?? (ephemeral ? await mkdtemp(join(tmpdir(), 'wl-stack-pg-')) : join(repoRoot, '.data', 'postgres'));
+      const persistent = options.persistent ?? (!ephemeral && options.dataDir === undefined);
+      embedded = await startEmbeddedPostgres({
+        dataDir,
+        persistent,
+        port: options.dbPort === 0 ? undefined : options.dbPort ?? 54322,
+        onLog: (message) => logger.debug({ component: 'postgres' }, message.trim()),
+      });
+      cleanups.push(() => embedded!.stop());
+      databaseUrl = embedded.url;
+      logger.info({ ms: Date.now() - startedAt, dataDir, persistent }, 'stack: Postgres started');
+    }
+    if (options.prepare ?? true) {
+      await prepareDatabase(databaseUrl, { seed: options.seed ?? true });
+      logger.info({ ms: Date.now() - startedAt }, 'stack: database prepared (bootstrap, migrations, seed)');
+    }
+
+    const sql = postgres(databaseUrl, { max: 10, prepare: false, onnotice: () => {}, connection: { application_name: 'local-gateway' } });
+    cleanups.push(() => sql.end({ timeout: 2 }));
+
+    const jwtSecret = LOCAL_JWT_SECRET;
+    const keys = {
+      anonKey: LOCAL_ANON_KEY, serviceRoleKey: LOCAL_SERVICE_ROLE_KEY,
+      publishableKey: LOCAL_PUBLISHABLE_KEY, secretKey: LOCAL_SECRET_KEY,
+    };
+    let gatewayUrl = '';
+    const functions: FunctionsService = await createFunctionsService({
+      functionsDir: options.functionsDir ?? join(repoRoot, 'supabase', 'functions'),
+      configPath: options.configPath ?? join(repoRoot, 'supabase', 'config.toml'),
+      denoPath: join(repoRoot, 'node_modules', '.bin', 'deno'),
+      jwtSecret,
+      extraEnv: options.functionEnv,
+      maxBodyBytes: options.maxBodyBytes ?? 10 * 1024 * 1024,
+      logger: logger.child({ component: 'functions' }),
+      supabaseEnv: () => ({
+        SUPABASE_URL: gatewayUrl,
+        SUPABASE_ANON_KEY: keys.anonKey,
+        SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
+        SUPABASE_DB_URL: databaseUrl!,
+        SUPABASE_PUBLISHABLE_KEYS: JSON.stringify({ default: keys.publishableKey }),
+        SUPABASE_SECRET_KEYS: JSON.stringify({ default: keys.secretKey }),
+        SUPABASE_JWKS: JSON.stringify({ keys: [] }),
+      }),
+    });
+    cleanups.push(() => functions.stop());
+
+    let realtime: RealtimeHandle | undefined;
+    if (options.realtime ?? true) {
+      realtime = await startRealtime({ databaseUrl, jwtSecret, logger: logger.child({ component: 'realtime' }) });
+      if (realtime) cleanups.push(() => realtime!.close());
+    }
+
+    const gateway: RunningGateway = await startGateway({
+      host: options.host ?? '127.0.0.1',
+      port: options.port ?? 54321,
+      keys,
+      maxBodyBytes: options.maxBodyBytes ?? 10 * 1024 * 1024,
+      logger: logger.child({ component: 'gateway' }),
+      auth: createAuthService({
+        sql,
+        jwtSecret,
+        jwtExpirySeconds: options.jwtExpirySeconds ?? 3600,
+        issuer: () => `${gatewayUrl}/auth/v1`,
+        logger: logger.child({ component: 'auth' }),
+      }),
+      rest: createRestService({ sql, jwtSecret, logger: logger.child({ component: 'rest' }) }),
+      functions: functions.handle,
+      realtime,
+    });
+    gatewayUrl = gateway.url;
+    // Close the gateway first so no request reaches a stopped service.
+    cleanups.push(() => gateway.close());
+
+    if (options.prestartFunctions) await functions.startAll();
+    logger.info({ ms: Date.now() - startedAt, url: gateway.url }, 'stack: ready');
+
+    let stopping: Promise<void> | undefined;
+    return {
+      url: gateway.url,
+      port: gateway.port,
+      ...keys,
+      jwtSecret,
+      databaseUrl,
+      functions: functions.names(),
+      realtime: realtime !== undefined,
+      stop: () => (stopping ??= stopAll()),
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+export { LOCAL_ANON_KEY, LOCAL_JWT_SECRET, LOCAL_PUBLISHABLE_KEY, LOCAL_SECRET_KEY, LOCAL_SERVICE_ROLE_KEY } from './keys.ts';

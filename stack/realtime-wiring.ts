@@ -1,0 +1,29 @@
+// WIRING POINT for Realtime (stack/realtime/, written separately): loaded when its index.ts exists,
+// so the gateway runs without it. The interface below is the contract agreed for that module.
+import { existsSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+
+export interface RealtimeHandle {
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  close(): Promise<void>;
+}
+
+type CreateRealtimeServer = (options: { databaseUrl: string; jwtSecret: string; logger: Logger }) => Promise<RealtimeHandle>;
+
+const realtimeIndex = new URL('./realtime/index.ts', import.meta.url);
+
+export function realtimeAvailable(): boolean {
+  return existsSync(realtimeIndex);
+}
+
+export async function startRealtime(options: { databaseUrl: string; jwtSecret: string; logger: Logger }): Promise<RealtimeHandle | undefined> {
+  if (!realtimeAvailable()) {
+    options.logger.warn('realtime: stack/realtime/index.ts not found; /realtime/v1/websocket answers 404');
+    return undefined;
+  }
+  const module = (await import(realtimeIndex.href)) as { createRealtimeServer?: CreateRealtimeServer };
+  if (typeof module.createRealtimeServer !== 'function') throw new Error('stack/realtime/index.ts does not export createRealtimeServer');
+  return module.createRealtimeServer(options);
+}

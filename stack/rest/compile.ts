@@ -1,0 +1,114 @@
+// Turns parsed requests into SQL text plus parameters. Identifiers are only ever names that the
+// schema cache confirmed (and are quoted anyway); every value is a bound parameter.
+import { restErrors } from './errors.ts';
+import { parseList, type Field, type Filter, type OrderTerm, type SelectItem } from './parse.ts';
+
+export class Params {
+  readonly values: unknown[] = [];
+  add(value: unknown, cast?: string): string {
+    this.values.push(value);
+    return `$${this.values.length}${cast ? `::${cast}` : ''}`;
+  }
+}
+
+export function quoteIdent(name: string): string {
+  if (name.includes('\u0000')) throw restErrors.parse('identifier', 'NUL in identifier');
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** Columns a source exposes; `label` is used in error messages (the table name). */
+export interface ColumnSet {
+  label: string;
+  has(column: string): boolean;
+}
+
+export function compileField(field: Field, columns: ColumnSet, params: Params, alias = '_t'): string {
+  if (!columns.has(field.column)) throw restErrors.undefinedColumn(field.column, columns.label);
+  let sql = `${alias}.${quoteIdent(field.column)}`;
+  for (const step of field.path) {
+    sql = `(${sql}${step.arrow}${params.add(step.key, /^-?[0-9]+$/.test(step.key) ? 'int' : 'text')})`;
+  }
+  return sql;
+}
+
+function outputName(item: Extract<SelectItem, { kind: 'field' }>): string {
+  if (item.alias) return item.alias;
+  const last = item.field.path[item.field.path.length - 1];
+  return last ? last.key : item.field.column;
+}
+
+export function compileSelect(items: SelectItem[], columns: ColumnSet, params: Params): string {
+  return items
+    .map((item) => {
+      if (item.kind === 'star') return '_t.*';
+      if (item.kind === 'embed') throw restErrors.unsupportedEmbedding(item.name, columns.label);
+      const expr = compileField(item.field, columns, params);
+      const cast = item.cast ? `::${item.cast === 'int' ? 'integer' : item.cast}` : '';
+      return `${expr}${cast} as ${quoteIdent(outputName(item))}`;
+    })
+    .join(', ');
+}
+
+const COMPARISONS: Record<string, string> = {
+  eq: '=', neq: '<>', gt: '>', gte: '>=', lt: '<', lte: '<=', like: 'like', ilike: 'ilike',
+  match: '~', imatch: '~*', cs: '@>', cd: '<@', ov: '&&', sl: '<<', sr: '>>', nxl: '&<', nxr: '&>', adj: '-|-',
+  isdistinct: 'is distinct from',
+};
+const TEXT_SEARCH: Record<string, string> = {
+  fts: 'to_tsquery', plfts: 'plainto_tsquery', phfts: 'phraseto_tsquery', wfts: 'websearch_to_tsquery',
+};
+const IS_VALUES: Record<string, string> = { null: 'null', not_null: 'not null', true: 'true', false: 'false', unknown: 'unknown' };
+
+export function compileFilter(filter: Filter, columns: ColumnSet, params: Params): string {
+  const sql = filter.kind === 'logic'
+    ? `(${filter.children.map((child) => compileFilter(child, columns, params)).join(` ${filter.op} `)})`
+    : compileOperation(filter, columns, params);
+  return filter.negated ? `not ${sql}` : sql;
+}
+
+function compileOperation(filter: Extract<Filter, { kind: 'op' }>, columns: ColumnSet, params: Params): string {
+  const field = compileField(filter.field, columns, params);
+  const { operator, value } = filter;
+  if (operator === 'is') {
+    const keyword = IS_VALUES[value.toLowerCase()];
+    if (!keyword) throw restErrors.parse('filter', `"is" accepts null, not_null, true, false or unknown, not "${value}"`);
+    return `(${field} is ${keyword})`;
+  }
+  if (operator === 'in') {
+    const items = parseList(value);
+    if (items.length === 0) return 'false';
+    return `(${field} in (${items.map((item) => params.add(item)).join(', ')}))`;
+  }
+  if (TEXT_SEARCH[operator]) {
+    const fn = TEXT_SEARCH[operator];
+    const lang = filter.modifier ? `${params.add(filter.modifier, 'regconfig')}, ` : '';
+    return `(${field} @@ ${fn}(${lang}${params.add(value)}))`;
+  }
+  const comparison = COMPARISONS[operator];
+  if (!comparison) throw restErrors.parse('filter', `unknown operator "${operator}"`);
+  let bound = value;
+  if (operator === 'like' || operator === 'ilike') bound = value.replaceAll('*', '%');
+  if (operator === 'ov' && value.startsWith('(') && value.endsWith(')')) bound = `{${value.slice(1, -1)}}`;
+  return `(${field} ${comparison} ${params.add(bound)})`;
+}
+
+export function compileWhere(filters: Filter[], columns: ColumnSet, params: Params): string {
+  if (filters.length === 0) return '';
+  return ` where ${filters.map((f) => compileFilter(f, columns, params)).join(' and ')}`;
+}
+
+export function compileOrder(terms: OrderTerm[], columns: ColumnSet, params: Params): string {
+  if (terms.length === 0) return '';
+  const parts = terms.map((term) => {
+    const nulls = term.nulls ? ` nulls ${term.nulls}` : '';
+    return `${compileField(term.field, columns, params)} ${term.direction}${nulls}`;
+  });
+  return ` order by ${parts.join(', ')}`;
+}
+
+export function compileLimit(limit: number | undefined, offset: number | undefined, params: Params): string {
+  let sql = '';
+  if (limit !== undefined) sql += ` limit ${params.add(limit, 'bigint')}`;
+  if (offset !== undefined && offset > 0) sql += ` offset ${params.add(offset, 'bigint')}`;
+  return sql;
+}

@@ -1,0 +1,191 @@
+// Reads and writes on a table or view: GET/HEAD (select), POST (insert, upsert), PATCH (update), DELETE.
+import type postgres from 'postgres';
+import { restErrors } from './errors.ts';
+import {
+  compileLimit, compileOrder, compileSelect, compileWhere, Params, quoteIdent, type ColumnSet,
+} from './compile.ts';
+import {
+  parseFilterParam, parseNonNegativeInt, parseOrder, parseSelect, RESERVED_KEYS, unquote,
+  type Filter, type Preferences,
+} from './parse.ts';
+import type { TableInfo } from './schema-cache.ts';
+
+export interface RestResult {
+  status: number;
+  body?: string;
+  headers: Record<string, string>;
+}
+
+export interface TableRequest {
+  method: string;
+  table: TableInfo;
+  query: URLSearchParams;
+  prefs: Preferences;
+  /** Accept: application/vnd.pgrst.object+json (`.single()`). */
+  singular: boolean;
+  body?: unknown;
+}
+
+export function columnSet(table: TableInfo): ColumnSet {
+  return { label: table.name, has: (column) => table.columns.has(column) };
+}
+
+export function parseFilters(query: URLSearchParams): Filter[] {
+  const filters: Filter[] = [];
+  for (const [key, value] of query) {
+    if (RESERVED_KEYS.has(key)) continue;
+    filters.push(parseFilterParam(key, value));
+  }
+  return filters;
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+const OBJECT_TYPE = 'application/vnd.pgrst.object+json; charset=utf-8';
+
+function contentRange(offset: number, rows: number, total: number | undefined): string {
+  const size = total === undefined ? '*' : String(total);
+  return rows === 0 ? `*/${size}` : `${offset}-${offset + rows - 1}/${size}`;
+}
+
+/** Runs the aggregated statement and shapes the body (array, or one object for `.single()`). */
+async function runAggregated(tx: postgres.TransactionSql, inner: string, params: Params, singular: boolean) {
+  const [row] = await tx.unsafe<{ body: string; n: number }[]>(
+    `select coalesce(json_agg(_r), '[]'::json)::text as body, count(*)::int as n from (${inner}) _r`,
+    params.values as postgres.ParameterOrJSON<never>[],
+  );
+  const n = row?.n ?? 0;
+  if (singular && n !== 1) throw restErrors.singular(n);
+  const body = row?.body ?? '[]';
+  return { n, body: singular ? body.slice(1, -1).trim() : body };
+}
+
+export async function readTable(tx: postgres.TransactionSql, request: TableRequest): Promise<RestResult> {
+  const { table, query, prefs } = request;
+  const columns = columnSet(table);
+  const params = new Params();
+  const source = `public.${quoteIdent(table.name)} _t`;
+  const select = compileSelect(parseSelect(query.get('select')), columns, params);
+  const where = compileWhere(parseFilters(query), columns, params);
+  const order = compileOrder(parseOrder(query.get('order')), columns, params);
+  const limit = parseNonNegativeInt('limit', query.get('limit'));
+  const offset = parseNonNegativeInt('offset', query.get('offset')) ?? 0;
+  const whereParams = params.values.length;
+  const tail = compileLimit(limit, offset, params);
+
+  const { n, body } = await runAggregated(tx, `select ${select} from ${source}${where}${order}${tail}`, params, request.singular);
+  let total: number | undefined;
+  if (prefs.count) {
+    const countParams = params.values.slice(0, whereParams) as postgres.ParameterOrJSON<never>[];
+    // Same text for the where clause: the select list's parameters come first and keep their numbers.
+    const [row] = await tx.unsafe<{ total: string }[]>(
+      `select count(*) as total from (select ${select} from ${source}${where}) _c`,
+      countParams,
+    );
+    total = Number(row?.total ?? 0);
+  }
+  const status = total !== undefined && n < total && !request.singular ? 206 : 200;
+  return {
+    status,
+    body: request.method === 'HEAD' ? undefined : body,
+    headers: {
+      'content-type': request.singular ? OBJECT_TYPE : JSON_TYPE,
+      'content-range': contentRange(offset, n, total),
+      ...(prefs.applied.length ? { 'preference-applied': prefs.applied.join(', ') } : {}),
+    },
+  };
+}
+
+function bodyRows(body: unknown, allowArray: boolean): Record<string, unknown>[] {
+  if (Array.isArray(body) && allowArray) {
+    if (!body.every((row) => typeof row === 'object' && row !== null && !Array.isArray(row))) {
+      throw restErrors.invalidBody('All array elements must be JSON objects');
+    }
+    return body as Record<string, unknown>[];
+  }
+  if (typeof body === 'object' && body !== null && !Array.isArray(body)) return [body as Record<string, unknown>];
+  throw restErrors.invalidBody(allowArray ? 'Expected a JSON object or an array of objects' : 'Expected a JSON object');
+}
+
+function payloadColumns(table: TableInfo, rows: Record<string, unknown>[], query: URLSearchParams): string[] {
+  const param = query.get('columns');
+  const names = param
+    ? param.split(',').map((c) => unquote(c.trim())).filter(Boolean)
+    : [...new Set(rows.flatMap((row) => Object.keys(row)))];
+  for (const name of names) if (!table.columns.has(name)) throw restErrors.unknownColumn(name, table.name);
+  return names;
+}
+
+function returningClause(request: TableRequest, params: Params): string {
+  if (request.prefs.return !== 'representation') return 'returning 1 as _ok';
+  return `returning ${compileSelect(parseSelect(request.query.get('select')), columnSet(request.table), params)}`;
+}
+
+async function finishWrite(tx: postgres.TransactionSql, request: TableRequest, statement: string, params: Params, created: boolean) {
+  const representation = request.prefs.return === 'representation';
+  const { n, body } = await runAggregated(tx, `with _w as (${statement}) select * from _w`, params, request.singular && representation);
+  const headers: Record<string, string> = { 'content-range': contentRange(0, n, undefined).replace(/\/\*$/, '/*') };
+  if (request.prefs.applied.length) headers['preference-applied'] = request.prefs.applied.join(', ');
+  if (!representation) return { status: created ? 201 : 204, headers };
+  headers['content-type'] = request.singular ? OBJECT_TYPE : JSON_TYPE;
+  return { status: created ? 201 : 200, body, headers };
+}
+
+export async function insertRows(tx: postgres.TransactionSql, request: TableRequest): Promise<RestResult> {
+  const { table, query, prefs } = request;
+  const rows = bodyRows(request.body, true);
+  const names = payloadColumns(table, rows, query);
+  const params = new Params();
+  const target = `public.${quoteIdent(table.name)} as _t`;
+  let statement: string;
+  if (rows.length === 0 || names.length === 0) {
+    if (rows.length === 0) return { status: 201, body: prefs.return === 'representation' ? '[]' : undefined, headers: {} };
+    statement = `insert into ${target} default values`;
+  } else if (prefs.missingDefault && rows.some((row) => names.some((n) => !(n in row)))) {
+    // One VALUES row per object; absent keys take the column default.
+    const values = rows.map((row) => {
+      const record = params.add(JSON.stringify(row), 'json');
+      return `(${names.map((n) => (n in row ? `(select ${quoteIdent(n)} from json_populate_record(null::public.${quoteIdent(table.name)}, ${record}))` : 'default')).join(', ')})`;
+    });
+    statement = `insert into ${target} (${names.map(quoteIdent).join(', ')}) values ${values.join(', ')}`;
+  } else {
+    const list = names.map(quoteIdent).join(', ');
+    statement = `insert into ${target} (${list}) select ${list} from json_populate_recordset(null::public.${quoteIdent(table.name)}, ${params.add(JSON.stringify(rows), 'json')})`;
+  }
+  if (prefs.resolution) {
+    const conflictParam = query.get('on_conflict');
+    const conflict = conflictParam ? conflictParam.split(',').map((c) => unquote(c.trim())) : table.primaryKey;
+    for (const name of conflict) if (!table.columns.has(name)) throw restErrors.undefinedColumn(name, table.name);
+    if (conflict.length === 0) throw restErrors.parse('on_conflict', `table ${table.name} has no primary key; pass on_conflict`);
+    const target = `(${conflict.map(quoteIdent).join(', ')})`;
+    const updates = names.filter((n) => !conflict.includes(n));
+    statement += prefs.resolution === 'ignore-duplicates' || updates.length === 0
+      ? ` on conflict ${target} do nothing`
+      : ` on conflict ${target} do update set ${updates.map((n) => `${quoteIdent(n)} = excluded.${quoteIdent(n)}`).join(', ')}`;
+  }
+  statement += ` ${returningClause(request, params)}`;
+  return finishWrite(tx, request, statement, params, true);
+}
+
+export async function updateRows(tx: postgres.TransactionSql, request: TableRequest): Promise<RestResult> {
+  const { table, query } = request;
+  const [row] = bodyRows(request.body, false);
+  const names = payloadColumns(table, [row!], new URLSearchParams());
+  const params = new Params();
+  if (names.length === 0) {
+    return { status: request.prefs.return === 'representation' ? 200 : 204, body: request.prefs.return === 'representation' ? '[]' : undefined, headers: {} };
+  }
+  const list = names.map(quoteIdent).join(', ');
+  const record = params.add(JSON.stringify(row), 'json');
+  const set = `(${list}) = (select ${list} from json_populate_record(null::public.${quoteIdent(table.name)}, ${record}))`;
+  const where = compileWhere(parseFilters(query), columnSet(table), params);
+  const statement = `update public.${quoteIdent(table.name)} as _t set ${names.length === 1 ? `${list} = (select ${list} from json_populate_record(null::public.${quoteIdent(table.name)}, ${record}))` : set}${where} ${returningClause(request, params)}`;
+  return finishWrite(tx, request, statement, params, false);
+}
+
+export async function deleteRows(tx: postgres.TransactionSql, request: TableRequest): Promise<RestResult> {
+  const { table, query } = request;
+  const params = new Params();
+  const where = compileWhere(parseFilters(query), columnSet(table), params);
+  const statement = `delete from public.${quoteIdent(table.name)} as _t${where} ${returningClause(request, params)}`;
+  return finishWrite(tx, request, statement, params, false);
+}

@@ -1,0 +1,112 @@
+// /auth/v1 through a real supabase-js client: sign-up, sign-in, refresh, getUser/getClaims, update, logout.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeJwt } from 'jose';
+import { AuthApiError, AuthWeakPasswordError } from '@supabase/supabase-js';
+import { startTestStack, type TestStack } from '../support/stack.ts';
+
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await startTestStack();
+});
+afterAll(() => stack?.stop());
+
+describe('auth (GoTrue subset)', () => {
+  it('signs up with autoconfirm and issues an access token with the claims Supabase puts in it', async () => {
+    const { user, session } = await stack.signUp({ data: { name: 'Ada' } });
+    expect(user.email).toMatch(/@test\.local$/);
+    expect(user.user_metadata).toMatchObject({ name: 'Ada' });
+    expect(session.refresh_token).toBeTruthy();
+    const claims = decodeJwt(session.access_token);
+    expect(claims).toMatchObject({
+      iss: `${stack.url}/auth/v1`, sub: user.id, aud: 'authenticated', role: 'authenticated', aal: 'aal1',
+      email: user.email, is_anonymous: false, user_metadata: { name: 'Ada' },
+    });
+    for (const claim of ['exp', 'iat', 'session_id', 'amr', 'app_metadata', 'phone']) expect(claims).toHaveProperty(claim);
+    const [row] = await stack.sql`select encrypted_password from auth.users where id = ${user.id}`;
+    expect(row?.encrypted_password).toMatch(/^\$2[aby]\$10\$/);
+  });
+
+  it('signs in the seeded demo user whose hash pgcrypto made (bcrypt compatible)', async () => {
+    const client = stack.client();
+    const { data, error } = await client.auth.signInWithPassword({ email: 'demo@example.com', password: 'demo-password-123' });
+    expect(error).toBeNull();
+    expect(data.user?.email).toBe('demo@example.com');
+  });
+
+  it('rejects a wrong password with 400 invalid_credentials', async () => {
+    const { email } = await stack.signUp();
+    const { data, error } = await stack.client().auth.signInWithPassword({ email, password: 'not-the-password' });
+    expect(data.session).toBeNull();
+    expect(error).toBeInstanceOf(AuthApiError);
+    expect(error).toMatchObject({ status: 400, code: 'invalid_credentials' });
+  });
+
+  it('rejects a second sign-up with the same e-mail (422 user_already_exists) and a weak password (422 weak_password)', async () => {
+    const { email } = await stack.signUp();
+    const again = await stack.client().auth.signUp({ email: email.toUpperCase(), password: 'another-password' });
+    expect(again.error).toMatchObject({ status: 422, code: 'user_already_exists' });
+    const weak = await stack.client().auth.signUp({ email: `weak-${Date.now()}@test.local`, password: '123' });
+    expect(weak.error).toBeInstanceOf(AuthWeakPasswordError);
+    expect(weak.error).toMatchObject({ status: 422, code: 'weak_password' });
+  });
+
+  it('refreshes a session with refresh-token rotation; an unknown refresh token is refused', async () => {
+    const { client, session } = await stack.signUp();
+    const { data, error } = await client.auth.refreshSession();
+    expect(error).toBeNull();
+    expect(data.session?.refresh_token).toBeTruthy();
+    expect(data.session?.refresh_token).not.toBe(session.refresh_token);
+    expect(decodeJwt(data.session!.access_token).session_id).toBe(decodeJwt(session.access_token).session_id);
+    // Within the reuse interval the old token yields the current one (concurrent tabs), as GoTrue does.
+    const reuse = await stack.client().auth.refreshSession({ refresh_token: session.refresh_token });
+    expect(reuse.data.session?.refresh_token).toBe(data.session?.refresh_token);
+    const unknown = await stack.client().auth.refreshSession({ refresh_token: 'no-such-token' });
+    expect(unknown.error).toMatchObject({ status: 400, code: 'refresh_token_not_found' });
+  });
+
+  it('getUser and getClaims (HS256: verified through GET /user) return the signed-in user', async () => {
+    const { client, user } = await stack.signUp();
+    const got = await client.auth.getUser();
+    expect(got.error).toBeNull();
+    expect(got.data.user?.id).toBe(user.id);
+    const claims = await client.auth.getClaims();
+    expect(claims.error).toBeNull();
+    expect(claims.data?.claims.sub).toBe(user.id);
+  });
+
+  it('updates user metadata and password with PUT /user', async () => {
+    const { client, email } = await stack.signUp();
+    const { data, error } = await client.auth.updateUser({ data: { plan: 'pro' }, password: 'new-password-456' });
+    expect(error).toBeNull();
+    expect(data.user?.user_metadata).toMatchObject({ plan: 'pro' });
+    const again = await stack.client().auth.signInWithPassword({ email, password: 'new-password-456' });
+    expect(again.error).toBeNull();
+  });
+
+  it('logout ends the session: its token no longer identifies a user and its refresh token is dead', async () => {
+    const { client, accessToken, session } = await stack.signUp();
+    const { error } = await client.auth.signOut();
+    expect(error).toBeNull();
+    const after = await stack.client().auth.getUser(accessToken);
+    expect(after.data.user).toBeNull();
+    expect(after.error?.name).toBe('AuthSessionMissingError'); // auth-js maps GoTrue's session_not_found to it
+    const raw = await fetch(`${stack.url}/auth/v1/user`, { headers: { apikey: stack.anonKey, authorization: `Bearer ${accessToken}` } });
+    expect(raw.status).toBe(403);
+    expect(await raw.json()).toMatchObject({ error_code: 'session_not_found' });
+    const refresh = await stack.client().auth.refreshSession({ refresh_token: session.refresh_token });
+    expect(refresh.error).toMatchObject({ status: 400 });
+  });
+
+  it('lets the service role create and delete users (auth.admin)', async () => {
+    const admin = stack.serviceClient();
+    const email = `admin-made-${Date.now()}@test.local`;
+    const created = await admin.auth.admin.createUser({ email, password: 'admin-password-1', email_confirm: true });
+    expect(created.error).toBeNull();
+    const signedIn = await stack.client().auth.signInWithPassword({ email, password: 'admin-password-1' });
+    expect(signedIn.error).toBeNull();
+    const deleted = await admin.auth.admin.deleteUser(created.data.user!.id);
+    expect(deleted.error).toBeNull();
+    const byUser = await stack.client().auth.admin.createUser({ email: `x-${email}`, password: 'whatever-1' });
+    expect(byUser.error).toMatchObject({ status: 403 });
+  });
+});

@@ -1,0 +1,142 @@
+// The local Supabase stack for tests: a gateway on a free port against this test file's own cloned
+// database, plus ready-made supabase-js clients.
+//
+//   import { startTestStack, type TestStack } from '../support/stack.ts';
+//   let stack: TestStack;
+//   beforeAll(async () => { stack = await startTestStack(); });
+//   afterAll(() => stack.stop());
+//
+//   const { client, user } = await stack.signUp();      // a fresh user, signed in (real /auth/v1)
+//   await client.from('outbound_messages').select();     // RLS applies as that user
+//   stack.serviceClient()                                 // service_role: bypasses RLS
+//   stack.client()                                        // anon; stack.client(accessToken) for a given JWT
+//   stack.sql                                             // superuser postgres.js on the same database
+//
+// TestStack: { url, anonKey, serviceRoleKey, publishableKey, secretKey, jwtSecret, databaseUrl, sql,
+//   external, client(accessToken?), serviceClient(), signUp({email?, password?, data?}), stop() }
+// Options: { functionsDir, functionEnv, prestartFunctions, maxBodyBytes, realtime, logLevel } go to startStack.
+//
+// Against a real Supabase (e.g. `supabase start`) instead: set SUPABASE_URL, SUPABASE_ANON_KEY,
+// SUPABASE_SERVICE_ROLE_KEY and DATABASE_URL; nothing is started and stop() only closes clients.
+// Clients use `auth: { persistSession: false, autoRefreshToken: false }` and the `ws` WebSocket
+// (Node 20 has no global WebSocket).
+import { randomBytes } from 'node:crypto';
+import { createClient, type SupabaseClient, type User, type Session } from '@supabase/supabase-js';
+import pino from 'pino';
+import postgres from 'postgres';
+import WebSocket from 'ws';
+import { startStack, type StartStackOptions } from '../../stack/index.ts';
+import {
+  LOCAL_ANON_KEY, LOCAL_JWT_SECRET, LOCAL_PUBLISHABLE_KEY, LOCAL_SECRET_KEY, LOCAL_SERVICE_ROLE_KEY,
+} from '../../stack/keys.ts';
+import { createTestDatabase } from './postgres.ts';
+
+export interface TestStackOptions
+  extends Pick<StartStackOptions, 'functionsDir' | 'functionEnv' | 'prestartFunctions' | 'maxBodyBytes' | 'realtime' | 'jwtExpirySeconds'> {
+  /** pino level for the stack's logs; default `warn` (LOG_LEVEL overrides). */
+  logLevel?: string;
+}
+
+export interface SignedUpUser {
+  client: SupabaseClient;
+  user: User;
+  session: Session;
+  accessToken: string;
+  email: string;
+  password: string;
+}
+
+export interface TestStack {
+  url: string;
+  anonKey: string;
+  serviceRoleKey: string;
+  publishableKey: string;
+  secretKey: string;
+  jwtSecret: string;
+  databaseUrl: string;
+  /** Superuser postgres.js client on the stack's database (arrange data, check what was written). */
+  sql: postgres.Sql;
+  /** true when running against an external Supabase (SUPABASE_URL set). */
+  external: boolean;
+  /** An anon client; with `accessToken`, every request carries that JWT instead. */
+  client(accessToken?: string): SupabaseClient;
+  serviceClient(): SupabaseClient;
+  /** Signs up a fresh user (random e-mail) through /auth/v1 and returns a client signed in as them. */
+  signUp(options?: { email?: string; password?: string; data?: Record<string, unknown> }): Promise<SignedUpUser>;
+  stop(): Promise<void>;
+}
+
+const clientOptions = (headers?: Record<string, string>) => ({
+  auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+  realtime: { transport: WebSocket as never },
+  ...(headers ? { global: { headers } } : {}),
+});
+
+export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
+  const externalUrl = process.env.SUPABASE_URL;
+  let base: Omit<TestStack, 'client' | 'serviceClient' | 'signUp' | 'stop' | 'sql'> & { sql: postgres.Sql };
+  let stopStack: () => Promise<void>;
+
+  if (externalUrl) {
+    const databaseUrl = process.env.DATABASE_URL;
+    if (!databaseUrl) throw new Error('SUPABASE_URL is set: DATABASE_URL must be set too (the project database)');
+    base = {
+      url: externalUrl.replace(/\/$/, ''),
+      anonKey: process.env.SUPABASE_ANON_KEY ?? LOCAL_ANON_KEY,
+      serviceRoleKey: process.env.SUPABASE_SERVICE_ROLE_KEY ?? LOCAL_SERVICE_ROLE_KEY,
+      publishableKey: process.env.SUPABASE_PUBLISHABLE_KEY ?? LOCAL_PUBLISHABLE_KEY,
+      secretKey: process.env.SUPABASE_SECRET_KEY ?? LOCAL_SECRET_KEY,
+      jwtSecret: process.env.SUPABASE_JWT_SECRET ?? LOCAL_JWT_SECRET,
+      databaseUrl,
+      sql: postgres(databaseUrl, { onnotice: () => {} }),
+      external: true,
+    };
+    stopStack = async () => {};
+  } else {
+    const db = await createTestDatabase();
+    try {
+      const stack = await startStack({
+        ...options,
+        port: 0,
+        databaseUrl: db.url,
+        prepare: false,
+        logger: pino({ level: process.env.LOG_LEVEL ?? options.logLevel ?? 'warn' }),
+      });
+      base = { ...stack, sql: db.sql, external: false };
+      stopStack = async () => {
+        await stack.stop();
+        await db.drop();
+      };
+    } catch (error) {
+      await db.drop();
+      throw error;
+    }
+  }
+
+  const clients: SupabaseClient[] = [];
+  const track = (client: SupabaseClient) => {
+    clients.push(client);
+    return client;
+  };
+
+  return {
+    ...base,
+    client: (accessToken) =>
+      track(createClient(base.url, base.anonKey, clientOptions(accessToken ? { Authorization: `Bearer ${accessToken}` } : undefined))),
+    serviceClient: () => track(createClient(base.url, base.serviceRoleKey, clientOptions())),
+    async signUp(signUpOptions = {}) {
+      const email = signUpOptions.email ?? `user-${randomBytes(6).toString('hex')}@test.local`;
+      const password = signUpOptions.password ?? `pw-${randomBytes(8).toString('hex')}`;
+      const client = track(createClient(base.url, base.anonKey, clientOptions()));
+      const { data, error } = await client.auth.signUp({ email, password, options: { data: signUpOptions.data } });
+      if (error) throw error;
+      if (!data.session || !data.user) throw new Error('sign-up returned no session: is e-mail confirmation on?');
+      return { client, user: data.user, session: data.session, accessToken: data.session.access_token, email, password };
+    },
+    async stop() {
+      await Promise.all(clients.splice(0).map((c) => c.removeAllChannels().catch(() => {})));
+      if (base.external) await base.sql.end();
+      await stopStack();
+    },
+  };
+}
