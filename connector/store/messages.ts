@@ -59,6 +59,10 @@ export function makeMessageStore(sql: Sql) {
       const [row] = await sql`select text from outbound_messages where session_id = ${sessionId} and wa_message_id = ${waMessageId}`;
       return (row?.text as string | undefined) ?? null;
     },
+    async stillClaimed(id: string, owner: string): Promise<boolean> {
+      const rows = await sql`select 1 from outbound_messages where id = ${id} and status = 'sending' and claimed_by = ${owner}`;
+      return rows.length > 0;
+    },
     async isOwnOutbound(sessionId: string, waMessageId: string): Promise<boolean> {
       const rows = await sql`select 1 from outbound_messages where session_id = ${sessionId} and wa_message_id = ${waMessageId}`;
       return rows.length > 0;

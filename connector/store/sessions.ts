@@ -80,7 +80,7 @@ export function makeSessionStore(sql: Sql) {
           reconnect_attempts = ${change.reconnectAttempts === undefined ? sql`reconnect_attempts` : change.reconnectAttempts},
           disconnected_at = ${ended ? sql`now()` : sql`disconnected_at`}
         where id = ${fence.sessionId} and lease_owner = ${fence.owner} and lease_epoch = ${fence.epoch}
-          and lease_expires_at > now()
+          and lease_expires_at > now() and status not in ('replaced', 'expired')
         returning 1`;
       return rows.length > 0;
     },
@@ -96,6 +96,12 @@ export function makeSessionStore(sql: Sql) {
     async touchActivity(fence: Fence): Promise<void> {
       await sql`update whatsapp_sessions set last_activity_at = now()
         where id = ${fence.sessionId} and lease_owner = ${fence.owner} and lease_epoch = ${fence.epoch}`;
+    },
+
+    /** Held sessions that someone else ended (a newer link replaced them): their sockets must close. */
+    async endedElsewhere(owner: string): Promise<string[]> {
+      const rows = await sql`select id from whatsapp_sessions where lease_owner = ${owner} and status in ('replaced', 'expired')`;
+      return rows.map((r) => r.id as string);
     },
 
     async expireIdle(idleMs: number): Promise<string[]> {

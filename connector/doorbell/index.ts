@@ -1,0 +1,2 @@
+export { startRealtimeDoorbell, type Doorbell } from './realtime-doorbell.ts';
+export { Sweeper } from './sweeper.ts';

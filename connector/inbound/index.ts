@@ -1,0 +1,1 @@
+export { extractInbound, toJsonSafe } from './extract.ts';

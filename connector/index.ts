@@ -1,0 +1,31 @@
+// The connector's public API. Importing this module does NOT load Baileys: startConnector installs the
+// console guard (libsignal prints private keys) and the Baileys runtime patch first, then loads the rest.
+import type { Logger } from 'pino';
+import { loadConfig, ConfigError, type ConnectorConfig } from './config.ts';
+import { installConsoleGuard } from './ops/console-guard.ts';
+import { createLogger } from './ops/logger.ts';
+import type { RunningConnector } from './runtime.ts';
+
+// Direct file import (not auth-state/index.ts): that index loads Baileys.
+export { ensureLocalEncryptionKey } from './auth-state/local-key.ts';
+export { loadConfig, ConfigError, type ConnectorConfig };
+export type { RunningConnector };
+
+export interface StartOptions {
+  logger?: Logger;
+}
+
+export async function startConnector(config: ConnectorConfig, options: StartOptions = {}): Promise<RunningConnector> {
+  const logger = options.logger ?? createLogger(config.logLevel, config.connectorId);
+  installConsoleGuard((level, message) => logger[level]({ source: 'console' }, message));
+  if (config.whatsapp.sharedAsyncLocalStorage) {
+    const { installSharedAlsPatch } = await import('./whatsapp/shared-als/install.ts');
+    const state = installSharedAlsPatch();
+    if (state !== 'installed') logger.warn({ state }, 'Baileys shared-AsyncLocalStorage patch not active');
+  }
+  if (config.authState.encryption === 'disabled') {
+    logger.warn('AUTH_STATE_ENCRYPTION=disabled: WhatsApp credentials are stored UNENCRYPTED in whatsapp_auth_state');
+  }
+  const { runConnector } = await import('./runtime.ts');
+  return runConnector(config, logger);
+}

@@ -1,0 +1,1 @@
+export { LeaseKeeper } from './lease-keeper.ts';

@@ -1,0 +1,177 @@
+// Outbound delivery: claim due rows (SKIP LOCKED, only sessions this connector holds), one ordered
+// and paced queue per session, sendMessage with the row-derived WhatsApp id, then sent / retry / failed.
+// Delivery and read receipts move rows on from messages.update (handleReceipts).
+import type { BaileysEventMap } from '@whiskeysockets/baileys';
+import type { Logger } from 'pino';
+import type { ConnectorConfig } from '../config.ts';
+import type { Metrics } from '../ops/metrics.ts';
+import type { OutboundRow, Store } from '../store/index.ts';
+import type { SessionConnection } from '../whatsapp/index.ts';
+import { normalizeRecipient } from './recipient.ts';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface DispatcherDeps {
+  config: ConnectorConfig;
+  store: Store;
+  logger: Logger;
+  metrics: Metrics;
+  connection(sessionId: string): SessionConnection | undefined;
+}
+
+class SessionQueue {
+  readonly rows: OutboundRow[] = [];
+  running = false;
+  lastSendAt = 0;
+}
+
+export class OutboundDispatcher {
+  private readonly queues = new Map<string, SessionQueue>();
+  private readonly inFlight = new Set<string>();
+  private readonly onWhatsApp = new Map<string, { exists: boolean; at: number }>();
+  private stopped = false;
+  private claiming = false;
+
+  constructor(private readonly deps: DispatcherDeps) {}
+
+  get backlog() {
+    return this.inFlight.size;
+  }
+
+  /** Claims due rows while there is room in memory; idempotent and safe to call on every doorbell ring. */
+  async sweep(): Promise<void> {
+    if (this.stopped || this.claiming) return;
+    this.claiming = true;
+    try {
+      const { config, store } = this.deps;
+      while (!this.stopped && this.inFlight.size < config.outbound.batchSize) {
+        const rows = await store.messages.claimOutbound(config.connectorId, config.outbound.batchSize - this.inFlight.size, config.outbound.claimTtlMs);
+        for (const row of rows) this.enqueue(row);
+        if (rows.length === 0) break;
+      }
+    } finally {
+      this.claiming = false;
+    }
+  }
+
+  private enqueue(row: OutboundRow): void {
+    if (this.inFlight.has(row.id)) return; // our own claim renewed while the row waits in its queue
+    this.inFlight.add(row.id);
+    let queue = this.queues.get(row.session_id);
+    if (!queue) this.queues.set(row.session_id, (queue = new SessionQueue()));
+    queue.rows.push(row);
+    if (!queue.running) void this.drain(row.session_id, queue);
+  }
+
+  private async drain(sessionId: string, queue: SessionQueue): Promise<void> {
+    queue.running = true;
+    const { minIntervalMs, jitterMs } = this.deps.config.outbound;
+    try {
+      while (queue.rows.length && !this.stopped) {
+        if (minIntervalMs > 0 && queue.lastSendAt > 0) {
+          const wait = queue.lastSendAt + minIntervalMs + Math.random() * jitterMs - Date.now();
+          if (wait > 0) await sleep(wait);
+        }
+        const row = queue.rows.shift()!;
+        try {
+          await this.process(row);
+        } catch (error) {
+          this.deps.logger.error({ err: error, message: row.id }, 'outbound row processing failed');
+        } finally {
+          this.inFlight.delete(row.id);
+        }
+        queue.lastSendAt = Date.now();
+      }
+    } finally {
+      queue.running = false;
+      if (queue.rows.length === 0) this.queues.delete(sessionId);
+    }
+    if (queue.rows.length && !this.stopped) void this.drain(sessionId, queue);
+    else if (!this.stopped) void this.sweep().catch(() => {});
+  }
+
+  private async process(row: OutboundRow): Promise<void> {
+    const { config, store, metrics, logger } = this.deps;
+    const owner = config.connectorId;
+    const conn = this.deps.connection(row.session_id);
+    if (!conn || conn.ended || !conn.open || !conn.sock) {
+      await store.messages.retry(row.id, owner, 1000, 'session_not_ready', 'The WhatsApp session is not connected yet');
+      return;
+    }
+    if (row.attempts > 1) {
+      // A previous attempt may have reached WhatsApp before its connector died: wait for the receipts
+      // WhatsApp kept for us while we were away, then re-read the row before sending the same id again.
+      await Promise.race([conn.offlineDrained(), sleep(3000)]);
+      if (!(await store.messages.stillClaimed(row.id, owner))) return;
+    }
+    const recipient = normalizeRecipient(row.recipient, config.outbound.defaultCountry);
+    if (!recipient.ok) {
+      await this.fail(row, recipient.code, recipient.reason);
+      return;
+    }
+    try {
+      if (!(await this.existsOnWhatsApp(conn, recipient.jid))) {
+        await this.fail(row, 'not_on_whatsapp', `${recipient.e164} is not on WhatsApp`);
+        return;
+      }
+      const sock = conn.sock;
+      if (!sock || !conn.open) throw new Error('connection closed before sending');
+      const sending = sock.sendMessage(recipient.jid, { text: row.text ?? '' }, { messageId: row.wa_message_id });
+      await withTimeout(sending, config.outbound.sendTimeoutMs);
+      metrics.sendLatency.observe((Date.now() - new Date(row.created_at).getTime()) / 1000);
+      metrics.sent.inc();
+      conn.touch();
+      await store.messages.markSent(row.id, owner, recipient.jid);
+    } catch (error) {
+      const message = (error as Error).message ?? String(error);
+      if (row.attempts >= config.outbound.maxAttempts) {
+        await this.fail(row, 'send_failed', `gave up after ${row.attempts} attempts: ${message}`);
+        return;
+      }
+      const delay = config.outbound.retryBaseMs * 2 ** Math.max(0, row.attempts - 1);
+      metrics.retried.inc({ code: 'send_error' });
+      logger.warn({ message: row.id, err: error, delay }, 'send failed, will retry');
+      await store.messages.retry(row.id, owner, delay, 'send_error', message);
+    }
+  }
+
+  private async fail(row: OutboundRow, code: string, reason: string): Promise<void> {
+    this.deps.metrics.failed.inc({ code });
+    await this.deps.store.messages.fail(row.id, this.deps.config.connectorId, code, reason);
+  }
+
+  private async existsOnWhatsApp(conn: SessionConnection, jid: string): Promise<boolean> {
+    const ttl = this.deps.config.outbound.onWhatsAppCacheTtlMs;
+    const key = `${conn.sessionId}/${jid}`;
+    const cached = this.onWhatsApp.get(key);
+    if (cached && Date.now() - cached.at < ttl) return cached.exists;
+    const result = await conn.sock!.onWhatsApp(jid);
+    const exists = Boolean(result?.some((r) => r.exists));
+    if (this.onWhatsApp.size > 50_000) this.onWhatsApp.clear();
+    this.onWhatsApp.set(key, { exists, at: Date.now() });
+    return exists;
+  }
+
+  /** messages.update: delivery (3) and read (4, played 5) receipts for messages we sent. */
+  async handleReceipts(conn: SessionConnection, updates: BaileysEventMap['messages.update']): Promise<void> {
+    for (const { key, update } of updates) {
+      if (!key.fromMe || !key.id || typeof update.status !== 'number') continue;
+      const status = update.status >= 4 ? 'read' : update.status === 3 ? 'delivered' : null;
+      if (status) await this.deps.store.messages.recordReceipt(conn.sessionId, key.id, status);
+    }
+  }
+
+  /** Stops taking rows and waits (up to graceMs) for in-flight sends to finish. */
+  async stop(graceMs: number): Promise<void> {
+    this.stopped = true;
+    const until = Date.now() + graceMs;
+    while ([...this.queues.values()].some((q) => q.running) && Date.now() < until) await sleep(25);
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`sendMessage timed out after ${ms} ms`)), ms);
+    promise.then((v) => { clearTimeout(timer); resolve(v); }, (e) => { clearTimeout(timer); reject(e); });
+  });
+}

@@ -1,0 +1,2 @@
+export { OutboundDispatcher } from './dispatcher.ts';
+export { normalizeRecipient, type RecipientResult } from './recipient.ts';

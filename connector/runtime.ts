@@ -1,0 +1,134 @@
+// Wires the connector's singletons. Loaded by startConnector() only after the console guard (and the
+// Baileys runtime patch) are installed, because importing this module loads Baileys.
+import type { BaileysEventMap } from '@whiskeysockets/baileys';
+import type { Logger } from 'pino';
+import type { ConnectorConfig } from './config.ts';
+import { Lru, makeEnvelope } from './auth-state/index.ts';
+import { startRealtimeDoorbell, Sweeper, type Doorbell } from './doorbell/index.ts';
+import { extractInbound } from './inbound/index.ts';
+import { LeaseKeeper } from './lease/index.ts';
+import { CommandRunner } from './lifecycle/command-runner.ts';
+import { startHealthServer } from './ops/health-server.ts';
+import { createMetrics } from './ops/metrics.ts';
+import { OutboundDispatcher } from './outbound/index.ts';
+import { createStore } from './store/index.ts';
+import { applySimulatorCertificate, type SessionConnection } from './whatsapp/index.ts';
+import { SessionManager } from './whatsapp/session-manager.ts';
+
+export interface RunningConnector {
+  readonly id: string;
+  readonly healthPort: number;
+  /** Runs one sweep now (commands, wanted sessions, outbound) and resolves when it is done. */
+  sweep(): Promise<void>;
+  sessions(): { id: string; open: boolean }[];
+  /** Graceful: stop claiming, finish in-flight sends, close sockets WITHOUT logout, release leases. */
+  stop(): Promise<void>;
+}
+
+export async function runConnector(config: ConnectorConfig, logger: Logger): Promise<RunningConnector> {
+  applySimulatorCertificate(config);
+  const store = createStore(config.database.url, config.database.poolSize);
+  await store.ping();
+
+  const authDeps = {
+    rows: store.authRows,
+    envelope: makeEnvelope({ current: config.authState.key, old: config.authState.oldKeys }),
+    cache: new Lru<unknown>(config.authState.cacheMaxKeys),
+  };
+  let manager!: SessionManager;
+  const metrics = createMetrics(() => store.sessions.countByStatus(), () => manager.size);
+  const dispatcher: OutboundDispatcher = new OutboundDispatcher({
+    config, store, logger, metrics, connection: (id) => manager.get(id),
+  });
+  let sweeper!: Sweeper;
+
+  const onMessages = async (conn: SessionConnection, upsert: BaileysEventMap['messages.upsert']) => {
+    if (upsert.type !== 'notify') return;
+    for (const msg of upsert.messages) {
+      const row = extractInbound(msg, { id: conn.sessionId, userId: conn.userId, ownJid: conn.auth?.state.creds.me?.id ?? null });
+      if (!row) continue;
+      if (row.from_me && (await store.messages.isOwnOutbound(conn.sessionId, row.wa_message_id))) continue;
+      if (await store.messages.insertInbound(row)) metrics.received.inc();
+      conn.touch();
+    }
+  };
+
+  manager = new SessionManager(config, store, logger, () => ({
+    config, store, logger, authDeps,
+    hooks: {
+      onOpen: () => sweeper.ring(),
+      onLinked: (_conn, replaced) => {
+        for (const id of replaced) void manager.get(id)?.closeReplaced().catch((err) => logger.warn({ err }, 'closing replaced session failed'));
+      },
+      onEnded: (conn, why) => {
+        manager.forget(conn);
+        logger.info({ session: conn.sessionId, why }, 'session closed');
+      },
+      onMessages,
+      onMessageUpdates: (conn, updates) => dispatcher.handleReceipts(conn, updates),
+      onReconnect: (code) => metrics.reconnects.inc({ code: String(code ?? 'none') }),
+    },
+  }));
+  const commands = new CommandRunner(config, store, manager, logger);
+  const leases = new LeaseKeeper(config, store, manager, logger);
+
+  const housekeeping = async () => {
+    const expired = await store.sessions.expireIdle(config.lifecycle.idleDays * 86_400_000);
+    for (const id of expired) manager.get(id)?.leaseLost();
+    if (expired.length) logger.info({ expired }, 'idle sessions expired');
+    const wiped = await store.sessions.deleteUnfinishedLinkCredentials(config.lifecycle.unfinishedLinkMaxAgeMs);
+    if (wiped) logger.info({ sessions: wiped }, 'deleted credentials of links that never finished');
+  };
+  await housekeeping().catch((err) => logger.warn({ err }, 'housekeeping failed'));
+  const housekeepingTimer = setInterval(() => void housekeeping().catch((err) => logger.warn({ err }, 'housekeeping failed')),
+    config.lifecycle.expireIntervalMs);
+  housekeepingTimer.unref();
+
+  const sweepOnce = async () => {
+    await commands.sweep();
+    await manager.resumeWanted();
+    await dispatcher.sweep();
+  };
+  sweeper = new Sweeper(config.sweepIntervalMs, sweepOnce, logger);
+  leases.start();
+  sweeper.start();
+
+  let doorbell: Doorbell | null = null;
+  if (config.realtime) {
+    doorbell = startRealtimeDoorbell(config.realtime.url, config.realtime.serviceKey, () => sweeper.ring(), logger);
+  } else {
+    logger.warn(`Realtime doorbell disabled: new rows are picked up by sweeps every ${config.sweepIntervalMs} ms`);
+  }
+
+  const health = await startHealthServer(config.health.host, config.health.port, metrics, {
+    connectorId: config.connectorId,
+    heldSessions: () => manager.size,
+    openSessions: () => manager.all().filter((c) => c.open).length,
+    ping: () => store.ping(),
+    realtime: () => doorbell?.status() ?? 'disabled',
+  });
+  logger.info({ healthPort: health.port, realtime: Boolean(config.realtime) }, 'connector started');
+
+  let stopping: Promise<void> | null = null;
+  return {
+    id: config.connectorId,
+    healthPort: health.port,
+    sweep: sweepOnce,
+    sessions: () => manager.all().map((c) => ({ id: c.sessionId, open: c.open })),
+    stop() {
+      stopping ??= (async () => {
+        logger.info('connector stopping');
+        clearInterval(housekeepingTimer);
+        await doorbell?.stop();
+        await sweeper.stop();
+        await dispatcher.stop(config.lifecycle.shutdownGraceMs);
+        leases.stop();
+        await manager.shutdownAll();
+        await health.close();
+        await store.close();
+        logger.info('connector stopped');
+      })();
+      return stopping;
+    },
+  };
+}

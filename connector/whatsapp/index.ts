@@ -1,0 +1,2 @@
+export { SessionConnection, type ConnectionDeps, type ConnectionHooks, type LinkRequest } from './session-connection.ts';
+export { applySimulatorCertificate } from './socket-options.ts';

@@ -1,0 +1,319 @@
+// One SessionConnection per linked (or linking) WhatsApp account: owns its Baileys socket, its auth
+// state and its lease fence. Every Baileys event handler is wrapped: a throw is logged against the
+// session, never fatal. Every database write carries the fence; a lost lease closes the socket at once
+// without logout and without further writes.
+import { jidDecode, type BaileysEventMap, type ConnectionState } from '@whiskeysockets/baileys';
+import type { Logger } from 'pino';
+import type { ConnectorConfig } from '../config.ts';
+import { usePostgresAuthState, type PostgresAuthState } from '../auth-state/index.ts';
+import type { AuthStateDeps } from '../auth-state/postgres-auth-state.ts';
+import { decideOnClose, type CloseDecision } from '../lifecycle/index.ts';
+import { isLeaseLostError, type Fence, type SessionRow, type StatusChange, type Store } from '../store/index.ts';
+import { createSocket, type WASocket } from './socket-options.ts';
+
+export interface ConnectionHooks {
+  onOpen(conn: SessionConnection): void;
+  onLinked(conn: SessionConnection, replacedSessionIds: string[]): void;
+  onEnded(conn: SessionConnection, why: string): void;
+  onMessages(conn: SessionConnection, upsert: BaileysEventMap['messages.upsert']): Promise<void>;
+  onMessageUpdates(conn: SessionConnection, updates: BaileysEventMap['messages.update']): Promise<void>;
+  onReconnect(code: number | undefined): void;
+}
+
+export interface ConnectionDeps {
+  config: ConnectorConfig;
+  store: Store;
+  logger: Logger;
+  authDeps: AuthStateDeps;
+  hooks: ConnectionHooks;
+}
+
+export type LinkRequest = { method: 'qr' } | { method: 'pairing_code'; phone: string };
+
+const SECOND_QR_TTL_MS = 20_000;
+
+export class SessionConnection {
+  readonly sessionId: string;
+  readonly userId: string;
+  readonly log: Logger;
+  sock: WASocket | undefined;
+  auth: PostgresAuthState | undefined;
+  open = false;
+  ended = false;
+  readonly startedAt = Date.now();
+  private attempts = 0;
+  private qrCount = 0;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private lastTouch = 0;
+  private drained: Promise<void> = new Promise(() => {});
+  private markDrained: () => void = () => {};
+  private settledWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly deps: ConnectionDeps,
+    row: SessionRow,
+    readonly fence: Fence,
+    private readonly link: LinkRequest | null,
+  ) {
+    this.sessionId = row.id;
+    this.userId = row.user_id;
+    this.attempts = row.reconnect_attempts;
+    this.log = deps.logger.child({ session: row.id });
+  }
+
+  /** Loads credentials and opens the first socket. */
+  async start(): Promise<void> {
+    this.auth = await usePostgresAuthState(this.fence, this.deps.authDeps);
+    const linked = Boolean(this.auth.state.creds.me);
+    await this.setStatus({ status: linked ? 'reconnecting' : 'connecting' });
+    this.openSocket();
+  }
+
+  get linked(): boolean {
+    return Boolean(this.auth?.state.creds.me);
+  }
+
+  /** Resolves once the socket is open and WhatsApp delivered what was pending while we were away. */
+  offlineDrained(): Promise<void> {
+    return this.drained;
+  }
+
+  private openSocket(): void {
+    if (this.ended || !this.auth) return;
+    this.open = false;
+    this.qrCount = 0;
+    this.drained = new Promise((resolve) => (this.markDrained = resolve));
+    const baileysLogger = this.log.child({ lib: 'baileys' }, { level: this.deps.config.logLevel === 'trace' ? 'warn' : 'silent' });
+    const sock = createSocket(this.deps.config, {
+      auth: this.auth.state,
+      logger: baileysLogger,
+      getMessage: async (key) => {
+        const text = key.id ? await this.deps.store.messages.findOutboundText(this.sessionId, key.id) : null;
+        return text ? { conversation: text } : undefined;
+      },
+    });
+    this.sock = sock;
+    const on = <E extends keyof BaileysEventMap>(event: E, fn: (arg: BaileysEventMap[E]) => unknown) => {
+      sock.ev.on(event, (arg) => {
+        if (sock !== this.sock || this.ended) return;
+        Promise.resolve()
+          .then(() => fn(arg))
+          .catch((error) => this.handleError(error, event));
+      });
+    };
+    on('connection.update', (u) => this.onConnectionUpdate(sock, u));
+    on('creds.update', () => this.auth?.saveCreds());
+    on('messages.upsert', (upsert) => this.deps.hooks.onMessages(this, upsert));
+    on('messages.update', (updates) => this.deps.hooks.onMessageUpdates(this, updates));
+  }
+
+  private handleError(error: unknown, where: string): void {
+    if (isLeaseLostError(error)) {
+      this.leaseLost();
+      return;
+    }
+    this.log.error({ err: error, event: where }, 'error in WhatsApp event handler');
+  }
+
+  /** Resolves at the next open, QR, close or after timeoutMs (bounded-concurrency resumes wait on it). */
+  settled(timeoutMs: number): Promise<void> {
+    if (this.open || this.ended) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.settledWaiters.push(() => { clearTimeout(timer); resolve(); });
+    });
+  }
+
+  private async onConnectionUpdate(sock: WASocket, u: Partial<ConnectionState>): Promise<void> {
+    if (u.qr || u.connection === 'open' || u.connection === 'close') this.settledWaiters.splice(0).forEach((w) => w());
+    if (u.qr) await this.onQr(sock, u.qr);
+    if (u.receivedPendingNotifications) this.markDrained();
+    if (u.connection === 'open') await this.onOpen(sock);
+    if (u.connection === 'close') {
+      const error = u.lastDisconnect?.error as { output?: { statusCode?: number }; message?: string } | undefined;
+      await this.onClose(error?.output?.statusCode, error?.message);
+    }
+  }
+
+  private async onQr(sock: WASocket, qr: string): Promise<void> {
+    this.qrCount += 1;
+    if (this.link?.method === 'pairing_code') {
+      if (this.qrCount > 1) return; // the code stays valid; QR refs rotating underneath are not shown
+      const code = await sock.requestPairingCode(this.link.phone.replace(/[^0-9]/g, ''));
+      await this.setStatus({ status: 'pairing_code', pairingCode: code });
+      return;
+    }
+    const ttl = this.qrCount === 1 ? this.deps.config.lifecycle.qrTimeoutMs : SECOND_QR_TTL_MS;
+    await this.setStatus({ status: 'qr', qr: { value: qr, expiresAt: new Date(Date.now() + ttl) } });
+  }
+
+  private async onOpen(sock: WASocket): Promise<void> {
+    const me = this.auth?.state.creds.me;
+    const user = me?.id ? jidDecode(me.id)?.user : undefined;
+    if (!me || !user) throw new Error('connection opened without an account id in the credentials');
+    const replaced = await this.deps.store.sessions.completeLink(this.fence, {
+      phone: `+${user}`,
+      jid: me.id,
+      lid: me.lid ?? null,
+      pushName: me.name ?? null,
+    });
+    this.attempts = 0;
+    this.open = true;
+    this.lastTouch = Date.now();
+    // Without offline notifications (or if they never come), do not hold sends back for long.
+    setTimeout(() => this.markDrained(), 2000).unref();
+    this.log.info({ phone: `+${user}`, replaced }, 'connected');
+    this.deps.hooks.onLinked(this, replaced);
+    this.deps.hooks.onOpen(this);
+    void sock;
+  }
+
+  private async onClose(code: number | undefined, message: string | undefined): Promise<void> {
+    this.open = false;
+    const lc = this.deps.config.lifecycle;
+    const decision: CloseDecision = decideOnClose(
+      { code, message, linked: this.linked, attempts: this.attempts, requested: false },
+      { baseMs: lc.reconnectBaseMs, maxMs: lc.reconnectMaxMs, maxAttempts: lc.reconnectMaxAttempts },
+    );
+    this.log.info({ code, message, decision }, 'connection closed');
+    switch (decision.action) {
+      case 'none':
+        return;
+      case 'reconnect': {
+        this.attempts = decision.attempts;
+        if (code !== 515) this.deps.hooks.onReconnect(code);
+        await this.setStatus({
+          status: this.linked ? 'reconnecting' : 'connecting',
+          lastDisconnectCode: code ?? null,
+          lastError: code === 515 ? undefined : `connection closed (${code ?? 'no code'}): ${message ?? ''}`.trim(),
+          reconnectAttempts: decision.attempts,
+        });
+        this.reconnectTimer = setTimeout(() => this.openSocket(), decision.delayMs);
+        return;
+      }
+      case 'logged_out':
+        await this.endLoggedOut(decision.reason, code);
+        return;
+      case 'replaced':
+        await this.finish({ status: 'replaced', lastError: decision.reason, lastDisconnectCode: code ?? null }, 'session_replaced',
+          'The WhatsApp session was replaced by another client before the message was sent');
+        return;
+      case 'failed':
+        if (!this.linked) await this.wipeCredentials();
+        await this.finish({ status: 'failed', lastError: decision.reason, lastDisconnectCode: code ?? null }, null, '');
+        return;
+    }
+  }
+
+  private async endLoggedOut(reason: string, code: number | undefined): Promise<void> {
+    await this.wipeCredentials();
+    await this.finish({ status: 'logged_out', lastError: reason, lastDisconnectCode: code ?? null }, 'session_logged_out',
+      'The WhatsApp session was logged out before the message was sent');
+  }
+
+  private async wipeCredentials(): Promise<void> {
+    await this.deps.store.authRows.wipe(this.fence);
+    this.auth?.forget();
+  }
+
+  /** Terminal status: write it (fenced), fail unsent rows when asked, release the lease, forget the session. */
+  private async finish(change: StatusChange, failCode: string | null, failText: string): Promise<void> {
+    this.stopSocket();
+    if (await this.setStatus(change)) {
+      if (failCode) await this.deps.store.messages.failUnsent(this.sessionId, failCode, failText);
+      await this.deps.store.sessions.releaseLease(this.fence);
+    }
+    this.end(change.status);
+  }
+
+  private stopSocket(): void {
+    clearTimeout(this.reconnectTimer);
+    const sock = this.sock;
+    this.sock = undefined;
+    this.open = false;
+    if (sock) {
+      try {
+        sock.end(undefined);
+      } catch (error) {
+        this.log.debug({ err: error }, 'socket end failed');
+      }
+    }
+  }
+
+  private end(why: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.settledWaiters.splice(0).forEach((w) => w());
+    this.auth?.forget();
+    this.deps.hooks.onEnded(this, why);
+  }
+
+  /** Fenced status write; a lost lease ends the connection. */
+  async setStatus(change: StatusChange): Promise<boolean> {
+    if (this.ended) return false;
+    const ok = await this.deps.store.sessions.setStatus(this.fence, change);
+    if (!ok) this.leaseLost();
+    return ok;
+  }
+
+  /** The lease is gone: close at once, no logout, no further writes. */
+  leaseLost(): void {
+    if (this.ended) return;
+    this.log.warn('lease lost: closing the socket without writing anything more');
+    this.stopSocket();
+    this.end('lease_lost');
+  }
+
+  /** disconnect command: close, keep credentials. */
+  async disconnect(): Promise<void> {
+    await this.finish({ status: 'disconnected', lastError: null }, null, '');
+  }
+
+  /** logout command: unlink on WhatsApp, wipe credentials. */
+  async logout(): Promise<void> {
+    const sock = this.sock;
+    this.sock = undefined;
+    clearTimeout(this.reconnectTimer);
+    if (sock && this.open) {
+      try {
+        await sock.logout('logged out by the user');
+      } catch (error) {
+        this.log.warn({ err: error }, 'logout on WhatsApp failed; wiping local credentials anyway');
+      }
+    } else {
+      sock?.end(undefined);
+    }
+    await this.endLoggedOut('logged out by the user', undefined);
+  }
+
+  /** reconnect command: a fresh socket with the stored credentials. */
+  restart(): void {
+    this.attempts = 0;
+    this.stopSocket();
+    void this.setStatus({ status: 'reconnecting', reconnectAttempts: 0 }).then((ok) => ok && this.openSocket());
+  }
+
+  /** Shutdown or hand-over: close WITHOUT logging out, keep status (another connector resumes it), release the lease. */
+  async shutdown(): Promise<void> {
+    this.stopSocket();
+    if (!this.ended) await this.deps.store.sessions.releaseLease(this.fence).catch(() => false);
+    this.end('shutdown');
+  }
+
+  /** Closed because a newer link of the same number replaced it (status already written by complete_session_link). */
+  async closeReplaced(): Promise<void> {
+    this.stopSocket();
+    await this.deps.store.messages.failUnsent(this.sessionId, 'session_replaced',
+      'A newer link of this WhatsApp number replaced the session before the message was sent');
+    await this.deps.store.sessions.releaseLease(this.fence);
+    this.end('replaced_by_newer_link');
+  }
+
+  /** last_activity_at, written at most once per ACTIVITY_WRITE_INTERVAL_MS. */
+  touch(): void {
+    const now = Date.now();
+    if (now - this.lastTouch < this.deps.config.lifecycle.activityWriteIntervalMs) return;
+    this.lastTouch = now;
+    this.deps.store.sessions.touchActivity(this.fence).catch((error) => this.log.warn({ err: error }, 'activity write failed'));
+  }
+}

@@ -1,0 +1,42 @@
+// Baileys socket options for one session. Pointing at the simulator is configuration only.
+import makeWASocket, { Browsers, WA_CERT_DETAILS, type AuthenticationState, type WAMessageKey, type proto } from '@whiskeysockets/baileys';
+import type { Logger } from 'pino';
+import type { ConnectorConfig } from '../config.ts';
+
+let certificateSet = false;
+
+/** Simulator mode only: trust the simulator's root key instead of WhatsApp's (process-wide, set once). */
+export function applySimulatorCertificate(config: ConnectorConfig): void {
+  const key = config.whatsapp.simulatorRootKey;
+  if (!key || certificateSet) return;
+  WA_CERT_DETAILS.PUBLIC_KEY = key.length === 64 ? key.subarray(32) : key;
+  certificateSet = true;
+}
+
+export interface SocketInput {
+  auth: AuthenticationState;
+  logger: Logger;
+  getMessage: (key: WAMessageKey) => Promise<proto.IMessage | undefined>;
+}
+
+export function createSocket(config: ConnectorConfig, input: SocketInput) {
+  return makeWASocket({
+    auth: input.auth,
+    logger: input.logger,
+    browser: Browsers.ubuntu('Chrome'),
+    ...(config.whatsapp.webSocketUrl ? { waWebSocketUrl: config.whatsapp.webSocketUrl } : {}),
+    shouldSyncHistoryMessage: () => false,
+    syncFullHistory: false,
+    markOnlineOnConnect: false,
+    emitOwnEvents: true,
+    fireInitQueries: true,
+    qrTimeout: config.lifecycle.qrTimeoutMs,
+    connectTimeoutMs: config.lifecycle.connectTimeoutMs,
+    defaultQueryTimeoutMs: config.lifecycle.queryTimeoutMs,
+    // A commit that fails because the lease is gone must not be retried for 30 s.
+    transactionOpts: { maxCommitRetries: 2, delayBetweenTriesMs: 200 },
+    getMessage: input.getMessage,
+  });
+}
+
+export type WASocket = ReturnType<typeof createSocket>;

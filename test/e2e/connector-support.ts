@@ -1,0 +1,109 @@
+// Shared helpers for the connector's end-to-end tests: a real Postgres (fixture), the simulator, the
+// connector in-process (startConnector) or as a child process (tsx connector/main.ts).
+import { randomBytes } from 'node:crypto';
+import pino from 'pino';
+import { installConsoleGuard } from '../../connector/ops/console-guard.ts';
+import { loadConfig, startConnector, type RunningConnector } from '../../connector/index.ts';
+import { asUser, createTestDatabase, createUser, type TestDatabase } from '../support/postgres.ts';
+
+installConsoleGuard();
+const { startSimulator } = await import('../sim/index.ts');
+const { encodeValue, makeEnvelope } = await import('../../connector/auth-state/index.ts');
+type Simulator = Awaited<ReturnType<typeof startSimulator>>;
+export type { Simulator, TestDatabase };
+
+export const TEST_KEY = randomBytes(32).toString('base64');
+
+export function connectorEnv(db: TestDatabase, sim: Simulator, overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    DATABASE_URL: db.url,
+    DATABASE_POOL_SIZE: '4',
+    CONNECTOR_REALTIME: 'disabled',
+    AUTH_STATE_ENCRYPTION_KEY: TEST_KEY,
+    HEALTH_PORT: '0',
+    HEALTH_HOST: '127.0.0.1',
+    LOG_LEVEL: process.env.CONNECTOR_TEST_LOG ?? 'silent',
+    LEASE_TTL_MS: '3000',
+    SWEEP_INTERVAL_MS: '100',
+    SEND_MIN_INTERVAL_MS: '0',
+    SEND_JITTER_MS: '0',
+    RECONNECT_BASE_MS: '50',
+    RECONNECT_MAX_MS: '500',
+    RECONNECT_MAX_ATTEMPTS: '4',
+    OUTBOUND_RETRY_BASE_MS: '100',
+    OUTBOUND_CLAIM_TTL_MS: '4000',
+    ACTIVITY_WRITE_INTERVAL_MS: '1000',
+    SHUTDOWN_GRACE_MS: '2000',
+    WA_WEBSOCKET_URL: sim.url,
+    WA_SIM_ROOT_KEY: sim.rootPublicKeyBase64,
+    CONNECTOR_ID: `test-${randomBytes(3).toString('hex')}`,
+    ...overrides,
+  };
+}
+
+export async function startTestConnector(db: TestDatabase, sim: Simulator, overrides: Record<string, string> = {}): Promise<RunningConnector> {
+  const config = loadConfig(connectorEnv(db, sim, overrides));
+  return startConnector(config, { logger: pino({ level: config.logLevel, base: { connector: config.connectorId } }) });
+}
+
+export { startSimulator };
+
+/** Polls `probe` until it returns something other than undefined/null/false. */
+export async function waitFor<T>(probe: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 20_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== null && value !== false) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export async function sessionRow(db: TestDatabase, id: string) {
+  const [row] = await db.sql`select * from whatsapp_sessions where id = ${id}`;
+  return row!;
+}
+
+export const waitForStatus = (db: TestDatabase, id: string, status: string, timeoutMs?: number) =>
+  waitFor(async () => {
+    const row = await sessionRow(db, id);
+    return row.status === status ? row : null;
+  }, `session ${id} to become ${status}`, timeoutMs);
+
+export async function randomPhone(): Promise<string> {
+  return `+1555${Math.floor(1_000_000 + Math.random() * 8_999_999)}`;
+}
+
+/** A user who asked to link (request_whatsapp_link): returns the session id. */
+export async function requestLink(db: TestDatabase, method: 'qr' | 'pairing_code' = 'qr', phone?: string) {
+  const user = await createUser(db.sql);
+  const session = await asUser(db.sql, user, async (tx) =>
+    (await tx`select * from request_whatsapp_link(${method}, ${phone ?? null})`)[0]);
+  return { userId: user, sessionId: session!.id as string };
+}
+
+/** A session already linked (sim.provisionLinkedDevice), its credentials stored encrypted, status connected. */
+export async function createLinkedSession(db: TestDatabase, sim: Simulator, phone?: string, key = TEST_KEY) {
+  const number = phone ?? (await randomPhone());
+  const device = sim.provisionLinkedDevice({ phone: number, pushName: 'Owner' });
+  const user = await createUser(db.sql);
+  const [row] = await db.sql`
+    insert into whatsapp_sessions (user_id, status, phone_number, wa_jid, wa_lid, connected_at)
+    values (${user}, 'connected', ${device.phone}, ${device.jid}, ${device.lid}, now()) returning id`;
+  const sessionId = row!.id as string;
+  const envelope = makeEnvelope({ current: Buffer.from(key, 'base64') });
+  const values: [string, string, Buffer][] = [['creds', '', encodeValue(envelope, sessionId, 'creds', '', device.creds)]];
+  for (const [id, pair] of Object.entries(device.preKeys)) values.push(['pre-key', id, encodeValue(envelope, sessionId, 'pre-key', id, pair)]);
+  for (const [kind, keyId, value] of values) {
+    await db.sql`insert into whatsapp_auth_state (session_id, kind, key_id, value) values (${sessionId}, ${kind}, ${keyId}, ${value})`;
+  }
+  return { sessionId, userId: user, phone: device.phone, jid: device.jid };
+}
+
+export async function queueText(db: TestDatabase, s: { sessionId: string; userId: string }, recipient: string, text: string) {
+  const [row] = await db.sql`insert into outbound_messages (session_id, user_id, recipient, text)
+    values (${s.sessionId}, ${s.userId}, ${recipient}, ${text}) returning id, wa_message_id`;
+  return { id: row!.id as string, waId: row!.wa_message_id as string };
+}
+
+export { createTestDatabase, createUser, asUser };
