@@ -7,6 +7,8 @@ export class Params {
   readonly values: unknown[] = [];
   add(value: unknown, cast?: string): string {
     this.values.push(value);
+    // JSON travels as text: postgres.js would JSON-encode a string bound to a json parameter again.
+    if (cast === 'json' || cast === 'jsonb') return `$${this.values.length}::text::${cast}`;
     return `$${this.values.length}${cast ? `::${cast}` : ''}`;
   }
 }

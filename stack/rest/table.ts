@@ -122,7 +122,14 @@ function returningClause(request: TableRequest, params: Params): string {
 
 async function finishWrite(tx: postgres.TransactionSql, request: TableRequest, statement: string, params: Params, created: boolean) {
   const representation = request.prefs.return === 'representation';
-  const { n, body } = await runAggregated(tx, `with _w as (${statement}) select * from _w`, params, request.singular && representation);
+  // A data-modifying CTE must be at the top level.
+  const [row] = await tx.unsafe<{ body: string; n: number }[]>(
+    `with _w as (${statement}) select coalesce(json_agg(_w), '[]'::json)::text as body, count(*)::int as n from _w`,
+    params.values as postgres.ParameterOrJSON<never>[],
+  );
+  const n = row?.n ?? 0;
+  if (request.singular && representation && n !== 1) throw restErrors.singular(n);
+  const body = request.singular && representation ? (row?.body ?? '[]').slice(1, -1).trim() : row?.body ?? '[]';
   const headers: Record<string, string> = { 'content-range': contentRange(0, n, undefined).replace(/\/\*$/, '/*') };
   if (request.prefs.applied.length) headers['preference-applied'] = request.prefs.applied.join(', ');
   if (!representation) return { status: created ? 201 : 204, headers };
