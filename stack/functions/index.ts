@@ -99,16 +99,18 @@ export async function createFunctionsService(options: FunctionsServiceOptions): 
   async function handle(request: ServiceRequest): Promise<void> {
     const { req, res } = request;
     const name = request.path.split('/')[1] ?? '';
+    // Answers the gateway itself gives carry CORS headers so browsers can read them; the function's
+    // own responses (and preflights) are the function's business, as on Supabase.
     if (!NAME_PATTERN.test(name) || !listFunctions().includes(name)) {
       req.resume();
-      sendJson(res, 404, { code: 'NOT_FOUND', message: 'Requested function was not found' });
+      sendJson(res, 404, { code: 'NOT_FOUND', message: 'Requested function was not found' }, corsHeaders(req));
       return;
     }
-    if (configs.get(name)?.verifyJwt ?? true) {
+    if ((configs.get(name)?.verifyJwt ?? true) && req.method !== 'OPTIONS') {
       const rejection = await checkJwt(request);
       if (rejection) {
         req.resume();
-        sendJson(res, rejection.status, rejection.body);
+        sendJson(res, rejection.status, rejection.body, corsHeaders(req));
         return;
       }
     }
@@ -118,7 +120,7 @@ export async function createFunctionsService(options: FunctionsServiceOptions): 
     } catch (error) {
       log.error({ err: error, function: name }, 'functions: worker failed to boot');
       req.resume();
-      sendJson(res, 503, { code: 'BOOT_ERROR', message: 'Function failed to start (please check logs)' });
+      sendJson(res, 503, { code: 'BOOT_ERROR', message: 'Function failed to start (please check logs)' }, corsHeaders(req));
       return;
     }
     await proxy(request, port);
@@ -143,9 +145,9 @@ export async function createFunctionsService(options: FunctionsServiceOptions): 
         (upstreamRes) => {
           const outHeaders: Record<string, string | string[]> = {};
           for (const [key, value] of Object.entries(upstreamRes.headers)) {
-            if (value !== undefined && !HOP_BY_HOP.has(key) && !key.startsWith('access-control-')) outHeaders[key] = value;
+            if (value !== undefined && !HOP_BY_HOP.has(key)) outHeaders[key] = value;
           }
-          res.writeHead(upstreamRes.statusCode ?? 502, { ...outHeaders, ...corsHeaders(req) });
+          res.writeHead(upstreamRes.statusCode ?? 502, outHeaders);
           upstreamRes.pipe(res);
           upstreamRes.once('end', done);
           upstreamRes.once('error', () => { res.destroy(); done(); });
@@ -155,7 +157,7 @@ export async function createFunctionsService(options: FunctionsServiceOptions): 
       upstream.once('error', (error) => {
         if (tooLarge) return done();
         log.warn({ err: error, port }, 'functions: upstream request failed');
-        if (!res.headersSent) sendJson(res, 502, { code: 'WORKER_ERROR', message: 'The function did not answer' });
+        if (!res.headersSent) sendJson(res, 502, { code: 'WORKER_ERROR', message: 'The function did not answer' }, corsHeaders(req));
         else res.destroy();
         done();
       });

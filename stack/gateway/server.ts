@@ -36,6 +36,8 @@ interface Route {
   handler: ServiceHandler;
   /** Kong's key-auth: which paths need an API key. */
   needsApiKey: (path: string) => boolean;
+  /** false: the service answers CORS itself (Edge Functions do, with their own allowed origins). */
+  cors: boolean;
 }
 
 // GoTrue paths that Supabase's Kong leaves open (links in e-mails, OAuth redirects, public keys).
@@ -43,10 +45,10 @@ const OPEN_AUTH_PATHS = new Set(['/verify', '/callback', '/authorize', '/.well-k
 
 export function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const routes: Route[] = [
-    { prefix: '/auth/v1', handler: options.auth, needsApiKey: (path) => !OPEN_AUTH_PATHS.has(path) },
-    { prefix: '/rest/v1', handler: options.rest, needsApiKey: () => true },
+    { prefix: '/auth/v1', handler: options.auth, needsApiKey: (path) => !OPEN_AUTH_PATHS.has(path), cors: true },
+    { prefix: '/rest/v1', handler: options.rest, needsApiKey: () => true, cors: true },
     // The edge runtime checks JWTs itself (verify_jwt); Kong's functions route has no key-auth.
-    { prefix: '/functions/v1', handler: options.functions, needsApiKey: () => false },
+    { prefix: '/functions/v1', handler: options.functions, needsApiKey: () => false, cors: false },
   ];
   const log = options.logger;
 
@@ -59,9 +61,9 @@ export function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   });
 
   async function handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (applyCors(req, res)) return;
     const url = new URL(req.url ?? '/', 'http://gateway.local');
     const route = routes.find((r) => url.pathname === r.prefix || url.pathname.startsWith(`${r.prefix}/`));
+    if ((!route || route.cors) && applyCors(req, res)) return;
     if (!route) {
       sendJson(res, 404, { message: 'no Route matched with those values' });
       return;

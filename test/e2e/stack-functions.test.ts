@@ -1,0 +1,107 @@
+// /functions/v1 under real Deno: a throwaway function folder (no npm imports, so no downloads) proves
+// proxying, the injected environment, verify_jwt and streaming; then the project's `whatsapp` function.
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FunctionsHttpError } from '@supabase/supabase-js';
+import { startTestStack, type SignedUpUser, type TestStack } from '../support/stack.ts';
+
+const ECHO = `
+Deno.serve({ port: Number(Deno.env.get('PORT') ?? 8000), onListen: () => {} }, async (req) => {
+  const url = new URL(req.url);
+  if (url.pathname.endsWith('/stream')) {
+    const body = new ReadableStream({ start(c) { for (let i = 0; i < 3; i++) c.enqueue(new TextEncoder().encode('chunk' + i + '\\n')); c.close(); } });
+    return new Response(body, { headers: { 'content-type': 'text/plain', 'x-from': 'deno' } });
+  }
+  const text = await req.text();
+  return Response.json({
+    method: req.method, path: url.pathname, query: url.search, body: text,
+    authorization: req.headers.get('authorization'),
+    env: {
+      SUPABASE_URL: Deno.env.get('SUPABASE_URL'), SUPABASE_ANON_KEY: Deno.env.get('SUPABASE_ANON_KEY'),
+      SUPABASE_SERVICE_ROLE_KEY: Deno.env.get('SUPABASE_SERVICE_ROLE_KEY'), SUPABASE_DB_URL: Deno.env.get('SUPABASE_DB_URL'),
+      SUPABASE_PUBLISHABLE_KEYS: Deno.env.get('SUPABASE_PUBLISHABLE_KEYS'), SUPABASE_SECRET_KEYS: Deno.env.get('SUPABASE_SECRET_KEYS'),
+      EXTRA: Deno.env.get('EXTRA'),
+    },
+  }, { status: url.pathname.endsWith('/teapot') ? 418 : 200 });
+});
+`;
+
+let stack: TestStack;
+let user: SignedUpUser;
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'wl-functions-'));
+  const functionsDir = join(dir, 'functions');
+  for (const name of ['echo', 'open']) {
+    await mkdir(join(functionsDir, name), { recursive: true });
+    await writeFile(join(functionsDir, name, 'index.ts'), ECHO);
+    await writeFile(join(functionsDir, name, 'deno.json'), '{}\n');
+  }
+  await mkdir(join(functionsDir, '_shared'), { recursive: true });
+  await writeFile(join(dir, 'config.toml'), '[functions.echo]\nverify_jwt = true\n\n[functions.open]\nverify_jwt = false\n');
+  stack = await startTestStack({ functionsDir, configPath: join(dir, 'config.toml'), functionEnv: { EXTRA: 'extra-value' } });
+  user = await stack.signUp();
+}, 180_000);
+afterAll(async () => {
+  await stack?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('functions (Deno)', () => {
+  it('invokes a function with the user’s JWT: path /<name>/… preserved, body and Supabase env passed', async () => {
+    const { data, error } = await user.client.functions.invoke('echo/hello?x=1', { body: { ping: 1 } });
+    expect(error).toBeNull();
+    expect(data).toMatchObject({ method: 'POST', path: '/echo/hello', query: '?x=1', body: '{"ping":1}', authorization: `Bearer ${user.accessToken}` });
+    expect(data.env).toEqual({
+      SUPABASE_URL: stack.url, SUPABASE_ANON_KEY: stack.anonKey, SUPABASE_SERVICE_ROLE_KEY: stack.serviceRoleKey,
+      SUPABASE_DB_URL: stack.databaseUrl, SUPABASE_PUBLISHABLE_KEYS: JSON.stringify({ default: stack.publishableKey }),
+      SUPABASE_SECRET_KEYS: JSON.stringify({ default: stack.secretKey }), EXTRA: 'extra-value',
+    });
+  });
+
+  it('passes the function’s status and streams its body through', async () => {
+    const teapot = await user.client.functions.invoke('echo/teapot', { method: 'GET' });
+    expect(teapot.error).toBeInstanceOf(FunctionsHttpError);
+    expect((teapot.error as FunctionsHttpError).context.status).toBe(418);
+    const res = await fetch(`${stack.url}/functions/v1/echo/stream`, { headers: { authorization: `Bearer ${user.accessToken}` } });
+    expect(res.headers.get('x-from')).toBe('deno');
+    expect(await res.text()).toBe('chunk0\nchunk1\nchunk2\n');
+  });
+
+  it('verify_jwt = true rejects a missing or invalid JWT with 401; verify_jwt = false lets it through', async () => {
+    const none = await fetch(`${stack.url}/functions/v1/echo`, { method: 'POST' });
+    expect(none.status).toBe(401);
+    const bad = await fetch(`${stack.url}/functions/v1/echo`, { method: 'POST', headers: { authorization: 'Bearer x.y.z' } });
+    expect(bad.status).toBe(401);
+    const anonKey = await fetch(`${stack.url}/functions/v1/echo`, { method: 'POST', headers: { authorization: `Bearer ${stack.anonKey}` } });
+    expect(anonKey.status).toBe(200);
+    const open = await fetch(`${stack.url}/functions/v1/open/x`);
+    expect(open.status).toBe(200);
+    expect(await open.json()).toMatchObject({ path: '/open/x', authorization: null });
+  });
+
+  it('unknown functions and shared folders are 404', async () => {
+    expect((await fetch(`${stack.url}/functions/v1/nope`)).status).toBe(404);
+    expect((await fetch(`${stack.url}/functions/v1/_shared`)).status).toBe(404);
+  });
+});
+
+const whatsappDir = new URL('../../supabase/functions/whatsapp/index.ts', import.meta.url);
+describe.runIf(existsSync(whatsappDir))('the project’s whatsapp function', () => {
+  let projectStack: TestStack;
+  beforeAll(async () => {
+    projectStack = await startTestStack();
+  });
+  afterAll(() => projectStack?.stop());
+
+  it('answers /whatsapp/health through the gateway (first run: Deno downloads npm packages)', async () => {
+    const { client } = await projectStack.signUp();
+    const { data, error } = await client.functions.invoke('whatsapp/health', { method: 'GET' });
+    expect(error).toBeNull();
+    expect(data).toMatchObject({ status: 'ok', service: 'whatsapp' });
+  }, 240_000);
+});
