@@ -1,0 +1,197 @@
+// The whatsapp Edge Function end to end: POST /messages (validation, idempotency, session rules),
+// GET /messages (merged newest-first pages), isolation between users, and the per-user rate limit.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiCaller, createSignedInUser, startFunctionHarness, type FunctionHarness, type TestUser } from './function-stack.ts';
+
+let h: FunctionHarness;
+let api: ReturnType<typeof apiCaller>;
+beforeAll(async () => {
+  h = await startFunctionHarness();
+  api = apiCaller(h.functionUrl);
+}, 240_000);
+afterAll(async () => { await h?.stop(); });
+
+const countOutbound = async (userId: string) =>
+  Number((await h.stack.sql`select count(*)::int as n from outbound_messages where user_id = ${userId}`)[0]!.n);
+
+/** A signed-in user with an active (linking) session. */
+async function userWithSession(): Promise<TestUser & { sessionId: string }> {
+  const user = await createSignedInUser(h.stack);
+  const reply = await api('POST', '/sessions', { token: user.token });
+  expect(reply.status).toBe(201);
+  return { ...user, sessionId: reply.body.id };
+}
+
+describe('whatsapp function: POST /messages', () => {
+  it('queues a text on the active session (202) via functions.invoke, with the recipient in E.164', async () => {
+    const user = await userWithSession();
+    const { data, error } = await user.client.functions.invoke('whatsapp/messages', { body: { to: '+1 (415) 555-2671', text: 'Hello!' } });
+    expect(error).toBeNull();
+    expect(data).toMatchObject({ session_id: user.sessionId, to: '+14155552671', text: 'Hello!', status: 'queued', content_type: 'text', idempotency_key: null });
+    const [row] = await h.stack.sql`select recipient, text, status from outbound_messages where id = ${data.id}`;
+    expect(row).toEqual({ recipient: '+14155552671', text: 'Hello!', status: 'queued' });
+  });
+
+  it('normalizes national numbers with the default country, and counts text length in characters', async () => {
+    const user = await userWithSession();
+    const national = await api('POST', '/messages', { token: user.token, json: { to: '(415) 555-2671', text: 'hi' } });
+    expect([national.status, national.body.to]).toEqual([202, '+14155552671']);
+    const emoji = '😀'.repeat(4096); // 4096 characters, 8192 UTF-16 units, 16 KB of UTF-8
+    const long = await api('POST', '/messages', { token: user.token, json: { to: '+14155552671', text: emoji, session_id: user.sessionId } });
+    expect(long.status).toBe(202);
+  });
+
+  it('refuses bad input with 400/401/413/415 and stable codes, and writes nothing', async () => {
+    const user = await userWithSession();
+    const ok = { to: '+14155552671', text: 'hi' };
+    const cases: [Parameters<typeof api>[2], number, string][] = [
+      [{ json: ok }, 401, 'auth_required'],
+      [{ json: ok, token: 'not.a.jwt' }, 401, 'invalid_token'],
+      [{ token: user.token, json: { ...ok, to: 'call me maybe' } }, 400, 'invalid_phone_number'],
+      [{ token: user.token, json: { ...ok, to: '+1 415' } }, 400, 'invalid_phone_number'],
+      [{ token: user.token, json: { ...ok, text: '' } }, 400, 'validation_failed'],
+      [{ token: user.token, json: { ...ok, text: '   \n ' } }, 400, 'validation_failed'],
+      [{ token: user.token, json: { ...ok, text: 'x'.repeat(4097) } }, 400, 'validation_failed'],
+      [{ token: user.token, json: { to: ok.to } }, 400, 'validation_failed'],
+      [{ token: user.token, json: { ...ok, status: 'sent' } }, 400, 'unknown_field'],
+      [{ token: user.token, json: { ...ok, session_id: 'nope' } }, 400, 'validation_failed'],
+      [{ token: user.token, body: '{"to": "+14155552671", "text": ', headers: { 'Content-Type': 'application/json' } }, 400, 'invalid_json'],
+      [{ token: user.token, body: 'to=+14155552671&text=hi', headers: { 'Content-Type': 'text/plain' } }, 415, 'unsupported_media_type'],
+      [{ token: user.token, json: { ...ok, text: 'x'.repeat(40_000) } }, 413, 'payload_too_large'],
+      [{ token: user.token, json: { ...ok, idempotency_key: 'a' }, headers: { 'Idempotency-Key': 'b' } }, 400, 'idempotency_key_mismatch'],
+    ];
+    for (const [options, status, code] of cases) {
+      const reply = await api('POST', '/messages', options);
+      expect([reply.status, reply.body.error?.code], JSON.stringify(options).slice(0, 120)).toEqual([status, code]);
+      expect(typeof reply.body.error.message).toBe('string');
+    }
+    expect(await countOutbound(user.id)).toBe(0);
+  });
+
+  it('409 no_active_session without a session; 409 session_cannot_send on a logged-out one; 404 for another user\'s', async () => {
+    const lonely = await createSignedInUser(h.stack);
+    const none = await api('POST', '/messages', { token: lonely.token, json: { to: '+14155552671', text: 'hi' } });
+    expect([none.status, none.body.error.code]).toEqual([409, 'no_active_session']);
+
+    const user = await userWithSession();
+    await h.stack.sql`update whatsapp_sessions set status = 'logged_out' where id = ${user.sessionId}`;
+    const out = await api('POST', '/messages', { token: user.token, json: { to: '+14155552671', text: 'hi' } });
+    expect([out.status, out.body.error.code]).toEqual([409, 'no_active_session']);
+    const explicit = await api('POST', '/messages', { token: user.token, json: { to: '+14155552671', text: 'hi', session_id: user.sessionId } });
+    expect([explicit.status, explicit.body.error.code]).toEqual([409, 'session_cannot_send']);
+
+    const other = await userWithSession();
+    const foreign = await api('POST', '/messages', { token: lonely.token, json: { to: '+14155552671', text: 'hi', session_id: other.sessionId } });
+    expect([foreign.status, foreign.body.error.code]).toEqual([404, 'session_not_found']);
+    expect(await countOutbound(lonely.id) + await countOutbound(user.id) + await countOutbound(other.id)).toBe(0);
+  });
+
+  it('an idempotency key returns the same row and sends nothing twice (body or header, also concurrently)', async () => {
+    const user = await userWithSession();
+    const msg = { to: '+14155552671', text: 'Your order shipped', idempotency_key: 'order-1' };
+    const first = await api('POST', '/messages', { token: user.token, json: msg });
+    const again = await api('POST', '/messages', { token: user.token, json: msg });
+    expect(first.status).toBe(202);
+    expect(again.status).toBe(202);
+    expect(again.body).toEqual(first.body);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(first.headers.get('idempotent-replayed')).toBeNull();
+
+    const viaHeader = { to: '+14155552671', text: 'Header keyed' };
+    const h1 = await api('POST', '/messages', { token: user.token, json: viaHeader, headers: { 'Idempotency-Key': 'order-2' } });
+    const h2 = await api('POST', '/messages', { token: user.token, json: { ...viaHeader, idempotency_key: 'order-2' } });
+    expect(h2.body.id).toBe(h1.body.id);
+    expect(h1.body.idempotency_key).toBe('order-2');
+
+    const burst = await Promise.all(Array.from({ length: 5 }, () =>
+      api('POST', '/messages', { token: user.token, json: { to: '+14155552671', text: 'Burst', idempotency_key: 'order-3' } })));
+    expect(new Set(burst.map((r) => `${r.status} ${r.body.id}`)).size).toBe(1);
+    expect(burst[0]!.status).toBe(202);
+    expect(await countOutbound(user.id)).toBe(3);
+  });
+
+  it('the same idempotency key with a different message is 409 idempotency_conflict, nothing written', async () => {
+    const user = await userWithSession();
+    await api('POST', '/messages', { token: user.token, json: { to: '+14155552671', text: 'A', idempotency_key: 'k' } });
+    for (const changed of [{ text: 'B' }, { to: '+14155552672' }]) {
+      const reply = await api('POST', '/messages', { token: user.token, json: { to: '+14155552671', text: 'A', idempotency_key: 'k', ...changed } });
+      expect([reply.status, reply.body.error.code]).toEqual([409, 'idempotency_conflict']);
+    }
+    expect(await countOutbound(user.id)).toBe(1);
+    // Keys are per user: another user may use the same key.
+    const other = await userWithSession();
+    const theirs = await api('POST', '/messages', { token: other.token, json: { to: '+14155552671', text: 'B', idempotency_key: 'k' } });
+    expect(theirs.status).toBe(202);
+  });
+});
+
+describe('whatsapp function: GET /messages', () => {
+  it('pages through outbound and inbound messages merged newest first, with an opaque cursor', async () => {
+    const user = await userWithSession();
+    for (const text of ['out 1', 'out 2', 'out 3']) {
+      expect((await api('POST', '/messages', { token: user.token, json: { to: '+14155552671', text } })).status).toBe(202);
+    }
+    const [pivot] = await h.stack.sql<{ t: Date }[]>`select created_at as t from outbound_messages where user_id = ${user.id} and text = 'out 2'`;
+    // Inbound rows: one at exactly the instant of 'out 2' (a tie across tables), two at the same later instant.
+    await h.stack.sql`
+      insert into inbound_messages (session_id, user_id, wa_message_id, chat_jid, sender_phone, message_type, text, wa_timestamp, received_at)
+      values (${user.sessionId}, ${user.id}, 'IN1', '14155552671@s.whatsapp.net', '+14155552671', 'conversation', 'in tie', now(), ${pivot!.t}),
+             (${user.sessionId}, ${user.id}, 'IN2', '14155552671@s.whatsapp.net', '+14155552671', 'conversation', 'in late a', now(), now() + interval '1 hour'),
+             (${user.sessionId}, ${user.id}, 'IN3', '14155552671@s.whatsapp.net', '+14155552671', 'conversation', 'in late b', now(), now() + interval '1 hour')`;
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const query: string = `?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+      const page = await api('GET', `/messages${query}`, { token: user.token });
+      expect(page.status).toBe(200);
+      expect(page.body.messages.length).toBeLessThanOrEqual(2);
+      seen.push(...page.body.messages.map((m: { text: string }) => m.text));
+      cursor = page.body.next_cursor;
+      pages += 1;
+    } while (cursor && pages < 10);
+    expect(seen.slice(2)).toEqual(['out 3', 'out 2', 'in tie', 'out 1']);
+    expect(seen.slice(0, 2).sort()).toEqual(['in late a', 'in late b']);
+    expect(pages).toBe(3);
+
+    const whole = await api('GET', `/messages?limit=100&session_id=${user.sessionId}`, { token: user.token });
+    expect(whole.body.messages.map((m: { text: string }) => m.text)).toEqual(seen);
+    expect(whole.body.next_cursor).toBeNull();
+    expect(whole.body.messages[0]).toMatchObject({ direction: 'inbound', status: 'received', contact: '+14155552671', session_id: user.sessionId });
+    expect(whole.body.messages[2]).toMatchObject({ direction: 'outbound', status: 'queued', contact: '+14155552671', from_me: true });
+  });
+
+  it('refuses a forged cursor, a bad limit and another user\'s session; another user sees none of it', async () => {
+    const alice = await userWithSession();
+    await api('POST', '/messages', { token: alice.token, json: { to: '+14155552671', text: 'private' } });
+    const bob = await userWithSession();
+    const cursor = await api('GET', '/messages?cursor=bm90LWEtY3Vyc29y', { token: bob.token });
+    expect([cursor.status, cursor.body.error.code]).toEqual([400, 'invalid_cursor']);
+    const limit = await api('GET', '/messages?limit=1000', { token: bob.token });
+    expect([limit.status, limit.body.error.code]).toEqual([400, 'validation_failed']);
+    const foreign = await api('GET', `/messages?session_id=${alice.sessionId}`, { token: bob.token });
+    expect([foreign.status, foreign.body.error.code]).toEqual([404, 'session_not_found']);
+    const mine = await api('GET', '/messages', { token: bob.token });
+    expect(mine.body).toEqual({ messages: [], next_cursor: null });
+  });
+});
+
+describe('whatsapp function: rate limit', () => {
+  it('limits each user per window across requests (429 rate_limited with Retry-After); other users are unaffected', async () => {
+    const user = await createSignedInUser(h.stack);
+    const limit = h.limits.messages;
+    let refused: Awaited<ReturnType<typeof api>> | undefined;
+    // Within 2 × limit + 1 requests a window must overflow, even if one window boundary passes meanwhile.
+    for (let i = 0; i < 2 * limit + 1 && !refused; i++) {
+      const reply = await api('GET', '/messages', { token: user.token });
+      if (reply.status === 429) refused = reply;
+      else expect(reply.status).toBe(200);
+    }
+    expect(refused?.body.error.code).toBe('rate_limited');
+    expect(Number(refused?.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    const queued = await api('POST', '/messages', { token: user.token, json: { to: '+14155552671', text: 'hi' } });
+    expect(queued.status).toBe(429);
+    const other = await createSignedInUser(h.stack);
+    expect((await api('GET', '/messages', { token: other.token })).status).toBe(200);
+  });
+});
