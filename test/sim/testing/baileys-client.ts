@@ -1,7 +1,6 @@
 import './silence-libsignal.ts'
 import makeWASocket, { Browsers, type ConnectionState, type UserFacingSocketConfig, type WASocket } from '@whiskeysockets/baileys'
 import pino from 'pino'
-import type { Simulator } from '../server.ts'
 import { useSimulatorCertificate } from '../certificate.ts'
 import type { MemoryAuthState } from './memory-auth-state.ts'
 
@@ -35,8 +34,14 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 /** Bare Baileys pointed at a simulator (the way the connector will be), with an event log for tests. */
-export function connectClient(sim: Simulator, auth: MemoryAuthState, config: Partial<UserFacingSocketConfig> = {}): TestClient {
-  useSimulatorCertificate(sim.rootPublicKey)
+/** Where a simulator listens: a `Simulator`, or `{ url, rootPublicKeyBase64 }` from another process. */
+export interface SimEndpoint {
+  url: string
+  rootPublicKeyBase64: string
+}
+
+export function connectClient(sim: SimEndpoint, auth: MemoryAuthState, config: Partial<UserFacingSocketConfig> = {}): TestClient {
+  useSimulatorCertificate(sim.rootPublicKeyBase64)
   const sock = makeWASocket({
     waWebSocketUrl: sim.url,
     auth: auth.state,

@@ -1,2 +1,3 @@
 export { memoryAuthState, type MemoryAuthState } from './memory-auth-state.ts'
-export { connectClient, type TestClient } from './baileys-client.ts'
+export { connectClient, type TestClient, type SimEndpoint } from './baileys-client.ts'
+export { connectLinked, type LinkedClient } from './linked-client.ts'

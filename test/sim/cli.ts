@@ -1,0 +1,33 @@
+/**
+ * Runs a simulator in its own process: `npx tsx test/sim/cli.ts`.
+ * Env: WA_SIM_PORT (default 0), WA_SIM_ROOT_KEY (base64 key pair from a previous run's rootKeyBase64; default: new),
+ *      WA_SIM_CONTROL_PORT (default 0).
+ * Prints one JSON line: { url, rootPublicKeyBase64, rootKeyBase64, controlUrl }. Point Baileys at `url` and call
+ * useSimulatorCertificate(rootPublicKeyBase64) in that process (e.g. via WA_SIM_URL / WA_SIM_ROOT_PUBLIC_KEY).
+ */
+import { z } from 'zod'
+import { startControlServer } from './control.ts'
+import { startSimulator } from './server.ts'
+
+const env = Object.freeze(
+  z
+    .object({
+      WA_SIM_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+      WA_SIM_ROOT_KEY: z.string().min(1).optional(),
+      WA_SIM_CONTROL_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+    })
+    .parse(process.env),
+)
+
+const sim = await startSimulator({ port: env.WA_SIM_PORT, rootKey: env.WA_SIM_ROOT_KEY })
+const control = await startControlServer(sim, env.WA_SIM_CONTROL_PORT)
+process.stdout.write(
+  JSON.stringify({ url: sim.url, rootPublicKeyBase64: sim.rootPublicKeyBase64, rootKeyBase64: sim.rootKeyBase64, controlUrl: control.url }) + '\n',
+)
+const stop = async () => {
+  control.server.close()
+  await sim.stop()
+  process.exit(0)
+}
+process.on('SIGTERM', () => void stop())
+process.on('SIGINT', () => void stop())

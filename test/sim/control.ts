@@ -1,0 +1,91 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { BufferJSON } from '@whiskeysockets/baileys'
+import type { Simulator } from './server.ts'
+import type { FaultKind, FaultOptions } from './faults.ts'
+import type { ReceiptMode } from './device-registry.ts'
+
+/**
+ * A small HTTP control API for a simulator running in its own process (cli.ts). JSON bodies; Buffers in
+ * responses use Baileys' BufferJSON encoding ({type:'Buffer', data: base64}), so `JSON.parse(text, BufferJSON.reviver)`.
+ *
+ *   GET  /info                              { url, rootPublicKeyBase64 }
+ *   GET  /devices                           DeviceInfo[]
+ *   GET  /stats                             { recorded, stanzasIn, connections, cpuUserMs, cpuSystemMs }
+ *   POST /scan        { qr, phone, pushName }          { phone, jid, lid, deviceId }
+ *   POST /pairing-code { code, phone, pushName }       { phone, jid, lid, deviceId }
+ *   POST /provision   { phone, pushName, preKeyCount } ProvisionedDevice (creds + preKeys, BufferJSON)
+ *   POST /send        { from, to, text, id? }          { id }
+ *   GET  /received?phone=+1555…                        RecordedMessage[]
+ *   POST /contact     { phone, name?, receipts? }      {}
+ *   POST /not-on-whatsapp { phone }                    {}
+ *   POST /fault       { target, kind, opts? }          {}
+ *   POST /clear-faults { target }                      {}
+ */
+export async function startControlServer(sim: Simulator, port = 0, host = '127.0.0.1'): Promise<{ url: string; server: Server }> {
+  const server = createServer((req, res) => {
+    void route(sim, req, res).catch(err => send(res, 400, { error: err instanceof Error ? err.message : String(err) }))
+  })
+  await new Promise<void>(resolve => server.listen(port, host, resolve))
+  const addr = server.address() as AddressInfo
+  return { url: `http://${host}:${addr.port}`, server }
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' })
+  res.end(JSON.stringify(body, BufferJSON.replacer))
+}
+
+async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+  let raw = ''
+  for await (const chunk of req) raw += chunk
+  return raw ? (JSON.parse(raw) as Record<string, unknown>) : {}
+}
+
+async function route(sim: Simulator, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://x')
+  const body = req.method === 'POST' ? await readBody(req) : {}
+  const s = (k: string) => String(body[k] ?? '')
+  switch (`${req.method} ${url.pathname}`) {
+    case 'GET /info':
+      return send(res, 200, { url: sim.url, rootPublicKeyBase64: sim.rootPublicKeyBase64 })
+    case 'GET /devices':
+      return send(res, 200, sim.devices())
+    case 'GET /stats': {
+      const cpu = process.cpuUsage()
+      return send(res, 200, { ...sim.stats(), cpuUserMs: cpu.user / 1000, cpuSystemMs: cpu.system / 1000 })
+    }
+    case 'POST /scan':
+      return send(res, 200, await sim.scanQr(s('qr'), { phone: s('phone'), pushName: body.pushName as string | undefined }))
+    case 'POST /pairing-code':
+      return send(res, 200, await sim.enterPairingCode(s('code'), { phone: s('phone'), pushName: body.pushName as string | undefined }))
+    case 'POST /provision':
+      return send(
+        res,
+        200,
+        sim.provisionLinkedDevice({
+          phone: s('phone'),
+          pushName: body.pushName as string | undefined,
+          preKeyCount: body.preKeyCount as number | undefined,
+        }),
+      )
+    case 'POST /send':
+      return send(res, 200, { id: await sim.contact(s('from')).sendText(s('to'), s('text'), { id: body.id as string | undefined }) })
+    case 'GET /received':
+      return send(res, 200, sim.contact(url.searchParams.get('phone') ?? '').received())
+    case 'POST /contact':
+      sim.contact(s('phone'), { name: body.name as string | undefined, receipts: body.receipts as ReceiptMode | undefined })
+      return send(res, 200, {})
+    case 'POST /not-on-whatsapp':
+      sim.markNotOnWhatsApp(s('phone'))
+      return send(res, 200, {})
+    case 'POST /fault':
+      sim.fault(s('target'), s('kind') as FaultKind, body.opts as FaultOptions | undefined)
+      return send(res, 200, {})
+    case 'POST /clear-faults':
+      sim.clearFaults(s('target'))
+      return send(res, 200, {})
+    default:
+      return send(res, 404, { error: 'not found' })
+  }
+}
