@@ -1,6 +1,6 @@
-// whatsapp_auth_state rows (already sealed bytes). Every write runs in one transaction that starts with
+// whatsapp_auth_state rows (already sealed bytes). Every write is one transaction that starts with
 // assert_session_lease: a connector that lost the lease writes nothing (WL001), and the session row is
-// locked FOR SHARE so the lease cannot move while the transaction runs.
+// locked FOR SHARE so the lease cannot move while it runs.
 import type { Sql } from './db.ts';
 import type { Fence } from './sessions.ts';
 
@@ -20,25 +20,13 @@ export function makeAuthRowStore(sql: Sql) {
       return new Map(rows.map((r) => [r.key_id as string, r.value as Buffer]));
     },
 
+    /** One statement (write_session_auth_state): fenced, atomic, one round trip. */
     async write(fence: Fence, writes: AuthRowWrite[]): Promise<void> {
       if (writes.length === 0) return;
-      await sql.begin(async (tx) => {
-        await tx`select assert_session_lease(${fence.sessionId}, ${fence.owner}, ${fence.epoch})`;
-        const upserts = writes.filter((w) => w.value !== null);
-        const deletes = writes.filter((w) => w.value === null);
-        if (upserts.length) {
-          await tx`insert into whatsapp_auth_state (session_id, kind, key_id, value)
-            select ${fence.sessionId}, k, i, decode(v, 'hex')
-              from unnest(${upserts.map((w) => w.kind)}::text[], ${upserts.map((w) => w.keyId)}::text[],
-                          ${upserts.map((w) => w.value!.toString('hex'))}::text[]) as t(k, i, v)
-            on conflict (session_id, kind, key_id) do update set value = excluded.value`;
-        }
-        if (deletes.length) {
-          await tx`delete from whatsapp_auth_state a
-            using unnest(${deletes.map((w) => w.kind)}::text[], ${deletes.map((w) => w.keyId)}::text[]) as t(k, i)
-            where a.session_id = ${fence.sessionId} and a.kind = t.k and a.key_id = t.i`;
-        }
-      });
+      // bytea[] travels as hex text: postgres.js does not serialise arrays of Buffers.
+      const values = writes.map((w) => (w.value ? `\\x${w.value.toString('hex')}` : null));
+      await sql`select write_session_auth_state(${fence.sessionId}, ${fence.owner}, ${fence.epoch},
+        ${writes.map((w) => w.kind)}::text[], ${writes.map((w) => w.keyId)}::text[], ${values}::text[]::bytea[])`;
     },
 
     /** Wipes every credential of a session (logout, 401). Fenced like every other write. */
