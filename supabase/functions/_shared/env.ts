@@ -1,5 +1,5 @@
 // Parses environment variables once with a zod object schema into a frozen object. Errors name the
-// variable. Callers pass the variables in (index.ts reads Deno.env); nothing else reads the environment.
+// variable. Callers pass the variables in (a function's config.ts reads them); nothing else reads the environment.
 import type { z } from 'zod';
 
 export class ConfigError extends Error {

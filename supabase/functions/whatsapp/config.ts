@@ -1,4 +1,4 @@
-// The function's configuration, parsed once from the environment (index.ts passes Deno.env in).
+// The function's configuration, parsed once from the environment. The only module that reads it.
 import { z } from 'zod';
 import { parseEnv } from '../_shared/env.ts';
 import { isKnownCountry } from '../_shared/phone.ts';
@@ -6,6 +6,8 @@ import { isKnownCountry } from '../_shared/phone.ts';
 const positiveInt = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
 
 const envSchema = z.object({
+  /** Port to listen on (Supabase's edge runtime and stack/ set it). */
+  PORT: z.coerce.number().int().min(0).max(65535).default(8000),
   SUPABASE_URL: z.url({ protocol: /^https?$/ }),
   SUPABASE_ANON_KEY: z.string().min(20, 'must be the project anon (or publishable) key'),
   /** Comma-separated browser origins allowed by CORS, or `*`. */
@@ -23,6 +25,7 @@ const envSchema = z.object({
 });
 
 export interface Config {
+  port: number;
   supabaseUrl: string;
   supabaseAnonKey: string;
   allowedOrigins: '*' | readonly string[];
@@ -38,6 +41,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
   const origins = e.WHATSAPP_ALLOWED_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean);
   const supabaseUrl = e.SUPABASE_URL.replace(/\/+$/, '');
   return Object.freeze({
+    port: e.PORT,
     supabaseUrl,
     supabaseAnonKey: e.SUPABASE_ANON_KEY,
     allowedOrigins: origins.length === 0 || origins.includes('*') ? '*' : Object.freeze(origins),
@@ -51,4 +55,9 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     publicUrl: (e.WHATSAPP_PUBLIC_URL ?? `${supabaseUrl}/functions/v1`).replace(/\/+$/, ''),
     logLevel: e.WHATSAPP_LOG_LEVEL,
   });
+}
+
+/** The configuration of this process, from its environment (index.ts). */
+export function loadConfigFromEnvironment(): Readonly<Config> {
+  return loadConfig(Deno.env.toObject());
 }

@@ -1,9 +1,9 @@
 // Entry point of the `whatsapp` Edge Function (Supabase runs this file; so does stack/ under Deno).
-// The only place that reads Deno.env.
+// Serves only when run as the main module, so tests can import app.ts without side effects.
 import { createApp } from './app.ts';
-import { loadConfig } from './config.ts';
+import { loadConfigFromEnvironment } from './config.ts';
 
 if (import.meta.main) {
-  const app = createApp(loadConfig(Deno.env.toObject()));
-  Deno.serve({ port: Number(Deno.env.get('PORT') ?? 8000) }, app.fetch);
+  const config = loadConfigFromEnvironment();
+  Deno.serve({ port: config.port }, createApp(config).fetch);
 }

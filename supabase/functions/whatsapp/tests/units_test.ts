@@ -14,6 +14,8 @@ Deno.test('config: defaults, trimmed URL, origins list', () => {
   assertEquals(config.allowedOrigins, ['https://a.example', 'https://b.example']);
   assertEquals(config.defaultCountry, 'DE');
   assertEquals(config.rateLimits, { messages: 120, sessions: 60, windowSeconds: 60 });
+  assertEquals(config.port, 8000);
+  assertEquals(loadConfig({ ...env, PORT: '9123' }).port, 9123);
   assert(Object.isFrozen(config));
 });
 
@@ -22,6 +24,7 @@ Deno.test('config: errors name the variable', () => {
   assertThrows(() => loadConfig({ SUPABASE_URL: env.SUPABASE_URL }), /SUPABASE_ANON_KEY/);
   assertThrows(() => loadConfig({ ...env, WHATSAPP_DEFAULT_COUNTRY: 'XX' }), /WHATSAPP_DEFAULT_COUNTRY/);
   assertThrows(() => loadConfig({ ...env, WHATSAPP_RATE_LIMIT_MESSAGES: '0' }), /WHATSAPP_RATE_LIMIT_MESSAGES/);
+  assertThrows(() => loadConfig({ ...env, PORT: 'eighty' }), /PORT/);
 });
 
 Deno.test('phone numbers normalize to E.164, national ones only with a default country', () => {
