@@ -47,7 +47,7 @@ async function lintFile(file: string): Promise<Problem[]> {
     if (/(process\.env|Deno\.env)/.test(line) && !ENV_READERS.some((rule) => rule.test(file))) {
       problems.push({ ...at, message: 'read the environment only in the config module' });
     }
-    if (/env[^\n]*\?\?\s*''/.test(line)) {
+    if (/(process\.env(\.\w+|\[[^\]]+\])|Deno\.env\.get\([^)]*\))\s*\?\?\s*''/.test(line)) {
       problems.push({ ...at, message: "no `?? ''` defaults for environment variables: validate and fail clearly" });
     }
   });
