@@ -14,6 +14,7 @@ import { startGateway, type RunningGateway } from './gateway/index.ts';
 import {
   LOCAL_ANON_KEY, LOCAL_JWT_SECRET, LOCAL_PUBLISHABLE_KEY, LOCAL_SECRET_KEY, LOCAL_SERVICE_ROLE_KEY,
 } from './keys.ts';
+import { hasAllMigrations } from './migration-status.ts';
 import { startRealtime, type RealtimeHandle } from './realtime-wiring.ts';
 import { createRestService } from './rest/index.ts';
 
@@ -26,6 +27,8 @@ export interface StartStackOptions {
   databaseUrl?: string;
   /** Apply bootstrap + migrations (+ seed) first. Default true; tests with a cloned database pass false. */
   prepare?: boolean;
+  /** Run bootstrap + migrations even when every migration is already recorded. Default false. */
+  alwaysMigrate?: boolean;
   /** Apply supabase/seed.sql when preparing. Default true. */
   seed?: boolean;
   /** Embedded Postgres data directory. Default `<repo>/.data/postgres` (kept between runs). */
@@ -98,7 +101,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
       databaseUrl = embedded.url;
       logger.info({ ms: Date.now() - startedAt, dataDir, persistent }, 'stack: Postgres started');
     }
-    if (options.prepare ?? true) {
+    if ((options.prepare ?? true) && (options.alwaysMigrate || !(await hasAllMigrations(databaseUrl)))) {
       await prepareDatabase(databaseUrl, { seed: options.seed ?? true });
       logger.info({ ms: Date.now() - startedAt }, 'stack: database prepared (bootstrap, migrations, seed)');
     }
