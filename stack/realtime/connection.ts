@@ -3,7 +3,7 @@
 import { decodeJwt } from 'jose';
 import type { WebSocket } from 'ws';
 import { InvalidJwtError, verifyAccessToken, type AccessClaims } from '../keys.ts';
-import { BindingError, parseBindings, resolveBindings } from './bindings.ts';
+import { BindingError, parseBindings, resolveBindings, type PgBinding } from './bindings.ts';
 import { Channel, type ChannelTransport } from './channel.ts';
 import {
   ProtocolError, decodeFrame, encodeBinaryBroadcast, encodeFrame, encodeFrameWithRawPayload, isObject,
@@ -129,16 +129,15 @@ export class Connection implements ChannelTransport {
     this.ctx.topics.join(channel);
 
     let bindingError: string | null = null;
+    let infrastructureError = false;
     if (bindings.length > 0) {
       try {
         await resolveBindings(this.ctx.pool, claims.role, bindings);
         channel.bindings = bindings;
         this.ctx.dispatcher.add(channel);
       } catch (error) {
-        if (!(error instanceof BindingError)) {
-          this.ctx.logger.warn({ err: error }, 'realtime: could not check postgres_changes bindings');
-        }
-        bindingError = error instanceof Error ? error.message : String(error);
+        if (error instanceof BindingError) bindingError = error.message;
+        else infrastructureError = true; // database unreachable (restart): retried below
       }
     }
     const response = Array.isArray(config.postgres_changes)
@@ -150,9 +149,36 @@ export class Connection implements ChannelTransport {
       channel.push('system', { message: bindingError, status: 'error', extension: 'postgres_changes', channel: channel.name });
       return;
     }
-    void this.ctx.stream.waitReady().then(() => {
-      channel.push('system', { message: 'Subscribed to PostgreSQL', status: 'ok', extension: 'postgres_changes', channel: channel.name });
-    });
+    if (infrastructureError) {
+      void this.subscribeWhenPossible(channel, bindings);
+      return;
+    }
+    void this.ctx.stream.waitReady().then(() => this.confirmSubscribed(channel));
+  }
+
+  /** Realtime keeps retrying a postgres_changes subscription the database could not take; so do we. */
+  private async subscribeWhenPossible(channel: Channel, bindings: PgBinding[]): Promise<void> {
+    for (let attempt = 0; !channel.closed; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 200 * 2 ** attempt)));
+      await this.ctx.stream.waitReady();
+      if (channel.closed) return;
+      try {
+        await resolveBindings(this.ctx.pool, channel.role, bindings);
+      } catch (error) {
+        if (!(error instanceof BindingError)) continue;
+        channel.push('system', { message: error.message, status: 'error', extension: 'postgres_changes', channel: channel.name });
+        return;
+      }
+      if (channel.closed) return;
+      channel.bindings = bindings;
+      this.ctx.dispatcher.add(channel);
+      this.confirmSubscribed(channel);
+      return;
+    }
+  }
+
+  private confirmSubscribed(channel: Channel): void {
+    channel.push('system', { message: 'Subscribed to PostgreSQL', status: 'ok', extension: 'postgres_changes', channel: channel.name });
   }
 
   private leave(channel: Channel): void {

@@ -36,6 +36,10 @@ export interface RealtimeServer {
   dropConnections(): number;
   /** Sockets currently open. */
   connectionCount(): number;
+  /** Whether the WAL stream is running (false while it reconnects after a database restart). */
+  isStreaming(): boolean;
+  /** Called with 'down' when the WAL stream breaks and 'streaming' when it runs again; returns an unsubscribe. */
+  onStreamStateChange(listener: (state: 'streaming' | 'down') => void): () => void;
 }
 
 const MAX_FRAME_BYTES = 8 * 1024 * 1024;
@@ -111,6 +115,19 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
     },
     connectionCount() {
       return ctx.connections.size;
+    },
+    isStreaming() {
+      return stream.ready;
+    },
+    onStreamStateChange(listener) {
+      const ready = () => listener('streaming');
+      const down = () => listener('down');
+      stream.on('ready', ready);
+      stream.on('down', down);
+      return () => {
+        stream.off('ready', ready);
+        stream.off('down', down);
+      };
     },
     async close() {
       if (closing) return;

@@ -22,13 +22,13 @@ afterAll(async () => {
 });
 
 async function userClient(userId: string): Promise<SupabaseClient> {
-  const client = createTestClient(server.url, { token: await signUserToken(userId) });
+  const client = await createTestClient(server.url, { token: await signUserToken(userId) });
   clients.push(client);
   return client;
 }
 
-function serviceClient(): SupabaseClient {
-  const client = createTestClient(server.url, { apiKey: LOCAL_SERVICE_ROLE_KEY });
+async function serviceClient(): Promise<SupabaseClient> {
+  const client = await createTestClient(server.url, { apiKey: LOCAL_SERVICE_ROLE_KEY });
   clients.push(client);
   return client;
 }
@@ -129,7 +129,7 @@ describe('postgres_changes over the WAL', () => {
 
   it('gives service_role every change without an RLS check', async () => {
     const erin = await createUser(db.sql);
-    const { log } = await watch(serviceClient(), 'outbound_messages', 'INSERT');
+    const { log } = await watch(await serviceClient(), 'outbound_messages', 'INSERT');
     const sessionId = await createSession(erin);
     const ids: string[] = [];
     for (let i = 0; i < 20; i++) ids.push(await queueMessage(sessionId, erin, `bulk ${i}`));

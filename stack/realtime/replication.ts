@@ -60,7 +60,7 @@ export interface ReplicationStreamOptions {
   publication?: string;
 }
 
-export class ReplicationStream extends EventEmitter<{ transaction: [Transaction]; ready: []; down: [] }> {
+export class ReplicationStream extends EventEmitter<{ transaction: [Transaction]; ready: []; down: []; closed: [] }> {
   private service: LogicalReplicationService | null = null;
   private generation = 0;
   private closed = false;
@@ -74,6 +74,7 @@ export class ReplicationStream extends EventEmitter<{ transaction: [Transaction]
 
   constructor(private readonly options: ReplicationStreamOptions) {
     super();
+    this.setMaxListeners(0); // every join waiting for the stream adds a listener
   }
 
   /** Starts streaming; rejects if the first attempt fails (later breaks are retried forever). */
@@ -84,7 +85,15 @@ export class ReplicationStream extends EventEmitter<{ transaction: [Transaction]
   /** Resolves when the stream is running (immediately if it is). */
   waitReady(): Promise<void> {
     if (this.ready || this.closed) return Promise.resolve();
-    return new Promise((resolve) => this.once('ready', resolve));
+    return new Promise((resolve) => {
+      const done = () => {
+        this.off('ready', done);
+        this.off('closed', done);
+        resolve();
+      };
+      this.on('ready', done);
+      this.on('closed', done);
+    });
   }
 
   async close(): Promise<void> {
@@ -94,7 +103,7 @@ export class ReplicationStream extends EventEmitter<{ transaction: [Transaction]
     const service = this.service;
     this.service = null;
     this.ready = false;
-    this.emit('ready'); // release waiters
+    this.emit('closed'); // releases waiters
     await service?.destroy().catch(() => {});
   }
 
@@ -157,7 +166,7 @@ export class ReplicationStream extends EventEmitter<{ transaction: [Transaction]
 
   private scheduleReconnect(): void {
     if (this.closed || this.reconnectTimer) return;
-    const base = Math.min(5_000, 100 * 2 ** this.attempt++);
+    const base = Math.min(2_000, 100 * 2 ** this.attempt++);
     const delay = base / 2 + Math.random() * (base / 2);
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;

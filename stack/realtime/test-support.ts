@@ -47,13 +47,18 @@ export async function signUserToken(userId: string, expiresIn = 3600): Promise<s
     .sign(new TextEncoder().encode(LOCAL_JWT_SECRET));
 }
 
-/** A supabase-js client for the test server; with a token it acts as that user (accessToken option). */
-export function createTestClient(url: string, options: { token?: string; apiKey?: string } = {}): SupabaseClient {
-  const token = options.token;
-  return createClient(url, options.apiKey ?? LOCAL_ANON_KEY, {
-    ...(token ? { accessToken: async () => token } : { auth: { persistSession: false, autoRefreshToken: false } }),
+/**
+ * A supabase-js client for the test server. With a token it acts as that user: the token is set with
+ * realtime.setAuth() before any join, so the very first phx_join carries it (an `accessToken` callback
+ * resolves only after the first join is sent, which then runs with the apikey's claims, as on Supabase).
+ */
+export async function createTestClient(url: string, options: { token?: string; apiKey?: string } = {}): Promise<SupabaseClient> {
+  const client = createClient(url, options.apiKey ?? LOCAL_ANON_KEY, {
+    auth: { persistSession: false, autoRefreshToken: false },
     realtime: { transport: WebSocket as never, reconnectAfterMs: () => 100, logger: () => {} },
   });
+  if (options.token) await client.realtime.setAuth(options.token);
+  return client;
 }
 
 /** Collects events and lets a test await the first one matching a predicate. */
