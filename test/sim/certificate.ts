@@ -32,10 +32,12 @@ export function simulatorRootKeyFromBase64(encoded: string): SimulatorRootKey {
 
 /**
  * Points this process's Baileys at a simulator: sets the exported WA_CERT_DETAILS.PUBLIC_KEY (the only
- * thing patched). Accepts the public key as a Buffer or as base64 (the simulator's `rootPublicKeyBase64`).
+ * thing patched). Accepts the public key as a Buffer or base64 (the simulator's `rootPublicKeyBase64`; the 64-byte `rootKeyBase64` works too).
  */
 export function useSimulatorCertificate(rootPublicKey: Uint8Array | string): void {
-  const key = typeof rootPublicKey === 'string' ? Buffer.from(rootPublicKey, 'base64') : Buffer.from(rootPublicKey)
+  let key = typeof rootPublicKey === 'string' ? Buffer.from(rootPublicKey, 'base64') : Buffer.from(rootPublicKey)
+  // also accept the whole key pair (rootKeyBase64): its public half is the last 32 bytes
+  if (key.length === 64) key = key.subarray(32)
   if (key.length !== 32) throw new Error(`simulator root public key must be 32 bytes, got ${key.length}`)
   WA_CERT_DETAILS.PUBLIC_KEY = key
 }

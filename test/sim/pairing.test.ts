@@ -32,6 +32,8 @@ describe('simulator linking', () => {
     await second.opened()
     expect(sim.devices()).toEqual([expect.objectContaining({ phone: '+15550001111', connected: true, loggedOut: false })])
     expect(sim.devices()[0]!.preKeysOnServer).toBeGreaterThanOrEqual(800)
+    // the server pushed <edge_routing>; the next socket starts with the ED routing prefix
+    await expect.poll(() => auth.state.creds.routingInfo).toBeDefined()
     second.end()
     await second.closed()
 

@@ -142,6 +142,11 @@ export class Simulator {
     return this.contact(phone)
   }
 
+  /** What another process needs to reach this simulator: WA_SIM_URL and WA_SIM_ROOT_PUBLIC_KEY (base64). */
+  env(): { WA_SIM_URL: string; WA_SIM_ROOT_PUBLIC_KEY: string } {
+    return { WA_SIM_URL: this.url, WA_SIM_ROOT_PUBLIC_KEY: this.rootPublicKeyBase64 }
+  }
+
   markNotOnWhatsApp(phone: string): void {
     this.ctx.registry.markNotOnWhatsApp(phone)
   }
