@@ -251,7 +251,7 @@ create or replace function public.record_outbound_receipt(p_session_id uuid, p_w
   set search_path to ''
   as $$
   declare
-    v_rank constant jsonb := '{"sending": 1, "sent": 2, "delivered": 3, "read": 4}';
+    v_rank constant jsonb := '{"sending": 1, "sent": 2, "delivered": 3, "read": 4}'::jsonb;
   begin
     if p_status not in ('delivered', 'read') then
       raise exception 'receipt status must be delivered or read, not %', p_status using errcode = '22023';
