@@ -1,0 +1,161 @@
+// The web app end to end, against the real local stack, connector and WhatsApp simulator in Chromium:
+// sign up/in, link by QR (decoded from the rendered picture), live status, send, receive, log out.
+// Screenshots of each step go to test-results/web/. Any browser console error fails the test.
+import type { Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { openPage, screenshot, type WatchedPage } from './web-browser.ts';
+import { decodeQrScreenshot, randomPhone, startWebHarness, type WebHarness } from './web-harness.ts';
+
+let h: WebHarness;
+const watched: WatchedPage[] = [];
+
+const accountPhone = randomPhone();
+// A number libphonenumber accepts (the function validates recipients); the simulator takes any.
+const contactPhone = randomPhone('+346');
+const email = `web-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}@test.local`;
+const password = `pw-${Math.random().toString(36).slice(2, 12)}`;
+let main: WatchedPage;
+
+async function open(options: Parameters<typeof openPage>[1] = {}): Promise<WatchedPage> {
+  const w = await openPage(h.browser, options);
+  watched.push(w);
+  return w;
+}
+
+async function signIn(page: Page, who: { email: string; password: string }) {
+  await page.getByLabel('Email').fill(who.email);
+  await page.getByLabel('Password').fill(who.password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+}
+
+const status = (page: Page) => page.getByTestId('connection-status');
+
+beforeAll(async () => {
+  h = await startWebHarness();
+}, 240_000);
+
+afterEach(() => {
+  const errors = watched.flatMap((w) => w.errors.splice(0));
+  expect(errors, 'browser console errors').toEqual([]);
+});
+
+afterAll(async () => {
+  await Promise.all(watched.map((w) => w.context.close().catch(() => {})));
+  await h?.stop();
+});
+
+describe('web app against the stack, connector and simulator', () => {
+  it('creates an account, signs out, and signs in again with email and password', async () => {
+    main = await open();
+    const { page } = main;
+    await page.goto(h.web.url);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(password);
+    await screenshot(page, '01-sign-up');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByRole('heading', { name: 'WhatsApp connection' }).waitFor();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in to your workspace' }).waitFor();
+    await signIn(page, { email, password });
+    await expect(status(page).textContent()).resolves.toContain('Not connected');
+    await screenshot(page, '02-signed-in');
+  });
+
+  it('shows a QR whose picture decodes to data-qr-value; the phone scans it and the page shows connected without a reload', async () => {
+    const { page } = main;
+    await page.getByRole('button', { name: 'Connect WhatsApp' }).click();
+    const qr = page.locator('canvas[data-qr-value]');
+    await qr.waitFor({ timeout: 30_000 });
+    await expect(page.getByText('Settings › Linked devices').count()).resolves.toBe(1);
+    await expect(page.getByTestId('qr-countdown').textContent()).resolves.toMatch(/refreshes in \d+ s/);
+    await screenshot(page, '03-qr');
+
+    // The QR can refresh (~20 s) between reading the attribute and the picture: retry until both agree.
+    let decoded: string | null = null;
+    let value: string | null = null;
+    for (let attempt = 0; attempt < 5 && (decoded === null || decoded !== value); attempt++) {
+      value = await qr.getAttribute('data-qr-value');
+      decoded = await decodeQrScreenshot(page, qr);
+    }
+    expect(value).toContain('2@');
+    expect(decoded).toBe(value);
+
+    await h.sim.scanQr(decoded!, { phone: accountPhone, pushName: 'Web Tester' });
+    await page.getByTestId('connected-phone').filter({ hasText: accountPhone }).waitFor({ timeout: 30_000 });
+    await expect(status(page).textContent()).resolves.toContain('Connected');
+    await expect(page.getByText(`Connected as ${accountPhone}`).count()).resolves.toBe(1);
+    await screenshot(page, '04-connected');
+  });
+
+  it('a second user sees neither the first user\'s session nor its messages', async () => {
+    const other = await h.stack.signUp();
+    const second = await open();
+    await second.page.goto(h.web.url);
+    await signIn(second.page, other);
+    await second.page.getByRole('button', { name: 'Connect WhatsApp' }).waitFor();
+    await expect(status(second.page).textContent()).resolves.toContain('Not connected');
+    await expect(second.page.getByText(accountPhone).count()).resolves.toBe(0);
+    await expect(second.page.getByText('Messages appear here once WhatsApp is linked.').count()).resolves.toBe(1);
+    const { data } = await other.client.from('whatsapp_sessions').select('id');
+    expect(data).toEqual([]);
+    await screenshot(second.page, '05-second-user');
+  });
+
+  it('sends a message the simulated contact receives, and its status becomes read live', async () => {
+    const { page } = main;
+    const contact = h.sim.contact(contactPhone, { name: 'Carla Contact', receipts: 'read' });
+    const text = `Hello from the web app ${Date.now()}`;
+    await page.getByLabel('To (phone number)').fill(contactPhone);
+    await page.getByRole('textbox', { name: 'Message' }).fill(text);
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    const row = page.locator('li[data-direction="out"]', { hasText: text });
+    await row.waitFor();
+    const received = await contact.waitForMessage({ text }, { timeoutMs: 30_000 });
+    expect(received.from).toBe(accountPhone);
+    await page.locator('li[data-direction="out"][data-status="read"]', { hasText: text }).waitFor({ timeout: 30_000 });
+    await screenshot(page, '06-sent-read');
+  });
+
+  it('shows the contact\'s reply in the list live', async () => {
+    const { page } = main;
+    const contact = h.sim.contact(contactPhone, { name: 'Carla Contact' });
+    const reply = `Got it, thanks! ${Date.now()}`;
+    await contact.sendText(accountPhone, reply);
+    const row = page.locator('li[data-direction="in"]', { hasText: reply });
+    await row.waitFor({ timeout: 30_000 });
+    await expect(row.textContent()).resolves.toContain('From');
+    await screenshot(page, '07-reply');
+  });
+
+  it('shows the connected state in Spanish on a 360 px phone screen without horizontal scrolling', async () => {
+    const phone = await open({ locale: 'es-ES', width: 360, height: 780 });
+    await phone.page.goto(h.web.url);
+    await phone.page.getByLabel('Correo electrónico').fill(email);
+    await phone.page.getByLabel('Contraseña').fill(password);
+    await phone.page.getByRole('button', { name: 'Iniciar sesión', exact: true }).click();
+    await phone.page.getByTestId('connected-phone').filter({ hasText: accountPhone }).waitFor({ timeout: 15_000 });
+    await expect(status(phone.page).textContent()).resolves.toContain('Conectado');
+    const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await screenshot(phone.page, '08-phone-es-connected');
+    await phone.context.close();
+    watched.splice(watched.indexOf(phone), 1);
+  });
+
+  it('logs out of WhatsApp after confirming in an accessible dialog, and the page shows logged out', async () => {
+    const { page } = main;
+    await page.getByRole('button', { name: 'Log out' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Log out of WhatsApp?' });
+    await dialog.waitFor();
+    // The safe choice has the focus; Escape would cancel.
+    await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe('Cancel');
+    await screenshot(page, '09-logout-dialog');
+    await dialog.getByRole('button', { name: 'Log out' }).click();
+    await status(page).filter({ hasText: 'Logged out' }).waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Link again' }).waitFor();
+    await screenshot(page, '10-logged-out');
+    const devices = h.sim.devices().filter((d) => d.phone === accountPhone);
+    expect(devices.every((d) => d.loggedOut || !d.connected)).toBe(true);
+  });
+});
