@@ -175,7 +175,7 @@ describe('rest and gateway: bodies', () => {
     expect(await messageCount()).toBe(before);
   });
 
-  it('an oversized body is 413 on every service and the gateway keeps serving', async () => {
+  it.skipIf(Boolean(process.env.SUPABASE_URL))('an oversized body is 413 on every service and the gateway keeps serving', async () => {
     const before = await messageCount();
     const big = JSON.stringify({ session_id: sessionId, recipient: '+15551234567', text: 'x'.repeat(300 * 1024) });
     const res = await rest('/outbound_messages', { method: 'POST', body: big });
