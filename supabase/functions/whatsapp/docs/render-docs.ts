@@ -102,7 +102,7 @@ export function renderDocsPage(doc: OpenApiDoc): string {
     `<section id="schema-${esc(name)}"><h3>${esc(name)}</h3><pre>${esc(JSON.stringify(schema, null, 2))}</pre></section>`).join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(doc.info.title)} ${esc(doc.info.version)}</title><style>${docsStyle}</style></head>
+<link rel="icon" href="data:,"><title>${esc(doc.info.title)} ${esc(doc.info.version)}</title><style>${docsStyle}</style></head>
 <body><main>
 <h1>${esc(doc.info.title)} <small>${esc(doc.info.version)}</small></h1>
 <p>${esc(doc.info.description ?? '')}</p>

@@ -115,7 +115,7 @@ Deno.test('GET /docs is a self-contained page listing every route with curl exam
   assertEquals(res.status, 200);
   assertMatch(res.headers.get('Content-Type') ?? '', /text\/html/);
   assert(!/<script[^>]+src=/i.test(text), 'no external scripts');
-  assert(!/<link[^>]+href=/i.test(text), 'no external styles');
+  assert(!/<link[^>]+href="(?!data:)/i.test(text), 'no external styles or icons');
   for (const path of ['/whatsapp/sessions', '/whatsapp/sessions/current', '/whatsapp/sessions/{id}/logout', '/whatsapp/messages', '/whatsapp/health']) {
     assert(text.includes(`<code>${path}</code>`), path);
   }
