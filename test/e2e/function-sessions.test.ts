@@ -209,3 +209,37 @@ describe('whatsapp function: sessions', () => {
     expect(commands).toEqual([{ command: 'connect' }]);
   });
 });
+
+describe('whatsapp function: CORS, empty bodies and unknown errors', () => {
+  it('answers the browser\'s CORS preflight through the gateway, allowing the Idempotency-Key header', async () => {
+    const res = await fetch(`${h.functionUrl}/messages`, {
+      method: 'OPTIONS',
+      headers: { Origin: 'http://localhost:5173', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization,content-type,idempotency-key' },
+    });
+    expect(res.status).toBe(204);
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    expect(res.headers.get('access-control-allow-headers')).toMatch(/Idempotency-Key/i);
+    expect(res.headers.get('access-control-allow-methods')).toMatch(/POST/);
+  });
+
+  it('POST /sessions with a JSON content type and an empty body means "link with a QR code"', async () => {
+    const user = await createSignedInUser(h.stack);
+    const reply = await api('POST', '/sessions', { token: user.token, body: '', headers: { 'Content-Type': 'application/json' } });
+    expect(reply.status).toBe(201);
+    expect(reply.body.link_method).toBe('qr');
+  });
+
+  // Runs last in this file: it breaks the rate-limit function of this file's own database on purpose.
+  it('an unexpected database error is a 500 internal_error that reveals nothing of the cause', async () => {
+    await h.stack.sql.unsafe(`
+      create or replace function public.consume_api_rate_limit(p_bucket text, p_limit integer, p_window interval)
+        returns table (allowed boolean, retry_after_seconds integer) language plpgsql as $$
+        begin raise exception 'secret internal detail' using errcode = 'XX000'; end $$`);
+    const user = await createSignedInUser(h.stack);
+    const reply = await api('POST', '/sessions', { token: user.token });
+    expect(reply.status).toBe(500);
+    expect(reply.body).toEqual({ error: { code: 'internal_error', message: expect.any(String) } });
+    expect(JSON.stringify(reply.body)).not.toMatch(/secret|XX000/);
+    expect(await countSessions(user.id)).toBe(0);
+  });
+});
