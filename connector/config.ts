@@ -50,7 +50,7 @@ const schema = z.object({
   RECONNECT_BASE_MS: int(0, 1000),
   RECONNECT_MAX_MS: int(0, 60_000),
   RECONNECT_MAX_ATTEMPTS: int(1, 10),
-  QR_TIMEOUT_MS: int(1000, 60_000),
+  QR_TIMEOUT_MS: z.coerce.number().int().min(1000).optional(),
   CONNECT_TIMEOUT_MS: int(1000, 20_000),
   QUERY_TIMEOUT_MS: int(1000, 60_000),
   SESSION_IDLE_DAYS: z.coerce.number().positive().default(7),
@@ -115,7 +115,8 @@ function buildConfig(env: z.infer<typeof schema>) {
       reconnectBaseMs: env.RECONNECT_BASE_MS,
       reconnectMaxMs: env.RECONNECT_MAX_MS,
       reconnectMaxAttempts: env.RECONNECT_MAX_ATTEMPTS,
-      qrTimeoutMs: env.QR_TIMEOUT_MS,
+      /** null = WhatsApp's timing (first ref 60 s, later refs 20 s); a number = every ref lives this long (tests) */
+      qrTimeoutMs: env.QR_TIMEOUT_MS ?? null,
       connectTimeoutMs: env.CONNECT_TIMEOUT_MS,
       queryTimeoutMs: env.QUERY_TIMEOUT_MS,
       idleDays: env.SESSION_IDLE_DAYS,

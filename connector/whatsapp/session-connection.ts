@@ -30,7 +30,9 @@ export interface ConnectionDeps {
 
 export type LinkRequest = { method: 'qr' } | { method: 'pairing_code'; phone: string };
 
-const SECOND_QR_TTL_MS = 20_000;
+// Baileys' own timing when qrTimeout is not set: the first ref lives 60 s, each later one 20 s.
+const FIRST_QR_TTL_MS = 60_000;
+const LATER_QR_TTL_MS = 20_000;
 
 export class SessionConnection {
   readonly sessionId: string;
@@ -143,7 +145,7 @@ export class SessionConnection {
       await this.setStatus({ status: 'pairing_code', pairingCode: code });
       return;
     }
-    const ttl = this.qrCount === 1 ? this.deps.config.lifecycle.qrTimeoutMs : SECOND_QR_TTL_MS;
+    const ttl = this.deps.config.lifecycle.qrTimeoutMs ?? (this.qrCount === 1 ? FIRST_QR_TTL_MS : LATER_QR_TTL_MS);
     await this.setStatus({ status: 'qr', qr: { value: qr, expiresAt: new Date(Date.now() + ttl) } });
   }
 

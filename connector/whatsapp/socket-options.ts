@@ -30,7 +30,7 @@ export function createSocket(config: ConnectorConfig, input: SocketInput) {
     markOnlineOnConnect: false,
     emitOwnEvents: true,
     fireInitQueries: true,
-    qrTimeout: config.lifecycle.qrTimeoutMs,
+    ...(config.lifecycle.qrTimeoutMs ? { qrTimeout: config.lifecycle.qrTimeoutMs } : {}),
     connectTimeoutMs: config.lifecycle.connectTimeoutMs,
     defaultQueryTimeoutMs: config.lifecycle.queryTimeoutMs,
     // A commit that fails because the lease is gone must not be retried for 30 s.

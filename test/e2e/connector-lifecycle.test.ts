@@ -1,0 +1,137 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  asUser, createLinkedSession, createTestDatabase, queueText, randomPhone, requestLink, sessionRow, startSimulator,
+  startTestConnector, waitFor, waitForStatus, type Simulator, type TestDatabase,
+} from './connector-support.ts';
+import type { RunningConnector } from '../../connector/index.ts';
+
+let db: TestDatabase;
+let sim: Simulator;
+let connector: RunningConnector;
+beforeAll(async () => {
+  db = await createTestDatabase();
+  sim = await startSimulator({ qrTimeoutsMs: { first: 1500, next: 1500, count: 2, graceMs: 3000 } });
+  connector = await startTestConnector(db, sim, { QR_TIMEOUT_MS: '1500' });
+});
+afterAll(async () => {
+  await connector.stop();
+  await sim.stop();
+  await db.drop();
+});
+
+const open = (sessionId: string) =>
+  waitFor(async () => connector.sessions().find((s) => s.id === sessionId && s.open), `session ${sessionId} open`);
+const credentialRows = async (sessionId: string) =>
+  (await db.sql`select count(*)::int as n from whatsapp_auth_state where session_id = ${sessionId}`)[0]!.n as number;
+const command = async (s: { sessionId: string; userId: string }, name: string) => {
+  const [row] = await asUser(db.sql, s.userId, (tx) => tx`select * from request_session_command(${s.sessionId}, ${name})`);
+  return waitFor(async () => {
+    const [c] = await db.sql`select status, error from session_commands where id = ${row!.id} and status in ('done', 'failed')`;
+    return c;
+  }, `${name} command finished`);
+};
+
+describe('connector: disconnect codes', () => {
+  it('515 reconnects at once and comes back connected', async () => {
+    const s = await createLinkedSession(db, sim);
+    await open(s.sessionId);
+    sim.fault(s.phone, 'restart_required');
+    await waitFor(async () => sim.devices().find((d) => d.phone === s.phone && d.connected) && connector.sessions().find((x) => x.id === s.sessionId && x.open),
+      'reconnected after 515');
+    expect(await sessionRow(db, s.sessionId)).toMatchObject({ status: 'connected' });
+  });
+
+  it('503 reconnects with back-off (reconnecting, then connected) and the session keeps sending', async () => {
+    const s = await createLinkedSession(db, sim);
+    await open(s.sessionId);
+    sim.fault(s.phone, 'unavailable');
+    const reconnecting = await waitFor(async () => {
+      const row = await sessionRow(db, s.sessionId);
+      return row.last_disconnect_code === 503 ? row : null;
+    }, 'the 503 recorded');
+    expect(['reconnecting', 'connected']).toContain(reconnecting.status);
+    await waitForStatus(db, s.sessionId, 'connected');
+    const contact = await randomPhone();
+    const msg = await queueText(db, s, contact, 'after 503');
+    await sim.contact(contact).waitForMessage({ id: msg.waId });
+  });
+
+  it('gives up with "failed" and the reason after repeated failed reconnects', async () => {
+    const s = await createLinkedSession(db, sim);
+    await open(s.sessionId);
+    sim.fault(s.phone, 'refuse_connections');
+    sim.fault(s.phone, 'close');
+    const row = await waitForStatus(db, s.sessionId, 'failed', 30_000);
+    expect(row.last_error).toMatch(/gave up after 4 failed reconnects/);
+    expect(row.lease_owner).toBeNull();
+    expect(await credentialRows(s.sessionId)).toBeGreaterThan(0);
+  });
+
+  it('401 wipes the credentials, marks the session logged_out and fails its unsent messages', async () => {
+    const s = await createLinkedSession(db, sim);
+    await open(s.sessionId);
+    const pending = await queueText(db, s, await randomPhone(), 'never sent');
+    // Not due for an hour: it is still queued when the logout arrives.
+    await db.sql`update outbound_messages set next_attempt_at = now() + interval '1 hour' where id = ${pending.id}`;
+    sim.fault(s.phone, 'logged_out');
+    const row = await waitForStatus(db, s.sessionId, 'logged_out');
+    expect(row.last_disconnect_code).toBe(401);
+    expect(await credentialRows(s.sessionId)).toBe(0);
+    const [msg] = await db.sql`select status, error_code from outbound_messages where id = ${pending.id}`;
+    expect(msg).toMatchObject({ status: 'failed', error_code: 'session_logged_out' });
+  });
+
+  it('440 marks the session replaced and does not fight for the link', async () => {
+    const s = await createLinkedSession(db, sim);
+    await open(s.sessionId);
+    sim.fault(s.phone, 'replaced');
+    const row = await waitForStatus(db, s.sessionId, 'replaced');
+    expect(row.last_error).toMatch(/replaced/);
+    await waitFor(async () => !connector.sessions().find((x) => x.id === s.sessionId), 'the socket closed for good');
+    await new Promise((r) => setTimeout(r, 500)); // no event to await: proving the absence of a reconnect
+    expect(sim.devices().find((d) => d.phone === s.phone)?.connected).toBe(false);
+  });
+
+  it('fails a link whose QR refs run out: "QR code expired without a scan", partial credentials deleted', async () => {
+    const { sessionId } = await requestLink(db);
+    await waitForStatus(db, sessionId, 'qr');
+    const row = await waitForStatus(db, sessionId, 'failed', 30_000);
+    expect(row.last_error, JSON.stringify(row)).toBe('QR code expired without a scan');
+    expect(await credentialRows(sessionId)).toBe(0);
+  });
+});
+
+describe('connector: commands', () => {
+  it('disconnect closes the socket and keeps the credentials; reconnect brings it back without a QR', async () => {
+    const s = await createLinkedSession(db, sim);
+    await open(s.sessionId);
+    expect(await command(s, 'disconnect')).toMatchObject({ status: 'done' });
+    expect(await sessionRow(db, s.sessionId)).toMatchObject({ status: 'disconnected', lease_owner: null });
+    expect(await credentialRows(s.sessionId)).toBeGreaterThan(0);
+    expect(await command(s, 'reconnect')).toMatchObject({ status: 'done' });
+    await waitForStatus(db, s.sessionId, 'connected');
+    expect((await sessionRow(db, s.sessionId)).qr).toBeNull();
+  });
+
+  it('logout unlinks the device on WhatsApp and wipes the credentials', async () => {
+    const s = await createLinkedSession(db, sim);
+    await open(s.sessionId);
+    expect(await command(s, 'logout')).toMatchObject({ status: 'done' });
+    expect(await sessionRow(db, s.sessionId)).toMatchObject({ status: 'logged_out', last_error: 'logged out by the user' });
+    expect(await credentialRows(s.sessionId)).toBe(0);
+    await waitFor(async () => sim.devices().find((d) => d.jid === s.jid)?.loggedOut, 'the simulator saw the device removed');
+  });
+
+  it('a newer link of the same number replaces the older session, which is closed without logging out', async () => {
+    const older = await createLinkedSession(db, sim);
+    await open(older.sessionId);
+    const { sessionId } = await requestLink(db);
+    const row = await waitForStatus(db, sessionId, 'qr');
+    await sim.scanQr(row.qr, { phone: older.phone });
+    await waitForStatus(db, sessionId, 'connected');
+    const old = await waitForStatus(db, older.sessionId, 'replaced');
+    expect(old.last_error).toMatch(/linked again in a newer session/);
+    await waitFor(async () => !connector.sessions().find((x) => x.id === older.sessionId), 'older socket closed');
+    expect(sim.devices().find((d) => d.jid === older.jid)?.loggedOut).toBe(false);
+  });
+});
