@@ -600,6 +600,17 @@ export type Database = {
         Args: { p_command_id: number; p_owner: string }
         Returns: boolean
       }
+      write_session_auth_state: {
+        Args: {
+          p_epoch: number
+          p_key_ids: string[]
+          p_kinds: string[]
+          p_owner: string
+          p_session_id: string
+          p_values: string[]
+        }
+        Returns: undefined
+      }
     }
     Enums: {
       [_ in never]: never
