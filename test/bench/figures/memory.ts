@@ -1,0 +1,101 @@
+// Memory: connector RSS with 0, 100, 500 and 1,000 idle connected sessions (bare Postgres, sweeps only:
+// no Realtime needed for idle sessions), then cold start: a graceful restart with the 1,000 linked
+// sessions until every one is `connected` again under the new connector, without any QR.
+// The connector runs with --expose-gc and a bench preload (support/gc-preload.mjs) so each point is
+// taken after a full GC (SIGUSR2), as the floor doc does; RSS from /proc.
+import { randomBytes } from 'node:crypto';
+import { readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Figure, ResultRow } from '../harness.ts';
+import { sleep, waitUntil } from '../harness.ts';
+import { countConnected, makeWanted, seedLinkedSessions, startBenchPostgres, startConnectorProcess, stopConnector, type ConnectorProcess } from '../support/environment.ts';
+import { rssMb } from '../support/processes.ts';
+import { phones, SimHost } from '../support/sim-client.ts';
+
+const preload = fileURLToPath(new URL('../support/gc-preload.mjs', import.meta.url));
+
+async function measure(proc: ConnectorProcess, memFile: string, idleMs: number): Promise<{ rss: number; heapUsed: number; external: number }> {
+  await sleep(idleMs);
+  await rm(memFile, { force: true });
+  process.kill(proc.pid, 'SIGUSR2');
+  const mem = await waitUntil(async () => readFile(memFile, 'utf8').then((t) => JSON.parse(t) as { heapUsed: number; external: number }, () => undefined), 10_000, 'memory report');
+  return { rss: await rssMb(proc.pid), heapUsed: mem.heapUsed / 2 ** 20, external: mem.external / 2 ** 20 };
+}
+
+export const memoryAndColdStart: Figure = {
+  name: 'memory',
+  async run(ctx) {
+    const steps = ctx.quick ? [0, 50, 150, 300] : [0, 100, 500, 1000];
+    const total = steps[steps.length - 1]!;
+    const idleMs = ctx.quick ? 4000 : 8000;
+    const sim = await SimHost.start();
+    const db = await startBenchPostgres();
+    const memFile = join(tmpdir(), `wl-bench-mem-${randomBytes(4).toString('hex')}.json`);
+    const nodeArgs = ['--expose-gc', '--import', preload];
+    const env = { BENCH_MEM_FILE: memFile, SWEEP_INTERVAL_MS: '250', RESUME_CONCURRENCY: '10' };
+    let connector: ConnectorProcess | undefined;
+    try {
+      const mine = phones(720, total);
+      const contacts = phones(721, total);
+      ctx.log(`memory: provisioning and seeding ${total} linked sessions`);
+      const seeded = await seedLinkedSessions(db, await sim.provision(mine), contacts, { wanted: false });
+      connector = await startConnectorProcess({ db, sim, env, nodeArgs });
+      const points: { n: number; rss: number; heapUsed: number; external: number; openSeconds: number }[] = [];
+      let prev = 0;
+      for (const n of steps) {
+        const t = Date.now();
+        if (n > prev) {
+          await makeWanted(db, seeded.slice(prev, n));
+          await waitUntil(async () => (await countConnected(db, seeded.slice(0, n).map((s) => s.sessionId))) === n, 600_000, `${n} sessions connected`, 500);
+        }
+        const openSeconds = (Date.now() - t) / 1000;
+        const m = await measure(connector, memFile, idleMs);
+        points.push({ n, ...m, openSeconds });
+        ctx.log(`memory: ${n} sessions: RSS ${m.rss.toFixed(1)} MB, heap ${m.heapUsed.toFixed(1)} MB (opened in ${openSeconds.toFixed(1)} s)`);
+        prev = n;
+      }
+      const per = (a: number, b: number, k: 'rss' | 'heapUsed') => (points[b]![k] - points[a]![k]) / (points[b]!.n - points[a]!.n);
+      const slopeLow = per(1, 2, 'rss');
+      const slopeHigh = per(2, 3, 'rss');
+      const perSession = per(0, 3, 'rss');
+      const [s1, s2, s3] = [steps[1], steps[2], steps[3]];
+      const rows: ResultRow[] = [
+        ...points.map((p) => ({ figure: `memory: RSS with ${p.n} idle sessions`, value: p.rss, unit: 'MB', goal: null, note: `heapUsed ${p.heapUsed.toFixed(1)} MB` })),
+        { figure: `memory: RSS per session ${steps[0]}->${s3}`, value: perSession, unit: 'MB', goal: { op: '<=', value: 0.5 },
+          note: `heap per session ${per(0, 3, 'heapUsed').toFixed(3)} MB; floor (in-memory keys, 25-250) 0.57 MB RSS per session` },
+        { figure: `memory: slope ${s2}->${s3} / slope ${s1}->${s2}`, value: slopeHigh / slopeLow, unit: 'x', goal: { op: '<=', value: 1.2 },
+          note: `RSS slopes ${slopeLow.toFixed(3)} and ${slopeHigh.toFixed(3)} MB/session; heap slopes ${per(1, 2, 'heapUsed').toFixed(3)} and ${per(2, 3, 'heapUsed').toFixed(3)}` },
+      ];
+
+      // cold start: graceful stop, then a fresh connector takes every session back
+      ctx.log(`cold start: restarting the connector with ${total} linked sessions`);
+      await stopConnector(connector);
+      connector = undefined;
+      const t0 = (await db.sql<{ t: Date }[]>`select now() as t`)[0]!.t;
+      const started = Date.now();
+      connector = await startConnectorProcess({ db, sim, env: { ...env, RESUME_CONCURRENCY: '10' }, nodeArgs });
+      const ids = seeded.map((s) => s.sessionId);
+      let sawQr = 0;
+      await waitUntil(async () => {
+        const [r] = await db.sql<{ connected: number; qr: number }[]>`
+          select count(*) filter (where status = 'connected' and lease_owner = ${connector!.id} and connected_at >= ${t0})::int as connected,
+                 count(*) filter (where status = 'qr' or qr is not null)::int as qr
+            from whatsapp_sessions where id = any(${ids}::uuid[])`;
+        sawQr = Math.max(sawQr, r!.qr);
+        return r!.connected === total;
+      }, 600_000, `${total} sessions reconnected`, 250).catch((e: Error) => ctx.log(e.message));
+      const coldMs = Date.now() - started;
+      const connectedNow = await countConnected(db, ids, connector.id);
+      rows.push({ figure: `cold start: restart with ${total} linked -> all connected`, value: connectedNow === total ? coldMs / 1000 : null, unit: 's', goal: { op: '<=', value: 30 },
+        note: `${connectedNow}/${total} connected, QR seen on ${sawQr} sessions, RESUME_CONCURRENCY=10 (includes process start); floor: ~20 logins/s on this box = ${(total / 20).toFixed(0)} s` });
+      return { rows, details: { points, coldMs, sawQr } };
+    } finally {
+      if (connector) await stopConnector(connector);
+      await db.stop();
+      await sim.stop();
+      await rm(memFile, { force: true });
+    }
+  },
+};
