@@ -58,8 +58,17 @@ describe('session leases', () => {
       from whatsapp_sessions where id = ${session.id}`;
     expect(row).toEqual({ status: 'connecting', phone_number: null, lease_owner: next, lease_epoch: newEpoch, credentials: 0 });
 
+    await expectPgError(db.sql`select write_session_auth_state(${session.id}, ${old}, ${oldEpoch},
+      ${['creds']}::text[], ${['']}::text[], array['\\x01'::bytea])`, 'WL001');
+
     // The new holder is unaffected.
     await db.sql`select assert_session_lease(${session.id}, ${next}, ${newEpoch})`;
+    await db.sql`select write_session_auth_state(${session.id}, ${next}, ${newEpoch},
+      ${['creds', 'pre-key']}::text[], ${['', '1']}::text[], array['\\x02'::bytea, '\\x03'::bytea])`;
+    await db.sql`select write_session_auth_state(${session.id}, ${next}, ${newEpoch},
+      ${['pre-key']}::text[], ${['1']}::text[], array[null::bytea])`;
+    expect(await db.sql`select kind, value from whatsapp_auth_state where session_id = ${session.id}`)
+      .toEqual([{ kind: 'creds', value: Buffer.from([2]) }]);
     expect(await renew(session.id, next, newEpoch)).toBe(true);
     expect(await db.sql`select session_id, lease_epoch::text from renew_session_leases(${next}, '1 hour')`)
       .toEqual([{ session_id: session.id, lease_epoch: newEpoch }]);

@@ -2,7 +2,7 @@
 -- authenticated, so no user can claim, fence out, complete or expire anything. The user API is
 -- executable by authenticated only.
 begin;
-select plan(46);
+select plan(50);
 
 create temporary table connector_functions (signature text primary key) on commit drop;
 insert into connector_functions values
@@ -23,7 +23,8 @@ insert into connector_functions values
   ('public.record_outbound_receipt(uuid, text, text)'),
   ('public.complete_session_link(uuid, text, bigint, text, text, text, text)'),
   ('public.expire_idle_sessions(interval)'),
-  ('public.delete_unfinished_link_credentials(interval)');
+  ('public.delete_unfinished_link_credentials(interval)'),
+  ('public.write_session_auth_state(uuid, text, bigint, text[], text[], bytea[])');
 
 select ok(not has_function_privilege('anon', signature, 'execute')
           and not has_function_privilege('authenticated', signature, 'execute'),
@@ -34,6 +35,23 @@ select ok(has_function_privilege('service_role', signature, 'execute'),
   from connector_functions order by signature;
 select ok(not has_function_privilege('public', 'public.set_updated_at()', 'execute'),
   'the updated_at trigger function is not callable directly');
+
+-- A function added later without its revoke would be callable through the API (Supabase's default
+-- privileges grant EXECUTE to anon and authenticated): only this allowlist may be.
+select is(
+  (select array_agg(p.oid::regprocedure::text order by p.oid::regprocedure::text) from pg_proc p
+    where p.pronamespace = 'public'::regnamespace
+      and (has_function_privilege('anon', p.oid, 'execute') or has_function_privilege('authenticated', p.oid, 'execute'))
+      and p.proname not in ('request_whatsapp_link', 'request_session_command', 'is_active_session_status',
+                            'consume_api_rate_limit')),
+  null,
+  'no other function in public is executable by anon or authenticated');
+select is(
+  (select array_agg(p.oid::regprocedure::text order by p.oid::regprocedure::text) from pg_proc p
+    where p.pronamespace = 'public'::regnamespace and has_function_privilege('anon', p.oid, 'execute')
+      and p.proname <> 'is_active_session_status'),
+  null,
+  'anon can execute nothing in public but the pure is_active_session_status helper');
 
 -- The user API: authenticated yes, anon no.
 select ok(has_function_privilege('authenticated', 'public.request_whatsapp_link(text, text)', 'execute')
