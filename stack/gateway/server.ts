@@ -121,9 +121,13 @@ export function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   });
 
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') {
+        reject(new Error(`port ${options.port} is already in use (another npm start or supabase start?)`, { cause: error }));
+      } else reject(error);
+    });
     server.listen(options.port, options.host, () => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : options.port;
       const host = options.host === '0.0.0.0' ? '127.0.0.1' : options.host;

@@ -2,6 +2,7 @@
 // schema cache confirmed (and are quoted anyway); every value is a bound parameter.
 import { restErrors } from './errors.ts';
 import { parseList, type Field, type Filter, type OrderTerm, type SelectItem } from './parse.ts';
+import type { ForeignKey, SchemaSnapshot } from './schema-cache.ts';
 
 export class Params {
   readonly values: unknown[] = [];
@@ -39,16 +40,64 @@ function outputName(item: Extract<SelectItem, { kind: 'field' }>): string {
   return last ? last.key : item.field.column;
 }
 
-export function compileSelect(items: SelectItem[], columns: ColumnSet, params: Params): string {
+/** What resource embedding needs: the schema (tables, foreign keys) and the table being selected from. */
+export interface EmbedContext {
+  schema: SchemaSnapshot;
+  table: string;
+  counter: { n: number };
+}
+
+export function compileSelect(items: SelectItem[], columns: ColumnSet, params: Params, embed?: EmbedContext, alias = '_t'): string {
   return items
     .map((item) => {
-      if (item.kind === 'star') return '_t.*';
-      if (item.kind === 'embed') throw restErrors.unsupportedEmbedding(item.name, columns.label);
-      const expr = compileField(item.field, columns, params);
+      if (item.kind === 'star') return `${alias}.*`;
+      if (item.kind === 'embed') {
+        if (!embed) throw restErrors.unsupportedEmbedding(item.name, columns.label);
+        return compileEmbed(item, embed, params, alias);
+      }
+      const expr = compileField(item.field, columns, params, alias);
       const cast = item.cast ? `::${item.cast === 'int' ? 'integer' : item.cast}` : '';
       return `${expr}${cast} as ${quoteIdent(outputName(item))}`;
     })
     .join(', ');
+}
+
+/**
+ * `name(cols)`: a correlated subquery through the one foreign key between the two tables; an object
+ * (or null) for many-to-one, an array for one-to-many. It runs as the caller, so RLS applies to it too.
+ */
+function compileEmbed(item: Extract<SelectItem, { kind: 'embed' }>, ctx: EmbedContext, params: Params, parentAlias: string): string {
+  const target = ctx.schema.tables.get(item.name);
+  if (!target) throw restErrors.unsupportedEmbedding(item.name, ctx.table);
+  if (item.inner || item.spread) {
+    throw restErrors.parse('select', `"!inner" and "..." embedding are not supported by the local stack (in "${item.name}")`);
+  }
+  const matchesHint = (fk: ForeignKey, columns: string[]) => !item.hint || fk.name === item.hint || columns.includes(item.hint);
+  const candidates = [
+    ...ctx.schema.foreignKeys.filter((fk) => fk.table === ctx.table && fk.refTable === target.name && matchesHint(fk, fk.columns))
+      .map((fk) => ({ fk, toOne: true })),
+    ...ctx.schema.foreignKeys.filter((fk) => fk.table === target.name && fk.refTable === ctx.table && matchesHint(fk, fk.columns))
+      .map((fk) => ({ fk, toOne: false })),
+  ];
+  if (candidates.length === 0) throw restErrors.noRelationship(ctx.table, item.name);
+  if (candidates.length > 1) throw restErrors.ambiguousRelationship(ctx.table, item.name, candidates.map((c) => c.fk.name));
+  const { fk, toOne } = candidates[0]!;
+  ctx.counter.n += 1;
+  const childAlias = `_e${ctx.counter.n}`;
+  const rowAlias = `_x${ctx.counter.n}`;
+  const childColumns: ColumnSet = { label: target.name, has: (c) => target.columns.has(c) };
+  const childSelect = compileSelect(item.select, childColumns, params, { ...ctx, table: target.name }, childAlias);
+  const join = fk.columns.map((column, i) => {
+    const ref = fk.refColumns[i]!;
+    return toOne
+      ? `${childAlias}.${quoteIdent(ref)} = ${parentAlias}.${quoteIdent(column)}`
+      : `${childAlias}.${quoteIdent(column)} = ${parentAlias}.${quoteIdent(ref)}`;
+  });
+  const inner = `select ${childSelect} from public.${quoteIdent(target.name)} ${childAlias} where ${join.join(' and ')}`;
+  const name = quoteIdent(item.alias ?? item.name);
+  return toOne
+    ? `(select to_json(${rowAlias}) from (${inner}) ${rowAlias}) as ${name}`
+    : `(select coalesce(json_agg(${rowAlias}), '[]'::json) from (${inner}) ${rowAlias}) as ${name}`;
 }
 
 const COMPARISONS: Record<string, string> = {

@@ -66,7 +66,8 @@ export function createRestService(options: RestServiceOptions): ServiceHandler {
     const table = await cache.table(segments[0]!);
     if (!table) throw restErrors.unknownTable(segments[0]!);
     const body = method === 'POST' || method === 'PATCH' || method === 'PUT' ? await jsonBody(request) : undefined;
-    const tableRequest: TableRequest = { method, table, query: request.query, prefs, singular, body };
+    const schema = await cache.current();
+    const tableRequest: TableRequest = { method, table, query: request.query, prefs, singular, body, schema };
     return asCaller(sql, caller, { method, path: request.path, headers: request.req.headers }, readOnly, (tx) => {
       switch (method) {
         case 'GET':

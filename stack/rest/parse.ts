@@ -15,7 +15,7 @@ export interface Field {
 export type SelectItem =
   | { kind: 'star' }
   | { kind: 'field'; field: Field; alias?: string; cast?: string }
-  | { kind: 'embed'; name: string };
+  | { kind: 'embed'; name: string; alias?: string; hint?: string; inner: boolean; spread: boolean; select: SelectItem[] };
 
 export type Filter =
   | { kind: 'op'; field: Field; negated: boolean; operator: string; modifier?: string; value: string }
@@ -89,7 +89,7 @@ export function parseSelect(raw: string | null): SelectItem[] {
   return splitTopLevel(raw).map((part): SelectItem => {
     const item = part.trim();
     if (item === '*') return { kind: 'star' };
-    if (item.includes('(')) return { kind: 'embed', name: item.slice(0, item.indexOf('(')).replace(/^\.\.\./, '') };
+    if (item.includes('(')) return parseEmbed(item);
     let rest = item;
     let alias: string | undefined;
     const aliasMatch = /^([^:]+):(?!:)(.*)$/.exec(rest);
@@ -107,6 +107,24 @@ export function parseSelect(raw: string | null): SelectItem[] {
     if (!rest.trim()) throw restErrors.parse('select', `empty item in "${raw}"`);
     return { kind: 'field', field: parseField(rest), alias, cast };
   });
+}
+
+/** `[alias:][...]name[!hint][!inner](select)` */
+function parseEmbed(item: string): SelectItem {
+  const match = /^(?:([^:(]+):)?(\.\.\.)?([^!(]+)((?:![^!(]+)*)\(([\s\S]*)\)$/.exec(item);
+  if (!match) throw restErrors.parse('select', `malformed embedded resource "${item}"`);
+  const modifiers = (match[4] ?? '').split('!').filter(Boolean);
+  const inner = modifiers.includes('inner');
+  const hint = modifiers.find((m) => m !== 'inner' && m !== 'left');
+  return {
+    kind: 'embed',
+    alias: match[1] ? unquote(match[1].trim()) : undefined,
+    spread: Boolean(match[2]),
+    name: unquote(match[3]!.trim()),
+    hint,
+    inner,
+    select: parseSelect(match[5]!.trim() === '' ? '*' : match[5]!),
+  };
 }
 
 /** `[not.]operator[(modifier)].value` */

@@ -37,9 +37,18 @@ export interface FunctionInfo {
   volatile: boolean;
 }
 
+export interface ForeignKey {
+  name: string;
+  table: string;
+  columns: string[];
+  refTable: string;
+  refColumns: string[];
+}
+
 export interface SchemaSnapshot {
   tables: Map<string, TableInfo>;
   functions: Map<string, FunctionInfo[]>;
+  foreignKeys: ForeignKey[];
 }
 
 const MAX_AGE_MS = 1_000;
@@ -103,6 +112,16 @@ async function readSchema(sql: postgres.Sql): Promise<SchemaSnapshot> {
       join pg_attribute a on a.attrelid = c.oid and a.attnum = key.attnum
      where n.nspname = 'public' and k.contype = 'p'
      order by c.relname, key.ord`;
+  const foreignKeys = await sql<ForeignKey[]>`
+    select k.conname as name, c.relname as table, r.relname as "refTable",
+           array(select a.attname::text from unnest(k.conkey) with ordinality u(n, o)
+                   join pg_attribute a on a.attrelid = k.conrelid and a.attnum = u.n order by u.o) as columns,
+           array(select a.attname::text from unnest(k.confkey) with ordinality u(n, o)
+                   join pg_attribute a on a.attrelid = k.confrelid and a.attnum = u.n order by u.o) as "refColumns"
+      from pg_constraint k
+      join pg_class c on c.oid = k.conrelid join pg_namespace n on n.oid = c.relnamespace
+      join pg_class r on r.oid = k.confrelid join pg_namespace rn on rn.oid = r.relnamespace
+     where k.contype = 'f' and n.nspname = 'public' and rn.nspname = 'public'`;
   const functions = await sql<{
     name: string; args: FunctionArg[]; defaults: number; returns_set: boolean; returns_void: boolean;
     return_kind: string; return_table: string | null; volatile: boolean;
@@ -150,5 +169,5 @@ async function readSchema(sql: postgres.Sql): Promise<SchemaSnapshot> {
     };
     byName.set(fn.name, [...(byName.get(fn.name) ?? []), info]);
   }
-  return { tables, functions: byName };
+  return { tables, functions: byName, foreignKeys: [...foreignKeys] };
 }

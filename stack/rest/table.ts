@@ -1,14 +1,14 @@
 // Reads and writes on a table or view: GET/HEAD (select), POST (insert, upsert), PATCH (update), DELETE.
 import type postgres from 'postgres';
-import { restErrors } from './errors.ts';
+import { RestError, restErrors } from './errors.ts';
 import {
-  compileLimit, compileOrder, compileSelect, compileWhere, Params, quoteIdent, type ColumnSet,
+  compileLimit, compileOrder, compileSelect, compileWhere, Params, quoteIdent, type ColumnSet, type EmbedContext,
 } from './compile.ts';
 import {
   parseFilterParam, parseNonNegativeInt, parseOrder, parseSelect, RESERVED_KEYS, unquote,
   type Filter, type Preferences,
 } from './parse.ts';
-import type { TableInfo } from './schema-cache.ts';
+import type { SchemaSnapshot, TableInfo } from './schema-cache.ts';
 
 export interface RestResult {
   status: number;
@@ -23,7 +23,18 @@ export interface TableRequest {
   prefs: Preferences;
   /** Accept: application/vnd.pgrst.object+json (`.single()`). */
   singular: boolean;
+  /** For resource embedding. */
+  schema: SchemaSnapshot;
   body?: unknown;
+}
+
+/** Supabase loads pg-safeupdate for API requests: UPDATE and DELETE need a WHERE clause. */
+function unfilteredWrite(command: 'UPDATE' | 'DELETE'): RestError {
+  return new RestError(400, '21000', `${command} requires a WHERE clause`);
+}
+
+function embedContext(request: TableRequest): EmbedContext {
+  return { schema: request.schema, table: request.table.name, counter: { n: 0 } };
 }
 
 export function columnSet(table: TableInfo): ColumnSet {
@@ -64,7 +75,7 @@ export async function readTable(tx: postgres.TransactionSql, request: TableReque
   const columns = columnSet(table);
   const params = new Params();
   const source = `public.${quoteIdent(table.name)} _t`;
-  const select = compileSelect(parseSelect(query.get('select')), columns, params);
+  const select = compileSelect(parseSelect(query.get('select')), columns, params, embedContext(request));
   const where = compileWhere(parseFilters(query), columns, params);
   const order = compileOrder(parseOrder(query.get('order')), columns, params);
   const limit = parseNonNegativeInt('limit', query.get('limit'));
@@ -117,7 +128,7 @@ function payloadColumns(table: TableInfo, rows: Record<string, unknown>[], query
 
 function returningClause(request: TableRequest, params: Params): string {
   if (request.prefs.return !== 'representation') return 'returning 1 as _ok';
-  return `returning ${compileSelect(parseSelect(request.query.get('select')), columnSet(request.table), params)}`;
+  return `returning ${compileSelect(parseSelect(request.query.get('select')), columnSet(request.table), params, embedContext(request))}`;
 }
 
 async function finishWrite(tx: postgres.TransactionSql, request: TableRequest, statement: string, params: Params, created: boolean) {
@@ -181,10 +192,12 @@ export async function updateRows(tx: postgres.TransactionSql, request: TableRequ
   if (names.length === 0) {
     return { status: request.prefs.return === 'representation' ? 200 : 204, body: request.prefs.return === 'representation' ? '[]' : undefined, headers: {} };
   }
+  const filters = parseFilters(query);
+  if (filters.length === 0) throw unfilteredWrite('UPDATE');
   const list = names.map(quoteIdent).join(', ');
   const record = params.add(JSON.stringify(row), 'json');
   const set = `(${list}) = (select ${list} from json_populate_record(null::public.${quoteIdent(table.name)}, ${record}))`;
-  const where = compileWhere(parseFilters(query), columnSet(table), params);
+  const where = compileWhere(filters, columnSet(table), params);
   const statement = `update public.${quoteIdent(table.name)} as _t set ${names.length === 1 ? `${list} = (select ${list} from json_populate_record(null::public.${quoteIdent(table.name)}, ${record}))` : set}${where} ${returningClause(request, params)}`;
   return finishWrite(tx, request, statement, params, false);
 }
@@ -192,7 +205,9 @@ export async function updateRows(tx: postgres.TransactionSql, request: TableRequ
 export async function deleteRows(tx: postgres.TransactionSql, request: TableRequest): Promise<RestResult> {
   const { table, query } = request;
   const params = new Params();
-  const where = compileWhere(parseFilters(query), columnSet(table), params);
+  const filters = parseFilters(query);
+  if (filters.length === 0) throw unfilteredWrite('DELETE');
+  const where = compileWhere(filters, columnSet(table), params);
   const statement = `delete from public.${quoteIdent(table.name)} as _t${where} ${returningClause(request, params)}`;
   return finishWrite(tx, request, statement, params, false);
 }

@@ -190,4 +190,26 @@ describe('rest (PostgREST subset) with RLS', () => {
     const [row] = await stack.sql`select count(*)::int as n from whatsapp_sessions where id = ${aliceSession}`;
     expect(row?.n).toBe(1);
   });
+
+  it('embeds related rows through foreign keys: many-to-one as an object, one-to-many as an array', async () => {
+    await queue(alice.client, aliceSession, 'embedded');
+    const toOne = await alice.client.from('outbound_messages').select('text, session:whatsapp_sessions(id, status)').eq('text', 'embedded').single();
+    expect(toOne.error).toBeNull();
+    expect(toOne.data).toEqual({ text: 'embedded', session: { id: aliceSession, status: 'new' } });
+    const toMany = await alice.client.from('whatsapp_sessions').select('id, outbound_messages(text)').eq('id', aliceSession).single();
+    expect(toMany.error).toBeNull();
+    expect((toMany.data!.outbound_messages as { text: string }[]).map((m) => m.text)).toContain('embedded');
+    const unrelated = await alice.client.from('outbound_messages').select('id, inbound_messages(id)');
+    expect(unrelated.status).toBe(400);
+    expect(unrelated.error?.code).toBe('PGRST200');
+  });
+
+  it('UPDATE and DELETE without a filter are refused (21000), as Supabase’s safeupdate does', async () => {
+    const service = stack.serviceClient();
+    const del = await service.from('outbound_messages').delete();
+    expect(del.status).toBe(400);
+    expect(del.error?.code).toBe('21000');
+    const [row] = await stack.sql`select count(*)::int as n from outbound_messages where session_id = ${aliceSession}`;
+    expect(row?.n).toBeGreaterThan(0);
+  });
 });
