@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { performance } from 'node:perf_hooks'
 import { BufferJSON } from '@whiskeysockets/baileys'
 import type { Simulator } from './server.ts'
 import type { FaultKind, FaultOptions } from './faults.ts'
@@ -11,7 +12,7 @@ import type { ReceiptMode } from './device-registry.ts'
  *
  *   GET  /info                              { url, rootPublicKeyBase64 }
  *   GET  /devices                           DeviceInfo[]
- *   GET  /stats                             { recorded, stanzasIn, connections, cpuUserMs, cpuSystemMs }
+ *   GET  /stats                             { recorded, stanzasIn, connections, cpuUserMs, cpuSystemMs, mainThreadActiveMs }
  *   POST /scan        { qr, phone, pushName }          { phone, jid, lid, deviceId }
  *   POST /pairing-code { code, phone, pushName }       { phone, jid, lid, deviceId }
  *   POST /provision   { phone, pushName, preKeyCount } ProvisionedDevice (creds + preKeys, BufferJSON)
@@ -53,7 +54,8 @@ async function route(sim: Simulator, req: IncomingMessage, res: ServerResponse):
       return send(res, 200, sim.devices())
     case 'GET /stats': {
       const cpu = process.cpuUsage()
-      return send(res, 200, { ...sim.stats(), cpuUserMs: cpu.user / 1000, cpuSystemMs: cpu.system / 1000 })
+      const elu = performance.eventLoopUtilization()
+      return send(res, 200, { ...sim.stats(), cpuUserMs: cpu.user / 1000, cpuSystemMs: cpu.system / 1000, mainThreadActiveMs: elu.active })
     }
     case 'POST /scan':
       return send(res, 200, await sim.scanQr(s('qr'), { phone: s('phone'), pushName: body.pushName as string | undefined }))

@@ -53,12 +53,16 @@ describe('simulator faults give the DisconnectReason Baileys reports for the rea
     again.end()
   })
 
-  it('silence: nothing answered any more → Baileys keep-alive gives up with 408', async () => {
-    const phone = nextPhone()
-    const client = await connectLinked(sim, phone, 'S', { keepAliveIntervalMs: 1000 })
-    sim.fault(phone, 'silence')
-    expect(await client.closed(20_000)).toBe(DisconnectReason.connectionLost)
-    sim.clearFaults(phone)
+  it('silence, and drop with every stanza lost: Baileys keep-alive gives up with 408', async () => {
+    const silent = nextPhone()
+    const dropped = nextPhone()
+    const a = await connectLinked(sim, silent, 'S', { keepAliveIntervalMs: 1000 })
+    const b = await connectLinked(sim, dropped, 'D', { keepAliveIntervalMs: 1000 })
+    sim.fault(silent, 'silence')
+    sim.fault(dropped, 'drop')
+    expect(await Promise.all([a.closed(20_000), b.closed(20_000)])).toEqual([DisconnectReason.connectionLost, DisconnectReason.connectionLost])
+    sim.clearFaults(silent)
+    sim.clearFaults(dropped)
   })
 
   it('drop: a lost stanza never reaches the contact; later ones do', async () => {
@@ -70,6 +74,7 @@ describe('simulator faults give the DisconnectReason Baileys reports for the rea
     await client.sock.sendMessage(bob.jid, { text: 'kept' })
     await bob.waitForMessage({ text: 'kept' })
     expect(bob.received().map(m => m.text)).toEqual(['kept'])
+    expect(sim.stats().decryptErrors).toBe(0)
     client.end()
   })
 

@@ -38,6 +38,7 @@ describe('simulator messaging', () => {
     expect(ids.every(id => bob.receivedCount(id) === 1)).toBe(true)
     // the account's phone got a DeviceSentMessage copy of each
     expect(sim.phone('+15550002001').sentFromLinkedDevices().map(m => m.text)).toEqual(received.map(m => m.text))
+    expect(sim.stats()).toMatchObject({ decryptErrors: 0, handlerErrors: 0 })
     alice.end()
   })
 

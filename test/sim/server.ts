@@ -78,7 +78,7 @@ export class Simulator {
         receiptDelayMs: options.receiptDelayMs ?? 150,
       },
       pairings: new Map(),
-      stats: { recorded: 0, stanzasIn: 0 },
+      stats: { recorded: 0, stanzasIn: 0, decryptErrors: 0, handlerErrors: 0 },
     }
     const staticKey = newKeyPair()
     const certChain = buildCertChain(rootKey, staticKey.public)
@@ -96,6 +96,9 @@ export class Simulator {
           const reg = child(node, 'link_code_companion_reg')
           if (reg?.attrs.stage === 'companion_hello') c.send(handleCompanionHello(this.ctx, c, node))
           else if (reg?.attrs.stage === 'companion_finish') state.linkCodeFinish?.(node)
+        },
+        onError: () => {
+          this.ctx.stats.handlerErrors++
         },
         onClose: c => {
           this.connections.delete(c)
@@ -181,8 +184,8 @@ export class Simulator {
     return provisionLinkedDevice(this.ctx, opts)
   }
 
-  /** Counters: messages decrypted+recorded, stanzas received from linked devices. */
-  stats(): { recorded: number; stanzasIn: number; connections: number } {
+  /** Counters: `<enc>` payloads decrypted by simulated phones, stanzas from linked devices, failures. */
+  stats(): SimContext['stats'] & { connections: number } {
     return { ...this.ctx.stats, connections: this.connections.size }
   }
 

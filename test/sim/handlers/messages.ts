@@ -57,7 +57,15 @@ export async function handleClientMessage(ctx: SimContext, device: LinkedDevice,
       if (companion && companion !== device) relayToCompanion(companion, device, recipient, node, enc)
       continue
     }
-    const message = await target.peer.decryptMessage(from.name, from.device, enc.attrs.type ?? 'msg', ciphertext)
+    let message: proto.Message
+    try {
+      message = await target.peer.decryptMessage(from.name, from.device, enc.attrs.type ?? 'msg', ciphertext)
+    } catch (err) {
+      // a real phone would send a retry receipt; the simulator counts it so tests can assert there were none
+      ctx.stats.decryptErrors++
+      ctx.stats.lastDecryptError = `${jid} ${id}: ${err instanceof Error ? err.message : String(err)}`
+      continue
+    }
     ctx.stats.recorded++
     if (target === sender) {
       const dsm = message.deviceSentMessage

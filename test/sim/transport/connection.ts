@@ -14,6 +14,8 @@ export interface ConnectionHandlers {
   onLogin(conn: SimConnection, hello: ClientHello): void
   onNode(conn: SimConnection, node: BinaryNode): Promise<void>
   onClose(conn: SimConnection): void
+  /** a stanza handler threw: counted, the socket stays up (a real server does not hang up on its own bugs) */
+  onError(conn: SimConnection, err: unknown): void
 }
 
 /** Fault knobs applied to one live connection (see faults.ts). */
@@ -85,7 +87,7 @@ export class SimConnection {
           this.faults.dropIn--
           return
         }
-        await this.handlers.onNode(this, node)
+        await this.handlers.onNode(this, node).catch(err => this.handlers.onError(this, err))
       }).catch(() => this.close())
       return
     }
