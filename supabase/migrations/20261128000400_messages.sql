@@ -60,6 +60,30 @@ create trigger outbound_messages_set_updated_at
   before update on public.outbound_messages
   for each row execute function public.set_updated_at();
 
+-- Nothing ever sends or fails a row queued on a finished session (claims take connected sessions only;
+-- fail_unsent_messages runs once, when the session ends), so such a row would wait forever. Refuse it
+-- with WL409 instead, for every caller (users, a CRM backend with the service role, the connector).
+create or replace function public.refuse_outbound_on_finished_session() returns trigger
+  language plpgsql
+  set search_path to ''
+  as $$
+  declare
+    v_status text;
+  begin
+    select s.status into v_status from public.whatsapp_sessions s where s.id = new.session_id;
+    if found and not public.is_active_session_status(v_status) then
+      raise exception 'the WhatsApp session is %, link WhatsApp again before sending', v_status
+        using errcode = 'WL409';
+    end if;
+    return new;
+  end;
+  $$;
+revoke execute on function public.refuse_outbound_on_finished_session() from public, anon, authenticated;
+
+create trigger outbound_messages_refuse_on_finished_session
+  before insert on public.outbound_messages
+  for each row execute function public.refuse_outbound_on_finished_session();
+
 alter table public.outbound_messages enable row level security;
 revoke all on table public.outbound_messages from anon, authenticated;
 grant select on table public.outbound_messages to authenticated;

@@ -272,7 +272,8 @@ create or replace function public.record_outbound_receipt(p_session_id uuid, p_w
 -- Sessions ------------------------------------------------------------------------------------------
 
 -- A link finished (pair-success, then open). The older active session of the same phone number is
--- marked replaced (the newer link wins) in the same transaction. Returns the replaced session ids.
+-- marked replaced (the newer link wins) in the same transaction, and its unsent rows fail (nothing
+-- would ever send them: claims take connected sessions only). Returns the replaced session ids.
 create or replace function public.complete_session_link(
   p_session_id uuid, p_owner text, p_epoch bigint,
   p_phone_number text, p_wa_jid text, p_wa_lid text, p_push_name text)
@@ -280,15 +281,24 @@ create or replace function public.complete_session_link(
   language plpgsql
   set search_path to ''
   as $$
+  declare
+    v_replaced uuid[];
   begin
     perform public.assert_session_lease(p_session_id, p_owner, p_epoch);
-    return query
+    with replaced as (
       update public.whatsapp_sessions
          set status = 'replaced', last_error = 'replaced: this WhatsApp number was linked again in a newer session',
              qr = null, qr_expires_at = null, pairing_code = null, disconnected_at = now()
        where phone_number = p_phone_number and id <> p_session_id
          and public.is_active_session_status(status)
-      returning id;
+      returning id)
+    select coalesce(array_agg(id), '{}') into v_replaced from replaced;
+    update public.outbound_messages
+       set status = 'failed', failed_at = now(), claimed_by = null, claim_expires_at = null,
+           error_code = 'session_replaced',
+           error = 'The WhatsApp number was linked again in a newer session before the message was sent'
+     where session_id = any (v_replaced) and status in ('queued', 'sending');
+    return query select unnest(v_replaced);
     update public.whatsapp_sessions
        set status = 'connected', phone_number = p_phone_number, wa_jid = p_wa_jid, wa_lid = p_wa_lid,
            push_name = p_push_name, qr = null, qr_expires_at = null, pairing_code = null,

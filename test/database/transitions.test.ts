@@ -110,6 +110,19 @@ describe('outbound retries and failures', () => {
   });
 });
 
+describe('queueing on a finished session', () => {
+  it('is refused with WL409 for every caller, since nothing would ever send or fail the row', async () => {
+    for (const status of ['logged_out', 'replaced', 'failed', 'expired']) {
+      const finished = await insertSession(db.sql, { status });
+      await expectPgError(insertOutbound(db.sql, finished), 'WL409');
+      await expectPgError(asUser(db.sql, finished.user_id, (tx) =>
+        tx`insert into outbound_messages (session_id, recipient, text) values (${finished.id}, '+15557770000', 'hi')`), 'WL409');
+    }
+    const disconnected = await insertSession(db.sql, { status: 'disconnected', phone_number: randomPhone() });
+    expect((await insertOutbound(db.sql, disconnected)).status).toBe('queued'); // sent after the next connect
+  });
+});
+
 describe('complete_session_link', () => {
   it('connects the new session and marks the older active session of the same phone replaced', async () => {
     const phone = randomPhone();
@@ -130,6 +143,22 @@ describe('complete_session_link', () => {
     expect(byId.get(older.id)).toMatchObject({ status: 'replaced' });
     expect(byId.get(older.id)!.last_error).toMatch(/replaced/);
     expect(byId.get(finished.id)).toMatchObject({ status: 'logged_out' });
+  });
+
+  it('fails the unsent rows of the replaced session (nothing would ever send them)', async () => {
+    const phone = randomPhone();
+    const olderOwner = randomOwner('older');
+    const older = await insertConnectedSession(db.sql, { phone_number: phone }, olderOwner);
+    const sending = await insertOutbound(db.sql, older);
+    await db.sql`select * from claim_outbound_messages(${olderOwner}, 10, '5 minutes')`;
+    const queued = await insertOutbound(db.sql, older);
+    const owner = randomOwner();
+    const linking = await insertSession(db.sql, { status: 'connecting' });
+    const epoch = await value<string>(db.sql`select acquire_session_lease(${linking.id}, ${owner}, '1 hour')`);
+    await db.sql`select * from complete_session_link(${linking.id}, ${owner}, ${epoch}, ${phone}, 'x@s.whatsapp.net', null, null)`;
+    for (const id of [sending.id, queued.id]) {
+      expect(await outbound(id)).toMatchObject({ status: 'failed', error_code: 'session_replaced', claimed_by: null });
+    }
   });
 
   it('replaces nothing when the phone has no other active session', async () => {

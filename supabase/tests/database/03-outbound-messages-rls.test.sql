@@ -1,7 +1,7 @@
 -- outbound_messages under RLS: users queue messages only on their own sessions, only with the content
 -- columns (never status, claims, attempts or WhatsApp ids), see only their own rows; anon reaches nothing.
 begin;
-select plan(20);
+select plan(21);
 
 \set alice '{"sub":"11111111-1111-4111-8111-111111111111","role":"authenticated"}'
 \set bob '{"sub":"22222222-2222-4222-8222-222222222222","role":"authenticated"}'
@@ -12,6 +12,8 @@ insert into auth.users (id, email) values
 insert into public.whatsapp_sessions (id, user_id, status, phone_number, connected_at) values
   ('aaaaaaaa-0000-4000-8000-000000000001', '11111111-1111-4111-8111-111111111111', 'connected', '+15550000001', now()),
   ('bbbbbbbb-0000-4000-8000-000000000001', '22222222-2222-4222-8222-222222222222', 'connected', '+15550000002', now());
+insert into public.whatsapp_sessions (id, user_id, status) values
+  ('aaaaaaaa-0000-4000-8000-000000000002', '11111111-1111-4111-8111-111111111111', 'logged_out');
 insert into public.outbound_messages (id, session_id, user_id, recipient, text) values
   ('bbbbbbbb-1111-4000-8000-000000000001', 'bbbbbbbb-0000-4000-8000-000000000001', '22222222-2222-4222-8222-222222222222', '+15557770000', 'from bob');
 
@@ -68,6 +70,9 @@ select throws_ok(
   $$update public.outbound_messages set text = 'edited'$$,
   '42501', null, 'alice cannot edit a queued message');
 select throws_ok($$delete from public.outbound_messages$$, '42501', null, 'alice cannot delete messages');
+select throws_ok(
+  $$insert into public.outbound_messages (session_id, recipient, text) values ('aaaaaaaa-0000-4000-8000-000000000002', '+15557770001', 'x')$$,
+  'WL409', null, 'alice cannot queue on her logged-out session: nothing would ever send it');
 
 select set_config('request.jwt.claims', :'bob', true);
 select results_eq(
