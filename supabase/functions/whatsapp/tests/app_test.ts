@@ -121,3 +121,18 @@ Deno.test('GET /docs is a self-contained page listing every route with curl exam
   }
   assert(text.includes('curl -X POST'), 'curl examples');
 });
+
+Deno.test('Auth unreachable (JWKS for ES256, /auth/v1/user for HS256) is 503 auth_unavailable, with the cause logged', async () => {
+  const logged: unknown[] = [];
+  const logger = { ...silent, error: (msg: string, fields?: Record<string, unknown>) => void logged.push({ msg, ...fields }) };
+  const unreachable = createApp(loadConfig(baseEnv), { logger });
+  const b64 = (o: unknown) => btoa(JSON.stringify(o)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
+  const claims = b64({ sub: crypto.randomUUID(), role: 'authenticated', exp: Math.floor(Date.now() / 1000) + 600 });
+  for (const header of [{ alg: 'ES256', kid: 'key-1' }, { alg: 'HS256' }]) {
+    const res = await unreachable.request('/whatsapp/sessions/current', { headers: { Authorization: `Bearer ${b64(header)}.${claims}.c2ln` } });
+    assertEquals(res.status, 503, header.alg);
+    assertEquals((await res.json()).error.code, 'auth_unavailable');
+  }
+  assertEquals(logged.length, 2);
+  assertMatch(JSON.stringify(logged[0]), /"cause":\{"name":"AuthRetryableFetchError"/);
+});
