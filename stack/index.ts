@@ -119,6 +119,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
       functionsDir: options.functionsDir ?? join(repoRoot, 'supabase', 'functions'),
       configPath: options.configPath ?? join(repoRoot, 'supabase', 'config.toml'),
       denoPath: join(repoRoot, 'node_modules', '.bin', 'deno'),
+      denoDir: join(repoRoot, '.data', 'deno'),
       jwtSecret,
       extraEnv: options.functionEnv,
       maxBodyBytes: options.maxBodyBytes ?? 10 * 1024 * 1024,

@@ -60,7 +60,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 async function main(): Promise<void> {
   const startedAt = Date.now();
-  if (config.fresh) await rm(DATA_DIR, { recursive: true, force: true });
+  // --fresh: a new database; the Deno npm cache (.data/deno) is kept.
+  if (config.fresh) await rm(join(DATA_DIR, 'postgres'), { recursive: true, force: true });
   await mkdir(DATA_DIR, { recursive: true });
   stack = await startStack({
     port: config.gatewayPort,

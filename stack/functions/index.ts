@@ -16,6 +16,8 @@ export interface FunctionsServiceOptions {
   /** supabase/config.toml, for `[functions.<name>] verify_jwt`. */
   configPath: string;
   denoPath: string;
+  /** DENO_DIR unless the environment sets one (the npm package cache). */
+  denoDir: string;
   jwtSecret: string;
   /** The environment Supabase injects (SUPABASE_URL, keys, DB URL); read when a function starts. */
   supabaseEnv: () => Record<string, string>;
@@ -74,7 +76,16 @@ export async function createFunctionsService(options: FunctionsServiceOptions): 
         entrypoint: entrypointOf(name, config),
         configFile: config?.importMap ? resolve(supabaseDir, config.importMap) : denoJson,
         cwd: dir,
-        env: { ...hostEnv, DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1', ...fileEnv, ...options.extraEnv, ...options.supabaseEnv() },
+        env: {
+          ...hostEnv,
+          // npm packages are cached per project (git-ignored), shared by npm start, tests and benches.
+          DENO_DIR: process.env.DENO_DIR ?? options.denoDir,
+          DENO_NO_UPDATE_CHECK: '1',
+          NO_COLOR: '1',
+          ...fileEnv,
+          ...options.extraEnv,
+          ...options.supabaseEnv(),
+        },
         logger: log,
         bootTimeoutMs: options.bootTimeoutMs ?? 180_000,
       });
