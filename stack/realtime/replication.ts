@@ -70,6 +70,7 @@ export class ReplicationStream extends EventEmitter<{ transaction: [Transaction]
   private draining = false;
   private relations = new Map<number, RelationInfo>();
   private pending: Change[] | null = null;
+  private receivedLsn = '';
   ready = false;
 
   constructor(private readonly options: ReplicationStreamOptions) {
@@ -114,7 +115,7 @@ export class ReplicationStream extends EventEmitter<{ transaction: [Transaction]
     await this.options.types.load();
     const service = new LogicalReplicationService(
       { connectionString: this.options.databaseUrl, options: '-c TimeZone=UTC -c DateStyle=ISO', keepAlive: true },
-      { acknowledge: { auto: false, timeoutSeconds: 1 } },
+      { acknowledge: { auto: false, timeoutSeconds: 0 } },
     );
     this.service = service;
     this.queue = [];
@@ -122,7 +123,8 @@ export class ReplicationStream extends EventEmitter<{ transaction: [Transaction]
     this.relations.clear();
     service.on('error', (error: Error) => logger.debug({ err: error }, 'realtime: replication connection error'));
     service.on('heartbeat', (lsn: string, _time: number, shouldRespond: boolean) => {
-      if (shouldRespond) void service.acknowledge(lsn).catch(() => {});
+      this.receivedLsn = lsn;
+      if (shouldRespond) this.confirm(service, lsn);
     });
     service.on('data', (_lsn: string, message: Pgoutput.Message) => {
       if (generation !== this.generation) return;
@@ -143,6 +145,7 @@ export class ReplicationStream extends EventEmitter<{ transaction: [Transaction]
     }
     this.attempt = 0;
     this.ready = true;
+    this.startConfirming(service, generation);
     logger.info({ slot }, 'realtime: replication stream started');
     this.emit('ready');
     void outcome.then((error) => {
@@ -150,6 +153,27 @@ export class ReplicationStream extends EventEmitter<{ transaction: [Transaction]
       logger.warn({ err: error }, 'realtime: replication stream broke; reconnecting');
       this.markDown();
     });
+  }
+
+  /**
+   * Standby status updates with exactly the received position. (The library's acknowledge() reports lsn + 1,
+   * and a walsender stopping for a fast shutdown waits until the reported position equals what it sent: with
+   * + 1 it never does, and Postgres' shutdown hangs until wal_sender_timeout.)
+   */
+  private confirm(service: LogicalReplicationService, lsn: string): void {
+    void service.acknowledge(previousLsn(lsn)).catch(() => {});
+  }
+
+  private startConfirming(service: LogicalReplicationService, generation: number): void {
+    let confirmed = '';
+    const timer = setInterval(() => {
+      if (generation !== this.generation || this.closed) return clearInterval(timer);
+      if (this.receivedLsn && this.receivedLsn !== confirmed) {
+        confirmed = this.receivedLsn;
+        this.confirm(service, confirmed);
+      }
+    }, 1_000);
+    timer.unref();
   }
 
   private markDown(): void {
@@ -234,6 +258,7 @@ export class ReplicationStream extends EventEmitter<{ transaction: [Transaction]
       case 'commit': {
         const changes = this.pending;
         this.pending = null;
+        if (message.commitEndLsn) this.receivedLsn = message.commitEndLsn;
         if (changes && changes.length > 0) {
           const commitTimestamp = new Date(Number((message.commitTime as bigint) / 1000n)).toISOString();
           this.emit('transaction', { commitTimestamp, changes });
@@ -275,6 +300,13 @@ export class ReplicationStream extends EventEmitter<{ transaction: [Transaction]
     }
     return record;
   }
+}
+
+function previousLsn(lsn: string): string {
+  const [high = '0', low = '0'] = lsn.split('/');
+  const value = (BigInt(`0x${high}`) << 32n) + BigInt(`0x${low}`);
+  const previous = value > 0n ? value - 1n : 0n;
+  return `${(previous >> 32n).toString(16).toUpperCase()}/${(previous & 0xffffffffn).toString(16).toUpperCase()}`;
 }
 
 function keyText(relation: RelationInfo, tuple: Tuple): string[] | null {
