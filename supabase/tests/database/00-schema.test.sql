@@ -1,6 +1,6 @@
 -- The data model's shape: tables exist, RLS is on everywhere, the right tables are published to Realtime.
 begin;
-select plan(13);
+select plan(16);
 
 select has_table('public', 'whatsapp_sessions', 'whatsapp_sessions exists');
 select has_table('public', 'whatsapp_auth_state', 'whatsapp_auth_state exists');
@@ -54,6 +54,30 @@ select is(
         'delete_unfinished_link_credentials')),
   null,
   'the user and connector functions are SECURITY INVOKER: grants and RLS of the caller decide');
+
+select is(
+  (select array_agg(c.relname::text order by c.relname) from pg_class c
+    where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'v', 'm', 'S', 'p')
+      and (has_table_privilege('anon', c.oid, 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')
+           or has_any_column_privilege('anon', c.oid, 'SELECT, INSERT, UPDATE, REFERENCES'))),
+  null,
+  'anon holds no privilege on any table, view or sequence in public (Supabase''s default grants are revoked)');
+
+select is(
+  (select array_agg(c.relname::text order by c.relname) from pg_class c
+    where c.relnamespace = 'public'::regnamespace and c.relkind = 'r' and c.relrowsecurity
+      and not exists (select 1 from pg_policies p where p.schemaname = 'public' and p.tablename = c.relname)
+      and (has_table_privilege('authenticated', c.oid, 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')
+           or has_any_column_privilege('authenticated', c.oid, 'SELECT, INSERT, UPDATE, REFERENCES'))),
+  null,
+  'tables without any policy (credentials, counters) grant authenticated nothing either');
+
+select is(
+  (select array_agg(c.relname::text order by c.relname) from pg_class c
+    where c.relnamespace = 'public'::regnamespace and c.relkind = 'S'
+      and case when c.relkind = 'S' then has_sequence_privilege('authenticated', c.oid, 'USAGE, SELECT, UPDATE') end),
+  null,
+  'authenticated cannot read or advance any sequence (identity columns do not need it)');
 
 select * from finish();
 rollback;
