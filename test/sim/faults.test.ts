@@ -78,6 +78,24 @@ describe('simulator faults give the DisconnectReason Baileys reports for the rea
     client.end()
   })
 
+  it('unreachable server: live sockets drop (428), new ones are refused (408), and it comes back on the same port', async () => {
+    const own = await startSimulator()
+    try {
+      const client = await connectLinked(own, '+15550003999')
+      await own.setReachable(false)
+      expect(await client.closed()).toBe(DisconnectReason.connectionClosed)
+      const refused = connectClient(own, client.auth)
+      expect(await refused.closed()).toBe(DisconnectReason.timedOut)
+      await own.setReachable(true)
+      const back = connectClient(own, client.auth)
+      await back.opened()
+      expect((await own.waitForDevice('+15550003999')).connected).toBe(true)
+      back.end()
+    } finally {
+      await own.stop()
+    }
+  })
+
   it('delay: stanzas arrive late but in order, the connection stays up', async () => {
     const phone = nextPhone()
     const client = await connectLinked(sim, phone)

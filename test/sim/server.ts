@@ -1,3 +1,4 @@
+import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { WebSocketServer } from 'ws'
 import {
@@ -58,14 +59,19 @@ export class Simulator {
   private readonly faults = new FaultBook()
   private readonly connections = new Set<SimConnection>()
 
+  private reachable = true
+  private readonly host: string
+
   constructor(
+    private readonly http: Server,
     private readonly wss: WebSocketServer,
     rootKey: SimulatorRootKey,
     options: StartSimulatorOptions,
   ) {
-    const addr = wss.address() as AddressInfo
+    const addr = http.address() as AddressInfo
     this.port = addr.port
-    this.url = `ws://${options.host ?? '127.0.0.1'}:${addr.port}/ws/chat`
+    this.host = options.host ?? '127.0.0.1'
+    this.url = `ws://${this.host}:${addr.port}/ws/chat`
     this.rootPublicKey = rootKey.public
     this.rootPublicKeyBase64 = rootKey.public.toString('base64')
     this.rootKeyBase64 = simulatorRootKeyToBase64(rootKey)
@@ -161,6 +167,19 @@ export class Simulator {
     for (const d of devices) this.faults.inject(this.ctx.registry, d, kind, opts)
   }
 
+  /** Resolves when a linked device of `phoneOrJid` satisfies `check` (default: connected). */
+  async waitForDevice(phoneOrJid: string, check: (d: DeviceInfo) => boolean = d => d.connected, timeoutMs = 10_000): Promise<DeviceInfo> {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      const found = this.devices().find(
+        d => (phoneOrJid.includes('@') ? d.jid === phoneOrJid || d.lid === phoneOrJid : d.phone === `+${normalizePhone(phoneOrJid)}`) && check(d),
+      )
+      if (found) return found
+      if (Date.now() > deadline) throw new Error(`no linked device of ${phoneOrJid} reached the expected state in ${timeoutMs} ms`)
+      await new Promise(r => setTimeout(r, 20))
+    }
+  }
+
   /** Removes standing faults (delay, drop, silence, refuse_connections). */
   clearFaults(phoneOrJid: string): void {
     for (const d of this.devicesOf(phoneOrJid)) this.faults.clear(d)
@@ -189,10 +208,33 @@ export class Simulator {
     return { ...this.ctx.stats, connections: this.connections.size }
   }
 
+  /**
+   * Takes the whole server off the network (false) or back (true, same port). While unreachable, live sockets are
+   * dropped (Baileys: 428) and new connections are refused (ECONNREFUSED, Baileys: 408).
+   */
+  async setReachable(reachable: boolean): Promise<void> {
+    if (reachable === this.reachable) return
+    this.reachable = reachable
+    if (!reachable) {
+      const closed = new Promise<void>(resolve => this.http.close(() => resolve()))
+      for (const c of this.connections) c.terminate()
+      await closed
+    } else {
+      await new Promise<void>((resolve, reject) => {
+        this.http.once('error', reject)
+        this.http.listen(this.port, this.host, () => {
+          this.http.off('error', reject)
+          resolve()
+        })
+      })
+    }
+  }
+
   async stop(): Promise<void> {
     for (const c of this.connections) c.terminate()
     for (const p of new Set(this.ctx.pairings.values())) endPairing(this.ctx, p)
     await new Promise<void>(resolve => this.wss.close(() => resolve()))
+    if (this.reachable) await new Promise<void>(resolve => this.http.close(() => resolve()))
   }
 
   private devicesOf(phoneOrJid: string): LinkedDevice[] {
@@ -209,10 +251,16 @@ export class Simulator {
 export async function startSimulator(options: StartSimulatorOptions = {}): Promise<Simulator> {
   const rootKey =
     typeof options.rootKey === 'string' ? simulatorRootKeyFromBase64(options.rootKey) : (options.rootKey ?? generateRootKey())
-  const wss = new WebSocketServer({ host: options.host ?? '127.0.0.1', port: options.port ?? 0, path: '/ws/chat', perMessageDeflate: false })
-  await new Promise<void>((resolve, reject) => {
-    wss.once('listening', () => resolve())
-    wss.once('error', reject)
+  const http = createServer((_req, res) => {
+    res.writeHead(426).end()
   })
-  return new Simulator(wss, rootKey, options)
+  const wss = new WebSocketServer({ server: http, path: '/ws/chat', perMessageDeflate: false })
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject)
+    http.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      http.off('error', reject)
+      resolve()
+    })
+  })
+  return new Simulator(http, wss, rootKey, options)
 }
