@@ -1,0 +1,55 @@
+// Asymmetric signing keys (ES256), which the local stack does not issue: a small loopback server plays
+// Supabase's JWKS endpoint and PostgREST, so the test can see (1) the token verified locally against the
+// JWKS, (2) the per-request database client carrying the caller's own token, (3) the 429 path.
+import { createApp } from '../app.ts';
+import { loadConfig } from '../config.ts';
+import { assertEquals } from './assert.ts';
+
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+const b64url = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
+const encode = (value: unknown) => b64url(new TextEncoder().encode(JSON.stringify(value)));
+
+async function signingKey() {
+  const pair = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
+  const jwk = { ...(await crypto.subtle.exportKey('jwk', pair.publicKey)), kid: 'test-key', alg: 'ES256', use: 'sig' };
+  const sign = async (claims: Record<string, unknown>) => {
+    const input = `${encode({ alg: 'ES256', kid: 'test-key', typ: 'JWT' })}.${encode(claims)}`;
+    const signature = await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, pair.privateKey, new TextEncoder().encode(input));
+    return `${input}.${b64url(new Uint8Array(signature))}`;
+  };
+  return { jwk, sign };
+}
+
+Deno.test('ES256 tokens are verified against the JWKS, and the database sees the caller\'s own token', async () => {
+  const key = await signingKey();
+  const seen: { path: string; authorization: string | null }[] = [];
+  const server = Deno.serve({ hostname: '127.0.0.1', port: 0, onListen() {} }, (req) => {
+    const url = new URL(req.url);
+    seen.push({ path: url.pathname, authorization: req.headers.get('Authorization') });
+    if (url.pathname === '/auth/v1/.well-known/jwks.json') return Response.json({ keys: [key.jwk] });
+    if (url.pathname === '/rest/v1/rpc/consume_api_rate_limit') return Response.json([{ allowed: false, retry_after_seconds: 7 }]);
+    return Response.json({ message: 'unexpected' }, { status: 500 });
+  });
+  try {
+    const app = createApp(loadConfig({ SUPABASE_URL: `http://127.0.0.1:${server.addr.port}`, SUPABASE_ANON_KEY: 'anon-key-for-in-process-tests' }), { logger: silent });
+    const now = Math.floor(Date.now() / 1000);
+    const claims = { sub: crypto.randomUUID(), role: 'authenticated', aud: 'authenticated', iat: now, exp: now + 600, session_id: crypto.randomUUID(), aal: 'aal1' };
+    const token = await key.sign(claims);
+
+    const limited = await app.request('/whatsapp/messages', { headers: { Authorization: `Bearer ${token}` } });
+    assertEquals(limited.status, 429);
+    assertEquals((await limited.json()).error.code, 'rate_limited');
+    assertEquals(limited.headers.get('Retry-After'), '7');
+    assertEquals(seen.map((s) => s.path), ['/auth/v1/.well-known/jwks.json', '/rest/v1/rpc/consume_api_rate_limit']);
+    assertEquals(seen[1]!.authorization, `Bearer ${token}`);
+
+    seen.length = 0;
+    const forged = `${token.split('.').slice(0, 1)}.${encode({ ...claims, sub: crypto.randomUUID() })}.${token.split('.')[2]}`;
+    const refused = await app.request('/whatsapp/messages', { headers: { Authorization: `Bearer ${forged}` } });
+    assertEquals(refused.status, 401);
+    assertEquals((await refused.json()).error.code, 'invalid_token');
+    assertEquals(seen.filter((s) => s.path.startsWith('/rest/')), []);
+  } finally {
+    await server.shutdown();
+  }
+});
