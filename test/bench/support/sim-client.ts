@@ -44,7 +44,7 @@ export class SimHost {
   received(withIds = false) { return this.call<ReceivedSummary>('GET', `/received${withIds ? '?ids=1' : ''}`); }
   resetStamps() { return this.call('POST', '/reset-stamps', {}); }
   devices() { return this.call<{ total: number; connected: number; loggedOut: number }>('GET', '/devices'); }
-  stats() { return this.call<{ recorded: number; stanzasIn: number; connections: number; cpuMs: number; rssMb: number }>('GET', '/stats'); }
+  stats() { return this.call<{ recorded: number; stanzasIn: number; connections: number; replacedConflicts: number; cpuMs: number; rssMb: number }>('GET', '/stats'); }
   fault(target: string, kind: FaultKind, opts?: FaultOptions) { return this.call('POST', '/fault', { target, kind, opts }); }
   clearFaults(target: string) { return this.call('POST', '/clear-faults', { target }); }
   dropAll() { return this.call<{ dropped: number }>('POST', '/drop-all', {}); }

@@ -27,6 +27,16 @@ proto.onFrame = function (this: FrameProto, frame: Buffer) {
   originalOnFrame.call(this, frame);
 };
 
+// 440s the simulator hands out (a second login of a device replaces the first): the ping-pong signal
+let replacedConflicts = 0;
+type EndProto = { endWith(node: { tag: string; content?: unknown }): void };
+const endProto = SimConnection.prototype as unknown as EndProto;
+const originalEndWith = endProto.endWith;
+endProto.endWith = function (this: EndProto, node) {
+  if (node.tag === 'stream:error' && JSON.stringify(node.content ?? '').includes('replaced')) replacedConflicts++;
+  originalEndWith.call(this, node);
+};
+
 interface Stamp { frameNs: bigint | null; recordNs: bigint; count: number; to: string }
 const stamps = new Map<string, Stamp>();
 let duplicates = 0;
@@ -135,7 +145,7 @@ async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     }
     case 'GET /stats': {
       const cpu = process.cpuUsage();
-      return send(res, 200, { ...sim.stats(), cpuMs: (cpu.user + cpu.system) / 1000, rssMb: process.memoryUsage().rss / 2 ** 20 });
+      return send(res, 200, { ...sim.stats(), replacedConflicts, cpuMs: (cpu.user + cpu.system) / 1000, rssMb: process.memoryUsage().rss / 2 ** 20 });
     }
     case 'POST /fault':
       sim.fault(String(body.target), body.kind as FaultKind, body.opts as FaultOptions | undefined);

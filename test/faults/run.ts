@@ -1,0 +1,47 @@
+// `npm run test:faults [-- --ci] [-- --only=a,b]`: each scenario prints one line (load, faults injected,
+// messages lost, duplicates at the recipients by WhatsApp message id, other problems); exits 1 if any
+// scenario lost or duplicated anything, failed a check, or could not run.
+// --ci: the same scenarios with smaller numbers (fewer sessions and messages, shorter fault windows).
+import { join } from 'node:path';
+import { writeResults } from '../bench/harness.ts';
+import { repoRoot } from '../bench/support/processes.ts';
+import type { Scenario, ScenarioResult } from './support.ts';
+import { sigkill } from './scenarios/sigkill.ts';
+import { pgRestart } from './scenarios/pg-restart.ts';
+import { socketDrops } from './scenarios/socket-drops.ts';
+import { twoConnectors } from './scenarios/two-connectors.ts';
+import { apiFuzz } from './scenarios/api-fuzz.ts';
+
+const all: Scenario[] = [sigkill, pgRestart, socketDrops, twoConnectors, apiFuzz];
+const args = process.argv.slice(2);
+const ci = args.includes('--ci');
+const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',').filter(Boolean);
+const unknown = only?.filter((n) => !all.some((s) => s.name === n)) ?? [];
+if (unknown.length) {
+  process.stderr.write(`unknown scenario(s): ${unknown.join(', ')}; known: ${all.map((s) => s.name).join(', ')}\n`);
+  process.exit(2);
+}
+const selected = only ? all.filter((s) => only.includes(s.name)) : all;
+const started = Date.now();
+const log = (m: string) => process.stderr.write(`[faults ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${m}\n`);
+
+const results: ScenarioResult[] = [];
+for (const scenario of selected) {
+  const t = Date.now();
+  log(`${scenario.name}: start${ci ? ' (--ci)' : ''}`);
+  let result: ScenarioResult;
+  try {
+    result = await scenario.run({ ci, log });
+  } catch (error) {
+    result = { name: scenario.name, load: '-', faults: '-', lost: NaN, duplicates: NaN, problems: [`did not run to the end: ${(error as Error).message.split('\n')[0]}`] };
+  }
+  result.seconds = (Date.now() - t) / 1000;
+  results.push(result);
+  const ok = result.lost === 0 && result.duplicates === 0 && result.problems.length === 0;
+  process.stdout.write(`${ok ? 'ok  ' : 'FAIL'} ${result.name}: load ${result.load}; faults ${result.faults}; lost ${result.lost}; duplicates ${result.duplicates}` +
+    `${result.problems.length ? `; problems: ${result.problems.join(' | ')}` : ''} (${result.seconds.toFixed(0)} s)\n`);
+}
+const failed = results.filter((r) => !(r.lost === 0 && r.duplicates === 0 && r.problems.length === 0));
+const path = await writeResults(join(repoRoot, 'bench-results'), { kind: 'faults', ci, seconds: (Date.now() - started) / 1000, results });
+process.stdout.write(`${results.length - failed.length}/${results.length} scenarios clean in ${((Date.now() - started) / 1000).toFixed(0)} s (${path})\n`);
+process.exit(failed.length ? 1 : 0);
