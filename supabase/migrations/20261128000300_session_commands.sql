@@ -23,6 +23,11 @@ create table public.session_commands (
     check (command in ('connect', 'disconnect', 'logout', 'reconnect', 'pairing_code')),
   constraint session_commands_payload_check
     check (jsonb_typeof(payload) = 'object' and pg_column_size(payload) <= 4096),
+  -- The connector reads how to link from here (users may insert commands directly, not only through
+  -- request_whatsapp_link): a method it knows, and a phone it can pass to WhatsApp as is.
+  constraint session_commands_payload_link_check check (
+    coalesce(payload ->> 'method', 'qr') in ('qr', 'pairing_code')
+    and (payload -> 'phone' is null or coalesce(payload ->> 'phone', '') ~ '^\+[1-9][0-9]{6,14}$')),
   constraint session_commands_status_check check (status in ('pending', 'running', 'done', 'failed')),
   constraint session_commands_failed_has_error_check check (status <> 'failed' or error is not null),
   constraint session_commands_error_length_check check (char_length(error) <= 1000),
