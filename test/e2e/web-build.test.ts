@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWebApp, serveWebApp, type WebAppServer } from '../../web/index.ts';
-import { launchChromium, openPage, screenshot } from './web-browser.ts';
+import { findAccessibilityViolations, launchChromium, openPage, screenshot } from './web-browser.ts';
 
 const supabaseUrl = 'http://127.0.0.1:9'; // never contacted: a signed-out page makes no API calls
 const supabaseAnonKey = 'test-anon-key';
@@ -65,6 +65,10 @@ describe('web app build and server', () => {
     await page.getByRole('heading', { name: 'Inicia sesión en tu espacio de trabajo' }).waitFor();
     expect(await page.getAttribute('html', 'lang')).toBe('es');
     await screenshot(page, 'build-sign-in-es');
+    expect(await findAccessibilityViolations(page)).toEqual([]);
+    await page.getByRole('button', { name: 'Crear cuenta' }).click();
+    await page.getByRole('heading', { name: 'Crea tu cuenta' }).waitFor();
+    expect(await findAccessibilityViolations(page)).toEqual([]);
     await context.close();
     expect(errors).toEqual([]);
   });
@@ -76,6 +80,7 @@ describe('web app build and server', () => {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
     await screenshot(page, 'build-sign-in-phone-es');
+    expect(await findAccessibilityViolations(page)).toEqual([]);
     await context.close();
     expect(errors).toEqual([]);
   });

@@ -3,7 +3,7 @@
 // Screenshots of each step go to test-results/web/. Any browser console error fails the test.
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { openPage, screenshot, type WatchedPage } from './web-browser.ts';
+import { findAccessibilityViolations, openPage, screenshot, type WatchedPage } from './web-browser.ts';
 import { decodeQrScreenshot, randomPhone, startWebHarness, type WebHarness } from './web-harness.ts';
 
 let h: WebHarness;
@@ -60,6 +60,7 @@ describe('web app against the stack, connector and simulator', () => {
     await signIn(page, { email, password });
     await expect(status(page).textContent()).resolves.toContain('Not connected');
     await screenshot(page, '02-signed-in');
+    expect(await findAccessibilityViolations(page)).toEqual([]);
   });
 
   it('shows a QR whose picture decodes to data-qr-value; the phone scans it and the page shows connected without a reload', async () => {
@@ -70,6 +71,7 @@ describe('web app against the stack, connector and simulator', () => {
     await expect(page.getByText('Settings › Linked devices').count()).resolves.toBe(1);
     await expect(page.getByTestId('qr-countdown').textContent()).resolves.toMatch(/refreshes in \d+ s/);
     await screenshot(page, '03-qr');
+    expect(await findAccessibilityViolations(page)).toEqual([]);
 
     // The QR can refresh (~20 s) between reading the attribute and the picture: retry until both agree.
     let decoded: string | null = null;
@@ -82,10 +84,11 @@ describe('web app against the stack, connector and simulator', () => {
     expect(decoded).toBe(value);
 
     await h.sim.scanQr(decoded!, { phone: accountPhone, pushName: 'Web Tester' });
-    await page.getByTestId('connected-phone').filter({ hasText: accountPhone }).waitFor({ timeout: 30_000 });
+    await page.locator(`[data-testid="connected-phone"][data-phone="${accountPhone}"]`).waitFor({ timeout: 30_000 });
     await expect(status(page).textContent()).resolves.toContain('Connected');
-    await expect(page.getByText(`Connected as ${accountPhone}`).count()).resolves.toBe(1);
+    await expect(page.getByText(/^Connected as \+1 555/).count()).resolves.toBe(1);
     await screenshot(page, '04-connected');
+    expect(await findAccessibilityViolations(page)).toEqual([]);
   });
 
   it('a second user sees neither the first user\'s session nor its messages', async () => {
@@ -126,6 +129,7 @@ describe('web app against the stack, connector and simulator', () => {
     await row.waitFor({ timeout: 30_000 });
     await expect(row.textContent()).resolves.toContain('From');
     await screenshot(page, '07-reply');
+    expect(await findAccessibilityViolations(page)).toEqual([]);
   });
 
   it('shows the connected state in Spanish on a 360 px phone screen without horizontal scrolling', async () => {
@@ -134,11 +138,12 @@ describe('web app against the stack, connector and simulator', () => {
     await phone.page.getByLabel('Correo electrónico').fill(email);
     await phone.page.getByLabel('Contraseña').fill(password);
     await phone.page.getByRole('button', { name: 'Iniciar sesión', exact: true }).click();
-    await phone.page.getByTestId('connected-phone').filter({ hasText: accountPhone }).waitFor({ timeout: 15_000 });
+    await phone.page.locator(`[data-testid="connected-phone"][data-phone="${accountPhone}"]`).waitFor({ timeout: 15_000 });
     await expect(status(phone.page).textContent()).resolves.toContain('Conectado');
     const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
     await screenshot(phone.page, '08-phone-es-connected');
+    expect(await findAccessibilityViolations(phone.page)).toEqual([]);
     await phone.context.close();
     watched.splice(watched.indexOf(phone), 1);
   });
@@ -151,10 +156,12 @@ describe('web app against the stack, connector and simulator', () => {
     // The safe choice has the focus; Escape would cancel.
     await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe('Cancel');
     await screenshot(page, '09-logout-dialog');
+    expect(await findAccessibilityViolations(page)).toEqual([]);
     await dialog.getByRole('button', { name: 'Log out' }).click();
     await status(page).filter({ hasText: 'Logged out' }).waitFor({ timeout: 30_000 });
     await page.getByRole('button', { name: 'Link again' }).waitFor();
     await screenshot(page, '10-logged-out');
+    expect(await findAccessibilityViolations(page)).toEqual([]);
     const devices = h.sim.devices().filter((d) => d.phone === accountPhone);
     expect(devices.every((d) => d.loggedOut || !d.connected)).toBe(true);
   });

@@ -6,6 +6,7 @@ import { Alert } from '../../components/alert.tsx';
 import { ConfirmDialog } from '../../components/confirm-dialog.tsx';
 import { useI18n } from '../../i18n/index.tsx';
 import { ApiError, requestLink, sendSessionCommand, type LinkRequest } from '../../lib/api.ts';
+import { formatPhone } from '../../lib/phone.ts';
 import type { WhatsappSession } from '../../lib/types.ts';
 import { PairingStep, QrStep, StartStep, Waiting } from './link-steps.tsx';
 import { EndedBody, ReconnectingBody, SessionDetails } from './session-status.tsx';
@@ -108,7 +109,7 @@ export function ConnectPanel({ supabase, state }: { supabase: SupabaseClient; st
         {view === 'verifying' && <Waiting label={t('connect.verifying')} />}
         {view === 'connected' && session && (
           <>
-            <p className="connected-headline">{t('connect.connectedAs', { phone: session.phone_number ?? '' })}</p>
+            <p className="connected-headline">{t('connect.connectedAs', { phone: formatPhone(session.phone_number) })}</p>
             <SessionDetails session={session} />
           </>
         )}

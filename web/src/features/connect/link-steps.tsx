@@ -28,7 +28,7 @@ export function StartStep(props: { busy: boolean; onStartQr: () => void; onStart
             inputMode="tel"
             autoComplete="tel"
             required
-            pattern="\+?[0-9 ().-]{7,20}"
+            pattern="\+?[0-9 \(\)\.\-]{7,20}"
             aria-describedby={ids.hint}
             value={phone}
             onChange={(e) => setPhone(e.target.value)}

@@ -1,5 +1,6 @@
 // The views for a linked (or formerly linked) session: connected, reconnecting, disconnected, ended.
 import { useI18n } from '../../i18n/index.tsx';
+import { formatPhone } from '../../lib/phone.ts';
 import { formatDateTime } from '../../lib/time.ts';
 import type { WhatsappSession } from '../../lib/types.ts';
 import { Waiting } from './link-steps.tsx';
@@ -10,7 +11,9 @@ export function SessionDetails({ session }: { session: WhatsappSession }) {
     <dl className="details">
       <div>
         <dt>{t('connect.phone')}</dt>
-        <dd data-testid="connected-phone">{session.phone_number ?? '—'}</dd>
+        <dd data-testid="connected-phone" data-phone={session.phone_number ?? ''}>
+          {session.phone_number ? formatPhone(session.phone_number) : '—'}
+        </dd>
       </div>
       {session.push_name && (
         <div>

@@ -1,12 +1,13 @@
 import { useEffect, useRef, useState } from 'react';
 import { useI18n } from '../../i18n/index.tsx';
 import type { MessageKey } from '../../i18n/en.ts';
+import { formatPhone } from '../../lib/phone.ts';
 import { formatTime } from '../../lib/time.ts';
 import type { MessageItem } from './use-messages.ts';
 
 function who(item: MessageItem): string {
-  if (item.direction === 'out') return item.row.recipient;
-  return item.row.push_name || item.row.sender_phone || item.row.chat_jid.split('@')[0] || item.row.chat_jid;
+  if (item.direction === 'out') return formatPhone(item.row.recipient);
+  return item.row.push_name || formatPhone(item.row.sender_phone) || item.row.chat_jid.split('@')[0] || item.row.chat_jid;
 }
 
 function statusKey(item: MessageItem): MessageKey {

@@ -42,7 +42,11 @@ export function SendForm({ supabase, sessionId, canSend, onQueued }: SendFormPro
   return (
     <form className="form send-form" onSubmit={submit} aria-labelledby={ids.title}>
       <h3 id={ids.title} className="section-title">{t('messages.sendTitle')}</h3>
-      {!canSend && <p id={ids.disabled} className="hint">{t('messages.needsConnection')}</p>}
+      {!canSend && (
+        <p id={ids.disabled} className="inline-note">
+          {t('messages.needsConnection')}
+        </p>
+      )}
       <div className="field">
         <label htmlFor={ids.to}>{t('messages.to')}</label>
         <input
@@ -54,7 +58,10 @@ export function SendForm({ supabase, sessionId, canSend, onQueued }: SendFormPro
           required
           aria-describedby={ids.toHint}
           value={to}
-          onChange={(e) => setTo(e.target.value)}
+          onChange={(e) => {
+            setTo(e.target.value);
+            setNotice(null);
+          }}
         />
         <p id={ids.toHint} className="hint">{t('messages.toHint')}</p>
       </div>
@@ -67,7 +74,10 @@ export function SendForm({ supabase, sessionId, canSend, onQueued }: SendFormPro
           rows={3}
           maxLength={4096}
           value={text}
-          onChange={(e) => setText(e.target.value)}
+          onChange={(e) => {
+            setText(e.target.value);
+            setNotice(null);
+          }}
           onKeyDown={(e) => {
             if (e.key === 'Enter' && (e.metaKey || e.ctrlKey)) e.currentTarget.form?.requestSubmit();
           }}

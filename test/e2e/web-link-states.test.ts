@@ -1,0 +1,86 @@
+// The web app's other connection states, live, against the real stack, connector and simulator:
+// linking with a pairing code, disconnect and reconnect (no new QR), and being replaced when the
+// same number is linked by someone else. Any browser console error fails the test.
+import type { Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { findAccessibilityViolations, openPage, screenshot, type WatchedPage } from './web-browser.ts';
+import { randomPhone, startWebHarness, type WebHarness } from './web-harness.ts';
+
+let h: WebHarness;
+let main: WatchedPage;
+const accountPhone = randomPhone('+346');
+
+const status = (page: Page) => page.getByTestId('connection-status');
+const connectedAs = (page: Page, phone: string) =>
+  page.locator(`[data-testid="connected-phone"][data-phone="${phone}"]`);
+
+beforeAll(async () => {
+  h = await startWebHarness();
+  main = await openPage(h.browser, { locale: 'es-ES' });
+}, 240_000);
+
+afterEach(() => {
+  expect(main.errors.splice(0), 'browser console errors').toEqual([]);
+});
+
+afterAll(async () => {
+  await main?.context.close().catch(() => {});
+  await h?.stop();
+});
+
+describe('web app connection states', () => {
+  it('links with a pairing code typed on the phone, in Spanish', async () => {
+    const user = await h.stack.signUp();
+    const { page } = main;
+    await page.goto(h.web.url);
+    await page.getByLabel('Correo electrónico').fill(user.email);
+    await page.getByLabel('Contraseña').fill(user.password);
+    await page.getByRole('button', { name: 'Iniciar sesión', exact: true }).click();
+    await page.getByRole('button', { name: 'Vincular con número de teléfono' }).click();
+    await page.getByLabel('Número de teléfono con prefijo del país').fill(accountPhone);
+    await page.getByRole('button', { name: 'Obtener código de vinculación' }).click();
+    const code = page.getByTestId('pairing-code');
+    await code.waitFor({ timeout: 30_000 });
+    const value = await code.getAttribute('data-pairing-code');
+    expect(value).toMatch(/^[A-Z0-9]{8}$/);
+    await screenshot(page, '11-pairing-code-es');
+    expect(await findAccessibilityViolations(page)).toEqual([]);
+    await h.sim.enterPairingCode(value!, { phone: accountPhone, pushName: 'Pairing Tester' });
+    await connectedAs(page, accountPhone).waitFor({ timeout: 30_000 });
+    await expect(status(page).textContent()).resolves.toContain('Conectado');
+  });
+
+  it('disconnects after confirmation and reconnects without a new QR', async () => {
+    const { page } = main;
+    await page.getByRole('button', { name: 'Desconectar' }).click();
+    const dialog = page.getByRole('dialog', { name: '¿Desconectar WhatsApp?' });
+    await dialog.getByRole('button', { name: 'Desconectar' }).click();
+    await status(page).filter({ hasText: 'Desconectado' }).waitFor({ timeout: 30_000 });
+    await screenshot(page, '12-disconnected-es');
+    await page.getByRole('button', { name: 'Reconectar' }).click();
+    await status(page).filter({ hasText: 'Conectado' }).waitFor({ timeout: 30_000 });
+    await connectedAs(page, accountPhone).waitFor();
+    await expect(page.locator('canvas[data-qr-value]').count()).resolves.toBe(0);
+  });
+
+  it('shows "replaced" live when the same number is linked by another account', async () => {
+    const { page } = main;
+    const other = await h.stack.signUp();
+    const { data, error } = await other.client.functions.invoke('whatsapp/sessions', { method: 'POST', body: { method: 'qr' } });
+    expect(error).toBeNull();
+    const sessionId = (data as { id: string }).id;
+    let qr: string | null = null;
+    await expect
+      .poll(async () => {
+        const row = await other.client.from('whatsapp_sessions').select('qr').eq('id', sessionId).single();
+        qr = (row.data as { qr: string | null } | null)?.qr ?? null;
+        return qr;
+      }, { timeout: 30_000, interval: 250 })
+      .not.toBeNull();
+    await h.sim.scanQr(qr!, { phone: accountPhone });
+    await status(page).filter({ hasText: 'Reemplazado por otra vinculación' }).waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Vincular de nuevo' }).waitFor();
+    await screenshot(page, '13-replaced-es');
+    expect(await findAccessibilityViolations(page)).toEqual([]);
+  });
+});
