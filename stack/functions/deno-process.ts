@@ -25,6 +25,10 @@ export class DenoFunctionProcess {
 
   constructor(private readonly options: DenoFunctionOptions) {}
 
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
   /** The port the function listens on, starting it first when needed. */
   ensureRunning(): Promise<number> {
     if (this.stopped) return Promise.reject(new Error(`function ${this.options.name} is stopped`));

@@ -126,10 +126,12 @@ export async function createFunctionsService(options: FunctionsServiceOptions): 
       }
     }
     let port: number;
+    const proc = processFor(name);
     try {
-      port = await processFor(name).ensureRunning();
+      port = await proc.ensureRunning();
     } catch (error) {
-      log.error({ err: error, function: name }, 'functions: worker failed to boot');
+      if (proc.isStopped) log.info({ function: name }, 'functions: stopped while booting');
+      else log.error({ err: error, function: name }, 'functions: worker failed to boot');
       req.resume();
       sendJson(res, 503, { code: 'BOOT_ERROR', message: 'Function failed to start (please check logs)' }, corsHeaders(req));
       return;
