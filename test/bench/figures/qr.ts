@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@supabase/supabase-js';
 import pino from 'pino';
+import WebSocket from 'ws';
 import postgres from 'postgres';
 import { startStack } from '../../../stack/index.ts';
 import { buildWebApp, serveWebApp } from '../../../web/index.ts';
@@ -34,7 +35,7 @@ export const qr: Figure = {
     try {
       connector = await startConnectorProcess({ db, sim });
       const signUp = async () => {
-        const client = createClient(stack.url, stack.anonKey, { auth: { persistSession: false, autoRefreshToken: false } });
+        const client = createClient(stack.url, stack.anonKey, { auth: { persistSession: false, autoRefreshToken: false }, realtime: { transport: WebSocket as never } });
         const email = `qr-${randomBytes(6).toString('hex')}@bench.local`;
         const password = `pw-${randomBytes(8).toString('hex')}`;
         const { data, error } = await client.auth.signUp({ email, password });

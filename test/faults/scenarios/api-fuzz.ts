@@ -5,6 +5,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createClient } from '@supabase/supabase-js';
 import pino from 'pino';
+import WebSocket from 'ws';
 import postgres from 'postgres';
 import { startStack } from '../../../stack/index.ts';
 import { pool } from '../../bench/harness.ts';
@@ -105,7 +106,7 @@ export const apiFuzz: Scenario = {
     const sql = postgres(stack.databaseUrl, { max: 2, onnotice: () => {} });
     try {
       const signUp = async () => {
-        const client = createClient(stack.url, stack.anonKey, { auth: { persistSession: false, autoRefreshToken: false } });
+        const client = createClient(stack.url, stack.anonKey, { auth: { persistSession: false, autoRefreshToken: false }, realtime: { transport: WebSocket as never } });
         const { data, error } = await client.auth.signUp({ email: `fuzz-${randomBytes(6).toString('hex')}@bench.local`, password: `pw-${randomBytes(8).toString('hex')}` });
         if (error || !data.session) throw error ?? new Error('no session');
         return data.session.access_token;

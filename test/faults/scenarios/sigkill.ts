@@ -3,6 +3,7 @@
 // after each kill. Every row must end `sent` or later, each WhatsApp id must arrive exactly once.
 import { stopConnector, startBenchPostgres, type ConnectorProcess } from '../../bench/support/environment.ts';
 import { SimHost } from '../../bench/support/sim-client.ts';
+import { waitUntil } from '../../bench/harness.ts';
 import { auditOutbound, connector, linkedFleet, queueMessages, randomBetween, sleep, statusCounts, waitDrained, type Scenario } from '../support.ts';
 
 export const sigkill: Scenario = {
@@ -20,9 +21,15 @@ export const sigkill: Scenario = {
       proc = await connector(db, sim);
       const killedAt: string[] = [];
       for (let k = 0; k < kills; k++) {
-        await sleep(randomBetween(1500, 5000));
-        const c = await statusCounts(db, fleet);
-        killedAt.push(`${(c.sent ?? 0) + (c.delivered ?? 0) + (c.read ?? 0)}/${messages}`);
+        // kill while it is sending: after it got a random 4-15 % further, plus up to 300 ms
+        const sentNow = async () => {
+          const c = await statusCounts(db, fleet);
+          return (c.sent ?? 0) + (c.delivered ?? 0) + (c.read ?? 0);
+        };
+        const target = Math.min(messages - 1, (await sentNow()) + Math.round(randomBetween(0.04, 0.15) * messages));
+        await waitUntil(async () => (await sentNow()) >= target || undefined, 180_000, `${target} rows sent`, 100);
+        await sleep(randomBetween(0, 300));
+        killedAt.push(`${await sentNow()}/${messages}`);
         proc.kill('SIGKILL');
         await proc.exited;
         ctx.log(`sigkill: killed connector ${k + 1}/${kills} at ${killedAt[k]} sent`);
