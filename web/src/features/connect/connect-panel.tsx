@@ -29,6 +29,7 @@ export function ConnectPanel({ supabase, state }: { supabase: SupabaseClient; st
   const [error, setError] = useState<string | null>(null);
   const [confirm, setConfirm] = useState<Confirm>(null);
   const [dismissedId, setDismissedId] = useState<string | null>(null);
+  const [pairingMode, setPairingMode] = useState(false);
   const sawCode = useRef(new Set<string>());
 
   if (session && (session.status === 'qr' || session.status === 'pairing_code')) sawCode.current.add(session.id);
@@ -92,13 +93,15 @@ export function ConnectPanel({ supabase, state }: { supabase: SupabaseClient; st
       </header>
       <p className="visually-hidden" role="status" aria-live="polite">{announcement}</p>
 
-      {linking && <Stepper current={stepFor(view)} />}
+      {linking && <Stepper current={stepFor(view)} method={view === 'start' ? (pairingMode ? 'pairing_code' : 'qr') : session?.link_method} />}
 
       <div className="card-body">
         {view === 'loading' && <Waiting label={t('app.loading')} />}
         {view === 'start' && (
           <StartStep
             busy={busy}
+            pairing={pairingMode}
+            onPairingChange={setPairingMode}
             onStartQr={() => void startLink({ method: 'qr' })}
             onStartPairing={(phone) => void startLink({ method: 'pairing_code', phone })}
           />
@@ -107,6 +110,12 @@ export function ConnectPanel({ supabase, state }: { supabase: SupabaseClient; st
         {view === 'qr' && session && <QrStep session={session} />}
         {view === 'pairing' && session && <PairingStep session={session} />}
         {view === 'verifying' && <Waiting label={t('connect.verifying')} />}
+        {view === 'connecting' && session && (
+          <>
+            <Waiting label={t('connect.connecting')} />
+            <SessionDetails session={session} />
+          </>
+        )}
         {view === 'connected' && session && (
           <>
             <p className="connected-headline">{t('connect.connectedAs', { phone: formatPhone(session.phone_number) })}</p>
@@ -137,12 +146,12 @@ export function ConnectPanel({ supabase, state }: { supabase: SupabaseClient; st
               {t('connect.reconnect')}
             </button>
           )}
-          {(view === 'connected' || view === 'reconnecting') && (
+          {(view === 'connected' || view === 'reconnecting' || view === 'connecting') && (
             <button type="button" className="button button-secondary" disabled={busy} onClick={() => setConfirm('disconnect')}>
               {t('connect.disconnect')}
             </button>
           )}
-          {(view === 'connected' || view === 'reconnecting' || view === 'disconnected') && (
+          {(view === 'connected' || view === 'reconnecting' || view === 'connecting' || view === 'disconnected') && (
             <button type="button" className="button button-danger-outline" disabled={busy} onClick={() => setConfirm('logout')}>
               {t('connect.logout')}
             </button>

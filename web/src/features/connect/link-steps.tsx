@@ -5,9 +5,17 @@ import type { WhatsappSession } from '../../lib/types.ts';
 import { QrCode } from './qr-code.tsx';
 import { useCountdown } from './use-countdown.ts';
 
-export function StartStep(props: { busy: boolean; onStartQr: () => void; onStartPairing: (phone: string) => void }) {
+interface StartStepProps {
+  busy: boolean;
+  pairing: boolean;
+  onPairingChange: (pairing: boolean) => void;
+  onStartQr: () => void;
+  onStartPairing: (phone: string) => void;
+}
+
+export function StartStep(props: StartStepProps) {
   const { t } = useI18n();
-  const [pairing, setPairing] = useState(false);
+  const { pairing, onPairingChange: setPairing } = props;
   const [phone, setPhone] = useState('');
   const ids = { phone: useId(), hint: useId() };
 

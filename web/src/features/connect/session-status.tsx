@@ -56,7 +56,7 @@ export function EndedBody({ session }: { session: WhatsappSession }) {
   return (
     <div className="ended">
       <p>{body}</p>
-      {session.last_error && session.status !== 'logged_out' && (
+      {session.last_error && session.status === 'failed' && (
         <p className="reason" data-testid="last-error">
           {t('connect.reason', { reason: session.last_error })}
         </p>

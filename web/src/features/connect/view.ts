@@ -2,7 +2,7 @@ import type { SessionStatus, WhatsappSession } from '../../lib/types.ts';
 import type { MessageKey } from '../../i18n/en.ts';
 
 export type ConnectView =
-  | 'loading' | 'start' | 'generating' | 'qr' | 'pairing' | 'verifying'
+  | 'loading' | 'start' | 'generating' | 'qr' | 'pairing' | 'verifying' | 'connecting'
   | 'connected' | 'reconnecting' | 'disconnected' | 'ended';
 
 /**
@@ -16,7 +16,9 @@ export function deriveView(session: WhatsappSession | null, loading: boolean, sa
     case 'new':
       return 'generating';
     case 'connecting':
-      return sawCode || session.phone_number ? 'verifying' : 'generating';
+      if (sawCode) return 'verifying';
+      // A session linked before (a reconnect, a connector restart) connects without any code.
+      return session.phone_number ? 'connecting' : 'generating';
     case 'qr':
       return 'qr';
     case 'pairing_code':
@@ -53,6 +55,8 @@ export function statusLabelKey(view: ConnectView, status: SessionStatus | undefi
       return 'connect.status.connected';
     case 'reconnecting':
       return 'connect.status.reconnecting';
+    case 'connecting':
+      return 'connect.status.connecting';
     case 'disconnected':
       return 'connect.status.disconnected';
     case 'generating':
@@ -72,7 +76,7 @@ export function statusLabelKey(view: ConnectView, status: SessionStatus | undefi
 
 export function statusTone(view: ConnectView, status: SessionStatus | undefined): 'ok' | 'warn' | 'bad' | 'neutral' {
   if (view === 'connected') return 'ok';
-  if (view === 'reconnecting' || view === 'disconnected') return 'warn';
+  if (view === 'reconnecting' || view === 'disconnected' || view === 'connecting') return 'warn';
   if (view === 'ended' && (status === 'failed' || status === 'replaced')) return 'bad';
   if (view === 'generating' || view === 'qr' || view === 'pairing' || view === 'verifying') return 'warn';
   return 'neutral';
