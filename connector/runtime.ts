@@ -43,7 +43,12 @@ export async function runConnector(config: ConnectorConfig, logger: Logger): Pro
   let sweeper!: Sweeper;
 
   const onMessages = async (conn: SessionConnection, upsert: BaileysEventMap['messages.upsert']) => {
-    if (upsert.type !== 'notify') return;
+    if (upsert.type !== 'notify') {
+      // Baileys folds receipts that arrive right after a send into its own 'append' upsert of that message.
+      await dispatcher.handleReceipts(conn, upsert.messages.filter((m) => m.key.fromMe && typeof m.status === 'number')
+        .map((m) => ({ key: m.key, update: { status: m.status } })));
+      return;
+    }
     for (const msg of upsert.messages) {
       const row = extractInbound(msg, { id: conn.sessionId, userId: conn.userId, ownJid: conn.auth?.state.creds.me?.id ?? null });
       if (!row) continue;

@@ -31,8 +31,20 @@ export class OutboundDispatcher {
   private readonly onWhatsApp = new Map<string, { exists: boolean; at: number }>();
   private stopped = false;
   private claiming = false;
+  private readonly renewTimer: NodeJS.Timeout;
 
-  constructor(private readonly deps: DispatcherDeps) {}
+  constructor(private readonly deps: DispatcherDeps) {
+    // Rows waiting in a paced queue keep their claim (renew_outbound_claims), so nobody reclaims them.
+    const every = Math.max(200, Math.floor(deps.config.outbound.claimTtlMs / 3));
+    this.renewTimer = setInterval(() => {
+      const ids = [...this.inFlight];
+      if (ids.length) {
+        deps.store.messages.renewClaims(deps.config.connectorId, ids, deps.config.outbound.claimTtlMs)
+          .catch((err) => deps.logger.warn({ err }, 'renewing outbound claims failed'));
+      }
+    }, every);
+    this.renewTimer.unref();
+  }
 
   get backlog() {
     return this.inFlight.size;
@@ -164,6 +176,7 @@ export class OutboundDispatcher {
   /** Stops taking rows and waits (up to graceMs) for in-flight sends to finish. */
   async stop(graceMs: number): Promise<void> {
     this.stopped = true;
+    clearInterval(this.renewTimer);
     const until = Date.now() + graceMs;
     while ([...this.queues.values()].some((q) => q.running) && Date.now() < until) await sleep(25);
   }

@@ -34,6 +34,11 @@ export function makeMessageStore(sql: Sql) {
       return (await sql`select id, session_id, user_id, recipient, content_type, text, attempts, wa_message_id, created_at
         from claim_outbound_messages(${owner}, ${limit}, ${interval(claimTtlMs)}::interval)`) as unknown as OutboundRow[];
     },
+    async renewClaims(owner: string, ids: string[], claimTtlMs: number): Promise<number> {
+      if (ids.length === 0) return 0;
+      const [row] = await sql`select renew_outbound_claims(${owner}, ${ids}::uuid[], ${interval(claimTtlMs)}::interval) as n`;
+      return Number(row?.n ?? 0);
+    },
     async markSent(id: string, owner: string, recipientJid: string): Promise<boolean> {
       const [row] = await sql`select mark_outbound_sent(${id}, ${owner}, ${recipientJid}) as ok`;
       return Boolean(row?.ok);
