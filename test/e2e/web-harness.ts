@@ -28,7 +28,9 @@ export interface WebHarness {
   stop(): Promise<void>;
 }
 
-export async function startWebHarness(): Promise<WebHarness> {
+/** `build: false` skips building and serving the app (a test that runs the Vite dev server instead). */
+export async function startWebHarness(options: { build?: boolean } = {}): Promise<WebHarness> {
+  const build = options.build ?? true;
   const distDir = await mkdtemp(join(tmpdir(), 'wl-web-dist-'));
   const cleanups: (() => Promise<unknown>)[] = [() => rm(distDir, { recursive: true, force: true })];
   const stop = async () => {
@@ -36,7 +38,7 @@ export async function startWebHarness(): Promise<WebHarness> {
   };
   try {
     const [, stack, sim] = await Promise.all([
-      buildWebApp({ outDir: distDir, logLevel: 'error' }),
+      build ? buildWebApp({ outDir: distDir, logLevel: 'error' }) : undefined,
       startTestStack({
         functionEnv: { DENO_DIR: `${root}.data/deno`, WHATSAPP_DEFAULT_COUNTRY: 'US', WHATSAPP_LOG_LEVEL: 'warn' },
       }),
@@ -58,7 +60,9 @@ export async function startWebHarness(): Promise<WebHarness> {
       }),
     );
     cleanups.push(() => connector.stop());
-    const web = await serveWebApp({ port: 0, supabaseUrl: stack.url, supabaseAnonKey: stack.anonKey, distDir });
+    const web = build
+      ? await serveWebApp({ port: 0, supabaseUrl: stack.url, supabaseAnonKey: stack.anonKey, distDir })
+      : { url: '', port: 0, close: async () => {} };
     cleanups.push(() => web.close());
     const browser = await launchChromium();
     cleanups.push(() => browser.close());
