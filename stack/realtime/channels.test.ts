@@ -194,4 +194,33 @@ describe('realtime channels', () => {
     ws.on('error', () => {}); // terminating before the handshake completed reports an error; expected here
     ws.terminate();
   });
+
+  it('speaks the vsn 1.0.0 object frames too', async () => {
+    const ws = await openRawSocket(socketUrl(server.url).replace('vsn=2.0.0', 'vsn=1.0.0'));
+    const frames = new EventLog<Record<string, unknown>>();
+    ws.on('message', (data) => frames.push(JSON.parse(String(data)) as Record<string, unknown>));
+    ws.send(JSON.stringify({ topic: 'realtime:v1', event: 'phx_join', payload: { config: {} }, ref: '1', join_ref: '1' }));
+    ws.send(JSON.stringify({ topic: 'phoenix', event: 'heartbeat', payload: {}, ref: '2' }));
+    expect(await frames.waitFor((f) => f.ref === '1')).toEqual({
+      topic: 'realtime:v1', event: 'phx_reply', payload: { status: 'ok', response: {} }, ref: '1', join_ref: '1',
+    });
+    expect((await frames.waitFor((f) => f.ref === '2')).payload).toEqual({ status: 'ok', response: {} });
+    ws.close();
+  });
+
+  it('lets a user join a private channel only when realtime.messages policies allow it', async () => {
+    const user = await createUser(db.sql);
+    const client = track(await createTestClient(server.url, { token: await signUserToken(user) }));
+    const denied = subscribeWithStatuses(client.channel(`user:${user}`, { config: { private: true } }));
+    expect((await denied.waitFor((s) => s.status === 'CHANNEL_ERROR')).error?.message).toMatch(/^Unauthorized/);
+    await client.removeAllChannels();
+
+    await db.sql.unsafe(`
+      create policy "users read their own topic" on realtime.messages for select to authenticated
+      using ((select realtime.topic()) = 'user:' || (select auth.uid())::text)`);
+    const allowed = subscribeWithStatuses(client.channel(`user:${user}`, { config: { private: true } }));
+    await allowed.waitFor((s) => s.status === 'SUBSCRIBED');
+    const other = subscribeWithStatuses(client.channel(`user:${crypto.randomUUID()}`, { config: { private: true } }));
+    await other.waitFor((s) => s.status === 'CHANNEL_ERROR');
+  });
 });

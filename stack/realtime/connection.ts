@@ -29,7 +29,20 @@ export class Connection implements ChannelTransport {
     this.armHeartbeat();
     ws.on('message', (data, isBinary) => {
       const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
-      this.chain = this.chain.then(() => this.receive(buffer, isBinary)).catch((error: unknown) => {
+      let message: PhoenixMessage;
+      try {
+        message = decodeFrame(buffer, isBinary, this.vsn);
+      } catch (error) {
+        this.rejectFrame(error);
+        return;
+      }
+      // Heartbeats skip the queue: a join waiting on a slow database must not make the client time out.
+      if (message.topic === 'phoenix') {
+        if (message.event === 'heartbeat') this.armHeartbeat();
+        this.reply(message, 'ok', {});
+        return;
+      }
+      this.chain = this.chain.then(() => this.receive(message)).catch((error: unknown) => {
         ctx.logger.error({ err: error }, 'realtime: frame handling failed');
       });
     });
@@ -53,22 +66,14 @@ export class Connection implements ChannelTransport {
     this.heartbeatTimer.unref();
   }
 
-  private async receive(data: Buffer, isBinary: boolean): Promise<void> {
+  private rejectFrame(error: unknown): void {
+    const reason = error instanceof ProtocolError ? error.message : 'invalid frame';
+    this.ctx.logger.debug({ err: error }, 'realtime: malformed frame; closing the socket');
+    this.ws.close(1007, reason.slice(0, 120));
+  }
+
+  private async receive(message: PhoenixMessage): Promise<void> {
     if (this.closed) return;
-    let message: PhoenixMessage;
-    try {
-      message = decodeFrame(data, isBinary, this.vsn);
-    } catch (error) {
-      if (!(error instanceof ProtocolError)) throw error;
-      this.ctx.logger.debug({ err: error }, 'realtime: malformed frame; closing the socket');
-      this.ws.close(1007, error.message.slice(0, 120));
-      return;
-    }
-    if (message.topic === 'phoenix') {
-      if (message.event === 'heartbeat') this.armHeartbeat();
-      this.reply(message, 'ok', {});
-      return;
-    }
     if (message.event === 'phx_join') return this.join(message);
     const channel = this.channels.get(message.topic);
     if (!channel || (message.joinRef !== null && channel.joinRef !== null && message.joinRef !== channel.joinRef)) {

@@ -50,7 +50,10 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
   const pool = new pg.Pool({
     connectionString: options.databaseUrl,
     max: 4,
-    options: '-c TimeZone=UTC -c DateStyle=ISO',
+    // A database that hangs must not stall the RLS queue or joins forever.
+    options: '-c TimeZone=UTC -c DateStyle=ISO -c statement_timeout=10s',
+    connectionTimeoutMillis: 5_000,
+    query_timeout: 15_000,
     application_name: 'local-realtime',
   });
   pool.on('error', (error) => logger.debug({ err: error }, 'realtime: idle database connection failed'));
