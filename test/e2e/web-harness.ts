@@ -28,8 +28,11 @@ export interface WebHarness {
   stop(): Promise<void>;
 }
 
-/** `build: false` skips building and serving the app (a test that runs the Vite dev server instead). */
-export async function startWebHarness(options: { build?: boolean } = {}): Promise<WebHarness> {
+/**
+ * `build: false` skips building and serving the app (a test that runs the Vite dev server instead);
+ * `connectorEnv` overrides connector settings (e.g. a short reconnect policy).
+ */
+export async function startWebHarness(options: { build?: boolean; connectorEnv?: Record<string, string> } = {}): Promise<WebHarness> {
   const build = options.build ?? true;
   const distDir = await mkdtemp(join(tmpdir(), 'wl-web-dist-'));
   const cleanups: (() => Promise<unknown>)[] = [() => rm(distDir, { recursive: true, force: true })];
@@ -57,6 +60,7 @@ export async function startWebHarness(options: { build?: boolean } = {}): Promis
         HEALTH_HOST: '127.0.0.1',
         LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
         DEFAULT_COUNTRY: 'US',
+        ...options.connectorEnv,
       }),
     );
     cleanups.push(() => connector.stop());

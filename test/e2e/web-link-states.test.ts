@@ -1,6 +1,7 @@
 // The web app's other connection states, live, against the real stack, connector and simulator:
-// linking with a pairing code, disconnect and reconnect (no new QR), and being replaced when the
-// same number is linked by someone else. Any browser console error fails the test.
+// linking with a pairing code, disconnect and reconnect (no new QR), reconnecting after drops, failing
+// after too many (reason + retry), and being replaced when the same number is linked by someone else.
+// Any browser console error fails the test.
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { findAccessibilityViolations, openPage, screenshot, type WatchedPage } from './web-browser.ts';
@@ -15,7 +16,8 @@ const connectedAs = (page: Page, phone: string) =>
   page.locator(`[data-testid="connected-phone"][data-phone="${phone}"]`);
 
 beforeAll(async () => {
-  h = await startWebHarness();
+  // A short reconnect policy, so "failed after too many reconnects" happens within the test.
+  h = await startWebHarness({ connectorEnv: { RECONNECT_BASE_MS: '200', RECONNECT_MAX_MS: '800', RECONNECT_MAX_ATTEMPTS: '3' } });
   main = await openPage(h.browser, { locale: 'es-ES' });
 }, 240_000);
 
@@ -63,6 +65,17 @@ describe('web app connection states', () => {
     await expect(page.locator('canvas[data-qr-value]').count()).resolves.toBe(0);
   });
 
+  it('shows reconnecting live while the phone cannot be reached, then connected again', async () => {
+    const { page } = main;
+    h.sim.fault(accountPhone, 'refuse_connections');
+    h.sim.fault(accountPhone, 'close');
+    await status(page).filter({ hasText: 'Reconectando' }).waitFor({ timeout: 30_000 });
+    await screenshot(page, '13-reconnecting-es');
+    h.sim.clearFaults(accountPhone);
+    await status(page).filter({ hasText: /^Conectado$/ }).waitFor({ timeout: 30_000 });
+    await connectedAs(page, accountPhone).waitFor();
+  });
+
   it('shows "replaced" live when the same number is linked by another account', async () => {
     const { page } = main;
     const other = await h.stack.signUp();
@@ -80,7 +93,32 @@ describe('web app connection states', () => {
     await h.sim.scanQr(qr!, { phone: accountPhone });
     await status(page).filter({ hasText: 'Reemplazado por otra vinculación' }).waitFor({ timeout: 30_000 });
     await page.getByRole('button', { name: 'Vincular de nuevo' }).waitFor();
-    await screenshot(page, '13-replaced-es');
+    await screenshot(page, '14-replaced-es');
     expect(await findAccessibilityViolations(page)).toEqual([]);
+  });
+
+  it('shows failed with the reason after too many reconnects, and "try again" starts a new QR link', async () => {
+    const user = await h.stack.signUp();
+    const phone = randomPhone('+346');
+    const { page } = main;
+    await page.getByRole('button', { name: 'Cerrar sesión', exact: true }).click();
+    await page.getByLabel('Correo electrónico').fill(user.email);
+    await page.getByLabel('Contraseña').fill(user.password);
+    await page.getByRole('button', { name: 'Iniciar sesión', exact: true }).click();
+    await page.getByRole('button', { name: 'Conectar WhatsApp' }).click();
+    const qr = page.locator('canvas[data-qr-value]');
+    await qr.waitFor({ timeout: 30_000 });
+    await h.sim.scanQr((await qr.getAttribute('data-qr-value'))!, { phone });
+    await connectedAs(page, phone).waitFor({ timeout: 30_000 });
+
+    h.sim.fault(phone, 'refuse_connections');
+    h.sim.fault(phone, 'close');
+    await status(page).filter({ hasText: 'Error de conexión' }).waitFor({ timeout: 60_000 });
+    await expect(page.getByTestId('last-error').textContent()).resolves.toMatch(/^Motivo: .*reconnect/);
+    await screenshot(page, '15-failed-es');
+    expect(await findAccessibilityViolations(page)).toEqual([]);
+    h.sim.clearFaults(phone);
+    await page.getByRole('button', { name: 'Reintentar' }).click();
+    await qr.waitFor({ timeout: 30_000 });
   });
 });
