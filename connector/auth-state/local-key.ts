@@ -1,6 +1,6 @@
 // A local development encryption key kept in a file (npm start keeps it under .data/).
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /** Returns the base64 key stored at `path`, creating it (mode 0600) on first use. */
@@ -16,11 +16,16 @@ export async function ensureLocalEncryptionKey(path: string): Promise<string> {
   }
   await mkdir(dirname(path), { recursive: true });
   const key = randomBytes(32).toString('base64');
+  // Written aside, then linked into place: a concurrent reader never sees a half-written key.
+  const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  await writeFile(temp, `${key}\n`, { mode: 0o600 });
   try {
-    await writeFile(path, `${key}\n`, { mode: 0o600, flag: 'wx' });
+    await link(temp, path);
     return key;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return ensureLocalEncryptionKey(path);
     throw error;
+  } finally {
+    await unlink(temp).catch(() => {});
   }
 }

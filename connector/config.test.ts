@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.ts';
+
+const key = Buffer.alloc(32, 7).toString('base64');
+const base = { DATABASE_URL: 'postgres://u:p@localhost:5432/db', CONNECTOR_REALTIME: 'disabled', AUTH_STATE_ENCRYPTION_KEY: key };
+
+const problems = (env: Record<string, string>) => {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems.join('\n');
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('loadConfig', () => {
+  it('parses a minimal environment into a frozen config with defaults', () => {
+    const config = loadConfig(base);
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.outbound)).toBe(true);
+    expect(config.outbound).toMatchObject({ minIntervalMs: 1000, jitterMs: 500 });
+    expect(config.lifecycle.idleDays).toBe(7);
+    expect(config.lifecycle.qrTimeoutMs).toBeNull();
+    expect(config.whatsapp.webSocketUrl).toBeNull();
+    expect(config.authState.key?.length).toBe(32);
+  });
+
+  it('names the missing or bad variable', () => {
+    expect(problems({ ...base, DATABASE_URL: '' })).toMatch(/^DATABASE_URL: /m);
+    expect(problems({ ...base, SEND_MIN_INTERVAL_MS: '-1' })).toMatch(/^SEND_MIN_INTERVAL_MS: /m);
+    expect(problems({ ...base, AUTH_STATE_ENCRYPTION_KEY: 'short' })).toMatch(/^AUTH_STATE_ENCRYPTION_KEY: must be 32 bytes/m);
+    expect(problems({ ...base, CONNECTOR_REALTIME: 'enabled' })).toMatch(/^SUPABASE_URL: required/m);
+    expect(problems({ ...base, DEFAULT_COUNTRY: 'usa' })).toMatch(/^DEFAULT_COUNTRY: /m);
+  });
+
+  it('refuses to run without an encryption key unless AUTH_STATE_ENCRYPTION=disabled is explicit', () => {
+    const { AUTH_STATE_ENCRYPTION_KEY: _, ...noKey } = base;
+    expect(problems(noKey)).toMatch(/AUTH_STATE_ENCRYPTION_KEY: required .* AUTH_STATE_ENCRYPTION=disabled/);
+    expect(loadConfig({ ...noKey, AUTH_STATE_ENCRYPTION: 'disabled' }).authState).toMatchObject({ encryption: 'disabled', key: null });
+  });
+
+  it('points at the simulator only when configured (URL and root key together)', () => {
+    expect(problems({ ...base, WA_SIM_ROOT_KEY: key })).toMatch(/^WA_WEBSOCKET_URL: required/m);
+    const config = loadConfig({ ...base, WA_WEBSOCKET_URL: 'ws://127.0.0.1:1/ws/chat', WA_SIM_ROOT_KEY: key });
+    expect(config.whatsapp.simulatorRootKey?.length).toBe(32);
+  });
+});
