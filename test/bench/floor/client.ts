@@ -101,6 +101,8 @@ if (env.mode === 'latency') {
       if (stop) break;
       await send(s, `tp ${i++}`);
       sentCount++;
+      // sendMessage can complete without I/O (warm sessions): yield so acks and timers get their turn
+      await new Promise<void>((r) => setImmediate(r));
     }
   });
   await sleep(env.windowMs);
