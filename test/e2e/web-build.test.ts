@@ -84,4 +84,33 @@ describe('web app build and server', () => {
     await context.close();
     expect(errors).toEqual([]);
   });
+
+  it('can be used by keyboard: the skip link comes first, then a logical order, each with a visible focus ring', async () => {
+    const { page, context, errors } = await openPage(browser, { locale: 'en-US' });
+    await page.goto(server.url);
+    await page.getByRole('heading', { name: 'Sign in to your workspace' }).waitFor();
+    const order: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      await page.keyboard.press('Tab');
+      const focused = await page.evaluate(() => {
+        const el = document.activeElement as HTMLElement | null;
+        if (!el) return null;
+        const style = getComputedStyle(el);
+        const label = el.id ? document.querySelector(`label[for="${el.id}"]`)?.textContent : null;
+        return { name: label ?? el.textContent?.trim() ?? el.tagName, ring: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2 };
+      });
+      expect(focused?.ring, `visible focus on ${focused?.name}`).toBe(true);
+      order.push(focused!.name);
+    }
+    expect(order).toEqual(['Skip to main content', 'Language', 'Email', 'Password', 'Sign in', 'Create account']);
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Enter'); // the skip link moves focus to the main content
+    await expect(page.evaluate(() => document.activeElement?.id)).resolves.toBe('main');
+    await context.close();
+    expect(errors).toEqual([]);
+  });
 });
