@@ -1,6 +1,7 @@
 import { createHmac, randomInt } from 'node:crypto'
-import { Curve, proto } from '@whiskeysockets/baileys'
-import type { KeyPair } from './certificate.ts'
+import { proto } from '@whiskeysockets/baileys'
+import { newKeyPair, type KeyPair } from './certificate.ts'
+import { xeddsaSign, xeddsaVerify } from './xeddsa.ts'
 
 const ACCOUNT_SIG_PREFIX = Buffer.from([6, 0])
 const DEVICE_SIG_PREFIX = Buffer.from([6, 1])
@@ -22,9 +23,7 @@ export function signCompanion(account: KeyPair, companionIdentityPublic: Buffer,
       deviceType: proto.ADVEncryptionType.E2EE,
     }).finish(),
   )
-  const accountSignature = Buffer.from(
-    Curve.sign(account.private, Buffer.concat([ACCOUNT_SIG_PREFIX, deviceDetails, companionIdentityPublic])),
-  )
+  const accountSignature = xeddsaSign(account.private, Buffer.concat([ACCOUNT_SIG_PREFIX, deviceDetails, companionIdentityPublic]))
   return { deviceDetails, accountSignatureKey: account.public, accountSignature }
 }
 
@@ -44,11 +43,17 @@ export function deviceSignatureMessage(adv: AdvIdentity, companionIdentityPublic
 }
 
 /** The companion signs the same details with its identity key; a real phone checks this in pair-device-sign. */
+/** A signed pre-key like Baileys' signedKeyPair(), signed with the fast XEdDSA signer. */
+export function signedPreKey(identity: KeyPair, keyId: number): { keyId: number; keyPair: KeyPair; signature: Buffer } {
+  const keyPair = newKeyPair()
+  return { keyId, keyPair, signature: xeddsaSign(identity.private, Buffer.concat([Buffer.from([5]), keyPair.public])) }
+}
+
 export function verifyDeviceSignature(adv: AdvIdentity, companionIdentityPublic: Buffer, signed: Uint8Array): boolean {
   const account = proto.ADVSignedDeviceIdentity.decode(signed)
   if (!account.deviceSignature || !account.details) return false
   if (!Buffer.from(account.details).equals(adv.deviceDetails)) return false
-  return Curve.verify(companionIdentityPublic, deviceSignatureMessage(adv, companionIdentityPublic), account.deviceSignature)
+  return xeddsaVerify(companionIdentityPublic, deviceSignatureMessage(adv, companionIdentityPublic), account.deviceSignature)
 }
 
 export function keyIndexOf(deviceDetails: Uint8Array): number {

@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto'
-import { proto, signedKeyPair, unpadRandomMax16, writeRandomPadMax16 } from '@whiskeysockets/baileys'
+import { proto, unpadRandomMax16, writeRandomPadMax16 } from '@whiskeysockets/baileys'
 import libsignal from 'libsignal'
+import { signedPreKey } from './adv.ts'
 import { newKeyPair, type KeyPair } from './certificate.ts'
 
 const prefixed = (pub: Uint8Array): Buffer => (pub.length === 33 ? Buffer.from(pub) : Buffer.concat([Buffer.from([5]), pub]))
@@ -23,10 +24,7 @@ type SessionCipher = InstanceType<typeof libsignal.SessionCipher>
 export class SignalPeer {
   readonly identity: KeyPair = newKeyPair()
   readonly registrationId = randomInt(1, 16380)
-  readonly signedPreKey = (() => {
-    const s = signedKeyPair(this.identity, 1)
-    return { keyId: 1, keyPair: { public: Buffer.from(s.keyPair.public), private: Buffer.from(s.keyPair.private) }, signature: Buffer.from(s.signature) }
-  })()
+  readonly signedPreKey = signedPreKey(this.identity, 1)
   private readonly preKeys = new Map<number, KeyPair>()
   private nextPreKeyId = 1
   private readonly sessions = new Map<string, SessionRecord>()

@@ -1,8 +1,10 @@
-import { Curve, initAuthCreds, type AuthenticationCreds } from '@whiskeysockets/baileys'
-import { deviceSignatureMessage, signCompanion } from './adv.ts'
+import { randomBytes } from 'node:crypto'
+import { generateRegistrationId, type AuthenticationCreds } from '@whiskeysockets/baileys'
+import { deviceSignatureMessage, signCompanion, signedPreKey } from './adv.ts'
 import { newKeyPair, type KeyPair } from './certificate.ts'
 import type { SimContext } from './context.ts'
 import { normalizePhone, type LinkedDevice } from './device-registry.ts'
+import { xeddsaSign } from './xeddsa.ts'
 
 export interface ProvisionOptions {
   phone: string
@@ -26,12 +28,12 @@ export function provisionLinkedDevice(ctx: SimContext, opts: ProvisionOptions): 
   const phone = normalizePhone(opts.phone)
   const user = ctx.registry.user(phone)
   if (!user) throw new Error(`+${phone} is marked not on WhatsApp`)
-  const creds = initAuthCreds()
+  const creds = newAuthCreds()
   const deviceId = user.nextDeviceId++
   const keyIndex = user.nextKeyIndex++
-  const identity = { public: Buffer.from(creds.signedIdentityKey.public), private: Buffer.from(creds.signedIdentityKey.private) }
-  const adv = signCompanion(user.peer.identity, Buffer.from(identity.public), keyIndex)
-  const deviceSignature = Buffer.from(Curve.sign(identity.private, deviceSignatureMessage(adv, Buffer.from(identity.public))))
+  const identity = creds.signedIdentityKey as KeyPair
+  const adv = signCompanion(user.peer.identity, identity.public, keyIndex)
+  const deviceSignature = xeddsaSign(identity.private, deviceSignatureMessage(adv, identity.public))
   const jid = `${phone}:${deviceId}@s.whatsapp.net`
   const lid = `${user.lidUser}:${deviceId}@lid`
   const pushName = opts.pushName ?? user.name
@@ -65,7 +67,7 @@ export function provisionLinkedDevice(ctx: SimContext, opts: ProvisionOptions): 
     jid,
     lid,
     noisePublic: Buffer.from(creds.noiseKey.public),
-    identityPublic: Buffer.from(identity.public),
+    identityPublic: identity.public,
     registrationId: creds.registrationId,
     signedPreKey: {
       keyId: creds.signedPreKey.keyId,
@@ -82,4 +84,27 @@ export function provisionLinkedDevice(ctx: SimContext, opts: ProvisionOptions): 
   }
   ctx.registry.addDevice(device)
   return { phone: `+${phone}`, jid, lid, creds, preKeys }
+}
+
+/** Same fields as Baileys' initAuthCreds(), with the signed pre-key signed by the fast XEdDSA signer. */
+function newAuthCreds(): AuthenticationCreds {
+  const identity = newKeyPair()
+  return {
+    noiseKey: newKeyPair(),
+    pairingEphemeralKeyPair: newKeyPair(),
+    signedIdentityKey: identity,
+    signedPreKey: signedPreKey(identity, 1),
+    registrationId: generateRegistrationId(),
+    advSecretKey: randomBytes(32).toString('base64'),
+    processedHistoryMessages: [],
+    nextPreKeyId: 1,
+    firstUnuploadedPreKeyId: 1,
+    accountSyncCounter: 0,
+    accountSettings: { unarchiveChats: false },
+    registered: false,
+    pairingCode: undefined,
+    lastPropHash: undefined,
+    routingInfo: undefined,
+    additionalData: undefined,
+  }
 }
