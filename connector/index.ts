@@ -21,7 +21,7 @@ export async function startConnector(config: ConnectorConfig, options: StartOpti
   if (config.whatsapp.sharedAsyncLocalStorage) {
     const { installSharedAlsPatch } = await import('./whatsapp/shared-als/install.ts');
     const state = installSharedAlsPatch();
-    if (state !== 'installed') logger.warn({ state }, 'Baileys shared-AsyncLocalStorage patch not active');
+    if (state !== 'installed') logger.warn({ state }, 'Baileys shared-AsyncLocalStorage patch could not be registered');
   }
   if (config.authState.encryption === 'disabled') {
     logger.warn('AUTH_STATE_ENCRYPTION=disabled: WhatsApp credentials are stored UNENCRYPTED in whatsapp_auth_state');

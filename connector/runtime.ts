@@ -14,6 +14,7 @@ import { OutboundDispatcher } from './outbound/index.ts';
 import { createStore } from './store/index.ts';
 import { applySimulatorCertificate, type SessionConnection } from './whatsapp/index.ts';
 import { SessionManager } from './whatsapp/session-manager.ts';
+import { sharedAlsSockets } from './whatsapp/shared-als/install.ts';
 
 export interface RunningConnector {
   readonly id: string;
@@ -41,6 +42,7 @@ export async function runConnector(config: ConnectorConfig, logger: Logger): Pro
     config, store, logger, metrics, connection: (id) => manager.get(id),
   });
   let sweeper!: Sweeper;
+  let alsChecked = !config.whatsapp.sharedAsyncLocalStorage;
 
   const onMessages = async (conn: SessionConnection, upsert: BaileysEventMap['messages.upsert']) => {
     if (upsert.type !== 'notify') {
@@ -61,7 +63,14 @@ export async function runConnector(config: ConnectorConfig, logger: Logger): Pro
   manager = new SessionManager(config, store, logger, () => ({
     config, store, logger, authDeps,
     hooks: {
-      onOpen: () => sweeper.ring(),
+      onOpen: () => {
+        if (!alsChecked) {
+          alsChecked = true;
+          if (sharedAlsSockets() === 0) logger.warn('Baileys was loaded before the shared-AsyncLocalStorage patch: each socket has its own ALS (slower with many sessions)');
+          else logger.info('Baileys sockets share one AsyncLocalStorage (runtime patch active)');
+        }
+        sweeper.ring();
+      },
       onLinked: (_conn, replaced) => {
         for (const id of replaced) void manager.get(id)?.closeReplaced().catch((err) => logger.warn({ err }, 'closing replaced session failed'));
       },
