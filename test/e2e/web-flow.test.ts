@@ -109,6 +109,12 @@ describe('web app against the stack, connector and simulator', () => {
     const { page } = main;
     const contact = h.sim.contact(contactPhone, { name: 'Carla Contact', receipts: 'read' });
     const text = `Hello from the web app ${Date.now()}`;
+    // An impossible number is caught in the form, before any request.
+    await page.getByLabel('To (phone number)').fill('+1 555 01');
+    await page.getByRole('textbox', { name: 'Message' }).fill(text);
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    await page.getByText('Enter a valid phone number with its country code.').waitFor();
+    await expect(page.getByLabel('To (phone number)').getAttribute('aria-invalid')).resolves.toBe('true');
     await page.getByLabel('To (phone number)').fill(contactPhone);
     await page.getByRole('textbox', { name: 'Message' }).fill(text);
     await page.getByRole('button', { name: 'Send', exact: true }).click();

@@ -94,6 +94,7 @@ export const en = {
   'messages.to': 'To (phone number)',
   'messages.toHint': 'Include the country code, for example +34 612 345 678.',
   'messages.text': 'Message',
+  'messages.invalidPhone': 'Enter a valid phone number with its country code.',
   'messages.send': 'Send',
   'messages.sending': 'Sending…',
   'messages.queued': 'Message queued.',

@@ -96,6 +96,7 @@ export const es: Messages = {
   'messages.to': 'Para (número de teléfono)',
   'messages.toHint': 'Incluye el prefijo del país, por ejemplo +34 612 345 678.',
   'messages.text': 'Mensaje',
+  'messages.invalidPhone': 'Introduce un número de teléfono válido con el prefijo del país.',
   'messages.send': 'Enviar',
   'messages.sending': 'Enviando…',
   'messages.queued': 'Mensaje en cola.',

@@ -1,6 +1,7 @@
 // The linking views: start (choose QR or phone number), waiting for a code, QR, pairing code, verify.
 import { useId, useState, type FormEvent } from 'react';
 import { useI18n } from '../../i18n/index.tsx';
+import { isClearlyInvalidPhone } from '../../lib/phone.ts';
 import type { WhatsappSession } from '../../lib/types.ts';
 import { QrCode } from './qr-code.tsx';
 import { useCountdown } from './use-countdown.ts';
@@ -17,11 +18,17 @@ export function StartStep(props: StartStepProps) {
   const { t } = useI18n();
   const { pairing, onPairingChange: setPairing } = props;
   const [phone, setPhone] = useState('');
-  const ids = { phone: useId(), hint: useId() };
+  const [invalid, setInvalid] = useState(false);
+  const ids = { phone: useId(), hint: useId(), error: useId() };
 
   function submit(event: FormEvent) {
     event.preventDefault();
-    props.onStartPairing(phone.replace(/[\s().-]/g, ''));
+    const e164 = phone.replace(/[\s().-]/g, '');
+    if (!e164.startsWith('+') || isClearlyInvalidPhone(e164)) {
+      setInvalid(true);
+      return;
+    }
+    props.onStartPairing(e164);
   }
 
   if (pairing) {
@@ -37,10 +44,19 @@ export function StartStep(props: StartStepProps) {
             autoComplete="tel"
             required
             pattern="\+?[0-9 \(\)\.\-]{7,20}"
-            aria-describedby={ids.hint}
+            aria-invalid={invalid || undefined}
+            aria-describedby={invalid ? `${ids.error} ${ids.hint}` : ids.hint}
             value={phone}
-            onChange={(e) => setPhone(e.target.value)}
+            onChange={(e) => {
+              setPhone(e.target.value);
+              setInvalid(false);
+            }}
           />
+          {invalid && (
+            <p id={ids.error} className="field-error">
+              {t('messages.invalidPhone')}
+            </p>
+          )}
           <p id={ids.hint} className="hint">{t('connect.pairingPhoneHint')}</p>
         </div>
         <div className="actions">

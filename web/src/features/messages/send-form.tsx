@@ -1,8 +1,9 @@
-import { useId, useState, type FormEvent } from 'react';
+import { useId, useRef, useState, type FormEvent } from 'react';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { Alert } from '../../components/alert.tsx';
 import { useI18n } from '../../i18n/index.tsx';
 import { ApiError, sendMessage } from '../../lib/api.ts';
+import { isClearlyInvalidPhone } from '../../lib/phone.ts';
 import type { OutboundMessage } from '../../lib/types.ts';
 
 interface SendFormProps {
@@ -19,11 +20,18 @@ export function SendForm({ supabase, sessionId, canSend, onQueued }: SendFormPro
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
-  const ids = { to: useId(), toHint: useId(), text: useId(), title: useId(), disabled: useId() };
+  const [toInvalid, setToInvalid] = useState(false);
+  const toRef = useRef<HTMLInputElement>(null);
+  const ids = { to: useId(), toHint: useId(), toError: useId(), text: useId(), title: useId(), disabled: useId() };
 
   async function submit(event: FormEvent) {
     event.preventDefault();
     if (!canSend || !sessionId) return;
+    if (isClearlyInvalidPhone(to)) {
+      setToInvalid(true);
+      toRef.current?.focus();
+      return;
+    }
     setBusy(true);
     setError(null);
     setNotice(null);
@@ -56,13 +64,21 @@ export function SendForm({ supabase, sessionId, canSend, onQueued }: SendFormPro
           inputMode="tel"
           autoComplete="off"
           required
-          aria-describedby={ids.toHint}
+          ref={toRef}
+          aria-invalid={toInvalid || undefined}
+          aria-describedby={toInvalid ? `${ids.toError} ${ids.toHint}` : ids.toHint}
           value={to}
           onChange={(e) => {
             setTo(e.target.value);
+            setToInvalid(false);
             setNotice(null);
           }}
         />
+        {toInvalid && (
+          <p id={ids.toError} className="field-error">
+            {t('messages.invalidPhone')}
+          </p>
+        )}
         <p id={ids.toHint} className="hint">{t('messages.toHint')}</p>
       </div>
       <div className="field">
