@@ -512,6 +512,10 @@ export type Database = {
         Args: { p_epoch: number; p_owner: string; p_session_id: string }
         Returns: boolean
       }
+      renew_outbound_claims: {
+        Args: { p_claim_ttl: string; p_message_ids: string[]; p_owner: string }
+        Returns: number
+      }
       renew_session_lease: {
         Args: {
           p_epoch: number
