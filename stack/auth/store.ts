@@ -116,7 +116,7 @@ export function createAuthStore(sql: postgres.Sql) {
    * older reuse is refused.
    */
   async function rotateRefreshToken(token: string): Promise<{ userId: string; sessionId: string; refreshToken: string }> {
-    return (await sql.begin(async (tx) => {
+    const result = (await sql.begin(async (tx) => {
       const [row] = await tx<{ id: string; user_id: string; session_id: string | null; revoked: boolean; recent: boolean }[]>`
         select rt.id, rt.user_id, rt.session_id, rt.revoked,
                rt.updated_at > now() - make_interval(secs => ${REFRESH_REUSE_INTERVAL_SECONDS}) as recent
@@ -128,7 +128,9 @@ export function createAuthStore(sql: postgres.Sql) {
         const [child] = await tx<{ token: string }[]>`select token from auth.refresh_tokens
           where parent = ${token} and revoked = false order by id desc limit 1`;
         if (row.recent && child) return { userId: row.user_id, sessionId: row.session_id, refreshToken: child.token };
-        throw authErrors.refreshUsed();
+        // Reuse of an old token: someone may have stolen it. End the whole session, as GoTrue does.
+        await tx`delete from auth.sessions where id = ${row.session_id}`;
+        return 'reused' as const;
       }
       const refreshToken = newRefreshToken();
       await tx`update auth.refresh_tokens set revoked = true, updated_at = now() where id = ${row.id}`;
@@ -136,7 +138,9 @@ export function createAuthStore(sql: postgres.Sql) {
                values ('00000000-0000-0000-0000-000000000000', ${refreshToken}, ${row.user_id}, false, ${token}, ${row.session_id})`;
       await tx`update auth.sessions set refreshed_at = now(), updated_at = now() where id = ${row.session_id}`;
       return { userId: row.user_id, sessionId: row.session_id, refreshToken };
-    })) as { userId: string; sessionId: string; refreshToken: string };
+    })) as { userId: string; sessionId: string; refreshToken: string } | 'reused';
+    if (result === 'reused') throw authErrors.refreshUsed();
+    return result;
   }
 
   async function sessionExists(sessionId: string): Promise<boolean> {

@@ -14,6 +14,8 @@ export interface RestServiceOptions {
   sql: postgres.Sql;
   jwtSecret: string;
   logger: Logger;
+  /** Rows a read returns at most (config.toml [api] max_rows; 1000). */
+  maxRows?: number;
 }
 
 export function createRestService(options: RestServiceOptions): ServiceHandler {
@@ -67,7 +69,7 @@ export function createRestService(options: RestServiceOptions): ServiceHandler {
     if (!table) throw restErrors.unknownTable(segments[0]!);
     const body = method === 'POST' || method === 'PATCH' || method === 'PUT' ? await jsonBody(request) : undefined;
     const schema = await cache.current();
-    const tableRequest: TableRequest = { method, table, query: request.query, prefs, singular, body, schema };
+    const tableRequest: TableRequest = { method, table, query: request.query, prefs, singular, body, schema, maxRows: options.maxRows ?? 1000 };
     return asCaller(sql, caller, { method, path: request.path, headers: request.req.headers }, readOnly, (tx) => {
       switch (method) {
         case 'GET':

@@ -25,6 +25,8 @@ export interface TableRequest {
   singular: boolean;
   /** For resource embedding. */
   schema: SchemaSnapshot;
+  /** config.toml [api] max_rows: no read returns more rows than this. */
+  maxRows: number;
   body?: unknown;
 }
 
@@ -78,7 +80,7 @@ export async function readTable(tx: postgres.TransactionSql, request: TableReque
   const select = compileSelect(parseSelect(query.get('select')), columns, params, embedContext(request));
   const where = compileWhere(parseFilters(query), columns, params);
   const order = compileOrder(parseOrder(query.get('order')), columns, params);
-  const limit = parseNonNegativeInt('limit', query.get('limit'));
+  const limit = Math.min(parseNonNegativeInt('limit', query.get('limit')) ?? request.maxRows, request.maxRows);
   const offset = parseNonNegativeInt('offset', query.get('offset')) ?? 0;
   const whereParams = params.values.length;
   const tail = compileLimit(limit, offset, params);

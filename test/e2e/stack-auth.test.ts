@@ -64,6 +64,16 @@ describe('auth (GoTrue subset)', () => {
     expect(unknown.error).toMatchObject({ status: 400, code: 'refresh_token_not_found' });
   });
 
+  it('reusing a rotated refresh token after the reuse interval ends the session (stolen-token defence)', async () => {
+    const { client, session } = await stack.signUp();
+    const { data } = await client.auth.refreshSession();
+    await stack.sql`update auth.refresh_tokens set updated_at = now() - interval '1 minute' where token = ${session.refresh_token}`;
+    const reuse = await stack.client().auth.refreshSession({ refresh_token: session.refresh_token });
+    expect(reuse.error).toMatchObject({ status: 400, code: 'refresh_token_already_used' });
+    const current = await stack.client().auth.refreshSession({ refresh_token: data.session!.refresh_token });
+    expect(current.error).toMatchObject({ status: 400 });
+  });
+
   it('getUser and getClaims (HS256: verified through GET /user) return the signed-in user', async () => {
     const { client, user } = await stack.signUp();
     const got = await client.auth.getUser();

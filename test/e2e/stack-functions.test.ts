@@ -86,6 +86,14 @@ describe.skipIf(external)('functions (Deno)', () => {
     expect(await open.json()).toMatchObject({ path: '/open/x', authorization: null });
   });
 
+  it('an oversized body to a function is 413 and the function keeps serving', async () => {
+    const big = 'x'.repeat(11 * 1024 * 1024);
+    const res = await fetch(`${stack.url}/functions/v1/open/upload`, { method: 'POST', body: big });
+    expect(res.status).toBe(413);
+    const after = await fetch(`${stack.url}/functions/v1/open/after`);
+    expect(after.status).toBe(200);
+  });
+
   it('unknown functions and shared folders are 404', async () => {
     expect((await fetch(`${stack.url}/functions/v1/nope`)).status).toBe(404);
     expect((await fetch(`${stack.url}/functions/v1/_shared`)).status).toBe(404);

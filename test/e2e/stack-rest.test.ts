@@ -212,4 +212,24 @@ describe('rest (PostgREST subset) with RLS', () => {
     const [row] = await stack.sql`select count(*)::int as n from outbound_messages where session_id = ${aliceSession}`;
     expect(row?.n).toBeGreaterThan(0);
   });
+
+  it('rpc over GET passes query arguments and returns a scalar; new-style publishable/secret keys work as anon/service_role', async () => {
+    const scalar = await alice.client.rpc('is_active_session_status', { p_status: 'qr' }, { get: true });
+    expect(scalar.error).toBeNull();
+    expect(scalar.data).toBe(true);
+    const { createClient } = await import('@supabase/supabase-js');
+    const { default: WebSocket } = await import('ws');
+    const options = { auth: { persistSession: false, autoRefreshToken: false }, realtime: { transport: WebSocket as never } };
+    const publishable = createClient(stack.url, stack.publishableKey, options);
+    const asAnon = await publishable.from('outbound_messages').select('id').limit(1);
+    expect(asAnon.status).toBe(401);
+    const signedIn = await publishable.auth.signInWithPassword({ email: alice.email, password: alice.password });
+    expect(signedIn.error).toBeNull();
+    const own = await publishable.from('whatsapp_sessions').select('id');
+    expect(own.data).toEqual([{ id: aliceSession }]);
+    const secret = createClient(stack.url, stack.secretKey, options);
+    const all = await secret.from('whatsapp_sessions').select('id', { count: 'exact', head: true });
+    expect(all.error).toBeNull();
+    expect(all.count).toBeGreaterThanOrEqual(1);
+  });
 });
