@@ -252,7 +252,8 @@ describe('request_whatsapp_link under concurrency', () => {
 async function waitForWaiters(key: number, count: number): Promise<void> {
   for (;;) {
     const [{ n }] = await db.sql`select count(*)::int as n from pg_locks
-      where locktype = 'advisory' and objid = ${key} and not granted` as unknown as [{ n: number }];
+      where locktype = 'advisory' and objid = ${key} and not granted
+        and database = (select oid from pg_database where datname = current_database())` as unknown as [{ n: number }];
     if (n >= count) return;
     await db.sql`select pg_sleep(0.005)`;
   }
