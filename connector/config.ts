@@ -36,6 +36,7 @@ const schema = z.object({
   SWEEP_INTERVAL_MS: int(50, 2000),
   RESUME_CONCURRENCY: int(1, 10),
   MAX_SESSIONS: int(1, 5000),
+  CONNECTOR_PROCESSES: int(1, 1).pipe(z.number().max(64)),
   COMMAND_CLAIM_TTL_MS: int(1000, 120_000),
   OUTBOUND_CLAIM_TTL_MS: int(1000, 60_000),
   OUTBOUND_BATCH_SIZE: int(1, 200),
@@ -99,6 +100,7 @@ function buildConfig(env: z.infer<typeof schema>) {
     sweepIntervalMs: env.SWEEP_INTERVAL_MS,
     resumeConcurrency: env.RESUME_CONCURRENCY,
     maxSessions: env.MAX_SESSIONS,
+    processes: env.CONNECTOR_PROCESSES,
     commands: { claimTtlMs: env.COMMAND_CLAIM_TTL_MS },
     outbound: {
       claimTtlMs: env.OUTBOUND_CLAIM_TTL_MS,

@@ -1,5 +1,8 @@
 // CLI: `tsx connector/main.ts` (npm start runs it). Configuration from the environment.
+// With CONNECTOR_PROCESSES=N it supervises N connector processes instead (one core each).
+import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig, startConnector } from './index.ts';
+import { superviseConnectorProcesses } from './ops/supervisor.ts';
 
 let config;
 try {
@@ -12,16 +15,20 @@ try {
   throw error;
 }
 
-const connector = await startConnector(config);
-let stopping = false;
-const stop = async (signal: string) => {
-  if (stopping) return;
-  stopping = true;
-  process.stderr.write(`connector: ${signal} received, shutting down\n`);
-  const force = setTimeout(() => process.exit(1), config.lifecycle.shutdownGraceMs + 15_000);
-  force.unref();
-  await connector.stop();
-  process.exit(0);
-};
-process.on('SIGTERM', () => void stop('SIGTERM'));
-process.on('SIGINT', () => void stop('SIGINT'));
+if (config.processes > 1) {
+  superviseConnectorProcesses(config, fileURLToPath(import.meta.url));
+} else {
+  const connector = await startConnector(config);
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`connector ${config.connectorId}: ${signal} received, shutting down\n`);
+    const force = setTimeout(() => process.exit(1), config.lifecycle.shutdownGraceMs + 15_000);
+    force.unref();
+    await connector.stop();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}

@@ -49,15 +49,21 @@ export class SessionManager {
     return conn;
   }
 
-  /** Takes the leases of wanted sessions nobody holds (start, dead connectors) and opens them, N at a time. */
+  /**
+   * Takes the leases of wanted sessions nobody holds (start, dead connectors) and opens them. Claims
+   * RESUME_CONCURRENCY at a time and waits for that batch to settle before the next claim, so logins
+   * stay CPU-bounded and several connector processes on one database interleave (SKIP LOCKED).
+   */
   async resumeWanted(): Promise<number> {
-    const room = this.config.maxSessions - this.conns.size;
-    const rows = await this.store.sessions.claimWanted(this.config.connectorId, this.config.lease.ttlMs, room);
-    let next = 0;
-    const worker = async () => {
-      while (next < rows.length) {
-        const row = rows[next++]!;
-        const link: LinkRequest | null = row.link_method === 'pairing_code' && row.pairing_phone
+    let total = 0;
+    for (;;) {
+      const room = Math.min(this.config.maxSessions - this.conns.size, this.config.resumeConcurrency);
+      if (room <= 0) break;
+      const rows = await this.store.sessions.claimWanted(this.config.connectorId, this.config.lease.ttlMs, room);
+      if (rows.length === 0) break;
+      total += rows.length;
+      await Promise.all(rows.map(async (row) => {
+        const link: LinkRequest = row.link_method === 'pairing_code' && row.pairing_phone
           ? { method: 'pairing_code', phone: row.pairing_phone } : { method: 'qr' };
         try {
           const conn = await this.open(row, row.lease_epoch, link);
@@ -65,11 +71,10 @@ export class SessionManager {
         } catch {
           // logged in open()
         }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.config.resumeConcurrency, rows.length) }, worker));
-    if (rows.length) this.logger.info({ resumed: rows.length }, 'resumed sessions');
-    return rows.length;
+      }));
+    }
+    if (total) this.logger.info({ resumed: total }, 'resumed sessions');
+    return total;
   }
 
   async shutdownAll(): Promise<void> {

@@ -12,10 +12,10 @@ let db: TestDatabase;
 let sim: Simulator;
 const children: ChildProcess[] = [];
 
-function spawnConnector(id: string): ChildProcess {
+function spawnConnector(id: string, extra: Record<string, string> = {}): ChildProcess {
   const env = connectorEnv(db, sim, {
     CONNECTOR_ID: id, LEASE_TTL_MS: '2000', OUTBOUND_CLAIM_TTL_MS: '2000', SEND_MIN_INTERVAL_MS: '30', SEND_JITTER_MS: '20',
-    LOG_LEVEL: process.env.CONNECTOR_TEST_LOG ?? 'warn',
+    LOG_LEVEL: process.env.CONNECTOR_TEST_LOG ?? 'warn', ...extra,
   });
   const child = spawn(process.execPath, ['--import', 'tsx', 'connector/main.ts'], {
     cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'],
@@ -77,4 +77,22 @@ describe('connector: crash safety', () => {
     await waitFor(async () => (await db.sql`select 1 from outbound_messages where session_id = any(${ids})
       and status = 'sent' and sent_at > ${killedAt}`).length === 0, 'receipts for everything sent after the restart');
   }, 180_000);
+
+  it('CONNECTOR_PROCESSES=2 splits the sessions over two processes; SIGTERM releases every lease without logging out', async () => {
+    const sessions = await Promise.all(Array.from({ length: 4 }, () => createLinkedSession(db, sim)));
+    const ids = sessions.map((s) => s.sessionId);
+    const parent = spawnConnector('multi', { CONNECTOR_PROCESSES: '2', MAX_SESSIONS: '2' });
+    await waitFor(async () => (await openCount('multi-0', ids)) === 2 && (await openCount('multi-1', ids)) === 2,
+      'two sessions in each process', 60_000);
+    const contact = await randomPhone();
+    const sent = await Promise.all(sessions.map((s, i) => queueText(db, s, contact, `from process ${i}`)));
+    await sim.contact(contact).waitForCount(4, { timeoutMs: 30_000 });
+    parent.kill('SIGTERM');
+    const code = await new Promise((resolve) => parent.once('exit', (c) => resolve(c)));
+    expect(code).toBe(0);
+    const rows = await db.sql`select status, lease_owner from whatsapp_sessions where id = any(${ids})`;
+    expect(rows.every((r) => r.status === 'connected' && r.lease_owner === null)).toBe(true);
+    expect(sim.devices().filter((d) => sessions.some((s) => s.jid === d.jid) && d.loggedOut)).toHaveLength(0);
+    expect(sent.every((m) => sim.contact(contact).receivedCount(m.waId) === 1)).toBe(true);
+  }, 120_000);
 });
