@@ -56,7 +56,7 @@ export interface SimContext {
   options: SimOptions
   pairings: Map<string, PendingPairing>
   /** messages decrypted+recorded, for stats */
-  stats: { recorded: number; stanzasIn: number; decryptErrors: number; lastDecryptError?: string; handlerErrors: number }
+  stats: { recorded: number; stanzasIn: number; decryptErrors: number; lastDecryptError?: string; handlerErrors: number; retriesAnswered: number }
 }
 
 export const SERVER_JID = 's.whatsapp.net'

@@ -1,4 +1,4 @@
-import type { BinaryNode } from '@whiskeysockets/baileys'
+import type { BinaryNode, proto } from '@whiskeysockets/baileys'
 import type { SimConnection } from './transport/connection.ts'
 import { SignalPeer, type PreKeyBundle } from './peer.ts'
 
@@ -40,6 +40,14 @@ export interface LinkedDevice {
   connection: SimConnection | undefined
 }
 
+/** A message a simulated phone sent, kept so it can be re-encrypted when a linked device asks for a retry. */
+export interface OutboxEntry {
+  recipient: SimUser
+  message: proto.IMessage
+  attrs: Record<string, string>
+  dsmAttrs: Record<string, string>
+}
+
 /** A WhatsApp account: phone number, LID, its phone (device 0) and linked companions. */
 export interface SimUser {
   phone: string
@@ -58,6 +66,8 @@ export interface SimUser {
   /** copies of messages that this account's linked devices sent (DeviceSentMessage to the phone) */
   sentCopies: RecordedMessage[]
   inboxCount: Map<string, number>
+  /** what this phone sent recently, to answer retry receipts (bounded) */
+  outbox: Map<string, OutboxEntry>
   receiptsReceived: Map<string, 'delivered' | 'read'>
   waiters: Set<() => void>
 }
@@ -116,6 +126,7 @@ export class DeviceRegistry {
         inbox: [],
         sentCopies: [],
         inboxCount: new Map(),
+        outbox: new Map(),
         receiptsReceived: new Map(),
         waiters: new Set(),
       }

@@ -119,6 +119,22 @@ describe('simulator messaging', () => {
     alice.end()
   })
 
+  it('a linked device that lost its session asks for a retry; the phone re-encrypts and the message arrives', async () => {
+    const sim = await start()
+    const alice = await connectLinked(sim, '+15550002061')
+    const bob = sim.contact('+15550002062')
+    await bob.sendText('+15550002061', 'first')
+    await alice.waitForInbox(1)
+    const lidUser = bob.lid.split('@')[0]!
+    const lost = [...alice.auth.keys.keys()].filter(k => k.startsWith('session:') && k.includes(lidUser))
+    expect(lost.length).toBeGreaterThan(0)
+    for (const k of lost) alice.auth.keys.delete(k)
+    await bob.sendText('+15550002061', 'second')
+    await expect.poll(() => alice.inbox.map(textOf).filter(Boolean), { timeout: 10_000 }).toEqual(['first', 'second'])
+    expect(sim.stats().retriesAnswered).toBe(1)
+    alice.end()
+  })
+
   it('messages sent while the device is offline arrive at its next login', async () => {
     const sim = await start()
     const alice = await connectLinked(sim, '+15550002051')

@@ -84,7 +84,7 @@ export class Simulator {
         receiptDelayMs: options.receiptDelayMs ?? 150,
       },
       pairings: new Map(),
-      stats: { recorded: 0, stanzasIn: 0, decryptErrors: 0, handlerErrors: 0 },
+      stats: { recorded: 0, stanzasIn: 0, decryptErrors: 0, handlerErrors: 0, retriesAnswered: 0 },
     }
     const staticKey = newKeyPair()
     const certChain = buildCertChain(rootKey, staticKey.public)

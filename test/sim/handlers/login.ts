@@ -3,7 +3,7 @@ import type { BinaryNode } from '@whiskeysockets/baileys'
 import { child, children, connectionState, iqResult, SERVER_JID, unixNow, type SimContext } from '../context.ts'
 import type { LinkedDevice } from '../device-registry.ts'
 import type { ClientHello, SimConnection } from '../transport/connection.ts'
-import { handleClientMessage } from './messages.ts'
+import { handleClientMessage, handleRetryReceipt } from './messages.ts'
 import { handleDigest, handleKeyCount, handleKeyFetch, handleKeyUpload } from './prekeys.ts'
 import { handleClientReceipt, type SentIndex } from './receipts.ts'
 import { handleUsync } from './usync.ts'
@@ -128,6 +128,7 @@ export async function handleDeviceNode(ctx: SimContext, conn: SimConnection, nod
       return
     case 'receipt':
       handleClientReceipt(ctx, device, node, sent)
+      if (node.attrs.type === 'retry') await handleRetryReceipt(ctx, device, node)
       return
     default:
       // ack, presence, ib (unified_session, offline_batch), notification acks: nothing to answer

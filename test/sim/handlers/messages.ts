@@ -1,6 +1,7 @@
 import { jidDecode, proto, type BinaryNode } from '@whiskeysockets/baileys'
-import { bytes, child, children, newMessageId, unixNow, type SimContext } from '../context.ts'
+import { bytes, child, children, newMessageId, uintFrom, unixNow, type SimContext } from '../context.ts'
 import { peerAddress, type LinkedDevice, type RecordedMessage, type SimUser } from '../device-registry.ts'
+import type { PreKeyBundle } from '../peer.ts'
 import { sendReceiptToSender, type SentIndex } from './receipts.ts'
 
 export function textOf(message: proto.IMessage | null | undefined): string | undefined {
@@ -127,29 +128,69 @@ function relayToCompanion(companion: LinkedDevice, senderDevice: LinkedDevice, r
 export async function sendFromPhone(ctx: SimContext, sender: SimUser, recipient: SimUser, text: string, id = newMessageId()): Promise<string> {
   const t = unixNow()
   const message: proto.IMessage = { conversation: text }
+  const attrs = { from: sender.lid, sender_pn: sender.pn, addressing_mode: 'lid', id, type: 'text', t, notify: sender.name }
+  const dsmAttrs = { from: sender.pn, recipient: recipient.pn, addressing_mode: 'pn', id, type: 'text', t }
+  if (sender.outbox.size >= OUTBOX_LIMIT) sender.outbox.delete(sender.outbox.keys().next().value!)
+  sender.outbox.set(id, { recipient, message, attrs, dsmAttrs })
   for (const d of recipient.companions.values()) {
     if (d.loggedOut) continue
     const enc = await encryptFor(ctx, sender, d, message)
-    deliverToDevice(d, {
-      tag: 'message',
-      attrs: { from: sender.lid, sender_pn: sender.pn, addressing_mode: 'lid', id, type: 'text', t, notify: sender.name },
-      content: [enc],
-    })
+    deliverToDevice(d, { tag: 'message', attrs, content: [enc] })
   }
   if (recipient !== sender) {
     const dsm: proto.IMessage = { deviceSentMessage: { destinationJid: recipient.pn, message } }
     for (const d of sender.companions.values()) {
       if (d.loggedOut) continue
       const enc = await encryptFor(ctx, sender, d, dsm)
-      deliverToDevice(d, {
-        tag: 'message',
-        attrs: { from: sender.pn, recipient: recipient.pn, addressing_mode: 'pn', id, type: 'text', t },
-        content: [enc],
-      })
+      deliverToDevice(d, { tag: 'message', attrs: dsmAttrs, content: [enc] })
     }
     record(recipient, recipient.inbox, { id, from: `+${sender.phone}`, to: `+${recipient.phone}`, text, at: Date.now(), fromDevice: sender.pn })
   }
   return id
+}
+
+const OUTBOX_LIMIT = 5000
+
+/**
+ * `<receipt type="retry">`: the linked device could not decrypt a phone's message. Like a real phone, build a new
+ * session (from the `<keys>` bundle in the receipt, or a freshly fetched one) and send the message again.
+ */
+export async function handleRetryReceipt(ctx: SimContext, device: LinkedDevice, node: BinaryNode): Promise<void> {
+  const id = node.attrs.id ?? ''
+  const phone = node.attrs.to ? ctx.registry.userForJid(node.attrs.to) : undefined
+  const entry = phone?.outbox.get(id)
+  if (!phone || !entry) return
+  const keys = child(node, 'keys')
+  let bundle: PreKeyBundle | undefined
+  if (keys) {
+    const skey = child(keys, 'skey')
+    const key = child(keys, 'key')
+    bundle = {
+      registrationId: uintFrom(bytes(child(node, 'registration'))),
+      identity: bytes(child(keys, 'identity'))!,
+      signedPreKey: {
+        keyId: uintFrom(bytes(child(skey, 'id'))),
+        public: bytes(child(skey, 'value'))!,
+        signature: bytes(child(skey, 'signature'))!,
+      },
+      preKey: key ? { keyId: uintFrom(bytes(child(key, 'id'))), public: bytes(child(key, 'value'))! } : undefined,
+    }
+  } else {
+    bundle = ctx.registry.takeBundle(device.user, device.deviceId)
+  }
+  if (!bundle) return
+  const addr = peerAddress(device.user, device.deviceId)
+  await phone.peer.startSession(addr.name, addr.device, bundle)
+  const own = device.user === phone
+  const message: proto.IMessage = own ? { deviceSentMessage: { destinationJid: entry.recipient.pn, message: entry.message } } : entry.message
+  const { type, ciphertext } = await phone.peer.encryptMessage(addr.name, addr.device, message)
+  const count = child(node, 'retry')?.attrs.count ?? '1'
+  ctx.stats.retriesAnswered++
+  deliverToDevice(device, {
+    tag: 'message',
+    attrs: own ? entry.dsmAttrs : entry.attrs,
+    content: [{ tag: 'enc', attrs: { v: '2', type, count }, content: ciphertext }],
+  })
 }
 
 async function encryptFor(ctx: SimContext, sender: SimUser, device: LinkedDevice, message: proto.IMessage): Promise<BinaryNode> {
