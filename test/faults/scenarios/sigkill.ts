@@ -39,6 +39,7 @@ export const sigkill: Scenario = {
       await sleep(1000);
       const audit = await auditOutbound(db, sim, fleet);
       const problems: string[] = [];
+      if (audit.duplicates) problems.push(`${audit.duplicates} duplicates; rows left at 'sent' without a receipt: ${audit.counts.sent ?? 0}`);
       if (!drained) problems.push(`rows still queued/sending: ${JSON.stringify(audit.counts)}`);
       return {
         name: 'sigkill', load: `${messages} msgs over ${sessionsN} sessions`, faults: `${kills} x SIGKILL (at ${killedAt.join(', ')} sent)`,

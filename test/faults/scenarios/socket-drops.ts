@@ -62,6 +62,8 @@ export const socketDrops: Scenario = {
       if (inbound.undecrypted) problems.push(`${inbound.undecrypted} inbound rows without their text (not decrypted)`);
       if (devices.loggedOut) problems.push(`${devices.loggedOut} devices logged out`);
       const inboundLost = inboundSent - inbound.distinct;
+      if (audit.neverArrived) problems.push(`outbound: ${audit.neverArrived} rows marked sent never reached the recipient`);
+      if (inboundLost) problems.push(`inbound: ${inboundLost} of ${inboundSent} contact messages never stored`);
       return {
         name: 'socket-drops', load: `${outboundQueued} out + ${inboundSent} in over ${sessionsN} sessions`,
         faults: `all sockets dropped every ${everyMs / 1000} s for ${forMs / 1000} s`,

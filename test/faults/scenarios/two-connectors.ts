@@ -20,15 +20,18 @@ export const twoConnectors: Scenario = {
       const fleet = await linkedFleet(db, sim, sessionsN, 'delivered');
       const ids = fleet.map((s) => s.sessionId);
       const env = { LEASE_TTL_MS: String(LEASE_TTL_MS), RESUME_CONCURRENCY: '2' };
-      const [a, b] = await Promise.all([connector(db, sim, env), connector(db, sim, env)]);
-      procs.push(a!, b!);
+      // A may hold at most half, so B gets the rest and both hold sessions; then both race for new work
+      const a = await connector(db, sim, { ...env, MAX_SESSIONS: String(Math.ceil(sessionsN / 2)) });
+      procs.push(a);
+      const b = await connector(db, sim, env);
+      procs.push(b);
       const owners = async () => db.sql<{ owner: string | null; status: string; n: number }[]>`
         select lease_owner as owner, status, count(*)::int as n from whatsapp_sessions where id = any(${ids}::uuid[]) group by 1, 2`;
       await waitUntil(async () => {
         const rows = await owners();
         return rows.filter((r) => r.status === 'connected' && r.owner).reduce((x, r) => x + r.n, 0) === sessionsN || undefined;
       }, 120_000, 'every session connected under one of the two', 250);
-      const split = Object.fromEntries((await owners()).map((r) => [r.owner === a!.id ? 'A' : r.owner === b!.id ? 'B' : String(r.owner), r.n]));
+      const split = Object.fromEntries((await owners()).map((r) => [r.owner === a.id ? 'A' : r.owner === b.id ? 'B' : String(r.owner), r.n]));
       const devices = await sim.devices();
       const problems: string[] = [];
       if (devices.connected !== sessionsN + 0) problems.push(`simulator sees ${devices.connected} connected devices for ${sessionsN} sessions`);
@@ -36,8 +39,8 @@ export const twoConnectors: Scenario = {
       await queueMessages(db, fleet, messages, 'two');
       await sleep(1500);
       const before440 = (await sim.stats()).replacedConflicts;
-      // kill the one holding more sessions (A if equal)
-      const [victim, survivor] = (split.B ?? 0) > (split.A ?? 0) ? [b!, a!] : [a!, b!];
+      // kill A (B has no session limit, so it can take everything)
+      const [victim, survivor] = [a, b];
       const victimSessions = (await db.sql<{ id: string }[]>`select id from whatsapp_sessions where lease_owner = ${victim.id}`).map((r) => r.id);
       victim.kill('SIGKILL');
       await victim.exited;
@@ -61,7 +64,7 @@ export const twoConnectors: Scenario = {
       if (takeoverMs > LEASE_TTL_MS * 2 + 5000) problems.push(`takeover took ${takeoverMs} ms (lease ${LEASE_TTL_MS} ms)`);
       return {
         name: 'two-connectors', load: `${sessionsN} sessions (split ${JSON.stringify(split)}), ${messages} msgs`,
-        faults: `SIGKILL the holder of ${victimSessions.length}; takeover in ${Number.isFinite(takeoverMs) ? (takeoverMs / 1000).toFixed(1) + ' s' : 'never'} (lease ${LEASE_TTL_MS / 1000} s)`,
+        faults: `SIGKILL A, holder of ${victimSessions.length}; takeover in ${Number.isFinite(takeoverMs) ? (takeoverMs / 1000).toFixed(1) + ' s' : 'never'} (lease ${LEASE_TTL_MS / 1000} s)`,
         lost: audit.lost, duplicates: audit.duplicates, problems, details: { split, takeoverMs, conflicts, audit },
       };
     } finally {
