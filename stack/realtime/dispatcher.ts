@@ -5,6 +5,7 @@
 import type { PgBinding } from './bindings.ts';
 import { matchesFilters } from './filters.ts';
 import type { Logger } from './logger.ts';
+import type { ColumnPrivileges, Selectable } from './privileges.ts';
 import type { Change, Transaction } from './replication.ts';
 import { rowKey, type RlsChecker, type VisibilityRequest } from './rls.ts';
 
@@ -23,8 +24,11 @@ interface Target {
 
 interface QueuedChange {
   change: Change;
+  commitTimestamp: string;
   dataJson: string;
   targets: Target[];
+  /** Serialisations limited to the columns a role may select, by role. */
+  variants?: Map<string, string>;
 }
 
 const MAX_BATCH = 2_000;
@@ -34,7 +38,11 @@ export class Dispatcher {
   private queue: QueuedChange[] = [];
   private checking = false;
 
-  constructor(private readonly rls: RlsChecker, private readonly logger: Logger) {}
+  constructor(
+    private readonly rls: RlsChecker,
+    private readonly privileges: ColumnPrivileges,
+    private readonly logger: Logger,
+  ) {}
 
   add(subscriber: Subscriber): void {
     for (const binding of subscriber.bindings) {
@@ -70,7 +78,7 @@ export class Dispatcher {
         if (target.subscriber.role === 'service_role') target.subscriber.sendChange(target.ids, dataJson);
         else checked.push(target);
       }
-      if (checked.length > 0) this.queue.push({ change, dataJson, targets: checked });
+      if (checked.length > 0) this.queue.push({ change, commitTimestamp: transaction.commitTimestamp, dataJson, targets: checked });
     }
     if (this.queue.length > 0 && !this.checking) void this.drain();
   }
@@ -103,14 +111,14 @@ export class Dispatcher {
     try {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, MAX_BATCH);
-        const visible = await this.checkBatch(batch);
+        const [visible] = await Promise.all([this.checkBatch(batch), this.loadPrivileges(batch)]);
         for (const item of batch) {
           const key = item.change.keyText ? rowKey(item.change.relation.oid, item.change.keyText) : null;
           for (const target of item.targets) {
             if (!target.subscriber.isOpen()) continue;
             // DELETEs are not RLS-checked (the row is gone), as in Supabase.
             const allowed = item.change.type === 'DELETE' || (key !== null && visible.get(target.subscriber.claimsJson)?.has(key));
-            if (allowed) target.subscriber.sendChange(target.ids, item.dataJson);
+            if (allowed) target.subscriber.sendChange(target.ids, this.dataFor(item, target.subscriber.role));
           }
         }
       }
@@ -119,6 +127,31 @@ export class Dispatcher {
     } finally {
       this.checking = false;
     }
+  }
+
+  private async loadPrivileges(batch: QueuedChange[]): Promise<void> {
+    const pairs = new Map<string, [string, Change['relation']]>();
+    for (const { change, targets } of batch) {
+      for (const { subscriber } of targets) pairs.set(`${subscriber.role}\u0000${change.relation.oid}`, [subscriber.role, change.relation]);
+    }
+    try {
+      await this.privileges.load(pairs.values());
+    } catch (error) {
+      this.logger.warn({ err: error }, 'realtime: could not load column privileges');
+    }
+  }
+
+  private dataFor(item: QueuedChange, role: string): string {
+    const selectable = this.privileges.get(role, item.change.relation);
+    if (selectable === null) return item.dataJson;
+    item.variants ??= new Map();
+    let json = item.variants.get(role);
+    // Unknown privileges (lookup failed) fall back to the primary key only, never to every column.
+    if (json === undefined) {
+      json = serializeChange(item.change, item.commitTimestamp, selectable ?? new Set(item.change.relation.primaryKey));
+      item.variants.set(role, json);
+    }
+    return json;
   }
 
   /** claimsJson -> visible row keys, for every claims group that has INSERT/UPDATE changes in the batch. */
@@ -148,18 +181,35 @@ function indexKey(schema: string, table: string): string {
   return `${schema}\u0000${table}`;
 }
 
-/** The `data` of a postgres_changes message; serialised once per change and shared by all recipients. */
-function serializeChange(change: Change, commitTimestamp: string): string {
+const MAX_RECORD_BYTES = 1024 * 1024;
+const ERROR_TOO_LARGE = 'Error 413: Payload Too Large';
+
+/**
+ * The `data` of a postgres_changes message, serialised once and shared by all recipients whose role may
+ * select every column. Records over 1 MB keep only small values and carry Realtime's 413 error.
+ */
+function serializeChange(change: Change, commitTimestamp: string, selectable: Selectable = null): string {
   const { relation } = change;
+  const visible = (name: string) => selectable === null || selectable.has(name);
+  const tooLarge = JSON.stringify(change.record ?? {}).length + JSON.stringify(change.oldRecord ?? {}).length > MAX_RECORD_BYTES;
+  const project = (record: Record<string, unknown> | null) => {
+    const out: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(record ?? {})) {
+      if (!visible(name)) continue;
+      if (tooLarge && JSON.stringify(value).length > 64) continue;
+      out[name] = value;
+    }
+    return out;
+  };
   const data: Record<string, unknown> = {
     schema: relation.schema,
     table: relation.table,
     commit_timestamp: commitTimestamp,
     type: change.type,
-    columns: relation.columns.map(({ name, type }) => ({ name, type })),
+    columns: relation.columns.filter(({ name }) => visible(name)).map(({ name, type }) => ({ name, type })),
   };
-  if (change.type !== 'DELETE') data.record = change.record;
-  if (change.type !== 'INSERT') data.old_record = change.oldRecord ?? {};
-  data.errors = null;
+  if (change.type !== 'DELETE') data.record = project(change.record);
+  if (change.type !== 'INSERT') data.old_record = project(change.oldRecord);
+  data.errors = tooLarge ? [ERROR_TOO_LARGE] : null;
   return JSON.stringify(data);
 }

@@ -11,6 +11,7 @@ import { Connection } from './connection.ts';
 import { TypeCatalog } from './decode.ts';
 import { Dispatcher } from './dispatcher.ts';
 import { silentLogger, type Logger } from './logger.ts';
+import { ColumnPrivileges } from './privileges.ts';
 import { ProtocolError, parseVsn, type Vsn } from './protocol.ts';
 import { ReplicationStream } from './replication.ts';
 import { RlsChecker } from './rls.ts';
@@ -65,7 +66,7 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
     await pool.end().catch(() => {});
     throw new Error(`realtime: cannot stream the WAL (is wal_level=logical?): ${(error as Error).message}`, { cause: error });
   }
-  const dispatcher = new Dispatcher(new RlsChecker(pool, types, logger), logger);
+  const dispatcher = new Dispatcher(new RlsChecker(pool, types, logger), new ColumnPrivileges(pool), logger);
   stream.on('transaction', (transaction) => dispatcher.dispatch(transaction));
 
   const ctx: ServerContext = {

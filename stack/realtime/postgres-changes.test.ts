@@ -137,4 +137,26 @@ describe('postgres_changes over the WAL', () => {
     const seen = log.events.map((e) => (e.new as { id?: string }).id).filter((id) => ids.includes(id!));
     expect(seen).toEqual(ids);
   });
+
+  it('leaves out columns the role may not select, and sends only small values of a record over 1 MB with a 413 error', async () => {
+    await db.sql.unsafe(`
+      create table public.realtime_probe (id bigint generated always as identity primary key,
+        owner uuid not null, secret text, note text);
+      alter table public.realtime_probe enable row level security;
+      create policy "owners read" on public.realtime_probe for select to authenticated using ((select auth.uid()) = owner);
+      revoke all on public.realtime_probe from authenticated; -- default privileges granted everything
+      grant select (id, owner, note) on public.realtime_probe to authenticated;
+      alter publication supabase_realtime add table public.realtime_probe;`);
+    const frank = await createUser(db.sql);
+    const { log } = await watch(await userClient(frank), 'realtime_probe', 'INSERT');
+    await db.sql`insert into realtime_probe (owner, secret, note) values (${frank}, 'hidden', 'small')`;
+    const small = await log.waitFor((e) => (e.new as { note?: string }).note === 'small');
+    expect(small.new).toEqual({ id: expect.any(Number), owner: frank, note: 'small' });
+    expect(small.errors).toBeNull();
+
+    await db.sql`insert into realtime_probe (owner, note) values (${frank}, ${'x'.repeat(1_100_000)})`;
+    const large = await log.waitFor((e) => Array.isArray(e.errors));
+    expect(large.errors).toEqual(['Error 413: Payload Too Large']);
+    expect(large.new).toEqual({ id: expect.any(Number), owner: frank });
+  });
 });

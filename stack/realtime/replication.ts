@@ -7,36 +7,12 @@ import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import type { Client, Pool } from 'pg';
 import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from 'pg-logical-replication';
+import { ChangeDecoder, type Change, type RelationInfo, type Transaction } from './changes.ts';
+
+export type { Change, ChangeType, RelationInfo, Transaction } from './changes.ts';
 import type { TypeCatalog } from './decode.ts';
 import type { Logger } from './logger.ts';
 
-export type ChangeType = 'INSERT' | 'UPDATE' | 'DELETE';
-
-export interface RelationInfo {
-  oid: number;
-  schema: string;
-  table: string;
-  columns: { name: string; typeOid: number; type: string }[];
-  columnTypes: Map<string, string>;
-  primaryKey: string[];
-  rls: boolean;
-}
-
-export interface Change {
-  type: ChangeType;
-  relation: RelationInfo;
-  record: Record<string, unknown> | null;
-  oldRecord: Record<string, unknown> | null;
-  /** Raw text of the primary key values (new row for INSERT/UPDATE), for the RLS re-check; null without a PK. */
-  keyText: string[] | null;
-}
-
-export interface Transaction {
-  commitTimestamp: string;
-  changes: Change[];
-}
-
-type Tuple = Record<string, string | null | undefined>;
 
 const identity = (text: unknown) => text;
 
@@ -71,11 +47,13 @@ export class ReplicationStream extends EventEmitter<{ transaction: [Transaction]
   private relations = new Map<number, RelationInfo>();
   private pending: Change[] | null = null;
   private receivedLsn = '';
+  private readonly decoder: ChangeDecoder;
   ready = false;
 
   constructor(private readonly options: ReplicationStreamOptions) {
     super();
     this.setMaxListeners(0); // every join waiting for the stream adds a listener
+    this.decoder = new ChangeDecoder(options.types);
   }
 
   /** Starts streaming; rejects if the first attempt fails (later breaks are retried forever). */
@@ -251,7 +229,7 @@ export class ReplicationStream extends EventEmitter<{ transaction: [Transaction]
         this.pending = [];
         return;
       case 'insert': case 'update': case 'delete': {
-        const change = this.toChange(message);
+        const change = this.decoder.toChange(this.relations, message);
         if (change) (this.pending ??= []).push(change);
         return;
       }
@@ -269,37 +247,6 @@ export class ReplicationStream extends EventEmitter<{ transaction: [Transaction]
         return; // truncate, origin, type, message: not part of postgres_changes
     }
   }
-
-  private toChange(message: Pgoutput.MessageInsert | Pgoutput.MessageUpdate | Pgoutput.MessageDelete): Change | null {
-    const relation = this.relations.get(message.relation.relationOid);
-    if (!relation) return null;
-    if (message.tag === 'insert') {
-      const tuple = message.new as Tuple;
-      return { type: 'INSERT', relation, record: this.decodeTuple(relation, tuple), oldRecord: null, keyText: keyText(relation, tuple) };
-    }
-    if (message.tag === 'update') {
-      const tuple = message.new as Tuple;
-      const record = this.decodeTuple(relation, tuple);
-      const oldTuple = (message.old ?? message.key) as Tuple | null;
-      const oldRecord = oldTuple ? this.decodeTuple(relation, oldTuple) : pick(record, relation.primaryKey);
-      return { type: 'UPDATE', relation, record, oldRecord, keyText: keyText(relation, tuple) };
-    }
-    const oldTuple = (message.old ?? message.key) as Tuple | null;
-    let oldRecord = oldTuple ? this.decodeTuple(relation, oldTuple) : {};
-    // With RLS on, Supabase sends only the primary key of a deleted row (it cannot check who may see it).
-    if (relation.rls && relation.primaryKey.length > 0) oldRecord = pick(oldRecord, relation.primaryKey);
-    return { type: 'DELETE', relation, record: null, oldRecord, keyText: oldTuple ? keyText(relation, oldTuple) : null };
-  }
-
-  private decodeTuple(relation: RelationInfo, tuple: Tuple): Record<string, unknown> {
-    const record: Record<string, unknown> = {};
-    for (const column of relation.columns) {
-      const raw = tuple[column.name];
-      if (raw === undefined) continue; // unchanged TOAST value or not part of a key tuple
-      record[column.name] = raw === null ? null : this.options.types.decode(raw, column.typeOid);
-    }
-    return record;
-  }
 }
 
 function previousLsn(lsn: string): string {
@@ -307,21 +254,4 @@ function previousLsn(lsn: string): string {
   const value = (BigInt(`0x${high}`) << 32n) + BigInt(`0x${low}`);
   const previous = value > 0n ? value - 1n : 0n;
   return `${(previous >> 32n).toString(16).toUpperCase()}/${(previous & 0xffffffffn).toString(16).toUpperCase()}`;
-}
-
-function keyText(relation: RelationInfo, tuple: Tuple): string[] | null {
-  if (relation.primaryKey.length === 0) return null;
-  const values: string[] = [];
-  for (const name of relation.primaryKey) {
-    const value = tuple[name];
-    if (typeof value !== 'string') return null;
-    values.push(value);
-  }
-  return values;
-}
-
-function pick(record: Record<string, unknown>, keys: string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const key of keys) if (key in record) out[key] = record[key];
-  return out;
 }
