@@ -10,7 +10,7 @@ import jsQRModule from 'jsqr';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { loadConfig, startConnector, type RunningConnector } from '../../connector/index.ts';
 import { buildWebApp, serveWebApp, type WebAppServer } from '../../web/index.ts';
-import { startSimulator, type Simulator } from '../sim/index.ts';
+import { startSimulator, type Simulator, type StartSimulatorOptions } from '../sim/index.ts';
 import { startTestStack, type TestStack } from '../support/stack.ts';
 import { launchChromium } from './web-browser.ts';
 
@@ -30,9 +30,11 @@ export interface WebHarness {
 
 /**
  * `build: false` skips building and serving the app (a test that runs the Vite dev server instead);
- * `connectorEnv` overrides connector settings (e.g. a short reconnect policy).
+ * `connectorEnv` overrides connector settings (e.g. a short reconnect policy); `simulator` goes to startSimulator.
  */
-export async function startWebHarness(options: { build?: boolean; connectorEnv?: Record<string, string> } = {}): Promise<WebHarness> {
+export async function startWebHarness(
+  options: { build?: boolean; connectorEnv?: Record<string, string>; simulator?: StartSimulatorOptions } = {},
+): Promise<WebHarness> {
   const build = options.build ?? true;
   const distDir = await mkdtemp(join(tmpdir(), 'wl-web-dist-'));
   const cleanups: (() => Promise<unknown>)[] = [() => rm(distDir, { recursive: true, force: true })];
@@ -45,7 +47,7 @@ export async function startWebHarness(options: { build?: boolean; connectorEnv?:
       startTestStack({
         functionEnv: { DENO_DIR: `${root}.data/deno`, WHATSAPP_DEFAULT_COUNTRY: 'US', WHATSAPP_LOG_LEVEL: 'warn' },
       }),
-      startSimulator(),
+      startSimulator(options.simulator),
     ]);
     cleanups.push(() => stack.stop(), () => sim.stop());
     const connector = await startConnector(

@@ -5,7 +5,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { findAccessibilityViolations, openPage, screenshot, type WatchedPage } from './web-browser.ts';
-import { randomPhone, startWebHarness, type WebHarness } from './web-harness.ts';
+import { decodeQrScreenshot, randomPhone, startWebHarness, type WebHarness } from './web-harness.ts';
 
 let h: WebHarness;
 let main: WatchedPage;
@@ -17,7 +17,11 @@ const connectedAs = (page: Page, phone: string) =>
 
 beforeAll(async () => {
   // A short reconnect policy, so "failed after too many reconnects" happens within the test.
-  h = await startWebHarness({ connectorEnv: { RECONNECT_BASE_MS: '200', RECONNECT_MAX_MS: '800', RECONNECT_MAX_ATTEMPTS: '3' } });
+  // QR codes rotate every 4 s (WhatsApp: 60 s, then 20 s), so a rotation is seen within the test.
+  h = await startWebHarness({
+    connectorEnv: { RECONNECT_BASE_MS: '200', RECONNECT_MAX_MS: '800', RECONNECT_MAX_ATTEMPTS: '3', QR_TIMEOUT_MS: '4000' },
+    simulator: { qrTimeoutsMs: { first: 5000, next: 5000 } },
+  });
   main = await openPage(h.browser, { locale: 'es-ES' });
 }, 240_000);
 
@@ -31,6 +35,36 @@ afterAll(async () => {
 });
 
 describe('web app connection states', () => {
+  it('redraws the QR live when WhatsApp rotates it, and Cancel goes back to the start', async () => {
+    const user = await h.stack.signUp();
+    const { page } = main;
+    await page.goto(h.web.url);
+    await page.getByLabel('Correo electrónico').fill(user.email);
+    await page.getByLabel('Contraseña').fill(user.password);
+    await page.getByRole('button', { name: 'Iniciar sesión', exact: true }).click();
+    await page.getByRole('button', { name: 'Conectar WhatsApp' }).click();
+    const qr = page.locator('canvas[data-qr-value]');
+    await qr.waitFor({ timeout: 30_000 });
+    const first = await qr.getAttribute('data-qr-value');
+    const rotated = page.locator('canvas[data-qr-value]:not([data-qr-value="' + first + '"])');
+    await rotated.waitFor({ timeout: 20_000 });
+    const second = await rotated.getAttribute('data-qr-value');
+    expect(second).not.toBe(first);
+    // The picture follows the new value (retry if a third rotation lands in between).
+    let decoded: string | null = null;
+    let value: string | null = null;
+    for (let i = 0; i < 3 && (decoded === null || decoded !== value); i++) {
+      value = await qr.getAttribute('data-qr-value');
+      decoded = await decodeQrScreenshot(page, qr);
+    }
+    expect(decoded).toBe(value);
+    await page.getByRole('button', { name: 'Cancelar' }).click();
+    await page.getByRole('button', { name: 'Conectar WhatsApp' }).waitFor({ timeout: 30_000 });
+    await expect(qr.count()).resolves.toBe(0);
+    await page.getByRole('button', { name: 'Cerrar sesión', exact: true }).click();
+    await page.getByLabel('Correo electrónico').waitFor();
+  });
+
   it('links with a pairing code typed on the phone, in Spanish', async () => {
     const user = await h.stack.signUp();
     const { page } = main;
