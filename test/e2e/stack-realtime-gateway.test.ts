@@ -37,4 +37,21 @@ describe('realtime through the gateway', () => {
     const row = await received;
     expect(row).toMatchObject({ user_id: user.id, status: 'new' });
   });
+
+  it('delivers UPDATEs of the user’s session row filtered by id (what the web app watches)', async () => {
+    const { client } = await stack.signUp();
+    const { data: session, error } = await client.rpc('request_whatsapp_link');
+    if (error) throw error;
+    const id = (session as { id: string }).id;
+    const received = new Promise<Record<string, unknown>>((resolve) => {
+      client
+        .channel(`session-${id}`)
+        .on('postgres_changes', { event: 'UPDATE', schema: 'public', table: 'whatsapp_sessions', filter: `id=eq.${id}` }, (payload) => resolve(payload.new))
+        .subscribe(async (status) => {
+          if (status !== 'SUBSCRIBED') return;
+          await stack.sql`update whatsapp_sessions set status = 'connecting' where id = ${id}`;
+        });
+    });
+    expect(await received).toMatchObject({ id, status: 'connecting' });
+  });
 });
