@@ -44,11 +44,14 @@ export async function runConnector(config: ConnectorConfig, logger: Logger): Pro
   let sweeper!: Sweeper;
   let alsChecked = !config.whatsapp.sharedAsyncLocalStorage;
 
+  // 'notify' = live messages; 'append' = messages WhatsApp kept while we were offline (they carry the
+  // offline attribute), and our own sends echoed back (emitOwnEvents), which are skipped by id.
   const onMessages = async (conn: SessionConnection, upsert: BaileysEventMap['messages.upsert']) => {
-    if (upsert.type !== 'notify') {
+    if (upsert.type === 'append') {
       // Baileys folds receipts that arrive right after a send into its own 'append' upsert of that message.
       await dispatcher.handleReceipts(conn, upsert.messages.filter((m) => m.key.fromMe && typeof m.status === 'number')
         .map((m) => ({ key: m.key, update: { status: m.status } })));
+    } else if (upsert.type !== 'notify') {
       return;
     }
     for (const msg of upsert.messages) {

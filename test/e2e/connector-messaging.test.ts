@@ -90,16 +90,22 @@ describe('connector: messaging', () => {
     expect(byId[missing.id]).toMatchObject({ error_code: 'not_on_whatsapp', error: `${ghost} is not on WhatsApp` });
   });
 
-  it('reconnects every session without a QR after a restart, and keeps sending', async () => {
+  it('reconnects every session without a QR after a restart, stores what arrived meanwhile, and keeps sending', async () => {
     await connector.stop();
     stopped.push(connector);
     for (const s of sessions) expect((await sessionRow(db, s.sessionId)).lease_owner).toBeNull();
+    await waitFor(async () => sim.devices().filter((d) => sessions.some((s) => s.jid === d.jid) && d.connected).length === 0, 'sockets closed');
+    // Written while no connector was up: WhatsApp keeps it for the device's next login.
+    const writer = sim.contact(await randomPhone());
+    const offlineId = await writer.sendText(sessions[3]!.phone, 'while you were away');
     connector = await startTestConnector(db, sim);
     await waitFor(async () => connector.sessions().filter((s) => s.open).length === 5, 'five sessions open again');
     for (const s of sessions) {
       const row = await sessionRow(db, s.sessionId);
       expect(row).toMatchObject({ status: 'connected', qr: null, phone_number: s.phone });
     }
+    await waitFor(async () => (await db.sql`select 1 from inbound_messages where wa_message_id = ${offlineId} and text = 'while you were away'`)[0],
+      'the message sent while offline stored');
     const contact = await randomPhone();
     const msg = await queueText(db, sessions[4]!, contact, 'after restart');
     await sim.contact(contact).waitForMessage({ id: msg.waId });

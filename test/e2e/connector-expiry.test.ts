@@ -1,0 +1,37 @@
+// Own database: expire_idle_sessions is global, so its short idle limit must not touch other files' rows.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createLinkedSession, createTestDatabase, queueText, randomPhone, startSimulator, startTestConnector, waitFor, waitForStatus,
+  type Simulator, type TestDatabase,
+} from './connector-support.ts';
+import type { RunningConnector } from '../../connector/index.ts';
+
+let db: TestDatabase;
+let sim: Simulator;
+let connector: RunningConnector;
+beforeAll(async () => {
+  db = await createTestDatabase();
+  sim = await startSimulator();
+});
+afterAll(async () => {
+  await connector?.stop();
+  await sim.stop();
+  await db.drop();
+});
+
+describe('connector: idle expiry', () => {
+  it('expires a session idle longer than SESSION_IDLE_DAYS: socket closed, credentials wiped, unsent rows failed', async () => {
+    const s = await createLinkedSession(db, sim);
+    // 0.0001 days = 8.6 s without activity; the expiry sweep runs every second.
+    connector = await startTestConnector(db, sim, { SESSION_IDLE_DAYS: '0.0001', EXPIRE_INTERVAL_MS: '1000', ACTIVITY_WRITE_INTERVAL_MS: '60000' });
+    await waitFor(async () => connector.sessions().find((x) => x.id === s.sessionId && x.open), 'session open');
+    const pending = await queueText(db, s, await randomPhone(), 'too late');
+    await db.sql`update outbound_messages set next_attempt_at = now() + interval '1 hour' where id = ${pending.id}`;
+    const row = await waitForStatus(db, s.sessionId, 'expired', 30_000);
+    expect(row.last_error).toMatch(/^expired: no activity/);
+    await waitFor(async () => !connector.sessions().find((x) => x.id === s.sessionId), 'the socket closed');
+    expect(await db.sql`select 1 from whatsapp_auth_state where session_id = ${s.sessionId}`).toHaveLength(0);
+    expect((await db.sql`select error_code from outbound_messages where id = ${pending.id}`)[0]).toEqual({ error_code: 'session_expired' });
+    expect(sim.devices().find((d) => d.jid === s.jid)?.loggedOut).toBe(false);
+  });
+});
