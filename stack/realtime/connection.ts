@@ -138,6 +138,7 @@ export class Connection implements ChannelTransport {
     if (bindings.length > 0) {
       try {
         await resolveBindings(this.ctx.pool, claims.role, bindings);
+        if (channel.closed) return; // left or disconnected meanwhile: never index a dead channel
         channel.bindings = bindings;
         this.ctx.dispatcher.add(channel);
       } catch (error) {
@@ -188,7 +189,7 @@ export class Connection implements ChannelTransport {
 
   private leave(channel: Channel): void {
     channel.close();
-    this.channels.delete(channel.topic);
+    if (this.channels.get(channel.topic) === channel) this.channels.delete(channel.topic);
     this.ctx.dispatcher.remove(channel);
     this.ctx.topics.leave(channel);
   }

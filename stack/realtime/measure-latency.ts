@@ -20,8 +20,14 @@ if (!external) await prepareDatabase(url, { seed: false });
 // writer flushes (wal_writer_delay, 200 ms by default). SYNC_COMMIT=on measures Supabase's setting instead.
 const synchronousCommit = process.env.SYNC_COMMIT;
 const sql = postgres(url, { max: 8, onnotice: () => {}, ...(synchronousCommit ? { connection: { synchronous_commit: synchronousCommit } } : {}) });
-const [current] = await sql<{ setting: string }[]>`select current_setting('synchronous_commit') as setting`;
-console.log(`writers run with synchronous_commit=${current!.setting}`);
+// WAL_WRITER_DELAY=10ms (own embedded Postgres only) shows what a shorter WAL writer cycle does to async commits.
+if (!external && process.env.WAL_WRITER_DELAY) {
+  await sql.unsafe(`alter system set wal_writer_delay = '${process.env.WAL_WRITER_DELAY.replace(/[^0-9a-z]/g, '')}'`);
+  await sql`select pg_reload_conf()`;
+}
+const [current] = await sql<{ setting: string; delay: string }[]>`
+  select current_setting('synchronous_commit') as setting, current_setting('wal_writer_delay') as delay`;
+console.log(`writers run with synchronous_commit=${current!.setting}, wal_writer_delay=${current!.delay}`);
 const server = await startRealtimeTestServer({ databaseUrl: url });
 
 const [user] = await sql<{ id: string }[]>`
