@@ -59,7 +59,8 @@ export interface SimContext {
   stats: { recorded: number; stanzasIn: number; decryptErrors: number; lastDecryptError?: string; handlerErrors: number; retriesAnswered: number }
 }
 
-export const SERVER_JID = 's.whatsapp.net'
+/** how the server's own jid decodes in Baileys (a JID pair with an empty user), e.g. from="@s.whatsapp.net" */
+export const SERVER_JID = '@s.whatsapp.net'
 
 export const unixNow = (): string => Math.floor(Date.now() / 1000).toString()
 

@@ -35,6 +35,8 @@ export interface LinkedDevice {
   pushName: string
   loggedOut: boolean
   refuseConnections: boolean
+  /** a PreKeyLow notification is outstanding (cleared by the next upload) */
+  preKeyLowSent?: boolean
   /** stanzas waiting for the device to come online (contacts' messages) */
   pending: BinaryNode[]
   connection: SimConnection | undefined
@@ -83,6 +85,9 @@ export function peerAddress(user: SimUser, device: number): { name: string; devi
   // Baileys' libsignal naming for LID addresses is `user_1`; the simulator's peers use the same
   return { name: `${user.lidUser}_1`, device }
 }
+
+/** below this many one-time pre-keys the server tells the device (Baileys' MIN_PREKEY_COUNT is 5) */
+const PRE_KEY_LOW = 5
 
 let lidSeq = 0
 const lidBase = 100_000_000_000_000 + Math.floor(Math.random() * 1_000_000) * 1_000
@@ -184,6 +189,15 @@ export class DeviceRegistry {
     if (!first.done) {
       preKey = { keyId: first.value, public: d.preKeys.get(first.value)! }
       d.preKeys.delete(first.value)
+    }
+    if (d.preKeys.size < PRE_KEY_LOW && !d.preKeyLowSent && d.connection?.isOpen) {
+      // WhatsApp's PreKeyLow: Baileys answers by uploading more (uploadPreKeys)
+      d.preKeyLowSent = true
+      d.connection.send({
+        tag: 'notification',
+        attrs: { from: '@s.whatsapp.net', type: 'encrypt', id: `pkl-${d.deviceId}-${Date.now()}`, t: String(Math.floor(Date.now() / 1000)) },
+        content: [{ tag: 'count', attrs: { value: String(d.preKeys.size) } }],
+      })
     }
     return { registrationId: d.registrationId, identity: d.identityPublic, signedPreKey: d.signedPreKey, preKey }
   }

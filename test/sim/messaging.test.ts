@@ -135,6 +135,17 @@ describe('simulator messaging', () => {
     alice.end()
   })
 
+  it('one-time pre-keys are handed out once; when they run low the device is told and uploads more', async () => {
+    const sim = await start()
+    const alice = await connectLinked(sim, '+15550002071')
+    expect(sim.devices()[0]!.preKeysOnServer).toBe(30)
+    for (let i = 0; i < 27; i++) await sim.contact(`+1555000272${String(i).padStart(2, '0')}`).sendText('+15550002071', `from ${i}`)
+    await alice.waitForInbox(27)
+    // 30 - 27 = 3 < 5: PreKeyLow → Baileys uploads 5 more
+    await expect.poll(() => sim.devices()[0]!.preKeysOnServer, { timeout: 10_000 }).toBe(8)
+    alice.end()
+  })
+
   it('messages sent while the device is offline arrive at its next login', async () => {
     const sim = await start()
     const alice = await connectLinked(sim, '+15550002051')

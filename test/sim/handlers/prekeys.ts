@@ -21,6 +21,7 @@ export function handleKeyUpload(device: LinkedDevice, iq: BinaryNode): BinaryNod
     for (const key of children(child(iq, 'list'), 'key')) {
       device.preKeys.set(uintFrom(bytes(child(key, 'id'))), bytes(child(key, 'value'))!)
     }
+    device.preKeyLowSent = false
   }
   return iqResult(iq)
 }
