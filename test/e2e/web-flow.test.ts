@@ -126,7 +126,7 @@ describe('web app against the stack, connector and simulator', () => {
     await screenshot(page, '06-sent-read');
   });
 
-  it('shows the contact\'s reply in the list live', async () => {
+  it('shows the contact\'s reply, and a message typed on the phone itself, in the list live', async () => {
     const { page } = main;
     const contact = h.sim.contact(contactPhone, { name: 'Carla Contact' });
     const reply = `Got it, thanks! ${Date.now()}`;
@@ -134,6 +134,11 @@ describe('web app against the stack, connector and simulator', () => {
     const row = page.locator('li[data-direction="in"]', { hasText: reply });
     await row.waitFor({ timeout: 30_000 });
     await expect(row.textContent()).resolves.toContain('From');
+    const typedOnPhone = `Typed on the phone ${Date.now()}`;
+    await h.sim.phone(accountPhone).sendText(contactPhone, typedOnPhone);
+    const own = page.locator('li[data-direction="in"][data-status="from-phone"]', { hasText: typedOnPhone });
+    await own.waitFor({ timeout: 30_000 });
+    await expect(own.textContent()).resolves.toContain('Sent from your phone');
     await screenshot(page, '07-reply');
     expect(await findAccessibilityViolations(page)).toEqual([]);
   });

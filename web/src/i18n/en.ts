@@ -111,6 +111,7 @@ export const en = {
   'messages.status.read': 'Read',
   'messages.status.failed': 'Failed',
   'messages.status.received': 'Received',
+  'messages.status.fromPhone': 'Sent from your phone',
   'messages.failedReason': 'Not sent: {reason}',
   'messages.nonText': '[{type}]',
   'messages.announceStatus': 'Message to {who}: {status}',

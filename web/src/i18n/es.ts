@@ -113,6 +113,7 @@ export const es: Messages = {
   'messages.status.read': 'Leído',
   'messages.status.failed': 'Fallido',
   'messages.status.received': 'Recibido',
+  'messages.status.fromPhone': 'Enviado desde tu teléfono',
   'messages.failedReason': 'No enviado: {reason}',
   'messages.nonText': '[{type}]',
   'messages.announceStatus': 'Mensaje para {who}: {status}',

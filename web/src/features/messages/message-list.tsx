@@ -5,13 +5,25 @@ import { formatPhone } from '../../lib/phone.ts';
 import { formatTime } from '../../lib/time.ts';
 import type { MessageItem } from './use-messages.ts';
 
+/** Messages the owner wrote from the phone (or another linked device) arrive as inbound rows with from_me. */
+function fromPhone(item: MessageItem): boolean {
+  return item.direction === 'in' && item.row.from_me;
+}
+
+function chatPhone(jid: string): string {
+  const [user = jid, server] = jid.split('@');
+  return server === 's.whatsapp.net' && /^\d+$/.test(user) ? formatPhone(`+${user}`) : user;
+}
+
 function who(item: MessageItem): string {
   if (item.direction === 'out') return formatPhone(item.row.recipient);
+  if (item.row.from_me) return chatPhone(item.row.chat_jid);
   return item.row.push_name || formatPhone(item.row.sender_phone) || item.row.chat_jid.split('@')[0] || item.row.chat_jid;
 }
 
 function statusKey(item: MessageItem): MessageKey {
-  return item.direction === 'out' ? `messages.status.${item.row.status}` : 'messages.status.received';
+  if (item.direction === 'out') return `messages.status.${item.row.status}`;
+  return item.row.from_me ? 'messages.status.fromPhone' : 'messages.status.received';
 }
 
 /** Announces status changes and new incoming messages through a polite live region. */
@@ -28,7 +40,7 @@ function useAnnouncements(items: MessageItem[]): string {
       const before = previous.get(item.key);
       const now = next.get(item.key);
       if (before === now) continue;
-      if (item.direction === 'in') setText(t('messages.announceIncoming', { who: who(item) }));
+      if (item.direction === 'in' && !item.row.from_me) setText(t('messages.announceIncoming', { who: who(item) }));
       else if (before !== undefined) setText(t('messages.announceStatus', { who: who(item), status: t(statusKey(item)) }));
       break;
     }
@@ -50,7 +62,8 @@ export function MessageList({ items, hasSession }: { items: MessageItem[]; hasSe
         <ul className="message-list" aria-labelledby="recent-title" data-testid="message-list">
           {items.map((item) => {
             const failed = item.direction === 'out' && item.row.status === 'failed';
-            const status = item.direction === 'out' ? item.row.status : 'received';
+            const status = item.direction === 'out' ? item.row.status : item.row.from_me ? 'from-phone' : 'received';
+            const outgoing = item.direction === 'out' || fromPhone(item);
             const when = item.direction === 'out' ? item.row.created_at : item.row.received_at;
             return (
               <li
@@ -62,8 +75,8 @@ export function MessageList({ items, hasSession }: { items: MessageItem[]; hasSe
               >
                 <div className="message-meta">
                   <span className="message-who">
-                    <span className="message-arrow" aria-hidden="true">{item.direction === 'out' ? '↗' : '↙'}</span>
-                    {t(item.direction === 'out' ? 'messages.outgoing' : 'messages.incoming', { who: who(item) })}
+                    <span className="message-arrow" aria-hidden="true">{outgoing ? '↗' : '↙'}</span>
+                    {t(outgoing ? 'messages.outgoing' : 'messages.incoming', { who: who(item) })}
                   </span>
                   <time className="message-time" dateTime={when}>{formatTime(when, lang)}</time>
                 </div>
