@@ -68,7 +68,7 @@ export function MessageList({ items, hasSession }: { items: MessageItem[]; hasSe
             return (
               <li
                 key={item.key}
-                className={`message message-${item.direction}`}
+                className={`message message-${outgoing ? 'out' : 'in'}`}
                 data-direction={item.direction}
                 data-status={status}
                 data-message-id={String(item.row.id)}
