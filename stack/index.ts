@@ -140,7 +140,12 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
 
     let realtime: RealtimeHandle | undefined;
     if (options.realtime ?? true) {
-      realtime = await startRealtime({ databaseUrl, jwtSecret, logger: logger.child({ component: 'realtime' }) });
+      try {
+        realtime = await startRealtime({ databaseUrl, jwtSecret, logger: logger.child({ component: 'realtime' }) });
+      } catch (error) {
+        // e.g. a given DATABASE_URL without wal_level=logical: serve everything else.
+        logger.error({ err: error }, 'stack: Realtime could not start; /realtime/v1/websocket answers 404');
+      }
       if (realtime) cleanups.push(() => realtime!.close());
     }
 
