@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { writeResults } from '../bench/harness.ts';
 import { repoRoot } from '../bench/support/processes.ts';
+import { startSharedPostgres } from '../bench/support/environment.ts';
 import type { Scenario, ScenarioResult } from './support.ts';
 import { sigkill } from './scenarios/sigkill.ts';
 import { pgRestart } from './scenarios/pg-restart.ts';
@@ -25,13 +26,16 @@ const selected = only ? all.filter((s) => only.includes(s.name)) : all;
 const started = Date.now();
 const log = (m: string) => process.stderr.write(`[faults ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${m}\n`);
 
+let shared: Awaited<ReturnType<typeof startSharedPostgres>> | undefined;
+const database = async () => (shared ??= await startSharedPostgres()).clone();
+
 const results: ScenarioResult[] = [];
 for (const scenario of selected) {
   const t = Date.now();
   log(`${scenario.name}: start${ci ? ' (--ci)' : ''}`);
   let result: ScenarioResult;
   try {
-    result = await scenario.run({ ci, log });
+    result = await scenario.run({ ci, log, database });
   } catch (error) {
     result = { name: scenario.name, load: '-', faults: '-', lost: NaN, duplicates: NaN, problems: [`did not run to the end: ${(error as Error).message.split('\n')[0]}`] };
   }
@@ -41,6 +45,7 @@ for (const scenario of selected) {
   process.stdout.write(`${ok ? 'ok  ' : 'FAIL'} ${result.name}: load ${result.load}; faults ${result.faults}; lost ${result.lost}; duplicates ${result.duplicates}` +
     `${result.problems.length ? `; problems: ${result.problems.join(' | ')}` : ''} (${result.seconds.toFixed(0)} s)\n`);
 }
+await shared?.stop();
 const failed = results.filter((r) => !(r.lost === 0 && r.duplicates === 0 && r.problems.length === 0));
 const path = await writeResults(join(repoRoot, 'bench-results'), { kind: 'faults', ci, seconds: (Date.now() - started) / 1000, results });
 process.stdout.write(`${results.length - failed.length}/${results.length} scenarios clean in ${((Date.now() - started) / 1000).toFixed(0)} s (${path})\n`);

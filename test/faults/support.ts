@@ -21,6 +21,8 @@ export interface ScenarioResult {
 export interface ScenarioContext {
   ci: boolean;
   log(message: string): void;
+  /** a fresh prepared database (a clone on the suite's shared Postgres) */
+  database(): Promise<Database>;
 }
 
 export interface Scenario {

@@ -10,7 +10,7 @@ import pino from 'pino';
 import postgres from 'postgres';
 import { findFreePort } from '../../../stack/db/free-port.ts';
 import { startEmbeddedPostgres, type RunningPostgres } from '../../../stack/db/embedded.ts';
-import { prepareDatabase } from '../../../stack/db/prepare.ts';
+import { prepareDatabase, withDatabase } from '../../../stack/db/prepare.ts';
 import { startStack, type RunningStack } from '../../../stack/index.ts';
 import { Lru, makeEnvelope, usePostgresAuthState } from '../../../connector/auth-state/index.ts';
 import { createStore } from '../../../connector/store/index.ts';
@@ -48,6 +48,39 @@ export async function startBenchPostgres(opts: { persistent?: boolean } = {}): P
     url: pg.url, sql, stack: null, pg, dataDir,
     async stop() {
       await sql.end({ timeout: 2 });
+      await pg.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * One embedded Postgres, prepared once as a template; every clone() is a fresh database of its own in
+ * milliseconds (what test/support/postgres.ts does for vitest). Saves a server start and the migrations
+ * per scenario.
+ */
+export async function startSharedPostgres(): Promise<{ clone(): Promise<Database>; stop(): Promise<void> }> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'wl-bench-pg-'));
+  const pg = await startEmbeddedPostgres({ dataDir });
+  const admin = postgres(pg.url, { max: 1, onnotice: () => {} });
+  await admin.unsafe('create database bench_template');
+  await prepareDatabase(withDatabase(pg.url, 'bench_template'), { seed: false });
+  return {
+    async clone() {
+      const name = `bench_${randomBytes(5).toString('hex')}`;
+      await admin.unsafe(`create database ${name} template bench_template`);
+      const url = withDatabase(pg.url, name);
+      const sql = postgres(url, { max: 4, onnotice: () => {} });
+      return {
+        url, sql, stack: null, pg: null, dataDir: null,
+        async stop() {
+          await sql.end({ timeout: 2 });
+          await admin.unsafe(`drop database if exists ${name} with (force)`);
+        },
+      };
+    },
+    async stop() {
+      await admin.end({ timeout: 2 });
       await pg.stop();
       await rm(dataDir, { recursive: true, force: true });
     },

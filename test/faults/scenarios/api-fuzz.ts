@@ -99,8 +99,9 @@ export const apiFuzz: Scenario = {
   async run(ctx) {
     const n = 1000;
     const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 100_000);
+    const db = await ctx.database();
     const stack = await startStack({
-      ephemeral: true, port: 0, dbPort: 0, seed: false, logger: pino({ level: 'error' }), prestartFunctions: true,
+      databaseUrl: db.url, prepare: false, port: 0, logger: pino({ level: 'error' }), prestartFunctions: true,
       functionEnv: { DENO_DIR: `${repoRoot}.data/deno`, WHATSAPP_LOG_LEVEL: 'error', WHATSAPP_RATE_LIMIT_MESSAGES: '1000000', WHATSAPP_RATE_LIMIT_SESSIONS: '1000000' },
     });
     const sql = postgres(stack.databaseUrl, { max: 2, onnotice: () => {} });
@@ -152,6 +153,7 @@ export const apiFuzz: Scenario = {
     } finally {
       await sql.end({ timeout: 2 });
       await stack.stop();
+      await db.stop();
     }
   },
 };

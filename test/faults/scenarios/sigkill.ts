@@ -1,7 +1,7 @@
 // SIGKILL the connector (its own process, `node --import tsx connector/main.ts`) at random moments while
 // it sends a backlog over many sessions; a fresh connector (new id, as a restarted pod) starts right
 // after each kill. Every row must end `sent` or later, each WhatsApp id must arrive exactly once.
-import { stopConnector, startBenchPostgres, type ConnectorProcess } from '../../bench/support/environment.ts';
+import { stopConnector, type ConnectorProcess } from '../../bench/support/environment.ts';
 import { SimHost } from '../../bench/support/sim-client.ts';
 import { waitUntil } from '../../bench/harness.ts';
 import { auditOutbound, connector, linkedFleet, queueMessages, randomBetween, sleep, statusCounts, waitDrained, type Scenario } from '../support.ts';
@@ -13,7 +13,7 @@ export const sigkill: Scenario = {
     const messages = ctx.ci ? 1500 : 5000;
     const kills = ctx.ci ? 3 : 5;
     const sim = await SimHost.start();
-    const db = await startBenchPostgres();
+    const db = await ctx.database();
     let proc: ConnectorProcess | undefined;
     try {
       const fleet = await linkedFleet(db, sim, sessionsN, 'delivered');

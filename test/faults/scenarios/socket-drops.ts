@@ -1,7 +1,7 @@
 // The simulator drops every socket (TCP, no stream error) every 10 s for 2 minutes while messages flow
 // both ways. Every session must come back without a QR, every inbound message must be decrypted and
 // stored exactly once (no Bad MAC), every outbound message delivered exactly once.
-import { startBenchPostgres, stopConnector, type ConnectorProcess } from '../../bench/support/environment.ts';
+import { stopConnector, type ConnectorProcess } from '../../bench/support/environment.ts';
 import { SimHost } from '../../bench/support/sim-client.ts';
 import { auditOutbound, connector, linkedFleet, queueMessages, sessionStatuses, sleep, waitAllConnected, waitDrained, type Scenario } from '../support.ts';
 
@@ -12,7 +12,7 @@ export const socketDrops: Scenario = {
     const everyMs = ctx.ci ? 5000 : 10_000;
     const forMs = ctx.ci ? 30_000 : 120_000;
     const sim = await SimHost.start();
-    const db = await startBenchPostgres();
+    const db = await ctx.database();
     let proc: ConnectorProcess | undefined;
     try {
       const fleet = await linkedFleet(db, sim, sessionsN, 'delivered');

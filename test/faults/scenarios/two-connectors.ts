@@ -1,7 +1,7 @@
 // Two connectors on one database: each session is held by exactly one (one lease owner in the database,
 // one socket at the simulator, no 440 conflicts); SIGKILL one and the other takes its sessions within
 // the lease time; messages sent throughout arrive exactly once.
-import { startBenchPostgres, stopConnector, type ConnectorProcess } from '../../bench/support/environment.ts';
+import { stopConnector, type ConnectorProcess } from '../../bench/support/environment.ts';
 import { SimHost } from '../../bench/support/sim-client.ts';
 import { waitUntil } from '../../bench/harness.ts';
 import { auditOutbound, connector, linkedFleet, queueMessages, sleep, waitDrained, type Scenario } from '../support.ts';
@@ -14,7 +14,7 @@ export const twoConnectors: Scenario = {
     const sessionsN = ctx.ci ? 10 : 20;
     const messages = ctx.ci ? 500 : 2000;
     const sim = await SimHost.start();
-    const db = await startBenchPostgres();
+    const db = await ctx.database();
     const procs: ConnectorProcess[] = [];
     try {
       const fleet = await linkedFleet(db, sim, sessionsN, 'delivered');
