@@ -45,6 +45,10 @@ export interface EmbedContext {
   schema: SchemaSnapshot;
   table: string;
   counter: { n: number };
+  /** Filters on embedded resources (`rel.col=eq.x`), by embed name or alias; consumed when compiled. */
+  filters: Map<string, Filter[]>;
+  /** Conditions `!inner` embeds add to the parent's WHERE. */
+  parentConditions: string[];
 }
 
 export function compileSelect(items: SelectItem[], columns: ColumnSet, params: Params, embed?: EmbedContext, alias = '_t'): string {
@@ -69,9 +73,7 @@ export function compileSelect(items: SelectItem[], columns: ColumnSet, params: P
 function compileEmbed(item: Extract<SelectItem, { kind: 'embed' }>, ctx: EmbedContext, params: Params, parentAlias: string): string {
   const target = ctx.schema.tables.get(item.name);
   if (!target) throw restErrors.unsupportedEmbedding(item.name, ctx.table);
-  if (item.inner || item.spread) {
-    throw restErrors.parse('select', `"!inner" and "..." embedding are not supported by the local stack (in "${item.name}")`);
-  }
+  if (item.spread) throw restErrors.parse('select', `"..." (spread) embedding is not supported by the local stack (in "${item.name}")`);
   const matchesHint = (fk: ForeignKey, columns: string[]) => !item.hint || fk.name === item.hint || columns.includes(item.hint);
   const candidates = [
     ...ctx.schema.foreignKeys.filter((fk) => fk.table === ctx.table && fk.refTable === target.name && matchesHint(fk, fk.columns))
@@ -86,14 +88,20 @@ function compileEmbed(item: Extract<SelectItem, { kind: 'embed' }>, ctx: EmbedCo
   const childAlias = `_e${ctx.counter.n}`;
   const rowAlias = `_x${ctx.counter.n}`;
   const childColumns: ColumnSet = { label: target.name, has: (c) => target.columns.has(c) };
-  const childSelect = compileSelect(item.select, childColumns, params, { ...ctx, table: target.name }, childAlias);
+  const key = item.alias ?? item.name;
+  const childFilters = ctx.filters.get(key) ?? [];
+  ctx.filters.delete(key);
+  const nested: EmbedContext = { ...ctx, table: target.name, filters: new Map(), parentConditions: [] };
+  const childSelect = compileSelect(item.select, childColumns, params, nested, childAlias);
   const join = fk.columns.map((column, i) => {
     const ref = fk.refColumns[i]!;
     return toOne
       ? `${childAlias}.${quoteIdent(ref)} = ${parentAlias}.${quoteIdent(column)}`
       : `${childAlias}.${quoteIdent(column)} = ${parentAlias}.${quoteIdent(ref)}`;
   });
-  const inner = `select ${childSelect} from public.${quoteIdent(target.name)} ${childAlias} where ${join.join(' and ')}`;
+  const conditions = () => [...join, ...childFilters.map((f) => compileFilter(f, childColumns, params, childAlias))].join(' and ');
+  const inner = `select ${childSelect} from public.${quoteIdent(target.name)} ${childAlias} where ${conditions()}`;
+  if (item.inner) ctx.parentConditions.push(`exists (select 1 from public.${quoteIdent(target.name)} ${childAlias} where ${conditions()})`);
   const name = quoteIdent(item.alias ?? item.name);
   return toOne
     ? `(select to_json(${rowAlias}) from (${inner}) ${rowAlias}) as ${name}`
@@ -110,15 +118,15 @@ const TEXT_SEARCH: Record<string, string> = {
 };
 const IS_VALUES: Record<string, string> = { null: 'null', not_null: 'not null', true: 'true', false: 'false', unknown: 'unknown' };
 
-export function compileFilter(filter: Filter, columns: ColumnSet, params: Params): string {
+export function compileFilter(filter: Filter, columns: ColumnSet, params: Params, alias = '_t'): string {
   const sql = filter.kind === 'logic'
-    ? `(${filter.children.map((child) => compileFilter(child, columns, params)).join(` ${filter.op} `)})`
-    : compileOperation(filter, columns, params);
+    ? `(${filter.children.map((child) => compileFilter(child, columns, params, alias)).join(` ${filter.op} `)})`
+    : compileOperation(filter, columns, params, alias);
   return filter.negated ? `not ${sql}` : sql;
 }
 
-function compileOperation(filter: Extract<Filter, { kind: 'op' }>, columns: ColumnSet, params: Params): string {
-  const field = compileField(filter.field, columns, params);
+function compileOperation(filter: Extract<Filter, { kind: 'op' }>, columns: ColumnSet, params: Params, alias: string): string {
+  const field = compileField(filter.field, columns, params, alias);
   const { operator, value } = filter;
   if (operator === 'is') {
     const keyword = IS_VALUES[value.toLowerCase()];
@@ -143,9 +151,10 @@ function compileOperation(filter: Extract<Filter, { kind: 'op' }>, columns: Colu
   return `(${field} ${comparison} ${params.add(bound)})`;
 }
 
-export function compileWhere(filters: Filter[], columns: ColumnSet, params: Params): string {
-  if (filters.length === 0) return '';
-  return ` where ${filters.map((f) => compileFilter(f, columns, params)).join(' and ')}`;
+export function compileWhere(filters: Filter[], columns: ColumnSet, params: Params, extra: string[] = []): string {
+  const conditions = [...filters.map((f) => compileFilter(f, columns, params)), ...extra];
+  if (conditions.length === 0) return '';
+  return ` where ${conditions.join(' and ')}`;
 }
 
 export function compileOrder(terms: OrderTerm[], columns: ColumnSet, params: Params): string {

@@ -146,10 +146,17 @@ export function parseOperation(field: Field, raw: string): Filter {
 export function parseFilterParam(key: string, value: string): Filter {
   const logic = /^(not\.)?(and|or)$/.exec(key);
   if (logic) return parseLogic(logic[2] as 'and' | 'or', Boolean(logic[1]), value);
-  if (key.includes('.') && !key.includes('->')) {
-    throw restErrors.parse('filter', `filters on embedded resources are not supported: "${key}"`);
-  }
+  if (embeddedKey(key)) throw restErrors.parse('filter', `"${key}" filters an embedded resource here`);
   return parseOperation(parseField(key), value);
+}
+
+/** `rel.column`, `rel.or`, `rel.not.and`: a filter on the embedded resource `rel`. */
+export function embeddedKey(key: string): { embed: string; key: string } | undefined {
+  if (/^(not\.)?(and|or)$/.test(key)) return undefined;
+  const dot = key.indexOf('.');
+  const arrow = key.indexOf('->');
+  if (dot <= 0 || (arrow >= 0 && arrow < dot)) return undefined;
+  return { embed: unquote(key.slice(0, dot)), key: key.slice(dot + 1) };
 }
 
 function parseLogic(op: 'and' | 'or', negated: boolean, raw: string): Filter {

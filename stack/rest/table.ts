@@ -5,7 +5,7 @@ import {
   compileLimit, compileOrder, compileSelect, compileWhere, Params, quoteIdent, type ColumnSet, type EmbedContext,
 } from './compile.ts';
 import {
-  parseFilterParam, parseNonNegativeInt, parseOrder, parseSelect, RESERVED_KEYS, unquote,
+  embeddedKey, parseFilterParam, parseNonNegativeInt, parseOrder, parseSelect, RESERVED_KEYS, unquote,
   type Filter, type Preferences,
 } from './parse.ts';
 import type { SchemaSnapshot, TableInfo } from './schema-cache.ts';
@@ -35,21 +35,36 @@ function unfilteredWrite(command: 'UPDATE' | 'DELETE'): RestError {
   return new RestError(400, '21000', `${command} requires a WHERE clause`);
 }
 
-function embedContext(request: TableRequest): EmbedContext {
-  return { schema: request.schema, table: request.table.name, counter: { n: 0 } };
+function embedContext(request: TableRequest, withFilters = false): EmbedContext {
+  return {
+    schema: request.schema, table: request.table.name, counter: { n: 0 },
+    filters: withFilters ? embedFilters(request.query) : new Map(), parentConditions: [],
+  };
 }
 
 export function columnSet(table: TableInfo): ColumnSet {
   return { label: table.name, has: (column) => table.columns.has(column) };
 }
 
+/** The request's own filters (embedded-resource filters are left to embedFilters). */
 export function parseFilters(query: URLSearchParams): Filter[] {
   const filters: Filter[] = [];
   for (const [key, value] of query) {
-    if (RESERVED_KEYS.has(key)) continue;
+    if (RESERVED_KEYS.has(key) || embeddedKey(key)) continue;
     filters.push(parseFilterParam(key, value));
   }
   return filters;
+}
+
+/** `rel.col=op.value` filters by embedded resource. */
+function embedFilters(query: URLSearchParams): Map<string, Filter[]> {
+  const byEmbed = new Map<string, Filter[]>();
+  for (const [key, value] of query) {
+    const target = RESERVED_KEYS.has(key) ? undefined : embeddedKey(key);
+    if (!target) continue;
+    byEmbed.set(target.embed, [...(byEmbed.get(target.embed) ?? []), parseFilterParam(target.key, value)]);
+  }
+  return byEmbed;
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -77,8 +92,13 @@ export async function readTable(tx: postgres.TransactionSql, request: TableReque
   const columns = columnSet(table);
   const params = new Params();
   const source = `public.${quoteIdent(table.name)} _t`;
-  const select = compileSelect(parseSelect(query.get('select')), columns, params, embedContext(request));
-  const where = compileWhere(parseFilters(query), columns, params);
+  const embed = embedContext(request, true);
+  const select = compileSelect(parseSelect(query.get('select')), columns, params, embed);
+  const unused = [...embed.filters.keys()][0];
+  if (unused !== undefined) {
+    throw new RestError(400, 'PGRST108', `'${unused}' is not an embedded resource in this request`, null, `Verify that '${unused}' is included in the 'select' query parameter.`);
+  }
+  const where = compileWhere(parseFilters(query), columns, params, embed.parentConditions);
   const order = compileOrder(parseOrder(query.get('order')), columns, params);
   const limit = Math.min(parseNonNegativeInt('limit', query.get('limit')) ?? request.maxRows, request.maxRows);
   const offset = parseNonNegativeInt('offset', query.get('offset')) ?? 0;

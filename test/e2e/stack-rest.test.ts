@@ -191,7 +191,7 @@ describe('rest (PostgREST subset) with RLS', () => {
     expect(row?.n).toBe(1);
   });
 
-  it('embeds related rows through foreign keys: many-to-one as an object, one-to-many as an array', async () => {
+  it('embeds related rows through foreign keys: many-to-one object, one-to-many array, embedded filters and !inner', async () => {
     await queue(alice.client, aliceSession, 'embedded');
     const toOne = await alice.client.from('outbound_messages').select('text, session:whatsapp_sessions(id, status)').eq('text', 'embedded').single();
     expect(toOne.error).toBeNull();
@@ -199,6 +199,18 @@ describe('rest (PostgREST subset) with RLS', () => {
     const toMany = await alice.client.from('whatsapp_sessions').select('id, outbound_messages(text)').eq('id', aliceSession).single();
     expect(toMany.error).toBeNull();
     expect((toMany.data!.outbound_messages as { text: string }[]).map((m) => m.text)).toContain('embedded');
+    const filteredChildren = await alice.client.from('whatsapp_sessions').select('id, outbound_messages(text)')
+      .eq('id', aliceSession).eq('outbound_messages.text', 'embedded').single();
+    expect(filteredChildren.data).toEqual({ id: aliceSession, outbound_messages: [{ text: 'embedded' }] });
+    const inner = await alice.client.from('outbound_messages').select('text, whatsapp_sessions!inner(status)')
+      .eq('text', 'embedded').eq('whatsapp_sessions.status', 'new');
+    expect(inner.data).toEqual([{ text: 'embedded', whatsapp_sessions: { status: 'new' } }]);
+    const innerNone = await alice.client.from('outbound_messages').select('text, whatsapp_sessions!inner(status)')
+      .eq('text', 'embedded').eq('whatsapp_sessions.status', 'connected');
+    expect(innerNone.data).toEqual([]);
+    const notSelected = await alice.client.from('outbound_messages').select('text').eq('whatsapp_sessions.status', 'new');
+    expect(notSelected.status).toBe(400);
+    expect(notSelected.error?.code).toBe('PGRST108');
     const unrelated = await alice.client.from('outbound_messages').select('id, inbound_messages(id)');
     expect(unrelated.status).toBe(400);
     expect(unrelated.error?.code).toBe('PGRST200');
