@@ -159,6 +159,31 @@ describe('web app against the stack, connector and simulator', () => {
     watched.splice(watched.indexOf(phone), 1);
   });
 
+  it('pages back to older messages with "Show older messages"', async () => {
+    const { page } = main;
+    const [session] = await h.stack.sql<{ id: string; user_id: string }[]>`
+      select id, user_id from whatsapp_sessions where phone_number = ${accountPhone} and status = 'connected'`;
+    const day = 86_400_000;
+    const rows = Array.from({ length: 60 }, (_, i) => ({
+      session_id: session!.id,
+      user_id: session!.user_id,
+      wa_message_id: `OLD${i}-${Date.now()}`,
+      chat_jid: `${contactPhone.slice(1)}@s.whatsapp.net`,
+      sender_phone: contactPhone,
+      message_type: 'text',
+      text: `Old message ${i}`,
+      wa_timestamp: new Date(Date.now() - (i + 1) * day),
+      received_at: new Date(Date.now() - (i + 1) * day),
+    }));
+    await h.stack.sql`insert into inbound_messages ${h.stack.sql(rows)}`;
+    await page.reload();
+    await page.getByText('Old message 0', { exact: true }).waitFor();
+    await expect(page.getByText('Old message 59', { exact: true }).count()).resolves.toBe(0);
+    await page.getByRole('button', { name: 'Show older messages' }).click();
+    await page.getByText('Old message 59', { exact: true }).waitFor();
+    await expect(page.getByRole('button', { name: 'Show older messages' }).count()).resolves.toBe(0);
+  });
+
   it('logs out of WhatsApp after confirming in an accessible dialog, and the page shows logged out', async () => {
     const { page } = main;
     await page.getByRole('button', { name: 'Log out' }).click();

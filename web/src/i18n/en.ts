@@ -100,6 +100,7 @@ export const en = {
   'messages.queued': 'Message queued.',
   'messages.needsConnection': 'Connect WhatsApp to send messages.',
   'messages.recent': 'Recent messages',
+  'messages.loadOlder': 'Show older messages',
   'messages.empty': 'No messages yet. Send one, or wait for a contact to write.',
   'messages.noSession': 'Messages appear here once WhatsApp is linked.',
   'messages.outgoing': 'To {who}',

@@ -102,6 +102,7 @@ export const es: Messages = {
   'messages.queued': 'Mensaje en cola.',
   'messages.needsConnection': 'Conecta WhatsApp para enviar mensajes.',
   'messages.recent': 'Mensajes recientes',
+  'messages.loadOlder': 'Ver mensajes anteriores',
   'messages.empty': 'Aún no hay mensajes. Envía uno o espera a que un contacto escriba.',
   'messages.noSession': 'Los mensajes aparecerán aquí cuando vincules WhatsApp.',
   'messages.outgoing': 'Para {who}',

@@ -8,7 +8,7 @@ import { useMessages } from './use-messages.ts';
 
 export function MessagesPanel({ supabase, session }: { supabase: SupabaseClient; session: WhatsappSession | null }) {
   const { t } = useI18n();
-  const { items, error, addOutbound } = useMessages(supabase, session?.id);
+  const { items, error, hasMore, loadingOlder, loadOlder, addOutbound } = useMessages(supabase, session?.id);
   const canSend = session?.status === 'connected' || session?.status === 'reconnecting';
   return (
     <section className="card messages-card" aria-labelledby="messages-title">
@@ -19,6 +19,11 @@ export function MessagesPanel({ supabase, session }: { supabase: SupabaseClient;
         <SendForm supabase={supabase} sessionId={session?.id} canSend={canSend} onQueued={addOutbound} />
         {error && <Alert tone="error">{error}</Alert>}
         <MessageList items={items} hasSession={!!session} />
+        {hasMore && (
+          <button type="button" className="button button-secondary load-older" disabled={loadingOlder} onClick={() => void loadOlder()}>
+            {loadingOlder ? t('app.loading') : t('messages.loadOlder')}
+          </button>
+        )}
       </div>
     </section>
   );

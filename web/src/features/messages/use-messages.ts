@@ -15,6 +15,10 @@ export type MessageItem =
 export interface MessagesState {
   items: MessageItem[];
   error: string | null;
+  /** true while older messages may exist beyond those loaded. */
+  hasMore: boolean;
+  loadingOlder: boolean;
+  loadOlder: () => Promise<void>;
   /** Show a row the API just returned, before Realtime reports it. */
   addOutbound: (row: OutboundMessage) => void;
 }
@@ -37,6 +41,8 @@ export function useMessages(supabase: SupabaseClient, sessionId: string | undefi
   const [outbound, setOutbound] = useState(() => new Map<string, OutboundMessage>());
   const [inbound, setInbound] = useState(() => new Map<number, InboundMessage>());
   const [error, setError] = useState<string | null>(null);
+  const [hasMore, setHasMore] = useState(false);
+  const [loadingOlder, setLoadingOlder] = useState(false);
 
   const addOutbound = useCallback((row: OutboundMessage) => {
     setOutbound((current) => {
@@ -58,21 +64,20 @@ export function useMessages(supabase: SupabaseClient, sessionId: string | undefi
     setOutbound(new Map());
     setInbound(new Map());
     setError(null);
+    setHasMore(false);
     if (!sessionId) return undefined;
     let active = true;
 
     async function load(id: string) {
-      const [out, inc] = await Promise.all([
-        supabase.from('outbound_messages').select('*').eq('session_id', id).order('created_at', { ascending: false }).limit(LIMIT),
-        supabase.from('inbound_messages').select('*').eq('session_id', id).order('received_at', { ascending: false }).limit(LIMIT),
-      ]);
+      const page = await fetchPage(supabase, id);
       if (!active) return;
-      if (out.error ?? inc.error) {
-        setError((out.error ?? inc.error)?.message ?? null);
+      if ('error' in page) {
+        setError(page.error);
         return;
       }
-      for (const row of (out.data ?? []) as OutboundMessage[]) addOutbound(row);
-      addInbound((inc.data ?? []) as InboundMessage[]);
+      for (const row of page.outbound) addOutbound(row);
+      addInbound(page.inbound);
+      setHasMore((current) => current || page.full);
     }
 
     const filter = `session_id=eq.${sessionId}`;
@@ -98,8 +103,50 @@ export function useMessages(supabase: SupabaseClient, sessionId: string | undefi
     };
   }, [supabase, sessionId, addOutbound, addInbound]);
 
-  const items = [...[...outbound.values()].map(outItem), ...[...inbound.values()].map(inItem)]
-    .sort((a, b) => b.at - a.at)
-    .slice(0, LIMIT);
-  return { items, error, addOutbound };
+  const loadOlder = useCallback(async () => {
+    if (!sessionId) return;
+    setLoadingOlder(true);
+    try {
+      const oldest = (values: string[]) => values.reduce<string | undefined>(
+        (min, v) => (min === undefined || parseTimestamp(v) < parseTimestamp(min) ? v : min), undefined);
+      const page = await fetchPage(supabase, sessionId, {
+        outbound: oldest([...outbound.values()].map((r) => r.created_at)),
+        inbound: oldest([...inbound.values()].map((r) => r.received_at)),
+      });
+      if ('error' in page) {
+        setError(page.error);
+        return;
+      }
+      for (const row of page.outbound) addOutbound(row);
+      addInbound(page.inbound);
+      setHasMore(page.full);
+    } finally {
+      setLoadingOlder(false);
+    }
+  }, [supabase, sessionId, outbound, inbound, addOutbound, addInbound]);
+
+  const items = [...[...outbound.values()].map(outItem), ...[...inbound.values()].map(inItem)].sort((a, b) => b.at - a.at);
+  return { items, error, hasMore, loadingOlder, loadOlder, addOutbound };
+}
+
+type Page = { outbound: OutboundMessage[]; inbound: InboundMessage[]; full: boolean } | { error: string };
+
+/** The newest LIMIT rows of each table for a session, or those before the given timestamps. */
+async function fetchPage(
+  supabase: SupabaseClient,
+  sessionId: string,
+  before: { outbound?: string; inbound?: string } = {},
+): Promise<Page> {
+  let out = supabase.from('outbound_messages').select('*').eq('session_id', sessionId);
+  let inc = supabase.from('inbound_messages').select('*').eq('session_id', sessionId);
+  if (before.outbound) out = out.lt('created_at', before.outbound);
+  if (before.inbound) inc = inc.lt('received_at', before.inbound);
+  const [o, i] = await Promise.all([
+    out.order('created_at', { ascending: false }).limit(LIMIT),
+    inc.order('received_at', { ascending: false }).limit(LIMIT),
+  ]);
+  if (o.error ?? i.error) return { error: (o.error ?? i.error)?.message ?? 'error' };
+  const outbound = (o.data ?? []) as OutboundMessage[];
+  const inbound = (i.data ?? []) as InboundMessage[];
+  return { outbound, inbound, full: outbound.length === LIMIT || inbound.length === LIMIT };
 }
