@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { proto, type WAMessageUpdate } from '@whiskeysockets/baileys'
+import { proto, type BinaryNode, type WAMessageUpdate } from '@whiskeysockets/baileys'
 import { startSimulator, type Simulator } from './index.ts'
 import { connectLinked } from './testing/linked-client.ts'
 
@@ -19,6 +19,11 @@ describe('simulator messaging', () => {
     const sim = await start()
     const alice = await connectLinked(sim, '+15550002001', 'Alice')
     const bob = sim.contact('+15550002002', { name: 'Bob', receipts: 'none' })
+    const encTypes: string[] = []
+    alice.sock.ws.on('CB:message', (node: BinaryNode) => {
+      const enc = Array.isArray(node.content) ? node.content.find(c => c.tag === 'enc') : undefined
+      if (enc) encTypes.push(enc.attrs.type!)
+    })
 
     for (let i = 0; i < 50; i++) await bob.sendText('+15550002001', `in ${i}`)
     const got = await alice.waitForInbox(50)
@@ -39,6 +44,12 @@ describe('simulator messaging', () => {
     // the account's phone got a DeviceSentMessage copy of each
     expect(sim.phone('+15550002001').sentFromLinkedDevices().map(m => m.text)).toEqual(received.map(m => m.text))
     expect(sim.stats()).toMatchObject({ decryptErrors: 0, handlerErrors: 0 })
+    // until Alice answered, Bob could only send pkmsg; after decrypting her messages his ratchet moves to msg
+    expect(new Set(encTypes.slice(0, 50))).toEqual(new Set(['pkmsg']))
+    await bob.sendText('+15550002001', 'after the replies')
+    await alice.waitForInbox(51)
+    expect(encTypes.at(-1)).toBe('msg')
+    expect(textOf(alice.inbox[50]!)).toBe('after the replies')
     alice.end()
   })
 
