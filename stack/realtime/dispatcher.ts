@@ -72,6 +72,12 @@ export class Dispatcher {
     for (const change of transaction.changes) {
       const targets = this.match(change);
       if (targets.length === 0) continue;
+      if (change.type !== 'DELETE' && change.relation.primaryKey.length === 0) {
+        // Realtime cannot re-check a row it cannot address, and says so to every subscriber.
+        const error = errorOnly(change, ERROR_NO_PRIMARY_KEY);
+        for (const target of targets) target.subscriber.sendChange(target.ids, error);
+        continue;
+      }
       const dataJson = serializeChange(change, transaction.commitTimestamp);
       const checked: Target[] = [];
       for (const target of targets) {
@@ -111,11 +117,16 @@ export class Dispatcher {
     try {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, MAX_BATCH);
-        const [visible] = await Promise.all([this.checkBatch(batch), this.loadPrivileges(batch)]);
+        await this.loadPrivileges(batch);
+        const visible = await this.checkBatch(batch);
         for (const item of batch) {
           const key = item.change.keyText ? rowKey(item.change.relation.oid, item.change.keyText) : null;
           for (const target of item.targets) {
             if (!target.subscriber.isOpen()) continue;
+            if (item.change.type !== 'DELETE' && !this.canSelectKey(target.subscriber.role, item.change)) {
+              target.subscriber.sendChange(target.ids, errorOnly(item.change, ERROR_UNAUTHORIZED));
+              continue;
+            }
             // DELETEs are not RLS-checked (the row is gone), as in Supabase.
             const allowed = item.change.type === 'DELETE' || (key !== null && visible.get(target.subscriber.claimsJson)?.has(key));
             if (allowed) target.subscriber.sendChange(target.ids, this.dataFor(item, target.subscriber.role));
@@ -141,6 +152,13 @@ export class Dispatcher {
     }
   }
 
+  /** A role that may not select the primary key gets Realtime's 401 (and its rows are never probed). */
+  private canSelectKey(role: string, change: Change): boolean {
+    const selectable = this.privileges.get(role, change.relation);
+    if (selectable === null || selectable === undefined) return true; // unknown: the probe itself decides
+    return change.relation.primaryKey.every((name) => selectable.has(name));
+  }
+
   private dataFor(item: QueuedChange, role: string): string {
     const selectable = this.privileges.get(role, item.change.relation);
     if (selectable === null) return item.dataJson;
@@ -160,7 +178,7 @@ export class Dispatcher {
     for (const { change, targets } of batch) {
       if (change.type === 'DELETE' || !change.keyText) continue;
       for (const { subscriber } of targets) {
-        if (!subscriber.isOpen()) continue;
+        if (!subscriber.isOpen() || !this.canSelectKey(subscriber.role, change)) continue;
         let group = groups.get(subscriber.claimsJson);
         if (!group) {
           group = { role: subscriber.role, claimsJson: subscriber.claimsJson, tables: new Map() };
@@ -183,6 +201,13 @@ function indexKey(schema: string, table: string): string {
 
 const MAX_RECORD_BYTES = 1024 * 1024;
 const ERROR_TOO_LARGE = 'Error 413: Payload Too Large';
+const ERROR_UNAUTHORIZED = 'Error 401: Unauthorized';
+const ERROR_NO_PRIMARY_KEY = 'Error 400: Bad Request, no primary key';
+
+/** What Realtime sends instead of the change when it cannot deliver it: no record, just the error. */
+function errorOnly(change: Change, error: string): string {
+  return JSON.stringify({ schema: change.relation.schema, table: change.relation.table, type: change.type, errors: [error] });
+}
 
 /**
  * The `data` of a postgres_changes message, serialised once and shared by all recipients whose role may

@@ -159,4 +159,26 @@ describe('postgres_changes over the WAL', () => {
     expect(large.errors).toEqual(['Error 413: Payload Too Large']);
     expect(large.new).toEqual({ id: expect.any(Number), owner: frank });
   });
+
+  it('checks several users in one batch: each sees only their own rows, and a role without privileges gets 401 errors', async () => {
+    const users = await Promise.all([0, 1, 2, 3].map(() => createUser(db.sql)));
+    const watches = await Promise.all(users.map(async (user) => (await watch(await userClient(user), 'whatsapp_sessions')).log));
+    const anonymous = await createTestClient(server.url);
+    clients.push(anonymous);
+    const anon = (await watch(anonymous, 'whatsapp_sessions', 'INSERT')).log;
+
+    const rows = await db.sql<{ id: string; user_id: string }[]>`
+      insert into whatsapp_sessions (user_id) select unnest(${users}::uuid[]) returning id, user_id`;
+    await db.sql`update whatsapp_sessions set push_name = 'batched' where id = any(${rows.map((r) => r.id)}::uuid[])`;
+    for (const [i, user] of users.entries()) {
+      const own = rows.find((row) => row.user_id === user)!.id;
+      await watches[i]!.waitFor((e) => e.eventType === 'UPDATE' && (e.new as { id?: string }).id === own);
+      // Changes reach a channel in commit order: by its UPDATE, any foreign INSERT would already be here.
+      expect(watches[i]!.events.map((e) => [e.eventType, (e.new as { id?: string }).id])).toEqual([['INSERT', own], ['UPDATE', own]]);
+    }
+    await anon.waitFor(() => anon.events.length === 4);
+    for (const event of anon.events) {
+      expect(event).toMatchObject({ table: 'whatsapp_sessions', eventType: 'INSERT', new: {}, errors: ['Error 401: Unauthorized'] });
+    }
+  });
 });
