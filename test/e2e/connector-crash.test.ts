@@ -60,7 +60,7 @@ describe('connector: crash safety', () => {
     const deliveredBeforeKill = contacts.map((c) => sim.contact(c).received().length);
     expect(deliveredBeforeKill.some((n) => n < 40)).toBe(true);
 
-    spawnConnector('crash-b');
+    const second = spawnConnector('crash-b');
     await waitFor(async () => queued.every((q) => sim.contact(q.contact).receivedCount(q.waId) >= 1), 'every message delivered', 90_000);
     for (const [n, c] of contacts.entries()) {
       const counts = queued.filter((q) => q.contact === c).map((q) => sim.contact(c).receivedCount(q.waId));
@@ -76,6 +76,10 @@ describe('connector: crash safety', () => {
     }, 'every row sent', 30_000);
     await waitFor(async () => (await db.sql`select 1 from outbound_messages where session_id = any(${ids})
       and status = 'sent' and sent_at > ${killedAt}`).length === 0, 'receipts for everything sent after the restart');
+    second.kill('SIGTERM');
+    await new Promise((resolve) => second.once('exit', resolve));
+    // Released but still 'connected' = wanted: park them so the next test's processes do not resume them.
+    await db.sql`update whatsapp_sessions set status = 'disconnected' where id = any(${ids})`;
   }, 180_000);
 
   it('CONNECTOR_PROCESSES=2 splits the sessions over two processes; SIGTERM releases every lease without logging out', async () => {
