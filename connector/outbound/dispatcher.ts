@@ -173,12 +173,20 @@ export class OutboundDispatcher {
     }
   }
 
-  /** Stops taking rows and waits (up to graceMs) for in-flight sends to finish. */
+  /**
+   * Stops taking rows, waits (up to graceMs) for the sends in progress, and gives the rows still waiting
+   * in queues back (queued, due now) so the next connector does not wait for their claims to expire.
+   */
   async stop(graceMs: number): Promise<void> {
     this.stopped = true;
     clearInterval(this.renewTimer);
+    const waiting = [...this.queues.values()].flatMap((q) => q.rows.splice(0));
     const until = Date.now() + graceMs;
     while ([...this.queues.values()].some((q) => q.running) && Date.now() < until) await sleep(25);
+    const owner = this.deps.config.connectorId;
+    await Promise.all(waiting.map((row) => this.deps.store.messages
+      .retry(row.id, owner, 0, 'requeued', 'The connector shut down before sending; another one will send it')
+      .catch(() => false)));
   }
 }
 

@@ -2,6 +2,7 @@
 // resumes with bounded concurrency) and closes them for commands, lease loss and shutdown.
 import type { Logger } from 'pino';
 import type { ConnectorConfig } from '../config.ts';
+import { AuthStateDecryptError } from '../auth-state/index.ts';
 import type { SessionRow, Store } from '../store/index.ts';
 import { SessionConnection, type ConnectionDeps, type LinkRequest } from './session-connection.ts';
 
@@ -43,6 +44,10 @@ export class SessionManager {
       await conn.start();
     } catch (error) {
       this.logger.error({ err: error, session: row.id }, 'could not start the session');
+      if (error instanceof AuthStateDecryptError) {
+        // Retrying cannot help: say why in the row instead of resuming it again on every sweep.
+        await conn.setStatus({ status: 'failed', lastError: `credentials cannot be read: ${error.message}` }).catch(() => false);
+      }
       await conn.shutdown();
       throw error;
     }

@@ -101,6 +101,15 @@ describe('connector: disconnect codes', () => {
   });
 });
 
+describe('connector: unreadable credentials', () => {
+  it('marks a session failed with the reason when its credentials were sealed with an unknown key', async () => {
+    const s = await createLinkedSession(db, sim, undefined, Buffer.alloc(32, 9).toString('base64'));
+    const row = await waitForStatus(db, s.sessionId, 'failed');
+    expect(row.last_error).toMatch(/^credentials cannot be read: .*not configured/);
+    expect(row.lease_owner).toBeNull();
+  });
+});
+
 describe('connector: commands', () => {
   it('disconnect closes the socket and keeps the credentials; reconnect brings it back without a QR', async () => {
     const s = await createLinkedSession(db, sim);
