@@ -61,6 +61,8 @@ describe('web app connection states', () => {
     await page.getByRole('button', { name: 'Cancelar' }).click();
     await page.getByRole('button', { name: 'Conectar WhatsApp' }).waitFor({ timeout: 30_000 });
     await expect(qr.count()).resolves.toBe(0);
+    // Enabled again once the connector has closed the cancelled link.
+    await expect.poll(() => page.getByRole('button', { name: 'Conectar WhatsApp' }).isEnabled(), { timeout: 30_000 }).toBe(true);
     await page.getByRole('button', { name: 'Cerrar sesión', exact: true }).click();
     await page.getByLabel('Correo electrónico').waitFor();
   });

@@ -7,7 +7,7 @@ import { ConfirmDialog } from '../../components/confirm-dialog.tsx';
 import { useI18n } from '../../i18n/index.tsx';
 import { ApiError, requestLink, sendSessionCommand, type LinkRequest } from '../../lib/api.ts';
 import { formatPhone } from '../../lib/phone.ts';
-import type { WhatsappSession } from '../../lib/types.ts';
+import { ACTIVE_STATUSES, type WhatsappSession } from '../../lib/types.ts';
 import { PairingStep, QrStep, StartStep, Waiting } from './link-steps.tsx';
 import { EndedBody, ReconnectingBody, SessionDetails } from './session-status.tsx';
 import { Stepper } from './stepper.tsx';
@@ -35,6 +35,8 @@ export function ConnectPanel({ supabase, state }: { supabase: SupabaseClient; st
   if (session && (session.status === 'qr' || session.status === 'pairing_code')) sawCode.current.add(session.id);
   const view = deriveView(session, loading, !!session && sawCode.current.has(session.id), session?.id === dismissedId);
   const statusText = t(statusLabelKey(view, session?.status));
+  // A cancelled link keeps its slot until the connector has closed it: a new link waits for that.
+  const cancelling = !!session && session.id === dismissedId && ACTIVE_STATUSES.includes(session.status);
 
   const [announcement, setAnnouncement] = useState('');
   useEffect(() => {
@@ -99,7 +101,7 @@ export function ConnectPanel({ supabase, state }: { supabase: SupabaseClient; st
         {view === 'loading' && <Waiting label={t('app.loading')} />}
         {view === 'start' && (
           <StartStep
-            busy={busy}
+            busy={busy || cancelling}
             pairing={pairingMode}
             onPairingChange={setPairingMode}
             onStartQr={() => void startLink({ method: 'qr' })}

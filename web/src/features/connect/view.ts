@@ -11,7 +11,7 @@ export type ConnectView =
  */
 export function deriveView(session: WhatsappSession | null, loading: boolean, sawCode: boolean, dismissed: boolean): ConnectView {
   if (loading && !session) return 'loading';
-  if (!session || dismissed) return 'start';
+  if (!session || (dismissed && session.status !== 'connected')) return 'start';
   switch (session.status) {
     case 'new':
       return 'generating';
