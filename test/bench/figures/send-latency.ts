@@ -1,6 +1,8 @@
 // Send latency at low load: an outbound row committed (the INSERT returned) -> the simulator has the
 // stanza (frame arrival, the floor's definition) and has decrypted it. Local stack (Realtime doorbell),
 // connector and simulator each in their own process; one linked session, one row at a time.
+import { createClient } from '@supabase/supabase-js';
+import WebSocket from 'ws';
 import type { Figure } from '../harness.ts';
 import { nsToMs, sleep, summarize, waitUntil } from '../harness.ts';
 import { countConnected, seedLinkedSessions, startBenchStack, startConnectorProcess, stopConnector } from '../support/environment.ts';
@@ -13,6 +15,7 @@ export const sendLatency: Figure = {
     const sim = await SimHost.start();
     const db = await startBenchStack();
     let connector: Awaited<ReturnType<typeof startConnectorProcess>> | undefined;
+    const cleanups: (() => Promise<void>)[] = [];
     try {
       const [me] = phones(700, 1);
       const [contact] = phones(701, 1);
@@ -22,6 +25,19 @@ export const sendLatency: Figure = {
       connector = await startConnectorProcess({ db, sim });
       await waitUntil(async () => (await countConnected(db, [session!.sessionId])) === 1, 60_000, 'session connected');
 
+      // a second Realtime subscriber (like the connector's doorbell) in this process: how long the doorbell hop takes
+      const realtimeAt = new Map<string, bigint>();
+      const watcher = createClient(db.stack!.url, db.stack!.serviceRoleKey, {
+        auth: { persistSession: false, autoRefreshToken: false }, realtime: { transport: WebSocket as never },
+      });
+      await new Promise<void>((resolve) => {
+        watcher.channel('bench-latency')
+          .on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'outbound_messages' }, (p) => {
+            realtimeAt.set((p.new as { id: string }).id, process.hrtime.bigint());
+          })
+          .subscribe((status) => { if (status === 'SUBSCRIBED') resolve(); });
+      });
+      cleanups.push(async () => { await watcher.removeAllChannels(); });
       const insert = async (text: string) => {
         const [row] = await db.sql<{ id: string; wa_message_id: string }[]>`
           insert into outbound_messages (session_id, user_id, recipient, text)
@@ -56,6 +72,7 @@ export const sendLatency: Figure = {
         if (st.frameNs) frame.push(nsToMs(BigInt(st.frameNs) - sent[i]!.t0));
         if (st.recordNs) decrypted.push(nsToMs(BigInt(st.recordNs) - sent[i]!.t0));
       });
+      const doorbell = summarize(sent.filter((x) => realtimeAt.has(x.id)).map((x) => nsToMs(realtimeAt.get(x.id)! - x.t0)));
       const f = summarize(frame);
       const d = summarize(decrypted);
       const how = `${n} rows one at a time (next 20 ms after sent), Realtime doorbell; ${frame.length}/${n} stamped; connector CPU-starved box, see floor`;
@@ -66,10 +83,13 @@ export const sendLatency: Figure = {
           { figure: 'send latency: row committed -> sim has stanza p99', value: f.p99, unit: 'ms', goal: { op: '<=', value: 50 }, floor: ctx.floor.frameP99 },
           { figure: 'send latency: row committed -> sim decrypted p50', value: d.p50, unit: 'ms', goal: null, floor: ctx.floor.latencyP50 },
           { figure: 'send latency: row committed -> sim decrypted p99', value: d.p99, unit: 'ms', goal: null, floor: ctx.floor.latencyP99 },
+          { figure: 'send latency: of which commit -> Realtime event p50', value: doorbell.p50, unit: 'ms', goal: null,
+            note: `another Realtime subscriber in the bench process, same event the connector's doorbell gets; p99 ${doorbell.p99.toFixed(1)} ms` },
         ],
-        details: { toFrame: f, toDecrypted: d },
+        details: { toFrame: f, toDecrypted: d, commitToRealtime: doorbell },
       };
     } finally {
+      for (const c of cleanups) await c().catch(() => {});
       if (connector) await stopConnector(connector);
       await db.stop();
       await sim.stop();
