@@ -18,6 +18,8 @@ export class Channel implements Subscriber {
   role: string;
   claimsJson: string;
   bindings: PgBinding[] = [];
+  /** Bindings the join's claims could not subscribe; retried when an access_token brings other claims. */
+  rejectedBindings: PgBinding[] | null = null;
   closed = false;
   private expiryTimer: NodeJS.Timeout | null = null;
 

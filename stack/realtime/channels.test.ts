@@ -223,4 +223,23 @@ describe('realtime channels', () => {
     const other = subscribeWithStatuses(client.channel(`user:${crypto.randomUUID()}`, { config: { private: true } }));
     await other.waitFor((s) => s.status === 'CHANNEL_ERROR');
   });
+
+  it('subscribes bindings the apikey claims could not take once an access_token brings the user claims', async () => {
+    const user = await createUser(db.sql);
+    const sessionId = await createSession(user);
+    const client = track(await createTestClient(server.url)); // joins with the anon key's claims
+    const system = new EventLog<{ status: string; message: string }>();
+    const changes = new EventLog<{ new: Record<string, unknown> }>();
+    const channel = client
+      .channel('late-token')
+      .on('postgres_changes', { event: 'UPDATE', schema: 'public', table: 'whatsapp_sessions', filter: `id=eq.${sessionId}` }, changes.push)
+      .on('system', {}, system.push);
+    await subscribeWithStatuses(channel).waitFor((s) => s.status === 'SUBSCRIBED');
+    expect((await system.waitFor((m) => m.status === 'error')).message).toMatch(/invalid column for filter id/);
+
+    await client.realtime.setAuth(await signUserToken(user));
+    await system.waitFor((m) => m.status === 'ok');
+    await db.sql`update whatsapp_sessions set push_name = 'late' where id = ${sessionId}`;
+    expect((await changes.waitFor((e) => e.new.id === sessionId)).new.push_name).toBe('late');
+  });
 });

@@ -152,6 +152,7 @@ export class Connection implements ChannelTransport {
     this.reply(message, 'ok', response);
     if (bindings.length === 0) return;
     if (bindingError !== null) {
+      channel.rejectedBindings = bindings;
       channel.push('system', { message: bindingError, status: 'error', extension: 'postgres_changes', channel: channel.name });
       return;
     }
@@ -201,7 +202,23 @@ export class Connection implements ChannelTransport {
       channel.updateClaims(await verifyAccessToken(token, this.ctx.jwtSecret));
     } catch (error) {
       this.shutdown(channel, describeTokenError(error, token));
+      return;
     }
+    // A join sent before the client knew its user token (supabase-js' accessToken callback resolves after the
+    // first join) ran with the apikey's claims; with the user's claims the bindings may now be fine.
+    const rejected = channel.rejectedBindings;
+    if (!rejected) return;
+    try {
+      await resolveBindings(this.ctx.pool, channel.role, rejected);
+    } catch {
+      return;
+    }
+    if (channel.closed) return;
+    channel.rejectedBindings = null;
+    channel.bindings = rejected;
+    this.ctx.dispatcher.add(channel);
+    await this.ctx.stream.waitReady();
+    this.confirmSubscribed(channel);
   }
 
   private broadcast(channel: Channel, message: PhoenixMessage): void {
