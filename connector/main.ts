@@ -16,7 +16,7 @@ try {
 }
 
 if (config.processes > 1) {
-  superviseConnectorProcesses(config, fileURLToPath(import.meta.url));
+  superviseConnectorProcesses(config, fileURLToPath(import.meta.url), process.env);
 } else {
   const connector = await startConnector(config);
   let stopping = false;

@@ -4,14 +4,14 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import type { ConnectorConfig } from '../config.ts';
 
-export function superviseConnectorProcesses(config: ConnectorConfig, entry: string): void {
+export function superviseConnectorProcesses(config: ConnectorConfig, entry: string, env: Record<string, string | undefined>): void {
   const children = new Map<number, ChildProcess>();
   let stopping = false;
   const spawnChild = (index: number) => {
     const child = fork(entry, process.argv.slice(2), {
       execArgv: process.execArgv,
       env: {
-        ...process.env,
+        ...env,
         CONNECTOR_PROCESSES: '1',
         CONNECTOR_ID: `${config.connectorId}-${index}`,
         HEALTH_PORT: config.health.port === 0 ? '0' : String(config.health.port + index),
