@@ -91,6 +91,7 @@ export class ReplicationStream extends EventEmitter<{ transaction: [Transaction]
     const { logger } = this.options;
     const slot = `realtime_${process.pid}_${randomBytes(4).toString('hex')}`;
     await this.options.types.load();
+    if (this.closed || generation !== this.generation) return;
     const service = new LogicalReplicationService(
       { connectionString: this.options.databaseUrl, options: '-c TimeZone=UTC -c DateStyle=ISO', keepAlive: true },
       { acknowledge: { auto: false, timeoutSeconds: 0 } },
@@ -120,6 +121,10 @@ export class ReplicationStream extends EventEmitter<{ transaction: [Transaction]
     if (first) {
       await service.destroy().catch(() => {});
       throw first;
+    }
+    if (this.closed || generation !== this.generation) {
+      await service.destroy().catch(() => {}); // closed while connecting
+      return;
     }
     this.attempt = 0;
     this.ready = true;
@@ -195,6 +200,8 @@ export class ReplicationStream extends EventEmitter<{ transaction: [Transaction]
       }
     } finally {
       this.draining = false;
+      // A new stream may have queued messages while this (older) drain was still awaiting.
+      if (this.queue.length > 0 && generation !== this.generation && !this.closed) void this.drain(this.generation);
     }
   }
 
