@@ -1,11 +1,11 @@
 import { useMemo, type ReactNode } from 'react';
-import type { Session, SupabaseClient } from '@supabase/supabase-js';
+import type { Session } from '@supabase/supabase-js';
 import { LanguageSwitch } from './components/language-switch.tsx';
 import { AuthPage, useAuthSession } from './features/auth/index.ts';
 import { ConnectPanel, useWhatsappSession } from './features/connect/index.ts';
 import { MessagesPanel } from './features/messages/index.ts';
 import { useI18n } from './i18n/index.tsx';
-import { getSupabase, readAppConfig } from './lib/supabase.ts';
+import { getSupabase, readAppConfig, type AppSupabase } from './lib/supabase.ts';
 
 export function App() {
   const { t } = useI18n();
@@ -20,7 +20,7 @@ export function App() {
   return <ConfiguredApp supabase={getSupabase(config)} />;
 }
 
-function ConfiguredApp({ supabase }: { supabase: SupabaseClient }) {
+function ConfiguredApp({ supabase }: { supabase: AppSupabase }) {
   const { t } = useI18n();
   const auth = useAuthSession(supabase);
   if (auth === undefined) {
@@ -40,7 +40,7 @@ function ConfiguredApp({ supabase }: { supabase: SupabaseClient }) {
   return <Workspace supabase={supabase} auth={auth} />;
 }
 
-function Workspace({ supabase, auth }: { supabase: SupabaseClient; auth: Session }) {
+function Workspace({ supabase, auth }: { supabase: AppSupabase; auth: Session }) {
   const { t } = useI18n();
   const state = useWhatsappSession(supabase, auth.user.id);
   const account = (

@@ -1,5 +1,6 @@
 // Calls to the `whatsapp` Edge Function. Errors come back as { error: { code, message } }.
-import { FunctionsFetchError, FunctionsHttpError, type SupabaseClient } from '@supabase/supabase-js';
+import { FunctionsFetchError, FunctionsHttpError } from '@supabase/supabase-js';
+import type { AppSupabase } from './supabase.ts';
 import type { OutboundMessage, OutboundStatus, SessionStatus, WhatsappSession } from './types.ts';
 
 export class ApiError extends Error {
@@ -11,7 +12,7 @@ export class ApiError extends Error {
 
 type Method = 'GET' | 'POST';
 
-async function invoke<T>(supabase: SupabaseClient, path: string, method: Method, body?: object): Promise<T> {
+async function invoke<T>(supabase: AppSupabase, path: string, method: Method, body?: object): Promise<T> {
   const { data, error } = await supabase.functions.invoke<T>(path, { method, ...(body ? { body } : {}) });
   if (error) throw await toApiError(error);
   return data as T;
@@ -77,12 +78,12 @@ export function sessionFromView(view: SessionView): WhatsappSession {
   };
 }
 
-export async function requestLink(supabase: SupabaseClient, request: LinkRequest = {}): Promise<WhatsappSession> {
+export async function requestLink(supabase: AppSupabase, request: LinkRequest = {}): Promise<WhatsappSession> {
   return sessionFromView(await invoke<SessionView>(supabase, 'whatsapp/sessions', 'POST', request));
 }
 
 export function sendSessionCommand(
-  supabase: SupabaseClient,
+  supabase: AppSupabase,
   sessionId: string,
   command: 'reconnect' | 'disconnect' | 'logout',
 ): Promise<unknown> {
@@ -112,7 +113,7 @@ export interface OutboundView {
   failed_at: string | null;
 }
 
-export async function sendMessage(supabase: SupabaseClient, request: SendMessageRequest): Promise<OutboundMessage> {
+export async function sendMessage(supabase: AppSupabase, request: SendMessageRequest): Promise<OutboundMessage> {
   const { to, ...view } = await invoke<OutboundView>(supabase, 'whatsapp/messages', 'POST', request);
   return { ...view, recipient: to };
 }

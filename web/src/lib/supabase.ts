@@ -1,6 +1,10 @@
 // The app's single supabase-js client, configured at runtime (window.__WL_CONFIG__ from /config.js)
 // so one build serves any stack; Vite env vars are the dev-time fallback.
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
+import type { Database } from '../../../supabase/types/database.ts';
+
+/** supabase-js typed with the generated schema (supabase/types/database.ts). */
+export type AppSupabase = SupabaseClient<Database>;
 
 export interface AppConfig {
   supabaseUrl: string;
@@ -15,10 +19,10 @@ export function readAppConfig(): AppConfig | null {
   return { supabaseUrl, supabaseAnonKey };
 }
 
-let client: SupabaseClient | null = null;
+let client: AppSupabase | null = null;
 
-export function getSupabase(config: AppConfig): SupabaseClient {
-  client ??= createClient(config.supabaseUrl, config.supabaseAnonKey, {
+export function getSupabase(config: AppConfig): AppSupabase {
+  client ??= createClient<Database>(config.supabaseUrl, config.supabaseAnonKey, {
     auth: { persistSession: true, autoRefreshToken: true, detectSessionInUrl: false },
   });
   return client;

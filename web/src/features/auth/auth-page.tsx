@@ -1,11 +1,11 @@
 import { useId, useState, type FormEvent } from 'react';
-import type { SupabaseClient } from '@supabase/supabase-js';
+import type { AppSupabase } from '../../lib/supabase.ts';
 import { useI18n } from '../../i18n/index.tsx';
 import { Alert } from '../../components/alert.tsx';
 
 type Mode = 'signIn' | 'signUp';
 
-export function AuthPage({ supabase }: { supabase: SupabaseClient }) {
+export function AuthPage({ supabase }: { supabase: AppSupabase }) {
   const { t } = useI18n();
   const [mode, setMode] = useState<Mode>('signIn');
   const [email, setEmail] = useState('');

@@ -1,8 +1,9 @@
 import { useEffect, useState } from 'react';
-import type { Session, SupabaseClient } from '@supabase/supabase-js';
+import type { Session } from '@supabase/supabase-js';
+import type { AppSupabase } from '../../lib/supabase.ts';
 
 /** The signed-in Supabase Auth session: undefined while loading, null when signed out. */
-export function useAuthSession(supabase: SupabaseClient): Session | null | undefined {
+export function useAuthSession(supabase: AppSupabase): Session | null | undefined {
   const [session, setSession] = useState<Session | null | undefined>(undefined);
 
   useEffect(() => {

@@ -1,7 +1,7 @@
 // The "WhatsApp connection" card: the four linking steps, live from the session row, and the
 // actions for each state (connect, pairing code, cancel, reconnect, disconnect, log out, retry).
 import { useEffect, useRef, useState } from 'react';
-import type { SupabaseClient } from '@supabase/supabase-js';
+import type { AppSupabase } from '../../lib/supabase.ts';
 import { Alert } from '../../components/alert.tsx';
 import { ConfirmDialog } from '../../components/confirm-dialog.tsx';
 import { useI18n } from '../../i18n/index.tsx';
@@ -22,7 +22,7 @@ function retryRequest(session: WhatsappSession): LinkRequest {
   return session.link_method === 'pairing_code' && phone ? { method: 'pairing_code', phone } : { method: 'qr' };
 }
 
-export function ConnectPanel({ supabase, state }: { supabase: SupabaseClient; state: SessionState }) {
+export function ConnectPanel({ supabase, state }: { supabase: AppSupabase; state: SessionState }) {
   const { t } = useI18n();
   const { session, loading, error: loadError, adopt } = state;
   const [busy, setBusy] = useState(false);

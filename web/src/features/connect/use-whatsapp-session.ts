@@ -1,7 +1,7 @@
 // The signed-in user's WhatsApp session row, kept live by Realtime (UPDATE on id=eq.<session id>).
 // Subscribe first, then (re)read the row once the channel is joined, so no change falls in the gap.
 import { useCallback, useEffect, useState } from 'react';
-import type { SupabaseClient } from '@supabase/supabase-js';
+import type { AppSupabase } from '../../lib/supabase.ts';
 import type { WhatsappSession } from '../../lib/types.ts';
 import { channelName } from '../../lib/supabase.ts';
 import { parseTimestamp } from '../../lib/time.ts';
@@ -19,7 +19,7 @@ function newer(current: WhatsappSession | null, next: WhatsappSession): Whatsapp
   return parseTimestamp(next.updated_at) >= parseTimestamp(current.updated_at) ? next : current;
 }
 
-export function useWhatsappSession(supabase: SupabaseClient, userId: string): SessionState {
+export function useWhatsappSession(supabase: AppSupabase, userId: string): SessionState {
   const [session, setSession] = useState<WhatsappSession | null>(null);
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<string | null>(null);

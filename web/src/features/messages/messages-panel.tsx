@@ -1,4 +1,4 @@
-import type { SupabaseClient } from '@supabase/supabase-js';
+import type { AppSupabase } from '../../lib/supabase.ts';
 import { Alert } from '../../components/alert.tsx';
 import { useI18n } from '../../i18n/index.tsx';
 import type { WhatsappSession } from '../../lib/types.ts';
@@ -6,7 +6,7 @@ import { MessageList } from './message-list.tsx';
 import { SendForm } from './send-form.tsx';
 import { useMessages } from './use-messages.ts';
 
-export function MessagesPanel({ supabase, session }: { supabase: SupabaseClient; session: WhatsappSession | null }) {
+export function MessagesPanel({ supabase, session }: { supabase: AppSupabase; session: WhatsappSession | null }) {
   const { t } = useI18n();
   const { items, error, hasMore, loadingOlder, loadOlder, addOutbound } = useMessages(supabase, session?.id);
   const canSend = session?.status === 'connected' || session?.status === 'reconnecting';

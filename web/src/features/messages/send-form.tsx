@@ -1,5 +1,5 @@
 import { useId, useRef, useState, type FormEvent } from 'react';
-import type { SupabaseClient } from '@supabase/supabase-js';
+import type { AppSupabase } from '../../lib/supabase.ts';
 import { Alert } from '../../components/alert.tsx';
 import { useI18n } from '../../i18n/index.tsx';
 import { ApiError, sendMessage } from '../../lib/api.ts';
@@ -7,7 +7,7 @@ import { isClearlyInvalidPhone } from '../../lib/phone.ts';
 import type { OutboundMessage } from '../../lib/types.ts';
 
 interface SendFormProps {
-  supabase: SupabaseClient;
+  supabase: AppSupabase;
   sessionId: string | undefined;
   canSend: boolean;
   onQueued: (row: OutboundMessage) => void;

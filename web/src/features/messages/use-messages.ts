@@ -1,7 +1,7 @@
 // Recent messages of one session, in and out, kept live by Realtime: outbound_messages INSERT/UPDATE
 // and inbound_messages INSERT, filtered by session_id. Rows are re-read once the channel is joined.
 import { useCallback, useEffect, useState } from 'react';
-import type { SupabaseClient } from '@supabase/supabase-js';
+import type { AppSupabase } from '../../lib/supabase.ts';
 import { channelName } from '../../lib/supabase.ts';
 import { parseTimestamp } from '../../lib/time.ts';
 import type { InboundMessage, OutboundMessage } from '../../lib/types.ts';
@@ -37,7 +37,7 @@ function rank(status: OutboundMessage['status']): number {
   return ['queued', 'sending', 'sent', 'delivered', 'read', 'failed'].indexOf(status);
 }
 
-export function useMessages(supabase: SupabaseClient, sessionId: string | undefined): MessagesState {
+export function useMessages(supabase: AppSupabase, sessionId: string | undefined): MessagesState {
   const [outbound, setOutbound] = useState(() => new Map<string, OutboundMessage>());
   const [inbound, setInbound] = useState(() => new Map<number, InboundMessage>());
   const [error, setError] = useState<string | null>(null);
@@ -133,7 +133,7 @@ type Page = { outbound: OutboundMessage[]; inbound: InboundMessage[]; full: bool
 
 /** The newest LIMIT rows of each table for a session, or those before the given timestamps. */
 async function fetchPage(
-  supabase: SupabaseClient,
+  supabase: AppSupabase,
   sessionId: string,
   before: { outbound?: string; inbound?: string } = {},
 ): Promise<Page> {
