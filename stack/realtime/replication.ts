@@ -47,6 +47,7 @@ export class ReplicationStream extends EventEmitter<{ transaction: [Transaction]
   private relations = new Map<number, RelationInfo>();
   private pending: Change[] | null = null;
   private receivedLsn = '';
+  private slot: string | null = null;
   private readonly decoder: ChangeDecoder;
   ready = false;
 
@@ -84,12 +85,29 @@ export class ReplicationStream extends EventEmitter<{ transaction: [Transaction]
     this.ready = false;
     this.emit('closed'); // releases waiters
     await service?.destroy().catch(() => {});
+    await this.waitSlotReleased();
+  }
+
+  /**
+   * The walsender drops the temporary slot when it exits, a moment after our connection ends. Until then
+   * `drop database` fails ("used by an active logical replication slot"), so close() waits for it (≤ 3 s).
+   */
+  private async waitSlotReleased(): Promise<void> {
+    if (!this.slot) return;
+    for (let i = 0; i < 150; i++) {
+      const { rowCount } = await this.options.pool
+        .query('select 1 from pg_replication_slots where slot_name = $1', [this.slot])
+        .catch(() => ({ rowCount: 0 }));
+      if (!rowCount) return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   }
 
   private async connect(): Promise<void> {
     const generation = ++this.generation;
     const { logger } = this.options;
     const slot = `realtime_${process.pid}_${randomBytes(4).toString('hex')}`;
+    this.slot = slot;
     await this.options.types.load();
     if (this.closed || generation !== this.generation) return;
     const service = new LogicalReplicationService(
