@@ -59,3 +59,25 @@ describe('connector: ownership', () => {
     await waitFor(async () => !sim.devices().find((d) => d.jid === s.jid)?.connected, 'the simulator saw the socket go');
   });
 });
+
+describe('connector: database stalls', () => {
+  it('closes its sockets before its leases can expire when renewals stop, then resumes the sessions', async () => {
+    await Promise.all(connectors.map((x) => x.stop()));
+    const c = await startTestConnector(db, sim, { LEASE_TTL_MS: '1500' });
+    connectors.push(c);
+    const s = await createLinkedSession(db, sim);
+    await waitFor(async () => c.sessions().find((x) => x.id === s.sessionId && x.open), 'session open');
+    // Hold the session row lock: the heartbeat's UPDATE blocks (a stalled database, as the connector sees it).
+    const locker = db.sql.reserve();
+    const conn = await locker;
+    await conn`begin`;
+    await conn`select 1 from whatsapp_sessions where id = ${s.sessionId} for update`;
+    const [{ expires }] = await db.sql`select lease_expires_at as expires from whatsapp_sessions where id = ${s.sessionId}` as unknown as [{ expires: Date }];
+    await waitFor(async () => !c.sessions().find((x) => x.id === s.sessionId), 'the socket closed', 10_000);
+    const [{ now }] = await db.sql`select now() as now` as unknown as [{ now: Date }];
+    expect(now.getTime()).toBeLessThan(expires.getTime());
+    await conn`rollback`;
+    conn.release();
+    await waitFor(async () => c.sessions().find((x) => x.id === s.sessionId && x.open), 'resumed after the stall', 20_000);
+  });
+});
