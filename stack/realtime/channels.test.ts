@@ -141,7 +141,7 @@ describe('realtime channels', () => {
   });
 
   it('disconnects a socket that never sends a heartbeat', async () => {
-    const quick = await startRealtimeTestServer({ databaseUrl: db.url, heartbeatTimeoutMs: 300 });
+    const quick = await startRealtimeTestServer({ databaseUrl: db.url, heartbeatTimeoutMs: 600 });
     try {
       const silent = await openRawSocket(socketUrl(quick.url));
       const heartbeating = await openRawSocket(socketUrl(quick.url));

@@ -62,12 +62,6 @@ export class Dispatcher {
     }
   }
 
-  get subscriberCount(): number {
-    const all = new Set<Subscriber>();
-    for (const set of this.index.values()) for (const subscriber of set) all.add(subscriber);
-    return all.size;
-  }
-
   dispatch(transaction: Transaction): void {
     for (const change of transaction.changes) {
       const targets = this.match(change);
