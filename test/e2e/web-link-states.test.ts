@@ -101,6 +101,18 @@ describe('web app connection states', () => {
     await expect(page.locator('canvas[data-qr-value]').count()).resolves.toBe(0);
   });
 
+  it('explains, in Spanish, a number the function rejects', async () => {
+    const { page } = main;
+    await page.getByLabel('Para (número de teléfono)').fill('12');
+    await page.getByRole('textbox', { name: 'Mensaje' }).fill('hola');
+    await page.getByRole('button', { name: 'Enviar', exact: true }).click();
+    await page.getByText('Ese número de teléfono no es válido. Usa el formato internacional, como +34 612 345 678.').waitFor();
+    // Chromium itself logs every 4xx response as a console error; this one is the expected answer.
+    const expected = main.errors.findIndex((e) => e.includes('status of 400'));
+    expect(expected).toBeGreaterThanOrEqual(0);
+    main.errors.splice(expected, 1);
+  });
+
   it('shows reconnecting live while the phone cannot be reached, then connected again', async () => {
     const { page } = main;
     h.sim.fault(accountPhone, 'refuse_connections');

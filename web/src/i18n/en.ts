@@ -120,6 +120,12 @@ export const en = {
 
   'error.generic': 'Something went wrong. Please try again.',
   'error.network': 'Cannot reach the server. Check your connection.',
+  'error.invalidPhoneNumber': 'That phone number is not valid. Use the international format, like +34 612 345 678.',
+  'error.noActiveSession': 'WhatsApp is not linked. Connect WhatsApp first.',
+  'error.sessionCannotSend': 'This WhatsApp link cannot send any more. Link WhatsApp again.',
+  'error.sessionStateConflict': 'The connection changed in the meantime. Check its status and try again.',
+  'error.rateLimited': 'Too many requests. Wait a moment and try again.',
+  'error.signInAgain': 'Your sign-in has expired. Sign out and sign in again.',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -122,4 +122,10 @@ export const es: Messages = {
 
   'error.generic': 'Algo salió mal. Inténtalo de nuevo.',
   'error.network': 'No se puede conectar con el servidor. Revisa tu conexión.',
+  'error.invalidPhoneNumber': 'Ese número de teléfono no es válido. Usa el formato internacional, como +34 612 345 678.',
+  'error.noActiveSession': 'WhatsApp no está vinculado. Conecta WhatsApp primero.',
+  'error.sessionCannotSend': 'Esta vinculación de WhatsApp ya no puede enviar. Vuelve a vincular WhatsApp.',
+  'error.sessionStateConflict': 'La conexión cambió mientras tanto. Revisa su estado e inténtalo de nuevo.',
+  'error.rateLimited': 'Demasiadas solicitudes. Espera un momento e inténtalo de nuevo.',
+  'error.signInAgain': 'Tu sesión ha caducado. Cierra sesión y vuelve a iniciarla.',
 };

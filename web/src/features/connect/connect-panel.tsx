@@ -5,7 +5,8 @@ import type { AppSupabase } from '../../lib/supabase.ts';
 import { Alert } from '../../components/alert.tsx';
 import { ConfirmDialog } from '../../components/confirm-dialog.tsx';
 import { useI18n } from '../../i18n/index.tsx';
-import { ApiError, requestLink, sendSessionCommand, type LinkRequest } from '../../lib/api.ts';
+import { requestLink, sendSessionCommand, type LinkRequest } from '../../lib/api.ts';
+import { describeError } from '../../lib/errors.ts';
 import { formatPhone } from '../../lib/phone.ts';
 import { ACTIVE_STATUSES, type WhatsappSession } from '../../lib/types.ts';
 import { PairingStep, QrStep, StartStep, Waiting } from './link-steps.tsx';
@@ -49,7 +50,7 @@ export function ConnectPanel({ supabase, state }: { supabase: AppSupabase; state
     try {
       await action();
     } catch (caught) {
-      setError(caught instanceof ApiError && caught.code === 'network' ? t('error.network') : caught instanceof Error ? caught.message : t('error.generic'));
+      setError(describeError(caught, t));
     } finally {
       setBusy(false);
     }

@@ -2,7 +2,8 @@ import { useId, useRef, useState, type FormEvent } from 'react';
 import type { AppSupabase } from '../../lib/supabase.ts';
 import { Alert } from '../../components/alert.tsx';
 import { useI18n } from '../../i18n/index.tsx';
-import { ApiError, sendMessage } from '../../lib/api.ts';
+import { sendMessage } from '../../lib/api.ts';
+import { describeError } from '../../lib/errors.ts';
 import { isClearlyInvalidPhone } from '../../lib/phone.ts';
 import type { OutboundMessage } from '../../lib/types.ts';
 
@@ -41,7 +42,7 @@ export function SendForm({ supabase, sessionId, canSend, onQueued }: SendFormPro
       setText('');
       setNotice(t('messages.queued'));
     } catch (caught) {
-      setError(caught instanceof ApiError && caught.code === 'network' ? t('error.network') : caught instanceof Error ? caught.message : t('error.generic'));
+      setError(describeError(caught, t));
     } finally {
       setBusy(false);
     }
