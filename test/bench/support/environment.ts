@@ -117,7 +117,12 @@ export async function seedLinkedSessions(db: Database, devices: Provisioned[], c
       await auth.saveCreds();
       await auth.state.keys.set({ 'pre-key': device.preKeys });
       await store.sessions.releaseLease(fence);
-      if (opts.wanted ?? true) await store.sql`update whatsapp_sessions set status = 'reconnecting' where id = ${session!.id}`;
+      // a finished link: phone and jids set (without them the connector's housekeeping treats the row as
+      // an abandoned link attempt and wipes its credentials)
+      await store.sql`update whatsapp_sessions
+        set phone_number = ${device.phone}, wa_jid = ${device.jid}, wa_lid = ${device.lid}, push_name = ${device.creds.me?.name ?? null},
+            status = ${(opts.wanted ?? true) ? 'reconnecting' : 'disconnected'}
+        where id = ${session!.id}`;
       return { sessionId: session!.id, userId: user!.id, phone: device.phone, contact: contacts[i]! };
     });
   } finally {
