@@ -29,6 +29,7 @@ export class Channel implements Subscriber {
     claims: AccessClaims,
     readonly broadcastSelf: boolean,
     readonly broadcastAck: boolean,
+    readonly isPrivate: boolean,
     readonly transport: ChannelTransport,
   ) {
     this.role = claims.role;

@@ -242,4 +242,34 @@ describe('realtime channels', () => {
     await db.sql`update whatsapp_sessions set push_name = 'late' where id = ${sessionId}`;
     expect((await changes.waitFor((e) => e.new.id === sessionId)).new.push_name).toBe('late');
   });
+
+  it('delivers realtime.send messages (Broadcast from Database) when realtime.messages is published', async () => {
+    await db.sql.unsafe(`
+      create publication supabase_realtime_messages_publication for table realtime.messages;
+      create policy "broadcast test: users read their own topic" on realtime.messages for select to authenticated
+      using ((select realtime.topic()) = 'user:' || (select auth.uid())::text)`);
+    const withMessages = await startRealtimeTestServer({ databaseUrl: db.url });
+    try {
+      const user = await createUser(db.sql);
+      const client = await createTestClient(withMessages.url, { token: await signUserToken(user) });
+      const publicClient = await createTestClient(withMessages.url);
+      const privateLog = new EventLog<{ event: string; payload: Record<string, unknown> }>();
+      const publicLog = new EventLog<{ event: string; payload: Record<string, unknown> }>();
+      const privateChannel = client.channel(`user:${user}`, { config: { private: true } }).on('broadcast', { event: '*' }, privateLog.push);
+      const publicChannel = publicClient.channel('news').on('broadcast', { event: '*' }, publicLog.push);
+      await subscribeWithStatuses(privateChannel).waitFor((s) => s.status === 'SUBSCRIBED');
+      await subscribeWithStatuses(publicChannel).waitFor((s) => s.status === 'SUBSCRIBED');
+
+      await db.sql`select realtime.send('{"hello":"private"}'::jsonb, 'greeting', ${`user:${user}`}, true)`;
+      await db.sql`select realtime.send('{"hello":"public"}'::jsonb, 'headline', 'news', false)`;
+      const received = await privateLog.waitFor((m) => m.event === 'greeting');
+      expect(received.payload).toMatchObject({ hello: 'private', id: expect.any(String) });
+      expect((await publicLog.waitFor((m) => m.event === 'headline')).payload).toMatchObject({ hello: 'public' });
+      expect(publicLog.events.map((m) => m.event)).toEqual(['headline']);
+      await client.removeAllChannels();
+      await publicClient.removeAllChannels();
+    } finally {
+      await withMessages.close();
+    }
+  });
 });

@@ -129,7 +129,7 @@ export class Connection implements ChannelTransport {
       return;
     }
     const broadcast = isObject(config.broadcast) ? config.broadcast : {};
-    const channel = new Channel(message.topic, message.joinRef, claims, broadcast.self === true, broadcast.ack === true, this);
+    const channel = new Channel(message.topic, message.joinRef, claims, broadcast.self === true, broadcast.ack === true, config.private === true, this);
     this.channels.set(message.topic, channel);
     this.ctx.topics.join(channel);
 

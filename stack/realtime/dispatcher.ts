@@ -42,6 +42,8 @@ export class Dispatcher {
     private readonly rls: RlsChecker,
     private readonly privileges: ColumnPrivileges,
     private readonly logger: Logger,
+    /** Rows inserted into realtime.messages (Broadcast from Database). */
+    private readonly onMessage: (record: Record<string, unknown>) => void = () => {},
   ) {}
 
   add(subscriber: Subscriber): void {
@@ -64,6 +66,9 @@ export class Dispatcher {
 
   dispatch(transaction: Transaction): void {
     for (const change of transaction.changes) {
+      if (change.type === 'INSERT' && change.relation.schema === 'realtime' && change.relation.table === 'messages' && change.record) {
+        this.onMessage(change.record);
+      }
       const targets = this.match(change);
       if (targets.length === 0) continue;
       if (change.type !== 'DELETE' && change.relation.primaryKey.length === 0) {

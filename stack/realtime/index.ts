@@ -66,7 +66,9 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
     await pool.end().catch(() => {});
     throw new Error(`realtime: cannot stream the WAL (is wal_level=logical?): ${(error as Error).message}`, { cause: error });
   }
-  const dispatcher = new Dispatcher(new RlsChecker(pool, types, logger), new ColumnPrivileges(pool), logger);
+  const topics = new TopicHub();
+  const dispatcher = new Dispatcher(new RlsChecker(pool, types, logger), new ColumnPrivileges(pool), logger,
+    (record) => topics.deliverMessage(record));
   stream.on('transaction', (transaction) => dispatcher.dispatch(transaction));
 
   const ctx: ServerContext = {
@@ -76,7 +78,7 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
     stream,
     logger,
     heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 60_000,
-    topics: new TopicHub(),
+    topics,
     connections: new Set(),
     authorizePrivate: (topic, claims) => authorizePrivateTopic(pool, logger, topic, claims),
   };

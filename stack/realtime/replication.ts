@@ -15,11 +15,12 @@ import type { Logger } from './logger.ts';
 
 
 const identity = (text: unknown) => text;
+export const MESSAGES_PUBLICATION = 'supabase_realtime_messages_publication';
 
 /** pgoutput's parser runs each value through a pg type parser; we want the raw text and decode it ourselves. */
 class TemporarySlotPlugin extends PgoutputPlugin {
-  constructor(publication: string, private readonly slot: string) {
-    super({ protoVersion: 1, publicationNames: [publication] });
+  constructor(publications: string[], private readonly slot: string) {
+    super({ protoVersion: 1, publicationNames: publications });
   }
 
   override async start(client: Client, slotName: string): Promise<unknown> {
@@ -109,6 +110,7 @@ export class ReplicationStream extends EventEmitter<{ transaction: [Transaction]
     const slot = `realtime_${process.pid}_${randomBytes(4).toString('hex')}`;
     this.slot = slot;
     await this.options.types.load();
+    const publications = await this.publications();
     if (this.closed || generation !== this.generation) return;
     const service = new LogicalReplicationService(
       { connectionString: this.options.databaseUrl, options: '-c TimeZone=UTC -c DateStyle=ISO', keepAlive: true },
@@ -130,7 +132,7 @@ export class ReplicationStream extends EventEmitter<{ transaction: [Transaction]
       if (!this.draining) void this.drain(generation);
     });
     const started = new Promise<void>((resolve) => service.once('start', () => resolve()));
-    const finished = service.subscribe(new TemporarySlotPlugin(this.options.publication ?? 'supabase_realtime', slot), slot);
+    const finished = service.subscribe(new TemporarySlotPlugin(publications, slot), slot);
     const outcome = finished.then(
       () => new Error('replication stream ended'),
       (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
@@ -154,6 +156,16 @@ export class ReplicationStream extends EventEmitter<{ transaction: [Transaction]
       logger.warn({ err: error }, 'realtime: replication stream broke; reconnecting');
       this.markDown();
     });
+  }
+
+  /**
+   * The project's publication, plus Realtime's own publication of `realtime.messages` when the database has it
+   * (Broadcast from Database: realtime.send / realtime.broadcast_changes).
+   */
+  private async publications(): Promise<string[]> {
+    const primary = this.options.publication ?? 'supabase_realtime';
+    const { rowCount } = await this.options.pool.query('select 1 from pg_publication where pubname = $1', [MESSAGES_PUBLICATION]);
+    return rowCount ? [primary, MESSAGES_PUBLICATION] : [primary];
   }
 
   /**

@@ -38,4 +38,19 @@ export class TopicHub {
   peers(topic: string): Channel[] {
     return [...(this.byTopic.get(topic) ?? [])];
   }
+
+  /**
+   * A row of realtime.messages (realtime.send, realtime.broadcast_changes) goes to the channels of its topic,
+   * private messages to private channels only (their join was authorised against realtime.messages policies).
+   */
+  deliverMessage(record: Record<string, unknown>): void {
+    if (record.extension !== 'broadcast' || typeof record.topic !== 'string' || typeof record.event !== 'string') return;
+    const isPrivate = record.private !== false;
+    const body = record.payload;
+    const payload = body && typeof body === 'object' && !Array.isArray(body) ? { ...body, id: record.id } : body;
+    for (const channel of this.peers(`realtime:${record.topic}`)) {
+      if (channel.isPrivate !== isPrivate) continue;
+      channel.transport.sendBroadcast(channel, { type: 'broadcast', event: record.event, payload });
+    }
+  }
 }
