@@ -214,3 +214,12 @@ create or replace function realtime.broadcast_changes(
   $$;
 
 grant execute on function realtime.topic() to anon, authenticated, service_role;
+
+-- Realtime's own publication for Broadcast from the database (Realtime creates it on Supabase).
+do $$
+begin
+  if not exists (select 1 from pg_publication where pubname = 'supabase_realtime_messages_publication') then
+    create publication supabase_realtime_messages_publication for table realtime.messages;
+  end if;
+end
+$$;
