@@ -40,6 +40,7 @@ export async function runConnector(config: ConnectorConfig, logger: Logger): Pro
   const metrics = createMetrics(() => store.sessions.countByStatus(), () => manager.size);
   const dispatcher: OutboundDispatcher = new OutboundDispatcher({
     config, store, logger, metrics, connection: (id) => manager.get(id),
+    openSessionIds: () => manager.all().filter((c) => c.open && !c.ended).map((c) => c.sessionId),
   });
   let sweeper!: Sweeper;
   let alsChecked = !config.whatsapp.sharedAsyncLocalStorage;
@@ -103,7 +104,7 @@ export async function runConnector(config: ConnectorConfig, logger: Logger): Pro
 
   const sweepOnce = async () => {
     await commands.sweep();
-    await manager.resumeWanted();
+    manager.kickResume();
     await dispatcher.sweep();
   };
   sweeper = new Sweeper(config.sweepIntervalMs, sweepOnce, logger);

@@ -17,6 +17,7 @@ export interface DispatcherDeps {
   logger: Logger;
   metrics: Metrics;
   connection(sessionId: string): SessionConnection | undefined;
+  openSessionIds(): string[];
 }
 
 class SessionQueue {
@@ -57,7 +58,8 @@ export class OutboundDispatcher {
     try {
       const { config, store } = this.deps;
       while (!this.stopped && this.inFlight.size < config.outbound.batchSize) {
-        const rows = await store.messages.claimOutbound(config.connectorId, config.outbound.batchSize - this.inFlight.size, config.outbound.claimTtlMs);
+        const rows = await store.messages.claimOutbound(config.connectorId, this.deps.openSessionIds(),
+          config.outbound.batchSize - this.inFlight.size, config.outbound.claimTtlMs);
         for (const row of rows) this.enqueue(row);
         if (rows.length === 0) break;
       }
@@ -107,7 +109,7 @@ export class OutboundDispatcher {
     const owner = config.connectorId;
     const conn = this.deps.connection(row.session_id);
     if (!conn || conn.ended || !conn.open || !conn.sock) {
-      await store.messages.retry(row.id, owner, 1000, 'session_not_ready', 'The WhatsApp session is not connected yet');
+      await this.requeue(row, 1000, 'session_not_ready', 'The WhatsApp session is not connected yet');
       return;
     }
     if (row.attempts > 1) {
@@ -143,7 +145,21 @@ export class OutboundDispatcher {
       const delay = config.outbound.retryBaseMs * 2 ** Math.max(0, row.attempts - 1);
       metrics.retried.inc({ code: 'send_error' });
       logger.warn({ message: row.id, err: error, delay }, 'send failed, will retry');
-      await store.messages.retry(row.id, owner, delay, 'send_error', message);
+      await this.requeue(row, delay, 'send_error', message);
+    }
+  }
+
+  /**
+   * Transient failure: the row goes back to the queue, and so do the rows queued behind it in this
+   * session (same delay), so that per-recipient order survives retries.
+   */
+  private async requeue(row: OutboundRow, delayMs: number, code: string, reason: string): Promise<void> {
+    const owner = this.deps.config.connectorId;
+    const behind = this.queues.get(row.session_id)?.rows.splice(0) ?? [];
+    await this.deps.store.messages.retry(row.id, owner, delayMs, code, reason);
+    for (const later of behind) {
+      await this.deps.store.messages.retry(later.id, owner, delayMs, 'requeued', 'An earlier message to this session is being retried');
+      this.inFlight.delete(later.id);
     }
   }
 

@@ -30,9 +30,11 @@ export interface InboundRow {
 
 export function makeMessageStore(sql: Sql) {
   return {
-    async claimOutbound(owner: string, limit: number, claimTtlMs: number): Promise<OutboundRow[]> {
+    /** Due rows of the sessions whose socket is open, never overtaking a row that waits for its retry. */
+    async claimOutbound(owner: string, openSessionIds: string[], limit: number, claimTtlMs: number): Promise<OutboundRow[]> {
+      if (openSessionIds.length === 0) return [];
       return (await sql`select id, session_id, user_id, recipient, content_type, text, attempts, wa_message_id, created_at
-        from claim_outbound_messages(${owner}, ${limit}, ${interval(claimTtlMs)}::interval)`) as unknown as OutboundRow[];
+        from claim_ready_outbound_messages(${owner}, ${openSessionIds}::uuid[], ${limit}, ${interval(claimTtlMs)}::interval)`) as unknown as OutboundRow[];
     },
     async renewClaims(owner: string, ids: string[], claimTtlMs: number): Promise<number> {
       if (ids.length === 0) return 0;

@@ -50,6 +50,8 @@ export class SessionConnection {
   private drained: Promise<void> = new Promise(() => {});
   private markDrained: () => void = () => {};
   private settledWaiters: (() => void)[] = [];
+  /** the current socket showed a QR, opened or closed (settled() must not wait for the next one) */
+  private hasSettled = false;
 
   constructor(
     private readonly deps: ConnectionDeps,
@@ -84,6 +86,7 @@ export class SessionConnection {
     if (this.ended || !this.auth) return;
     this.open = false;
     this.qrCount = 0;
+    this.hasSettled = false;
     this.drained = new Promise((resolve) => (this.markDrained = resolve));
     const baileysLogger = this.log.child({ lib: 'baileys' }, { level: this.deps.config.logLevel === 'trace' ? 'warn' : 'silent' });
     const sock = createSocket(this.deps.config, {
@@ -119,7 +122,7 @@ export class SessionConnection {
 
   /** Resolves at the next open, QR, close or after timeoutMs (bounded-concurrency resumes wait on it). */
   settled(timeoutMs: number): Promise<void> {
-    if (this.open || this.ended) return Promise.resolve();
+    if (this.open || this.ended || this.hasSettled) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, timeoutMs);
       this.settledWaiters.push(() => { clearTimeout(timer); resolve(); });
@@ -127,7 +130,10 @@ export class SessionConnection {
   }
 
   private async onConnectionUpdate(sock: WASocket, u: Partial<ConnectionState>): Promise<void> {
-    if (u.qr || u.connection === 'open' || u.connection === 'close') this.settledWaiters.splice(0).forEach((w) => w());
+    if (u.qr || u.connection === 'open' || u.connection === 'close') {
+      this.hasSettled = true;
+      this.settledWaiters.splice(0).forEach((w) => w());
+    }
     if (u.qr) await this.onQr(sock, u.qr);
     if (u.receivedPendingNotifications) this.markDrained();
     if (u.connection === 'open') await this.onOpen(sock);

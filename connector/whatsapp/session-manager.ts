@@ -8,6 +8,9 @@ import { SessionConnection, type ConnectionDeps, type LinkRequest } from './sess
 
 export class SessionManager {
   private readonly conns = new Map<string, SessionConnection>();
+  private workers = 0;
+  private claiming = 0;
+  private stopped = false;
 
   constructor(
     private readonly config: ConnectorConfig,
@@ -38,6 +41,10 @@ export class SessionManager {
     const existing = this.conns.get(row.id);
     if (existing && !existing.ended) return existing;
     const fence = { sessionId: row.id, owner: this.config.connectorId, epoch };
+    if (this.stopped) {
+      await this.store.sessions.releaseLease(fence).catch(() => false);
+      throw new Error('the connector is stopping');
+    }
     const conn = new SessionConnection(this.connectionDeps(), row, fence, link);
     this.conns.set(row.id, conn);
     try {
@@ -55,34 +62,47 @@ export class SessionManager {
   }
 
   /**
-   * Takes the leases of wanted sessions nobody holds (start, dead connectors) and opens them. Claims
-   * RESUME_CONCURRENCY at a time and waits for that batch to settle before the next claim, so logins
-   * stay CPU-bounded and several connector processes on one database interleave (SKIP LOCKED).
+   * Resumes wanted sessions nobody holds (start, dead connectors): up to RESUME_CONCURRENCY workers,
+   * each claiming one session, waiting until its login settles, then the next. A worker that found work
+   * starts another, so concurrency ramps up only when there is a backlog; one slow login holds one slot;
+   * several connector processes on one database interleave (SKIP LOCKED). Called on every sweep.
    */
-  async resumeWanted(): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const room = Math.min(this.config.maxSessions - this.conns.size, this.config.resumeConcurrency);
-      if (room <= 0) break;
-      const rows = await this.store.sessions.claimWanted(this.config.connectorId, this.config.lease.ttlMs, room);
-      if (rows.length === 0) break;
-      total += rows.length;
-      await Promise.all(rows.map(async (row) => {
-        const link: LinkRequest = row.link_method === 'pairing_code' && row.pairing_phone
-          ? { method: 'pairing_code', phone: row.pairing_phone } : { method: 'qr' };
-        try {
-          const conn = await this.open(row, row.lease_epoch, link);
-          await conn.settled(this.config.lifecycle.connectTimeoutMs);
-        } catch {
-          // logged in open()
-        }
-      }));
+  kickResume(): void {
+    if (this.stopped || this.workers >= this.config.resumeConcurrency) return;
+    this.workers += 1;
+    void this.resumeWorker()
+      .catch((error) => this.logger.warn({ err: error }, 'resuming sessions failed; the next sweep retries'))
+      .finally(() => { this.workers -= 1; });
+  }
+
+  private async resumeWorker(): Promise<void> {
+    while (!this.stopped && this.conns.size + this.claiming < this.config.maxSessions) {
+      // A claimed row counts against MAX_SESSIONS until open() has registered it (synchronously).
+      this.claiming += 1;
+      let row: SessionRow | undefined;
+      try {
+        [row] = await this.store.sessions.claimWanted(this.config.connectorId, this.config.lease.ttlMs, 1);
+      } finally {
+        if (!row) this.claiming -= 1;
+      }
+      if (!row) return;
+      const link: LinkRequest = row.link_method === 'pairing_code' && row.pairing_phone
+        ? { method: 'pairing_code', phone: row.pairing_phone } : { method: 'qr' };
+      const opening = this.open(row, row.lease_epoch, link);
+      this.claiming -= 1;
+      this.kickResume();
+      try {
+        const conn = await opening;
+        await conn.settled(this.config.lifecycle.connectTimeoutMs);
+        this.logger.info({ session: row.id }, 'resumed session');
+      } catch {
+        // logged in open()
+      }
     }
-    if (total) this.logger.info({ resumed: total }, 'resumed sessions');
-    return total;
   }
 
   async shutdownAll(): Promise<void> {
+    this.stopped = true;
     await Promise.all(this.all().map((c) => c.shutdown().catch(() => {})));
   }
 }

@@ -1,7 +1,7 @@
 // The connector as a child process (tsx connector/main.ts), killed with SIGKILL in the middle of a batch.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   connectorEnv, createLinkedSession, createTestDatabase, queueText, randomPhone, startSimulator, waitFor,
   type Simulator, type TestDatabase,
@@ -14,7 +14,7 @@ const children: ChildProcess[] = [];
 
 function spawnConnector(id: string, extra: Record<string, string> = {}): ChildProcess {
   const env = connectorEnv(db, sim, {
-    CONNECTOR_ID: id, LEASE_TTL_MS: '2000', OUTBOUND_CLAIM_TTL_MS: '2000', SEND_MIN_INTERVAL_MS: '30', SEND_JITTER_MS: '20',
+    CONNECTOR_ID: id, LEASE_TTL_MS: '4000', OUTBOUND_CLAIM_TTL_MS: '3000', SEND_MIN_INTERVAL_MS: '30', SEND_JITTER_MS: '20',
     LOG_LEVEL: process.env.CONNECTOR_TEST_LOG ?? 'warn', ...extra,
   });
   const child = spawn(process.execPath, ['--import', 'tsx', 'connector/main.ts'], {
@@ -28,8 +28,14 @@ beforeAll(async () => {
   db = await createTestDatabase();
   sim = await startSimulator();
 });
+// A failed test must not leave a connector behind that takes the next test's sessions.
+afterEach(async () => {
+  const alive = children.splice(0).filter((c) => c.exitCode === null && c.signalCode === null);
+  await Promise.all(alive.map((c) => new Promise((resolve) => { c.once('exit', resolve); c.kill('SIGKILL'); })));
+  await db.sql`update whatsapp_sessions set status = 'disconnected', lease_owner = null, lease_expires_at = null
+    where status in ('connected', 'reconnecting', 'connecting')`;
+});
 afterAll(async () => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
   await sim.stop();
   await db.drop();
 });

@@ -25,13 +25,12 @@ describe('connector: idle expiry', () => {
     // 0.0001 days = 8.6 s without activity; the expiry sweep runs every second.
     connector = await startTestConnector(db, sim, { SESSION_IDLE_DAYS: '0.0001', EXPIRE_INTERVAL_MS: '1000', ACTIVITY_WRITE_INTERVAL_MS: '60000' });
     await waitFor(async () => connector.sessions().find((x) => x.id === s.sessionId && x.open), 'session open');
-    const pending = await queueText(db, s, await randomPhone(), 'too late');
-    await db.sql`update outbound_messages set next_attempt_at = now() + interval '1 hour' where id = ${pending.id}`;
+    const pending = await queueText(db, s, await randomPhone(), 'too late', 3_600_000);
     const row = await waitForStatus(db, s.sessionId, 'expired', 30_000);
     expect(row.last_error).toMatch(/^expired: no activity/);
     await waitFor(async () => !connector.sessions().find((x) => x.id === s.sessionId), 'the socket closed');
     expect(await db.sql`select 1 from whatsapp_auth_state where session_id = ${s.sessionId}`).toHaveLength(0);
-    expect((await db.sql`select error_code from outbound_messages where id = ${pending.id}`)[0]).toEqual({ error_code: 'session_expired' });
+    expect((await db.sql`select status, error_code from outbound_messages where id = ${pending.id}`)[0]).toEqual({ status: 'failed', error_code: 'session_expired' });
     expect(sim.devices().find((d) => d.jid === s.jid)?.loggedOut).toBe(false);
   });
 });

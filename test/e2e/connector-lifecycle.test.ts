@@ -35,10 +35,13 @@ describe('connector: disconnect codes', () => {
   it('515 reconnects at once and comes back connected', async () => {
     const s = await createLinkedSession(db, sim);
     await open(s.sessionId);
+    const before = (await sessionRow(db, s.sessionId)).connected_at as Date;
     sim.fault(s.phone, 'restart_required');
-    await waitFor(async () => sim.devices().find((d) => d.phone === s.phone && d.connected) && connector.sessions().find((x) => x.id === s.sessionId && x.open),
-      'reconnected after 515');
-    expect(await sessionRow(db, s.sessionId)).toMatchObject({ status: 'connected' });
+    const row = await waitFor(async () => {
+      const r = await sessionRow(db, s.sessionId);
+      return r.status === 'connected' && r.connected_at > before ? r : null;
+    }, 'connected again after 515');
+    expect(row).toMatchObject({ reconnect_attempts: 0, last_error: null });
   });
 
   it('503 reconnects with back-off (reconnecting, then connected) and the session keeps sending', async () => {
@@ -70,15 +73,14 @@ describe('connector: disconnect codes', () => {
   it('401 wipes the credentials, marks the session logged_out and fails its unsent messages', async () => {
     const s = await createLinkedSession(db, sim);
     await open(s.sessionId);
-    const pending = await queueText(db, s, await randomPhone(), 'never sent');
     // Not due for an hour: it is still queued when the logout arrives.
-    await db.sql`update outbound_messages set next_attempt_at = now() + interval '1 hour' where id = ${pending.id}`;
+    const pending = await queueText(db, s, await randomPhone(), 'never sent', 3_600_000);
     sim.fault(s.phone, 'logged_out');
     const row = await waitForStatus(db, s.sessionId, 'logged_out');
     expect(row.last_disconnect_code).toBe(401);
     expect(await credentialRows(s.sessionId)).toBe(0);
     const [msg] = await db.sql`select status, error_code from outbound_messages where id = ${pending.id}`;
-    expect(msg).toMatchObject({ status: 'failed', error_code: 'session_logged_out' });
+    expect(msg, JSON.stringify(await sessionRow(db, s.sessionId))).toMatchObject({ status: 'failed', error_code: 'session_logged_out' });
   });
 
   it('440 marks the session replaced and does not fight for the link', async () => {

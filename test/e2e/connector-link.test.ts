@@ -63,6 +63,7 @@ describe('connector: linking', () => {
 
   it('logs no secrets: no private keys (base64 or hex), no libsignal session dumps, no QR strings', async () => {
     const s = await createLinkedSession(db, sim);
+    await waitFor(async () => running[0]!.sessions().find((x) => x.id === s.sessionId && x.open), 'session open');
     const contact = sim.contact(await randomPhone());
     await contact.sendText(s.phone, 'hello');
     await waitFor(async () => (await db.sql`select 1 from inbound_messages where session_id = ${s.sessionId}`)[0], 'inbound stored');

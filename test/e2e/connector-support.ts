@@ -23,7 +23,8 @@ export function connectorEnv(db: TestDatabase, sim: Simulator, overrides: Record
     HEALTH_PORT: '0',
     HEALTH_HOST: '127.0.0.1',
     LOG_LEVEL: process.env.CONNECTOR_TEST_LOG ?? 'silent',
-    LEASE_TTL_MS: '3000',
+    // Long enough that a loaded 2-core machine never misses a renewal (a miss closes sockets by design).
+    LEASE_TTL_MS: '10000',
     SWEEP_INTERVAL_MS: '100',
     SEND_MIN_INTERVAL_MS: '0',
     SEND_JITTER_MS: '0',
@@ -100,9 +101,10 @@ export async function createLinkedSession(db: TestDatabase, sim: Simulator, phon
   return { sessionId, userId: user, phone: device.phone, jid: device.jid };
 }
 
-export async function queueText(db: TestDatabase, s: { sessionId: string; userId: string }, recipient: string, text: string) {
-  const [row] = await db.sql`insert into outbound_messages (session_id, user_id, recipient, text)
-    values (${s.sessionId}, ${s.userId}, ${recipient}, ${text}) returning id, wa_message_id`;
+/** Inserts an outbound row; `dueInMs` makes it not due yet (it stays queued). */
+export async function queueText(db: TestDatabase, s: { sessionId: string; userId: string }, recipient: string, text: string, dueInMs = 0) {
+  const [row] = await db.sql`insert into outbound_messages (session_id, user_id, recipient, text, next_attempt_at)
+    values (${s.sessionId}, ${s.userId}, ${recipient}, ${text}, now() + ${dueInMs} * interval '1 millisecond') returning id, wa_message_id`;
   return { id: row!.id as string, waId: row!.wa_message_id as string };
 }
 
