@@ -244,8 +244,11 @@ describe('realtime channels', () => {
   });
 
   it('delivers realtime.send messages (Broadcast from Database) when realtime.messages is published', async () => {
+    // The bootstrap creates Realtime's messages publication, as Realtime does on Supabase.
+    const [publication] = await db.sql`
+      select 1 from pg_publication where pubname = 'supabase_realtime_messages_publication'`;
+    expect(publication).toBeDefined();
     await db.sql.unsafe(`
-      create publication supabase_realtime_messages_publication for table realtime.messages;
       create policy "broadcast test: users read their own topic" on realtime.messages for select to authenticated
       using ((select realtime.topic()) = 'user:' || (select auth.uid())::text)`);
     const withMessages = await startRealtimeTestServer({ databaseUrl: db.url });
