@@ -396,6 +396,44 @@ export type Database = {
           isSetofReturn: true
         }
       }
+      claim_ready_outbound_messages: {
+        Args: {
+          p_claim_ttl: string
+          p_limit: number
+          p_owner: string
+          p_session_ids: string[]
+        }
+        Returns: {
+          attempts: number
+          claim_expires_at: string | null
+          claimed_by: string | null
+          content_type: string
+          created_at: string
+          delivered_at: string | null
+          error: string | null
+          error_code: string | null
+          failed_at: string | null
+          id: string
+          idempotency_key: string | null
+          next_attempt_at: string
+          read_at: string | null
+          recipient: string
+          recipient_jid: string | null
+          sent_at: string | null
+          session_id: string
+          status: string
+          text: string | null
+          updated_at: string
+          user_id: string
+          wa_message_id: string | null
+        }[]
+        SetofOptions: {
+          from: "*"
+          to: "outbound_messages"
+          isOneToOne: false
+          isSetofReturn: true
+        }
+      }
       claim_session_commands: {
         Args: { p_claim_ttl: string; p_limit: number; p_owner: string }
         Returns: {

@@ -50,7 +50,7 @@ export async function startTestConnector(db: TestDatabase, sim: Simulator, overr
 export { startSimulator };
 
 /** Polls `probe` until it returns something other than undefined/null/false. */
-export async function waitFor<T>(probe: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 20_000): Promise<T> {
+export async function waitFor<T>(probe: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 45_000): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
