@@ -107,7 +107,7 @@ async function main(): Promise<void> {
       env: { ...process.env, VITE_SUPABASE_URL: stack.url, VITE_SUPABASE_ANON_KEY: stack.anonKey },
     }, logger));
   }
-  await writeSummary(stack, webUrl);
+  await writeSummary(stack, webUrl, simulator?.controlUrl);
   printBanner(stack, readyMs, webUrl, simulator?.controlUrl);
 }
 
@@ -154,7 +154,7 @@ async function localEncryptionKey(): Promise<string> {
   return key;
 }
 
-async function writeSummary(running: RunningStack, webUrl: string | undefined): Promise<void> {
+async function writeSummary(running: RunningStack, webUrl: string | undefined, simulatorControl: string | undefined): Promise<void> {
   const lines = [
     '# Written by `npm start` (local development values; the same as `supabase start`).',
     `SUPABASE_URL=${running.url}`,
@@ -167,6 +167,7 @@ async function writeSummary(running: RunningStack, webUrl: string | undefined): 
     `VITE_SUPABASE_URL=${running.url}`,
     `VITE_SUPABASE_ANON_KEY=${running.anonKey}`,
     ...(webUrl ? [`WEB_URL=${webUrl}`] : []),
+    ...(simulatorControl ? [`WA_SIM_CONTROL_URL=${simulatorControl}`] : []),
   ];
   await writeFile(join(DATA_DIR, 'stack.env'), `${lines.join('\n')}\n`);
 }
@@ -192,7 +193,11 @@ function printBanner(running: RunningStack, readyMs: number, webUrl: string | un
   process.stdout.write(
     `\nLocal development stack ready in ${(readyMs / 1000).toFixed(1)} s (a development stack; production runs on Supabase).\n\n` +
       rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n') +
-      `\n\n  Values also in ${join(DATA_DIR, 'stack.env')}. Ctrl-C stops everything.\n\n`,
+      `\n\n  Values also in ${join(DATA_DIR, 'stack.env')}. Ctrl-C stops everything.\n` +
+      (simulatorControl
+        ? '  Simulated phone: sign in, press "Connect WhatsApp", then run `npm run demo:phone -- scan`;\n' +
+          '  a contact writes to you with `npm run demo:phone -- say "Hello"`.\n\n'
+        : '\n'),
   );
 }
 
