@@ -126,13 +126,17 @@ export const apiFuzz: Scenario = {
       const accepted: string[] = [];
       await pool(requests, 4, async (r) => {
         let status = 0;
-        try {
-          const res = await fetch(`${api}${r.path}`, { method: r.method, headers: r.headers, body: r.body });
-          status = res.status;
-          await res.arrayBuffer();
-        } catch (error) {
-          status = 599;
-          fivexx.push(`${r.kind} ${r.method} ${r.path}: ${(error as Error).message}`);
+        // one retry on a network-level failure (a reused keep-alive socket the server had just closed);
+        // a second failure counts like a 5xx
+        for (let attempt = 1; attempt <= 2 && (status === 0 || status === 599); attempt++) {
+          try {
+            const res = await fetch(`${api}${r.path}`, { method: r.method, headers: r.headers, body: r.body });
+            status = res.status;
+            await res.arrayBuffer();
+          } catch (error) {
+            status = 599;
+            if (attempt === 2) fivexx.push(`${r.kind} ${r.method} ${r.path}: ${(error as Error).message}`);
+          }
         }
         statuses.set(status, (statuses.get(status) ?? 0) + 1);
         if (status >= 500 && status !== 599) fivexx.push(`${r.kind} ${r.method} ${r.path} -> ${status}`);
