@@ -28,7 +28,9 @@ class SessionQueue {
 
 export class OutboundDispatcher {
   private readonly queues = new Map<string, SessionQueue>();
-  private readonly inFlight = new Set<string>();
+  /** Rows claimed by this connector and held in memory → when their claim expires (local clock). */
+  private readonly inFlight = new Map<string, number>();
+  private readonly processing = new Set<string>();
   private readonly onWhatsApp = new Map<string, { exists: boolean; at: number }>();
   private stopped = false;
   private claiming = false;
@@ -37,18 +39,28 @@ export class OutboundDispatcher {
   constructor(private readonly deps: DispatcherDeps) {
     // Rows waiting in a paced queue keep their claim (renew_outbound_claims), so nobody reclaims them.
     const every = Math.max(200, Math.floor(deps.config.outbound.claimTtlMs / 3));
-    this.renewTimer = setInterval(() => {
-      const ids = [...this.inFlight];
-      if (ids.length) {
-        deps.store.messages.renewClaims(deps.config.connectorId, ids, deps.config.outbound.claimTtlMs)
-          .catch((err) => deps.logger.warn({ err }, 'renewing outbound claims failed'));
-      }
-    }, every);
+    this.renewTimer = setInterval(() => this.renew(), every);
     this.renewTimer.unref();
   }
 
   get backlog() {
     return this.inFlight.size;
+  }
+
+  private renew(): void {
+    const { config, store, logger } = this.deps;
+    // Entries neither queued nor being sent must not hold a slot (and keep their claim alive) forever.
+    const live = new Set(this.processing);
+    for (const q of this.queues.values()) for (const r of q.rows) live.add(r.id);
+    for (const id of this.inFlight.keys()) if (!live.has(id)) this.inFlight.delete(id);
+    const ids = [...this.inFlight.keys()];
+    if (ids.length === 0) return;
+    const startedAt = Date.now();
+    store.messages.renewClaims(config.connectorId, ids, config.outbound.claimTtlMs)
+      .then(() => {
+        for (const id of ids) if (this.inFlight.has(id)) this.inFlight.set(id, startedAt + config.outbound.claimTtlMs);
+      })
+      .catch((err) => logger.warn({ err }, 'renewing outbound claims failed'));
   }
 
   /** Claims due rows while there is room in memory; idempotent and safe to call on every doorbell ring. */
@@ -58,9 +70,10 @@ export class OutboundDispatcher {
     try {
       const { config, store } = this.deps;
       while (!this.stopped && this.inFlight.size < config.outbound.batchSize) {
+        const startedAt = Date.now();
         const rows = await store.messages.claimOutbound(config.connectorId, this.deps.openSessionIds(),
           config.outbound.batchSize - this.inFlight.size, config.outbound.claimTtlMs);
-        for (const row of rows) this.enqueue(row);
+        for (const row of rows) this.enqueue(row, startedAt + config.outbound.claimTtlMs);
         if (rows.length === 0) break;
       }
     } finally {
@@ -68,9 +81,9 @@ export class OutboundDispatcher {
     }
   }
 
-  private enqueue(row: OutboundRow): void {
+  private enqueue(row: OutboundRow, claimExpiresAt: number): void {
     if (this.inFlight.has(row.id)) return; // our own claim renewed while the row waits in its queue
-    this.inFlight.add(row.id);
+    this.inFlight.set(row.id, claimExpiresAt);
     let queue = this.queues.get(row.session_id);
     if (!queue) this.queues.set(row.session_id, (queue = new SessionQueue()));
     queue.rows.push(row);
@@ -87,11 +100,21 @@ export class OutboundDispatcher {
           if (wait > 0) await sleep(wait);
         }
         const row = queue.rows.shift()!;
+        if ((this.inFlight.get(row.id) ?? 0) <= Date.now()) {
+          // Our claim may have lapsed (renewals failed, e.g. Postgres restarting): leave the row and the
+          // rows behind it (per-recipient order) to the claim functions, which reclaim expired claims.
+          const dropped = [row, ...queue.rows.splice(0)];
+          for (const r of dropped) this.inFlight.delete(r.id);
+          this.deps.logger.warn({ rows: dropped.length, session: sessionId }, 'outbound claims lapsed in memory; leaving them to be reclaimed');
+          continue;
+        }
+        this.processing.add(row.id);
         try {
           await this.process(row);
         } catch (error) {
           this.deps.logger.error({ err: error, message: row.id }, 'outbound row processing failed');
         } finally {
+          this.processing.delete(row.id);
           this.inFlight.delete(row.id);
         }
         queue.lastSendAt = Date.now();
@@ -135,7 +158,7 @@ export class OutboundDispatcher {
       metrics.sendLatency.observe((Date.now() - new Date(row.created_at).getTime()) / 1000);
       metrics.sent.inc();
       conn.touch();
-      await store.messages.markSent(row.id, owner, recipient.jid);
+      await this.markSent(row, recipient.jid);
     } catch (error) {
       const message = (error as Error).message ?? String(error);
       if (row.attempts >= config.outbound.maxAttempts) {
@@ -156,10 +179,29 @@ export class OutboundDispatcher {
   private async requeue(row: OutboundRow, delayMs: number, code: string, reason: string): Promise<void> {
     const owner = this.deps.config.connectorId;
     const behind = this.queues.get(row.session_id)?.rows.splice(0) ?? [];
-    await this.deps.store.messages.retry(row.id, owner, delayMs, code, reason);
-    for (const later of behind) {
-      await this.deps.store.messages.retry(later.id, owner, delayMs, 'requeued', 'An earlier message to this session is being retried');
-      this.inFlight.delete(later.id);
+    // Out of memory first: if the database is unreachable these rows are reclaimed once their claims expire.
+    for (const later of behind) this.inFlight.delete(later.id);
+    const results = await Promise.allSettled([
+      this.deps.store.messages.retry(row.id, owner, delayMs, code, reason),
+      ...behind.map((later) => this.deps.store.messages
+        .retry(later.id, owner, delayMs, 'requeued', 'An earlier message to this session is being retried')),
+    ]);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  /** The frame is out: keep trying to record it while our claim holds (a failed write means a resend later). */
+  private async markSent(row: OutboundRow, recipientJid: string): Promise<void> {
+    const owner = this.deps.config.connectorId;
+    for (;;) {
+      try {
+        await this.deps.store.messages.markSent(row.id, owner, recipientJid);
+        return;
+      } catch (error) {
+        if (this.stopped || (this.inFlight.get(row.id) ?? 0) <= Date.now() + 500) throw error;
+        this.deps.logger.warn({ err: error, message: row.id }, 'marking a row sent failed; trying again');
+        await sleep(250);
+      }
     }
   }
 

@@ -1,5 +1,5 @@
 // outbound_messages (claims and transitions) and inbound_messages (idempotent inserts).
-import { interval, type Sql } from './db.ts';
+import { interval, withDeadline, type Sql } from './db.ts';
 
 export interface OutboundRow {
   id: string;
@@ -33,57 +33,57 @@ export function makeMessageStore(sql: Sql) {
     /** Due rows of the sessions whose socket is open, never overtaking a row that waits for its retry. */
     async claimOutbound(owner: string, openSessionIds: string[], limit: number, claimTtlMs: number): Promise<OutboundRow[]> {
       if (openSessionIds.length === 0) return [];
-      return (await sql`select id, session_id, user_id, recipient, content_type, text, attempts, wa_message_id, created_at
-        from claim_ready_outbound_messages(${owner}, ${openSessionIds}::uuid[], ${limit}, ${interval(claimTtlMs)}::interval)`) as unknown as OutboundRow[];
+      return (await withDeadline(sql`select id, session_id, user_id, recipient, content_type, text, attempts, wa_message_id, created_at
+        from claim_ready_outbound_messages(${owner}, ${openSessionIds}::uuid[], ${limit}, ${interval(claimTtlMs)}::interval)`)) as unknown as OutboundRow[];
     },
     async renewClaims(owner: string, ids: string[], claimTtlMs: number): Promise<number> {
       if (ids.length === 0) return 0;
-      const [row] = await sql`select renew_outbound_claims(${owner}, ${ids}::uuid[], ${interval(claimTtlMs)}::interval) as n`;
+      const [row] = await withDeadline(sql`select renew_outbound_claims(${owner}, ${ids}::uuid[], ${interval(claimTtlMs)}::interval) as n`);
       return Number(row?.n ?? 0);
     },
     async markSent(id: string, owner: string, recipientJid: string): Promise<boolean> {
-      const [row] = await sql`select mark_outbound_sent(${id}, ${owner}, ${recipientJid}) as ok`;
+      const [row] = await withDeadline(sql`select mark_outbound_sent(${id}, ${owner}, ${recipientJid}) as ok`);
       return Boolean(row?.ok);
     },
     async retry(id: string, owner: string, delayMs: number, code: string, error: string): Promise<boolean> {
-      const [row] = await sql`select retry_outbound_message(${id}, ${owner}, ${interval(delayMs)}::interval, ${code}, ${error}) as ok`;
+      const [row] = await withDeadline(sql`select retry_outbound_message(${id}, ${owner}, ${interval(delayMs)}::interval, ${code}, ${error}) as ok`);
       return Boolean(row?.ok);
     },
     async fail(id: string, owner: string, code: string, error: string): Promise<boolean> {
-      const [row] = await sql`select fail_outbound_message(${id}, ${owner}, ${code}, ${error}) as ok`;
+      const [row] = await withDeadline(sql`select fail_outbound_message(${id}, ${owner}, ${code}, ${error}) as ok`);
       return Boolean(row?.ok);
     },
     async failUnsent(sessionId: string, code: string, error: string): Promise<number> {
-      const [row] = await sql`select fail_unsent_messages(${sessionId}, ${code}, ${error}) as n`;
+      const [row] = await withDeadline(sql`select fail_unsent_messages(${sessionId}, ${code}, ${error}) as n`);
       return Number(row?.n ?? 0);
     },
     async recordReceipt(sessionId: string, waMessageId: string, status: 'delivered' | 'read'): Promise<boolean> {
-      const [row] = await sql`select record_outbound_receipt(${sessionId}, ${waMessageId}, ${status}) as ok`;
+      const [row] = await withDeadline(sql`select record_outbound_receipt(${sessionId}, ${waMessageId}, ${status}) as ok`);
       return Boolean(row?.ok);
     },
     /** For Baileys' getMessage (retry receipts): the text we sent under this WhatsApp id. */
     async findOutboundText(sessionId: string, waMessageId: string): Promise<string | null> {
-      const [row] = await sql`select text from outbound_messages where session_id = ${sessionId} and wa_message_id = ${waMessageId}`;
+      const [row] = await withDeadline(sql`select text from outbound_messages where session_id = ${sessionId} and wa_message_id = ${waMessageId}`);
       return (row?.text as string | undefined) ?? null;
     },
     async stillClaimed(id: string, owner: string): Promise<boolean> {
-      const rows = await sql`select 1 from outbound_messages where id = ${id} and status = 'sending' and claimed_by = ${owner}`;
+      const rows = await withDeadline(sql`select 1 from outbound_messages where id = ${id} and status = 'sending' and claimed_by = ${owner}`);
       return rows.length > 0;
     },
     async isOwnOutbound(sessionId: string, waMessageId: string): Promise<boolean> {
-      const rows = await sql`select 1 from outbound_messages where session_id = ${sessionId} and wa_message_id = ${waMessageId}`;
+      const rows = await withDeadline(sql`select 1 from outbound_messages where session_id = ${sessionId} and wa_message_id = ${waMessageId}`);
       return rows.length > 0;
     },
     /** Returns true when the row is new, false when this WhatsApp id was stored before (replay). */
     async insertInbound(row: InboundRow): Promise<boolean> {
-      const inserted = await sql`
+      const inserted = await withDeadline(sql`
         insert into inbound_messages (session_id, user_id, wa_message_id, chat_jid, sender_jid, sender_phone, push_name,
           from_me, message_type, text, raw, wa_timestamp)
         values (${row.session_id}, ${row.user_id}, ${row.wa_message_id}, ${row.chat_jid}, ${row.sender_jid},
           ${row.sender_phone}, ${row.push_name}, ${row.from_me}, ${row.message_type}, ${row.text},
           ${sql.json(row.raw as never)}, ${row.wa_timestamp})
         on conflict (session_id, wa_message_id) do nothing
-        returning 1`;
+        returning 1`);
       return inserted.length > 0;
     },
   };
