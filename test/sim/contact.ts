@@ -80,11 +80,11 @@ export class SimContact {
     return this.user.receiptsReceived.get(id)
   }
 
-  /** Sends a delivery or read receipt now for a message a linked device sent to this phone. */
+  /** Sends a delivery or read receipt for a message a linked device sent to this phone: now, or queued until that device logs in again (then false). */
   sendReceipt(id: string, type: 'delivered' | 'read'): boolean {
     const rec = this.sent.get(id)
     if (!rec) throw new Error(`unknown message id ${id}`)
-    return sendReceiptToSender(rec, id, type)
+    return sendReceiptToSender(this.ctx, rec, id, type)
   }
 
   waitForMessage(matcher: MessageMatcher, opts: { timeoutMs?: number } = {}): Promise<RecordedMessage> {

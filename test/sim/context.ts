@@ -21,6 +21,8 @@ export interface SimOptions {
   receiptDelayMs: number
   /** error code in the server ack for a message whose recipient is not on WhatsApp */
   notOnWhatsAppAckError: string
+  /** per linked device: how many stanzas wait for its next login; past this the oldest is dropped (and counted) */
+  maxPendingOffline: number
 }
 
 /** A socket that is linking: it sent a registration payload and is showing QR refs. */
@@ -56,7 +58,18 @@ export interface SimContext {
   options: SimOptions
   pairings: Map<string, PendingPairing>
   /** messages decrypted+recorded, for stats */
-  stats: { recorded: number; stanzasIn: number; decryptErrors: number; lastDecryptError?: string; handlerErrors: number; retriesAnswered: number }
+  stats: {
+    recorded: number
+    stanzasIn: number
+    decryptErrors: number
+    lastDecryptError?: string
+    handlerErrors: number
+    retriesAnswered: number
+    /** receipts kept for a sender device that was offline, delivered at its next login */
+    receiptsQueued: number
+    /** offline stanzas dropped because a device's queue was full (`maxPendingOffline`) */
+    offlineDropped: number
+  }
 }
 
 /** how the server's own jid decodes in Baileys (a JID pair with an empty user), e.g. from="@s.whatsapp.net" */

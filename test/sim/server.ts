@@ -33,6 +33,8 @@ export interface StartSimulatorOptions {
   notOnWhatsAppAckError?: string
   /** automatic receipts: delivered this long after decrypting, read this long after delivered (default 150 ms: Baileys folds statuses that arrive within ~100 ms of a send into its buffered messages.upsert) */
   receiptDelayMs?: number
+  /** per device, how many stanzas wait for its next login; the oldest is dropped past this (default 10,000; see stats().offlineDropped) */
+  maxPendingOffline?: number
 }
 
 export interface DeviceInfo {
@@ -82,9 +84,10 @@ export class Simulator {
         pairingReplyTimeoutMs: 10_000,
         notOnWhatsAppAckError: options.notOnWhatsAppAckError ?? '404',
         receiptDelayMs: options.receiptDelayMs ?? 150,
+        maxPendingOffline: options.maxPendingOffline ?? 10_000,
       },
       pairings: new Map(),
-      stats: { recorded: 0, stanzasIn: 0, decryptErrors: 0, handlerErrors: 0, retriesAnswered: 0 },
+      stats: { recorded: 0, stanzasIn: 0, decryptErrors: 0, handlerErrors: 0, retriesAnswered: 0, receiptsQueued: 0, offlineDropped: 0 },
     }
     const staticKey = newKeyPair()
     const certChain = buildCertChain(rootKey, staticKey.public)

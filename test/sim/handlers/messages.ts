@@ -9,12 +9,23 @@ export function textOf(message: proto.IMessage | null | undefined): string | und
   return message.conversation ?? message.extendedTextMessage?.text ?? undefined
 }
 
-/** Sends now if the device is online, otherwise keeps the stanza for its next login (offline delivery). */
-export function deliverToDevice(device: LinkedDevice, stanza: BinaryNode): void {
-  if (device.loggedOut) return
+/**
+ * Sends now if the device is online, otherwise keeps the stanza for its next login (offline delivery).
+ * Returns false when the stanza was queued, true when it went out now (or the device is logged out: nothing to do).
+ */
+export function deliverToDevice(ctx: SimContext, device: LinkedDevice, stanza: BinaryNode): boolean {
+  if (device.loggedOut) return true
   const conn = device.connection
-  if (conn?.isOpen && (conn.context as { online?: boolean }).online) conn.send(stanza)
-  else device.pending.push(stanza)
+  if (conn?.isOpen && (conn.context as { online?: boolean }).online) {
+    conn.send(stanza)
+    return true
+  }
+  if (device.pending.length >= ctx.options.maxPendingOffline) {
+    device.pending.shift()
+    ctx.stats.offlineDropped++
+  }
+  device.pending.push(stanza)
+  return false
 }
 
 function record(user: SimUser, list: RecordedMessage[], msg: RecordedMessage): void {
@@ -55,7 +66,7 @@ export async function handleClientMessage(ctx: SimContext, device: LinkedDevice,
     if (!ciphertext) continue
     if (targetDevice !== 0) {
       const companion = target.companions.get(targetDevice)
-      if (companion && companion !== device) relayToCompanion(companion, device, recipient, node, enc)
+      if (companion && companion !== device) relayToCompanion(ctx, companion, device, recipient, node, enc)
       continue
     }
     let message: proto.Message
@@ -98,15 +109,15 @@ export async function handleClientMessage(ctx: SimContext, device: LinkedDevice,
       const delay = ctx.options.receiptDelayMs
       const read = recipient.receipts === 'read'
       setTimeout(() => {
-        sendReceiptToSender(rec, id, 'delivered')
-        if (read) setTimeout(() => sendReceiptToSender(rec, id, 'read'), delay)
+        sendReceiptToSender(ctx, rec, id, 'delivered')
+        if (read) setTimeout(() => sendReceiptToSender(ctx, rec, id, 'read'), delay)
       }, delay)
     }
   }
 }
 
 /** Another linked device (of the recipient, or the sender's own other companion) gets the ciphertext as is. */
-function relayToCompanion(companion: LinkedDevice, senderDevice: LinkedDevice, recipient: SimUser, node: BinaryNode, enc: BinaryNode): void {
+function relayToCompanion(ctx: SimContext, companion: LinkedDevice, senderDevice: LinkedDevice, recipient: SimUser, node: BinaryNode, enc: BinaryNode): void {
   const s = senderDevice.user
   const attrs: Record<string, string> = {
     from: `${s.lidUser}:${senderDevice.deviceId}@lid`,
@@ -118,7 +129,7 @@ function relayToCompanion(companion: LinkedDevice, senderDevice: LinkedDevice, r
     notify: senderDevice.pushName,
   }
   if (companion.user === s) attrs.recipient = recipient.lid
-  deliverToDevice(companion, { tag: 'message', attrs, content: [{ tag: 'enc', attrs: { ...enc.attrs }, content: enc.content }] })
+  deliverToDevice(ctx, companion, { tag: 'message', attrs, content: [{ tag: 'enc', attrs: { ...enc.attrs }, content: enc.content }] })
 }
 
 /**
@@ -135,14 +146,14 @@ export async function sendFromPhone(ctx: SimContext, sender: SimUser, recipient:
   for (const d of recipient.companions.values()) {
     if (d.loggedOut) continue
     const enc = await encryptFor(ctx, sender, d, message)
-    deliverToDevice(d, { tag: 'message', attrs, content: [enc] })
+    deliverToDevice(ctx, d, { tag: 'message', attrs, content: [enc] })
   }
   if (recipient !== sender) {
     const dsm: proto.IMessage = { deviceSentMessage: { destinationJid: recipient.pn, message } }
     for (const d of sender.companions.values()) {
       if (d.loggedOut) continue
       const enc = await encryptFor(ctx, sender, d, dsm)
-      deliverToDevice(d, { tag: 'message', attrs: dsmAttrs, content: [enc] })
+      deliverToDevice(ctx, d, { tag: 'message', attrs: dsmAttrs, content: [enc] })
     }
     record(recipient, recipient.inbox, { id, from: `+${sender.phone}`, to: `+${recipient.phone}`, text, at: Date.now(), fromDevice: sender.pn })
   }
@@ -186,7 +197,7 @@ export async function handleRetryReceipt(ctx: SimContext, device: LinkedDevice, 
   const { type, ciphertext } = await phone.peer.encryptMessage(addr.name, addr.device, message)
   const count = child(node, 'retry')?.attrs.count ?? '1'
   ctx.stats.retriesAnswered++
-  deliverToDevice(device, {
+  deliverToDevice(ctx, device, {
     tag: 'message',
     attrs: own ? entry.dsmAttrs : entry.attrs,
     content: [{ tag: 'enc', attrs: { v: '2', type, count }, content: ciphertext }],

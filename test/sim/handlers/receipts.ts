@@ -1,6 +1,7 @@
 import type { BinaryNode } from '@whiskeysockets/baileys'
 import { SERVER_JID, unixNow, type SimContext } from '../context.ts'
 import type { LinkedDevice, SimUser } from '../device-registry.ts'
+import { deliverToDevice } from './messages.ts'
 
 /** Where a message a linked device sent came from, so receipts can go back to it. */
 export interface SentRecord {
@@ -23,14 +24,17 @@ export class SentIndex {
   }
 }
 
-/** Delivery ('delivered') or read receipt from a simulated phone to the linked device that sent `id`. */
-export function sendReceiptToSender(rec: SentRecord, id: string, type: 'delivered' | 'read'): boolean {
-  const conn = rec.sender.connection
-  if (!conn?.isOpen) return false
+/**
+ * Delivery ('delivered') or read receipt from a simulated phone to the linked device that sent `id`. Like the real
+ * server, a receipt for a device that is offline waits in its offline queue and arrives at its next login (before
+ * `<ib><offline>`): a client that crashed learns from it that the message got there. Returns false when queued.
+ */
+export function sendReceiptToSender(ctx: SimContext, rec: SentRecord, id: string, type: 'delivered' | 'read'): boolean {
   const attrs: Record<string, string> = { from: rec.to, id, t: unixNow() }
   if (type === 'read') attrs.type = 'read'
-  conn.send({ tag: 'receipt', attrs })
-  return true
+  const sent = deliverToDevice(ctx, rec.sender, { tag: 'receipt', attrs })
+  if (!sent) ctx.stats.receiptsQueued++
+  return sent
 }
 
 /** A linked device acknowledged a message from a simulated phone: `<receipt id to [type]>`. */
@@ -47,7 +51,7 @@ export function handleClientReceipt(ctx: SimContext, device: LinkedDevice, node:
         if (read || phone.receiptsReceived.get(mid) !== 'read') phone.receiptsReceived.set(mid, read ? 'read' : 'delivered')
         // a receipt for a message another linked device sent goes back to that device
         const rec = sent.get(mid)
-        if (rec && rec.sender !== device) sendReceiptToSender(rec, mid, read ? 'read' : 'delivered')
+        if (rec && rec.sender !== device) sendReceiptToSender(ctx, rec, mid, read ? 'read' : 'delivered')
       }
       for (const w of phone.waiters) w()
     }
