@@ -153,8 +153,16 @@ export class OutboundDispatcher {
       }
       const sock = conn.sock;
       if (!sock || !conn.open) throw new Error('connection closed before sending');
-      const sending = sock.sendMessage(recipient.jid, { text: row.text ?? '' }, { messageId: row.wa_message_id });
-      await withTimeout(sending, config.outbound.sendTimeoutMs);
+      // `sent` only once WhatsApp acked the id (sendMessage resolves when the frame is written, not received).
+      const acks = conn.acks;
+      const acked = acks.wait(row.wa_message_id);
+      acked.catch(() => {}); // awaited below; a close before sendMessage settles must not be unhandled
+      try {
+        const sending = sock.sendMessage(recipient.jid, { text: row.text ?? '' }, { messageId: row.wa_message_id });
+        await withTimeout(Promise.all([sending, acked]), config.outbound.sendTimeoutMs);
+      } finally {
+        acks.forget(row.wa_message_id);
+      }
       metrics.sendLatency.observe((Date.now() - new Date(row.created_at).getTime()) / 1000);
       metrics.sent.inc();
       conn.touch();
@@ -226,6 +234,7 @@ export class OutboundDispatcher {
   async handleReceipts(conn: SessionConnection, updates: BaileysEventMap['messages.update']): Promise<void> {
     for (const { key, update } of updates) {
       if (!key.fromMe || !key.id || typeof update.status !== 'number') continue;
+      if (update.status >= 2) conn.acks.settle(key.id); // a server ack or receipt: WhatsApp has it
       const status = update.status >= 4 ? 'read' : update.status === 3 ? 'delivered' : null;
       if (status) await this.deps.store.messages.recordReceipt(conn.sessionId, key.id, status);
     }

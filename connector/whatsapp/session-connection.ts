@@ -9,6 +9,7 @@ import { usePostgresAuthState, type PostgresAuthState } from '../auth-state/inde
 import type { AuthStateDeps } from '../auth-state/postgres-auth-state.ts';
 import { decideOnClose, type CloseDecision } from '../lifecycle/index.ts';
 import { isLeaseLostError, type Fence, type SessionRow, type StatusChange, type Store } from '../store/index.ts';
+import { AckWaiters } from './ack-waiters.ts';
 import { createSocket, type WASocket } from './socket-options.ts';
 
 export interface ConnectionHooks {
@@ -39,6 +40,8 @@ export class SessionConnection {
   readonly userId: string;
   readonly log: Logger;
   sock: WASocket | undefined;
+  /** server acks for messages sent on the current socket (rejected when that socket closes) */
+  acks = new AckWaiters();
   auth: PostgresAuthState | undefined;
   open = false;
   ended = false;
@@ -98,6 +101,14 @@ export class SessionConnection {
       },
     });
     this.sock = sock;
+    this.acks.closeAll('a new socket replaced the one the message was sent on');
+    const acks = (this.acks = new AckWaiters());
+    // Not through `on` below: waiters must be settled even after the session ended or was replaced.
+    sock.ws.on('CB:ack,class:message', (node: { attrs: Record<string, string | undefined> }) =>
+      acks.settle(node.attrs.id, node.attrs.error));
+    sock.ev.on('connection.update', (u) => {
+      if (u.connection === 'close') acks.closeAll('the connection closed before WhatsApp acknowledged the message');
+    });
     const on = <E extends keyof BaileysEventMap>(event: E, fn: (arg: BaileysEventMap[E]) => unknown) => {
       sock.ev.on(event, (arg) => {
         if (sock !== this.sock || this.ended) return;
