@@ -46,8 +46,8 @@ const openCount = async (owner: string, ids: string[]) =>
 describe('connector: crash safety', () => {
   // At-least-once with a stable WhatsApp id: a message whose frame left just before the kill, but whose
   // 'sent' was never committed, is sent again under the SAME id (WhatsApp clients drop the repeat). The
-  // connector re-reads such rows after the offline receipts arrive; this simulator does not queue receipts
-  // for an offline sender, so here at most the one message in flight per session can arrive twice.
+  // connector re-reads such rows after the offline receipts arrive (the simulator queues receipts for an
+  // offline sender, as WhatsApp does), so at most the one message in flight per session can arrive twice.
   it('SIGKILL in the middle of a batch, then a restart: none lost, only an in-flight one may repeat (same id)', async () => {
     const sessions = [await createLinkedSession(db, sim), await createLinkedSession(db, sim)];
     const ids = sessions.map((s) => s.sessionId);
@@ -75,7 +75,7 @@ describe('connector: crash safety', () => {
       const texts = sim.contact(c).received().map((m) => m.text);
       expect([...new Set(texts)]).toEqual(Array.from({ length: 40 }, (_, i) => `crash ${i}`));
     }
-    // Rows whose receipt was due while no connector was up stay 'sent' (the simulator drops such receipts).
+    // Every row ends 'sent' or later; receipts produced while no connector was up arrive at the next login.
     await waitFor(async () => {
       const rows = await db.sql`select 1 from outbound_messages where session_id = any(${ids}) and status not in ('sent', 'delivered', 'read')`;
       return rows.length === 0;
