@@ -198,15 +198,20 @@ export class OutboundDispatcher {
     if (failed) throw failed.reason;
   }
 
-  /** The frame is out: keep trying to record it while our claim holds (a failed write means a resend later). */
+  /**
+   * WhatsApp has the message: keep trying to record it (Postgres may be restarting). mark_outbound_sent
+   * only needs the row still claimed by us, not an unexpired claim, and while the row is in flight here
+   * our own sweeps do not queue it again; giving up early would mean resending the same id.
+   */
   private async markSent(row: OutboundRow, recipientJid: string): Promise<void> {
     const owner = this.deps.config.connectorId;
+    const until = Date.now() + Math.max(60_000, this.deps.config.outbound.claimTtlMs);
     for (;;) {
       try {
         await this.deps.store.messages.markSent(row.id, owner, recipientJid);
         return;
       } catch (error) {
-        if (this.stopped || (this.inFlight.get(row.id) ?? 0) <= Date.now() + 500) throw error;
+        if (this.stopped || Date.now() >= until) throw error;
         this.deps.logger.warn({ err: error, message: row.id }, 'marking a row sent failed; trying again');
         await sleep(250);
       }
