@@ -62,6 +62,11 @@ describe('connector: linking', () => {
   });
 
   it('logs no secrets: no private keys (base64 or hex), no libsignal session dumps, no QR strings', async () => {
+    // Its own connector at trace level, so the log covers exactly this session's resume and traffic.
+    await Promise.all(running.splice(0).map((c) => c.stop()));
+    logLines.length = 0;
+    const config = loadConfig(connectorEnv(db, sim, { LOG_LEVEL: 'trace' }));
+    running.push(await startConnector(config, { logger: pino({ level: 'trace' }, capture) }));
     const s = await createLinkedSession(db, sim);
     await waitFor(async () => running[0]!.sessions().find((x) => x.id === s.sessionId && x.open), 'session open');
     const contact = sim.contact(await randomPhone());
