@@ -7,7 +7,9 @@
 --  * a row waiting for its retry (queued, next_attempt_at in the future) is overtaken by newer rows to
 --    the same recipient.
 -- This variant takes the sessions the caller has open, and skips a row while an older row of the same
--- session and recipient waits for a retry, so messages reach each recipient in the order they were queued.
+-- session and recipient waits for a retry, or is still claimed by another connector under a live claim
+-- (after a take-over: the dead connector's in-flight rows go first once their claim expires), so
+-- messages reach each recipient in the order they were queued.
 create or replace function public.claim_ready_outbound_messages(
   p_owner text, p_session_ids uuid[], p_limit integer, p_claim_ttl interval)
   returns setof public.outbound_messages
@@ -25,8 +27,9 @@ create or replace function public.claim_ready_outbound_messages(
          and not exists (
            select 1 from public.outbound_messages e
             where e.session_id = m.session_id and e.recipient = m.recipient
-              and e.status = 'queued' and e.next_attempt_at > now()
-              and (e.created_at, e.id) < (m.created_at, m.id))
+              and (e.created_at, e.id) < (m.created_at, m.id)
+              and ((e.status = 'queued' and e.next_attempt_at > now())
+                   or (e.status = 'sending' and e.claimed_by <> p_owner and e.claim_expires_at > now())))
        order by m.created_at, m.id
        limit p_limit
        for update of m skip locked)
