@@ -83,21 +83,28 @@ export async function requestLink(db: TestDatabase, method: 'qr' | 'pairing_code
   return { userId: user, sessionId: session!.id as string };
 }
 
-/** A session already linked (sim.provisionLinkedDevice), its credentials stored encrypted, status connected. */
+/**
+ * A session already linked (sim.provisionLinkedDevice), its credentials stored encrypted, status connected.
+ * One transaction: a running connector sweeps every 100 ms, and a session row visible before its creds is
+ * resumed as a brand-new link (a QR, never open), which made tests using it time out under load.
+ */
 export async function createLinkedSession(db: TestDatabase, sim: Simulator, phone?: string, key = TEST_KEY) {
   const number = phone ?? (await randomPhone());
   const device = sim.provisionLinkedDevice({ phone: number, pushName: 'Owner' });
   const user = await createUser(db.sql);
-  const [row] = await db.sql`
-    insert into whatsapp_sessions (user_id, status, phone_number, wa_jid, wa_lid, connected_at)
-    values (${user}, 'connected', ${device.phone}, ${device.jid}, ${device.lid}, now()) returning id`;
-  const sessionId = row!.id as string;
   const envelope = makeEnvelope({ current: Buffer.from(key, 'base64') });
-  const values: [string, string, Buffer][] = [['creds', '', encodeValue(envelope, sessionId, 'creds', '', device.creds)]];
-  for (const [id, pair] of Object.entries(device.preKeys)) values.push(['pre-key', id, encodeValue(envelope, sessionId, 'pre-key', id, pair)]);
-  for (const [kind, keyId, value] of values) {
-    await db.sql`insert into whatsapp_auth_state (session_id, kind, key_id, value) values (${sessionId}, ${kind}, ${keyId}, ${value})`;
-  }
+  const sessionId = await db.sql.begin(async (tx) => {
+    const [row] = await tx`
+      insert into whatsapp_sessions (user_id, status, phone_number, wa_jid, wa_lid, connected_at)
+      values (${user}, 'connected', ${device.phone}, ${device.jid}, ${device.lid}, now()) returning id`;
+    const id = row!.id as string;
+    const values = [{ session_id: id, kind: 'creds', key_id: '', value: encodeValue(envelope, id, 'creds', '', device.creds) }];
+    for (const [keyId, pair] of Object.entries(device.preKeys)) {
+      values.push({ session_id: id, kind: 'pre-key', key_id: keyId, value: encodeValue(envelope, id, 'pre-key', keyId, pair) });
+    }
+    await tx`insert into whatsapp_auth_state ${tx(values)}`;
+    return id;
+  });
   return { sessionId, userId: user, phone: device.phone, jid: device.jid };
 }
 
