@@ -80,8 +80,12 @@ describe('connector: disconnect codes', () => {
     const row = await waitForStatus(db, s.sessionId, 'logged_out');
     expect(row.last_disconnect_code).toBe(401);
     expect(await credentialRows(s.sessionId)).toBe(0);
-    const [msg] = await db.sql`select status, error_code from outbound_messages where id = ${pending.id}`;
-    expect(msg, JSON.stringify(await sessionRow(db, s.sessionId))).toMatchObject({ status: 'failed', error_code: 'session_logged_out' });
+    // The unsent rows are failed by the statement after the status write: wait for it.
+    const msg = await waitFor(async () => {
+      const [m] = await db.sql`select status, error_code from outbound_messages where id = ${pending.id}`;
+      return m?.status === 'failed' ? m : null;
+    }, 'the unsent message failed');
+    expect(msg).toMatchObject({ status: 'failed', error_code: 'session_logged_out' });
   });
 
   it('440 marks the session replaced and does not fight for the link', async () => {
@@ -109,7 +113,8 @@ describe('connector: unreadable credentials', () => {
     const s = await createLinkedSession(db, sim, undefined, Buffer.alloc(32, 9).toString('base64'));
     const row = await waitForStatus(db, s.sessionId, 'failed');
     expect(row.last_error).toMatch(/^credentials cannot be read: .*not configured/);
-    expect(row.lease_owner).toBeNull();
+    // 'failed' and the lease release are two statements (setStatus, then shutdown): wait for the second.
+    await waitFor(async () => (await sessionRow(db, s.sessionId)).lease_owner === null, 'the lease released');
   });
 });
 
