@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['**/*.test.ts'],
-    exclude: ['node_modules/**', 'web/**', '.tmp/**'],
+    // .data/ holds Deno's npm cache (DENO_DIR of the function tests): zod's own *.test.ts files live there.
+    exclude: ['**/node_modules/**', 'web/**', '.tmp/**', '.data/**'],
     globalSetup: ['test/support/postgres-global-setup.ts'],
     testTimeout: 60_000,
     // End-to-end tests span processes (Postgres, Deno, Chromium, Baileys, the simulator) on 2 shared
