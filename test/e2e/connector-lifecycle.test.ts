@@ -56,7 +56,7 @@ describe('connector: disconnect codes', () => {
     await waitForStatus(db, s.sessionId, 'connected');
     const contact = await randomPhone();
     const msg = await queueText(db, s, contact, 'after 503');
-    await sim.contact(contact).waitForMessage({ id: msg.waId });
+    await sim.contact(contact).waitForMessage({ id: msg.waId }, { timeoutMs: 45_000 });
   });
 
   it('gives up with "failed" and the reason after repeated failed reconnects', async () => {

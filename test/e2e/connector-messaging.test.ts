@@ -68,7 +68,7 @@ describe('connector: messaging', () => {
     const s = sessions[1]!;
     const contact = await randomPhone();
     const sent = await queueText(db, s, contact, 'sent by the CRM');
-    await sim.contact(contact).waitForMessage({ id: sent.waId });
+    await sim.contact(contact).waitForMessage({ id: sent.waId }, { timeoutMs: 45_000 });
     const id = await sim.phone(s.phone).sendText(contact, 'typed on the phone');
     const row = await waitFor(async () => (await db.sql`select * from inbound_messages where wa_message_id = ${id}`)[0], 'the from_me row');
     expect(row).toMatchObject({ from_me: true, text: 'typed on the phone', chat_jid: `${contact.slice(1)}@s.whatsapp.net` });
@@ -108,6 +108,6 @@ describe('connector: messaging', () => {
       'the message sent while offline stored');
     const contact = await randomPhone();
     const msg = await queueText(db, sessions[4]!, contact, 'after restart');
-    await sim.contact(contact).waitForMessage({ id: msg.waId });
+    await sim.contact(contact).waitForMessage({ id: msg.waId }, { timeoutMs: 45_000 });
   });
 });
