@@ -12,10 +12,11 @@ import { simFigures } from './figures/sim.ts';
 import { authState } from './figures/auth-state.ts';
 import { sendLatency } from './figures/send-latency.ts';
 import { throughput } from './figures/throughput.ts';
-import { memoryAndColdStart } from './figures/memory.ts';
+import { memory } from './figures/memory.ts';
+import { coldStart } from './figures/cold-start.ts';
 import { qr } from './figures/qr.ts';
 
-const all: Figure[] = [floor, simFigures, authState, sendLatency, throughput, memoryAndColdStart, qr];
+const all: Figure[] = [floor, simFigures, authState, sendLatency, throughput, memory, coldStart, qr];
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');

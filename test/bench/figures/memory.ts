@@ -1,6 +1,5 @@
 // Memory: connector RSS with 0, 100, 500 and 1,000 idle connected sessions (bare Postgres, sweeps only:
-// no Realtime needed for idle sessions), then cold start: a graceful restart with the 1,000 linked
-// sessions until every one is `connected` again under the new connector, without any QR.
+// no Realtime needed for idle sessions). Cold start is its own figure (cold-start.ts).
 // The connector runs with --expose-gc and a bench preload (support/gc-preload.mjs) so each point is
 // taken after a full GC (SIGUSR2), as the floor doc does; RSS from /proc.
 import { randomBytes } from 'node:crypto';
@@ -24,7 +23,7 @@ async function measure(proc: ConnectorProcess, memFile: string, idleMs: number):
   return { rss: await rssMb(proc.pid), heapUsed: mem.heapUsed / 2 ** 20, external: mem.external / 2 ** 20 };
 }
 
-export const memoryAndColdStart: Figure = {
+export const memory: Figure = {
   name: 'memory',
   async run(ctx) {
     const steps = ctx.quick ? [0, 50, 150, 300] : [0, 100, 500, 1000];
@@ -68,38 +67,7 @@ export const memoryAndColdStart: Figure = {
         { figure: `memory: slope ${s2}->${s3} / slope ${s1}->${s2}`, value: slopeHigh / slopeLow, unit: 'x', goal: { op: '<=', value: 1.2 },
           note: `RSS slopes ${slopeLow.toFixed(3)} and ${slopeHigh.toFixed(3)} MB/session; heap slopes ${per(1, 2, 'heapUsed').toFixed(3)} and ${per(2, 3, 'heapUsed').toFixed(3)}` },
       ];
-
-      // cold start: graceful stop, then a fresh connector takes every session back; once with one process,
-      // once with CONNECTOR_PROCESSES=2 (the supervisor forks one connector per core, ids `<id>-<i>`)
-      const ids = seeded.map((s) => s.sessionId);
-      const cold: { processes: number; ms: number; connected: number; sawQr: number }[] = [];
-      for (const processes of [1, 2]) {
-        ctx.log(`cold start: restarting the connector with ${total} linked sessions (${processes} process${processes > 1 ? 'es' : ''})`);
-        await stopConnector(connector!);
-        connector = undefined;
-        const t0 = (await db.sql<{ t: Date }[]>`select now() as t`)[0]!.t;
-        const started = Date.now();
-        connector = await startConnectorProcess({ db, sim, env: { ...env, RESUME_CONCURRENCY: '10', CONNECTOR_PROCESSES: String(processes) }, nodeArgs: processes === 1 ? nodeArgs : [] });
-        const owner = `${connector.id}%`;
-        let sawQr = 0;
-        const count = async () => {
-          const [r] = await db.sql<{ connected: number; qr: number }[]>`
-            select count(*) filter (where status = 'connected' and lease_owner like ${owner} and connected_at >= ${t0})::int as connected,
-                   count(*) filter (where status = 'qr' or qr is not null)::int as qr
-              from whatsapp_sessions where id = any(${ids}::uuid[])`;
-          sawQr = Math.max(sawQr, r!.qr);
-          return r!.connected;
-        };
-        await waitUntil(async () => (await count()) === total, 600_000, `${total} sessions reconnected`, 250).catch((e: Error) => ctx.log(e.message));
-        const ms = Date.now() - started;
-        const connected = await count();
-        cold.push({ processes, ms, connected, sawQr });
-        rows.push({ figure: `cold start: restart with ${total} linked -> all connected (${processes} proc)`, value: connected === total ? ms / 1000 : null, unit: 's', goal: { op: '<=', value: 30 },
-          note: `${connected}/${total} connected, QR seen on ${sawQr} sessions, CONNECTOR_PROCESSES=${processes}, RESUME_CONCURRENCY=10 (includes process start); floor: ~20 logins/s per core unloaded = ${(total / 20).toFixed(0)} s on one` });
-      }
-      const coldMs = cold[0]!.ms;
-      const sawQr = cold.reduce((m, c) => Math.max(m, c.sawQr), 0);
-      return { rows, details: { points, coldMs, sawQr, cold } };
+      return { rows, details: { points } };
     } finally {
       if (connector) await stopConnector(connector);
       await db.stop();
