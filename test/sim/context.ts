@@ -65,6 +65,8 @@ export interface SimContext {
     lastDecryptError?: string
     handlerErrors: number
     retriesAnswered: number
+    /** retry receipts a simulated phone sent for a linked device's message it could not decrypt */
+    retriesAsked: number
     /** receipts kept for a sender device that was offline, delivered at its next login */
     receiptsQueued: number
     /** offline stanzas dropped because a device's queue was full (`maxPendingOffline`) */

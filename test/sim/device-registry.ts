@@ -37,8 +37,13 @@ export interface LinkedDevice {
   refuseConnections: boolean
   /** a PreKeyLow notification is outstanding (cleared by the next upload) */
   preKeyLowSent?: boolean
-  /** stanzas waiting for the device to come online (contacts' messages) */
+  /** stanzas waiting for the device to come online (contacts' messages, receipts) */
   pending: BinaryNode[]
+  /**
+   * receipts sent to the device and not acked yet, by `unackedKey`: like WhatsApp, the server keeps them
+   * until the client's `<ack>` and delivers them again at its next login if the socket closed first
+   */
+  unacked: Map<string, BinaryNode>
   connection: SimConnection | undefined
 }
 

@@ -80,6 +80,7 @@ export function provisionLinkedDevice(ctx: SimContext, opts: ProvisionOptions): 
     loggedOut: false,
     refuseConnections: false,
     pending: [],
+    unacked: new Map(),
     connection: undefined,
   }
   ctx.registry.addDevice(device)

@@ -98,4 +98,29 @@ describe('simulator: receipts for a sender device that is offline', () => {
     expect(statuses.get(ids[2]!)).toEqual([3])
     client.end()
   })
+
+  it('a receipt the device never acked (its socket died while handling it) is delivered again at its next login', async () => {
+    const sim = await start()
+    const alice = await connectLinked(sim, '+15550003021', 'Alice')
+    const bob = sim.contact('+15550003022', { receipts: 'none' })
+    const sent = await alice.sock.sendMessage(bob.jid, { text: 'the receipt for this one is lost in flight' })
+    const id = sent!.key.id!
+    await bob.waitForMessage({ id })
+    // Baileys acks a receipt only after handling it: closing the socket from the raw frame handler means no ack
+    alice.sock.ws.on('CB:receipt', () => void alice.sock.ws.close())
+    expect(bob.sendReceipt(id, 'delivered')).toBe(true)
+    await alice.closed()
+    await sim.waitForDevice('+15550003021', d => !d.connected)
+    expect(sim.devices()[0]).toMatchObject({ pendingOffline: 1, unacked: 0 })
+
+    const { client, statuses, frames } = reconnect(sim, alice.auth)
+    await client.opened()
+    await expect.poll(() => frames.at(-1)).toBe('offline count=1')
+    expect(frames).toEqual([`receipt delivered ${id} offline=1`, 'offline count=1'])
+    await expect.poll(() => statuses.get(id)?.at(-1)).toBe(3)
+    // acked this time: nothing is kept for the login after
+    await expect.poll(() => sim.devices()[0]!.unacked).toBe(0)
+    expect(sim.devices()[0]!.pendingOffline).toBe(0)
+    client.end()
+  })
 })

@@ -14,6 +14,7 @@ import { child, type ConnectionState, type QrTimeouts, type SimContext } from '.
 import { DeviceRegistry, normalizePhone, type LinkedDevice } from './device-registry.ts'
 import { FaultBook, type FaultKind, type FaultOptions } from './faults.ts'
 import { handleDeviceNode, startSession } from './handlers/login.ts'
+import { requeueUnacked } from './handlers/messages.ts'
 import { endPairing, scanQr, startPairing, type ScanOptions } from './handlers/pairing.ts'
 import { SentIndex } from './handlers/receipts.ts'
 import { enterPairingCode, handleCompanionHello } from './handlers/pairing-code.ts'
@@ -47,6 +48,8 @@ export interface DeviceInfo {
   loggedOut: boolean
   preKeysOnServer: number
   pendingOffline: number
+  /** receipts sent to the device that it has not acked yet */
+  unacked: number
 }
 
 export class Simulator {
@@ -87,7 +90,7 @@ export class Simulator {
         maxPendingOffline: options.maxPendingOffline ?? 10_000,
       },
       pairings: new Map(),
-      stats: { recorded: 0, stanzasIn: 0, decryptErrors: 0, handlerErrors: 0, retriesAnswered: 0, receiptsQueued: 0, offlineDropped: 0 },
+      stats: { recorded: 0, stanzasIn: 0, decryptErrors: 0, handlerErrors: 0, retriesAnswered: 0, retriesAsked: 0, receiptsQueued: 0, offlineDropped: 0 },
     }
     const staticKey = newKeyPair()
     const certChain = buildCertChain(rootKey, staticKey.public)
@@ -113,7 +116,10 @@ export class Simulator {
           this.connections.delete(c)
           const state = c.context as ConnectionState
           if (state.pairing && !state.pairing.claimed) endPairing(this.ctx, state.pairing)
-          if (state.device?.connection === c) state.device.connection = undefined
+          if (state.device?.connection === c) {
+            state.device.connection = undefined
+            requeueUnacked(state.device)
+          }
         },
       })
       const state: ConnectionState = { kind: 'pairing', replies: new Map() }
@@ -199,6 +205,7 @@ export class Simulator {
       loggedOut: d.loggedOut,
       preKeysOnServer: d.preKeys.size,
       pendingOffline: d.pending.length,
+      unacked: d.unacked.size,
     }))
   }
 

@@ -3,7 +3,7 @@ import type { BinaryNode } from '@whiskeysockets/baileys'
 import { child, children, connectionState, iqResult, SERVER_JID, unixNow, type SimContext } from '../context.ts'
 import type { LinkedDevice } from '../device-registry.ts'
 import type { ClientHello, SimConnection } from '../transport/connection.ts'
-import { handleClientMessage, handleRetryReceipt } from './messages.ts'
+import { handleClientMessage, handleRetryReceipt, requeueUnacked, sendUntilAcked, unackedKey } from './messages.ts'
 import { handleDigest, handleKeyCount, handleKeyFetch, handleKeyUpload } from './prekeys.ts'
 import { handleClientReceipt, type SentIndex } from './receipts.ts'
 import { handleUsync } from './usync.ts'
@@ -36,12 +36,13 @@ export function startSession(ctx: SimContext, conn: SimConnection, hello: Client
 }
 
 /** Flushes messages queued while the device was offline, then `<ib><offline count>`. */
-function goOnline(device: LinkedDevice, conn: SimConnection, sendRouting: boolean): void {
+function goOnline(ctx: SimContext, device: LinkedDevice, conn: SimConnection, sendRouting: boolean): void {
   const state = connectionState(conn)
   if (state.online) return
   state.online = true
+  requeueUnacked(device) // sent on an earlier socket that this login replaced, never acked
   const queued = device.pending.splice(0)
-  for (const stanza of queued) conn.send({ ...stanza, attrs: { ...stanza.attrs, offline: '1' } })
+  for (const stanza of queued) sendUntilAcked(ctx, device, conn, { ...stanza, attrs: { ...stanza.attrs, offline: '1' } })
   conn.send({ tag: 'ib', attrs: { from: SERVER_JID }, content: [{ tag: 'offline', attrs: { count: String(queued.length) } }] })
   if (sendRouting) {
     conn.send({
@@ -60,7 +61,7 @@ function handleIq(ctx: SimContext, device: LinkedDevice, conn: SimConnection, iq
       if (type === 'get' && first === 'count') return handleKeyCount(device, iq)
       if (type === 'get' && first === 'digest') {
         const reply = handleDigest(device, iq)
-        queueMicrotask(() => goOnline(device, conn, !!connectionState(conn).sendRouting))
+        queueMicrotask(() => goOnline(ctx, device, conn, !!connectionState(conn).sendRouting))
         return reply
       }
       if (type === 'get' && first === 'key') return handleKeyFetch(ctx, iq)
@@ -119,7 +120,7 @@ export async function handleDeviceNode(ctx: SimContext, conn: SimConnection, nod
       if (reply) conn.send(reply)
       if (node.attrs.xmlns === 'passive' && !state.online) {
         // a client whose digest query fails still gets its offline queue
-        setTimeout(() => goOnline(device, conn, !!state.sendRouting), 3000).unref()
+        setTimeout(() => goOnline(ctx, device, conn, !!state.sendRouting), 3000).unref()
       }
       return
     }
@@ -130,8 +131,11 @@ export async function handleDeviceNode(ctx: SimContext, conn: SimConnection, nod
       handleClientReceipt(ctx, device, node, sent)
       if (node.attrs.type === 'retry') await handleRetryReceipt(ctx, device, node)
       return
+    case 'ack':
+      device.unacked.delete(unackedKey(node.attrs.class ?? '', node.attrs.id, node.attrs.type))
+      return
     default:
-      // ack, presence, ib (unified_session, offline_batch), notification acks: nothing to answer
+      // presence, ib (unified_session, offline_batch): nothing to answer
       return
   }
 }

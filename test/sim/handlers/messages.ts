@@ -1,7 +1,8 @@
 import { jidDecode, proto, type BinaryNode } from '@whiskeysockets/baileys'
-import { bytes, child, children, newMessageId, uintFrom, unixNow, type SimContext } from '../context.ts'
+import { bigEndian, bytes, child, children, newMessageId, uintFrom, unixNow, type SimContext } from '../context.ts'
 import { peerAddress, type LinkedDevice, type RecordedMessage, type SimUser } from '../device-registry.ts'
 import type { PreKeyBundle } from '../peer.ts'
+import type { SimConnection } from '../transport/connection.ts'
 import { sendReceiptToSender, type SentIndex } from './receipts.ts'
 
 export function textOf(message: proto.IMessage | null | undefined): string | undefined {
@@ -17,7 +18,7 @@ export function deliverToDevice(ctx: SimContext, device: LinkedDevice, stanza: B
   if (device.loggedOut) return true
   const conn = device.connection
   if (conn?.isOpen && (conn.context as { online?: boolean }).online) {
-    conn.send(stanza)
+    sendUntilAcked(ctx, device, conn, stanza)
     return true
   }
   if (device.pending.length >= ctx.options.maxPendingOffline) {
@@ -26,6 +27,37 @@ export function deliverToDevice(ctx: SimContext, device: LinkedDevice, stanza: B
   }
   device.pending.push(stanza)
   return false
+}
+
+/** Which client `<ack>` releases a stanza: class (= the stanza's tag), id and type, as Baileys builds it. */
+export function unackedKey(tag: string, id: string | undefined, type: string | undefined): string {
+  return `${tag}|${id ?? ''}|${type ?? ''}`
+}
+
+/**
+ * Sends a stanza; a receipt is kept until the device acks it (see `LinkedDevice.unacked`). Messages are not
+ * kept: WhatsApp redelivers those too, but a message Baileys decrypted just before the socket died then fails
+ * to decrypt again ("Key used already") and must be recovered through retry receipts, which the simulator
+ * does not model well enough yet (see the README).
+ */
+export function sendUntilAcked(ctx: SimContext, device: LinkedDevice, conn: SimConnection, stanza: BinaryNode): void {
+  if (stanza.tag !== 'receipt') {
+    conn.send(stanza)
+    return
+  }
+  if (device.unacked.size >= ctx.options.maxPendingOffline) {
+    device.unacked.delete(device.unacked.keys().next().value!)
+    ctx.stats.offlineDropped++
+  }
+  device.unacked.set(unackedKey(stanza.tag, stanza.attrs.id, stanza.attrs.type), stanza)
+  conn.send(stanza)
+}
+
+/** The socket closed (or a new login replaced it): what it never acked waits for the next login, first in line. */
+export function requeueUnacked(device: LinkedDevice): void {
+  if (device.unacked.size === 0) return
+  device.pending.unshift(...device.unacked.values())
+  device.unacked.clear()
 }
 
 function record(user: SimUser, list: RecordedMessage[], msg: RecordedMessage): void {
@@ -73,9 +105,10 @@ export async function handleClientMessage(ctx: SimContext, device: LinkedDevice,
     try {
       message = await target.peer.decryptMessage(from.name, from.device, enc.attrs.type ?? 'msg', ciphertext)
     } catch (err) {
-      // a real phone would send a retry receipt; the simulator counts it so tests can assert there were none
+      // counted so tests can assert there were none; like a real phone, a contact then asks for the message again
       ctx.stats.decryptErrors++
       ctx.stats.lastDecryptError = `${jid} ${id}: ${err instanceof Error ? err.message : String(err)}`
+      if (target !== sender) askForRetry(ctx, device, target, to, id)
       continue
     }
     ctx.stats.recorded++
@@ -114,6 +147,23 @@ export async function handleClientMessage(ctx: SimContext, device: LinkedDevice,
       }, delay)
     }
   }
+}
+
+/**
+ * `<receipt type="retry">` from a contact's phone to the linked device whose message it could not decrypt (e.g.
+ * the device encrypted it with a session the phone had already replaced). Baileys answers by fetching a fresh
+ * key bundle and sending the same message id again (getMessage).
+ */
+function askForRetry(ctx: SimContext, device: LinkedDevice, phone: SimUser, to: string, id: string): void {
+  ctx.stats.retriesAsked++
+  deliverToDevice(ctx, device, {
+    tag: 'receipt',
+    attrs: { from: to, id, type: 'retry', t: unixNow() },
+    content: [
+      { tag: 'retry', attrs: { count: '1', id, t: unixNow(), v: '1' } },
+      { tag: 'registration', attrs: {}, content: bigEndian(phone.peer.registrationId, 4) },
+    ],
+  })
 }
 
 /** Another linked device (of the recipient, or the sender's own other companion) gets the ciphertext as is. */

@@ -148,6 +148,7 @@ export async function completePairing(ctx: SimContext, pending: PendingPairing, 
     loggedOut: false,
     refuseConnections: false,
     pending: [],
+    unacked: new Map(),
     connection: undefined,
   }
   ctx.registry.addDevice(device)
