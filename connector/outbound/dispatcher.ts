@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { ConnectorConfig } from '../config.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import type { OutboundRow, Store } from '../store/index.ts';
-import type { SessionConnection } from '../whatsapp/index.ts';
+import type { ConfirmedIds, SessionConnection } from '../whatsapp/index.ts';
 import { normalizeRecipient } from './recipient.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -18,6 +18,8 @@ export interface DispatcherDeps {
   metrics: Metrics;
   connection(sessionId: string): SessionConnection | undefined;
   openSessionIds(): string[];
+  /** what WhatsApp confirmed having (server acks and receipts, read from raw frames) */
+  confirmed: ConfirmedIds;
 }
 
 class SessionQueue {
@@ -33,7 +35,8 @@ export class OutboundDispatcher {
   private readonly processing = new Set<string>();
   private readonly onWhatsApp = new Map<string, { exists: boolean; at: number }>();
   private stopped = false;
-  private claiming = false;
+  private claiming: Promise<void> | null = null;
+  private claimAgain = false;
   private readonly renewTimer: NodeJS.Timeout;
 
   constructor(private readonly deps: DispatcherDeps) {
@@ -63,22 +66,32 @@ export class OutboundDispatcher {
       .catch((err) => logger.warn({ err }, 'renewing outbound claims failed'));
   }
 
-  /** Claims due rows while there is room in memory; idempotent and safe to call on every doorbell ring. */
-  async sweep(): Promise<void> {
-    if (this.stopped || this.claiming) return;
-    this.claiming = true;
-    try {
-      const { config, store } = this.deps;
-      while (!this.stopped && this.inFlight.size < config.outbound.batchSize) {
-        const startedAt = Date.now();
-        const rows = await store.messages.claimOutbound(config.connectorId, this.deps.openSessionIds(),
-          config.outbound.batchSize - this.inFlight.size, config.outbound.claimTtlMs);
-        for (const row of rows) this.enqueue(row, startedAt + config.outbound.claimTtlMs);
-        if (rows.length === 0) break;
-      }
-    } finally {
-      this.claiming = false;
+  /**
+   * Claims due rows while there is room in memory; idempotent and safe to call on every doorbell ring.
+   * A call while a claim runs makes that claim go round once more (a row committed meanwhile is not missed).
+   */
+  sweep(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    if (this.claiming) {
+      this.claimAgain = true;
+      return this.claiming;
     }
+    this.claiming = (async () => {
+      const { config, store } = this.deps;
+      do {
+        this.claimAgain = false;
+        while (!this.stopped && this.inFlight.size < config.outbound.batchSize) {
+          const startedAt = Date.now();
+          const rows = await store.messages.claimOutbound(config.connectorId, this.deps.openSessionIds(),
+            config.outbound.batchSize - this.inFlight.size, config.outbound.claimTtlMs);
+          for (const row of rows) this.enqueue(row, startedAt + config.outbound.claimTtlMs);
+          if (rows.length === 0) break;
+        }
+      } while (this.claimAgain && !this.stopped);
+    })().finally(() => {
+      this.claiming = null;
+    });
+    return this.claiming;
   }
 
   private enqueue(row: OutboundRow, claimExpiresAt: number): void {
@@ -135,16 +148,21 @@ export class OutboundDispatcher {
       await this.requeue(row, 1000, 'session_not_ready', 'The WhatsApp session is not connected yet');
       return;
     }
-    if (row.attempts > 1) {
-      // A previous attempt may have reached WhatsApp before its connector died: wait for the receipts
-      // WhatsApp kept for us while we were away, then re-read the row before sending the same id again.
-      await Promise.race([conn.offlineDrained(), sleep(3000)]);
-      if (!(await store.messages.stillClaimed(row.id, owner))) return;
-    }
     const recipient = normalizeRecipient(row.recipient, config.outbound.defaultCountry);
     if (!recipient.ok) {
       await this.fail(row, recipient.code, recipient.reason);
       return;
+    }
+    if (row.attempts > 1) {
+      // A previous attempt may have reached WhatsApp before its socket closed or its connector died: wait
+      // for the receipts WhatsApp kept for us while we were away, then check before sending the same id again.
+      await Promise.race([conn.offlineDrained(), sleep(3000)]);
+      if (this.deps.confirmed.has(row.session_id, row.wa_message_id)) {
+        metrics.retried.inc({ code: 'already_confirmed' });
+        await this.markSent(row, recipient.jid);
+        return;
+      }
+      if (!(await store.messages.stillClaimed(row.id, owner))) return;
     }
     try {
       if (!(await this.existsOnWhatsApp(conn, recipient.jid))) {

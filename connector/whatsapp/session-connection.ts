@@ -10,6 +10,7 @@ import type { AuthStateDeps } from '../auth-state/postgres-auth-state.ts';
 import { decideOnClose, type CloseDecision } from '../lifecycle/index.ts';
 import { isLeaseLostError, type Fence, type SessionRow, type StatusChange, type Store } from '../store/index.ts';
 import { AckWaiters } from './ack-waiters.ts';
+import { watchConfirmations, type ConfirmedIds } from './confirmations.ts';
 import { createSocket, type WASocket } from './socket-options.ts';
 
 export interface ConnectionHooks {
@@ -27,6 +28,8 @@ export interface ConnectionDeps {
   logger: Logger;
   authDeps: AuthStateDeps;
   hooks: ConnectionHooks;
+  /** what WhatsApp acked or sent a receipt for, per session, across sockets (shared with the dispatcher) */
+  confirmed: ConfirmedIds;
 }
 
 export type LinkRequest = { method: 'qr' } | { method: 'pairing_code'; phone: string };
@@ -104,8 +107,7 @@ export class SessionConnection {
     this.acks.closeAll('a new socket replaced the one the message was sent on');
     const acks = (this.acks = new AckWaiters());
     // Not through `on` below: waiters must be settled even after the session ended or was replaced.
-    sock.ws.on('CB:ack,class:message', (node: { attrs: Record<string, string | undefined> }) =>
-      acks.settle(node.attrs.id, node.attrs.error));
+    watchConfirmations(sock, acks, (id) => this.deps.confirmed.add(this.sessionId, id), () => this.markDrained());
     sock.ev.on('connection.update', (u) => {
       if (u.connection === 'close') acks.closeAll('the connection closed before WhatsApp acknowledged the message');
     });

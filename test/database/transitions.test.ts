@@ -63,7 +63,7 @@ describe('record_outbound_receipt', () => {
     expect([row.status, row.claimed_by, row.sent_at instanceof Date]).toEqual(['delivered', null, true]);
   });
 
-  it('ignores receipts for queued or failed messages and for another session\'s message id', async () => {
+  it('ignores receipts for never-tried queued or failed messages and for another session\'s message id', async () => {
     const { session, message, owner } = await sentMessage();
     const queued = await insertOutbound(db.sql, session, { next_attempt_at: new Date(Date.now() + 3_600_000) });
     expect(await receipt(queued, 'delivered')).toBe(false);
@@ -76,6 +76,22 @@ describe('record_outbound_receipt', () => {
     expect((await outbound(queued.id)).status).toBe('queued');
     expect((await outbound(failing.id)).status).toBe('failed');
     expect((await outbound(message.id)).status).toBe('sent');
+  });
+
+  it('settles a row waiting for its retry (the socket closed before the ack, but WhatsApp had it), not an untried one', async () => {
+    const owner = randomOwner();
+    const session = await insertConnectedSession(db.sql, {}, owner);
+    const tried = await insertOutbound(db.sql, session);
+    await db.sql`select * from claim_outbound_messages(${owner}, 10, '5 minutes')`;
+    await db.sql`select retry_outbound_message(${tried.id}, ${owner}, '1 hour', 'send_error', 'the connection closed')`;
+    const untried = await insertOutbound(db.sql, session);
+    expect(await receipt(untried, 'delivered')).toBe(false);
+    expect(await receipt(tried, 'delivered')).toBe(true);
+    const row = await outbound(tried.id);
+    expect([row.status, row.error_code, row.error, row.sent_at instanceof Date, row.delivered_at instanceof Date])
+      .toEqual(['delivered', null, null, true, true]);
+    expect((await outbound(untried.id)).status).toBe('queued');
+    expect(await db.sql`select id from claim_outbound_messages(${owner}, 10, '5 minutes') where id = ${tried.id}`).toHaveLength(0);
   });
 
   it('refuses a receipt status other than delivered or read (22023)', async () => {
