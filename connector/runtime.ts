@@ -12,7 +12,7 @@ import { startHealthServer } from './ops/health-server.ts';
 import { createMetrics } from './ops/metrics.ts';
 import { OutboundDispatcher } from './outbound/index.ts';
 import { createStore } from './store/index.ts';
-import { applySimulatorCertificate, type SessionConnection } from './whatsapp/index.ts';
+import { applySimulatorCertificate, ConfirmedIds, type SessionConnection } from './whatsapp/index.ts';
 import { SessionManager } from './whatsapp/session-manager.ts';
 import { sharedAlsSockets } from './whatsapp/shared-als/install.ts';
 
@@ -37,9 +37,10 @@ export async function runConnector(config: ConnectorConfig, logger: Logger): Pro
     cache: new Lru<unknown>(config.authState.cacheMaxKeys),
   };
   let manager!: SessionManager;
+  const confirmed = new ConfirmedIds();
   const metrics = createMetrics(() => store.sessions.countByStatus(), () => manager.size);
   const dispatcher: OutboundDispatcher = new OutboundDispatcher({
-    config, store, logger, metrics, connection: (id) => manager.get(id),
+    config, store, logger, metrics, confirmed, connection: (id) => manager.get(id),
     openSessionIds: () => manager.all().filter((c) => c.open && !c.ended).map((c) => c.sessionId),
   });
   let sweeper!: Sweeper;
@@ -65,7 +66,7 @@ export async function runConnector(config: ConnectorConfig, logger: Logger): Pro
   };
 
   manager = new SessionManager(config, store, logger, () => ({
-    config, store, logger, authDeps,
+    config, store, logger, authDeps, confirmed,
     hooks: {
       onOpen: () => {
         if (!alsChecked) {
@@ -113,7 +114,12 @@ export async function runConnector(config: ConnectorConfig, logger: Logger): Pro
 
   let doorbell: Doorbell | null = null;
   if (config.realtime) {
-    doorbell = startRealtimeDoorbell(config.realtime.url, config.realtime.serviceKey, () => sweeper.ring(), logger);
+    // A new outbound row goes straight to the outbound claim (one round trip before sendMessage); commands
+    // and (re)subscriptions run the whole sweep.
+    doorbell = startRealtimeDoorbell(config.realtime.url, config.realtime.serviceKey, (why) => {
+      if (why === 'outbound') void dispatcher.sweep().catch((err) => logger.warn({ err }, 'outbound claim failed; the next sweep retries'));
+      else sweeper.ring();
+    }, logger);
   } else {
     logger.warn(`Realtime doorbell disabled: new rows are picked up by sweeps every ${config.sweepIntervalMs} ms`);
   }
