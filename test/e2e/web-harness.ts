@@ -93,9 +93,14 @@ export async function decodeQrScreenshot(page: Page, element: Locator): Promise<
     if (!context) throw new Error('no 2d context');
     context.drawImage(bitmap, 0, 0);
     const data = context.getImageData(0, 0, bitmap.width, bitmap.height);
-    return { width: data.width, height: data.height, data: Array.from(data.data) };
+    // Base64, not Array.from(data.data): a JSON array of a million numbers took seconds to serialize and
+    // parse on a loaded box, blocking the event loop that the connector and the simulator share with the test.
+    let binary = '';
+    for (let i = 0; i < data.data.length; i += 0x8000) binary += String.fromCharCode(...data.data.subarray(i, i + 0x8000));
+    return { width: data.width, height: data.height, rgba: btoa(binary) };
   }, png.toString('base64'));
-  const result = jsQR(Uint8ClampedArray.from(pixels.data), pixels.width, pixels.height);
+  const rgba = Buffer.from(pixels.rgba, 'base64');
+  const result = jsQR(new Uint8ClampedArray(rgba.buffer, rgba.byteOffset, rgba.length), pixels.width, pixels.height);
   return result?.data ?? null;
 }
 
