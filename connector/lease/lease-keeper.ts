@@ -2,7 +2,8 @@
 // from the answer was lost (expired and taken, released, expired by idleness): its socket closes at
 // once without writing. If no renewal has succeeded for half a TTL (database unreachable, or the call
 // hangs), every socket closes BEFORE the leases can expire: another connector may take the sessions
-// over at expiry, and two sockets on one link is the 440 ping-pong.
+// over at expiry, and two sockets on one link is the 440 ping-pong. A tick that only fired late (event
+// loop blocked) is not a database failure: it renews at once.
 import type { Logger } from 'pino';
 import type { ConnectorConfig } from '../config.ts';
 import type { Store } from '../store/index.ts';
@@ -13,6 +14,7 @@ export class LeaseKeeper {
   /** when the last successful renewal STARTED (the database computed the new expiry after that) */
   private lastRenewal = Date.now();
   private beating = false;
+  private lastBeatFailed = false;
   /** leases renewed without a live socket at the previous beat (released at the second one) */
   private orphans = new Set<string>();
 
@@ -34,9 +36,17 @@ export class LeaseKeeper {
   }
 
   private tick(): void {
-    if (Date.now() - this.lastRenewal > this.config.lease.ttlMs / 2 && this.manager.size > 0) {
-      this.logger.error('leases not renewed for half their TTL: closing every socket before they can expire');
-      for (const conn of this.manager.all()) conn.leaseLost();
+    const sinceRenewalMs = Date.now() - this.lastRenewal;
+    if (sinceRenewalMs > this.config.lease.ttlMs / 2 && this.manager.size > 0) {
+      // Only the database failing us (a renewal still pending, or the last one failed) closes the sockets. A
+      // tick that merely ran late (this process starved of CPU) renews now: the leases are still ours until
+      // they expire, and the renewal's answer closes any session that was lost meanwhile.
+      if (this.beating || this.lastBeatFailed || sinceRenewalMs >= this.config.lease.ttlMs) {
+        this.logger.error({ sinceRenewalMs, renewalPending: this.beating }, 'leases not renewed for half their TTL: closing every socket before they can expire');
+        for (const conn of this.manager.all()) conn.leaseLost();
+      } else {
+        this.logger.warn({ sinceRenewalMs }, 'lease renewal ran late (timer delayed): renewing now');
+      }
     }
     if (!this.beating) void this.beat();
   }
@@ -48,6 +58,7 @@ export class LeaseKeeper {
     try {
       const held = await this.store.sessions.renewAll(owner, this.config.lease.ttlMs);
       this.lastRenewal = startedAt;
+      this.lastBeatFailed = false;
       for (const conn of this.manager.all()) {
         // A lease taken while the renewal ran is not in its answer yet.
         if (conn.startedAt < startedAt && held.get(conn.sessionId) !== conn.fence.epoch) conn.leaseLost();
@@ -66,6 +77,7 @@ export class LeaseKeeper {
         if (conn) await conn.closeReplaced();
       }
     } catch (error) {
+      this.lastBeatFailed = true;
       this.logger.warn({ err: error }, 'lease renewal failed');
     } finally {
       this.beating = false;
