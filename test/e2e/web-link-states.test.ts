@@ -16,10 +16,13 @@ const connectedAs = (page: Page, phone: string) =>
   page.locator(`[data-testid="connected-phone"][data-phone="${phone}"]`);
 
 beforeAll(async () => {
-  // A short reconnect policy, so "failed after too many reconnects" happens within the test.
+  // A short reconnect policy, so "failed after too many reconnects" happens within the test (≤ 10 s of
+  // back-off), yet long enough (≥ 4.5 s) for "reconnecting" to reach the browser before the test lets the
+  // phone answer again: with 3 attempts capped at 800 ms the connector gave up after 0.7–1.4 s, a race
+  // against Realtime + React + Playwright on a loaded box.
   // QR codes rotate every 4 s (WhatsApp: 60 s, then 20 s), so a rotation is seen within the test.
   h = await startWebHarness({
-    connectorEnv: { RECONNECT_BASE_MS: '200', RECONNECT_MAX_MS: '800', RECONNECT_MAX_ATTEMPTS: '3', QR_TIMEOUT_MS: '4000' },
+    connectorEnv: { RECONNECT_BASE_MS: '200', RECONNECT_MAX_MS: '3000', RECONNECT_MAX_ATTEMPTS: '6', QR_TIMEOUT_MS: '4000' },
     simulator: { qrTimeoutsMs: { first: 5000, next: 5000 } },
   });
   main = await openPage(h.browser, { locale: 'es-ES' });
