@@ -63,6 +63,7 @@ const schema = z.object({
   WA_WEBSOCKET_URL: z.string().trim().url().optional(),
   WA_SIM_ROOT_KEY: base64Key.optional(),
   BAILEYS_SHARED_ALS: z.enum(['enabled', 'disabled']).default('enabled'),
+  BAILEYS_FAST_HANDSHAKE: z.enum(['enabled', 'disabled']).default('enabled'),
 });
 
 function buildConfig(env: z.infer<typeof schema>) {
@@ -131,6 +132,7 @@ function buildConfig(env: z.infer<typeof schema>) {
       webSocketUrl: env.WA_WEBSOCKET_URL ?? null,
       simulatorRootKey: env.WA_SIM_ROOT_KEY ? Buffer.from(env.WA_SIM_ROOT_KEY, 'base64') : null,
       sharedAsyncLocalStorage: env.BAILEYS_SHARED_ALS === 'enabled',
+      fastHandshake: env.BAILEYS_FAST_HANDSHAKE === 'enabled',
     },
   };
 }

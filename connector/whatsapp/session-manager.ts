@@ -4,11 +4,14 @@ import type { Logger } from 'pino';
 import type { ConnectorConfig } from '../config.ts';
 import { AuthStateDecryptError } from '../auth-state/index.ts';
 import type { SessionRow, Store } from '../store/index.ts';
+import { installHandshakeShortcuts } from './handshake-crypto.ts';
 import { SessionConnection, type ConnectionDeps, type LinkRequest } from './session-connection.ts';
 
 export class SessionManager {
   private readonly conns = new Map<string, SessionConnection>();
-  private workers = 0;
+  private resuming: Promise<void> | null = null;
+  private inFlight = 0;
+  private slotWaiters: (() => void)[] = [];
   private claiming = 0;
   private stopped = false;
 
@@ -17,7 +20,11 @@ export class SessionManager {
     private readonly store: Store,
     private readonly logger: Logger,
     private readonly connectionDeps: () => ConnectionDeps,
-  ) {}
+  ) {
+    if (config.whatsapp.fastHandshake && !installHandshakeShortcuts()) {
+      logger.warn('Noise handshake shortcuts failed their self-check: stock Baileys crypto (slower logins)');
+    }
+  }
 
   get(sessionId: string): SessionConnection | undefined {
     return this.conns.get(sessionId);
@@ -62,47 +69,66 @@ export class SessionManager {
   }
 
   /**
-   * Resumes wanted sessions nobody holds (start, dead connectors): up to RESUME_CONCURRENCY workers,
-   * each claiming one session, waiting until its login settles, then the next. A worker that found work
-   * starts another, so concurrency ramps up only when there is a backlog; one slow login holds one slot;
-   * several connector processes on one database interleave (SKIP LOCKED). Called on every sweep.
+   * Resumes wanted sessions nobody holds (start, dead connectors), at most RESUME_CONCURRENCY logins in
+   * flight. One claim round trip fills every free slot (claim_wanted_sessions with a limit; SKIP LOCKED,
+   * so several connector processes on one database interleave, the faster one taking more). A slot is
+   * held until its login settles (open, QR, close or CONNECT_TIMEOUT_MS), so one slow login holds one slot.
+   * Only as many rows as there are free slots are claimed, and each is opened at once: a claimed row never
+   * waits without a socket (the lease keeper gives such leases back). The loop ends when a claim comes back
+   * short (no backlog); every sweep calls this again.
    */
   kickResume(): void {
-    if (this.stopped || this.workers >= this.config.resumeConcurrency) return;
-    this.workers += 1;
-    void this.resumeWorker()
+    if (this.stopped || this.resuming) return;
+    this.resuming = this.resumeLoop()
       .catch((error) => this.logger.warn({ err: error }, 'resuming sessions failed; the next sweep retries'))
-      .finally(() => { this.workers -= 1; });
+      .finally(() => { this.resuming = null; });
   }
 
-  private async resumeWorker(): Promise<void> {
-    while (!this.stopped && this.conns.size + this.claiming < this.config.maxSessions) {
-      // A claimed row counts against MAX_SESSIONS until open() has registered it (synchronously).
-      this.claiming += 1;
-      let row: SessionRow | undefined;
+  /** Logins started by the resume loop that have not settled yet. */
+  get resumesInFlight(): number {
+    return this.inFlight;
+  }
+
+  private async resumeLoop(): Promise<void> {
+    while (!this.stopped) {
+      const free = Math.min(this.config.resumeConcurrency - this.inFlight, this.config.maxSessions - this.conns.size - this.claiming);
+      if (free <= 0) {
+        if (this.inFlight === 0) return; // MAX_SESSIONS reached
+        await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+        continue;
+      }
+      // Claimed rows count against MAX_SESSIONS until open() has registered them (synchronously).
+      this.claiming += free;
+      let rows: SessionRow[] = [];
       try {
-        [row] = await this.store.sessions.claimWanted(this.config.connectorId, this.config.lease.ttlMs, 1);
+        rows = await this.store.sessions.claimWanted(this.config.connectorId, this.config.lease.ttlMs, free);
       } finally {
-        if (!row) this.claiming -= 1;
+        this.claiming -= free;
       }
-      if (!row) return;
-      const link: LinkRequest = row.link_method === 'pairing_code' && row.pairing_phone
-        ? { method: 'pairing_code', phone: row.pairing_phone } : { method: 'qr' };
-      const opening = this.open(row, row.lease_epoch, link);
-      this.claiming -= 1;
-      this.kickResume();
-      try {
-        const conn = await opening;
-        await conn.settled(this.config.lifecycle.connectTimeoutMs);
-        this.logger.info({ session: row.id }, 'resumed session');
-      } catch {
-        // logged in open()
-      }
+      for (const row of rows) this.resumeOne(row);
+      if (rows.length < free) return;
     }
+  }
+
+  private resumeOne(row: SessionRow): void {
+    const link: LinkRequest = row.link_method === 'pairing_code' && row.pairing_phone
+      ? { method: 'pairing_code', phone: row.pairing_phone } : { method: 'qr' };
+    this.inFlight += 1;
+    void this.open(row, row.lease_epoch, link)
+      .then(async (conn) => {
+        await conn.settled(this.config.lifecycle.connectTimeoutMs);
+        this.logger.debug({ session: row.id }, 'resumed session');
+      })
+      .catch(() => { /* logged in open() */ })
+      .finally(() => {
+        this.inFlight -= 1;
+        this.slotWaiters.splice(0).forEach((wake) => wake());
+      });
   }
 
   async shutdownAll(): Promise<void> {
     this.stopped = true;
+    this.slotWaiters.splice(0).forEach((wake) => wake());
     await Promise.all(this.all().map((c) => c.shutdown().catch(() => {})));
   }
 }
