@@ -18,6 +18,8 @@ interface Restart {
   /** seconds from process start until 10/50/90/100 % were connected */
   progress: Record<string, number>;
   cpu: { connectorMs: number; simMs: number; postgresMs: number | null };
+  /** per login: committed transactions and calls of each SQL function (pg_stat_user_functions) */
+  db: { transactions: number; calls: Record<string, number> };
   load: { before: string; after: string };
 }
 
@@ -34,12 +36,19 @@ async function pgCpuMs(db: Database): Promise<number | null> {
   return pid ? treeCpuMs(pid) : null;
 }
 
+async function dbCounters(db: Database): Promise<{ xacts: number; calls: Map<string, number> }> {
+  const [x] = await db.sql<{ n: string }[]>`select sum(xact_commit)::text as n from pg_stat_database`;
+  const fns = await db.sql<{ name: string; calls: string }[]>`select funcname as name, calls::text from pg_stat_user_functions`;
+  return { xacts: Number(x!.n), calls: new Map(fns.map((f) => [f.name, Number(f.calls)])) };
+}
+
 async function restart(db: Database, sim: SimHost, ids: string[], processes: number, env: Record<string, string>, nodeArgs: string[]): Promise<{ result: Restart; connector: ConnectorProcess }> {
   const total = ids.length;
   const t0 = (await db.sql<{ t: Date }[]>`select now() as t`)[0]!.t;
   const loadBefore = loadAverage();
   const simBefore = (await sim.stats()).cpuMs;
   const pgBefore = await pgCpuMs(db);
+  const countersBefore = await dbCounters(db);
   const started = Date.now();
   const connector = await startConnectorProcess({ db, sim, env: { ...env, CONNECTOR_PROCESSES: String(processes) }, nodeArgs });
   const owner = `${connector.id}%`;
@@ -66,11 +75,15 @@ async function restart(db: Database, sim: SimHost, ids: string[], processes: num
   const connectorMs = await treeCpuMs(connector.pid);
   const simMs = (await sim.stats()).cpuMs - simBefore;
   const pgAfter = await pgCpuMs(db);
+  const countersAfter = await dbCounters(db);
+  const perLogin = (n: number) => Math.round((n / Math.max(1, connected)) * 100) / 100;
+  const calls = Object.fromEntries([...countersAfter.calls].map(([name, n]) => [name, perLogin(n - (countersBefore.calls.get(name) ?? 0))]).filter(([, n]) => Number(n) > 0));
   return {
     connector,
     result: {
       processes, ms, connected, sawQr, progress,
       cpu: { connectorMs, simMs, postgresMs: pgBefore !== null && pgAfter !== null ? pgAfter - pgBefore : null },
+      db: { transactions: perLogin(countersAfter.xacts - countersBefore.xacts), calls },
       load: { before: loadBefore, after: loadAverage() },
     },
   };
@@ -88,6 +101,9 @@ export const coldStart: Figure = {
     let connector: ConnectorProcess | undefined;
     try {
       ctx.log(`cold start: provisioning and seeding ${total} linked sessions`);
+      // count calls of SQL functions (pg_stat_user_functions), reported per login
+      await db.sql`alter system set track_functions = 'all'`;
+      await db.sql`select pg_reload_conf()`;
       const seeded = await seedLinkedSessions(db, await sim.provision(phones(730, total)), phones(731, total), { wanted: true });
       const ids = seeded.map((s) => s.sessionId);
       // the first connector links them up once (first login after seeding), then stops gracefully
@@ -107,6 +123,7 @@ export const coldStart: Figure = {
         const perLogin = (v: number | null) => (v === null ? '-' : (v / r.connected).toFixed(1));
         ctx.log(`cold start (${processes} proc): ${r.connected}/${total} in ${(r.ms / 1000).toFixed(1)} s, progress ${JSON.stringify(r.progress)}, ` +
           `CPU connector ${(r.cpu.connectorMs / 1000).toFixed(1)} s, sim ${(r.cpu.simMs / 1000).toFixed(1)} s, postgres ${r.cpu.postgresMs === null ? '-' : (r.cpu.postgresMs / 1000).toFixed(1)} s, load ${r.load.before} -> ${r.load.after}`);
+        ctx.log(`cold start (${processes} proc): per login ${r.db.transactions} transactions, SQL function calls ${JSON.stringify(r.db.calls)}`);
         const settings = Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ') || 'connector defaults';
         rows.push({
           figure: `cold start: restart with ${total} linked -> all connected (${processes} proc)`,
@@ -118,7 +135,7 @@ export const coldStart: Figure = {
           figure: `cold start: CPU per login (${processes} proc)`,
           value: r.connected ? r.cpu.connectorMs / r.connected : null, unit: 'ms', goal: null,
           note: `connector tree ${(r.cpu.connectorMs / 1000).toFixed(1)} s CPU (includes process start), simulator ${perLogin(r.cpu.simMs)} ms/login, ` +
-            `postgres ${perLogin(r.cpu.postgresMs)} ms/login; floor: Baileys alone ~58-74 ms client CPU per login`,
+            `postgres ${perLogin(r.cpu.postgresMs)} ms/login (${r.db.transactions} transactions/login); floor: Baileys alone ~58-74 ms client CPU per login`,
         });
       }
       return { rows, details: { total, env, warmUp: warm.result, runs } };

@@ -12,6 +12,13 @@ import { BufferJSON } from '@whiskeysockets/baileys';
 import { startSimulator, type FaultKind, type FaultOptions } from '../../sim/index.ts';
 import { DeviceRegistry, type SimUser } from '../../sim/device-registry.ts';
 import { SimConnection } from '../../sim/transport/connection.ts';
+import { installHandshakeShortcuts } from '../../../connector/whatsapp/handshake-crypto.ts';
+
+// The simulator stands in for WhatsApp's servers, whose CPU is not on the connector's machine in
+// production. Its three X25519 agreements per login use the same raw-key import as the connector
+// (same secrets, ~10x cheaper than libsignal's DER import), so it takes less of the 2 shared cores from
+// the process being measured. SIM_STOCK_CURVE=1 keeps stock Baileys crypto (to compare).
+if (process.env.SIM_STOCK_CURVE !== '1') installHandshakeShortcuts();
 
 // --- instrumentation (bench only; test/sim stays untouched) -------------------------------------
 // The frame that carries a stanza is processed strictly in order per connection (a promise chain).
