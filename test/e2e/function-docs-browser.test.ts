@@ -38,7 +38,7 @@ describe('whatsapp function: /docs in a browser', () => {
         if (fill?.body !== undefined) await section.locator('textarea').fill(JSON.stringify(fill.body));
         await section.locator('details.try button').click();
         const result = section.locator('pre.result');
-        await expect.poll(() => result.textContent(), { timeout: 15_000 }).toMatch(/^\d{3} /);
+        await expect.poll(() => result.textContent(), { timeout: 30_000 }).toMatch(/^\d{3} /);
         const text = (await result.textContent())!;
         return { status: Number(text.slice(0, 3)), body: JSON.parse(text.slice(text.indexOf('\n') + 1)) };
       };

@@ -149,7 +149,7 @@ describe('web app against the stack, connector and simulator', () => {
     await phone.page.getByLabel('Correo electrónico').fill(email);
     await phone.page.getByLabel('Contraseña').fill(password);
     await phone.page.getByRole('button', { name: 'Iniciar sesión', exact: true }).click();
-    await phone.page.locator(`[data-testid="connected-phone"][data-phone="${accountPhone}"]`).waitFor({ timeout: 15_000 });
+    await phone.page.locator(`[data-testid="connected-phone"][data-phone="${accountPhone}"]`).waitFor({ timeout: 30_000 });
     await expect(status(phone.page).textContent()).resolves.toContain('Conectado');
     const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
