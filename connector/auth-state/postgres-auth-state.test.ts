@@ -32,6 +32,27 @@ const deps = (envelopeKey: Buffer | null = key, old: Buffer[] = []) => ({
 });
 
 describe('Postgres auth state', () => {
+
+  it('writes creds only when they changed (Baileys emits creds.update with the same values on every login)', async () => {
+    const fence = await newFence();
+    let writes = 0;
+    const counting = () => ({ ...deps(), rows: { ...store.authRows, write: (...args: Parameters<Store['authRows']['write']>) => { writes++; return store.authRows.write(...args); } } });
+    const first = await usePostgresAuthState(fence, counting());
+    first.state.creds.me = { id: '15550001111:7@s.whatsapp.net', name: 'Ann' };
+    await first.saveCreds();
+    await first.saveCreds();
+    expect(writes).toBe(1);
+    const again = await usePostgresAuthState(fence, counting());
+    again.state.creds.me = { ...again.state.creds.me!, lid: undefined };
+    delete again.state.creds.me.lid;
+    await again.saveCreds();
+    expect(writes).toBe(1);
+    again.state.creds.me = { ...again.state.creds.me, lid: '200000000000001:7@lid' };
+    await again.saveCreds();
+    expect(writes).toBe(2);
+    const third = await usePostgresAuthState(fence, deps());
+    expect(third.state.creds.me?.lid).toBe('200000000000001:7@lid');
+  });
   it('round-trips creds and every Signal key kind through the database (fresh cache)', async () => {
     const fence = await newFence();
     const first = await usePostgresAuthState(fence, deps());

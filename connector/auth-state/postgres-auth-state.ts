@@ -50,6 +50,9 @@ export async function usePostgresAuthState(fence: Fence, deps: AuthStateDeps): P
     : initAuthCreds();
 
   let credsWrites: Promise<void> = Promise.resolve();
+  // What the database holds, as JSON: Baileys emits creds.update on every login (me.lid, unchanged), and
+  // a write of the same creds is a fenced round trip for nothing.
+  let savedJson: string | null = stored ? JSON.stringify(creds, BufferJSON.replacer) : null;
 
   const keys = {
     async get<T extends keyof SignalDataTypeMap>(type: T, ids: string[]) {
@@ -105,9 +108,14 @@ export async function usePostgresAuthState(fence: Fence, deps: AuthStateDeps): P
     state: { creds, keys },
     hadCredentials: Boolean(stored),
     saveCreds() {
-      // Serialized per session so an older snapshot never overwrites a newer one.
-      const write = credsWrites.then(() =>
-        rows.write(fence, [{ kind: CREDS_KIND, keyId: '', value: encodeValue(envelope, sessionId, CREDS_KIND, '', creds) }]));
+      // Serialized per session so an older snapshot never overwrites a newer one; skipped when unchanged.
+      const write = credsWrites.then(async () => {
+        const json = JSON.stringify(creds, BufferJSON.replacer);
+        if (json === savedJson) return;
+        const value = envelope.seal(Buffer.from(json, 'utf8'), aadOf(sessionId, CREDS_KIND, ''));
+        await rows.write(fence, [{ kind: CREDS_KIND, keyId: '', value }]);
+        savedJson = json;
+      });
       credsWrites = write.catch(() => {});
       return write;
     },
