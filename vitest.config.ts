@@ -10,10 +10,6 @@ export default defineConfig({
     // expect.poll waits for an event (a receipt, a frame, a row); its default bound of 1 s is too tight for a loaded
     // 2-core box. The bound only limits how long a broken test hangs; it asserts no speed.
     expect: { poll: { timeout: 30_000 } },
-    // End-to-end tests span processes (Postgres, Deno, Chromium, Baileys, the simulator) on 2 shared
-    // cores; a failure that passes on a retry is still printed in the log. Known intermittent ones are
-    // listed in the closing note of the session that added this, to be fixed, not hidden.
-    retry: 2,
     hookTimeout: 120_000,
     // 2 cores: a few files at a time; Baileys-heavy files are CPU bound.
     maxWorkers: 2,
