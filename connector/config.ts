@@ -64,6 +64,7 @@ const schema = z.object({
   WA_SIM_ROOT_KEY: base64Key.optional(),
   BAILEYS_SHARED_ALS: z.enum(['enabled', 'disabled']).default('enabled'),
   BAILEYS_FAST_HANDSHAKE: z.enum(['enabled', 'disabled']).default('enabled'),
+  CONNECTOR_SOURCE_MAPS: z.enum(['enabled', 'disabled']).default('disabled'),
 });
 
 function buildConfig(env: z.infer<typeof schema>) {
@@ -90,6 +91,8 @@ function buildConfig(env: z.infer<typeof schema>) {
     database: { url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE },
     realtime: realtime ? { url: env.SUPABASE_URL!, serviceKey: env.SUPABASE_SERVICE_ROLE_KEY! } : null,
     logLevel: env.LOG_LEVEL,
+    /** false: the CLI turns off tsx's source-mapped stack traces (Baileys formats a stack for every query) */
+    sourceMaps: env.CONNECTOR_SOURCE_MAPS === 'enabled',
     health: { port: env.HEALTH_PORT, host: env.HEALTH_HOST },
     authState: {
       encryption,

@@ -15,6 +15,10 @@ try {
   throw error;
 }
 
+// tsx turns on source-mapped stack traces; Baileys formats `new Error().stack` for every query and delay
+// (generics.js promiseTimeout/delayCancellable), which costs ~10% of a cold start's CPU with them on.
+if (!config.sourceMaps) process.setSourceMapsEnabled(false);
+
 if (config.processes > 1) {
   superviseConnectorProcesses(config, fileURLToPath(import.meta.url), process.env);
 } else {
