@@ -40,8 +40,9 @@ export interface LinkedDevice {
   /** stanzas waiting for the device to come online (contacts' messages, receipts) */
   pending: BinaryNode[]
   /**
-   * receipts sent to the device and not acked yet, by `unackedKey`: like WhatsApp, the server keeps them
-   * until the client's `<ack>` and delivers them again at its next login if the socket closed first
+   * messages and receipts sent to the device and not acknowledged yet, by `unackedKey`: like WhatsApp, the
+   * server keeps them until the client's `<ack>` (or its receipt for a message) and delivers them again at its
+   * next login if the socket closed first
    */
   unacked: Map<string, BinaryNode>
   connection: SimConnection | undefined

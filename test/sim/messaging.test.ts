@@ -170,4 +170,29 @@ describe('simulator messaging', () => {
     expect(textOf(m!)).toBe('while you were away')
     again.end()
   })
+
+  it('a message the device never read (its socket died first) is delivered again at its next login, once', async () => {
+    const sim = await start()
+    const alice = await connectLinked(sim, '+15550002081')
+    const bob = sim.contact('+15550002082')
+    await bob.sendText('+15550002081', 'before')
+    await alice.waitForInbox(1)
+    await expect.poll(() => sim.devices()[0]!.unacked).toBe(0) // Baileys' receipt acknowledged it
+    // stop reading the socket, let the server write a message into it, then kill the socket: Baileys never sees it
+    const raw = (alice.sock.ws as unknown as { socket: { _socket: { pause(): void }; terminate(): void } }).socket
+    raw._socket.pause()
+    await bob.sendText('+15550002081', 'in flight when the socket died')
+    expect(sim.devices()[0]!.unacked).toBe(1)
+    raw.terminate()
+    await alice.closed()
+    await sim.waitForDevice('+15550002081', d => !d.connected)
+    expect(sim.devices()[0]).toMatchObject({ pendingOffline: 1, unacked: 0 })
+    const again = await connectLinked(sim, '+15550002081', 'x', {}, alice.auth)
+    const [m] = await again.waitForInbox(1)
+    expect(textOf(m!)).toBe('in flight when the socket died')
+    await expect.poll(() => sim.devices()[0]!.unacked).toBe(0)
+    expect(sim.devices()[0]!.pendingOffline).toBe(0)
+    expect(alice.inbox.map(textOf)).toEqual(['before'])
+    again.end()
+  })
 })

@@ -48,7 +48,7 @@ export interface DeviceInfo {
   loggedOut: boolean
   preKeysOnServer: number
   pendingOffline: number
-  /** receipts sent to the device that it has not acked yet */
+  /** messages and receipts sent to the device that it has not acknowledged yet */
   unacked: number
 }
 

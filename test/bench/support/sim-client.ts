@@ -5,7 +5,8 @@ import { spawnReady, stopChild, type NodeChild } from './processes.ts';
 
 export interface SimInfo { url: string; rootPublicKeyBase64: string; rootKeyBase64: string; controlUrl: string; pid: number }
 export interface Provisioned { phone: string; jid: string; lid: string; creds: AuthenticationCreds; preKeys: Record<string, KeyPair> }
-export interface Stamp { id: string; frameNs: string | null; recordNs: string | null; count: number }
+/** count: copies of this id that arrived; idsForText: distinct ids the same text arrived under at that recipient */
+export interface Stamp { id: string; frameNs: string | null; recordNs: string | null; count: number; idsForText: number }
 export interface ReceivedSummary { received: number; distinct: number; duplicates: number; duplicateIds: string[]; idList?: string[] }
 
 export class SimHost {

@@ -44,8 +44,10 @@ endProto.endWith = function (this: EndProto, node) {
   originalEndWith.call(this, node);
 };
 
-interface Stamp { frameNs: bigint | null; recordNs: bigint; count: number; to: string }
+interface Stamp { frameNs: bigint | null; recordNs: bigint; count: number; to: string; text: string | undefined }
 const stamps = new Map<string, Stamp>();
+/** recipient + text -> the distinct message ids it arrived under (a phone shows each id once) */
+const idsByText = new Map<string, Set<string>>();
 let duplicates = 0;
 let received = 0;
 const instrumented = new WeakSet<SimUser>();
@@ -63,6 +65,10 @@ const originalUser = DeviceRegistry.prototype.user as UserFn;
       while (seen < user.inbox.length) {
         const m = user.inbox[seen++]!;
         received++;
+        const textKey = `${m.to}\n${m.text}`;
+        const ids = idsByText.get(textKey) ?? new Set<string>();
+        ids.add(m.id);
+        idsByText.set(textKey, ids);
         const prev = stamps.get(m.id);
         if (prev) {
           prev.count++;
@@ -75,7 +81,7 @@ const originalUser = DeviceRegistry.prototype.user as UserFn;
           if (dev) deviceByJid.set(m.fromDevice, dev);
         }
         const conn = dev?.connection as object | undefined;
-        stamps.set(m.id, { frameNs: conn ? current.get(conn) ?? null : null, recordNs: now, count: 1, to: m.to });
+        stamps.set(m.id, { frameNs: conn ? current.get(conn) ?? null : null, recordNs: now, count: 1, to: m.to, text: m.text });
       }
     });
   }
@@ -128,7 +134,8 @@ async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
       const ids = body.ids as string[];
       return send(res, 200, ids.map((id) => {
         const s = stamps.get(id);
-        return s ? { id, frameNs: s.frameNs, recordNs: s.recordNs, count: s.count } : { id, frameNs: null, recordNs: null, count: 0 };
+        const idsForText = s?.text !== undefined ? idsByText.get(`${s.to}\n${s.text}`)?.size ?? 1 : 0;
+        return s ? { id, frameNs: s.frameNs, recordNs: s.recordNs, count: s.count, idsForText } : { id, frameNs: null, recordNs: null, count: 0, idsForText: 0 };
       }));
     }
     case 'GET /received': {
@@ -142,6 +149,7 @@ async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     }
     case 'POST /reset-stamps':
       stamps.clear();
+      idsByText.clear();
       duplicates = 0;
       received = 0;
       return send(res, 200, {});

@@ -29,22 +29,18 @@ export function deliverToDevice(ctx: SimContext, device: LinkedDevice, stanza: B
   return false
 }
 
-/** Which client `<ack>` releases a stanza: class (= the stanza's tag), id and type, as Baileys builds it. */
-export function unackedKey(tag: string, id: string | undefined, type: string | undefined): string {
-  return `${tag}|${id ?? ''}|${type ?? ''}`
+/**
+ * Which client answer releases a stanza kept in `LinkedDevice.unacked`. A receipt is released by
+ * `<ack class="receipt" id type>`; a message by `<ack class="message" id>` (Baileys sends that for a message it
+ * could not use, often with an error) or by the device's own `<receipt id>` for it (what Baileys sends instead
+ * of an ack once it decrypted the message).
+ */
+export function unackedKey(tag: string, id: string | undefined, type?: string): string {
+  return tag === 'message' ? `message|${id ?? ''}` : `${tag}|${id ?? ''}|${type ?? ''}`
 }
 
-/**
- * Sends a stanza; a receipt is kept until the device acks it (see `LinkedDevice.unacked`). Messages are not
- * kept: WhatsApp redelivers those too, but a message Baileys decrypted just before the socket died then fails
- * to decrypt again ("Key used already") and must be recovered through retry receipts, which the simulator
- * does not model well enough yet (see the README).
- */
+/** Sends a message or receipt and keeps it until the device acks it (see `LinkedDevice.unacked`). */
 export function sendUntilAcked(ctx: SimContext, device: LinkedDevice, conn: SimConnection, stanza: BinaryNode): void {
-  if (stanza.tag !== 'receipt') {
-    conn.send(stanza)
-    return
-  }
   if (device.unacked.size >= ctx.options.maxPendingOffline) {
     device.unacked.delete(device.unacked.keys().next().value!)
     ctx.stats.offlineDropped++

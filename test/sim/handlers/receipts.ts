@@ -1,7 +1,7 @@
 import type { BinaryNode } from '@whiskeysockets/baileys'
 import { SERVER_JID, unixNow, type SimContext } from '../context.ts'
 import type { LinkedDevice, SimUser } from '../device-registry.ts'
-import { deliverToDevice } from './messages.ts'
+import { deliverToDevice, unackedKey } from './messages.ts'
 
 /** Where a message a linked device sent came from, so receipts can go back to it. */
 export interface SentRecord {
@@ -40,12 +40,14 @@ export function sendReceiptToSender(ctx: SimContext, rec: SentRecord, id: string
 /** A linked device acknowledged a message from a simulated phone: `<receipt id to [type]>`. */
 export function handleClientReceipt(ctx: SimContext, device: LinkedDevice, node: BinaryNode, sent: SentIndex): void {
   const { id, to, type } = node.attrs
+  const ids = id ? [id] : []
+  const list = Array.isArray(node.content) ? node.content.find(c => c.tag === 'list') : undefined
+  if (list && Array.isArray(list.content)) for (const item of list.content) if (item.attrs.id) ids.push(item.attrs.id)
+  // the device's receipt for a message is its acknowledgement: the server stops keeping it for redelivery
+  for (const mid of ids) device.unacked.delete(unackedKey('message', mid))
   if (id && to && type !== 'sender' && type !== 'retry') {
     const phone = ctx.registry.userForJid(to)
     if (phone) {
-      const ids = [id]
-      const list = Array.isArray(node.content) ? node.content.find(c => c.tag === 'list') : undefined
-      if (list && Array.isArray(list.content)) for (const item of list.content) if (item.attrs.id) ids.push(item.attrs.id)
       const read = type === 'read' || type === 'read-self'
       for (const mid of ids) {
         if (read || phone.receiptsReceived.get(mid) !== 'read') phone.receiptsReceived.set(mid, read ? 'read' : 'delivered')
