@@ -18,11 +18,9 @@ export interface StartOptions {
 export async function startConnector(config: ConnectorConfig, options: StartOptions = {}): Promise<RunningConnector> {
   const logger = options.logger ?? createLogger(config.logLevel, config.connectorId);
   installConsoleGuard((level, message) => logger[level]({ source: 'console' }, message));
-  if (config.whatsapp.sharedAsyncLocalStorage) {
-    const { installSharedAlsPatch } = await import('./whatsapp/shared-als/install.ts');
-    const state = installSharedAlsPatch();
-    if (state !== 'installed') logger.warn({ state }, 'Baileys shared-AsyncLocalStorage patch could not be registered');
-  }
+  const { installBaileysPatches } = await import('./whatsapp/baileys-patches/install.ts');
+  const state = installBaileysPatches({ sharedAls: config.whatsapp.sharedAsyncLocalStorage });
+  if (state !== 'installed') logger.warn({ state }, 'Baileys source patches could not be registered');
   if (config.authState.encryption === 'disabled') {
     logger.warn('AUTH_STATE_ENCRYPTION=disabled: WhatsApp credentials are stored UNENCRYPTED in whatsapp_auth_state');
   }

@@ -14,7 +14,7 @@ import { OutboundDispatcher } from './outbound/index.ts';
 import { createStore } from './store/index.ts';
 import { applySimulatorCertificate, ConfirmedIds, type SessionConnection } from './whatsapp/index.ts';
 import { SessionManager } from './whatsapp/session-manager.ts';
-import { sharedAlsSockets } from './whatsapp/shared-als/install.ts';
+import { sharedAlsSockets } from './whatsapp/baileys-patches/install.ts';
 
 export interface RunningConnector {
   readonly id: string;

@@ -111,9 +111,12 @@ export class SessionConnection {
     sock.ev.on('connection.update', (u) => {
       if (u.connection === 'close') acks.closeAll('the connection closed before WhatsApp acknowledged the message');
     });
+    // Messages and receipts a replaced socket still emits (decrypted as it closed) are handled: their writes
+    // are idempotent and fenced. Connection and creds events of a replaced socket are not.
     const on = <E extends keyof BaileysEventMap>(event: E, fn: (arg: BaileysEventMap[E]) => unknown) => {
+      const late = event === 'messages.upsert' || event === 'messages.update';
       sock.ev.on(event, (arg) => {
-        if (sock !== this.sock || this.ended) return;
+        if ((sock !== this.sock && !late) || this.ended) return;
         Promise.resolve()
           .then(() => fn(arg))
           .catch((error) => this.handleError(error, event));

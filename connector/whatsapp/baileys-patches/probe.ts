@@ -1,9 +1,9 @@
-// Run as a fresh process by shared-als.test.ts: installs the patch, loads Baileys, exercises the
+// Run as a fresh process by baileys-patches.test.ts: installs the patches, loads Baileys, exercises the
 // transaction capability of two key stores, and prints what it saw as JSON.
-import { installSharedAlsPatch, sharedAlsSockets } from './install.ts';
+import { installBaileysPatches, sharedAlsSockets } from './install.ts';
 
 const disabled = process.argv.includes('--stock');
-if (!disabled) installSharedAlsPatch();
+if (!disabled) installBaileysPatches({ sharedAls: true });
 const { addTransactionCapability } = await import('@whiskeysockets/baileys');
 const logger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, child() { return logger; }, level: 'silent' };
 const memory = () => {

@@ -1,0 +1,67 @@
+// Installs the Baileys source patches (patches.ts) with a module.register load hook. It must run before
+// Baileys is first imported: the connector CLI does (connector/index.ts); in-process tests that loaded
+// Baileys first run stock, and the connector logs that for the shared ALS.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { register } from 'node:module';
+import { RECEIPT_FAILURE_KEEPS_MESSAGE, SHARED_ALS, type BaileysPatch } from './patches.ts';
+
+/** The loader module's source (exported for the test, which runs it on sample files). */
+export function hooksSource(patches: BaileysPatch[]): string {
+  const list = patches.map((p) => ({ file: `/node_modules/${p.file}`, target: p.target, replacement: p.replacement }));
+  return `
+const PATCHES = ${JSON.stringify(list)};
+export async function load(url, context, nextLoad) {
+  const result = await nextLoad(url, context);
+  const mine = PATCHES.filter((p) => url.endsWith(p.file));
+  if (mine.length === 0 || result.source == null) return result;
+  let source = typeof result.source === 'string' ? result.source : new TextDecoder().decode(result.source);
+  for (const p of mine) if (source.includes(p.target)) source = source.replace(p.target, p.replacement);
+  return { ...result, source };
+}
+`;
+}
+
+interface SharedStore {
+  owner: object;
+  ctx: unknown;
+}
+
+let state: 'installed' | 'unsupported' | null = null;
+let socketsSharing = 0;
+
+/** Sockets whose transaction storage is the shared one (0 = the shared-ALS patch is not active in this process). */
+export function sharedAlsSockets(): number {
+  return socketsSharing;
+}
+
+function provideSharedAls(): void {
+  const shared = new AsyncLocalStorage<SharedStore>();
+  (globalThis as Record<string, unknown>).__whatsappLiteTxStorage = () => {
+    socketsSharing += 1;
+    const owner = {};
+    return {
+      getStore: () => {
+        const store = shared.getStore();
+        return store && store.owner === owner ? store.ctx : undefined;
+      },
+      run: <R>(ctx: unknown, fn: () => R): R => shared.run({ owner, ctx }, fn),
+    };
+  };
+}
+
+/** The receipt fix always; the shared AsyncLocalStorage unless turned off (SHARED_ASYNC_LOCAL_STORAGE). */
+export function installBaileysPatches(options: { sharedAls: boolean }): 'installed' | 'unsupported' {
+  if (state) return state;
+  const patches = [RECEIPT_FAILURE_KEEPS_MESSAGE];
+  if (options.sharedAls) {
+    provideSharedAls();
+    patches.push(SHARED_ALS);
+  }
+  try {
+    register(`data:text/javascript,${encodeURIComponent(hooksSource(patches))}`);
+    state = 'installed';
+  } catch {
+    state = 'unsupported';
+  }
+  return state;
+}

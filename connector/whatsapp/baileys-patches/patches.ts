@@ -1,0 +1,39 @@
+// Source rewrites applied to Baileys 7.0.0-rc14 at load time (install.ts). Each one replaces one exact
+// snippet that must occur exactly once in its file; baileys-patches.test.ts fails when Baileys changes.
+
+export interface BaileysPatch {
+  name: 'shared-als' | 'receipt-failure-keeps-message';
+  /** path inside node_modules */
+  file: string;
+  target: string;
+  replacement: string;
+}
+
+/**
+ * Baileys creates one AsyncLocalStorage per socket (lib/Utils/auth-utils.js, addTransactionCapability) and
+ * never disables it. On Node 20 every enabled ALS adds work to every Promise and timer in the process, so
+ * CPU per message and memory grow with the number of sockets ever opened (baileys-performance.md: 615 msg/s
+ * with 1 session, 115 with 50; 582 with one shared ALS). Every socket shares ONE AsyncLocalStorage instead,
+ * with an owner check that keeps transactions per socket (install.ts provides the factory).
+ */
+export const SHARED_ALS: BaileysPatch = {
+  name: 'shared-als',
+  file: '@whiskeysockets/baileys/lib/Utils/auth-utils.js',
+  target: 'const txStorage = new AsyncLocalStorage();',
+  replacement: 'const txStorage = globalThis.__whatsappLiteTxStorage ? globalThis.__whatsappLiteTxStorage() : new AsyncLocalStorage();',
+};
+
+/**
+ * A contact's message that arrives as the socket dies: Baileys decrypts it (the Signal session moves on
+ * and is saved), then sends the delivery receipt, which throws "Connection Closed", so the message never
+ * reaches messages.upsert. WhatsApp, which got no receipt, delivers it again at the next login, where the
+ * copy no longer decrypts ("Key used already") and Baileys drops it: the message was lost for good
+ * (found by the fault suite's socket drops). With this patch a failed receipt is logged and the message
+ * is still emitted; the redelivered copy is then dropped as a duplicate, so it is stored exactly once.
+ */
+export const RECEIPT_FAILURE_KEEPS_MESSAGE: BaileysPatch = {
+  name: 'receipt-failure-keeps-message',
+  file: '@whiskeysockets/baileys/lib/Socket/messages-recv.js',
+  target: 'await sendReceipt(msg.key.remoteJid, participant, [msg.key.id], type);',
+  replacement: "await sendReceipt(msg.key.remoteJid, participant, [msg.key.id], type).catch(err => logger.warn({ err, id: msg.key.id }, 'delivery receipt not sent; the message is still emitted and WhatsApp will deliver it again'));",
+};
