@@ -1,6 +1,8 @@
 // `npm test`: every check the project has, in one command, with one closing line of counts.
 //   1. typecheck (tsc, strict)            3. pgTAP (pg_prove against a throwaway embedded Postgres)
 //   2. lint (scripts/lint.ts)             4. vitest (unit, database, stack, function, connector, browser)
+//   5. fault suite, reduced (`npm run test:faults -- --ci`: SIGKILL, Postgres restart, socket drops, two
+//      connectors, API fuzz; each scenario counts as one test; the full run is `npm run test:faults`)
 // All steps run even when one fails, so a CI log shows every problem at once.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -64,6 +66,13 @@ results.push(await step('vitest', async () => {
   const passed = json.numPassedTests ?? 0;
   const failed = json.numFailedTests ?? (code === 0 ? 0 : 1);
   return { ok: code === 0 && passed > 0, passed, failed: code === 0 ? failed : Math.max(failed, 1) };
+}));
+
+results.push(await step('faults', async () => {
+  const { code, output } = await run(npx('tsx'), ['test/faults/run.ts', '--ci']);
+  const passed = [...output.matchAll(/^ok {3}/gm)].length;
+  const failed = [...output.matchAll(/^FAIL /gm)].length;
+  return { ok: code === 0 && passed > 0 && failed === 0, passed, failed: code === 0 ? failed : Math.max(failed, 1) };
 }));
 
 console.log('\n=== summary ===');

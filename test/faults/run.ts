@@ -1,5 +1,6 @@
 // `npm run test:faults [-- --ci] [-- --only=a,b]`: each scenario prints one line (load, faults injected,
-// messages lost, duplicates at the recipients by WhatsApp message id, other problems); exits 1 if any
+// messages lost, duplicates at the recipients (a text shown twice: two WhatsApp ids), same-id re-sends on the
+// wire (reported only: a phone shows one message per id), other problems); exits 1 if any
 // scenario lost or duplicated anything, failed a check, or could not run.
 // --ci: the same scenarios with smaller numbers (fewer sessions and messages, shorter fault windows).
 import { join } from 'node:path';
@@ -43,6 +44,7 @@ for (const scenario of selected) {
   results.push(result);
   const ok = result.lost === 0 && result.duplicates === 0 && result.problems.length === 0;
   process.stdout.write(`${ok ? 'ok  ' : 'FAIL'} ${result.name}: load ${result.load}; faults ${result.faults}; lost ${result.lost}; duplicates ${result.duplicates}` +
+    `${result.resent !== undefined ? `; same-id re-sends ${result.resent}` : ''}` +
     `${result.problems.length ? `; problems: ${result.problems.join(' | ')}` : ''} (${result.seconds.toFixed(0)} s)\n`);
 }
 await shared?.stop();

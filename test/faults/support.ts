@@ -12,6 +12,8 @@ export interface ScenarioResult {
   faults: string;
   lost: number;
   duplicates: number;
+  /** same-id copies on the wire (reported, not a failure: the recipient shows one message per id) */
+  resent?: number;
   /** other failed checks (a session never recovered, a 5xx, a QR, a 440 ping-pong …) */
   problems: string[];
   seconds?: number;
@@ -86,20 +88,33 @@ export async function waitDrained(db: Database, sessions: SeededSession[], timeo
   }, timeoutMs, 'outbound drained', 500).then(() => true, () => false);
 }
 
-/** Lost = a row not sent (or later), or sent but never received; duplicates = extra copies of one id at a recipient. */
-export async function auditOutbound(db: Database, sim: SimHost, sessions: SeededSession[]): Promise<{ rows: number; lost: number; duplicates: number; notSent: number; neverArrived: number; counts: Record<string, number> }> {
+/**
+ * Lost = a row not sent (or later), or sent but never received. Duplicates = messages a recipient would show
+ * twice: its text arrived under more than one WhatsApp id (a phone keeps one message per id, which is why the
+ * id derives from the row id). Resent = extra copies of the same id on the wire (after a crash or a dropped
+ * socket the connector may not know WhatsApp had it): reported, harmless to the recipient.
+ */
+export interface OutboundAudit {
+  rows: number; lost: number; duplicates: number; resent: number; notSent: number; neverArrived: number;
+  neverArrivedIds: string[]; counts: Record<string, number>;
+}
+
+export async function auditOutbound(db: Database, sim: SimHost, sessions: SeededSession[]): Promise<OutboundAudit> {
   const rows = await db.sql<{ wa_message_id: string; status: string }[]>`
     select wa_message_id, status from outbound_messages where session_id = any(${sessions.map((s) => s.sessionId)}::uuid[])`;
-  const stamps: { count: number }[] = [];
+  const stamps: { count: number; idsForText: number }[] = [];
   for (let i = 0; i < rows.length; i += 2000) stamps.push(...(await sim.stamps(rows.slice(i, i + 2000).map((r) => r.wa_message_id))));
-  let notSent = 0, neverArrived = 0, duplicates = 0;
+  let notSent = 0, neverArrived = 0, duplicates = 0, resent = 0;
+  const neverArrivedIds: string[] = [];
   rows.forEach((r, i) => {
-    const count = stamps[i]!.count;
+    const { count, idsForText } = stamps[i]!;
     if (!['sent', 'delivered', 'read'].includes(r.status)) notSent++;
     else if (count === 0) neverArrived++;
-    if (count > 1) duplicates += count - 1;
+    if (count === 0 && neverArrivedIds.length < 20) neverArrivedIds.push(r.wa_message_id);
+    if (count > 1) resent += count - 1;
+    if (idsForText > 1) duplicates += idsForText - 1;
   });
-  return { rows: rows.length, lost: notSent + neverArrived, duplicates, notSent, neverArrived, counts: await statusCounts(db, sessions) };
+  return { rows: rows.length, lost: notSent + neverArrived, duplicates, resent, notSent, neverArrived, neverArrivedIds, counts: await statusCounts(db, sessions) };
 }
 
 export async function sessionStatuses(db: Database, sessions: SeededSession[]): Promise<Record<string, number>> {

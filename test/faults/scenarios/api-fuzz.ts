@@ -32,6 +32,8 @@ export function generateBadRequests(n: number, seed: number, ids: { tokenA: stri
   const rnd = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const junk = () => randomBytes(1 + Math.floor(rnd() * 40)).toString(pick(['hex', 'base64', 'latin1'] as const));
+  // A token an HTTP client can send at all: visible ASCII (fetch refuses control characters in headers).
+  const junkToken = () => junk().replace(/[^\x21-\x7e]/g, (c) => String.fromCharCode(0x21 + (c.charCodeAt(0) % 94)));
   const badPhones = ['', ' ', 'abc', '+', '++1555', '12', '+0123456789', '+1'.padEnd(40, '9'), '☎️📞', '+1 (555) abc-defg', 'null', '1'.repeat(65), '<script>', "'; drop table x; --"];
   const badTexts: unknown[] = ['', '   ', '\n\t', 'x'.repeat(4097), 42, null, true, [], {}, ['a']];
   const badUuids = ['not-a-uuid', '123', randomUUID().slice(0, 35), `${randomUUID()}x`, '../../etc/passwd', '%00', ' '];
@@ -40,7 +42,7 @@ export function generateBadRequests(n: number, seed: number, ids: { tokenA: stri
     if (who === 'A') h.authorization = `Bearer ${ids.tokenA}`;
     if (who === 'B') h.authorization = `Bearer ${ids.tokenB}`;
     if (who === 'anon') h.authorization = `Bearer ${ids.anon}`;
-    if (who === 'bad') h.authorization = pick([`Bearer ${junk()}`, `Bearer ${ids.tokenA.slice(0, -4)}abcd`, 'Basic Zm9vOmJhcg==', 'Bearer', `Bearer ${ids.tokenA}.x`]);
+    if (who === 'bad') h.authorization = pick([`Bearer ${junkToken()}`, `Bearer ${ids.tokenA.slice(0, -4)}abcd`, 'Basic Zm9vOmJhcg==', 'Bearer', `Bearer ${ids.tokenA}.x`]);
     return h;
   };
   const json = { 'content-type': 'application/json' };
@@ -135,7 +137,8 @@ export const apiFuzz: Scenario = {
             await res.arrayBuffer();
           } catch (error) {
             status = 599;
-            if (attempt === 2) fivexx.push(`${r.kind} ${r.method} ${r.path}: ${(error as Error).message}`);
+            const cause = (error as Error & { cause?: Error }).cause?.message;
+            if (attempt === 2) fivexx.push(`${r.kind} ${r.method} ${r.path}: ${(error as Error).message}${cause ? ` (${cause})` : ''}`);
           }
         }
         statuses.set(status, (statuses.get(status) ?? 0) + 1);

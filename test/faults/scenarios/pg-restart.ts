@@ -36,7 +36,7 @@ export const pgRestart: Scenario = {
       if (!connected) problems.push(`sessions not all connected again: ${JSON.stringify(await sessionStatuses(db, fleet))}`);
       return {
         name: 'pg-restart', load: `${messages} msgs over ${sessionsN} sessions`, faults: `Postgres down ${downMs / 1000} s mid-run`,
-        lost: audit.lost, duplicates: audit.duplicates, problems, details: audit,
+        lost: audit.lost, duplicates: audit.duplicates, resent: audit.resent, problems, details: audit,
       };
     } finally {
       if (proc) await stopConnector(proc, 5000);

@@ -67,8 +67,8 @@ export const socketDrops: Scenario = {
       return {
         name: 'socket-drops', load: `${outboundQueued} out + ${inboundSent} in over ${sessionsN} sessions`,
         faults: `all sockets dropped every ${everyMs / 1000} s for ${forMs / 1000} s`,
-        lost: audit.lost + Math.max(0, inboundLost), duplicates: audit.duplicates + (inbound.n - inbound.distinct), problems,
-        details: { audit, inboundSent, inbound, sawQr },
+        lost: audit.lost + Math.max(0, inboundLost), duplicates: audit.duplicates + (inbound.n - inbound.distinct), resent: audit.resent, problems,
+        details: { audit, inboundSent, inbound, sawQr, sim: await sim.stats() },
       };
     } finally {
       if (proc) await stopConnector(proc, 5000);

@@ -72,7 +72,7 @@ export const twoConnectors: Scenario = {
       return {
         name: 'two-connectors', load: `${sessionsN} sessions (split ${JSON.stringify(split)}), ${messages} msgs`,
         faults: `SIGKILL A, holder of ${victimSessions.length}; leases taken in ${(claimedMs / 1000).toFixed(1)} s, all connected in ${Number.isFinite(takeoverMs) ? (takeoverMs / 1000).toFixed(1) + ' s' : 'never'} (lease ${LEASE_TTL_MS / 1000} s)`,
-        lost: audit.lost, duplicates: audit.duplicates, problems, details: { split, claimedMs, takeoverMs, conflicts, audit },
+        lost: audit.lost, duplicates: audit.duplicates, resent: audit.resent, problems, details: { split, claimedMs, takeoverMs, conflicts, audit },
       };
     } finally {
       for (const p of procs) await stopConnector(p, 5000);
