@@ -63,7 +63,9 @@ describe('connector: ownership', () => {
 describe('connector: database stalls', () => {
   it('closes its sockets before its leases can expire when renewals stop, then resumes the sessions', async () => {
     await Promise.all(connectors.map((x) => x.stop()));
-    const c = await startTestConnector(db, sim, { LEASE_TTL_MS: '1500' });
+    // The sockets close between ttl/2 and 2·ttl/3 after the last renewal and the lease expires at ttl: a
+    // 6 s TTL leaves 2 s for a starved event loop (1.5 s left 0.5 s, a race on a loaded box).
+    const c = await startTestConnector(db, sim, { LEASE_TTL_MS: '6000' });
     connectors.push(c);
     const s = await createLinkedSession(db, sim);
     await waitFor(async () => c.sessions().find((x) => x.id === s.sessionId && x.open), 'session open');
