@@ -1,7 +1,10 @@
 import '../../test/sim/testing/silence-libsignal.ts';
 import { randomBytes } from 'node:crypto';
 import { Curve } from '@whiskeysockets/baileys';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startSimulator } from '../../test/sim/index.ts';
+import { connectClient } from '../../test/sim/testing/baileys-client.ts';
+import { memoryAuthState } from '../../test/sim/testing/memory-auth-state.ts';
 import { checkedVerify, installHandshakeShortcuts, jwkSharedKey, makeRememberingVerify } from './handshake-crypto.ts';
 
 const stockVerify = Curve.verify;
@@ -58,5 +61,24 @@ describe('handshake crypto shortcuts', () => {
     const message = randomBytes(64);
     expect(Curve.verify(a.public, message, Buffer.from(Curve.sign(a.private, message)))).toBe(true);
     expect(Curve.verify(a.public, message, randomBytes(64))).toBe(false);
+  });
+
+  it('with the shortcuts, a login over the simulator opens, and a server whose certificate is not signed by the trusted root is refused', async () => {
+    expect(installHandshakeShortcuts()).toBe(true);
+    const sim = await startSimulator();
+    afterAll(() => sim.stop());
+    const linked = () => {
+      const p = sim.provisionLinkedDevice({ phone: `+1555${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`, pushName: 'Owner' });
+      return memoryAuthState(p.creds, p.preKeys);
+    };
+    const wrongRoot = connectClient({ url: sim.url, rootPublicKeyBase64: Curve.generateKeyPair().public.toString('base64') }, linked());
+    let opened = false;
+    wrongRoot.sock.ev.on('connection.update', (u) => { if (u.connection === 'open') opened = true; });
+    await wrongRoot.closed();
+    expect(opened).toBe(false);
+    wrongRoot.end();
+    const good = connectClient(sim, linked());
+    await good.opened();
+    good.end();
   });
 });
