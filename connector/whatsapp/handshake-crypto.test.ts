@@ -71,7 +71,7 @@ describe('handshake crypto shortcuts', () => {
       const p = sim.provisionLinkedDevice({ phone: `+1555${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`, pushName: 'Owner' });
       return memoryAuthState(p.creds, p.preKeys);
     };
-    const wrongRoot = connectClient({ url: sim.url, rootPublicKeyBase64: Curve.generateKeyPair().public.toString('base64') }, linked());
+    const wrongRoot = connectClient({ url: sim.url, rootPublicKeyBase64: Buffer.from(Curve.generateKeyPair().public).toString('base64') }, linked());
     let opened = false;
     wrongRoot.sock.ev.on('connection.update', (u) => { if (u.connection === 'open') opened = true; });
     await wrongRoot.closed();
