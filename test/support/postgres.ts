@@ -25,7 +25,10 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const name = `test_${randomBytes(6).toString('hex')}`;
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
   try {
-    await admin.unsafe(`create database ${name} template ${TEMPLATE_DATABASE}`);
+    // file_copy, not PostgreSQL 15's default wal_log: wal_log writes the whole template into the WAL
+    // (4.7 MB per clone, measured), which every logical-replication stream of the server (each test
+    // stack's Realtime) must decode, delaying postgres_changes for all files running at the same time.
+    await admin.unsafe(`create database ${name} template ${TEMPLATE_DATABASE} strategy file_copy`);
   } finally {
     await admin.end();
   }
