@@ -75,7 +75,8 @@ export class EventLog<T> {
     });
   };
 
-  waitFor(predicate: (event: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  /** `timeoutMs` only bounds a broken test: on a loaded box the WAL can take seconds to reach the stream. */
+  waitFor(predicate: (event: T) => boolean, timeoutMs = 30_000): Promise<T> {
     const found = this.events.find(predicate);
     if (found !== undefined) return Promise.resolve(found);
     return new Promise((resolve, reject) => {
