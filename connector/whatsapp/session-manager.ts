@@ -84,11 +84,6 @@ export class SessionManager {
       .finally(() => { this.resuming = null; });
   }
 
-  /** Logins started by the resume loop that have not settled yet. */
-  get resumesInFlight(): number {
-    return this.inFlight;
-  }
-
   private async resumeLoop(): Promise<void> {
     while (!this.stopped) {
       const free = Math.min(this.config.resumeConcurrency - this.inFlight, this.config.maxSessions - this.conns.size - this.claiming);
