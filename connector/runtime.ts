@@ -108,7 +108,13 @@ export async function runConnector(config: ConnectorConfig, logger: Logger): Pro
     manager.kickResume();
     await dispatcher.sweep();
   };
-  sweeper = new Sweeper(config.sweepIntervalMs, sweepOnce, logger);
+  // The timer and doorbell sweeps do not wait for the outbound claim: under a steady flow it keeps going
+  // round, and commands and take-overs (resume) must not wait behind it.
+  sweeper = new Sweeper(config.sweepIntervalMs, async () => {
+    await commands.sweep();
+    manager.kickResume();
+    void dispatcher.sweep().catch((err) => logger.warn({ err }, 'outbound claim failed; the next sweep retries'));
+  }, logger);
   leases.start();
   sweeper.start();
 

@@ -68,13 +68,15 @@ export class OutboundDispatcher {
 
   /**
    * Claims due rows while there is room in memory; idempotent and safe to call on every doorbell ring.
-   * A call while a claim runs makes that claim go round once more (a row committed meanwhile is not missed).
+   * A call while a claim runs makes that claim go round once more (a row committed meanwhile is not missed)
+   * and returns at once: under a steady flow the claim keeps going round, and the caller (the sweep that
+   * also resumes sessions after a take-over) must not wait for it.
    */
   sweep(): Promise<void> {
     if (this.stopped) return Promise.resolve();
     if (this.claiming) {
       this.claimAgain = true;
-      return this.claiming;
+      return Promise.resolve();
     }
     this.claiming = (async () => {
       const { config, store } = this.deps;
