@@ -28,9 +28,11 @@ interface Restart {
 }
 
 function extraEnv(): Record<string, string> {
-  const raw = process.env.BENCH_COLD_START_ENV ?? '';
+  const raw = process.env.BENCH_COLD_START_ENV;
+  if (!raw) return {};
   return Object.fromEntries(raw.split(',').filter(Boolean).map((kv) => {
     const i = kv.indexOf('=');
+    if (i < 1) throw new Error(`BENCH_COLD_START_ENV: "${kv}" is not NAME=value`);
     return [kv.slice(0, i), kv.slice(i + 1)];
   }));
 }
