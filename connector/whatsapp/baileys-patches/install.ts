@@ -49,7 +49,7 @@ function provideSharedAls(): void {
   };
 }
 
-/** The receipt fix always; the shared AsyncLocalStorage unless turned off (SHARED_ASYNC_LOCAL_STORAGE). */
+/** The receipt fix always; the shared AsyncLocalStorage unless BAILEYS_SHARED_ALS=disabled. */
 export function installBaileysPatches(options: { sharedAls: boolean }): 'installed' | 'unsupported' {
   if (state) return state;
   const patches = [RECEIPT_FAILURE_KEEPS_MESSAGE];
