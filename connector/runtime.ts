@@ -19,7 +19,7 @@ import { sharedAlsSockets } from './whatsapp/baileys-patches/install.ts';
 export interface RunningConnector {
   readonly id: string;
   readonly healthPort: number;
-  /** Runs one sweep now (commands, wanted sessions, outbound) and resolves when it is done. */
+  /** Runs one sweep now: commands and wanted sessions, then starts an outbound claim (not awaited). */
   sweep(): Promise<void>;
   sessions(): { id: string; open: boolean }[];
   /** Graceful: stop claiming, finish in-flight sends, close sockets WITHOUT logout, release leases. */
@@ -103,29 +103,23 @@ export async function runConnector(config: ConnectorConfig, logger: Logger): Pro
     config.lifecycle.expireIntervalMs);
   housekeepingTimer.unref();
 
+  // The outbound claim is started, not awaited: under a steady flow it keeps going round, and commands and
+  // take-overs (resume) must not wait behind it. A doorbell ring for a new outbound row starts only the claim
+  // (one round trip before sendMessage).
+  const claimOutbound = () => void dispatcher.sweep().catch((err) => logger.warn({ err }, 'outbound claim failed; the next sweep retries'));
   const sweepOnce = async () => {
     await commands.sweep();
     manager.kickResume();
-    await dispatcher.sweep();
+    claimOutbound();
   };
-  // The timer and doorbell sweeps do not wait for the outbound claim: under a steady flow it keeps going
-  // round, and commands and take-overs (resume) must not wait behind it.
-  sweeper = new Sweeper(config.sweepIntervalMs, async () => {
-    await commands.sweep();
-    manager.kickResume();
-    void dispatcher.sweep().catch((err) => logger.warn({ err }, 'outbound claim failed; the next sweep retries'));
-  }, logger);
+  sweeper = new Sweeper(config.sweepIntervalMs, sweepOnce, logger);
   leases.start();
   sweeper.start();
 
   let doorbell: Doorbell | null = null;
   if (config.realtime) {
-    // A new outbound row goes straight to the outbound claim (one round trip before sendMessage); commands
-    // and (re)subscriptions run the whole sweep.
-    doorbell = startRealtimeDoorbell(config.realtime.url, config.realtime.serviceKey, (why) => {
-      if (why === 'outbound') void dispatcher.sweep().catch((err) => logger.warn({ err }, 'outbound claim failed; the next sweep retries'));
-      else sweeper.ring();
-    }, logger);
+    doorbell = startRealtimeDoorbell(config.realtime.url, config.realtime.serviceKey,
+      (why) => (why === 'outbound' ? claimOutbound() : sweeper.ring()), logger);
   } else {
     logger.warn(`Realtime doorbell disabled: new rows are picked up by sweeps every ${config.sweepIntervalMs} ms`);
   }

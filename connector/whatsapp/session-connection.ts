@@ -107,7 +107,9 @@ export class SessionConnection {
     this.acks.closeAll('a new socket replaced the one the message was sent on');
     const acks = (this.acks = new AckWaiters());
     // Not through `on` below: waiters must be settled even after the session ended or was replaced.
-    watchConfirmations(sock, acks, (id) => this.deps.confirmed.add(this.sessionId, id), () => this.markDrained());
+    watchConfirmations(sock, acks, (id) => this.deps.confirmed.add(this.sessionId, id), () => {
+      if (sock === this.sock) this.markDrained(); // the offline queue of this socket (Baileys' receivedPendingNotifications)
+    });
     sock.ev.on('connection.update', (u) => {
       if (u.connection === 'close') acks.closeAll('the connection closed before WhatsApp acknowledged the message');
     });
@@ -151,7 +153,6 @@ export class SessionConnection {
       this.settledWaiters.splice(0).forEach((w) => w());
     }
     if (u.qr) await this.onQr(sock, u.qr);
-    if (u.receivedPendingNotifications) this.markDrained();
     if (u.connection === 'open') await this.onOpen(sock);
     if (u.connection === 'close') {
       const error = u.lastDisconnect?.error as { output?: { statusCode?: number }; message?: string } | undefined;
