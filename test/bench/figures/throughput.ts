@@ -5,7 +5,7 @@
 import type { Figure } from '../harness.ts';
 import { sleep, waitUntil } from '../harness.ts';
 import { countConnected, seedLinkedSessions, startBenchStack, startConnectorProcess, stopConnector } from '../support/environment.ts';
-import { cpuMs } from '../support/processes.ts';
+import { cpuMs } from '../support/cpu.ts';
 import { phones, SimHost } from '../support/sim-client.ts';
 
 export const throughput: Figure = {

@@ -30,6 +30,13 @@ async function childrenOf(parent: number): Promise<number[]> {
   return out;
 }
 
+/** CPU ms (user + system) of one process, without its children. */
+export async function cpuMs(pid: number): Promise<number> {
+  const s = await stat(pid);
+  if (!s) throw new Error(`process ${pid} has exited`);
+  return ((s.utime + s.stime) * 1000) / TICKS_PER_SECOND;
+}
+
 /** CPU ms (user + system) of a process, its live descendants and its reaped children. */
 export async function treeCpuMs(pid: number): Promise<number> {
   const s = await stat(pid);
