@@ -2,7 +2,8 @@
  * Runs a simulator in its own process: `npx tsx test/sim/cli.ts`.
  * Env: WA_SIM_PORT (default 0), WA_SIM_ROOT_KEY (base64 key pair from a previous run's rootKeyBase64; default: new),
  *      WA_SIM_CONTROL_PORT (default 0).
- * Prints one JSON line: { url, rootPublicKeyBase64, rootKeyBase64, controlUrl }. Point Baileys at `url` and call
+ * Prints one JSON line: { url, rootPublicKeyBase64, rootKeyBase64, controlUrl, mediaCaBase64 } (mediaCaBase64: the
+ * media host's CA, PEM in base64, for WA_SIM_MEDIA_CA). Point Baileys at `url` and call
  * useSimulatorCertificate(rootPublicKeyBase64) in that process (e.g. via WA_SIM_URL / WA_SIM_ROOT_PUBLIC_KEY).
  */
 import { z } from 'zod'
@@ -22,7 +23,7 @@ const env = Object.freeze(
 const sim = await startSimulator({ port: env.WA_SIM_PORT, rootKey: env.WA_SIM_ROOT_KEY })
 const control = await startControlServer(sim, env.WA_SIM_CONTROL_PORT)
 process.stdout.write(
-  JSON.stringify({ url: sim.url, rootPublicKeyBase64: sim.rootPublicKeyBase64, rootKeyBase64: sim.rootKeyBase64, controlUrl: control.url }) + '\n',
+  JSON.stringify({ url: sim.url, rootPublicKeyBase64: sim.rootPublicKeyBase64, rootKeyBase64: sim.rootKeyBase64, controlUrl: control.url, mediaCaBase64: sim.env().WA_SIM_MEDIA_CA }) + '\n',
 )
 const stop = async () => {
   control.server.close()

@@ -1,6 +1,7 @@
 import { normalizePhone, type ReceiptMode, type RecordedMessage, type SimUser } from './device-registry.ts'
 import type { SimContext } from './context.ts'
-import { sendFromPhone } from './handlers/messages.ts'
+import { keepMedia, sendFromPhone } from './handlers/messages.ts'
+import { buildMediaMessage, recordedFromInput, type MediaInput } from './media/phone-media.ts'
 import { sendReceiptToSender, type SentIndex } from './handlers/receipts.ts'
 
 export type MessageMatcher = { id?: string; text?: string; from?: string } | ((m: RecordedMessage) => boolean)
@@ -58,6 +59,29 @@ export class SimContact {
     const recipient = this.ctx.registry.user(to)
     if (!recipient) throw new Error(`${to} is not on WhatsApp`)
     return sendFromPhone(this.ctx, this.user, recipient, text, opts.id)
+  }
+
+  /**
+   * Sends an encrypted media message (image, video, audio, voice note, document, sticker): the file is encrypted
+   * with a fresh media key and put on the simulator's media host; the message carries url, directPath and the
+   * keys, as a real phone's does. Returns the WhatsApp message id and the direct path (to expire it in tests).
+   */
+  async sendMedia(to: string, input: MediaInput, opts: { id?: string } = {}): Promise<{ id: string; directPath: string }> {
+    const recipient = this.ctx.registry.user(to)
+    if (!recipient) throw new Error(`${to} is not on WhatsApp`)
+    const { message, kept } = buildMediaMessage(this.ctx.media, input)
+    const id = await sendFromPhone(this.ctx, this.user, recipient, { message, text: input.caption ?? '', media: recordedFromInput(input) }, opts.id)
+    keepMedia(this.user, id, kept) // the sender's phone, and the recipient's phone, have the file
+    keepMedia(recipient, id, kept)
+    const part = Object.values(message)[0] as { directPath: string }
+    return { id, directPath: part.directPath }
+  }
+
+  /** This phone deletes its copy of a message's media: a media-retry request for it then answers NOT_FOUND. */
+  forgetMedia(id: string): this {
+    this.user.media.delete(id)
+    this.user.mediaRetryRefused.add(id)
+    return this
   }
 
   /** Messages this phone received (decrypted), oldest first. */

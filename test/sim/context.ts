@@ -1,5 +1,6 @@
 import type { BinaryNode } from '@whiskeysockets/baileys'
 import type { DeviceRegistry, LinkedDevice } from './device-registry.ts'
+import type { MediaHost } from './media/host.ts'
 import type { SimConnection } from './transport/connection.ts'
 
 export interface QrTimeouts {
@@ -55,6 +56,8 @@ export interface ConnectionState {
 
 export interface SimContext {
   registry: DeviceRegistry
+  /** the media host (CDN): uploads, downloads, expiring URLs */
+  media: MediaHost
   options: SimOptions
   pairings: Map<string, PendingPairing>
   /** messages decrypted+recorded, for stats */
@@ -71,6 +74,14 @@ export interface SimContext {
     receiptsQueued: number
     /** offline stanzas dropped because a device's queue was full (`maxPendingOffline`) */
     offlineDropped: number
+    /** media files a simulated phone downloaded, checked and decrypted from a linked device's message */
+    mediaReceived: number
+    /** media a phone could not download or whose hashes / mac did not check out (see lastMediaError) */
+    mediaErrors: number
+    lastMediaError?: string
+    /** media-retry requests (`<receipt type="server-error">`) from linked devices, and re-uploads the phones did */
+    mediaRetriesAsked: number
+    mediaReuploads: number
   }
 }
 

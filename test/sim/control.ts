@@ -5,18 +5,22 @@ import { BufferJSON } from '@whiskeysockets/baileys'
 import type { Simulator } from './server.ts'
 import type { FaultKind, FaultOptions } from './faults.ts'
 import type { ReceiptMode } from './device-registry.ts'
+import type { MediaInput } from './media/phone-media.ts'
 
 /**
  * A small HTTP control API for a simulator running in its own process (cli.ts). JSON bodies; Buffers in
  * responses use Baileys' BufferJSON encoding ({type:'Buffer', data: base64}), so `JSON.parse(text, BufferJSON.reviver)`.
  *
- *   GET  /info                              { url, rootPublicKeyBase64 }
+ *   GET  /info                              { url, rootPublicKeyBase64, mediaHost, mediaCaPem }
  *   GET  /devices                           DeviceInfo[]
  *   GET  /stats                             { recorded, stanzasIn, connections, cpuUserMs, cpuSystemMs, mainThreadActiveMs }
  *   POST /scan        { qr, phone, pushName }          { phone, jid, lid, deviceId }
  *   POST /pairing-code { code, phone, pushName }       { phone, jid, lid, deviceId }
  *   POST /provision   { phone, pushName, preKeyCount } ProvisionedDevice (creds + preKeys, BufferJSON)
  *   POST /send        { from, to, text, id? }          { id }
+ *   POST /send-media  { from, to, media: MediaInput (data as base64), id? }   { id, directPath }
+ *   POST /expire-media { directPath }                  {}      (the next download answers 410)
+ *   GET  /media-stats                                  MediaHostStats
  *   GET  /received?phone=+1555…                        RecordedMessage[]
  *   POST /contact     { phone, name?, receipts? }      {}
  *   POST /not-on-whatsapp { phone }                    {}
@@ -49,7 +53,7 @@ async function route(sim: Simulator, req: IncomingMessage, res: ServerResponse):
   const s = (k: string) => String(body[k] ?? '')
   switch (`${req.method} ${url.pathname}`) {
     case 'GET /info':
-      return send(res, 200, { url: sim.url, rootPublicKeyBase64: sim.rootPublicKeyBase64 })
+      return send(res, 200, { url: sim.url, rootPublicKeyBase64: sim.rootPublicKeyBase64, mediaHost: sim.mediaHost, mediaCaPem: sim.mediaCaPem })
     case 'GET /devices':
       return send(res, 200, sim.devices())
     case 'GET /stats': {
@@ -73,6 +77,16 @@ async function route(sim: Simulator, req: IncomingMessage, res: ServerResponse):
       )
     case 'POST /send':
       return send(res, 200, { id: await sim.contact(s('from')).sendText(s('to'), s('text'), { id: body.id as string | undefined }) })
+    case 'POST /send-media': {
+      const media = body.media as MediaInput & { data: string }
+      const input: MediaInput = { ...media, data: Buffer.from(media.data, 'base64') }
+      return send(res, 200, await sim.contact(s('from')).sendMedia(s('to'), input, { id: body.id as string | undefined }))
+    }
+    case 'POST /expire-media':
+      sim.expireMedia(s('directPath'))
+      return send(res, 200, {})
+    case 'GET /media-stats':
+      return send(res, 200, sim.mediaStats())
     case 'GET /received':
       return send(res, 200, sim.contact(url.searchParams.get('phone') ?? '').received())
     case 'POST /contact':

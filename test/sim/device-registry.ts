@@ -1,6 +1,7 @@
 import type { BinaryNode, proto } from '@whiskeysockets/baileys'
 import type { SimConnection } from './transport/connection.ts'
 import { SignalPeer, type PreKeyBundle } from './peer.ts'
+import type { PhoneMedia, RecordedMedia } from './media/phone-media.ts'
 
 export type ReceiptMode = 'none' | 'delivered' | 'read'
 
@@ -17,6 +18,8 @@ export interface RecordedMessage {
   at: number
   /** the sending device's jid (a linked device, or the phone's own jid) */
   fromDevice: string
+  /** a media message: what the phone downloaded and decrypted (text is then the caption, or '') */
+  media?: RecordedMedia
 }
 
 export interface LinkedDevice {
@@ -78,6 +81,10 @@ export interface SimUser {
   outbox: Map<string, OutboxEntry>
   receiptsReceived: Map<string, 'delivered' | 'read'>
   waiters: Set<() => void>
+  /** encrypted media this phone has (sent or received), by message id, to answer media-retry requests (bounded) */
+  media: Map<string, PhoneMedia>
+  /** message ids whose media this phone no longer has (answers media retries with NOT_FOUND) */
+  mediaRetryRefused: Set<string>
 }
 
 /** Accepts '+15550001111', '15550001111', '15550001111@s.whatsapp.net', '15550001111:7@s.whatsapp.net'. */
@@ -140,6 +147,8 @@ export class DeviceRegistry {
         outbox: new Map(),
         receiptsReceived: new Map(),
         waiters: new Set(),
+        media: new Map(),
+        mediaRetryRefused: new Set(),
       }
       this.byPhone.set(p, u)
       this.byLid.set(lidUser, u)

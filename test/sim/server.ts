@@ -19,6 +19,7 @@ import { endPairing, scanQr, startPairing, type ScanOptions } from './handlers/p
 import { SentIndex } from './handlers/receipts.ts'
 import { enterPairingCode, handleCompanionHello } from './handlers/pairing-code.ts'
 import { provisionLinkedDevice, type ProvisionedDevice, type ProvisionOptions } from './provision.ts'
+import { MediaHost, type MediaHostStats } from './media/host.ts'
 import { SimConnection } from './transport/connection.ts'
 
 export interface StartSimulatorOptions {
@@ -36,6 +37,10 @@ export interface StartSimulatorOptions {
   receiptDelayMs?: number
   /** per device, how many stanzas wait for its next login; the oldest is dropped past this (default 10,000; see stats().offlineDropped) */
   maxPendingOffline?: number
+  /** how long a media URL (direct path) stays downloadable before the media host answers 410 (default 14 days) */
+  mediaUrlTtlMs?: number
+  /** largest media upload the media host accepts (default 100 MB) */
+  maxMediaUploadBytes?: number
 }
 
 export interface DeviceInfo {
@@ -59,6 +64,10 @@ export class Simulator {
   readonly rootPublicKeyBase64: string
   /** the whole root key pair, for another process that must run an identical simulator */
   readonly rootKeyBase64: string
+  /** the media host as media_conn advertises it (`127.0.0.1:PORT`); it speaks HTTPS with a certificate of `mediaCaPem` */
+  readonly mediaHost: string
+  /** PEM of the simulator's own CA: a simulator-mode client trusts it for the media host, and nothing else does */
+  readonly mediaCaPem: string
   private readonly ctx: SimContext
   private readonly sent = new SentIndex()
   private readonly faults = new FaultBook()
@@ -72,6 +81,7 @@ export class Simulator {
     private readonly wss: WebSocketServer,
     rootKey: SimulatorRootKey,
     options: StartSimulatorOptions,
+    private readonly media: MediaHost,
   ) {
     const addr = http.address() as AddressInfo
     this.port = addr.port
@@ -80,8 +90,11 @@ export class Simulator {
     this.rootPublicKey = rootKey.public
     this.rootPublicKeyBase64 = rootKey.public.toString('base64')
     this.rootKeyBase64 = simulatorRootKeyToBase64(rootKey)
+    this.mediaHost = media.hostname
+    this.mediaCaPem = media.caPem
     this.ctx = {
       registry: new DeviceRegistry(),
+      media,
       options: {
         qrTimeoutsMs: { first: 60_000, next: 20_000, count: 6, graceMs: 10_000, ...options.qrTimeoutsMs },
         pairingReplyTimeoutMs: 10_000,
@@ -90,7 +103,8 @@ export class Simulator {
         maxPendingOffline: options.maxPendingOffline ?? 10_000,
       },
       pairings: new Map(),
-      stats: { recorded: 0, stanzasIn: 0, decryptErrors: 0, handlerErrors: 0, retriesAnswered: 0, retriesAsked: 0, receiptsQueued: 0, offlineDropped: 0 },
+      stats: { recorded: 0, stanzasIn: 0, decryptErrors: 0, handlerErrors: 0, retriesAnswered: 0, retriesAsked: 0, receiptsQueued: 0, offlineDropped: 0,
+        mediaReceived: 0, mediaErrors: 0, mediaRetriesAsked: 0, mediaReuploads: 0 },
     }
     const staticKey = newKeyPair()
     const certChain = buildCertChain(rootKey, staticKey.public)
@@ -160,9 +174,24 @@ export class Simulator {
     return this.contact(phone)
   }
 
-  /** What another process needs to reach this simulator: WA_SIM_URL and WA_SIM_ROOT_PUBLIC_KEY (base64). */
-  env(): { WA_SIM_URL: string; WA_SIM_ROOT_PUBLIC_KEY: string } {
-    return { WA_SIM_URL: this.url, WA_SIM_ROOT_PUBLIC_KEY: this.rootPublicKeyBase64 }
+  /** What another process needs to reach this simulator: its URL, root public key and media CA (PEM, base64). */
+  env(): { WA_SIM_URL: string; WA_SIM_ROOT_PUBLIC_KEY: string; WA_SIM_MEDIA_CA: string } {
+    return { WA_SIM_URL: this.url, WA_SIM_ROOT_PUBLIC_KEY: this.rootPublicKeyBase64, WA_SIM_MEDIA_CA: Buffer.from(this.mediaCaPem).toString('base64') }
+  }
+
+  /** Makes a media URL stale, as weeks passing would: the next download of it answers 410 (re-upload via media retry). */
+  expireMedia(directPath: string): void {
+    this.media.expire(directPath)
+  }
+
+  /** The media host deletes a file: downloads of it answer 404. */
+  dropMedia(directPath: string): void {
+    this.media.drop(directPath)
+  }
+
+  /** Uploads, downloads and refusals of the media host. */
+  mediaStats(): MediaHostStats {
+    return { ...this.media.stats }
   }
 
   markNotOnWhatsApp(phone: string): void {
@@ -245,6 +274,7 @@ export class Simulator {
     for (const p of new Set(this.ctx.pairings.values())) endPairing(this.ctx, p)
     await new Promise<void>(resolve => this.wss.close(() => resolve()))
     if (this.reachable) await new Promise<void>(resolve => this.http.close(() => resolve()))
+    await this.media.close()
   }
 
   private devicesOf(phoneOrJid: string): LinkedDevice[] {
@@ -272,5 +302,6 @@ export async function startSimulator(options: StartSimulatorOptions = {}): Promi
       resolve()
     })
   })
-  return new Simulator(http, wss, rootKey, options)
+  const media = await MediaHost.start(options.host ?? '127.0.0.1', { urlTtlMs: options.mediaUrlTtlMs, maxUploadBytes: options.maxMediaUploadBytes })
+  return new Simulator(http, wss, rootKey, options, media)
 }

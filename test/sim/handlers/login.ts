@@ -7,6 +7,7 @@ import { handleClientMessage, handleRetryReceipt, requeueUnacked, sendUntilAcked
 import { handleDigest, handleKeyCount, handleKeyFetch, handleKeyUpload } from './prekeys.ts'
 import { handleClientReceipt, type SentIndex } from './receipts.ts'
 import { handleUsync } from './usync.ts'
+import { handleMediaRetryRequest } from '../media/retry.ts'
 
 const PRIVACY = ['last', 'online', 'profile', 'status', 'groupadd', 'readreceipts', 'calladd', 'messages', 'defense']
 
@@ -69,6 +70,9 @@ function handleIq(ctx: SimContext, device: LinkedDevice, conn: SimConnection, iq
       break
     case 'usync':
       return handleUsync(ctx, iq)
+    case 'w:m':
+      if (first === 'media_conn') return iqResult(iq, [ctx.media.mediaConnNode()])
+      break
     case 'abt':
       return iqResult(iq, [
         {
@@ -128,6 +132,7 @@ export async function handleDeviceNode(ctx: SimContext, conn: SimConnection, nod
       await handleClientMessage(ctx, device, node, sent)
       return
     case 'receipt':
+      if (node.attrs.type === 'server-error') return handleMediaRetryRequest(ctx, device, node)
       handleClientReceipt(ctx, device, node, sent)
       if (node.attrs.type === 'retry') await handleRetryReceipt(ctx, device, node)
       return

@@ -4,6 +4,7 @@ import { peerAddress, type LinkedDevice, type RecordedMessage, type SimUser } fr
 import type { PreKeyBundle } from '../peer.ts'
 import type { SimConnection } from '../transport/connection.ts'
 import { sendReceiptToSender, type SentIndex } from './receipts.ts'
+import { receiveMedia, wireMediaType, type PhoneMedia, type RecordedMedia } from '../media/phone-media.ts'
 
 export function textOf(message: proto.IMessage | null | undefined): string | undefined {
   if (!message) return undefined
@@ -54,6 +55,28 @@ export function requeueUnacked(device: LinkedDevice): void {
   if (device.unacked.size === 0) return
   device.pending.unshift(...device.unacked.values())
   device.unacked.clear()
+}
+
+const PHONE_MEDIA_LIMIT = 500
+
+/** A phone keeps the media it has (bounded), to answer media-retry requests. */
+export function keepMedia(user: SimUser, id: string, kept: PhoneMedia): void {
+  if (user.media.size >= PHONE_MEDIA_LIMIT) user.media.delete(user.media.keys().next().value!)
+  user.media.set(id, kept)
+}
+
+/** The phone downloads and checks the media of a linked device's message (see receiveMedia). */
+function mediaOf(ctx: SimContext, phone: SimUser, id: string, message: proto.IMessage | null | undefined): RecordedMedia | undefined {
+  const got = message ? receiveMedia(ctx.media, message) : undefined
+  if (!got) return undefined
+  if (got.recorded.error) {
+    ctx.stats.mediaErrors++
+    ctx.stats.lastMediaError = `${phone.pn} ${id}: ${got.recorded.error}`
+  } else {
+    ctx.stats.mediaReceived++
+  }
+  if (got.kept) keepMedia(phone, id, got.kept)
+  return got.recorded
 }
 
 function record(user: SimUser, list: RecordedMessage[], msg: RecordedMessage): void {
@@ -110,7 +133,8 @@ export async function handleClientMessage(ctx: SimContext, device: LinkedDevice,
     ctx.stats.recorded++
     if (target === sender) {
       const dsm = message.deviceSentMessage
-      const text = textOf(dsm?.message)
+      const media = mediaOf(ctx, sender, id, dsm?.message)
+      const text = textOf(dsm?.message) ?? (media ? (media.caption ?? '') : undefined)
       if (text !== undefined) {
         const dest = dsm?.destinationJid ? ctx.registry.userForJid(dsm.destinationJid) : recipient
         record(sender, sender.sentCopies, {
@@ -120,12 +144,14 @@ export async function handleClientMessage(ctx: SimContext, device: LinkedDevice,
           text,
           at: Date.now(),
           fromDevice: device.jid,
+          ...(media ? { media } : {}),
         })
       }
     } else {
-      const text = textOf(message)
+      const media = mediaOf(ctx, target, id, message)
+      const text = textOf(message) ?? (media ? (media.caption ?? '') : undefined)
       if (text !== undefined) {
-        record(target, target.inbox, { id, from: `+${sender.phone}`, to: `+${target.phone}`, text, at: Date.now(), fromDevice: device.jid })
+        record(target, target.inbox, { id, from: `+${sender.phone}`, to: `+${target.phone}`, text, at: Date.now(), fromDevice: device.jid, ...(media ? { media } : {}) })
         delivered = true
       }
     }
@@ -178,30 +204,43 @@ function relayToCompanion(ctx: SimContext, companion: LinkedDevice, senderDevice
   deliverToDevice(ctx, companion, { tag: 'message', attrs, content: [{ tag: 'enc', attrs: { ...enc.attrs }, content: enc.content }] })
 }
 
+/** What a phone sends: a text, or a message it built (media: see media/phone-media.ts) with what to record. */
+export interface PhoneMessage {
+  message: proto.IMessage
+  text: string
+  media?: RecordedMedia
+}
+
 /**
- * A simulated phone sends a text: Signal-encrypted to each linked device of the recipient (`pkmsg` first, then `msg`),
- * and as a DeviceSentMessage to the sender's own linked devices (so they see it as fromMe).
+ * A simulated phone sends a text or media message: Signal-encrypted to each linked device of the recipient (`pkmsg`
+ * first, then `msg`), and as a DeviceSentMessage to the sender's own linked devices (so they see it as fromMe).
+ * Media goes as stanza type "media" with the enc `mediatype` attribute (rc14 Socket/messages-send.js relayMessage).
  */
-export async function sendFromPhone(ctx: SimContext, sender: SimUser, recipient: SimUser, text: string, id = newMessageId()): Promise<string> {
+export async function sendFromPhone(ctx: SimContext, sender: SimUser, recipient: SimUser, content: string | PhoneMessage, id = newMessageId()): Promise<string> {
   const t = unixNow()
-  const message: proto.IMessage = { conversation: text }
-  const attrs = { from: sender.lid, sender_pn: sender.pn, addressing_mode: 'lid', id, type: 'text', t, notify: sender.name }
-  const dsmAttrs = { from: sender.pn, recipient: recipient.pn, addressing_mode: 'pn', id, type: 'text', t }
+  const sending: PhoneMessage = typeof content === 'string' ? { message: { conversation: content }, text: content } : content
+  const { message, text } = sending
+  const mediatype = wireMediaType(message)
+  const type = mediatype ? 'media' : 'text'
+  const attrs = { from: sender.lid, sender_pn: sender.pn, addressing_mode: 'lid', id, type, t, notify: sender.name }
+  const dsmAttrs = { from: sender.pn, recipient: recipient.pn, addressing_mode: 'pn', id, type, t }
   if (sender.outbox.size >= OUTBOX_LIMIT) sender.outbox.delete(sender.outbox.keys().next().value!)
   sender.outbox.set(id, { recipient, message, attrs, dsmAttrs })
   for (const d of recipient.companions.values()) {
     if (d.loggedOut) continue
-    const enc = await encryptFor(ctx, sender, d, message)
+    const enc = await encryptFor(ctx, sender, d, message, mediatype)
     deliverToDevice(ctx, d, { tag: 'message', attrs, content: [enc] })
   }
   if (recipient !== sender) {
     const dsm: proto.IMessage = { deviceSentMessage: { destinationJid: recipient.pn, message } }
     for (const d of sender.companions.values()) {
       if (d.loggedOut) continue
-      const enc = await encryptFor(ctx, sender, d, dsm)
+      const enc = await encryptFor(ctx, sender, d, dsm, mediatype)
       deliverToDevice(ctx, d, { tag: 'message', attrs: dsmAttrs, content: [enc] })
     }
-    record(recipient, recipient.inbox, { id, from: `+${sender.phone}`, to: `+${recipient.phone}`, text, at: Date.now(), fromDevice: sender.pn })
+    record(recipient, recipient.inbox, {
+      id, from: `+${sender.phone}`, to: `+${recipient.phone}`, text, at: Date.now(), fromDevice: sender.pn, ...(sending.media ? { media: sending.media } : {}),
+    })
   }
   return id
 }
@@ -250,7 +289,7 @@ export async function handleRetryReceipt(ctx: SimContext, device: LinkedDevice, 
   })
 }
 
-async function encryptFor(ctx: SimContext, sender: SimUser, device: LinkedDevice, message: proto.IMessage): Promise<BinaryNode> {
+async function encryptFor(ctx: SimContext, sender: SimUser, device: LinkedDevice, message: proto.IMessage, mediatype?: string): Promise<BinaryNode> {
   const addr = peerAddress(device.user, device.deviceId)
   if (!sender.peer.hasSession(addr.name, addr.device)) {
     const bundle = ctx.registry.takeBundle(device.user, device.deviceId)
@@ -258,5 +297,5 @@ async function encryptFor(ctx: SimContext, sender: SimUser, device: LinkedDevice
     await sender.peer.startSession(addr.name, addr.device, bundle)
   }
   const { type, ciphertext } = await sender.peer.encryptMessage(addr.name, addr.device, message)
-  return { tag: 'enc', attrs: { v: '2', type }, content: ciphertext }
+  return { tag: 'enc', attrs: { v: '2', type, ...(mediatype ? { mediatype } : {}) }, content: ciphertext }
 }

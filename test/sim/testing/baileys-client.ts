@@ -1,4 +1,5 @@
 import './silence-libsignal.ts'
+import { Agent } from 'node:https'
 import makeWASocket, { Browsers, type ConnectionState, type UserFacingSocketConfig, type WASocket } from '@whiskeysockets/baileys'
 import pino from 'pino'
 import { useSimulatorCertificate } from '../certificate.ts'
@@ -38,6 +39,8 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 export interface SimEndpoint {
   url: string
   rootPublicKeyBase64: string
+  /** the simulator's media CA: uploads go through an https.Agent that trusts it (Baileys' `fetchAgent`) */
+  mediaCaPem?: string
 }
 
 export function connectClient(sim: SimEndpoint, auth: MemoryAuthState, config: Partial<UserFacingSocketConfig> = {}): TestClient {
@@ -49,6 +52,7 @@ export function connectClient(sim: SimEndpoint, auth: MemoryAuthState, config: P
     browser: Browsers.ubuntu('Chrome'),
     shouldSyncHistoryMessage: () => false,
     markOnlineOnConnect: false,
+    ...(sim.mediaCaPem ? { fetchAgent: new Agent({ ca: sim.mediaCaPem }) } : {}),
     ...config,
   })
   const qrs: string[] = []

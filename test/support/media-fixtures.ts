@@ -1,0 +1,66 @@
+// Small media files whose first bytes are what real files start with, so MIME sniffing (file-type) recognises
+// them: a real 1x1 PNG and JPEG, and MP4 / Ogg-Opus / MP3 / PDF / WebP headers followed by filler up to `size`.
+import { randomBytes } from 'node:crypto'
+
+const PNG_1x1 = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64')
+
+const JPEG_1x1 = Buffer.from(
+  '/9j/4AAQSkZJRgABAQEASABIAAD/2wBDAP//////////////////////////////////////////////////////////////////////////////////////' +
+  '2wBDAf//////////////////////////////////////////////////////////////////////////////////////wAARCAABAAEDASIAAhEBAxEB/8QAFAAB' +
+  'AAAAAAAAAAAAAAAAAAAAA//EABQQAQAAAAAAAAAAAAAAAAAAAAD/xAAUAQEAAAAAAAAAAAAAAAAAAAAA/8QAFBEBAAAAAAAAAAAAAAAAAAAAAP/aAAwDAQACEQMR' +
+  'AD8AKp//2Q==', 'base64')
+
+const fill = (head: Buffer, size: number): Buffer =>
+  size <= head.length ? head : Buffer.concat([head, randomBytes(size - head.length)])
+
+function box(type: string, body: Buffer): Buffer {
+  const len = Buffer.alloc(4)
+  len.writeUInt32BE(8 + body.length)
+  return Buffer.concat([len, Buffer.from(type, 'latin1'), body])
+}
+
+export const mediaFixtures = {
+  png: (): Buffer => Buffer.from(PNG_1x1),
+  jpeg: (): Buffer => Buffer.from(JPEG_1x1),
+  /** ISO BMFF with an `ftyp` box of brand isom, then an `mdat` box of filler */
+  mp4: (size = 4096): Buffer => {
+    const ftyp = box('ftyp', Buffer.concat([Buffer.from('isom', 'latin1'), Buffer.from([0, 0, 2, 0]), Buffer.from('isomiso2avc1mp41', 'latin1')]))
+    const mdatHeader = Buffer.alloc(8)
+    mdatHeader.writeUInt32BE(Math.max(8, size - ftyp.length))
+    mdatHeader.write('mdat', 4, 'latin1')
+    return fill(Buffer.concat([ftyp, mdatHeader]), size)
+  },
+  /** an Ogg page carrying an OpusHead packet: what WhatsApp voice notes (audio/ogg; codecs=opus) start with */
+  ogg: (size = 2048): Buffer => {
+    const opusHead = Buffer.concat([Buffer.from('OpusHead', 'latin1'), Buffer.from([1, 1, 0x38, 0x01, 0x80, 0xbb, 0, 0, 0, 0, 0])])
+    const page = Buffer.concat([
+      Buffer.from('OggS', 'latin1'), Buffer.from([0, 2]), Buffer.alloc(8), Buffer.from([1, 0, 0, 0]), Buffer.alloc(4), Buffer.alloc(4),
+      Buffer.from([1, opusHead.length]), opusHead,
+    ])
+    return fill(page, size)
+  },
+  /** ID3v2 tag header, then an MPEG-1 layer III frame header */
+  mp3: (size = 2048): Buffer => fill(Buffer.concat([Buffer.from('ID3', 'latin1'), Buffer.from([4, 0, 0, 0, 0, 0, 0]), Buffer.from([0xff, 0xfb, 0x90, 0x64])]), size),
+  pdf: (size = 1024): Buffer => {
+    const head = Buffer.from('%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >> endobj\n', 'latin1')
+    return Buffer.concat([fill(head, Math.max(head.length, size - 6)), Buffer.from('\n%%EOF', 'latin1')])
+  },
+  /** RIFF/WEBP with a VP8 chunk header */
+  webp: (size = 512): Buffer => {
+    const body = fill(Buffer.concat([Buffer.from('WEBPVP8 ', 'latin1'), Buffer.alloc(4)]), size - 8)
+    const riff = Buffer.alloc(8)
+    riff.write('RIFF', 0, 'latin1')
+    riff.writeUInt32LE(body.length, 4)
+    return Buffer.concat([riff, body])
+  },
+  /** a Windows PE executable header (MZ … PE\0\0): what a .exe renamed to .pdf starts with */
+  exe: (size = 1024): Buffer => {
+    const b = Buffer.alloc(Math.max(size, 256))
+    b.write('MZ', 0, 'latin1')
+    b.writeUInt32LE(0x80, 0x3c)
+    b.write('PE\0\0', 0x80, 'latin1')
+    b.writeUInt16LE(0x14c, 0x84)
+    return b
+  },
+}
