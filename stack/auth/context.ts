@@ -1,0 +1,77 @@
+// What every /auth/v1 route handler shares: the store, the token settings, and the request helpers
+// (JSON body, string fields, the caller's verified access token and user).
+import { jwtVerify } from 'jose';
+import type postgres from 'postgres';
+import type { Logger } from 'pino';
+import { bearerToken, type ServiceRequest } from '../gateway/index.ts';
+import { AuthError, authErrors } from './errors.ts';
+import type { AuthStore, UserRow } from './store.ts';
+import type { TokenSettings } from './tokens.ts';
+
+export interface AuthServiceOptions extends TokenSettings {
+  sql: postgres.Sql;
+  logger: Logger;
+  minimumPasswordLength?: number;
+}
+
+export interface AuthContext {
+  options: AuthServiceOptions;
+  store: AuthStore;
+  minPassword: number;
+}
+
+export type AuthRouteHandler = (ctx: AuthContext, request: ServiceRequest) => Promise<void>;
+
+export const BCRYPT_COST = 10; // GoTrue's bcrypt.DefaultCost
+export const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+$/;
+
+interface VerifiedUserToken extends Record<string, unknown> {
+  sub: string;
+  role: string;
+  session_id?: string;
+}
+
+export async function jsonBody(request: ServiceRequest): Promise<Record<string, unknown>> {
+  const raw = (await request.body()).toString('utf8').trim();
+  if (!raw) return {};
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    if (!isObject(parsed)) throw authErrors.badJson('expected a JSON object');
+    return parsed;
+  } catch (error) {
+    if (error instanceof AuthError) throw error;
+    throw authErrors.badJson((error as Error).message);
+  }
+}
+
+export function stringField(body: Record<string, unknown>, name: string): string | undefined {
+  const value = body[name];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export async function verifyToken(ctx: AuthContext, request: ServiceRequest): Promise<VerifiedUserToken> {
+  const token = bearerToken(request.req);
+  if (!token) throw authErrors.noAuthorization();
+  if (token.split('.').length !== 3) throw authErrors.badJwt('token is malformed: token contains an invalid number of segments');
+  try {
+    const { payload } = await jwtVerify(token, new TextEncoder().encode(ctx.options.jwtSecret), { algorithms: ['HS256'] });
+    return payload as unknown as VerifiedUserToken;
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    throw authErrors.badJwt(code === 'ERR_JWT_EXPIRED' ? 'token has invalid claims: token is expired' : 'signature is invalid');
+  }
+}
+
+/** The signed-in caller: a valid access token whose session and user still exist. */
+export async function requireUser(ctx: AuthContext, request: ServiceRequest): Promise<{ user: UserRow; claims: VerifiedUserToken }> {
+  const claims = await verifyToken(ctx, request);
+  if (!claims.sub) throw authErrors.badJwt('invalid claim: missing sub claim');
+  if (claims.session_id && !(await ctx.store.sessionExists(claims.session_id))) throw authErrors.sessionNotFound();
+  const user = await ctx.store.findUserById(claims.sub);
+  if (!user) throw new AuthError(403, 'user_not_found', 'User from sub claim in JWT does not exist');
+  return { user, claims };
+}
