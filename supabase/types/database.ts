@@ -32,6 +32,39 @@ export type Database = {
         }
         Relationships: []
       }
+      configuracion_mensajeria_usuario: {
+        Row: {
+          active: boolean
+          config: NonNullable<Json>
+          created_at: string
+          id: string
+          name: string | null
+          platform: string
+          updated_at: string
+          user_id: string
+        }
+        Insert: {
+          active?: boolean
+          config?: NonNullable<Json>
+          created_at?: string
+          id?: string
+          name?: string | null
+          platform?: string
+          updated_at?: string
+          user_id?: string
+        }
+        Update: {
+          active?: boolean
+          config?: NonNullable<Json>
+          created_at?: string
+          id?: string
+          name?: string | null
+          platform?: string
+          updated_at?: string
+          user_id?: string
+        }
+        Relationships: []
+      }
       inbound_messages: {
         Row: {
           chat_jid: string
@@ -90,6 +123,24 @@ export type Database = {
             referencedColumns: ["id", "user_id"]
           },
         ]
+      }
+      messaging_webhook_secrets: {
+        Row: {
+          created_at: string
+          secret: string
+          user_id: string
+        }
+        Insert: {
+          created_at?: string
+          secret: string
+          user_id: string
+        }
+        Update: {
+          created_at?: string
+          secret?: string
+          user_id?: string
+        }
+        Relationships: []
       }
       outbound_messages: {
         Row: {
@@ -538,6 +589,7 @@ export type Database = {
         Args: { p_message_id: string; p_owner: string; p_recipient_jid: string }
         Returns: boolean
       }
+      messaging_config_problems: { Args: { p_config: Json }; Returns: string[] }
       record_outbound_receipt: {
         Args: {
           p_session_id: string
@@ -641,6 +693,39 @@ export type Database = {
       return_session_command: {
         Args: { p_command_id: number; p_owner: string }
         Returns: boolean
+      }
+      rotate_webhook_secret: { Args: { p_secret?: string }; Returns: string }
+      save_messaging_settings: {
+        Args: {
+          p_active?: boolean
+          p_config?: Json
+          p_name?: string
+          p_platform?: string
+        }
+        Returns: {
+          active: boolean
+          config: NonNullable<Json>
+          created_at: string
+          id: string
+          name: string | null
+          platform: string
+          updated_at: string
+          user_id: string
+        }
+        SetofOptions: {
+          from: "*"
+          to: "configuracion_mensajeria_usuario"
+          isOneToOne: true
+          isSetofReturn: false
+        }
+      }
+      webhook_event_types: {
+        Args: Record<PropertyKey, never>
+        Returns: string[]
+      }
+      webhook_secret_created_at: {
+        Args: Record<PropertyKey, never>
+        Returns: string
       }
       write_session_auth_state: {
         Args: {

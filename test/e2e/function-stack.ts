@@ -18,7 +18,7 @@ export interface FunctionHarness {
   stop(): Promise<void>;
 }
 
-export async function startFunctionHarness(): Promise<FunctionHarness> {
+export async function startFunctionHarness(extraEnv: Record<string, string> = {}): Promise<FunctionHarness> {
   const stack = await startTestStack({
     realtime: false,
     functionEnv: {
@@ -28,6 +28,7 @@ export async function startFunctionHarness(): Promise<FunctionHarness> {
       WHATSAPP_RATE_LIMIT_SESSIONS: String(LOCAL_LIMITS.sessions),
       WHATSAPP_RATE_LIMIT_WINDOW_SECONDS: String(LOCAL_LIMITS.windowSeconds),
       WHATSAPP_LOG_LEVEL: 'warn',
+      ...extraEnv,
     },
   });
   return {

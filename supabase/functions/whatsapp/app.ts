@@ -14,6 +14,7 @@ import type { RouteDeps } from './routes/deps.ts';
 import { registerMessageRoutes } from './routes/messages.ts';
 import { registerMetaRoutes } from './routes/meta.ts';
 import { registerSessionRoutes } from './routes/sessions.ts';
+import { registerSettingsRoutes } from './routes/settings.ts';
 import type { AppEnv } from './types.ts';
 
 export const FUNCTION_NAME = 'whatsapp';
@@ -49,10 +50,12 @@ export function createApp(config: Readonly<Config>, options: CreateAppOptions = 
     requireUser: requireUser({ config }),
     limitSessions: rateLimit({ bucket: 'sessions', limit: config.rateLimits.sessions, windowSeconds }),
     limitMessages: rateLimit({ bucket: 'messages', limit: config.rateLimits.messages, windowSeconds }),
+    limitSettings: rateLimit({ bucket: 'settings', limit: config.rateLimits.sessions, windowSeconds }),
   };
   registerMetaRoutes(app, deps);
   registerSessionRoutes(app, deps);
   registerMessageRoutes(app, deps);
+  registerSettingsRoutes(app, deps);
   return app;
 }
 

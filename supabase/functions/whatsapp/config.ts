@@ -22,6 +22,8 @@ const envSchema = z.object({
   /** Base URL the docs and OpenAPI `servers` advertise. Default: SUPABASE_URL + /functions/v1. */
   WHATSAPP_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   WHATSAPP_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** `enabled`: webhook URLs on loopback / private / local addresses are accepted (local development, tests). */
+  WHATSAPP_WEBHOOK_ALLOW_PRIVATE: z.enum(['enabled', 'disabled']).default('disabled'),
 });
 
 export interface Config {
@@ -34,6 +36,7 @@ export interface Config {
   maxBodyBytes: number;
   publicUrl: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  webhookAllowPrivate: boolean;
 }
 
 export function loadConfig(env: Record<string, string | undefined>): Readonly<Config> {
@@ -54,6 +57,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     maxBodyBytes: e.WHATSAPP_MAX_BODY_BYTES,
     publicUrl: (e.WHATSAPP_PUBLIC_URL ?? `${supabaseUrl}/functions/v1`).replace(/\/+$/, ''),
     logLevel: e.WHATSAPP_LOG_LEVEL,
+    webhookAllowPrivate: e.WHATSAPP_WEBHOOK_ALLOW_PRIVATE === 'enabled',
   });
 }
 

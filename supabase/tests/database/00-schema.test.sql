@@ -22,8 +22,8 @@ select is(
 
 select set_eq(
   $$select tablename::text from pg_publication_tables where pubname = 'supabase_realtime' and schemaname = 'public'$$,
-  array['whatsapp_sessions', 'session_commands', 'outbound_messages', 'inbound_messages'],
-  'the four watched tables (and not whatsapp_auth_state) are in the supabase_realtime publication');
+  array['whatsapp_sessions', 'session_commands', 'outbound_messages', 'inbound_messages', 'configuracion_mensajeria_usuario'],
+  'the watched tables (and not whatsapp_auth_state or the webhook secrets) are in the supabase_realtime publication');
 
 select is(
   (select count(*)::int from pg_policies where schemaname = 'public' and tablename = 'whatsapp_auth_state'),

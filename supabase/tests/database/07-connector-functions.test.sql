@@ -44,7 +44,8 @@ select is(
     where p.pronamespace = 'public'::regnamespace
       and (has_function_privilege('anon', p.oid, 'execute') or has_function_privilege('authenticated', p.oid, 'execute'))
       and p.proname not in ('request_whatsapp_link', 'request_session_command', 'is_active_session_status',
-                            'consume_api_rate_limit')),
+                            'consume_api_rate_limit', 'save_messaging_settings', 'rotate_webhook_secret',
+                            'webhook_secret_created_at', 'messaging_config_problems', 'webhook_event_types')),
   null,
   'no other function in public is executable by anon or authenticated');
 select is(

@@ -11,6 +11,7 @@ export interface RouteDeps {
   requireUser: MiddlewareHandler<AppEnv>;
   limitSessions: MiddlewareHandler<AppEnv>;
   limitMessages: MiddlewareHandler<AppEnv>;
+  limitSettings: MiddlewareHandler<AppEnv>;
 }
 
 export const bearerSecurity = [{ bearerAuth: [] }];

@@ -22,7 +22,8 @@ Deno.test('GET /health answers ok without sign-in', async () => {
 });
 
 Deno.test('data routes refuse callers without a user token (401 auth_required)', async () => {
-  for (const [method, path] of [['POST', '/sessions'], ['GET', '/sessions/current'], ['POST', '/messages'], ['GET', '/messages']]) {
+  for (const [method, path] of [['POST', '/sessions'], ['GET', '/sessions/current'], ['POST', '/messages'], ['GET', '/messages'],
+    ['GET', '/settings'], ['PUT', '/settings'], ['POST', '/settings/webhook-secret']]) {
     const { res, json } = await call(path!, { method });
     assertEquals(res.status, 401, `${method} ${path}`);
     assertEquals(json.error.code, 'auth_required');
@@ -100,6 +101,7 @@ Deno.test('the OpenAPI document is 3.0, lists every route with responses, and re
     'GET /whatsapp/docs', 'GET /whatsapp/health', 'GET /whatsapp/messages', 'GET /whatsapp/openapi.json',
     'GET /whatsapp/sessions/current', 'GET /whatsapp/sessions/{id}', 'POST /whatsapp/messages', 'POST /whatsapp/sessions',
     'POST /whatsapp/sessions/{id}/disconnect', 'POST /whatsapp/sessions/{id}/logout', 'POST /whatsapp/sessions/{id}/reconnect',
+    'GET /whatsapp/settings', 'PUT /whatsapp/settings', 'POST /whatsapp/settings/webhook-secret',
   ].sort();
   assertEquals(ops, expected);
   for (const ref of JSON.stringify(doc).match(/"#\/components\/[^"]+"/g) ?? []) {
