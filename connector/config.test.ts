@@ -19,7 +19,8 @@ describe('loadConfig', () => {
     const config = loadConfig(base);
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.outbound)).toBe(true);
-    expect(config.outbound).toMatchObject({ minIntervalMs: 1000, jitterMs: 500 });
+    expect(config.settingsDefaults).toMatchObject({ minIntervalMs: 1000, jitterMs: 500, defaultCountry: null, typingIndicator: false });
+    expect(config.webhooks).toMatchObject({ delivery: true, allowPrivateEndpoints: false, timeoutMs: 10_000 });
     expect(config.lifecycle.idleDays).toBe(7);
     expect(config.lifecycle.qrTimeoutMs).toBeNull();
     expect(config.whatsapp.webSocketUrl).toBeNull();
@@ -32,6 +33,8 @@ describe('loadConfig', () => {
     expect(problems({ ...base, AUTH_STATE_ENCRYPTION_KEY: 'short' })).toMatch(/^AUTH_STATE_ENCRYPTION_KEY: must be 32 bytes/m);
     expect(problems({ ...base, CONNECTOR_REALTIME: 'enabled' })).toMatch(/^SUPABASE_URL: required/m);
     expect(problems({ ...base, DEFAULT_COUNTRY: 'usa' })).toMatch(/^DEFAULT_COUNTRY: /m);
+    expect(problems({ ...base, WEBHOOK_TIMEOUT_MS: '5000', WEBHOOK_CLAIM_TTL_MS: '5500' })).toMatch(/^WEBHOOK_CLAIM_TTL_MS: must exceed/m);
+    expect(problems({ ...base, WEBHOOK_ALLOW_PRIVATE_ENDPOINTS: 'yes' })).toMatch(/^WEBHOOK_ALLOW_PRIVATE_ENDPOINTS: /m);
   });
 
   it('refuses to run without an encryption key unless AUTH_STATE_ENCRYPTION=disabled is explicit', () => {

@@ -47,6 +47,21 @@ const schema = z.object({
   SEND_TIMEOUT_MS: int(1000, 30_000),
   DEFAULT_COUNTRY: z.string().trim().regex(/^[A-Z]{2}$/, 'must be an ISO 3166 alpha-2 region like US or BR').optional(),
   ON_WHATSAPP_CACHE_TTL_MS: int(0, 24 * 3600_000),
+  HISTORY_IMPORT: z.enum(['enabled', 'disabled']).default('enabled'),
+  MEDIA_MAX_BYTES: int(1, 100 * 1024 * 1024).pipe(z.number().max(2_147_483_647)),
+  TYPING_INDICATOR: z.enum(['enabled', 'disabled']).default('disabled'),
+
+  WEBHOOK_DELIVERY: z.enum(['enabled', 'disabled']).default('enabled'),
+  WEBHOOK_CONCURRENCY: int(1, 8),
+  WEBHOOK_TIMEOUT_MS: int(100, 10_000),
+  WEBHOOK_MAX_ATTEMPTS: int(1, 12),
+  WEBHOOK_RETRY_BASE_MS: int(0, 5_000),
+  WEBHOOK_RETRY_MAX_MS: int(0, 3_600_000),
+  WEBHOOK_CLAIM_TTL_MS: int(1000, 60_000),
+  WEBHOOK_POLL_INTERVAL_MS: int(20, 1000),
+  WEBHOOK_ALLOW_PRIVATE_ENDPOINTS: z.enum(['enabled', 'disabled']).default('disabled'),
+  WEBHOOK_RETENTION_DAYS: z.coerce.number().positive().default(7),
+  WEBHOOK_POOL_SIZE: int(1, 2),
 
   RECONNECT_BASE_MS: int(0, 1000),
   RECONNECT_MAX_MS: int(0, 60_000),
@@ -84,6 +99,10 @@ function buildConfig(env: z.infer<typeof schema>) {
     problems.push('WA_WEBSOCKET_URL: required when WA_SIM_ROOT_KEY is set (the simulator\'s ws:// address)');
   }
   if (env.RECONNECT_MAX_MS < env.RECONNECT_BASE_MS) problems.push('RECONNECT_MAX_MS: must be >= RECONNECT_BASE_MS');
+  if (env.WEBHOOK_RETRY_MAX_MS < env.WEBHOOK_RETRY_BASE_MS) problems.push('WEBHOOK_RETRY_MAX_MS: must be >= WEBHOOK_RETRY_BASE_MS');
+  if (env.WEBHOOK_CLAIM_TTL_MS < env.WEBHOOK_TIMEOUT_MS + 1000) {
+    problems.push('WEBHOOK_CLAIM_TTL_MS: must exceed WEBHOOK_TIMEOUT_MS by at least 1000 ms (a claim must outlive the request it covers)');
+  }
   if (problems.length) throw new ConfigError(problems);
 
   return {
@@ -111,11 +130,30 @@ function buildConfig(env: z.infer<typeof schema>) {
       batchSize: env.OUTBOUND_BATCH_SIZE,
       maxAttempts: env.OUTBOUND_MAX_ATTEMPTS,
       retryBaseMs: env.OUTBOUND_RETRY_BASE_MS,
+      sendTimeoutMs: env.SEND_TIMEOUT_MS,
+      onWhatsAppCacheTtlMs: env.ON_WHATSAPP_CACHE_TTL_MS,
+    },
+    /** What a user's messaging settings (configuracion_mensajeria_usuario) fall back to, key by key. */
+    settingsDefaults: {
       minIntervalMs: env.SEND_MIN_INTERVAL_MS,
       jitterMs: env.SEND_JITTER_MS,
-      sendTimeoutMs: env.SEND_TIMEOUT_MS,
       defaultCountry: env.DEFAULT_COUNTRY ?? null,
-      onWhatsAppCacheTtlMs: env.ON_WHATSAPP_CACHE_TTL_MS,
+      historyImport: env.HISTORY_IMPORT === 'enabled',
+      mediaMaxBytes: env.MEDIA_MAX_BYTES,
+      typingIndicator: env.TYPING_INDICATOR === 'enabled',
+    },
+    webhooks: {
+      delivery: env.WEBHOOK_DELIVERY === 'enabled',
+      concurrency: env.WEBHOOK_CONCURRENCY,
+      timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+      maxAttempts: env.WEBHOOK_MAX_ATTEMPTS,
+      retryBaseMs: env.WEBHOOK_RETRY_BASE_MS,
+      retryMaxMs: env.WEBHOOK_RETRY_MAX_MS,
+      claimTtlMs: env.WEBHOOK_CLAIM_TTL_MS,
+      pollIntervalMs: env.WEBHOOK_POLL_INTERVAL_MS,
+      allowPrivateEndpoints: env.WEBHOOK_ALLOW_PRIVATE_ENDPOINTS === 'enabled',
+      retentionDays: env.WEBHOOK_RETENTION_DAYS,
+      poolSize: env.WEBHOOK_POOL_SIZE,
     },
     lifecycle: {
       reconnectBaseMs: env.RECONNECT_BASE_MS,

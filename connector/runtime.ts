@@ -11,6 +11,7 @@ import { CommandRunner } from './lifecycle/command-runner.ts';
 import { startHealthServer } from './ops/health-server.ts';
 import { createMetrics } from './ops/metrics.ts';
 import { OutboundDispatcher } from './outbound/index.ts';
+import { SettingsCache } from './settings/index.ts';
 import { createStore } from './store/index.ts';
 import { applySimulatorCertificate, ConfirmedIds, type SessionConnection } from './whatsapp/index.ts';
 import { SessionManager } from './whatsapp/session-manager.ts';
@@ -39,9 +40,12 @@ export async function runConnector(config: ConnectorConfig, logger: Logger): Pro
   let manager!: SessionManager;
   const confirmed = new ConfirmedIds();
   const metrics = createMetrics(() => store.sessions.countByStatus(), () => manager.size);
+  const settings = new SettingsCache(store.settings, config.settingsDefaults, logger);
   const dispatcher: OutboundDispatcher = new OutboundDispatcher({
-    config, store, logger, metrics, confirmed, connection: (id) => manager.get(id),
-    openSessionIds: () => manager.all().filter((c) => c.open && !c.ended).map((c) => c.sessionId),
+    config, store, logger, metrics, confirmed, settings, connection: (id) => manager.get(id),
+    // Sessions of users who paused sending are not claimed for (their rows stay queued).
+    openSessionIds: () => manager.all().filter((c) => c.open && !c.ended && settings.peek(c.userId)?.active !== false)
+      .map((c) => c.sessionId),
   });
   let sweeper!: Sweeper;
   let alsChecked = !config.whatsapp.sharedAsyncLocalStorage;
@@ -68,7 +72,8 @@ export async function runConnector(config: ConnectorConfig, logger: Logger): Pro
   manager = new SessionManager(config, store, logger, () => ({
     config, store, logger, authDeps, confirmed,
     hooks: {
-      onOpen: () => {
+      onOpen: (conn) => {
+        void settings.forUser(conn.userId);
         if (!alsChecked) {
           alsChecked = true;
           if (sharedAlsSockets() === 0) logger.warn('Baileys was loaded before the shared-AsyncLocalStorage patch: each socket has its own ALS (slower with many sessions)');
@@ -107,9 +112,13 @@ export async function runConnector(config: ConnectorConfig, logger: Logger): Pro
   // take-overs (resume) must not wait behind it. A doorbell ring for a new outbound row starts only the claim
   // (one round trip before sendMessage).
   const claimOutbound = () => void dispatcher.sweep().catch((err) => logger.warn({ err }, 'outbound claim failed; the next sweep retries'));
+  // A user who resumed sending (or changed pacing) has rows to claim now, not at the next sweep.
+  settings.onChange(() => claimOutbound());
+  const refreshSettings = () => settings.refresh().catch((err) => logger.warn({ err }, 'refreshing messaging settings failed; the next sweep retries'));
   const sweepOnce = async () => {
     await commands.sweep();
     manager.kickResume();
+    await refreshSettings();
     claimOutbound();
   };
   sweeper = new Sweeper(config.sweepIntervalMs, sweepOnce, logger);
@@ -119,7 +128,7 @@ export async function runConnector(config: ConnectorConfig, logger: Logger): Pro
   let doorbell: Doorbell | null = null;
   if (config.realtime) {
     doorbell = startRealtimeDoorbell(config.realtime.url, config.realtime.serviceKey,
-      (why) => (why === 'outbound' ? claimOutbound() : sweeper.ring()), logger);
+      (why) => (why === 'outbound' ? claimOutbound() : why === 'settings' ? void refreshSettings() : sweeper.ring()), logger);
   } else {
     logger.warn(`Realtime doorbell disabled: new rows are picked up by sweeps every ${config.sweepIntervalMs} ms`);
   }

@@ -1,4 +1,5 @@
-// Supabase Realtime as a doorbell: an INSERT on session_commands or outbound_messages rings; so does every
+// Supabase Realtime as a doorbell: an INSERT on session_commands or outbound_messages rings, and so does any
+// change of a user's messaging settings (configuracion_mensajeria_usuario); so does every
 // (re)subscribe, because Realtime does not replay what happened while it was away. The sweeps do the work.
 import { createClient, type RealtimeChannel, type SupabaseClient } from '@supabase/supabase-js';
 import type { Logger } from 'pino';
@@ -19,6 +20,7 @@ export function startRealtimeDoorbell(url: string, serviceKey: string, ring: (wh
     .channel('whatsapp-connector-doorbell')
     .on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'session_commands' }, () => ring('command'))
     .on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'outbound_messages' }, () => ring('outbound'))
+    .on('postgres_changes', { event: '*', schema: 'public', table: 'configuracion_mensajeria_usuario' }, () => ring('settings'))
     .subscribe((status, error) => {
       const previous = state;
       state = status;

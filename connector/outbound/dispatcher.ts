@@ -5,8 +5,10 @@ import type { BaileysEventMap } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
 import type { ConnectorConfig } from '../config.ts';
 import type { Metrics } from '../ops/metrics.ts';
+import type { EffectiveSettings, SettingsCache } from '../settings/index.ts';
 import type { OutboundRow, Store } from '../store/index.ts';
 import type { ConfirmedIds, SessionConnection } from '../whatsapp/index.ts';
+import { paceDelay } from './pacing.ts';
 import { normalizeRecipient } from './recipient.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -20,6 +22,8 @@ export interface DispatcherDeps {
   openSessionIds(): string[];
   /** what WhatsApp confirmed having (server acks and receipts, read from raw frames) */
   confirmed: ConfirmedIds;
+  /** per-user pacing, default country, typing indicator, paused */
+  settings: SettingsCache;
 }
 
 class SessionQueue {
@@ -107,14 +111,21 @@ export class OutboundDispatcher {
 
   private async drain(sessionId: string, queue: SessionQueue): Promise<void> {
     queue.running = true;
-    const { minIntervalMs, jitterMs } = this.deps.config.outbound;
     try {
       while (queue.rows.length && !this.stopped) {
-        if (minIntervalMs > 0 && queue.lastSendAt > 0) {
-          const wait = queue.lastSendAt + minIntervalMs + Math.random() * jitterMs - Date.now();
-          if (wait > 0) await sleep(wait);
+        // Read per row: a settings change applies to the next send of a queue that is already draining.
+        const settings = await this.deps.settings.forUser(queue.rows[0]!.user_id);
+        if (!settings.active) {
+          await this.giveBackPaused(sessionId, queue);
+          break;
         }
-        const row = queue.rows.shift()!;
+        const wait = paceDelay(queue.lastSendAt, settings.pacing, Date.now());
+        if (wait > 0) {
+          if (settings.typingIndicator) this.showTyping(queue.rows[0]!, settings);
+          await sleep(wait);
+        }
+        const row = queue.rows.shift();
+        if (!row) continue;
         if ((this.inFlight.get(row.id) ?? 0) <= Date.now()) {
           // Our claim may have lapsed (renewals failed, e.g. Postgres restarting): leave the row and the
           // rows behind it (per-recipient order) to the claim functions, which reclaim expired claims.
@@ -125,7 +136,7 @@ export class OutboundDispatcher {
         }
         this.processing.add(row.id);
         try {
-          await this.process(row);
+          await this.process(row, settings);
         } catch (error) {
           this.deps.logger.error({ err: error, message: row.id }, 'outbound row processing failed');
         } finally {
@@ -142,7 +153,26 @@ export class OutboundDispatcher {
     else if (!this.stopped) void this.sweep().catch(() => {});
   }
 
-  private async process(row: OutboundRow): Promise<void> {
+  /** "typing…" to the recipient while a paced send waits (best effort: WhatsApp clears it when the message arrives). */
+  private showTyping(row: OutboundRow, settings: EffectiveSettings): void {
+    const conn = this.deps.connection(row.session_id);
+    const recipient = normalizeRecipient(row.recipient, settings.defaultCountry);
+    if (!conn?.open || !conn.sock || !recipient.ok) return;
+    conn.sock.sendPresenceUpdate('composing', recipient.jid)
+      .catch((err) => this.deps.logger.debug({ err, message: row.id }, 'typing indicator not sent'));
+  }
+
+  /** The user paused sending: the session's queued rows go back untried; claims skip the session until resumed. */
+  private async giveBackPaused(sessionId: string, queue: SessionQueue): Promise<void> {
+    const rows = queue.rows.splice(0);
+    for (const r of rows) this.inFlight.delete(r.id);
+    const owner = this.deps.config.connectorId;
+    await Promise.all(rows.map((r) => this.deps.store.messages.giveBack(r.id, owner)
+      .catch((err) => this.deps.logger.warn({ err, message: r.id }, 'giving back a paused row failed; its claim expires instead'))));
+    this.deps.logger.info({ session: sessionId, rows: rows.length }, 'sending paused by the user: rows left queued');
+  }
+
+  private async process(row: OutboundRow, settings: EffectiveSettings): Promise<void> {
     const { config, store, metrics, logger } = this.deps;
     const owner = config.connectorId;
     const conn = this.deps.connection(row.session_id);
@@ -150,7 +180,7 @@ export class OutboundDispatcher {
       await this.requeue(row, 1000, 'session_not_ready', 'The WhatsApp session is not connected yet');
       return;
     }
-    const recipient = normalizeRecipient(row.recipient, config.outbound.defaultCountry);
+    const recipient = normalizeRecipient(row.recipient, settings.defaultCountry);
     if (!recipient.ok) {
       await this.fail(row, recipient.code, recipient.reason);
       return;

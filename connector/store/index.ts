@@ -3,6 +3,7 @@ import { makeAuthRowStore } from './auth-rows.ts';
 import { makeCommandStore } from './commands.ts';
 import { makeMessageStore } from './messages.ts';
 import { makeSessionStore } from './sessions.ts';
+import { makeSettingsStore } from './settings.ts';
 
 export { isLeaseLostError } from './db.ts';
 export type { Sql } from './db.ts';
@@ -10,6 +11,7 @@ export type { AuthRowStore, AuthRowWrite } from './auth-rows.ts';
 export type { CommandName, CommandRow, CommandStore } from './commands.ts';
 export type { InboundRow, MessageStore, OutboundRow } from './messages.ts';
 export type { Fence, SessionRow, SessionStatus, SessionStore, StatusChange } from './sessions.ts';
+export type { SettingsRow, SettingsStore } from './settings.ts';
 
 export function createStore(url: string, poolSize: number) {
   const sql: Sql = createDb(url, poolSize);
@@ -19,6 +21,7 @@ export function createStore(url: string, poolSize: number) {
     commands: makeCommandStore(sql),
     messages: makeMessageStore(sql),
     authRows: makeAuthRowStore(sql),
+    settings: makeSettingsStore(sql),
     async ping(): Promise<void> {
       await sql`select 1`;
     },

@@ -49,6 +49,11 @@ export function makeMessageStore(sql: Sql) {
       const [row] = await withDeadline(sql`select retry_outbound_message(${id}, ${owner}, ${interval(delayMs)}::interval, ${code}, ${error}) as ok`);
       return Boolean(row?.ok);
     },
+    /** Gives a claimed row back untried (its user paused sending): queued again, the claim's attempt undone. */
+    async giveBack(id: string, owner: string): Promise<boolean> {
+      const [row] = await withDeadline(sql`select return_outbound_message(${id}, ${owner}) as ok`);
+      return Boolean(row?.ok);
+    },
     async fail(id: string, owner: string, code: string, error: string): Promise<boolean> {
       const [row] = await withDeadline(sql`select fail_outbound_message(${id}, ${owner}, ${code}, ${error}) as ok`);
       return Boolean(row?.ok);

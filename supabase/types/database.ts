@@ -690,6 +690,10 @@ export type Database = {
         }
         Returns: boolean
       }
+      return_outbound_message: {
+        Args: { p_message_id: string; p_owner: string }
+        Returns: boolean
+      }
       return_session_command: {
         Args: { p_command_id: number; p_owner: string }
         Returns: boolean

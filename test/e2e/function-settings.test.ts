@@ -106,7 +106,7 @@ describe('whatsapp function: /settings', () => {
     ];
     for (const [options, status, code] of cases) {
       const reply = await api('PUT', '/settings', options);
-      expect([reply.status, reply.body?.error?.code], JSON.stringify(options.json ?? options.body)).toEqual([status, code]);
+      expect([reply.status, reply.body?.error?.code], JSON.stringify(options?.json ?? options?.body)).toEqual([status, code]);
       expect(reply.body.error.message).toEqual(expect.any(String));
     }
     const bad = await api('POST', '/settings/webhook-secret', { token: user.token, json: { secret: 'x', other: 1 } });

@@ -3,6 +3,7 @@ import type { SimContext } from './context.ts'
 import { keepMedia, sendFromPhone } from './handlers/messages.ts'
 import { buildMediaMessage, recordedFromInput, type MediaInput } from './media/phone-media.ts'
 import { sendReceiptToSender, type SentIndex } from './handlers/receipts.ts'
+import { contactView, type ContactView } from './handlers/rep-actions.ts'
 
 export type MessageMatcher = { id?: string; text?: string; from?: string } | ((m: RecordedMessage) => boolean)
 
@@ -124,6 +125,16 @@ export class SimContact {
       const r = this.user.receiptsReceived.get(id)
       return r && (type === 'delivered' || r === 'read') ? r : undefined
     }, opts.timeoutMs, `${type} receipt for ${id}`)
+  }
+
+  /** What this phone shows of linked devices' actions TO it: typing, reactions, edits, deletes for everyone, quotes. */
+  repActions(): ContactView {
+    return contactView(this.user)
+  }
+
+  /** Resolves once `probe` returns a value; re-checked whenever this phone records something. */
+  waitUntil<T>(probe: () => T | undefined, what: string, opts: { timeoutMs?: number } = {}): Promise<T> {
+    return this.waitFor(probe, opts.timeoutMs, what)
   }
 
   /** Resolves when `count` messages have arrived in total. */

@@ -2,7 +2,7 @@
 -- authenticated, so no user can claim, fence out, complete or expire anything. The user API is
 -- executable by authenticated only.
 begin;
-select plan(52);
+select plan(54);
 
 create temporary table connector_functions (signature text primary key) on commit drop;
 insert into connector_functions values
@@ -25,7 +25,8 @@ insert into connector_functions values
   ('public.expire_idle_sessions(interval)'),
   ('public.delete_unfinished_link_credentials(interval)'),
   ('public.write_session_auth_state(uuid, text, bigint, text[], text[], bytea[])'),
-  ('public.renew_outbound_claims(text, uuid[], interval)');
+  ('public.renew_outbound_claims(text, uuid[], interval)'),
+  ('public.return_outbound_message(uuid, text)');
 
 select ok(not has_function_privilege('anon', signature, 'execute')
           and not has_function_privilege('authenticated', signature, 'execute'),

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { handleClientChatState } from './rep-actions.ts'
 import type { BinaryNode } from '@whiskeysockets/baileys'
 import { child, children, connectionState, iqResult, SERVER_JID, unixNow, type SimContext } from '../context.ts'
 import type { LinkedDevice } from '../device-registry.ts'
@@ -138,6 +139,9 @@ export async function handleDeviceNode(ctx: SimContext, conn: SimConnection, nod
       return
     case 'ack':
       device.unacked.delete(unackedKey(node.attrs.class ?? '', node.attrs.id, node.attrs.type))
+      return
+    case 'chatstate':
+      handleClientChatState(ctx, device.user, node)
       return
     default:
       // presence, ib (unified_session, offline_batch): nothing to answer

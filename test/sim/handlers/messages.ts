@@ -5,6 +5,7 @@ import type { PreKeyBundle } from '../peer.ts'
 import type { SimConnection } from '../transport/connection.ts'
 import { sendReceiptToSender, type SentIndex } from './receipts.ts'
 import { receiveMedia, wireMediaType, type PhoneMedia, type RecordedMedia } from '../media/phone-media.ts'
+import { recordRepAction } from './rep-actions.ts'
 
 export function textOf(message: proto.IMessage | null | undefined): string | undefined {
   if (!message) return undefined
@@ -148,6 +149,7 @@ export async function handleClientMessage(ctx: SimContext, device: LinkedDevice,
         })
       }
     } else {
+      if (recordRepAction(target, sender, id, message)) continue
       const media = mediaOf(ctx, target, id, message)
       const text = textOf(message) ?? (media ? (media.caption ?? '') : undefined)
       if (text !== undefined) {
