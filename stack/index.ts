@@ -39,6 +39,8 @@ export interface StartStackOptions {
   ephemeral?: boolean;
   /** Embedded Postgres port; 54322 by default (as `supabase start`), 0 for any free port. */
   dbPort?: number;
+  /** The Edge Functions' Deno cache (DENO_DIR, npm packages); default `<repo>/.data/deno`. */
+  denoDir?: string;
   /** Edge Functions folder; default `<repo>/supabase/functions`. */
   functionsDir?: string;
   /** supabase/config.toml (verify_jwt per function). */
@@ -121,7 +123,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
       functionsDir: options.functionsDir ?? join(repoRoot, 'supabase', 'functions'),
       configPath: options.configPath ?? join(repoRoot, 'supabase', 'config.toml'),
       denoPath: join(repoRoot, 'node_modules', '.bin', 'deno'),
-      denoDir: join(repoRoot, '.data', 'deno'),
+      denoDir: options.denoDir ?? join(repoRoot, '.data', 'deno'),
       jwtSecret,
       extraEnv: options.functionEnv,
       maxBodyBytes: options.maxBodyBytes ?? 10 * 1024 * 1024,

@@ -71,6 +71,7 @@ async function main(): Promise<void> {
     dbPort: config.dbPort,
     databaseUrl: config.databaseUrl,
     dataDir: join(DATA_DIR, 'postgres'),
+    denoDir: join(DATA_DIR, 'deno'),
     persistent: true,
     logger,
   });

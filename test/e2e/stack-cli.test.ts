@@ -1,8 +1,8 @@
 // `npm start` (stack/cli/start.ts) as a user runs it: it serves, prints the keys and the demo login,
-// writes stack.env, and Ctrl-C (SIGINT) stops it with exit code 0, leaving no process behind
-// (including the Deno function it warmed up).
+// writes stack.env, keeps the Deno cache under STACK_DATA_DIR, and Ctrl-C (SIGINT) stops it with exit
+// code 0, leaving no process behind (including the Deno function it warmed up).
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,19 +16,23 @@ let dataDir: string;
 beforeAll(async () => {
   db = await createTestDatabase();
   dataDir = await mkdtemp(join(tmpdir(), 'wl-cli-'));
+  // The function's npm packages are cached under STACK_DATA_DIR/deno: point that at the repo's cache so
+  // this test downloads nothing (the path Deno is given is what the test checks).
+  await mkdir(join(root, '.data', 'deno'), { recursive: true });
+  await symlink(join(root, '.data', 'deno'), join(dataDir, 'deno'));
 });
 afterAll(async () => {
   await db?.drop();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
-/** Processes whose environment carries this SUPABASE_URL (the Deno functions get it). */
-async function processesWith(url: string): Promise<number[]> {
-  const found: number[] = [];
+/** Processes whose environment carries this SUPABASE_URL (the Deno functions get it), with that environment. */
+async function processesWith(url: string): Promise<{ pid: number; env: string[] }[]> {
+  const found: { pid: number; env: string[] }[] = [];
   for (const entry of await readdir('/proc')) {
     if (!/^[0-9]+$/.test(entry) || Number(entry) === process.pid) continue;
-    const environ = await readFile(`/proc/${entry}/environ`, 'latin1').catch(() => '');
-    if (environ.split('\0').includes(`SUPABASE_URL=${url}`)) found.push(Number(entry));
+    const env = (await readFile(`/proc/${entry}/environ`, 'latin1').catch(() => '')).split('\0');
+    if (env.includes(`SUPABASE_URL=${url}`)) found.push({ pid: Number(entry), env });
   }
   return found;
 }
@@ -62,6 +66,9 @@ describe.skipIf(Boolean(process.env.SUPABASE_URL) || process.platform !== 'linux
     expect(rest.status).toBe(401); // anon has no grant: the API answered
     const health = await fetch(`${url}/functions/v1/whatsapp/health`);
     expect(health.status).toBe(200); // the Deno function is running now
+    const deno = await processesWith(url!);
+    expect(deno.length).toBeGreaterThan(0);
+    for (const p of deno) expect(p.env).toContain(`DENO_DIR=${join(dataDir, 'deno')}`);
 
     child.kill('SIGINT');
     const code = await exited;
