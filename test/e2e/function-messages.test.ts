@@ -59,6 +59,12 @@ describe('whatsapp function: POST /messages', () => {
       [{ token: user.token, body: 'to=+14155552671&text=hi', headers: { 'Content-Type': 'text/plain' } }, 415, 'unsupported_media_type'],
       [{ token: user.token, json: { ...ok, text: 'x'.repeat(40_000) } }, 413, 'payload_too_large'],
       [{ token: user.token, json: { ...ok, idempotency_key: 'a' }, headers: { 'Idempotency-Key': 'b' } }, 400, 'idempotency_key_mismatch'],
+      // Postgres text cannot hold U+0000 (SQLSTATE 22P05 through PostgREST's JSON): a 400, not a 500
+      [{ token: user.token, json: { ...ok, text: 'hi\u0000there' } }, 400, 'validation_failed'],
+      [{ token: user.token, json: { ...ok, text: '\u0000' } }, 400, 'validation_failed'],
+      [{ token: user.token, json: { ...ok, idempotency_key: 'key\u0000' } }, 400, 'validation_failed'],
+      // an unpaired surrogate is not Unicode (the local stack's UTF-8 encoder would store U+FFFD instead)
+      [{ token: user.token, json: { ...ok, text: 'hi \ud800 there' } }, 400, 'validation_failed'],
     ];
     for (const [options, status, code] of cases) {
       const reply = await api('POST', '/messages', options);

@@ -22,6 +22,9 @@ const DEFAULTS: Record<string, (message: string) => ApiError> = {
   '23503': () => new ApiError(404, 'not_found', 'A referenced row does not exist'),
   '23502': () => new ApiError(400, 'constraint_violation', 'A required value is missing'),
   '22P02': () => new ApiError(400, 'invalid_request', 'A value has the wrong format'),
+  // U+0000 in JSON (22P05) or a byte sequence that is not valid UTF-8 (22021): Postgres text cannot store it
+  '22P05': () => new ApiError(400, 'invalid_request', 'A text value contains a character that cannot be stored (such as U+0000)'),
+  '22021': () => new ApiError(400, 'invalid_request', 'A text value contains a character that cannot be stored (such as U+0000)'),
   '42501': () => new ApiError(403, 'forbidden', 'You are not allowed to do that'),
   // PostgREST's own JWT errors: the token was accepted by us but refused by the database API.
   PGRST301: () => new ApiError(401, 'invalid_token', 'The access token was refused'),

@@ -35,7 +35,9 @@ export function generateBadRequests(n: number, seed: number, ids: { tokenA: stri
   // A token an HTTP client can send at all: visible ASCII (fetch refuses control characters in headers).
   const junkToken = () => junk().replace(/[^\x21-\x7e]/g, (c) => String.fromCharCode(0x21 + (c.charCodeAt(0) % 94)));
   const badPhones = ['', ' ', 'abc', '+', '++1555', '12', '+0123456789', '+1'.padEnd(40, '9'), '☎️📞', '+1 (555) abc-defg', 'null', '1'.repeat(65), '<script>', "'; drop table x; --"];
-  const badTexts: unknown[] = ['', '   ', '\n\t', 'x'.repeat(4097), 42, null, true, [], {}, ['a']];
+  // U+0000 and lone surrogates: valid JSON, but Postgres text cannot store a NUL (SQLSTATE 22P05)
+  const nul = () => pick(['\u0000', 'a\u0000b', `${junk()}\u0000`, '\u0000'.repeat(1 + Math.floor(rnd() * 5)), 'x\ud800y', '\udfff']);
+  const badTexts: unknown[] = ['', '   ', '\n\t', 'x'.repeat(4097), 42, null, true, [], {}, ['a'], nul()];
   const badUuids = ['not-a-uuid', '123', randomUUID().slice(0, 35), `${randomUUID()}x`, '../../etc/passwd', '%00', ' '];
   const auth = (who: 'A' | 'B' | 'none' | 'bad' | 'anon') => {
     const h: Record<string, string> = { apikey: ids.anon };
@@ -63,6 +65,14 @@ export function generateBadRequests(n: number, seed: number, ids: { tokenA: stri
     () => ({ kind: 'bad-to', method: 'POST', path: '/messages', headers: { ...auth('A'), ...json }, body: JSON.stringify({ to: pick(badPhones), text: 'hello' }) }),
     // messages with a bad text
     () => ({ kind: 'bad-text', method: 'POST', path: '/messages', headers: { ...auth('A'), ...json }, body: JSON.stringify({ to: '+14155552671', text: pick(badTexts) }) }),
+    // a NUL (or a lone surrogate) in any string field of a write, the others valid
+    () => {
+      const field = pick(['to', 'text', 'idempotency_key', 'session_id'] as const);
+      const body: Record<string, unknown> = { to: '+14155552671', text: 'hi', [field]: field === 'text' ? `hi ${nul()}` : nul() };
+      return { kind: 'nul-byte', method: 'POST', path: '/messages', headers: { ...auth('A'), ...json }, body: JSON.stringify(body) };
+    },
+    () => ({ kind: 'nul-byte', method: 'POST', path: '/sessions', headers: { ...auth('B'), ...json },
+      body: JSON.stringify(pick<Record<string, unknown>>([{ method: nul() }, { method: 'pairing_code', phone: `+1415555${nul()}` }, { method: 'qr', [nul()]: 1 }])) }),
     // unknown or mistyped fields
     () => ({ kind: 'unknown-field', method: 'POST', path: '/messages', headers: { ...auth('A'), ...json },
       body: JSON.stringify({ to: '+14155552671', text: 'hi', [pick(['status', 'user_id', 'wa_message_id', 'attempts', junk().slice(0, 8)])]: pick(['sent', randomUUID(), 1]) }) }),
@@ -71,10 +81,10 @@ export function generateBadRequests(n: number, seed: number, ids: { tokenA: stri
       body: JSON.stringify({ session_id: pick([ids.sessionA, randomUUID(), ...badUuids]), to: '+14155552671', text: 'hi' }) }),
     // user B has no session: sending must be refused, not queued
     () => ({ kind: 'no-session', method: 'POST', path: '/messages', headers: { ...auth('B'), ...json }, body: JSON.stringify({ to: '+14155552671', text: 'hi' }) }),
-    // idempotency keys: too long, empty, header and body disagree
+    // idempotency keys: too long, empty, with a NUL, header and body disagree
     () => {
-      const variant = Math.floor(rnd() * 3);
-      const body: Record<string, unknown> = { to: '+14155552671', text: 'hi', idempotency_key: variant === 0 ? 'k'.repeat(201) : variant === 1 ? '' : 'body-key' };
+      const variant = Math.floor(rnd() * 4);
+      const body: Record<string, unknown> = { to: '+14155552671', text: 'hi', idempotency_key: variant === 0 ? 'k'.repeat(201) : variant === 1 ? '' : variant === 3 ? `k${nul()}` : 'body-key' };
       return { kind: 'idempotency', method: 'POST', path: '/messages', headers: { ...auth('A'), ...json, ...(variant === 2 ? { 'idempotency-key': 'header-key' } : {}) }, body: JSON.stringify(body) };
     },
     // session creation with bad options (user B: any valid body would create a row, so none is valid here)

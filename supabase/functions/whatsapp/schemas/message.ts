@@ -3,13 +3,23 @@ import { NullableTimestamp, Timestamp } from './common.ts';
 
 export const MAX_TEXT_CHARS = 4096;
 
+/**
+ * Postgres text cannot hold U+0000 (a NUL reaching the database is SQLSTATE 22P05), and an unpaired UTF-16
+ * surrogate is not Unicode at all (Postgres' JSON parser refuses it; a UTF-8 encoder silently turns it into U+FFFD).
+ */
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const isStorable = (value: string) => !UNSTORABLE.test(value);
+const UNSTORABLE_MESSAGE = 'must not contain NUL characters (U+0000) or unpaired surrogates';
+
 /** Text as Postgres counts it (code points), not blank. */
 const messageText = z.string().superRefine((text, ctx) => {
   if (text.trim() === '') ctx.addIssue({ code: 'custom', message: 'text must not be empty' });
+  else if (!isStorable(text)) ctx.addIssue({ code: 'custom', message: `text ${UNSTORABLE_MESSAGE}` });
   else if ([...text].length > MAX_TEXT_CHARS) ctx.addIssue({ code: 'custom', message: `text is longer than ${MAX_TEXT_CHARS} characters` });
 }).openapi({ minLength: 1, maxLength: MAX_TEXT_CHARS, example: 'Hello from the CRM' });
 
 export const IdempotencyKey = z.string().min(1).max(200)
+  .refine(isStorable, `idempotency_key ${UNSTORABLE_MESSAGE}`)
   .openapi({ description: 'Retries with the same key return the first message and send nothing twice', example: 'order-1234-confirmation' });
 
 export const SendMessageSchema = z.object({

@@ -60,6 +60,8 @@ Deno.test('SQLSTATEs map to 4xx by code, never by message', () => {
   assertEquals(toApiError({ code: '23505', message: 'duplicate key value violates unique constraint "x"' }).toBody().error.code, 'conflict');
   assertEquals(toApiError({ code: '23514', message: 'secret internals' }).toBody().error.message.includes('secret'), false);
   assertEquals(toApiError({ code: '42501', message: '' }).status, 403);
+  assertEquals(toApiError({ code: '22P05', message: 'unsupported Unicode escape sequence' }).status, 400);
+  assertEquals(toApiError({ code: '22021', message: 'invalid byte sequence for encoding "UTF8": 0x00' }).toBody().error.code, 'invalid_request');
   assertEquals(toApiError({ code: 'WL404', message: 'x' }, { WL404: ['session_not_found', 'No such session'] }).toBody().error.code, 'session_not_found');
   const unknown = toApiError({ code: 'XX000', message: 'boom' });
   assertEquals([unknown.status, unknown.code], [500, 'internal_error']);
