@@ -25,7 +25,7 @@ create or replace function public.messaging_config_problems(p_config jsonb) retu
   set search_path to ''
   as $$
   declare
-    v_problems text[] := '{}';
+    v_problems text[] := '{}'::text[];
     v_key text;
     v_value jsonb;
     v_sub text;
