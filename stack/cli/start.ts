@@ -63,8 +63,11 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 async function main(): Promise<void> {
   const startedAt = Date.now();
-  // --fresh: a new database; the Deno npm cache (.data/deno) is kept.
-  if (config.fresh) await rm(join(DATA_DIR, 'postgres'), { recursive: true, force: true });
+  // --fresh: a new database (and no Storage files of the old one); the Deno npm cache (.data/deno) is kept.
+  if (config.fresh) {
+    await rm(join(DATA_DIR, 'postgres'), { recursive: true, force: true });
+    await rm(join(DATA_DIR, 'storage'), { recursive: true, force: true });
+  }
   await mkdir(DATA_DIR, { recursive: true });
   stack = await startStack({
     port: config.gatewayPort,
@@ -73,6 +76,7 @@ async function main(): Promise<void> {
     dataDir: join(DATA_DIR, 'postgres'),
     denoDir: join(DATA_DIR, 'deno'),
     persistent: true,
+    storageDir: join(DATA_DIR, 'storage'),
     logger,
   });
   const readyMs = Date.now() - startedAt;

@@ -7,6 +7,7 @@ import postgres from 'postgres';
 const execFileAsync = promisify(execFile);
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const compatSqlPath = fileURLToPath(new URL('./supabase-compat.sql', import.meta.url));
+const storageSqlPath = fileURLToPath(new URL('./storage-schema.sql', import.meta.url));
 const seedPath = fileURLToPath(new URL('../../supabase/seed.sql', import.meta.url));
 const supabaseCli = fileURLToPath(new URL('../../node_modules/supabase/dist/supabase.js', import.meta.url));
 
@@ -22,12 +23,30 @@ export async function isSupabaseDatabase(url: string): Promise<boolean> {
   }
 }
 
-/** Applies the Supabase compatibility bootstrap (roles, auth, realtime) unless it is a Supabase database. */
+/** Applies the Supabase compatibility bootstrap (roles, auth, realtime, storage) unless it is a Supabase database. */
 export async function applyBootstrap(url: string): Promise<'applied' | 'skipped'> {
   if (await isSupabaseDatabase(url)) return 'skipped';
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   try {
     await sql.unsafe(await readFile(compatSqlPath, 'utf8'));
+    await sql.unsafe(await readFile(storageSqlPath, 'utf8'));
+    return 'applied';
+  } finally {
+    await sql.end();
+  }
+}
+
+/**
+ * Databases prepared before the stack served Storage have no `storage` schema, and a warm start
+ * skips the bootstrap: add it then (not on a Supabase database, which has its own).
+ */
+export async function ensureStorageSchema(url: string): Promise<'applied' | 'present'> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    const [row] = await sql<{ present: boolean; supabase: boolean }[]>`
+      select to_regclass('storage.objects') is not null as present, to_regclass('auth.schema_migrations') is not null as supabase`;
+    if (row?.present || row?.supabase) return 'present';
+    await sql.unsafe(await readFile(storageSqlPath, 'utf8'));
     return 'applied';
   } finally {
     await sql.end();

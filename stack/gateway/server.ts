@@ -1,5 +1,5 @@
 // The one HTTP server of the stack, in the role Kong plays for `supabase start`: CORS, API keys,
-// body size limit, then routing by path prefix to auth, rest, functions and realtime upgrades.
+// body size limit, then routing by path prefix to auth, rest, storage, functions and realtime upgrades.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
@@ -20,6 +20,8 @@ export interface GatewayOptions {
   auth: ServiceHandler;
   rest: ServiceHandler;
   functions: ServiceHandler;
+  /** /storage/v1, when the stack serves Storage. */
+  storage?: ServiceHandler;
   /** Receives `/realtime/v1/websocket` upgrades (after the API key check), when Realtime runs. */
   realtime?: UpgradeHandler;
 }
@@ -50,6 +52,9 @@ export function startGateway(options: GatewayOptions): Promise<RunningGateway> {
     // The edge runtime checks JWTs itself (verify_jwt); Kong's functions route has no key-auth.
     { prefix: '/functions/v1', handler: options.functions, needsApiKey: () => false, cors: false },
   ];
+  // Kong's storage route has no key-auth either: public and signed URLs work without a key, and
+  // Storage verifies the Authorization JWT itself.
+  if (options.storage) routes.push({ prefix: '/storage/v1', handler: options.storage, needsApiKey: () => false, cors: true });
   const log = options.logger;
 
   const server = createServer((req, res) => {

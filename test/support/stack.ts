@@ -13,7 +13,7 @@
 //   stack.sql                                             // superuser postgres.js on the same database
 //
 // TestStack: { url, anonKey, serviceRoleKey, publishableKey, secretKey, jwtSecret, databaseUrl, sql,
-//   external, client(accessToken?), serviceClient(), signUp({email?, password?, data?}), stop() }
+//   external, storageDir, client(accessToken?), serviceClient(), signUp({email?, password?, data?}), stop() }
 // Options: { functionsDir, configPath, functionEnv, prestartFunctions, maxBodyBytes, realtime, logLevel } go to startStack.
 //
 // Against a real Supabase (e.g. `supabase start`) instead: set SUPABASE_URL, SUPABASE_ANON_KEY,
@@ -58,6 +58,8 @@ export interface TestStack {
   sql: postgres.Sql;
   /** true when running against an external Supabase (SUPABASE_URL set). */
   external: boolean;
+  /** The local stack's Storage folder (its own temporary one; undefined against an external Supabase). */
+  storageDir: string | undefined;
   /** An anon client; with `accessToken`, every request carries that JWT instead. */
   client(accessToken?: string): SupabaseClient;
   serviceClient(): SupabaseClient;
@@ -90,6 +92,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       databaseUrl,
       sql: postgres(databaseUrl, { onnotice: () => {} }),
       external: true,
+      storageDir: undefined,
     };
     stopStack = async () => {};
   } else {
