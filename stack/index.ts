@@ -55,6 +55,8 @@ export interface StartStackOptions {
    * database, otherwise a temporary folder deleted on stop.
    */
   storageDir?: string;
+  /** Storage's global upload limit in bytes; default supabase/config.toml [storage] file_size_limit (50 MiB). */
+  storageFileSizeLimit?: number;
   /** Serve /storage/v1. Default true. */
   storage?: boolean;
   /** Serve /realtime/v1/websocket when stack/realtime exists. Default true. */
@@ -180,7 +182,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
         sql,
         jwtSecret,
         rootDir: storageDir,
-        fileSizeLimit: await readStorageFileSizeLimit(options.configPath ?? join(repoRoot, 'supabase', 'config.toml')),
+        fileSizeLimit: options.storageFileSizeLimit ?? await readStorageFileSizeLimit(options.configPath ?? join(repoRoot, 'supabase', 'config.toml')),
         logger: logger.child({ component: 'storage' }),
       })
       : undefined;

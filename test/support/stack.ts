@@ -14,7 +14,8 @@
 //
 // TestStack: { url, anonKey, serviceRoleKey, publishableKey, secretKey, jwtSecret, databaseUrl, sql,
 //   external, storageDir, client(accessToken?), serviceClient(), signUp({email?, password?, data?}), stop() }
-// Options: { functionsDir, configPath, functionEnv, prestartFunctions, maxBodyBytes, realtime, logLevel } go to startStack.
+// Options: { functionsDir, configPath, functionEnv, prestartFunctions, maxBodyBytes, realtime, storageFileSizeLimit, logLevel }
+// go to startStack.
 //
 // Against a real Supabase (e.g. `supabase start`) instead: set SUPABASE_URL, SUPABASE_ANON_KEY,
 // SUPABASE_SERVICE_ROLE_KEY and DATABASE_URL; nothing is started and stop() only closes clients.
@@ -32,7 +33,7 @@ import {
 import { createTestDatabase } from './postgres.ts';
 
 export interface TestStackOptions
-  extends Pick<StartStackOptions, 'functionsDir' | 'configPath' | 'functionEnv' | 'prestartFunctions' | 'maxBodyBytes' | 'realtime' | 'jwtExpirySeconds'> {
+  extends Pick<StartStackOptions, 'functionsDir' | 'configPath' | 'functionEnv' | 'prestartFunctions' | 'maxBodyBytes' | 'realtime' | 'jwtExpirySeconds' | 'storageFileSizeLimit'> {
   /** pino level for the stack's logs; default `warn` (LOG_LEVEL overrides). */
   logLevel?: string;
 }
