@@ -49,7 +49,9 @@ export class DenoFunctionProcess {
     logger.info({ function: name, port }, 'functions: starting Deno (the first run downloads npm packages into the Deno cache and can take a while)');
     const child = spawn(this.options.denoPath, args, {
       cwd: this.options.cwd,
-      env: { ...this.options.env, PORT: String(port) },
+      // Deno.serve binds 0.0.0.0 unless told otherwise; DENO_SERVE_ADDRESS overrides whatever hostname the
+      // function passes, so every function is reachable only through the gateway (loopback).
+      env: { ...this.options.env, PORT: String(port), DENO_SERVE_ADDRESS: `tcp:127.0.0.1:${port}` },
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

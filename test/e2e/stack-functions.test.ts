@@ -1,6 +1,9 @@
 // /functions/v1 under real Deno: a throwaway function folder (no npm imports, so no downloads) proves
 // proxying, the injected environment, verify_jwt and streaming; then the project's `whatsapp` function.
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +14,7 @@ import { startTestStack, type SignedUpUser, type TestStack } from '../support/st
 const ECHO = `
 Deno.serve({ port: Number(Deno.env.get('PORT') ?? 8000), onListen: () => {} }, async (req) => {
   const url = new URL(req.url);
+  if (url.pathname.endsWith('/port')) return Response.json({ port: Number(Deno.env.get('PORT')) });
   if (url.pathname.endsWith('/stream')) {
     const body = new ReadableStream({ start(c) { for (let i = 0; i < 3; i++) c.enqueue(new TextEncoder().encode('chunk' + i + '\\n')); c.close(); } });
     return new Response(body, { headers: { 'content-type': 'text/plain', 'x-from': 'deno' } });
@@ -94,11 +98,50 @@ describe.skipIf(external)('functions (Deno)', () => {
     expect(after.status).toBe(200);
   });
 
+  it('a function listens on loopback only, even when it calls Deno.serve without a hostname (Deno binds 0.0.0.0 then)', async () => {
+    const res = await fetch(`${stack.url}/functions/v1/open/port`);
+    const { port } = (await res.json()) as { port: number };
+    expect(port).toBeGreaterThan(0);
+    // Every listening socket on that port (IPv4 and IPv6) is bound to 127.0.0.1.
+    const listening = await listeningAddresses(port);
+    expect(listening).toEqual(['127.0.0.1']);
+    // And from outside loopback, nothing answers on it.
+    const external = Object.values(networkInterfaces()).flat().filter((a) => a && !a.internal).map((a) => a!.address);
+    for (const address of external) expect(await connects(address, port), `${address}:${port}`).toBe(false);
+    expect(await connects('127.0.0.1', port)).toBe(true);
+  });
+
   it('unknown functions and shared folders are 404', async () => {
     expect((await fetch(`${stack.url}/functions/v1/nope`)).status).toBe(404);
     expect((await fetch(`${stack.url}/functions/v1/_shared`)).status).toBe(404);
   });
 });
+
+/** Local addresses of the LISTEN sockets on `port`, from /proc/net/tcp and tcp6 (Linux, as this stack). */
+async function listeningAddresses(port: number): Promise<string[]> {
+  const addresses: string[] = [];
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    const text = await readFile(file, 'utf8').catch(() => '');
+    for (const line of text.split('\n').slice(1)) {
+      const [, local, , state] = line.trim().split(/\s+/);
+      if (!local || state !== '0A') continue; // 0A = LISTEN
+      const [hex, portHex] = local.split(':');
+      if (Number.parseInt(portHex!, 16) !== port) continue;
+      if (hex!.length === 8) addresses.push(hex!.match(/../g)!.reverse().map((b) => Number.parseInt(b, 16)).join('.'));
+      else addresses.push(hex === '00000000000000000000000000000000' ? '::' : `ipv6:${hex}`);
+    }
+  }
+  return addresses;
+}
+
+function connects(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port, timeout: 2_000 });
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('timeout', () => { socket.destroy(); resolve(false); });
+    socket.once('error', () => { socket.destroy(); resolve(false); });
+  });
+}
 
 const whatsappDir = new URL('../../supabase/functions/whatsapp/index.ts', import.meta.url);
 describe.runIf(existsSync(whatsappDir))('the project’s whatsapp function', () => {
