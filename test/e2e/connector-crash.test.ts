@@ -51,7 +51,9 @@ describe('connector: crash safety', () => {
   it('SIGKILL in the middle of a batch, then a restart: none lost, only an in-flight one may repeat (same id)', async () => {
     const sessions = [await createLinkedSession(db, sim), await createLinkedSession(db, sim)];
     const ids = sessions.map((s) => s.sessionId);
-    const first = spawnConnector('crash-a');
+    // 150 ms between sends: 40 take ≥ 6 s per session, so the kill after the 8th lands mid-batch however slow
+    // this test's polling is (at 30 ms a loaded box delivered all 40 before the kill).
+    const first = spawnConnector('crash-a', { SEND_MIN_INTERVAL_MS: '150' });
     await waitFor(async () => (await openCount('crash-a', ids)) === 2, 'first connector connected', 60_000);
 
     const contacts = [await randomPhone(), await randomPhone()];

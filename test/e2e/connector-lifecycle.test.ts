@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  asUser, createLinkedSession, createTestDatabase, queueText, randomPhone, requestLink, sessionRow, startSimulator,
-  startTestConnector, waitFor, waitForStatus, type Simulator, type TestDatabase,
+  asUser, createLinkedSession, createTestDatabase, queueText, randomPhone, recordSessionTransitions, requestLink, sessionRow,
+  sessionTransitions, startSimulator, startTestConnector, waitFor, waitForHistory, waitForStatus, type SessionTransition,
+  type Simulator, type TestDatabase,
 } from './connector-support.ts';
 import type { RunningConnector } from '../../connector/index.ts';
 
@@ -10,6 +11,7 @@ let sim: Simulator;
 let connector: RunningConnector;
 beforeAll(async () => {
   db = await createTestDatabase();
+  await recordSessionTransitions(db);
   sim = await startSimulator({ qrTimeoutsMs: { first: 1500, next: 1500, count: 2, graceMs: 3000 } });
   connector = await startTestConnector(db, sim, { QR_TIMEOUT_MS: '1500' });
 });
@@ -48,11 +50,12 @@ describe('connector: disconnect codes', () => {
     const s = await createLinkedSession(db, sim);
     await open(s.sessionId);
     sim.fault(s.phone, 'unavailable');
-    const reconnecting = await waitFor(async () => {
-      const row = await sessionRow(db, s.sessionId);
-      return row.last_disconnect_code === 503 ? row : null;
-    }, 'the 503 recorded');
-    expect(['reconnecting', 'connected']).toContain(reconnecting.status);
+    // The 503 row lives only until the reconnect (50 ms back-off) completes the link again, which clears the code:
+    // polling the row missed it under load. The recorded history holds every step.
+    const after503 = (h: SessionTransition[]) => h.slice(h.findIndex((t) => t.code === 503));
+    const history = await waitForHistory(db, s.sessionId, (h) => h.some((t) => t.code === 503) && after503(h).some((t) => t.status === 'connected'),
+      'the 503 recorded, then connected');
+    expect(after503(history)[0]!.status).toBe('reconnecting');
     await waitForStatus(db, s.sessionId, 'connected');
     const contact = await randomPhone();
     const msg = await queueText(db, s, contact, 'after 503');
@@ -95,8 +98,16 @@ describe('connector: disconnect codes', () => {
     const row = await waitForStatus(db, s.sessionId, 'replaced');
     expect(row.last_error).toMatch(/replaced/);
     await waitFor(async () => !connector.sessions().find((x) => x.id === s.sessionId), 'the socket closed for good');
-    await new Promise((r) => setTimeout(r, 500)); // no event to await: proving the absence of a reconnect
+    await sim.waitForDevice(s.phone, (d) => !d.connected);
+    // Both ways back are shut: a sweep (which resumes wanted sessions) must leave it alone, and a reconnect timer,
+    // had one survived, fires within RECONNECT_MAX_MS (500 ms here): wait past it, then check nothing came back.
+    await connector.sweep();
+    await new Promise((r) => setTimeout(r, 1_000));
+    await connector.sweep();
+    expect(connector.sessions().find((x) => x.id === s.sessionId)).toBeUndefined();
     expect(sim.devices().find((d) => d.phone === s.phone)?.connected).toBe(false);
+    const history = await sessionTransitions(db, s.sessionId);
+    expect(history.at(-1)).toMatchObject({ status: 'replaced', code: 440 });
   });
 
   it('fails a link whose QR refs run out: "QR code expired without a scan", partial credentials deleted', async () => {

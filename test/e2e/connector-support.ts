@@ -71,6 +71,43 @@ export const waitForStatus = (db: TestDatabase, id: string, status: string, time
     return row.status === status ? row : null;
   }, `session ${id} to become ${status}`, timeoutMs);
 
+/**
+ * Records every change of a session's status / last_disconnect_code (a test-only trigger in this test's own
+ * database). A poll of the row can miss a state the connector leaves within milliseconds (503 → reconnecting →
+ * connected clears the code again on a fast reconnect); the history cannot.
+ */
+export async function recordSessionTransitions(db: TestDatabase): Promise<void> {
+  await db.sql.unsafe(`
+    create table if not exists public.test_session_transitions (
+      seq bigserial primary key, session_id uuid not null, status text not null, last_disconnect_code integer,
+      at timestamptz not null default clock_timestamp());
+    create or replace function public.test_record_session_transition() returns trigger language plpgsql as $$
+    begin
+      if tg_op = 'INSERT' or new.status is distinct from old.status
+         or new.last_disconnect_code is distinct from old.last_disconnect_code then
+        insert into public.test_session_transitions (session_id, status, last_disconnect_code)
+        values (new.id, new.status, new.last_disconnect_code);
+      end if;
+      return new;
+    end $$;
+    create or replace trigger test_record_session_transition after insert or update on public.whatsapp_sessions
+      for each row execute function public.test_record_session_transition();`);
+}
+
+export async function sessionTransitions(db: TestDatabase, sessionId: string) {
+  return (await db.sql`select status, last_disconnect_code as code, at from test_session_transitions
+    where session_id = ${sessionId} order by seq`) as unknown as SessionTransition[];
+}
+
+export type SessionTransition = { status: string; code: number | null; at: Date };
+
+/** Waits until the recorded history of a session (see recordSessionTransitions) satisfies `done`; returns it. */
+export const waitForHistory = (db: TestDatabase, sessionId: string, done: (h: SessionTransition[]) => boolean, what: string) =>
+  waitFor(async () => {
+    const history = await sessionTransitions(db, sessionId);
+    return done(history) ? history : null;
+  }, what);
+
 export async function randomPhone(): Promise<string> {
   return `+1555${Math.floor(1_000_000 + Math.random() * 8_999_999)}`;
 }

@@ -57,7 +57,9 @@ describe('simulator linking', () => {
   })
 
   it('a ref the server has expired cannot be scanned, even while the client still shows it', async () => {
-    const sim = await start({ qrTimeoutsMs: { first: 100, next: 100, count: 2 } })
+    // The second ref lives 60 s, so the pairing (and its socket) outlives any delay here: the first ref is expired,
+    // not "unknown" (with both refs short, a loaded box let the whole pairing end before the scan).
+    const sim = await start({ qrTimeoutsMs: { first: 100, next: 60_000, count: 2 } })
     const client = connectClient(sim, memoryAuthState(), { qrTimeout: 5000 })
     const qr = await client.nextQr()
     await new Promise(r => setTimeout(r, 150))
