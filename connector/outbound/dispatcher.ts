@@ -26,6 +26,11 @@ export interface DispatcherDeps {
   settings: SettingsCache;
 }
 
+/** Longest pause pacing can ask for (min_interval_ms and jitter_ms are each at most an hour, see messaging_config_problems). */
+const MAX_PACE_MS = 2 * 3_600_000;
+
+/** A session's rows waiting to be sent, and when it last sent: kept while idle, so a row claimed after the
+ * queue drained is still paced against the previous send. */
 class SessionQueue {
   readonly rows: OutboundRow[] = [];
   running = false;
@@ -60,6 +65,9 @@ export class OutboundDispatcher {
     const live = new Set(this.processing);
     for (const q of this.queues.values()) for (const r of q.rows) live.add(r.id);
     for (const id of this.inFlight.keys()) if (!live.has(id)) this.inFlight.delete(id);
+    for (const [sessionId, q] of this.queues) {
+      if (!q.running && q.rows.length === 0 && Date.now() - q.lastSendAt > MAX_PACE_MS) this.queues.delete(sessionId);
+    }
     const ids = [...this.inFlight.keys()];
     if (ids.length === 0) return;
     const startedAt = Date.now();
@@ -147,7 +155,6 @@ export class OutboundDispatcher {
       }
     } finally {
       queue.running = false;
-      if (queue.rows.length === 0) this.queues.delete(sessionId);
     }
     if (queue.rows.length && !this.stopped) void this.drain(sessionId, queue);
     else if (!this.stopped) void this.sweep().catch(() => {});

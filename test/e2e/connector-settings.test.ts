@@ -48,6 +48,8 @@ describe('connector: messaging settings', () => {
     await save(s.userId, { pacing: { min_interval_ms: 2500, jitter_ms: 0 } });
     await afterNextSweeps();
     await queueText(db, s, contact.phone, 'slow 1');
+    await contact.waitForCount(3, { timeoutMs: 45_000 });
+    // Queued after slow 1 went out, so it is claimed on its own: it must still be paced against slow 1.
     await queueText(db, s, contact.phone, 'slow 2');
     const got = await contact.waitForCount(4, { timeoutMs: 45_000 });
     const [slow1, slow2] = [got.find((m) => m.text === 'slow 1')!, got.find((m) => m.text === 'slow 2')!];
