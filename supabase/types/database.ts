@@ -70,6 +70,22 @@ export type Database = {
           chat_jid: string
           from_me: boolean
           id: number
+          media_attempts: number
+          media_claim_expires_at: string | null
+          media_claimed_by: string | null
+          media_duration_seconds: number | null
+          media_error: string | null
+          media_file_name: string | null
+          media_height: number | null
+          media_kind: Database["public"]["Enums"]["media_kind"] | null
+          media_mime_type: string | null
+          media_next_attempt_at: string | null
+          media_path: string | null
+          media_size_bytes: number | null
+          media_source: Json | null
+          media_state: Database["public"]["Enums"]["media_state"] | null
+          media_stored_at: string | null
+          media_width: number | null
           message_type: string
           push_name: string | null
           raw: NonNullable<Json>
@@ -86,6 +102,22 @@ export type Database = {
           chat_jid: string
           from_me?: boolean
           id?: never
+          media_attempts?: number
+          media_claim_expires_at?: string | null
+          media_claimed_by?: string | null
+          media_duration_seconds?: number | null
+          media_error?: string | null
+          media_file_name?: string | null
+          media_height?: number | null
+          media_kind?: Database["public"]["Enums"]["media_kind"] | null
+          media_mime_type?: string | null
+          media_next_attempt_at?: string | null
+          media_path?: string | null
+          media_size_bytes?: number | null
+          media_source?: Json | null
+          media_state?: Database["public"]["Enums"]["media_state"] | null
+          media_stored_at?: string | null
+          media_width?: number | null
           message_type: string
           push_name?: string | null
           raw?: NonNullable<Json>
@@ -102,6 +134,22 @@ export type Database = {
           chat_jid?: string
           from_me?: boolean
           id?: never
+          media_attempts?: number
+          media_claim_expires_at?: string | null
+          media_claimed_by?: string | null
+          media_duration_seconds?: number | null
+          media_error?: string | null
+          media_file_name?: string | null
+          media_height?: number | null
+          media_kind?: Database["public"]["Enums"]["media_kind"] | null
+          media_mime_type?: string | null
+          media_next_attempt_at?: string | null
+          media_path?: string | null
+          media_size_bytes?: number | null
+          media_source?: Json | null
+          media_state?: Database["public"]["Enums"]["media_state"] | null
+          media_stored_at?: string | null
+          media_width?: number | null
           message_type?: string
           push_name?: string | null
           raw?: NonNullable<Json>
@@ -155,7 +203,12 @@ export type Database = {
           failed_at: string | null
           id: string
           idempotency_key: string | null
+          media_file_name: string | null
+          media_mime_type: string | null
+          media_path: string | null
+          media_size_bytes: number | null
           next_attempt_at: string
+          quoted_wa_message_id: string | null
           read_at: string | null
           recipient: string
           recipient_jid: string | null
@@ -179,7 +232,12 @@ export type Database = {
           failed_at?: string | null
           id?: string
           idempotency_key?: string | null
+          media_file_name?: string | null
+          media_mime_type?: string | null
+          media_path?: string | null
+          media_size_bytes?: number | null
           next_attempt_at?: string
+          quoted_wa_message_id?: string | null
           read_at?: string | null
           recipient: string
           recipient_jid?: string | null
@@ -203,7 +261,12 @@ export type Database = {
           failed_at?: string | null
           id?: string
           idempotency_key?: string | null
+          media_file_name?: string | null
+          media_mime_type?: string | null
+          media_path?: string | null
+          media_size_bytes?: number | null
           next_attempt_at?: string
+          quoted_wa_message_id?: string | null
           read_at?: string | null
           recipient?: string
           recipient_jid?: string | null
@@ -313,6 +376,27 @@ export type Database = {
           },
         ]
       }
+      whatsapp_media_rules: {
+        Row: {
+          extension: string
+          kind: Database["public"]["Enums"]["media_kind"]
+          max_bytes: number
+          mime_type: string
+        }
+        Insert: {
+          extension: string
+          kind: Database["public"]["Enums"]["media_kind"]
+          max_bytes: number
+          mime_type: string
+        }
+        Update: {
+          extension?: string
+          kind?: Database["public"]["Enums"]["media_kind"]
+          max_bytes?: number
+          mime_type?: string
+        }
+        Relationships: []
+      }
       whatsapp_sessions: {
         Row: {
           connected_at: string | null
@@ -414,6 +498,26 @@ export type Database = {
         Args: { p_epoch: number; p_owner: string; p_session_id: string }
         Returns: undefined
       }
+      claim_inbound_media: {
+        Args: {
+          p_limit: number
+          p_owner: string
+          p_session_ids: string[]
+          p_ttl: string
+        }
+        Returns: {
+          id: number
+          media_attempts: number
+          media_file_name: string
+          media_kind: Database["public"]["Enums"]["media_kind"]
+          media_mime_type: string
+          media_size_bytes: number
+          media_source: Json
+          session_id: string
+          user_id: string
+          wa_message_id: string
+        }[]
+      }
       claim_outbound_messages: {
         Args: { p_claim_ttl: string; p_limit: number; p_owner: string }
         Returns: {
@@ -428,7 +532,12 @@ export type Database = {
           failed_at: string | null
           id: string
           idempotency_key: string | null
+          media_file_name: string | null
+          media_mime_type: string | null
+          media_path: string | null
+          media_size_bytes: number | null
           next_attempt_at: string
+          quoted_wa_message_id: string | null
           read_at: string | null
           recipient: string
           recipient_jid: string | null
@@ -466,7 +575,12 @@ export type Database = {
           failed_at: string | null
           id: string
           idempotency_key: string | null
+          media_file_name: string | null
+          media_mime_type: string | null
+          media_path: string | null
+          media_size_bytes: number | null
           next_attempt_at: string
+          quoted_wa_message_id: string | null
           read_at: string | null
           recipient: string
           recipient_jid: string | null
@@ -571,6 +685,15 @@ export type Database = {
         Returns: number
       }
       expire_idle_sessions: { Args: { p_idle: string }; Returns: string[] }
+      fail_inbound_media: {
+        Args: {
+          p_error: string
+          p_id: number
+          p_owner: string
+          p_state: Database["public"]["Enums"]["media_state"]
+        }
+        Returns: boolean
+      }
       fail_outbound_message: {
         Args: {
           p_error: string
@@ -585,6 +708,16 @@ export type Database = {
         Returns: number
       }
       is_active_session_status: { Args: { p_status: string }; Returns: boolean }
+      mark_inbound_media_stored: {
+        Args: {
+          p_id: number
+          p_mime_type: string
+          p_owner: string
+          p_path: string
+          p_size: number
+        }
+        Returns: boolean
+      }
       mark_outbound_sent: {
         Args: { p_message_id: string; p_owner: string; p_recipient_jid: string }
         Returns: boolean
@@ -680,6 +813,16 @@ export type Database = {
           isSetofReturn: false
         }
       }
+      retry_inbound_media: {
+        Args: {
+          p_delay: string
+          p_error: string
+          p_id: number
+          p_owner: string
+          p_source?: Json
+        }
+        Returns: boolean
+      }
       retry_outbound_message: {
         Args: {
           p_delay: string
@@ -744,7 +887,8 @@ export type Database = {
       }
     }
     Enums: {
-      [_ in never]: never
+      media_kind: "image" | "video" | "audio" | "voice" | "document" | "sticker"
+      media_state: "pending" | "stored" | "too_large" | "failed" | "expired"
     }
     CompositeTypes: {
       [_ in never]: never
@@ -871,6 +1015,9 @@ export type CompositeTypes<
 
 export const Constants = {
   public: {
-    Enums: {},
+    Enums: {
+      media_kind: ["image", "video", "audio", "voice", "document", "sticker"],
+      media_state: ["pending", "stored", "too_large", "failed", "expired"],
+    },
   },
 } as const
