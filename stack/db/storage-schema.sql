@@ -18,7 +18,7 @@ begin
 end
 $$;
 
-create schema if not exists storage authorization supabase_storage_admin;
+create schema if not exists storage authorization supabase_admin;
 grant all on schema storage to supabase_storage_admin;
 grant usage on schema storage to postgres, anon, authenticated, service_role;
 alter role supabase_storage_admin set search_path = storage;
