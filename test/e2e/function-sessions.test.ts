@@ -93,7 +93,7 @@ describe('whatsapp function: authentication', () => {
     const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString());
     const forged = `${header}.${Buffer.from(JSON.stringify({ ...claims, sub: crypto.randomUUID() })).toString('base64url')}.${user.token.split('.')[2]}`;
     const expired = `${header}.${Buffer.from(JSON.stringify({ ...claims, exp: 1000 })).toString('base64url')}.${user.token.split('.')[2]}`;
-    for (const token of ['garbage', `${user.token}x`, forged, expired, h.stack.serviceRoleKey]) {
+    for (const token of ['garbage', 'abc.def.ghi', `${user.token}x`, forged, expired, h.stack.serviceRoleKey]) {
       const reply = await api('POST', '/sessions', { token, json: {} });
       expect(reply.status, token.slice(-12)).toBe(401);
       expect(reply.body.error.code).toBe('invalid_token');

@@ -34,6 +34,12 @@ export function generateBadRequests(n: number, seed: number, ids: { tokenA: stri
   const junk = () => randomBytes(1 + Math.floor(rnd() * 40)).toString(pick(['hex', 'base64', 'latin1'] as const));
   // A token an HTTP client can send at all: visible ASCII (fetch refuses control characters in headers).
   const junkToken = () => junk().replace(/[^\x21-\x7e]/g, (c) => String.fromCharCode(0x21 + (c.charCodeAt(0) % 94)));
+  // Three base64url-looking parts that do not decode to a JWT (issue 16 item 10: `abc.def.ghi` was a 500):
+  // not UTF-8, not JSON, JSON that is not an object, `alg: none`, an unknown alg or kid.
+  const b64 = (v: string | Buffer) => Buffer.from(v).toString('base64url');
+  const jwtPart = () => pick([b64(randomBytes(1 + Math.floor(rnd() * 24))), b64('null'), b64('[1]'), b64('"x"'), b64('{"alg":"none"}'),
+    b64('{"alg":"ES256","kid":"no-such-key"}'), b64('{"alg":"XS999","kid":"k"}'), b64('{"exp":"soon","sub":7}'), junkToken().replace(/[^A-Za-z0-9_-]/g, 'x')]);
+  const jwtShaped = () => pick(['abc.def.ghi', `${jwtPart()}.${jwtPart()}.${jwtPart()}`, `${jwtPart()}.${ids.tokenA.split('.')[1]}.${jwtPart()}`, `${jwtPart()}.${jwtPart()}.`]);
   const badPhones = ['', ' ', 'abc', '+', '++1555', '12', '+0123456789', '+1'.padEnd(40, '9'), '☎️📞', '+1 (555) abc-defg', 'null', '1'.repeat(65), '<script>', "'; drop table x; --"];
   // U+0000 and lone surrogates: valid JSON, but Postgres text cannot store a NUL (SQLSTATE 22P05)
   const nul = () => pick(['\u0000', 'a\u0000b', `${junk()}\u0000`, '\u0000'.repeat(1 + Math.floor(rnd() * 5)), 'x\ud800y', '\udfff']);
@@ -44,7 +50,7 @@ export function generateBadRequests(n: number, seed: number, ids: { tokenA: stri
     if (who === 'A') h.authorization = `Bearer ${ids.tokenA}`;
     if (who === 'B') h.authorization = `Bearer ${ids.tokenB}`;
     if (who === 'anon') h.authorization = `Bearer ${ids.anon}`;
-    if (who === 'bad') h.authorization = pick([`Bearer ${junkToken()}`, `Bearer ${ids.tokenA.slice(0, -4)}abcd`, 'Basic Zm9vOmJhcg==', 'Bearer', `Bearer ${ids.tokenA}.x`]);
+    if (who === 'bad') h.authorization = pick([`Bearer ${junkToken()}`, `Bearer ${ids.tokenA.slice(0, -4)}abcd`, 'Basic Zm9vOmJhcg==', 'Bearer', `Bearer ${ids.tokenA}.x`, `Bearer ${jwtShaped()}`]);
     return h;
   };
   const json = { 'content-type': 'application/json' };
@@ -52,6 +58,12 @@ export function generateBadRequests(n: number, seed: number, ids: { tokenA: stri
     // unauthenticated or forged tokens on every route that writes
     () => ({ kind: 'no-auth', method: 'POST', path: pick(['/sessions', '/messages', `/sessions/${ids.sessionA}/logout`, `/sessions/${ids.sessionA}/disconnect`]),
       headers: { ...auth(pick(['none', 'bad', 'anon'] as const)), ...json }, body: JSON.stringify({ to: '+14155552671', text: 'hi', method: 'qr' }) }),
+    // a JWT-shaped token that is not one, on every signed-in route (GET and POST)
+    () => {
+      const method = pick(['GET', 'POST']);
+      return { kind: 'jwt-shaped', method, path: pick(['/sessions/current', '/messages', '/settings', '/sessions']), headers: { apikey: ids.anon, authorization: `Bearer ${jwtShaped()}`, ...json },
+        body: method === 'GET' ? undefined : JSON.stringify({ to: '+14155552671', text: 'hi', method: 'qr' }) };
+    },
     // malformed JSON bodies
     () => ({ kind: 'bad-json', method: 'POST', path: pick(['/sessions', '/messages']), headers: { ...auth(pick(['A', 'B'] as const)), ...json },
       body: pick(['{', '{"to": "+14155552671", "text": ', junk(), '[1,2', '{"to":+1}', 'nul', '\u0000\u0001', '{"a":1}}', "{'to':'x'}"]) }),

@@ -34,6 +34,19 @@ function isApiKeyOnly(token: string, anonKey: string): boolean {
   }
 }
 
+/**
+ * getClaims() returns Auth errors, but throws whatever decoding a token that only looks like a JWT
+ * throws (`abc.def.ghi`: "Invalid UTF-8 sequence", JSON that is not an object, an unknown `alg`).
+ * Network failures come back as AuthRetryableFetchError, so anything thrown is the token's fault.
+ */
+async function verifyClaims(verifier: SupabaseClient, token: string) {
+  try {
+    return await verifier.auth.getClaims(token);
+  } catch (cause) {
+    return { data: null, error: cause instanceof Error ? cause : new Error(String(cause)) };
+  }
+}
+
 export function createUserClient(config: RequireUserOptions['config'], token: string): SupabaseClient {
   return createClient(config.supabaseUrl, config.supabaseAnonKey, {
     ...clientOptions,
@@ -51,7 +64,7 @@ export function requireUser({ config }: RequireUserOptions): MiddlewareHandler<A
         headers: { 'WWW-Authenticate': 'Bearer' },
       });
     }
-    const { data, error } = await verifier.auth.getClaims(token);
+    const { data, error } = await verifyClaims(verifier, token);
     if (error && (isAuthRetryableFetchError(error) || (isAuthApiError(error) && error.status >= 500))) {
       throw new ApiError(503, 'auth_unavailable', 'The authentication service is unavailable, try again', { cause: error });
     }

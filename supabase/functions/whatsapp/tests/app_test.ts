@@ -42,7 +42,10 @@ Deno.test('the anon key or a publishable key is not a sign-in (401 auth_required
 
 Deno.test('a malformed or expired token is invalid_token (401) without reaching Auth', async () => {
   const expired = ['eyJhbGciOiJIUzI1NiJ9', btoa(JSON.stringify({ sub: 'x', role: 'authenticated', exp: 1 })), 'c2ln'].join('.');
-  for (const token of ['not-a-jwt', expired]) {
+  // Three dot-separated parts that are not base64url JSON: getClaims throws ("Invalid UTF-8 sequence")
+  // instead of returning an error, which was a 500 with a stack trace (issue 16, item 10).
+  const undecodable = ['abc.def.ghi', 'a.b.c', '..', 'e30.e30.e30', '_-_.-_-.x', '////.++++.====', 'eyJhbGciOiJFUzI1NiJ9.abc.def'];
+  for (const token of ['not-a-jwt', expired, ...undecodable]) {
     const { res, json } = await call('/messages', { headers: { Authorization: `Bearer ${token}` } });
     assertEquals(res.status, 401, token);
     assertEquals(json.error.code, 'invalid_token');
