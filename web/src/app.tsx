@@ -1,9 +1,10 @@
-import { useMemo, type ReactNode } from 'react';
+import { useMemo, useState, type ReactNode } from 'react';
 import type { Session } from '@supabase/supabase-js';
 import { LanguageSwitch } from './components/language-switch.tsx';
 import { AuthPage, useAuthSession } from './features/auth/index.ts';
 import { ConnectPanel, useWhatsappSession } from './features/connect/index.ts';
 import { MessagesPanel } from './features/messages/index.ts';
+import { SettingsPage } from './features/settings/index.ts';
 import { useI18n } from './i18n/index.tsx';
 import { getSupabase, readAppConfig, type AppSupabase } from './lib/supabase.ts';
 
@@ -43,6 +44,7 @@ function ConfiguredApp({ supabase }: { supabase: AppSupabase }) {
 function Workspace({ supabase, auth }: { supabase: AppSupabase; auth: Session }) {
   const { t } = useI18n();
   const state = useWhatsappSession(supabase, auth.user.id);
+  const [view, setView] = useState<'workspace' | 'settings'>('workspace');
   const account = (
     <div className="account">
       <span className="account-email" title={t('auth.signedInAs', { email: auth.user.email ?? '' })}>
@@ -53,12 +55,26 @@ function Workspace({ supabase, auth }: { supabase: AppSupabase; auth: Session })
       </button>
     </div>
   );
+  const tab = (name: typeof view, label: string) => (
+    <button type="button" className={`tab${view === name ? ' tab-current' : ''}`} aria-current={view === name ? 'page' : undefined}
+      onClick={() => setView(name)}>
+      {label}
+    </button>
+  );
   return (
     <Shell account={account}>
-      <div className="workspace" key={auth.user.id}>
-        <ConnectPanel supabase={supabase} state={state} />
-        <MessagesPanel supabase={supabase} session={state.session} />
-      </div>
+      <nav className="tabs" aria-label={t('nav.label')}>
+        {tab('workspace', t('nav.workspace'))}
+        {tab('settings', t('nav.settings'))}
+      </nav>
+      {view === 'workspace' ? (
+        <div className="workspace" key={auth.user.id}>
+          <ConnectPanel supabase={supabase} state={state} />
+          <MessagesPanel supabase={supabase} session={state.session} />
+        </div>
+      ) : (
+        <SettingsPage key={auth.user.id} supabase={supabase} />
+      )}
     </Shell>
   );
 }

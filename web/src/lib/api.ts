@@ -10,9 +10,9 @@ export class ApiError extends Error {
   }
 }
 
-type Method = 'GET' | 'POST';
+type Method = 'GET' | 'POST' | 'PUT';
 
-async function invoke<T>(supabase: AppSupabase, path: string, method: Method, body?: object): Promise<T> {
+export async function invoke<T>(supabase: AppSupabase, path: string, method: Method, body?: object): Promise<T> {
   const { data, error } = await supabase.functions.invoke<T>(path, { method, ...(body ? { body } : {}) });
   if (error) throw await toApiError(error);
   return data as T;

@@ -14,6 +14,8 @@ const known: Record<string, MessageKey> = {
   auth_required: 'error.signInAgain',
   invalid_token: 'error.signInAgain',
   internal_error: 'error.generic',
+  webhook_url_not_allowed: 'error.webhookUrlNotAllowed',
+  invalid_webhook_url: 'error.invalidWebhookUrl',
 };
 
 export function describeError(caught: unknown, t: Translate): string {

@@ -7,7 +7,7 @@ import type { AppEnv } from '../types.ts';
 export function allowCors(allowedOrigins: Config['allowedOrigins']): MiddlewareHandler<AppEnv> {
   return cors({
     origin: allowedOrigins === '*' ? '*' : [...allowedOrigins],
-    allowMethods: ['GET', 'POST', 'OPTIONS'],
+    allowMethods: ['GET', 'POST', 'PUT', 'OPTIONS'],
     allowHeaders: ['Authorization', 'apikey', 'Content-Type', 'Idempotency-Key', 'x-client-info', 'x-region'],
     exposeHeaders: ['Retry-After', 'RateLimit-Policy', 'Idempotent-Replayed', 'Location', 'X-Request-Id'],
     maxAge: 600,
