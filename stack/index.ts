@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import pino, { type Logger } from 'pino';
+import { readAuthConfig } from './auth/config.ts';
 import { createAuthService } from './auth/index.ts';
 import type { RunningPostgres } from './db/embedded.ts';
 import { ensureStorageSchema, prepareDatabase, repoRoot } from './db/prepare.ts';
@@ -44,7 +45,7 @@ export interface StartStackOptions {
   denoDir?: string;
   /** Edge Functions folder; default `<repo>/supabase/functions`. */
   functionsDir?: string;
-  /** supabase/config.toml (verify_jwt per function). */
+  /** supabase/config.toml (verify_jwt per function, [auth.rate_limit], [auth.email], storage limits). */
   configPath?: string;
   /** Extra environment for every Edge Function. */
   functionEnv?: Record<string, string>;
@@ -195,6 +196,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
       logger: logger.child({ component: 'gateway' }),
       auth: createAuthService({
         sql,
+        config: await readAuthConfig(options.configPath ?? join(repoRoot, 'supabase', 'config.toml')),
         jwtSecret,
         jwtExpirySeconds: options.jwtExpirySeconds ?? 3600,
         issuer: () => `${gatewayUrl}/auth/v1`,

@@ -4,7 +4,9 @@ import { jwtVerify } from 'jose';
 import type postgres from 'postgres';
 import type { Logger } from 'pino';
 import { bearerToken, type ServiceRequest } from '../gateway/index.ts';
+import type { AuthConfig } from './config.ts';
 import { AuthError, authErrors } from './errors.ts';
+import type { RateLimiter } from './rate-limit.ts';
 import type { AuthStore, UserRow } from './store.ts';
 import type { TokenSettings } from './tokens.ts';
 
@@ -12,12 +14,16 @@ export interface AuthServiceOptions extends TokenSettings {
   sql: postgres.Sql;
   logger: Logger;
   minimumPasswordLength?: number;
+  /** supabase/config.toml's [auth] settings (readAuthConfig); `supabase init`'s defaults when absent. */
+  config?: AuthConfig;
 }
 
 export interface AuthContext {
   options: AuthServiceOptions;
   store: AuthStore;
   minPassword: number;
+  config: AuthConfig;
+  limits: { signInSignUps: RateLimiter; tokenRefresh: RateLimiter };
 }
 
 export type AuthRouteHandler = (ctx: AuthContext, request: ServiceRequest) => Promise<void>;
@@ -74,4 +80,9 @@ export async function requireUser(ctx: AuthContext, request: ServiceRequest): Pr
   const user = await ctx.store.findUserById(claims.sub);
   if (!user) throw new AuthError(403, 'user_not_found', 'User from sub claim in JWT does not exist');
   return { user, claims };
+}
+
+/** Takes one request from the caller's per-IP bucket (GoTrue keys its limits by client address). */
+export function enforceRateLimit(limiter: RateLimiter, request: ServiceRequest): void {
+  if (!limiter.take(request.req.socket.remoteAddress ?? 'unknown')) throw authErrors.overRequestRateLimit();
 }

@@ -37,6 +37,7 @@ export const authErrors = {
   refreshUsed: () => new AuthError(400, 'refresh_token_already_used', 'Invalid Refresh Token: Already Used'),
   unsupportedGrant: () =>
     new AuthError(400, 'unsupported_grant_type', 'unsupported_grant_type: only password and refresh_token are supported here'),
+  overRequestRateLimit: () => new AuthError(429, 'over_request_rate_limit', 'Request rate limit reached'),
   notFound: () => new AuthError(404, 'not_found', 'Not Found'),
   notImplemented: (what: string) =>
     new AuthError(501, 'not_implemented', `${what} is not supported by the local development stack`),

@@ -4,7 +4,9 @@
 import { sendJson, type ServiceHandler, type ServiceRequest } from '../gateway/index.ts';
 import { adminUsers } from './admin-routes.ts';
 import type { AuthContext, AuthRouteHandler, AuthServiceOptions } from './context.ts';
+import { DEFAULT_AUTH_CONFIG } from './config.ts';
 import { AuthError, authErrors, sendAuthError } from './errors.ts';
+import { RateLimiter } from './rate-limit.ts';
 import { logout, signUp, token } from './session-routes.ts';
 import { createAuthStore } from './store.ts';
 import { getUser, updateUser } from './user-routes.ts';
@@ -35,7 +37,17 @@ const ROUTES: AuthRoute[] = [
 ];
 
 export function createAuthService(options: AuthServiceOptions): ServiceHandler {
-  const ctx: AuthContext = { options, store: createAuthStore(options.sql), minPassword: options.minimumPasswordLength ?? 6 };
+  const config = options.config ?? DEFAULT_AUTH_CONFIG;
+  const ctx: AuthContext = {
+    options,
+    store: createAuthStore(options.sql),
+    minPassword: options.minimumPasswordLength ?? 6,
+    config,
+    limits: {
+      signInSignUps: new RateLimiter(config.rateLimit.signInSignUps),
+      tokenRefresh: new RateLimiter(config.rateLimit.tokenRefresh),
+    },
+  };
 
   return async function handleAuth(request: ServiceRequest): Promise<void> {
     const method = request.req.method ?? 'GET';

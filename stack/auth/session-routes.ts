@@ -1,12 +1,15 @@
 // Sessions: POST /signup, POST /token (password and refresh_token grants), POST /logout.
 import bcrypt from 'bcryptjs';
 import { sendEmpty, sendJson } from '../gateway/index.ts';
-import { BCRYPT_COST, EMAIL_PATTERN, isObject, jsonBody, requireUser, stringField, type AuthRouteHandler } from './context.ts';
+import {
+  BCRYPT_COST, EMAIL_PATTERN, enforceRateLimit, isObject, jsonBody, requireUser, stringField, type AuthRouteHandler,
+} from './context.ts';
 import { AuthError, authErrors } from './errors.ts';
 import { toSessionJson } from './tokens.ts';
 
 export const signUp: AuthRouteHandler = async (ctx, request) => {
   const { store, options, minPassword } = ctx;
+  enforceRateLimit(ctx.limits.signInSignUps, request);
   const body = await jsonBody(request);
   const email = stringField(body, 'email');
   const password = stringField(body, 'password');
@@ -34,6 +37,7 @@ export const token: AuthRouteHandler = async (ctx, request) => {
   const grant = request.query.get('grant_type');
   const body = await jsonBody(request);
   if (grant === 'password') {
+    enforceRateLimit(ctx.limits.signInSignUps, request);
     const email = stringField(body, 'email');
     const password = stringField(body, 'password');
     if (!email) throw authErrors.validation(stringField(body, 'phone') ? 'Phone logins are not supported here' : 'missing email or phone');
@@ -48,6 +52,7 @@ export const token: AuthRouteHandler = async (ctx, request) => {
     return;
   }
   if (grant === 'refresh_token') {
+    enforceRateLimit(ctx.limits.tokenRefresh, request);
     const presented = stringField(body, 'refresh_token');
     if (!presented) throw authErrors.refreshNotFound();
     const rotated = await store.rotateRefreshToken(presented);
