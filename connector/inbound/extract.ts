@@ -7,6 +7,7 @@ import {
   BufferJSON, getContentType, isJidBroadcast, isJidGroup, isJidNewsletter, isJidStatusBroadcast, isLidUser,
   jidDecode, jidNormalizedUser, normalizeMessageContent, type WAMessage,
 } from '@whiskeysockets/baileys';
+import { isE164 } from '../../supabase/functions/_shared/phone.ts';
 import type { InboundRow } from '../store/index.ts';
 
 const RAW_LIMIT = 200_000;
@@ -15,7 +16,7 @@ const SKIPPED_TYPES = new Set(['protocolMessage', 'senderKeyDistributionMessage'
 const phoneOf = (jid: string | null | undefined): string | null => {
   if (!jid || isLidUser(jid)) return null;
   const user = jidDecode(jid)?.user;
-  return user && /^[1-9][0-9]{6,14}$/.test(user) ? `+${user}` : null;
+  return user && isE164(`+${user}`) ? `+${user}` : null;
 };
 
 const toNumber = (value: unknown): number => {

@@ -1,12 +1,14 @@
 // session_commands: connect (new link: QR or pairing code), disconnect, logout, reconnect.
 // Each command ends done, or failed with a readable error.
 import type { Logger } from 'pino';
+import { TERMINAL_SESSION_STATUSES } from '../../supabase/functions/_shared/database.types.ts';
+import { isE164 } from '../../supabase/functions/_shared/phone.ts';
 import type { ConnectorConfig } from '../config.ts';
-import type { CommandRow, Fence, SessionRow, Store } from '../store/index.ts';
+import type { CommandRow, Fence, SessionRow, SessionStatus, Store } from '../store/index.ts';
 import type { LinkRequest } from '../whatsapp/index.ts';
 import type { SessionManager } from '../whatsapp/session-manager.ts';
 
-const ENDED = new Set(['logged_out', 'replaced', 'failed', 'expired']);
+const ENDED: ReadonlySet<SessionStatus> = new Set(TERMINAL_SESSION_STATUSES);
 
 class CommandError extends Error {}
 /** Another connector holds the session: give the command back for it. */
@@ -64,7 +66,7 @@ export class CommandRunner {
         if (conn && !conn.ended) return; // already linking or connected: nothing to do
         if (ENDED.has(row.status)) throw new CommandError(`the session is ${row.status}; start a new link`);
         const link = this.linkOf(command, row);
-        if (link.method === 'pairing_code' && !/^\+[1-9][0-9]{6,14}$/.test(link.phone)) {
+        if (link.method === 'pairing_code' && !isE164(link.phone)) {
           throw new CommandError('a pairing code needs the phone number in E.164 form, like +15551234567');
         }
         await this.manager.open(row, await this.lease(row), link);

@@ -29,12 +29,9 @@ export function makeAuthRowStore(sql: Sql) {
         ${writes.map((w) => w.kind)}::text[], ${writes.map((w) => w.keyId)}::text[], ${values}::text[]::bytea[])`;
     },
 
-    /** Wipes every credential of a session (logout, 401). Fenced like every other write. */
+    /** Wipes every credential of a session (logout, 401): wipe_session_auth_state, fenced (WL001). */
     async wipe(fence: Fence): Promise<void> {
-      await sql.begin(async (tx) => {
-        await tx`select assert_session_lease(${fence.sessionId}, ${fence.owner}, ${fence.epoch})`;
-        await tx`delete from whatsapp_auth_state where session_id = ${fence.sessionId}`;
-      });
+      await sql`select wipe_session_auth_state(${fence.sessionId}, ${fence.owner}, ${fence.epoch})`;
     },
 
     async hasCredentials(sessionId: string): Promise<boolean> {

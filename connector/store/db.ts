@@ -2,7 +2,6 @@
 import postgres from 'postgres';
 
 export type Sql = postgres.Sql;
-export type Tx = postgres.TransactionSql;
 
 /** Server-side bound of one statement; the client gives up a little later (see withDeadline). */
 export const STATEMENT_TIMEOUT_MS = 15_000;

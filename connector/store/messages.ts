@@ -1,40 +1,23 @@
 // outbound_messages (claims and transitions) and inbound_messages (idempotent inserts).
+import type { Enums, Tables, TablesInsert } from '../../supabase/functions/_shared/database.types.ts';
 import { interval, withDeadline, type Sql } from './db.ts';
 
-export interface OutboundRow {
-  id: string;
-  session_id: string;
-  user_id: string;
-  recipient: string;
-  content_type: 'text';
-  text: string | null;
-  attempts: number;
-  wa_message_id: string;
-  created_at: Date;
-}
+/** A claimed row as the dispatcher needs it (postgres.js gives timestamps as Date). */
+export type OutboundRow = Pick<Tables<'outbound_messages'>,
+  'id' | 'session_id' | 'user_id' | 'recipient' | 'content_type' | 'text' | 'attempts' | 'wa_message_id'> & { created_at: Date };
 
-export interface InboundRow {
-  session_id: string;
-  user_id: string;
-  wa_message_id: string;
-  chat_jid: string;
-  sender_jid: string | null;
-  sender_phone: string | null;
-  push_name: string | null;
-  from_me: boolean;
-  message_type: string;
-  text: string | null;
-  raw: unknown;
-  wa_timestamp: Date;
-}
+/** A new inbound_messages row (postgres.js takes the timestamp as a Date). */
+export type InboundRow = Required<Pick<TablesInsert<'inbound_messages'>,
+  | 'session_id' | 'user_id' | 'wa_message_id' | 'chat_jid' | 'sender_jid' | 'sender_phone' | 'push_name' | 'from_me'
+  | 'message_type' | 'text'>> & { raw: unknown; wa_timestamp: Date };
 
 export function makeMessageStore(sql: Sql) {
   return {
     /** Due rows of the sessions whose socket is open, never overtaking a row that waits for its retry. */
     async claimOutbound(owner: string, openSessionIds: string[], limit: number, claimTtlMs: number): Promise<OutboundRow[]> {
       if (openSessionIds.length === 0) return [];
-      return (await withDeadline(sql`select id, session_id, user_id, recipient, content_type, text, attempts, wa_message_id, created_at
-        from claim_ready_outbound_messages(${owner}, ${openSessionIds}::uuid[], ${limit}, ${interval(claimTtlMs)}::interval)`)) as unknown as OutboundRow[];
+      return withDeadline(sql<OutboundRow[]>`select id, session_id, user_id, recipient, content_type, text, attempts, wa_message_id, created_at
+        from claim_ready_outbound_messages(${owner}, ${openSessionIds}::uuid[], ${limit}, ${interval(claimTtlMs)}::interval)`);
     },
     async renewClaims(owner: string, ids: string[], claimTtlMs: number): Promise<number> {
       if (ids.length === 0) return 0;
@@ -62,7 +45,7 @@ export function makeMessageStore(sql: Sql) {
       const [row] = await withDeadline(sql`select fail_unsent_messages(${sessionId}, ${code}, ${error}) as n`);
       return Number(row?.n ?? 0);
     },
-    async recordReceipt(sessionId: string, waMessageId: string, status: 'delivered' | 'read'): Promise<boolean> {
+    async recordReceipt(sessionId: string, waMessageId: string, status: Extract<Enums<'outbound_status'>, 'delivered' | 'read'>): Promise<boolean> {
       const [row] = await withDeadline(sql`select record_outbound_receipt(${sessionId}, ${waMessageId}, ${status}) as ok`);
       return Boolean(row?.ok);
     },

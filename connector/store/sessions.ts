@@ -1,23 +1,13 @@
 // whatsapp_sessions: leases, status transitions (fenced by owner + epoch), housekeeping.
+import type { Enums, Tables } from '../../supabase/functions/_shared/database.types.ts';
 import { interval, type Sql } from './db.ts';
 
-export type SessionStatus =
-  | 'new' | 'connecting' | 'qr' | 'pairing_code' | 'connected' | 'reconnecting'
-  | 'disconnected' | 'logged_out' | 'replaced' | 'failed' | 'expired';
+export type SessionStatus = Enums<'session_status'>;
 
-export interface SessionRow {
-  id: string;
-  user_id: string;
-  status: SessionStatus;
-  link_method: 'qr' | 'pairing_code';
-  pairing_phone: string | null;
-  phone_number: string | null;
-  wa_jid: string | null;
-  lease_owner: string | null;
-  lease_epoch: number;
-  reconnect_attempts: number;
-  last_error: string | null;
-}
+/** The columns the connector reads (the row types are generated from the schema). */
+export type SessionRow = Pick<Tables<'whatsapp_sessions'>,
+  | 'id' | 'user_id' | 'status' | 'link_method' | 'pairing_phone' | 'phone_number' | 'wa_jid' | 'lease_owner'
+  | 'lease_epoch' | 'reconnect_attempts' | 'last_error'>;
 
 /** Who holds a session: every connector write carries it. */
 export interface Fence {
@@ -35,18 +25,22 @@ export interface StatusChange {
   reconnectAttempts?: number;
 }
 
-const toRow = (r: Record<string, unknown>) => ({ ...r, lease_epoch: Number(r.lease_epoch) }) as unknown as SessionRow;
+const SESSION_COLUMNS = ['id', 'user_id', 'status', 'link_method', 'pairing_phone', 'phone_number', 'wa_jid', 'lease_owner',
+  'lease_epoch', 'reconnect_attempts', 'last_error'] as const;
+/** postgres.js returns bigint as a string: the epoch is a number here. */
+type DbSessionRow = Omit<SessionRow, 'lease_epoch'> & { lease_epoch: string };
+const toRow = (r: DbSessionRow): SessionRow => ({ ...r, lease_epoch: Number(r.lease_epoch) });
 
 export function makeSessionStore(sql: Sql) {
   return {
     async get(id: string): Promise<SessionRow | null> {
-      const [row] = await sql`select * from whatsapp_sessions where id = ${id}`;
+      const [row] = await sql<DbSessionRow[]>`select ${sql(SESSION_COLUMNS)} from whatsapp_sessions where id = ${id}`;
       return row ? toRow(row) : null;
     },
 
     async claimWanted(owner: string, ttlMs: number, limit: number): Promise<SessionRow[]> {
       if (limit <= 0) return [];
-      const rows = await sql`select * from claim_wanted_sessions(${owner}, ${interval(ttlMs)}::interval, ${limit})`;
+      const rows = await sql<DbSessionRow[]>`select ${sql(SESSION_COLUMNS)} from claim_wanted_sessions(${owner}, ${interval(ttlMs)}::interval, ${limit})`;
       return rows.map(toRow);
     },
 
@@ -65,24 +59,15 @@ export function makeSessionStore(sql: Sql) {
       return Boolean(row?.ok);
     },
 
-    /** Sets the status (and the QR / pairing code that belong to it). false = fenced out. */
+    /** Sets the status (and the QR / pairing code that belong to it): set_session_status. false = fenced out. */
     async setStatus(fence: Fence, change: StatusChange): Promise<boolean> {
-      const s = change.status;
-      const ended = ['disconnected', 'logged_out', 'replaced', 'failed', 'expired'].includes(s);
-      const rows = await sql`
-        update whatsapp_sessions set
-          status = ${s},
-          qr = ${s === 'qr' ? change.qr?.value ?? null : null},
-          qr_expires_at = ${s === 'qr' ? change.qr?.expiresAt ?? null : null},
-          pairing_code = ${s === 'pairing_code' ? change.pairingCode ?? null : null},
-          last_error = ${change.lastError === undefined ? sql`last_error` : change.lastError},
-          last_disconnect_code = ${change.lastDisconnectCode === undefined ? sql`last_disconnect_code` : change.lastDisconnectCode},
-          reconnect_attempts = ${change.reconnectAttempts === undefined ? sql`reconnect_attempts` : change.reconnectAttempts},
-          disconnected_at = ${ended ? sql`now()` : sql`disconnected_at`}
-        where id = ${fence.sessionId} and lease_owner = ${fence.owner} and lease_epoch = ${fence.epoch}
-          and lease_expires_at > now() and status not in ('replaced', 'expired')
-        returning 1`;
-      return rows.length > 0;
+      const kept: Record<string, string | number | null> = {};
+      if (change.lastError !== undefined) kept.last_error = change.lastError;
+      if (change.lastDisconnectCode !== undefined) kept.last_disconnect_code = change.lastDisconnectCode;
+      if (change.reconnectAttempts !== undefined) kept.reconnect_attempts = change.reconnectAttempts;
+      const [row] = await sql`select set_session_status(${fence.sessionId}, ${fence.owner}, ${fence.epoch}, ${change.status},
+        ${sql.json(kept)}, ${change.qr?.value ?? null}, ${change.qr?.expiresAt ?? null}, ${change.pairingCode ?? null}) as ok`;
+      return Boolean(row?.ok);
     },
 
     /** pair-success + open: connected, and the older session of the same phone (if any) replaced. */
@@ -94,8 +79,7 @@ export function makeSessionStore(sql: Sql) {
     },
 
     async touchActivity(fence: Fence): Promise<void> {
-      await sql`update whatsapp_sessions set last_activity_at = now()
-        where id = ${fence.sessionId} and lease_owner = ${fence.owner} and lease_epoch = ${fence.epoch}`;
+      await sql`select touch_session_activity(${fence.sessionId}, ${fence.owner}, ${fence.epoch})`;
     },
 
     /** Held sessions that someone else ended (a newer link replaced them): their sockets must close. */

@@ -15,18 +15,51 @@ create or replace function public.set_updated_at() returns trigger
   end;
   $$;
 
+-- The vocabulary: every status, link method and phone rule is defined here once. `npm run db:types`
+-- turns the enums into the TypeScript unions (and `Constants` lists) the connector, the Edge Function
+-- and the web app import, and evaluates the is_* predicates below into the status sets they use
+-- (ACTIVE_SESSION_STATUSES, TERMINAL_SESSION_STATUSES); nothing re-types them.
+create type public.session_status as enum (
+  'new', 'connecting', 'qr', 'pairing_code', 'connected', 'reconnecting', 'disconnected',
+  'logged_out', 'replaced', 'failed', 'expired', 'passkey_required', 'client_outdated');
+comment on type public.session_status is
+  'new → connecting → qr | pairing_code → connected ⇄ reconnecting; disconnected (by the user, resumable). '
+  'Terminal: logged_out, replaced, failed, expired, passkey_required (WhatsApp wanted a passkey), '
+  'client_outdated (405: WhatsApp refused this client version).';
+create type public.link_method as enum ('qr', 'pairing_code');
+
 -- Statuses in which a session occupies its user's (and its phone number's) single active slot.
-create or replace function public.is_active_session_status(p_status text) returns boolean
+create or replace function public.is_active_session_status(p_status public.session_status) returns boolean
   language sql immutable parallel safe
   set search_path to ''
   as $$ select p_status in ('new', 'connecting', 'qr', 'pairing_code', 'connected', 'reconnecting', 'disconnected') $$;
+
+-- Statuses a session never leaves: the link is over, a new link starts a new session.
+create or replace function public.is_terminal_session_status(p_status public.session_status) returns boolean
+  language sql immutable parallel safe
+  set search_path to ''
+  as $$ select not public.is_active_session_status(p_status) $$;
+
+-- The one phone rule of the schema: E.164 with its plus (what WhatsApp numbers are). Parsing what a
+-- person types into this form is _shared/phone.ts (libphonenumber-js), used by function and connector.
+create or replace function public.is_e164_phone(p_phone text) returns boolean
+  language sql immutable parallel safe
+  set search_path to ''
+  as $$ select p_phone ~ '^\+[1-9][0-9]{6,14}$' $$;
+
+-- Pure helpers: check constraints and policies call them as the caller, and CRMs may too.
+grant execute on function
+  public.is_active_session_status(public.session_status),
+  public.is_terminal_session_status(public.session_status),
+  public.is_e164_phone(text)
+  to anon, authenticated, service_role;
 
 -- Table ---------------------------------------------------------------------------------------------
 create table public.whatsapp_sessions (
   id uuid primary key default gen_random_uuid(),
   user_id uuid not null default auth.uid() references auth.users (id) on delete cascade,
-  status text not null default 'new',
-  link_method text not null default 'qr',
+  status public.session_status not null default 'new',
+  link_method public.link_method not null default 'qr',
   pairing_phone text,
   qr text,
   qr_expires_at timestamptz,
@@ -48,12 +81,8 @@ create table public.whatsapp_sessions (
   updated_at timestamptz not null default now(),
 
   constraint whatsapp_sessions_id_user_key unique (id, user_id),
-  constraint whatsapp_sessions_status_check check (status in (
-    'new', 'connecting', 'qr', 'pairing_code', 'connected', 'reconnecting',
-    'disconnected', 'logged_out', 'replaced', 'failed', 'expired')),
-  constraint whatsapp_sessions_link_method_check check (link_method in ('qr', 'pairing_code')),
   constraint whatsapp_sessions_pairing_phone_check
-    check (pairing_phone is null or pairing_phone ~ '^\+[1-9][0-9]{6,14}$'),
+    check (pairing_phone is null or public.is_e164_phone(pairing_phone)),
   constraint whatsapp_sessions_pairing_needs_phone_check
     check (link_method <> 'pairing_code' or pairing_phone is not null),
   -- A QR is shown exactly while the session waits for a scan, and always with its expiry.
@@ -63,7 +92,7 @@ create table public.whatsapp_sessions (
   constraint whatsapp_sessions_pairing_code_check
     check ((status = 'pairing_code') = (pairing_code is not null)),
   constraint whatsapp_sessions_phone_number_check
-    check (phone_number is null or phone_number ~ '^\+[1-9][0-9]{6,14}$'),
+    check (phone_number is null or public.is_e164_phone(phone_number)),
   constraint whatsapp_sessions_connected_check
     check (status <> 'connected' or (phone_number is not null and connected_at is not null)),
   constraint whatsapp_sessions_last_error_length_check check (char_length(last_error) <= 1000),

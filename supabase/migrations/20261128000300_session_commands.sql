@@ -1,13 +1,16 @@
 -- Commands for the connector: connect (link), disconnect, logout, reconnect, pairing_code.
 -- Users insert commands for their own sessions; the connector claims, runs and completes them.
 
+create type public.session_command as enum ('connect', 'disconnect', 'logout', 'reconnect', 'pairing_code');
+create type public.command_status as enum ('pending', 'running', 'done', 'failed');
+
 create table public.session_commands (
   id bigint generated always as identity primary key,
   session_id uuid not null,
   user_id uuid not null default auth.uid(),
-  command text not null,
+  command public.session_command not null,
   payload jsonb not null default '{}'::jsonb,
-  status text not null default 'pending',
+  status public.command_status not null default 'pending',
   error text,
   attempts integer not null default 0,
   claimed_by text,
@@ -19,16 +22,13 @@ create table public.session_commands (
   -- The command's user is always the session's user.
   constraint session_commands_session_fkey foreign key (session_id, user_id)
     references public.whatsapp_sessions (id, user_id) on delete cascade,
-  constraint session_commands_command_check
-    check (command in ('connect', 'disconnect', 'logout', 'reconnect', 'pairing_code')),
   constraint session_commands_payload_check
     check (jsonb_typeof(payload) = 'object' and pg_column_size(payload) <= 4096),
   -- The connector reads how to link from here (users may insert commands directly, not only through
   -- request_whatsapp_link): a method it knows, and a phone it can pass to WhatsApp as is.
   constraint session_commands_payload_link_check check (
-    coalesce(payload ->> 'method', 'qr') in ('qr', 'pairing_code')
-    and (payload -> 'phone' is null or coalesce(payload ->> 'phone', '') ~ '^\+[1-9][0-9]{6,14}$')),
-  constraint session_commands_status_check check (status in ('pending', 'running', 'done', 'failed')),
+    coalesce(payload ->> 'method', 'qr') = any (enum_range(null::public.link_method)::text[])
+    and (payload -> 'phone' is null or public.is_e164_phone(coalesce(payload ->> 'phone', '')))),
   constraint session_commands_failed_has_error_check check (status <> 'failed' or error is not null),
   constraint session_commands_error_length_check check (char_length(error) <= 1000),
   constraint session_commands_claim_check

@@ -1,6 +1,10 @@
 -- Messages: what the CRM wants sent (outbound_messages) and what contacts wrote (inbound_messages).
 
 -- Outbound ------------------------------------------------------------------------------------------
+create type public.outbound_status as enum ('queued', 'sending', 'sent', 'delivered', 'read', 'failed');
+comment on type public.outbound_status is
+  'queued → sending → sent → delivered → read (declared in that order: receipts only move forward), or failed.';
+
 create table public.outbound_messages (
   id uuid primary key default gen_random_uuid(),
   session_id uuid not null,
@@ -10,13 +14,13 @@ create table public.outbound_messages (
   content_type text not null default 'text',
   text text,
   idempotency_key text,
-  status text not null default 'queued',
+  status public.outbound_status not null default 'queued',
   attempts integer not null default 0,
   next_attempt_at timestamptz not null default now(),
   claimed_by text,
   claim_expires_at timestamptz,
   -- Derived from the row id, so a retry after a crash resends the very same WhatsApp message id.
-  wa_message_id text generated always as ('3EB0' || upper(left(md5(id::text), 20))) stored,
+  wa_message_id text not null generated always as ('3EB0' || upper(left(md5(id::text), 20))) stored,
   error_code text,
   error text,
   sent_at timestamptz,
@@ -38,8 +42,6 @@ create table public.outbound_messages (
   constraint outbound_messages_idempotency_key_check
     check (idempotency_key is null or char_length(idempotency_key) between 1 and 200),
   constraint outbound_messages_idempotency_key_unique unique (user_id, idempotency_key),
-  constraint outbound_messages_status_check
-    check (status in ('queued', 'sending', 'sent', 'delivered', 'read', 'failed')),
   constraint outbound_messages_attempts_check check (attempts >= 0),
   constraint outbound_messages_claim_check
     check ((status = 'sending') = (claimed_by is not null and claim_expires_at is not null)),
@@ -68,7 +70,7 @@ create or replace function public.refuse_outbound_on_finished_session() returns 
   set search_path to ''
   as $$
   declare
-    v_status text;
+    v_status public.session_status;
   begin
     select s.status into v_status from public.whatsapp_sessions s where s.id = new.session_id;
     if found and not public.is_active_session_status(v_status) then
@@ -129,7 +131,7 @@ create table public.inbound_messages (
   constraint inbound_messages_chat_jid_check check (char_length(chat_jid) between 1 and 128),
   constraint inbound_messages_text_length_check check (char_length(text) <= 65536),
   constraint inbound_messages_sender_phone_check
-    check (sender_phone is null or sender_phone ~ '^\+[1-9][0-9]{6,14}$'),
+    check (sender_phone is null or public.is_e164_phone(sender_phone)),
   constraint inbound_messages_raw_size_check check (pg_column_size(raw) <= 262144)
 );
 

@@ -20,21 +20,6 @@ create or replace function public.acquire_session_lease(p_session_id uuid, p_own
     returning lease_epoch
   $$;
 
--- Extends a lease we hold. false = lost (expired and taken, released, or epoch moved on): stop writing.
-create or replace function public.renew_session_lease(p_session_id uuid, p_owner text, p_epoch bigint, p_ttl interval)
-  returns boolean
-  language sql
-  set search_path to ''
-  as $$
-    with renewed as (
-      update public.whatsapp_sessions
-         set lease_expires_at = now() + p_ttl
-       where id = p_session_id and lease_owner = p_owner and lease_epoch = p_epoch
-         and lease_expires_at > now()
-      returning 1)
-    select exists (select 1 from renewed)
-  $$;
-
 -- Renews every lease an owner holds in one statement (the heartbeat). Returns the sessions still held.
 create or replace function public.renew_session_leases(p_owner text, p_ttl interval)
   returns table (session_id uuid, lease_epoch bigint)
@@ -135,7 +120,7 @@ create or replace function public.complete_session_command(p_command_id bigint, 
   as $$
     with completed as (
       update public.session_commands
-         set status = case when p_error is null then 'done' else 'failed' end,
+         set status = (case when p_error is null then 'done' else 'failed' end)::public.command_status,
              error = left(p_error, 1000), completed_at = now(), claimed_by = null, claim_expires_at = null
        where id = p_command_id and claimed_by = p_owner and status = 'running'
       returning 1)
@@ -154,119 +139,6 @@ create or replace function public.return_session_command(p_command_id bigint, p_
        where id = p_command_id and claimed_by = p_owner and status = 'running'
       returning 1)
     select exists (select 1 from returned)
-  $$;
-
--- Outbound ------------------------------------------------------------------------------------------
-
--- Claims due outbound rows of connected sessions the caller holds, oldest first: queued rows whose
--- next attempt is due, and 'sending' rows whose claim expired (a connector died mid-send).
-create or replace function public.claim_outbound_messages(p_owner text, p_limit integer, p_claim_ttl interval)
-  returns setof public.outbound_messages
-  language sql
-  set search_path to ''
-  as $$
-    with picked as (
-      select m.id
-        from public.outbound_messages m
-        join public.whatsapp_sessions s on s.id = m.session_id
-       where ((m.status = 'queued' and m.next_attempt_at <= now())
-              or (m.status = 'sending' and m.claim_expires_at <= now()))
-         and s.lease_owner = p_owner and s.lease_expires_at > now() and s.status = 'connected'
-       order by m.created_at, m.id
-       limit p_limit
-       for update of m skip locked)
-    update public.outbound_messages m
-       set status = 'sending', claimed_by = p_owner, claim_expires_at = now() + p_claim_ttl,
-           attempts = m.attempts + 1
-      from picked
-     where m.id = picked.id
-    returning m.*
-  $$;
-
-create or replace function public.mark_outbound_sent(p_message_id uuid, p_owner text, p_recipient_jid text)
-  returns boolean
-  language sql
-  set search_path to ''
-  as $$
-    with sent as (
-      update public.outbound_messages
-         set status = 'sent', sent_at = now(), recipient_jid = p_recipient_jid,
-             claimed_by = null, claim_expires_at = null, error_code = null, error = null
-       where id = p_message_id and claimed_by = p_owner and status = 'sending'
-      returning 1)
-    select exists (select 1 from sent)
-  $$;
-
--- Transient failure: back to the queue, due again after p_delay.
-create or replace function public.retry_outbound_message(
-  p_message_id uuid, p_owner text, p_delay interval, p_error_code text, p_error text)
-  returns boolean
-  language sql
-  set search_path to ''
-  as $$
-    with retried as (
-      update public.outbound_messages
-         set status = 'queued', next_attempt_at = now() + p_delay, claimed_by = null, claim_expires_at = null,
-             error_code = left(p_error_code, 64), error = left(p_error, 1000)
-       where id = p_message_id and claimed_by = p_owner and status = 'sending'
-      returning 1)
-    select exists (select 1 from retried)
-  $$;
-
--- Permanent failure with a readable reason (not on WhatsApp, invalid number, session logged out).
-create or replace function public.fail_outbound_message(
-  p_message_id uuid, p_owner text, p_error_code text, p_error text)
-  returns boolean
-  language sql
-  set search_path to ''
-  as $$
-    with failed as (
-      update public.outbound_messages
-         set status = 'failed', failed_at = now(), claimed_by = null, claim_expires_at = null,
-             error_code = left(p_error_code, 64), error = left(coalesce(p_error, p_error_code), 1000)
-       where id = p_message_id and claimed_by = p_owner and status in ('sending', 'queued')
-      returning 1)
-    select exists (select 1 from failed)
-  $$;
-
--- Fails every unsent row of a session that can no longer send (logged out, replaced, expired).
-create or replace function public.fail_unsent_messages(p_session_id uuid, p_error_code text, p_error text)
-  returns integer
-  language sql
-  set search_path to ''
-  as $$
-    with failed as (
-      update public.outbound_messages
-         set status = 'failed', failed_at = now(), claimed_by = null, claim_expires_at = null,
-             error_code = left(p_error_code, 64), error = left(p_error, 1000)
-       where session_id = p_session_id and status in ('queued', 'sending')
-      returning 1)
-    select count(*)::integer from failed
-  $$;
-
--- A delivery or read receipt. Status only moves forward: sent -> delivered -> read.
-create or replace function public.record_outbound_receipt(p_session_id uuid, p_wa_message_id text, p_status text)
-  returns boolean
-  language plpgsql
-  set search_path to ''
-  as $$
-  declare
-    v_rank constant jsonb := '{"sending": 1, "sent": 2, "delivered": 3, "read": 4}'::jsonb;
-  begin
-    if p_status not in ('delivered', 'read') then
-      raise exception 'receipt status must be delivered or read, not %', p_status using errcode = '22023';
-    end if;
-    update public.outbound_messages
-       set status = p_status,
-           sent_at = coalesce(sent_at, now()),
-           delivered_at = coalesce(delivered_at, now()),
-           read_at = case when p_status = 'read' then coalesce(read_at, now()) else read_at end,
-           claimed_by = null, claim_expires_at = null
-     where session_id = p_session_id and wa_message_id = p_wa_message_id
-       and status in ('sending', 'sent', 'delivered', 'read')
-       and (v_rank ->> status)::int < (v_rank ->> p_status)::int;
-    return found;
-  end;
   $$;
 
 -- Sessions ------------------------------------------------------------------------------------------
@@ -305,6 +177,64 @@ create or replace function public.complete_session_link(
            last_error = null, last_disconnect_code = null, reconnect_attempts = 0,
            connected_at = now(), last_activity_at = now()
      where id = p_session_id;
+  end;
+  $$;
+
+-- The connector's status changes (connecting, QR, pairing code, reconnecting, disconnected, logged out,
+-- failed, ...), fenced. The QR and the pairing code belong to their status (any other clears them).
+-- p_change may carry last_error, last_disconnect_code and reconnect_attempts: a key present sets the
+-- column (JSON null clears it), a key absent keeps it. A session another writer ended (replaced by a
+-- newer link, expired) keeps that status. false = fenced out or ended elsewhere.
+create or replace function public.set_session_status(
+  p_session_id uuid, p_owner text, p_epoch bigint, p_status public.session_status,
+  p_change jsonb default '{}'::jsonb, p_qr text default null, p_qr_expires_at timestamptz default null,
+  p_pairing_code text default null)
+  returns boolean
+  language sql
+  set search_path to ''
+  as $$
+    with changed as (
+      update public.whatsapp_sessions set
+             status = p_status,
+             qr = case when p_status = 'qr' then p_qr end,
+             qr_expires_at = case when p_status = 'qr' then p_qr_expires_at end,
+             pairing_code = case when p_status = 'pairing_code' then p_pairing_code end,
+             last_error = case when p_change ? 'last_error' then left(p_change ->> 'last_error', 1000) else last_error end,
+             last_disconnect_code = case when p_change ? 'last_disconnect_code'
+                                         then (p_change ->> 'last_disconnect_code')::integer else last_disconnect_code end,
+             reconnect_attempts = case when p_change ? 'reconnect_attempts'
+                                       then (p_change ->> 'reconnect_attempts')::integer else reconnect_attempts end,
+             disconnected_at = case when p_status = 'disconnected' or public.is_terminal_session_status(p_status)
+                                    then now() else disconnected_at end
+       where id = p_session_id and lease_owner = p_owner and lease_epoch = p_epoch
+         and lease_expires_at > now() and status not in ('replaced', 'expired')
+      returning 1)
+    select exists (select 1 from changed)
+  $$;
+
+-- Something happened on the socket (a message, a receipt): the session is not idle.
+create or replace function public.touch_session_activity(p_session_id uuid, p_owner text, p_epoch bigint)
+  returns void
+  language sql
+  set search_path to ''
+  as $$
+    update public.whatsapp_sessions set last_activity_at = now()
+     where id = p_session_id and lease_owner = p_owner and lease_epoch = p_epoch
+  $$;
+
+-- Deletes every credential of a session (logout, 401). Fenced like every auth-state write (WL001).
+create or replace function public.wipe_session_auth_state(p_session_id uuid, p_owner text, p_epoch bigint)
+  returns integer
+  language plpgsql
+  set search_path to ''
+  as $$
+  declare
+    v_deleted integer;
+  begin
+    perform public.assert_session_lease(p_session_id, p_owner, p_epoch);
+    delete from public.whatsapp_auth_state where session_id = p_session_id;
+    get diagnostics v_deleted = row_count;
+    return v_deleted;
   end;
   $$;
 
@@ -348,7 +278,7 @@ create or replace function public.delete_unfinished_link_credentials(p_older_tha
       delete from public.whatsapp_auth_state a
        using public.whatsapp_sessions s
        where s.id = a.session_id and s.phone_number is null
-         and (s.status in ('failed', 'logged_out', 'expired', 'replaced', 'disconnected', 'new')
+         and (public.is_terminal_session_status(s.status) or s.status in ('disconnected', 'new')
               or s.updated_at < now() - p_older_than)
          and (s.lease_owner is null or s.lease_expires_at <= now())
       returning a.session_id)
@@ -358,7 +288,6 @@ create or replace function public.delete_unfinished_link_credentials(p_older_tha
 -- Nobody but the connector (postgres / service_role) may call these.
 revoke execute on function
   public.acquire_session_lease(uuid, text, interval),
-  public.renew_session_lease(uuid, text, bigint, interval),
   public.renew_session_leases(text, interval),
   public.release_session_lease(uuid, text, bigint),
   public.assert_session_lease(uuid, text, bigint),
@@ -366,12 +295,9 @@ revoke execute on function
   public.claim_session_commands(text, integer, interval),
   public.complete_session_command(bigint, text, text),
   public.return_session_command(bigint, text),
-  public.claim_outbound_messages(text, integer, interval),
-  public.mark_outbound_sent(uuid, text, text),
-  public.retry_outbound_message(uuid, text, interval, text, text),
-  public.fail_outbound_message(uuid, text, text, text),
-  public.fail_unsent_messages(uuid, text, text),
-  public.record_outbound_receipt(uuid, text, text),
+  public.set_session_status(uuid, text, bigint, public.session_status, jsonb, text, timestamptz, text),
+  public.touch_session_activity(uuid, text, bigint),
+  public.wipe_session_auth_state(uuid, text, bigint),
   public.complete_session_link(uuid, text, bigint, text, text, text, text),
   public.expire_idle_sessions(interval),
   public.delete_unfinished_link_credentials(interval)

@@ -18,10 +18,10 @@ create or replace function public.request_whatsapp_link(
     if v_user is null then
       raise exception 'sign in first' using errcode = '42501';
     end if;
-    if p_link_method is null or p_link_method not in ('qr', 'pairing_code') then
+    if p_link_method is null or not p_link_method = any (enum_range(null::public.link_method)::text[]) then
       raise exception 'link method must be qr or pairing_code' using errcode = 'WL422';
     end if;
-    if p_link_method = 'pairing_code' and (p_pairing_phone is null or p_pairing_phone !~ '^\+[1-9][0-9]{6,14}$') then
+    if p_link_method = 'pairing_code' and (p_pairing_phone is null or not public.is_e164_phone(p_pairing_phone)) then
       raise exception 'a pairing code needs the phone number in E.164 form, like +15551234567' using errcode = 'WL422';
     end if;
 
@@ -31,7 +31,7 @@ create or replace function public.request_whatsapp_link(
     if not found then
       begin
         insert into public.whatsapp_sessions (user_id, link_method, pairing_phone)
-        values (v_user, p_link_method, case when p_link_method = 'pairing_code' then p_pairing_phone end)
+        values (v_user, p_link_method::public.link_method, case when p_link_method = 'pairing_code' then p_pairing_phone end)
         returning * into v_session;
       exception when unique_violation then
         -- A concurrent request created it first: use that one.
@@ -82,7 +82,7 @@ create or replace function public.request_session_command(p_session_id uuid, p_c
       raise exception 'the session was never linked, start a new link instead' using errcode = 'WL409';
     end if;
     insert into public.session_commands (session_id, user_id, command)
-    values (v_session.id, v_session.user_id, p_command)
+    values (v_session.id, v_session.user_id, p_command::public.session_command)
     returning * into v_command;
     return v_command;
   end;

@@ -52,11 +52,11 @@ async function insertSessions(count: number, statuses: string[], extra = '') {
            case when s.status in ('connected', 'reconnecting') then '+1' || (${String(phoneBase)}::bigint + u.n) end,
            case when s.status = 'connected' then now() end
       from src u
-      join lateral (select (${statuses}::text[])[1 + (u.n % ${statuses.length})] as status) s on true
+      join lateral (select (${statuses}::text[]::session_status[])[1 + (u.n % ${statuses.length})] as status) s on true
     returning id, user_id, status ${db.sql.unsafe(extra)}`;
 }
 
-describe('claim_outbound_messages', () => {
+describe('claim_ready_outbound_messages (every session id offered: the lease rules still decide)', () => {
   it(`gives each of 1,200 due rows to exactly one of ${CLAIMERS} concurrent claimers, losing none`, async () => {
     const owner = randomOwner();
     const sessions = await Promise.all([1, 2, 3, 4].map(() => insertConnectedSession(db.sql, {}, owner)));
@@ -69,7 +69,7 @@ describe('claim_outbound_messages', () => {
     expect(rows).toHaveLength(1200);
 
     const perClaimer = await drainConcurrently(async (client) =>
-      (await client<{ id: string }[]>`select id from claim_outbound_messages(${owner}, 25, '5 minutes')`).map((r) => r.id));
+      (await client<{ id: string }[]>`select id from claim_ready_outbound_messages(${owner}, (select array_agg(id) from whatsapp_sessions), 25, '5 minutes')`).map((r) => r.id));
 
     expectEachExactlyOnce(perClaimer, rows.map((r) => r.id));
     const [state] = await db.sql`
@@ -89,7 +89,7 @@ describe('claim_outbound_messages', () => {
     await insertOutbound(db.sql, mine, { next_attempt_at: new Date(Date.now() + 3_600_000) }); // retry later
     await insertOutbound(db.sql, theirs);
     await insertOutbound(db.sql, linking);
-    const claimed = await db.sql`select id from claim_outbound_messages(${owner}, 100, '5 minutes')`;
+    const claimed = await db.sql`select id from claim_ready_outbound_messages(${owner}, (select array_agg(id) from whatsapp_sessions), 100, '5 minutes')`;
     expect(claimed.map((r) => r.id)).toEqual([due.id]);
   });
 
@@ -100,18 +100,18 @@ describe('claim_outbound_messages', () => {
     const rows = await Promise.all(Array.from({ length: 10 }, () => insertOutbound(db.sql, session)));
     await db.sql`select acquire_session_lease(${session.id}, ${dead}, '1 hour')`;
     // The dead connector claimed everything with a claim that has already run out …
-    expect(await db.sql`select id from claim_outbound_messages(${dead}, 100, '-1 second')`).toHaveLength(10);
+    expect(await db.sql`select id from claim_ready_outbound_messages(${dead}, (select array_agg(id) from whatsapp_sessions), 100, '-1 second')`).toHaveLength(10);
     // … and then its lease ran out too.
     await db.sql`update whatsapp_sessions set lease_expires_at = now() - interval '1 second' where id = ${session.id}`;
 
     const [{ epoch }] = await db.sql`select acquire_session_lease(${session.id}, ${heir}, '1 hour') as epoch` as unknown as [{ epoch: string }];
     expect(epoch).toBe('2');
     const reclaimed = await db.sql<{ id: string; attempts: number; claimed_by: string }[]>`
-      select id, attempts, claimed_by from claim_outbound_messages(${heir}, 100, '5 minutes')`;
+      select id, attempts, claimed_by from claim_ready_outbound_messages(${heir}, (select array_agg(id) from whatsapp_sessions), 100, '5 minutes')`;
     expect(reclaimed.map((r) => r.id).sort()).toEqual(rows.map((r) => r.id).sort());
     expect(new Set(reclaimed.map((r) => `${r.claimed_by}/${r.attempts}`))).toEqual(new Set([`${heir}/2`]));
     // A live claim is not reclaimed, and the dead connector can no longer report a send.
-    expect(await db.sql`select id from claim_outbound_messages(${heir}, 100, '5 minutes')`).toHaveLength(0);
+    expect(await db.sql`select id from claim_ready_outbound_messages(${heir}, (select array_agg(id) from whatsapp_sessions), 100, '5 minutes')`).toHaveLength(0);
     const [{ sent }] = await db.sql`select mark_outbound_sent(${rows[0]!.id}, ${dead}, '1@s.whatsapp.net') as sent` as unknown as [{ sent: boolean }];
     expect(sent).toBe(false);
   });

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { expect } from 'vitest';
+import type { Tables } from '../../supabase/functions/_shared/database.types.ts';
 import { createUser } from '../support/postgres.ts';
 
 type Row = Record<string, postgres.SerializableParameter | null>;
@@ -57,23 +58,9 @@ export async function insertOutbound(sql: postgres.Sql, session: SessionRow, val
   return message!;
 }
 
-export interface SessionRow {
-  id: string;
-  user_id: string;
-  status: string;
-  phone_number: string | null;
-  lease_owner: string | null;
-  lease_epoch: string;
-  [column: string]: unknown;
-}
+/** A whatsapp_sessions row as postgres.js returns it (bigint as string, timestamps as Date). */
+export type SessionRow = Pick<Tables<'whatsapp_sessions'>, 'id' | 'user_id' | 'status' | 'phone_number' | 'lease_owner'>
+  & { lease_epoch: string; [column: string]: unknown };
 
-export interface OutboundRow {
-  id: string;
-  session_id: string;
-  user_id: string;
-  status: string;
-  attempts: number;
-  claimed_by: string | null;
-  wa_message_id: string;
-  [column: string]: unknown;
-}
+export type OutboundRow = Pick<Tables<'outbound_messages'>,
+  'id' | 'session_id' | 'user_id' | 'status' | 'attempts' | 'claimed_by' | 'wa_message_id'> & { [column: string]: unknown };

@@ -16,7 +16,8 @@ async function value<T>(query: postgres.PendingQuery<postgres.Row[]>): Promise<T
 const acquire = (id: string, owner: string, ttl = '1 hour') =>
   value<string | null>(db.sql`select acquire_session_lease(${id}, ${owner}, ${ttl}::interval)`);
 const renew = (id: string, owner: string, epoch: string) =>
-  value<boolean>(db.sql`select renew_session_lease(${id}, ${owner}, ${epoch}, '1 hour')`);
+  value<boolean>(db.sql`select exists (select 1 from renew_session_leases(${owner}, '1 hour')
+    where session_id = ${id} and lease_epoch = ${epoch})`);
 /** Lets the current lease run out (what a connector that stopped renewing sees happen). */
 const letLeaseExpire = (id: string) =>
   db.sql`update whatsapp_sessions set lease_expires_at = now() - interval '1 second' where id = ${id}`;

@@ -23,7 +23,7 @@ async function sentMessage(): Promise<{ session: SessionRow; message: OutboundRo
   const owner = randomOwner();
   const session = await insertConnectedSession(db.sql, {}, owner);
   const queued = await insertOutbound(db.sql, session);
-  await db.sql`select * from claim_outbound_messages(${owner}, 10, '5 minutes')`;
+  await db.sql`select * from claim_ready_outbound_messages(${owner}, (select array_agg(id) from whatsapp_sessions), 10, '5 minutes')`;
   expect(await value(db.sql`select mark_outbound_sent(${queued.id}, ${owner}, '15557770000@s.whatsapp.net')`)).toBe(true);
   return { session, message: await outbound(queued.id), owner };
 }
@@ -57,7 +57,7 @@ describe('record_outbound_receipt', () => {
     const owner = randomOwner();
     const session = await insertConnectedSession(db.sql, {}, owner);
     const queued = await insertOutbound(db.sql, session);
-    await db.sql`select * from claim_outbound_messages(${owner}, 10, '5 minutes')`;
+    await db.sql`select * from claim_ready_outbound_messages(${owner}, (select array_agg(id) from whatsapp_sessions), 10, '5 minutes')`;
     expect(await receipt(await outbound(queued.id), 'delivered')).toBe(true);
     const row = await outbound(queued.id);
     expect([row.status, row.claimed_by, row.sent_at instanceof Date]).toEqual(['delivered', null, true]);
@@ -67,8 +67,9 @@ describe('record_outbound_receipt', () => {
     const { session, message, owner } = await sentMessage();
     const queued = await insertOutbound(db.sql, session, { next_attempt_at: new Date(Date.now() + 3_600_000) });
     expect(await receipt(queued, 'delivered')).toBe(false);
-    const failing = await insertOutbound(db.sql, session);
-    await db.sql`select * from claim_outbound_messages(${owner}, 10, '5 minutes')`;
+    // Another recipient: the claim never lets a row overtake an older one waiting for its retry.
+    const failing = await insertOutbound(db.sql, session, { recipient: '+15557770099' });
+    await db.sql`select * from claim_ready_outbound_messages(${owner}, (select array_agg(id) from whatsapp_sessions), 10, '5 minutes')`;
     await db.sql`select fail_outbound_message(${failing.id}, ${owner}, 'not_on_whatsapp', 'The number is not on WhatsApp')`;
     expect(await receipt(failing, 'read')).toBe(false);
     const other = await insertConnectedSession(db.sql);
@@ -82,7 +83,7 @@ describe('record_outbound_receipt', () => {
     const owner = randomOwner();
     const session = await insertConnectedSession(db.sql, {}, owner);
     const tried = await insertOutbound(db.sql, session);
-    await db.sql`select * from claim_outbound_messages(${owner}, 10, '5 minutes')`;
+    await db.sql`select * from claim_ready_outbound_messages(${owner}, (select array_agg(id) from whatsapp_sessions), 10, '5 minutes')`;
     await db.sql`select retry_outbound_message(${tried.id}, ${owner}, '1 hour', 'send_error', 'the connection closed')`;
     const untried = await insertOutbound(db.sql, session);
     expect(await receipt(untried, 'delivered')).toBe(false);
@@ -91,7 +92,7 @@ describe('record_outbound_receipt', () => {
     expect([row.status, row.error_code, row.error, row.sent_at instanceof Date, row.delivered_at instanceof Date])
       .toEqual(['delivered', null, null, true, true]);
     expect((await outbound(untried.id)).status).toBe('queued');
-    expect(await db.sql`select id from claim_outbound_messages(${owner}, 10, '5 minutes') where id = ${tried.id}`).toHaveLength(0);
+    expect(await db.sql`select id from claim_ready_outbound_messages(${owner}, (select array_agg(id) from whatsapp_sessions), 10, '5 minutes') where id = ${tried.id}`).toHaveLength(0);
   });
 
   it('refuses a receipt status other than delivered or read (22023)', async () => {
@@ -105,10 +106,10 @@ describe('outbound retries and failures', () => {
     const owner = randomOwner();
     const session = await insertConnectedSession(db.sql, {}, owner);
     const [a, b] = [await insertOutbound(db.sql, session), await insertOutbound(db.sql, session)];
-    await db.sql`select * from claim_outbound_messages(${owner}, 10, '5 minutes')`;
+    await db.sql`select * from claim_ready_outbound_messages(${owner}, (select array_agg(id) from whatsapp_sessions), 10, '5 minutes')`;
     expect(await value(db.sql`select retry_outbound_message(${a.id}, ${owner}, '1 hour', 'timeout', 'WhatsApp did not answer')`)).toBe(true);
     expect(await value(db.sql`select fail_outbound_message(${b.id}, ${owner}, 'not_on_whatsapp', 'The number is not on WhatsApp')`)).toBe(true);
-    expect(await db.sql`select id from claim_outbound_messages(${owner}, 10, '5 minutes')`).toHaveLength(0); // not due yet
+    expect(await db.sql`select id from claim_ready_outbound_messages(${owner}, (select array_agg(id) from whatsapp_sessions), 10, '5 minutes')`).toHaveLength(0); // not due yet
     const [ra, rb] = [await outbound(a.id), await outbound(b.id)];
     expect([ra.status, ra.claimed_by, ra.error_code, ra.attempts]).toEqual(['queued', null, 'timeout', 1]);
     expect([rb.status, rb.error_code, rb.error, rb.failed_at instanceof Date]).toEqual(
@@ -118,7 +119,7 @@ describe('outbound retries and failures', () => {
   it('fail_unsent_messages fails queued and sending rows of a session and leaves sent ones alone', async () => {
     const { session, message, owner } = await sentMessage();
     const sending = await insertOutbound(db.sql, session);
-    await db.sql`select * from claim_outbound_messages(${owner}, 10, '5 minutes')`;
+    await db.sql`select * from claim_ready_outbound_messages(${owner}, (select array_agg(id) from whatsapp_sessions), 10, '5 minutes')`;
     const queued = await insertOutbound(db.sql, session);
     expect(await value(db.sql`select fail_unsent_messages(${session.id}, 'logged_out', 'The WhatsApp session was logged out')`)).toBe(2);
     expect([(await outbound(sending.id)).status, (await outbound(queued.id)).status, (await outbound(message.id)).status])
@@ -166,7 +167,7 @@ describe('complete_session_link', () => {
     const olderOwner = randomOwner('older');
     const older = await insertConnectedSession(db.sql, { phone_number: phone }, olderOwner);
     const sending = await insertOutbound(db.sql, older);
-    await db.sql`select * from claim_outbound_messages(${olderOwner}, 10, '5 minutes')`;
+    await db.sql`select * from claim_ready_outbound_messages(${olderOwner}, (select array_agg(id) from whatsapp_sessions), 10, '5 minutes')`;
     const queued = await insertOutbound(db.sql, older);
     const owner = randomOwner();
     const linking = await insertSession(db.sql, { status: 'connecting' });
@@ -198,10 +199,10 @@ describe('expire_idle_sessions', () => {
         select ${session.id}, k, '', '\\x01' from unnest(array['creds', 'pre-key', 'session']) k`;
     }
     const sent = await insertOutbound(db.sql, idle);
-    await db.sql`select * from claim_outbound_messages(${owner}, 10, '5 minutes')`;
+    await db.sql`select * from claim_ready_outbound_messages(${owner}, (select array_agg(id) from whatsapp_sessions), 10, '5 minutes')`;
     await db.sql`select mark_outbound_sent(${sent.id}, ${owner}, null)`;
     const sending = await insertOutbound(db.sql, idle);
-    await db.sql`select * from claim_outbound_messages(${owner}, 10, '5 minutes')`;
+    await db.sql`select * from claim_ready_outbound_messages(${owner}, (select array_agg(id) from whatsapp_sessions), 10, '5 minutes')`;
     const queued = await insertOutbound(db.sql, idle);
     const freshQueued = await insertOutbound(db.sql, fresh);
 

@@ -1,5 +1,5 @@
-// The committed supabase/types/database.ts matches what the migrations generate, so code typed
-// against it (connector, function, web) never drifts from the real schema.
+// The committed supabase/functions/_shared/database.types.ts matches what the migrations generate, so
+// code typed against it (connector store, function store, web) never drifts from the real schema.
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.ts';
@@ -10,7 +10,7 @@ beforeAll(async () => { db = await createTestDatabase(); });
 afterAll(async () => { await db.drop(); });
 
 describe('generated database types', () => {
-  it('supabase/types/database.ts is up to date with the migrations', async () => {
+  it('supabase/functions/_shared/database.types.ts is up to date with the migrations', async () => {
     const [generated, committed] = await Promise.all([
       generateTypes(db.url),
       readFile(TYPES_PATH, 'utf8').catch(() => ''),
@@ -18,7 +18,7 @@ describe('generated database types', () => {
     if (generated !== committed) {
       const at = firstDifferentLine(generated, committed);
       expect.fail(
-        `supabase/types/database.ts is stale: run npm run db:types and commit the result.\n` +
+        `supabase/functions/_shared/database.types.ts is stale: run npm run db:types and commit the result.\n` +
         `First difference at line ${at.line}:\n  committed: ${at.committed}\n  generated: ${at.generated}`);
     }
   });

@@ -1,5 +1,9 @@
 import type { SupabaseClient } from '@supabase/supabase-js';
+import type { Database } from '../_shared/database.types.ts';
 import type { Logger } from '../_shared/log.ts';
+
+/** supabase-js typed with the generated schema: rows and rpc arguments are the database's. */
+export type Db = SupabaseClient<Database>;
 
 export interface AuthUser {
   id: string;
@@ -12,7 +16,7 @@ export interface AppEnv {
     /** The signed-in caller (set by requireUser). */
     user: AuthUser;
     /** A supabase-js client carrying the caller's JWT: every query runs under RLS as that user. */
-    db: SupabaseClient;
+    db: Db;
     requestId: string;
     logger: Logger;
   };

@@ -47,9 +47,9 @@ select is(
   (select array_agg(p.proname::text order by p.proname) from pg_proc p
     where p.pronamespace = 'public'::regnamespace and p.prosecdef
       and p.proname in ('request_whatsapp_link', 'request_session_command', 'acquire_session_lease',
-        'renew_session_lease', 'renew_session_leases', 'release_session_lease', 'assert_session_lease',
+        'set_session_status', 'touch_session_activity', 'wipe_session_auth_state', 'renew_session_leases', 'release_session_lease', 'assert_session_lease',
         'claim_wanted_sessions', 'claim_session_commands', 'complete_session_command', 'return_session_command',
-        'claim_outbound_messages', 'mark_outbound_sent', 'retry_outbound_message', 'fail_outbound_message',
+        'claim_ready_outbound_messages', 'renew_outbound_claims', 'mark_outbound_sent', 'retry_outbound_message', 'fail_outbound_message',
         'fail_unsent_messages', 'record_outbound_receipt', 'complete_session_link', 'expire_idle_sessions',
         'delete_unfinished_link_credentials')),
   null,

@@ -89,7 +89,7 @@ select lives_ok(
   'carol can start a link for herself, choosing only how to link');
 select results_eq(
   $$select user_id, status, link_method from public.whatsapp_sessions$$,
-  $$values ('33333333-3333-4333-8333-333333333333'::uuid, 'new'::text, 'pairing_code'::text)$$,
+  $$values ('33333333-3333-4333-8333-333333333333'::uuid, 'new'::public.session_status, 'pairing_code'::public.link_method)$$,
   'carol''s new session belongs to her (user_id defaults to auth.uid()) and starts as new');
 
 -- anon ------------------------------------------------------------------------------------------------------

@@ -21,14 +21,14 @@ select set_config('request.jwt.claims', :'alice', true);
 
 select results_eq(
   $$select session_id, command from public.session_commands$$,
-  $$values ('aaaaaaaa-0000-4000-8000-000000000001'::uuid, 'connect'::text)$$,
+  $$values ('aaaaaaaa-0000-4000-8000-000000000001'::uuid, 'connect'::public.session_command)$$,
   'alice sees only the command of her own session');
 select lives_ok(
   $$insert into public.session_commands (session_id, command) values ('aaaaaaaa-0000-4000-8000-000000000001', 'disconnect')$$,
   'alice can queue a command for her own session (user_id defaults to auth.uid())');
 select results_eq(
   $$select user_id, status, attempts, claimed_by from public.session_commands where command = 'disconnect'$$,
-  $$values ('11111111-1111-4111-8111-111111111111'::uuid, 'pending'::text, 0, null::text)$$,
+  $$values ('11111111-1111-4111-8111-111111111111'::uuid, 'pending'::public.command_status, 0, null::text)$$,
   'her command is hers and pending, unclaimed');
 select throws_ok(
   $$insert into public.session_commands (session_id, command) values ('bbbbbbbb-0000-4000-8000-000000000001', 'logout')$$,
@@ -53,7 +53,7 @@ select throws_ok(
   '42501', null, 'alice cannot delete commands');
 select throws_ok(
   $$insert into public.session_commands (session_id, command) values ('aaaaaaaa-0000-4000-8000-000000000001', 'self_destruct')$$,
-  '23514', null, 'an unknown command is refused');
+  '22P02', null, 'an unknown command is refused (not a session_command)');
 select throws_ok(
   $$insert into public.session_commands (session_id, command, payload) values ('aaaaaaaa-0000-4000-8000-000000000001', 'connect', '[1]')$$,
   '23514', null, 'a payload must be a JSON object');
@@ -61,7 +61,7 @@ select throws_ok(
 select set_config('request.jwt.claims', :'bob', true);
 select results_eq(
   $$select session_id, command from public.session_commands$$,
-  $$values ('bbbbbbbb-0000-4000-8000-000000000001'::uuid, 'connect'::text)$$,
+  $$values ('bbbbbbbb-0000-4000-8000-000000000001'::uuid, 'connect'::public.session_command)$$,
   'bob sees only his own command');
 
 reset role;

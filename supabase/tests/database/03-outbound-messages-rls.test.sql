@@ -27,7 +27,7 @@ select lives_ok(
   'alice can queue a text on her own session (user_id defaults to auth.uid())');
 select results_eq(
   $$select user_id, status, attempts, claimed_by, wa_message_id ~ '^3EB0[0-9A-F]{20}$' from public.outbound_messages$$,
-  $$values ('11111111-1111-4111-8111-111111111111'::uuid, 'queued'::text, 0, null::text, true)$$,
+  $$values ('11111111-1111-4111-8111-111111111111'::uuid, 'queued'::public.outbound_status, 0, null::text, true)$$,
   'her message is hers, queued, unclaimed, with a WhatsApp id derived from the row id');
 select throws_ok(
   $$insert into public.outbound_messages (session_id, recipient, text, idempotency_key)

@@ -2,12 +2,11 @@
 -- authenticated, so no user can claim, fence out, complete or expire anything. The user API is
 -- executable by authenticated only.
 begin;
-select plan(54);
+select plan(59);
 
 create temporary table connector_functions (signature text primary key) on commit drop;
 insert into connector_functions values
   ('public.acquire_session_lease(uuid, text, interval)'),
-  ('public.renew_session_lease(uuid, text, bigint, interval)'),
   ('public.renew_session_leases(text, interval)'),
   ('public.release_session_lease(uuid, text, bigint)'),
   ('public.assert_session_lease(uuid, text, bigint)'),
@@ -15,12 +14,15 @@ insert into connector_functions values
   ('public.claim_session_commands(text, integer, interval)'),
   ('public.complete_session_command(bigint, text, text)'),
   ('public.return_session_command(bigint, text)'),
-  ('public.claim_outbound_messages(text, integer, interval)'),
+  ('public.claim_ready_outbound_messages(text, uuid[], integer, interval)'),
   ('public.mark_outbound_sent(uuid, text, text)'),
   ('public.retry_outbound_message(uuid, text, interval, text, text)'),
   ('public.fail_outbound_message(uuid, text, text, text)'),
   ('public.fail_unsent_messages(uuid, text, text)'),
-  ('public.record_outbound_receipt(uuid, text, text)'),
+  ('public.record_outbound_receipt(uuid, text, outbound_status)'),
+  ('public.set_session_status(uuid, text, bigint, session_status, jsonb, text, timestamp with time zone, text)'),
+  ('public.touch_session_activity(uuid, text, bigint)'),
+  ('public.wipe_session_auth_state(uuid, text, bigint)'),
   ('public.complete_session_link(uuid, text, bigint, text, text, text, text)'),
   ('public.expire_idle_sessions(interval)'),
   ('public.delete_unfinished_link_credentials(interval)'),
@@ -45,6 +47,7 @@ select is(
     where p.pronamespace = 'public'::regnamespace
       and (has_function_privilege('anon', p.oid, 'execute') or has_function_privilege('authenticated', p.oid, 'execute'))
       and p.proname not in ('request_whatsapp_link', 'request_session_command', 'is_active_session_status',
+                            'is_terminal_session_status', 'is_e164_phone',
                             'consume_api_rate_limit', 'save_messaging_settings', 'rotate_webhook_secret',
                             'webhook_secret_created_at', 'messaging_config_problems', 'webhook_event_types')),
   null,
@@ -52,9 +55,9 @@ select is(
 select is(
   (select array_agg(p.oid::regprocedure::text order by p.oid::regprocedure::text) from pg_proc p
     where p.pronamespace = 'public'::regnamespace and has_function_privilege('anon', p.oid, 'execute')
-      and p.proname <> 'is_active_session_status'),
+      and p.proname not in ('is_active_session_status', 'is_terminal_session_status', 'is_e164_phone')),
   null,
-  'anon can execute nothing in public but the pure is_active_session_status helper');
+  'anon can execute nothing in public but the pure vocabulary helpers (is_*_session_status, is_e164_phone)');
 
 -- The user API: authenticated yes, anon no.
 select ok(has_function_privilege('authenticated', 'public.request_whatsapp_link(text, text)', 'execute')
@@ -74,10 +77,12 @@ select throws_ok($$select public.acquire_session_lease('aaaaaaaa-0000-4000-8000-
   '42501', null, 'alice cannot take the lease of her own session');
 select throws_ok($$select * from public.claim_wanted_sessions('alice', '1 hour', 10)$$,
   '42501', null, 'alice cannot claim sessions');
-select throws_ok($$select * from public.claim_outbound_messages('alice', 10, '1 minute')$$,
+select throws_ok($$select * from public.claim_ready_outbound_messages('alice', '{}', 10, '1 minute')$$,
   '42501', null, 'alice cannot claim outbound messages');
 select throws_ok($$select * from public.claim_session_commands('alice', 10, '1 minute')$$,
   '42501', null, 'alice cannot claim commands');
+select throws_ok($$select public.set_session_status('aaaaaaaa-0000-4000-8000-000000000001', 'alice', 1, 'connected')$$,
+  '42501', null, 'alice cannot set the status of her own session');
 select throws_ok($$select * from public.expire_idle_sessions('0 seconds')$$,
   '42501', null, 'alice cannot expire sessions');
 reset role;

@@ -23,11 +23,11 @@ select set_config('request.jwt.claims', :'alice', true);
 create temporary table alice_link on commit drop as select * from public.request_whatsapp_link();
 select results_eq(
   $$select user_id, status, link_method from alice_link$$,
-  $$values ('11111111-1111-4111-8111-111111111111'::uuid, 'new'::text, 'qr'::text)$$,
+  $$values ('11111111-1111-4111-8111-111111111111'::uuid, 'new'::public.session_status, 'qr'::public.link_method)$$,
   'a first link request creates a new QR session for the caller');
 select results_eq(
   $$select command, status, payload from public.session_commands where session_id = (select id from alice_link)$$,
-  $$values ('connect'::text, 'pending'::text, '{"method": "qr"}'::jsonb)$$,
+  $$values ('connect'::public.session_command, 'pending'::public.command_status, '{"method": "qr"}'::jsonb)$$,
   '… and one pending connect command for the connector');
 select is((select id from public.request_whatsapp_link()), (select id from alice_link),
   'asking again returns the same session');
@@ -48,7 +48,7 @@ create temporary table carol_link on commit drop as
 select results_eq(
   $$select s.link_method, s.pairing_phone, c.payload
       from carol_link s join public.session_commands c on c.session_id = s.id$$,
-  $$values ('pairing_code'::text, '+15551234567'::text, '{"method": "pairing_code", "phone": "+15551234567"}'::jsonb)$$,
+  $$values ('pairing_code'::public.link_method, '+15551234567'::text, '{"method": "pairing_code", "phone": "+15551234567"}'::jsonb)$$,
   'a pairing-code link records the phone on the session and in the connect command');
 
 select set_config('request.jwt.claims', :'bob', true);
@@ -77,7 +77,7 @@ select throws_ok($$select public.request_session_command('bbbbbbbb-0000-4000-800
   'WL409', null, 'a command for a finished (logged out) session is WL409');
 select results_eq(
   $$select session_id, user_id, command, status from public.request_session_command('bbbbbbbb-0000-4000-8000-000000000001', 'disconnect')$$,
-  $$values ('bbbbbbbb-0000-4000-8000-000000000001'::uuid, '22222222-2222-4222-8222-222222222222'::uuid, 'disconnect'::text, 'pending'::text)$$,
+  $$values ('bbbbbbbb-0000-4000-8000-000000000001'::uuid, '22222222-2222-4222-8222-222222222222'::uuid, 'disconnect'::public.session_command, 'pending'::public.command_status)$$,
   'bob can ask to disconnect his connected session');
 select lives_ok($$select public.request_session_command('bbbbbbbb-0000-4000-8000-000000000001', 'reconnect')$$,
   'bob can ask to reconnect his linked session');
@@ -95,7 +95,7 @@ select lives_ok($$select public.request_session_command('bbbbbbbb-0000-4000-8000
   'a disconnected session can still be logged out');
 select results_eq(
   $$select id, status from public.request_whatsapp_link()$$,
-  $$values ('bbbbbbbb-0000-4000-8000-000000000001'::uuid, 'disconnected'::text)$$,
+  $$values ('bbbbbbbb-0000-4000-8000-000000000001'::uuid, 'disconnected'::public.session_status)$$,
   'linking again reuses the disconnected session (its credentials are kept) …');
 select is(
   (select count(*)::int from public.session_commands

@@ -1,9 +1,9 @@
 // The app's single supabase-js client, configured at runtime (window.__WL_CONFIG__ from /config.js)
 // so one build serves any stack; Vite env vars are the dev-time fallback.
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
-import type { Database } from '../../../supabase/types/database.ts';
+import type { Database } from '../../../supabase/functions/_shared/database.types.ts';
 
-/** supabase-js typed with the generated schema (supabase/types/database.ts). */
+/** supabase-js typed with the generated schema (supabase/functions/_shared/database.types.ts). */
 export type AppSupabase = SupabaseClient<Database>;
 
 export interface AppConfig {

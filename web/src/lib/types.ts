@@ -1,58 +1,22 @@
-// Row shapes the browser reads (RLS: only the signed-in user's rows). Connector-only columns omitted.
-export type SessionStatus =
-  | 'new' | 'connecting' | 'qr' | 'pairing_code' | 'connected' | 'reconnecting'
-  | 'disconnected' | 'logged_out' | 'replaced' | 'failed' | 'expired';
+// Row shapes the browser reads (RLS: only the signed-in user's rows), picked from the generated schema
+// types: the statuses and columns are the database's, never re-typed here. Connector-only columns
+// (leases, claims) are left out.
+import type { Enums, Tables } from '../../../supabase/functions/_shared/database.types.ts';
 
-export interface WhatsappSession {
-  id: string;
-  status: SessionStatus;
-  link_method: 'qr' | 'pairing_code';
-  pairing_phone: string | null;
-  qr: string | null;
-  qr_expires_at: string | null;
-  pairing_code: string | null;
-  phone_number: string | null;
-  push_name: string | null;
-  last_error: string | null;
-  last_disconnect_code: number | null;
-  reconnect_attempts: number;
-  connected_at: string | null;
-  disconnected_at: string | null;
-  created_at: string;
-  updated_at: string;
-}
+export { ACTIVE_SESSION_STATUSES, TERMINAL_SESSION_STATUSES } from '../../../supabase/functions/_shared/database.types.ts';
 
-export type OutboundStatus = 'queued' | 'sending' | 'sent' | 'delivered' | 'read' | 'failed';
+export type SessionStatus = Enums<'session_status'>;
+export type OutboundStatus = Enums<'outbound_status'>;
 
-export interface OutboundMessage {
-  id: string;
-  session_id: string;
-  recipient: string;
-  text: string | null;
-  status: OutboundStatus;
-  error_code: string | null;
-  error: string | null;
-  created_at: string;
-  sent_at: string | null;
-  delivered_at: string | null;
-  read_at: string | null;
-  failed_at: string | null;
-}
+export type WhatsappSession = Pick<Tables<'whatsapp_sessions'>,
+  | 'id' | 'status' | 'link_method' | 'pairing_phone' | 'qr' | 'qr_expires_at' | 'pairing_code' | 'phone_number'
+  | 'push_name' | 'last_error' | 'last_disconnect_code' | 'reconnect_attempts' | 'connected_at' | 'disconnected_at'
+  | 'created_at' | 'updated_at'>;
 
-export interface InboundMessage {
-  id: number;
-  session_id: string;
-  sender_phone: string | null;
-  chat_jid: string;
-  push_name: string | null;
-  from_me: boolean;
-  message_type: string;
-  text: string | null;
-  wa_timestamp: string;
-  received_at: string;
-}
+export type OutboundMessage = Pick<Tables<'outbound_messages'>,
+  | 'id' | 'session_id' | 'recipient' | 'text' | 'status' | 'error_code' | 'error' | 'created_at' | 'sent_at'
+  | 'delivered_at' | 'read_at' | 'failed_at'>;
 
-/** Statuses in which the session holds the user's one active slot (mirrors is_active_session_status). */
-export const ACTIVE_STATUSES: readonly SessionStatus[] = [
-  'new', 'connecting', 'qr', 'pairing_code', 'connected', 'reconnecting', 'disconnected',
-];
+export type InboundMessage = Pick<Tables<'inbound_messages'>,
+  | 'id' | 'session_id' | 'sender_phone' | 'chat_jid' | 'push_name' | 'from_me' | 'message_type' | 'text'
+  | 'wa_timestamp' | 'received_at'>;

@@ -3,10 +3,11 @@
 // falls back to GET /auth/v1/user for HS256 (legacy secret) tokens. The request then gets a supabase-js
 // client carrying that same token, so RLS decides what the user may read and write.
 import { createClient, isAuthApiError, isAuthRetryableFetchError, type SupabaseClient } from '@supabase/supabase-js';
+import type { Database } from '../../_shared/database.types.ts';
 import type { MiddlewareHandler } from 'hono';
 import { ApiError } from '../../_shared/api-error.ts';
 import type { Config } from '../config.ts';
-import type { AppEnv } from '../types.ts';
+import type { AppEnv, Db } from '../types.ts';
 
 const clientOptions = {
   auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
@@ -47,8 +48,8 @@ async function verifyClaims(verifier: SupabaseClient, token: string) {
   }
 }
 
-export function createUserClient(config: RequireUserOptions['config'], token: string): SupabaseClient {
-  return createClient(config.supabaseUrl, config.supabaseAnonKey, {
+export function createUserClient(config: RequireUserOptions['config'], token: string): Db {
+  return createClient<Database>(config.supabaseUrl, config.supabaseAnonKey, {
     ...clientOptions,
     global: { headers: { Authorization: `Bearer ${token}` } },
   });

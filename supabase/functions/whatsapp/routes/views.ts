@@ -7,9 +7,9 @@ import type { CommandView, SessionView } from '../schemas/session.ts';
 export function toSessionView(row: SessionRow): SessionView {
   return {
     id: row.id,
-    status: row.status as SessionView['status'],
+    status: row.status,
     active: isActiveStatus(row.status),
-    link_method: row.link_method as SessionView['link_method'],
+    link_method: row.link_method,
     phone_number: row.phone_number,
     push_name: row.push_name,
     qr: row.qr !== null && row.qr_expires_at !== null ? { value: row.qr, expires_at: row.qr_expires_at } : null,
@@ -28,8 +28,8 @@ export function toCommandView(row: CommandRow): CommandView {
   return {
     id: Number(row.id),
     session_id: row.session_id,
-    command: row.command as CommandView['command'],
-    status: row.status as CommandView['status'],
+    command: row.command,
+    status: row.status,
     error: row.error,
     created_at: row.created_at,
     updated_at: row.updated_at,
@@ -44,7 +44,7 @@ export function toOutboundView(row: OutboundRow): OutboundView {
     content_type: 'text',
     text: row.text,
     idempotency_key: row.idempotency_key,
-    status: row.status as OutboundView['status'],
+    status: row.status,
     attempts: row.attempts,
     wa_message_id: row.wa_message_id,
     error_code: row.error_code,

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { Constants } from '../../_shared/database.types.ts';
 import { NullableTimestamp, Timestamp } from './common.ts';
 
 export const MAX_TEXT_CHARS = 4096;
@@ -41,7 +42,7 @@ export const OutboundMessageSchema = z.object({
   content_type: z.literal('text'),
   text: z.string().nullable(),
   idempotency_key: z.string().nullable(),
-  status: z.enum(['queued', 'sending', 'sent', 'delivered', 'read', 'failed']),
+  status: z.enum(Constants.public.Enums.outbound_status),
   attempts: z.number().int(),
   wa_message_id: z.string(),
   error_code: z.string().nullable(),

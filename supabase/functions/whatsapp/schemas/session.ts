@@ -1,8 +1,11 @@
 import { z } from '@hono/zod-openapi';
+import { Constants } from '../../_shared/database.types.ts';
 import { NullableTimestamp, Timestamp } from './common.ts';
 
+const Enums = Constants.public.Enums;
+
 export const LinkRequestSchema = z.object({
-  method: z.enum(['qr', 'pairing_code']).default('qr')
+  method: z.enum(Enums.link_method).default('qr')
     .openapi({ description: 'How to link: scan a QR code (default) or type a pairing code on the phone' }),
   phone: z.string().min(1).max(64).optional()
     .openapi({ description: 'The WhatsApp number to link; required for pairing_code. Normalized to E.164.', example: '+14155552671' }),
@@ -10,10 +13,10 @@ export const LinkRequestSchema = z.object({
 
 export const SessionSchema = z.object({
   id: z.uuid(),
-  status: z.enum(['new', 'connecting', 'qr', 'pairing_code', 'connected', 'reconnecting', 'disconnected', 'logged_out', 'replaced', 'failed', 'expired'])
-    .openapi({ description: 'Life cycle: new → connecting → qr / pairing_code → connected; then reconnecting, disconnected, logged_out, replaced, failed or expired' }),
+  status: z.enum(Enums.session_status)
+    .openapi({ description: 'Life cycle: new → connecting → qr / pairing_code → connected; then reconnecting, disconnected, or a terminal status (logged_out, replaced, failed, expired, passkey_required, client_outdated)' }),
   active: z.boolean().openapi({ description: 'true while the session holds the user\'s single active slot' }),
-  link_method: z.enum(['qr', 'pairing_code']),
+  link_method: z.enum(Enums.link_method),
   phone_number: z.string().nullable().openapi({ description: 'E.164 number once linked', example: '+14155552671' }),
   push_name: z.string().nullable(),
   qr: z.object({
@@ -33,8 +36,8 @@ export const SessionSchema = z.object({
 export const CommandSchema = z.object({
   id: z.number().int(),
   session_id: z.uuid(),
-  command: z.enum(['connect', 'disconnect', 'logout', 'reconnect', 'pairing_code']),
-  status: z.enum(['pending', 'running', 'done', 'failed']),
+  command: z.enum(Enums.session_command),
+  status: z.enum(Enums.command_status),
   error: z.string().nullable(),
   created_at: Timestamp,
   updated_at: Timestamp,

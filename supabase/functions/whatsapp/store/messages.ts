@@ -1,68 +1,37 @@
 // outbound_messages and inbound_messages through PostgREST, as the caller (RLS decides).
 import type { SupabaseClient } from '@supabase/supabase-js';
+import type { Tables, TablesInsert } from '../../_shared/database.types.ts';
 import { ApiError } from '../../_shared/api-error.ts';
 import { type DatabaseError, toApiError } from '../../_shared/postgrest-error.ts';
+import type { Db } from '../types.ts';
 import { type Cursor, compareNewestFirst, type Keyed } from './cursor.ts';
 
-export const OUTBOUND_COLUMNS = 'id,session_id,recipient,content_type,text,idempotency_key,status,attempts,wa_message_id,' +
-  'error_code,error,created_at,updated_at,sent_at,delivered_at,read_at,failed_at';
-const INBOUND_COLUMNS = 'id,session_id,wa_message_id,chat_jid,sender_jid,sender_phone,push_name,from_me,message_type,' +
-  'text,wa_timestamp,received_at';
+export const OUTBOUND_COLUMNS = 'id,session_id,recipient,content_type,text,idempotency_key,status,attempts,wa_message_id,error_code,error,created_at,updated_at,sent_at,delivered_at,read_at,failed_at';
+const INBOUND_COLUMNS = 'id,session_id,wa_message_id,chat_jid,sender_jid,sender_phone,push_name,from_me,message_type,text,wa_timestamp,received_at';
 
-export interface OutboundRow {
-  id: string;
-  session_id: string;
-  recipient: string;
-  content_type: string;
-  text: string | null;
-  idempotency_key: string | null;
-  status: string;
-  attempts: number;
-  wa_message_id: string;
-  error_code: string | null;
-  error: string | null;
-  created_at: string;
-  updated_at: string;
-  sent_at: string | null;
-  delivered_at: string | null;
-  read_at: string | null;
-  failed_at: string | null;
-}
+export type OutboundRow = Pick<Tables<'outbound_messages'>,
+  | 'id' | 'session_id' | 'recipient' | 'content_type' | 'text' | 'idempotency_key' | 'status' | 'attempts'
+  | 'wa_message_id' | 'error_code' | 'error' | 'created_at' | 'updated_at' | 'sent_at' | 'delivered_at' | 'read_at'
+  | 'failed_at'>;
 
-export interface InboundRow {
-  id: number;
-  session_id: string;
-  wa_message_id: string;
-  chat_jid: string;
-  sender_jid: string | null;
-  sender_phone: string | null;
-  push_name: string | null;
-  from_me: boolean;
-  message_type: string;
-  text: string | null;
-  wa_timestamp: string;
-  received_at: string;
-}
+export type InboundRow = Pick<Tables<'inbound_messages'>,
+  | 'id' | 'session_id' | 'wa_message_id' | 'chat_jid' | 'sender_jid' | 'sender_phone' | 'push_name' | 'from_me'
+  | 'message_type' | 'text' | 'wa_timestamp' | 'received_at'>;
 
-export interface NewOutbound {
-  session_id: string;
-  user_id: string;
-  recipient: string;
-  text: string;
-  idempotency_key: string | null;
-}
+export type NewOutbound = Required<Pick<TablesInsert<'outbound_messages'>,
+  'session_id' | 'user_id' | 'recipient' | 'text' | 'idempotency_key'>> & { text: string };
 
 export type InsertResult = { inserted: OutboundRow } | { duplicateKey: true };
 
-export async function findOutboundByKey(db: SupabaseClient, userId: string, key: string): Promise<OutboundRow | undefined> {
+export async function findOutboundByKey(db: Db, userId: string, key: string): Promise<OutboundRow | undefined> {
   const { data, error } = await db.from('outbound_messages').select(OUTBOUND_COLUMNS)
     .eq('user_id', userId).eq('idempotency_key', key).limit(1);
   if (error) throw toApiError(error);
-  return (data as unknown as OutboundRow[])[0];
+  return data[0];
 }
 
 /** Inserts one text message. A clash on (user_id, idempotency_key) is reported, not thrown. */
-export async function insertOutbound(db: SupabaseClient, message: NewOutbound): Promise<InsertResult> {
+export async function insertOutbound(db: Db, message: NewOutbound): Promise<InsertResult> {
   const { data, error } = await db.from('outbound_messages')
     .insert({ ...message, content_type: 'text' })
     .select(OUTBOUND_COLUMNS);
@@ -74,7 +43,7 @@ export async function insertOutbound(db: SupabaseClient, message: NewOutbound): 
       '23514': ['invalid_message', 'The message breaks a data rule (check the recipient and the text)'],
     });
   }
-  const row = (data as unknown as OutboundRow[])[0];
+  const row = data[0];
   if (!row) throw new ApiError(500, 'internal_error', 'Something went wrong on our side', { cause: 'insert returned no row' });
   return { inserted: row };
 }
@@ -98,22 +67,25 @@ const INBOUND: TableSpec = { table: 'inbound_messages', columns: INBOUND_COLUMNS
  * (time desc, outbound before inbound at the same instant, id desc). Only plain filters
  * (eq/lt/lte), so it works on any PostgREST.
  */
-async function pageOf(
-  db: SupabaseClient,
+async function pageOf<Row>(
+  db: Db,
   spec: TableSpec,
   filter: { userId: string; sessionId?: string },
   cursor: Cursor | undefined,
   limit: number,
-): Promise<Record<string, unknown>[]> {
+): Promise<Row[]> {
+  // One paging routine for two tables: supabase-js cannot type a builder over a union of tables, so this
+  // reads through the untyped client and listMessages types the rows (the columns are the spec's).
+  const untyped = db as unknown as SupabaseClient;
   const base = () => {
-    let q = db.from(spec.table).select(spec.columns).eq('user_id', filter.userId);
+    let q = untyped.from(spec.table).select(spec.columns).eq('user_id', filter.userId);
     if (filter.sessionId) q = q.eq('session_id', filter.sessionId);
     return q.order(spec.timeColumn, { ascending: false }).order('id', { ascending: false }).limit(limit);
   };
   const run = async (q: ReturnType<typeof base>) => {
     const { data, error } = await q;
     if (error) throw toApiError(error);
-    return data as unknown as Record<string, unknown>[];
+    return data as Row[];
   };
   if (!cursor) return run(base());
   if (cursor.k === spec.kind) {
@@ -127,18 +99,18 @@ async function pageOf(
 }
 
 export async function listMessages(
-  db: SupabaseClient,
+  db: Db,
   filter: { userId: string; sessionId?: string },
   cursor: Cursor | undefined,
   limit: number,
 ): Promise<{ items: ListedMessage[]; hasMore: boolean }> {
   const [outbound, inbound] = await Promise.all([
-    pageOf(db, OUTBOUND, filter, cursor, limit + 1),
-    pageOf(db, INBOUND, filter, cursor, limit + 1),
+    pageOf<OutboundRow>(db, OUTBOUND, filter, cursor, limit + 1),
+    pageOf<InboundRow>(db, INBOUND, filter, cursor, limit + 1),
   ]);
   const keyed: ListedMessage[] = [
-    ...(outbound as unknown as OutboundRow[]).map((row) => ({ direction: 'outbound' as const, t: row.created_at, k: 'o' as const, i: row.id, row })),
-    ...(inbound as unknown as InboundRow[]).map((row) => ({ direction: 'inbound' as const, t: row.received_at, k: 'i' as const, i: row.id, row })),
+    ...outbound.map((row) => ({ direction: 'outbound' as const, t: row.created_at, k: 'o' as const, i: row.id, row })),
+    ...inbound.map((row) => ({ direction: 'inbound' as const, t: row.received_at, k: 'i' as const, i: row.id, row })),
   ];
   // Each list is already in order; a stable sort keeps their internal (id) order at equal keys.
   keyed.sort(compareNewestFirst);

@@ -1,48 +1,23 @@
 // whatsapp_sessions and session_commands through PostgREST, as the caller (RLS decides).
-import type { SupabaseClient } from '@supabase/supabase-js';
+import { ACTIVE_SESSION_STATUSES, type Enums, type Tables } from '../../_shared/database.types.ts';
 import { ApiError } from '../../_shared/api-error.ts';
 import { toApiError } from '../../_shared/postgrest-error.ts';
+import type { Db } from '../types.ts';
 
-/** Statuses in which a session occupies the user's single active slot (public.is_active_session_status). */
-export const ACTIVE_STATUSES = ['new', 'connecting', 'qr', 'pairing_code', 'connected', 'reconnecting', 'disconnected'] as const;
+export const SESSION_COLUMNS = 'id,user_id,status,link_method,pairing_phone,phone_number,push_name,qr,qr_expires_at,pairing_code,last_error,last_disconnect_code,connected_at,disconnected_at,last_activity_at,created_at,updated_at';
 
-export const SESSION_COLUMNS = 'id,user_id,status,link_method,pairing_phone,phone_number,push_name,qr,qr_expires_at,' +
-  'pairing_code,last_error,last_disconnect_code,connected_at,disconnected_at,last_activity_at,created_at,updated_at';
+export type SessionRow = Pick<Tables<'whatsapp_sessions'>,
+  | 'id' | 'user_id' | 'status' | 'link_method' | 'pairing_phone' | 'phone_number' | 'push_name' | 'qr' | 'qr_expires_at'
+  | 'pairing_code' | 'last_error' | 'last_disconnect_code' | 'connected_at' | 'disconnected_at' | 'last_activity_at'
+  | 'created_at' | 'updated_at'>;
 
-export interface SessionRow {
-  id: string;
-  user_id: string;
-  status: string;
-  link_method: string;
-  pairing_phone: string | null;
-  phone_number: string | null;
-  push_name: string | null;
-  qr: string | null;
-  qr_expires_at: string | null;
-  pairing_code: string | null;
-  last_error: string | null;
-  last_disconnect_code: number | null;
-  connected_at: string | null;
-  disconnected_at: string | null;
-  last_activity_at: string;
-  created_at: string;
-  updated_at: string;
-}
+export type CommandRow = Pick<Tables<'session_commands'>,
+  'id' | 'session_id' | 'command' | 'status' | 'error' | 'created_at' | 'updated_at'>;
 
-export interface CommandRow {
-  id: number;
-  session_id: string;
-  command: string;
-  status: string;
-  error: string | null;
-  created_at: string;
-  updated_at: string;
-}
+export type SessionCommand = Extract<Enums<'session_command'>, 'reconnect' | 'disconnect' | 'logout'>;
 
-export type SessionCommand = 'reconnect' | 'disconnect' | 'logout';
-
-export function isActiveStatus(status: string): boolean {
-  return (ACTIVE_STATUSES as readonly string[]).includes(status);
+export function isActiveStatus(status: Enums<'session_status'>): boolean {
+  return (ACTIVE_SESSION_STATUSES as readonly Enums<'session_status'>[]).includes(status);
 }
 
 /** A single row from an RPC that returns one composite (PostgREST answers with an object or a 1-row array). */
@@ -52,37 +27,37 @@ function singleRow<T>(data: unknown): T {
   return row as T;
 }
 
-export async function findSession(db: SupabaseClient, sessionId: string): Promise<SessionRow | undefined> {
+export async function findSession(db: Db, sessionId: string): Promise<SessionRow | undefined> {
   const { data, error } = await db.from('whatsapp_sessions').select(SESSION_COLUMNS).eq('id', sessionId).limit(1);
   if (error) throw toApiError(error);
-  return (data as unknown as SessionRow[])[0];
+  return data[0];
 }
 
-export async function findActiveSession(db: SupabaseClient, userId: string): Promise<SessionRow | undefined> {
+export async function findActiveSession(db: Db, userId: string): Promise<SessionRow | undefined> {
   const { data, error } = await db.from('whatsapp_sessions').select(SESSION_COLUMNS)
-    .eq('user_id', userId).in('status', [...ACTIVE_STATUSES]).limit(1);
+    .eq('user_id', userId).in('status', [...ACTIVE_SESSION_STATUSES]).limit(1);
   if (error) throw toApiError(error);
-  return (data as unknown as SessionRow[])[0];
+  return data[0];
 }
 
-export async function findLatestSession(db: SupabaseClient, userId: string): Promise<SessionRow | undefined> {
+export async function findLatestSession(db: Db, userId: string): Promise<SessionRow | undefined> {
   const { data, error } = await db.from('whatsapp_sessions').select(SESSION_COLUMNS)
     .eq('user_id', userId).order('updated_at', { ascending: false }).order('id', { ascending: false }).limit(1);
   if (error) throw toApiError(error);
-  return (data as unknown as SessionRow[])[0];
+  return data[0];
 }
 
 export async function requestLink(
-  db: SupabaseClient,
-  method: 'qr' | 'pairing_code',
+  db: Db,
+  method: Enums<'link_method'>,
   pairingPhone: string | null,
 ): Promise<SessionRow> {
-  const { data, error } = await db.rpc('request_whatsapp_link', { p_link_method: method, p_pairing_phone: pairingPhone });
+  const { data, error } = await db.rpc('request_whatsapp_link', { p_link_method: method, p_pairing_phone: pairingPhone ?? undefined });
   if (error) throw toApiError(error, { WL422: ['invalid_request'], WL409: ['session_state_conflict'] });
   return singleRow<SessionRow>(data);
 }
 
-export async function requestCommand(db: SupabaseClient, sessionId: string, command: SessionCommand): Promise<CommandRow> {
+export async function requestCommand(db: Db, sessionId: string, command: SessionCommand): Promise<CommandRow> {
   const { data, error } = await db.rpc('request_session_command', { p_session_id: sessionId, p_command: command });
   if (error) {
     throw toApiError(error, {

@@ -8,7 +8,7 @@ import { useI18n } from '../../i18n/index.tsx';
 import { requestLink, sendSessionCommand, type LinkRequest } from '../../lib/api.ts';
 import { describeError } from '../../lib/errors.ts';
 import { formatPhone } from '../../lib/phone.ts';
-import { ACTIVE_STATUSES, type WhatsappSession } from '../../lib/types.ts';
+import { ACTIVE_SESSION_STATUSES, type SessionStatus, type WhatsappSession } from '../../lib/types.ts';
 import { PairingStep, QrStep, StartStep, Waiting } from './link-steps.tsx';
 import { EndedBody, ReconnectingBody, SessionDetails } from './session-status.tsx';
 import { Stepper } from './stepper.tsx';
@@ -37,7 +37,7 @@ export function ConnectPanel({ supabase, state }: { supabase: AppSupabase; state
   const view = deriveView(session, loading, !!session && sawCode.current.has(session.id), session?.id === dismissedId);
   const statusText = t(statusLabelKey(view, session?.status));
   // A cancelled link keeps its slot until the connector has closed it: a new link waits for that.
-  const cancelling = !!session && session.id === dismissedId && ACTIVE_STATUSES.includes(session.status);
+  const cancelling = !!session && session.id === dismissedId && (ACTIVE_SESSION_STATUSES as readonly SessionStatus[]).includes(session.status);
 
   const [announcement, setAnnouncement] = useState('');
   useEffect(() => {

@@ -214,11 +214,11 @@ export type Database = {
           recipient_jid: string | null
           sent_at: string | null
           session_id: string
-          status: string
+          status: Database["public"]["Enums"]["outbound_status"]
           text: string | null
           updated_at: string
           user_id: string
-          wa_message_id: string | null
+          wa_message_id: string
         }
         Insert: {
           attempts?: number
@@ -243,7 +243,7 @@ export type Database = {
           recipient_jid?: string | null
           sent_at?: string | null
           session_id: string
-          status?: string
+          status?: Database["public"]["Enums"]["outbound_status"]
           text?: string | null
           updated_at?: string
           user_id?: string
@@ -272,7 +272,7 @@ export type Database = {
           recipient_jid?: string | null
           sent_at?: string | null
           session_id?: string
-          status?: string
+          status?: Database["public"]["Enums"]["outbound_status"]
           text?: string | null
           updated_at?: string
           user_id?: string
@@ -293,14 +293,14 @@ export type Database = {
           attempts: number
           claim_expires_at: string | null
           claimed_by: string | null
-          command: string
+          command: Database["public"]["Enums"]["session_command"]
           completed_at: string | null
           created_at: string
           error: string | null
           id: number
           payload: NonNullable<Json>
           session_id: string
-          status: string
+          status: Database["public"]["Enums"]["command_status"]
           updated_at: string
           user_id: string
         }
@@ -308,14 +308,14 @@ export type Database = {
           attempts?: number
           claim_expires_at?: string | null
           claimed_by?: string | null
-          command: string
+          command: Database["public"]["Enums"]["session_command"]
           completed_at?: string | null
           created_at?: string
           error?: string | null
           id?: never
           payload?: NonNullable<Json>
           session_id: string
-          status?: string
+          status?: Database["public"]["Enums"]["command_status"]
           updated_at?: string
           user_id?: string
         }
@@ -323,14 +323,14 @@ export type Database = {
           attempts?: number
           claim_expires_at?: string | null
           claimed_by?: string | null
-          command?: string
+          command?: Database["public"]["Enums"]["session_command"]
           completed_at?: string | null
           created_at?: string
           error?: string | null
           id?: never
           payload?: NonNullable<Json>
           session_id?: string
-          status?: string
+          status?: Database["public"]["Enums"]["command_status"]
           updated_at?: string
           user_id?: string
         }
@@ -409,7 +409,7 @@ export type Database = {
           lease_epoch: number
           lease_expires_at: string | null
           lease_owner: string | null
-          link_method: string
+          link_method: Database["public"]["Enums"]["link_method"]
           pairing_code: string | null
           pairing_phone: string | null
           phone_number: string | null
@@ -417,7 +417,7 @@ export type Database = {
           qr: string | null
           qr_expires_at: string | null
           reconnect_attempts: number
-          status: string
+          status: Database["public"]["Enums"]["session_status"]
           updated_at: string
           user_id: string
           wa_jid: string | null
@@ -434,7 +434,7 @@ export type Database = {
           lease_epoch?: number
           lease_expires_at?: string | null
           lease_owner?: string | null
-          link_method?: string
+          link_method?: Database["public"]["Enums"]["link_method"]
           pairing_code?: string | null
           pairing_phone?: string | null
           phone_number?: string | null
@@ -442,7 +442,7 @@ export type Database = {
           qr?: string | null
           qr_expires_at?: string | null
           reconnect_attempts?: number
-          status?: string
+          status?: Database["public"]["Enums"]["session_status"]
           updated_at?: string
           user_id?: string
           wa_jid?: string | null
@@ -459,7 +459,7 @@ export type Database = {
           lease_epoch?: number
           lease_expires_at?: string | null
           lease_owner?: string | null
-          link_method?: string
+          link_method?: Database["public"]["Enums"]["link_method"]
           pairing_code?: string | null
           pairing_phone?: string | null
           phone_number?: string | null
@@ -467,7 +467,7 @@ export type Database = {
           qr?: string | null
           qr_expires_at?: string | null
           reconnect_attempts?: number
-          status?: string
+          status?: Database["public"]["Enums"]["session_status"]
           updated_at?: string
           user_id?: string
           wa_jid?: string | null
@@ -518,44 +518,6 @@ export type Database = {
           wa_message_id: string
         }[]
       }
-      claim_outbound_messages: {
-        Args: { p_claim_ttl: string; p_limit: number; p_owner: string }
-        Returns: {
-          attempts: number
-          claim_expires_at: string | null
-          claimed_by: string | null
-          content_type: string
-          created_at: string
-          delivered_at: string | null
-          error: string | null
-          error_code: string | null
-          failed_at: string | null
-          id: string
-          idempotency_key: string | null
-          media_file_name: string | null
-          media_mime_type: string | null
-          media_path: string | null
-          media_size_bytes: number | null
-          next_attempt_at: string
-          quoted_wa_message_id: string | null
-          read_at: string | null
-          recipient: string
-          recipient_jid: string | null
-          sent_at: string | null
-          session_id: string
-          status: string
-          text: string | null
-          updated_at: string
-          user_id: string
-          wa_message_id: string | null
-        }[]
-        SetofOptions: {
-          from: "*"
-          to: "outbound_messages"
-          isOneToOne: false
-          isSetofReturn: true
-        }
-      }
       claim_ready_outbound_messages: {
         Args: {
           p_claim_ttl: string
@@ -586,11 +548,11 @@ export type Database = {
           recipient_jid: string | null
           sent_at: string | null
           session_id: string
-          status: string
+          status: Database["public"]["Enums"]["outbound_status"]
           text: string | null
           updated_at: string
           user_id: string
-          wa_message_id: string | null
+          wa_message_id: string
         }[]
         SetofOptions: {
           from: "*"
@@ -605,14 +567,14 @@ export type Database = {
           attempts: number
           claim_expires_at: string | null
           claimed_by: string | null
-          command: string
+          command: Database["public"]["Enums"]["session_command"]
           completed_at: string | null
           created_at: string
           error: string | null
           id: number
           payload: NonNullable<Json>
           session_id: string
-          status: string
+          status: Database["public"]["Enums"]["command_status"]
           updated_at: string
           user_id: string
         }[]
@@ -636,7 +598,7 @@ export type Database = {
           lease_epoch: number
           lease_expires_at: string | null
           lease_owner: string | null
-          link_method: string
+          link_method: Database["public"]["Enums"]["link_method"]
           pairing_code: string | null
           pairing_phone: string | null
           phone_number: string | null
@@ -644,7 +606,7 @@ export type Database = {
           qr: string | null
           qr_expires_at: string | null
           reconnect_attempts: number
-          status: string
+          status: Database["public"]["Enums"]["session_status"]
           updated_at: string
           user_id: string
           wa_jid: string | null
@@ -707,7 +669,15 @@ export type Database = {
         Args: { p_error: string; p_error_code: string; p_session_id: string }
         Returns: number
       }
-      is_active_session_status: { Args: { p_status: string }; Returns: boolean }
+      is_active_session_status: {
+        Args: { p_status: Database["public"]["Enums"]["session_status"] }
+        Returns: boolean
+      }
+      is_e164_phone: { Args: { p_phone: string }; Returns: boolean }
+      is_terminal_session_status: {
+        Args: { p_status: Database["public"]["Enums"]["session_status"] }
+        Returns: boolean
+      }
       mark_inbound_media_stored: {
         Args: {
           p_id: number
@@ -726,7 +696,7 @@ export type Database = {
       record_outbound_receipt: {
         Args: {
           p_session_id: string
-          p_status: string
+          p_status: Database["public"]["Enums"]["outbound_status"]
           p_wa_message_id: string
         }
         Returns: boolean
@@ -738,15 +708,6 @@ export type Database = {
       renew_outbound_claims: {
         Args: { p_claim_ttl: string; p_message_ids: string[]; p_owner: string }
         Returns: number
-      }
-      renew_session_lease: {
-        Args: {
-          p_epoch: number
-          p_owner: string
-          p_session_id: string
-          p_ttl: string
-        }
-        Returns: boolean
       }
       renew_session_leases: {
         Args: { p_owner: string; p_ttl: string }
@@ -761,14 +722,14 @@ export type Database = {
           attempts: number
           claim_expires_at: string | null
           claimed_by: string | null
-          command: string
+          command: Database["public"]["Enums"]["session_command"]
           completed_at: string | null
           created_at: string
           error: string | null
           id: number
           payload: NonNullable<Json>
           session_id: string
-          status: string
+          status: Database["public"]["Enums"]["command_status"]
           updated_at: string
           user_id: string
         }
@@ -792,7 +753,7 @@ export type Database = {
           lease_epoch: number
           lease_expires_at: string | null
           lease_owner: string | null
-          link_method: string
+          link_method: Database["public"]["Enums"]["link_method"]
           pairing_code: string | null
           pairing_phone: string | null
           phone_number: string | null
@@ -800,7 +761,7 @@ export type Database = {
           qr: string | null
           qr_expires_at: string | null
           reconnect_attempts: number
-          status: string
+          status: Database["public"]["Enums"]["session_status"]
           updated_at: string
           user_id: string
           wa_jid: string | null
@@ -866,6 +827,23 @@ export type Database = {
           isSetofReturn: false
         }
       }
+      set_session_status: {
+        Args: {
+          p_change?: Json
+          p_epoch: number
+          p_owner: string
+          p_pairing_code?: string
+          p_qr?: string
+          p_qr_expires_at?: string
+          p_session_id: string
+          p_status: Database["public"]["Enums"]["session_status"]
+        }
+        Returns: boolean
+      }
+      touch_session_activity: {
+        Args: { p_epoch: number; p_owner: string; p_session_id: string }
+        Returns: undefined
+      }
       webhook_event_types: {
         Args: Record<PropertyKey, never>
         Returns: string[]
@@ -873,6 +851,10 @@ export type Database = {
       webhook_secret_created_at: {
         Args: Record<PropertyKey, never>
         Returns: string
+      }
+      wipe_session_auth_state: {
+        Args: { p_epoch: number; p_owner: string; p_session_id: string }
+        Returns: number
       }
       write_session_auth_state: {
         Args: {
@@ -887,8 +869,37 @@ export type Database = {
       }
     }
     Enums: {
+      command_status: "pending" | "running" | "done" | "failed"
+      link_method: "qr" | "pairing_code"
       media_kind: "image" | "video" | "audio" | "voice" | "document" | "sticker"
       media_state: "pending" | "stored" | "too_large" | "failed" | "expired"
+      outbound_status:
+        | "queued"
+        | "sending"
+        | "sent"
+        | "delivered"
+        | "read"
+        | "failed"
+      session_command:
+        | "connect"
+        | "disconnect"
+        | "logout"
+        | "reconnect"
+        | "pairing_code"
+      session_status:
+        | "new"
+        | "connecting"
+        | "qr"
+        | "pairing_code"
+        | "connected"
+        | "reconnecting"
+        | "disconnected"
+        | "logged_out"
+        | "replaced"
+        | "failed"
+        | "expired"
+        | "passkey_required"
+        | "client_outdated"
     }
     CompositeTypes: {
       [_ in never]: never
@@ -1016,8 +1027,44 @@ export type CompositeTypes<
 export const Constants = {
   public: {
     Enums: {
+      command_status: ["pending", "running", "done", "failed"],
+      link_method: ["qr", "pairing_code"],
       media_kind: ["image", "video", "audio", "voice", "document", "sticker"],
       media_state: ["pending", "stored", "too_large", "failed", "expired"],
+      outbound_status: [
+        "queued",
+        "sending",
+        "sent",
+        "delivered",
+        "read",
+        "failed",
+      ],
+      session_command: [
+        "connect",
+        "disconnect",
+        "logout",
+        "reconnect",
+        "pairing_code",
+      ],
+      session_status: [
+        "new",
+        "connecting",
+        "qr",
+        "pairing_code",
+        "connected",
+        "reconnecting",
+        "disconnected",
+        "logged_out",
+        "replaced",
+        "failed",
+        "expired",
+        "passkey_required",
+        "client_outdated",
+      ],
     },
   },
 } as const
+
+// Status sets evaluated from the schema's predicates (public.is_*_session_status).
+export const ACTIVE_SESSION_STATUSES = ['new', 'connecting', 'qr', 'pairing_code', 'connected', 'reconnecting', 'disconnected'] as const satisfies readonly Enums<'session_status'>[];
+export const TERMINAL_SESSION_STATUSES = ['logged_out', 'replaced', 'failed', 'expired', 'passkey_required', 'client_outdated'] as const satisfies readonly Enums<'session_status'>[];
