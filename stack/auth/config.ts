@@ -1,5 +1,5 @@
 // The parts of supabase/config.toml the local Auth honours, read once at start: [auth.rate_limit]
-// (per-IP limits GoTrue applies) and [auth.email] double_confirm_changes. Missing keys take the
+// (per-IP limits GoTrue applies) and [auth.email] double_confirm_changes / otp_expiry. Missing keys take the
 // values `supabase init` writes, so a project without a config.toml behaves like a fresh one.
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
@@ -10,20 +10,25 @@ export interface AuthConfig {
     signInSignUps: number;
     /** Refresh-token grants per 5 minutes per IP (`token_refresh`). */
     tokenRefresh: number;
+    /** POST /verify attempts per 5 minutes per IP (`token_verifications`). */
+    tokenVerifications: number;
   };
-  /** `[auth.email] double_confirm_changes`: an e-mail change needs the old and the new address to confirm. */
+  /** `[auth.email] double_confirm_changes`: an e-mail change mails a token to the current address too. */
   doubleConfirmEmailChanges: boolean;
+  /** `[auth.email] otp_expiry`: seconds an e-mailed token stays valid. */
+  otpExpirySeconds: number;
 }
 
 export const DEFAULT_AUTH_CONFIG: AuthConfig = {
-  rateLimit: { signInSignUps: 30, tokenRefresh: 150 },
+  rateLimit: { signInSignUps: 30, tokenRefresh: 150, tokenVerifications: 30 },
   doubleConfirmEmailChanges: true,
+  otpExpirySeconds: 3600,
 };
 
 const count = z.number().int().nonnegative();
 const schema = z.object({
-  'auth.rate_limit': z.object({ sign_in_sign_ups: count.optional(), token_refresh: count.optional() }).passthrough().optional(),
-  'auth.email': z.object({ double_confirm_changes: z.boolean().optional() }).passthrough().optional(),
+  'auth.rate_limit': z.object({ sign_in_sign_ups: count.optional(), token_refresh: count.optional(), token_verifications: count.optional() }).passthrough().optional(),
+  'auth.email': z.object({ double_confirm_changes: z.boolean().optional(), otp_expiry: count.optional() }).passthrough().optional(),
 }).passthrough();
 
 export async function readAuthConfig(configPath: string | undefined): Promise<AuthConfig> {
@@ -35,8 +40,10 @@ export async function readAuthConfig(configPath: string | undefined): Promise<Au
     rateLimit: {
       signInSignUps: limits.sign_in_sign_ups ?? DEFAULT_AUTH_CONFIG.rateLimit.signInSignUps,
       tokenRefresh: limits.token_refresh ?? DEFAULT_AUTH_CONFIG.rateLimit.tokenRefresh,
+      tokenVerifications: limits.token_verifications ?? DEFAULT_AUTH_CONFIG.rateLimit.tokenVerifications,
     },
     doubleConfirmEmailChanges: parsed.data['auth.email']?.double_confirm_changes ?? DEFAULT_AUTH_CONFIG.doubleConfirmEmailChanges,
+    otpExpirySeconds: parsed.data['auth.email']?.otp_expiry ?? DEFAULT_AUTH_CONFIG.otpExpirySeconds,
   };
 }
 

@@ -23,7 +23,7 @@ export interface AuthContext {
   store: AuthStore;
   minPassword: number;
   config: AuthConfig;
-  limits: { signInSignUps: RateLimiter; tokenRefresh: RateLimiter };
+  limits: { signInSignUps: RateLimiter; tokenRefresh: RateLimiter; tokenVerifications: RateLimiter };
 }
 
 export type AuthRouteHandler = (ctx: AuthContext, request: ServiceRequest) => Promise<void>;

@@ -39,6 +39,8 @@ export const authErrors = {
     new AuthError(400, 'unsupported_grant_type', 'unsupported_grant_type: only password and refresh_token are supported here'),
   overRequestRateLimit: () => new AuthError(429, 'over_request_rate_limit', 'Request rate limit reached'),
   notFound: () => new AuthError(404, 'not_found', 'Not Found'),
+  // 422, not 501: auth-js turns every 5xx into an AuthRetryableFetchError with the body dropped ("{}"),
+  // so a 501 would reach the developer as an unexplained network failure (and be retried).
   notImplemented: (what: string) =>
-    new AuthError(501, 'not_implemented', `${what} is not supported by the local development stack`),
+    new AuthError(422, 'not_implemented', `${what} is not supported by the local development stack`),
 };

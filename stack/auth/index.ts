@@ -1,5 +1,6 @@
 // /auth/v1: the email/password subset of GoTrue that auth-js 2.x uses, on GoTrue's own tables.
-// Autoconfirm (no e-mail), like `supabase start` with enable_confirmations = false.
+// Autoconfirm sign-ups, like `supabase start` with enable_confirmations = false; e-mail changes wait for
+// the token mailed for them (mails go to the log: stack/auth/mail.ts).
 // This file is the route table; the handlers live by endpoint group in *-routes.ts.
 import { sendJson, type ServiceHandler, type ServiceRequest } from '../gateway/index.ts';
 import { adminUsers } from './admin-routes.ts';
@@ -10,6 +11,7 @@ import { RateLimiter } from './rate-limit.ts';
 import { logout, signUp, token } from './session-routes.ts';
 import { createAuthStore } from './store.ts';
 import { getUser, updateUser } from './user-routes.ts';
+import { verify } from './verify-routes.ts';
 
 export type { AuthServiceOptions } from './context.ts';
 
@@ -32,6 +34,7 @@ const ROUTES: AuthRoute[] = [
   { method: 'GET', matches: exactly('/user'), handler: getUser },
   { method: 'PUT', matches: exactly('/user'), handler: updateUser },
   { method: 'POST', matches: exactly('/logout'), handler: logout },
+  { method: 'POST', matches: exactly('/verify'), handler: verify },
   { matches: (path) => path === '/admin/users' || path.startsWith('/admin/users/'), handler: adminUsers },
   { matches: (path) => NOT_IMPLEMENTED.includes(path), handler: (_ctx, request) => Promise.reject(authErrors.notImplemented(request.path)) },
 ];
@@ -46,6 +49,7 @@ export function createAuthService(options: AuthServiceOptions): ServiceHandler {
     limits: {
       signInSignUps: new RateLimiter(config.rateLimit.signInSignUps),
       tokenRefresh: new RateLimiter(config.rateLimit.tokenRefresh),
+      tokenVerifications: new RateLimiter(config.rateLimit.tokenVerifications),
     },
   };
 

@@ -20,10 +20,14 @@ export interface UserRow {
   banned_until: Date | null;
   deleted_at: Date | null;
   is_anonymous: boolean;
+  /** The pending new address ('' when none). */
+  email_change: string | null;
+  email_change_sent_at: Date | null;
 }
 
 const USER_COLUMNS = `id, aud, role, email, encrypted_password, email_confirmed_at, phone, phone_confirmed_at,
-  last_sign_in_at, raw_app_meta_data, raw_user_meta_data, created_at, updated_at, banned_until, deleted_at, is_anonymous`;
+  last_sign_in_at, raw_app_meta_data, raw_user_meta_data, created_at, updated_at, banned_until, deleted_at, is_anonymous,
+  email_change, email_change_sent_at`;
 
 /** Refresh tokens revoked this recently may be presented again (concurrent tabs), as GoTrue allows. */
 const REFRESH_REUSE_INTERVAL_SECONDS = 10;
@@ -80,6 +84,40 @@ export function createAuthStore(sql: postgres.Sql) {
         where id = ${id} and deleted_at is null
         returning ${userColumns}`;
       if (!row) throw authErrors.userNotFound();
+      return row;
+    } catch (error) {
+      if ((error as { code?: string }).code === '23505') throw authErrors.emailExists();
+      throw error;
+    }
+  }
+
+  /** Records a pending e-mail change with the hashes of the tokens mailed for it (GoTrue's columns). */
+  async function requestEmailChange(id: string, change: { email: string; tokenNew: string; tokenCurrent: string }): Promise<UserRow> {
+    const [row] = await sql<UserRow[]>`
+      update auth.users set email_change = ${change.email.toLowerCase()}, email_change_token_new = ${change.tokenNew},
+             email_change_token_current = ${change.tokenCurrent}, email_change_confirm_status = 0,
+             email_change_sent_at = now(), updated_at = now()
+       where id = ${id} and deleted_at is null
+      returning ${userColumns}`;
+    if (!row) throw authErrors.userNotFound();
+    return row;
+  }
+
+  /**
+   * Confirms a pending e-mail change by one of its token hashes (either address's token completes it, as
+   * GoTrue does with autoconfirm on); the tokens are cleared, so each works once. Undefined when no
+   * unexpired change carries that hash.
+   */
+  async function confirmEmailChange(tokenHash: string, expirySeconds: number): Promise<UserRow | undefined> {
+    try {
+      const [row] = await sql<UserRow[]>`
+        update auth.users set email = email_change, email_change = '', email_change_token_new = '',
+               email_change_token_current = '', email_change_confirm_status = 0, email_change_sent_at = null,
+               email_confirmed_at = coalesce(email_confirmed_at, now()), updated_at = now()
+         where ${tokenHash} <> '' and (email_change_token_new = ${tokenHash} or email_change_token_current = ${tokenHash})
+           and coalesce(email_change, '') <> '' and deleted_at is null
+           and email_change_sent_at > now() - make_interval(secs => ${expirySeconds})
+        returning ${userColumns}`;
       return row;
     } catch (error) {
       if ((error as { code?: string }).code === '23505') throw authErrors.emailExists();
@@ -156,7 +194,7 @@ export function createAuthStore(sql: postgres.Sql) {
   }
 
   return {
-    findUserByEmail, findUserById, createUser, updateUser, deleteUser, listUsers,
+    findUserByEmail, findUserById, createUser, updateUser, requestEmailChange, confirmEmailChange, deleteUser, listUsers,
     createSession, rotateRefreshToken, sessionExists, endSessions,
   };
 }

@@ -1,13 +1,25 @@
-// The signed-in user: GET /user, PUT /user.
+// The signed-in user: GET /user, PUT /user. A new e-mail address is not applied here: as GoTrue does
+// for every non-anonymous user, it is recorded as pending and confirmed through POST /verify.
 import bcrypt from 'bcryptjs';
 import { sendJson } from '../gateway/index.ts';
-import { BCRYPT_COST, EMAIL_PATTERN, isObject, jsonBody, requireUser, stringField, type AuthRouteHandler } from './context.ts';
+import { BCRYPT_COST, EMAIL_PATTERN, isObject, jsonBody, requireUser, stringField, type AuthContext, type AuthRouteHandler } from './context.ts';
 import { authErrors } from './errors.ts';
+import { newEmailToken, sendMail } from './mail.ts';
+import type { UserRow } from './store.ts';
 import { toUserJson } from './tokens.ts';
+
+/** GoTrue's user JSON plus the pending e-mail change (`new_email`, `email_change_sent_at`, omitted when none). */
+export function userJson(user: UserRow) {
+  return {
+    ...toUserJson(user),
+    ...(user.email_change ? { new_email: user.email_change } : {}),
+    ...(user.email_change_sent_at ? { email_change_sent_at: user.email_change_sent_at } : {}),
+  };
+}
 
 export const getUser: AuthRouteHandler = async (ctx, request) => {
   const { user } = await requireUser(ctx, request);
-  sendJson(request.res, 200, toUserJson(user));
+  sendJson(request.res, 200, userJson(user));
 };
 
 export const updateUser: AuthRouteHandler = async (ctx, request) => {
@@ -17,10 +29,26 @@ export const updateUser: AuthRouteHandler = async (ctx, request) => {
   const password = stringField(body, 'password');
   if (email !== undefined && !EMAIL_PATTERN.test(email)) throw authErrors.validation('Unable to validate email address: invalid format');
   if (password !== undefined && password.length < ctx.minPassword) throw authErrors.weakPassword(ctx.minPassword);
-  const updated = await ctx.store.updateUser(user.id, {
-    email,
+  const changesEmail = email !== undefined && email.toLowerCase() !== (user.email ?? '').toLowerCase();
+  if (changesEmail) {
+    const holder = await ctx.store.findUserByEmail(email);
+    if (holder && holder.id !== user.id) throw authErrors.emailExists();
+  }
+  let updated = await ctx.store.updateUser(user.id, {
     passwordHash: password === undefined ? undefined : await bcrypt.hash(password, BCRYPT_COST),
     userMetadata: isObject(body.data) ? body.data : undefined,
   });
-  sendJson(request.res, 200, toUserJson(updated));
+  if (changesEmail) updated = await requestEmailChange(ctx, updated, email);
+  sendJson(request.res, 200, userJson(updated));
 };
+
+/** Mails a token to the new address (and, with double_confirm_changes, to the current one). */
+async function requestEmailChange(ctx: AuthContext, user: UserRow, email: string): Promise<UserRow> {
+  const tokenNew = newEmailToken(email);
+  const current = user.email && ctx.config.doubleConfirmEmailChanges ? newEmailToken(user.email) : undefined;
+  const updated = await ctx.store.requestEmailChange(user.id, { email, tokenNew: tokenNew.hash, tokenCurrent: current?.hash ?? '' });
+  const logger = ctx.options.logger;
+  sendMail(logger, { to: email, subject: 'Confirm Email Change', type: 'email_change', token: tokenNew });
+  if (current) sendMail(logger, { to: user.email!, subject: 'Confirm Email Change', type: 'email_change', token: current });
+  return updated;
+}

@@ -93,6 +93,45 @@ describe('auth (GoTrue subset)', () => {
     expect(again.error).toBeNull();
   });
 
+  it('PUT /user with a new e-mail only records the change; a confirmation token through POST /verify (verifyOtp) completes it, once', async () => {
+    const { client, email, password, user } = await stack.signUp();
+    const newEmail = `changed-${Date.now()}@test.local`;
+    const { data, error } = await client.auth.updateUser({ email: newEmail });
+    expect(error).toBeNull();
+    expect(data.user?.email).toBe(email);
+    expect(data.user?.new_email).toBe(newEmail);
+    expect(data.user?.email_change_sent_at).toBeTruthy();
+    expect((await client.auth.getUser()).data.user).toMatchObject({ email, new_email: newEmail });
+    const withNew = await stack.client().auth.signInWithPassword({ email: newEmail, password });
+    expect(withNew.error?.code).toBe('invalid_credentials');
+
+    const taken = await client.auth.updateUser({ email: (await stack.signUp()).email });
+    expect(taken.error?.status).toBe(422);
+    expect(taken.error?.code).toBe('email_exists');
+
+    const forged = await stack.client().auth.verifyOtp({ token_hash: 'f'.repeat(56), type: 'email_change' });
+    expect(forged.error?.status).toBe(403);
+    expect(forged.error?.code).toBe('otp_expired');
+    // The confirmation mails carry the token hash (config.toml double_confirm_changes: one to each address).
+    const [row] = await stack.sql<{ new_hash: string; current_hash: string }[]>`
+      select email_change_token_new as new_hash, email_change_token_current as current_hash from auth.users where id = ${user.id}`;
+    expect(row?.new_hash).toMatch(/^[0-9a-f]{56}$/);
+    expect(row?.current_hash).toMatch(/^[0-9a-f]{56}$/);
+    const verified = await stack.client().auth.verifyOtp({ token_hash: row!.new_hash, type: 'email_change' });
+    expect(verified.error).toBeNull();
+    expect(verified.data.user?.email).toBe(newEmail);
+    expect(verified.data.user?.new_email).toBeUndefined();
+    expect(verified.data.session?.access_token).toBeTruthy();
+    expect((await stack.client().auth.signInWithPassword({ email: newEmail, password })).error).toBeNull();
+    expect((await stack.client().auth.signInWithPassword({ email, password })).error?.code).toBe('invalid_credentials');
+    const replay = await stack.client().auth.verifyOtp({ token_hash: row!.new_hash, type: 'email_change' });
+    expect(replay.error?.code).toBe('otp_expired');
+    const otherType = await stack.client().auth.verifyOtp({ token_hash: row!.current_hash, type: 'signup' });
+    expect(otherType.error?.status).toBe(422);
+    expect(otherType.error?.code).toBe('not_implemented');
+    expect(otherType.error?.message).toMatch(/"signup" is not supported by the local development stack/);
+  });
+
   it('logout ends the session: its token no longer identifies a user and its refresh token is dead', async () => {
     const { client, accessToken, session } = await stack.signUp();
     const { error } = await client.auth.signOut();
