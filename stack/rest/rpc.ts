@@ -114,7 +114,10 @@ export async function callFunction(
   let order = '';
   if (columns) {
     select = compileSelect(parseSelect(request.query.get('select')), columns, params);
-    const filters = parseFilters(request.query).filter((f) => !(f.kind === 'op' && fn.inputs.some((i) => i.name === f.field.column) && request.method === 'GET'));
+    // Over GET the function's arguments travel as query parameters too: only the other keys are filters.
+    const overQuery = request.method === 'GET' || request.method === 'HEAD';
+    const filterQuery = new URLSearchParams([...request.query].filter(([key]) => !(overQuery && fn.inputs.some((i) => i.name === key))));
+    const filters = parseFilters(filterQuery);
     where = compileWhere(filters, columns, params);
     order = compileOrder(parseOrder(request.query.get('order')), columns, params);
   }
