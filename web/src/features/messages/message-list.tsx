@@ -2,6 +2,8 @@ import { useEffect, useRef, useState } from 'react';
 import { useI18n } from '../../i18n/index.tsx';
 import type { MessageKey } from '../../i18n/en.ts';
 import { formatPhone } from '../../lib/phone.ts';
+import type { AppSupabase } from '../../lib/supabase.ts';
+import { inboundMedia, MediaView, outboundMedia } from '../media/index.ts';
 import { formatTime } from '../../lib/time.ts';
 import type { MessageItem } from './use-messages.ts';
 
@@ -48,7 +50,7 @@ function useAnnouncements(items: MessageItem[]): string {
   return text;
 }
 
-export function MessageList({ items, hasSession }: { items: MessageItem[]; hasSession: boolean }) {
+export function MessageList({ supabase, items, hasSession }: { supabase: AppSupabase; items: MessageItem[]; hasSession: boolean }) {
   const { t, lang } = useI18n();
   const announcement = useAnnouncements(items);
 
@@ -65,6 +67,7 @@ export function MessageList({ items, hasSession }: { items: MessageItem[]; hasSe
             const status = item.direction === 'out' ? item.row.status : item.row.from_me ? 'from-phone' : 'received';
             const outgoing = item.direction === 'out' || fromPhone(item);
             const when = item.direction === 'out' ? item.row.created_at : item.row.received_at;
+            const media = item.direction === 'out' ? outboundMedia(item.row) : inboundMedia(item.row);
             return (
               <li
                 key={item.key}
@@ -80,9 +83,12 @@ export function MessageList({ items, hasSession }: { items: MessageItem[]; hasSe
                   </span>
                   <time className="message-time" dateTime={when}>{formatTime(when, lang)}</time>
                 </div>
-                <p className="message-text">
-                  {item.row.text ?? (item.direction === 'in' ? t('messages.nonText', { type: item.row.message_type }) : '')}
-                </p>
+                {media && <MediaView supabase={supabase} media={media} caption={item.row.text} who={who(item)} />}
+                {(!media || item.row.text) && (
+                  <p className="message-text">
+                    {item.row.text ?? (item.direction === 'in' ? t('messages.nonText', { type: item.row.message_type }) : '')}
+                  </p>
+                )}
                 <div className="message-foot">
                   <span className={`status status-${status}`} data-testid="message-status">{t(statusKey(item))}</span>
                   {failed && item.row.error && (

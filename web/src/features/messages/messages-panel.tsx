@@ -18,7 +18,7 @@ export function MessagesPanel({ supabase, session }: { supabase: AppSupabase; se
       <div className="card-body messages-body">
         <SendForm supabase={supabase} sessionId={session?.id} canSend={canSend} onQueued={addOutbound} />
         {error && <Alert tone="error">{error}</Alert>}
-        <MessageList items={items} hasSession={!!session} />
+        <MessageList supabase={supabase} items={items} hasSession={!!session} />
         {hasMore && (
           <button type="button" className="button button-secondary load-older" disabled={loadingOlder} onClick={() => void loadOlder()}>
             {loadingOlder ? t('app.loading') : t('messages.loadOlder')}

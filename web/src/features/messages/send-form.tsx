@@ -6,6 +6,7 @@ import { sendMessage } from '../../lib/api.ts';
 import { describeError } from '../../lib/errors.ts';
 import { isClearlyInvalidPhone } from '../../lib/phone.ts';
 import type { OutboundMessage } from '../../lib/types.ts';
+import { AttachField, AttachmentError, sendAttachment, type Attached } from '../media/index.ts';
 
 interface SendFormProps {
   supabase: AppSupabase;
@@ -22,6 +23,7 @@ export function SendForm({ supabase, sessionId, canSend, onQueued }: SendFormPro
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [toInvalid, setToInvalid] = useState(false);
+  const [attached, setAttached] = useState<Attached | null>(null);
   const toRef = useRef<HTMLInputElement>(null);
   const ids = { to: useId(), toHint: useId(), toError: useId(), text: useId(), title: useId(), disabled: useId() };
 
@@ -33,16 +35,20 @@ export function SendForm({ supabase, sessionId, canSend, onQueued }: SendFormPro
       toRef.current?.focus();
       return;
     }
+    if (attached?.rule instanceof AttachmentError) return;
     setBusy(true);
     setError(null);
     setNotice(null);
     try {
-      const row = await sendMessage(supabase, { session_id: sessionId, to: to.trim(), text, idempotency_key: crypto.randomUUID() });
+      const row = attached
+        ? await sendAttachment(supabase, { sessionId, to, caption: text, file: attached.file, rule: attached.rule })
+        : await sendMessage(supabase, { session_id: sessionId, to: to.trim(), text, idempotency_key: crypto.randomUUID() });
       onQueued(row);
       setText('');
+      setAttached(null);
       setNotice(t('messages.queued'));
     } catch (caught) {
-      setError(describeError(caught, t));
+      setError(caught instanceof AttachmentError ? t(`media.error.${caught.code}`) : describeError(caught, t));
     } finally {
       setBusy(false);
     }
@@ -87,7 +93,7 @@ export function SendForm({ supabase, sessionId, canSend, onQueued }: SendFormPro
         <textarea
           id={ids.text}
           name="text"
-          required
+          required={!attached}
           rows={3}
           maxLength={4096}
           value={text}
@@ -100,13 +106,17 @@ export function SendForm({ supabase, sessionId, canSend, onQueued }: SendFormPro
           }}
         />
       </div>
+      <AttachField supabase={supabase} disabled={busy || !canSend} attached={attached} onChange={(next) => {
+        setAttached(next);
+        setNotice(null);
+      }} />
       {error && <Alert tone="error">{error}</Alert>}
       {notice && <Alert tone="success">{notice}</Alert>}
       <div className="actions">
         <button
           type="submit"
           className="button button-primary"
-          disabled={busy || !canSend}
+          disabled={busy || !canSend || attached?.rule instanceof AttachmentError}
           aria-describedby={canSend ? undefined : ids.disabled}
         >
           {busy ? t('messages.sending') : t('messages.send')}

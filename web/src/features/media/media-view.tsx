@@ -1,0 +1,89 @@
+// The media of one message, through a signed URL of the private bucket: photos and stickers shown,
+// voice notes and audio playable, video playable and downloadable, documents downloadable. A file
+// that is not stored (still downloading, too large, failed, expired) says why instead.
+import type { AppSupabase } from '../../lib/supabase.ts';
+import { useI18n } from '../../i18n/index.tsx';
+import type { MessageKey } from '../../i18n/en.ts';
+import { formatBytes, formatDuration } from './format.ts';
+import type { MediaState, MessageMedia } from './media-types.ts';
+import { useSignedUrl } from './signed-url.ts';
+
+const NOT_STORED: Record<Exclude<MediaState, 'stored'>, MessageKey> = {
+  pending: 'media.pending',
+  too_large: 'media.tooLarge',
+  failed: 'media.failed',
+  expired: 'media.expired',
+};
+
+export function MediaView({ supabase, media, caption, who }: { supabase: AppSupabase; media: MessageMedia; caption: string | null; who: string }) {
+  const { t } = useI18n();
+  const state = media.state ?? 'stored';
+  if (state !== 'stored' || !media.path) {
+    const reason = state === 'stored' ? 'media.failed' : NOT_STORED[state];
+    return (
+      <p className="media-missing" data-testid="media" data-kind={media.kind} data-state={state}>
+        <span className="media-kind">{t(`media.kind.${media.kind}`)}</span>
+        {media.fileName && <span className="media-file-name">{media.fileName}</span>}
+        <span>{t(reason, { size: formatBytes(media.sizeBytes) })}</span>
+      </p>
+    );
+  }
+  return <StoredMedia supabase={supabase} media={{ ...media, path: media.path }} caption={caption} who={who} />;
+}
+
+function StoredMedia({ supabase, media, caption, who }: { supabase: AppSupabase; media: MessageMedia & { path: string }; caption: string | null; who: string }) {
+  const { t } = useI18n();
+  const isDownload = media.kind === 'document' || media.kind === 'video';
+  const fileName = media.fileName ?? media.path.split('/').pop() ?? media.path;
+  const view = useSignedUrl(supabase, media.path);
+  const saved = useSignedUrl(supabase, isDownload ? media.path : null, fileName);
+  const common = { 'data-testid': 'media', 'data-kind': media.kind, 'data-state': 'stored', 'data-path': media.path };
+
+  if (view.status === 'error') {
+    return <p className="media-missing" {...common} data-state="unavailable">{t('media.unavailable')}</p>;
+  }
+  if (view.status === 'loading') {
+    return <p className="media-loading" {...common} data-state="loading">{t('app.loading')}</p>;
+  }
+  const label = t(`media.label.${media.kind}`, { who, duration: formatDuration(media.durationSeconds) });
+  const download = saved.status === 'ready' && (
+    <a className="media-download" href={saved.url} download={fileName} data-testid="media-download">
+      {t('media.download', { name: fileName, size: formatBytes(media.sizeBytes) })}
+    </a>
+  );
+  switch (media.kind) {
+    case 'image':
+    case 'sticker':
+      return (
+        <figure className={`media media-${media.kind}`} {...common}>
+          <a href={view.url} target="_blank" rel="noreferrer">
+            <img src={view.url} alt={caption ? `${label}: ${caption}` : label}
+              width={media.width ?? undefined} height={media.height ?? undefined} loading="lazy" />
+          </a>
+        </figure>
+      );
+    case 'voice':
+    case 'audio':
+      return (
+        <figure className={`media media-${media.kind}`} {...common}>
+          <figcaption className="media-kind">{label}</figcaption>
+          <audio controls preload="metadata" src={view.url} aria-label={label} />
+        </figure>
+      );
+    case 'video':
+      return (
+        <figure className="media media-video" {...common}>
+          <video controls preload="metadata" src={view.url} aria-label={label}
+            width={media.width ?? undefined} height={media.height ?? undefined} />
+          {download}
+        </figure>
+      );
+    case 'document':
+      return (
+        <figure className="media media-document" {...common}>
+          <figcaption className="media-kind">{t('media.kind.document')}</figcaption>
+          {download || <span>{fileName}</span>}
+        </figure>
+      );
+  }
+}
