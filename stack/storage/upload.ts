@@ -233,13 +233,19 @@ export function parseUserMetadata(header: string | undefined): Record<string, un
   return parseJsonObject(Buffer.from(header, 'base64').toString('utf8'));
 }
 
-/** Storage's check (validateMimeType): `type/subtype` must match an allowed `type/subtype` or `type/*`. */
+/**
+ * Storage's check (validateMimeType): `type/subtype` must match an allowed `type/subtype` or `type/*`.
+ * Media type parameters (`;charset=UTF-8`, storage-js's default content type) are ignored on both
+ * sides, as Storage does since supabase/storage#1382; the stored content type keeps them.
+ */
 export function validateMimeType(mimeType: string, allowed: string[]): void {
-  const [type, subtype] = mimeType.split('/');
+  const [type, subtype] = mediaTypeOf(mimeType).split('/');
   if (subtype === undefined) throw storageErrors.invalidMimeType(mimeType);
   for (const entry of allowed) {
-    const [allowedType, allowedSubtype] = entry.split('/');
+    const [allowedType, allowedSubtype] = mediaTypeOf(entry).split('/');
     if (allowedType === type && (allowedSubtype === '*' || allowedSubtype === subtype)) return;
   }
   throw storageErrors.invalidMimeType(mimeType);
 }
+
+const mediaTypeOf = (value: string): string => value.split(';')[0]!.trim();

@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SupabaseClient } from '@supabase/supabase-js';
+import { createClient, type SupabaseClient } from '@supabase/supabase-js';
+import WebSocket from 'ws';
 import { startTestStack, type SignedUpUser, type TestStack } from '../support/stack.ts';
 
 let stack: TestStack;
@@ -19,6 +20,7 @@ beforeAll(async () => {
   for (const { error } of [
     await service.storage.createBucket('docs', { public: false }),
     await service.storage.createBucket('pics', { public: true, allowedMimeTypes: ['image/*'], fileSizeLimit: '1KB' }),
+    await service.storage.createBucket('notes', { public: false, allowedMimeTypes: ['text/plain', 'application/json;charset=utf-8'], fileSizeLimit: 100 }),
   ]) if (error) throw error;
   // Users may write and read their own folder of `docs` (Supabase's folder-per-user policy).
   await stack.sql.unsafe(`
@@ -43,7 +45,9 @@ describe('buckets', () => {
     const listed = await service.storage.listBuckets({ search: 'tmp', sortColumn: 'name' });
     expect(listed.data?.map((b) => b.id)).toEqual(['tmp-bucket']);
     const all = await service.storage.listBuckets();
-    expect(all.data?.map((b) => b.id).sort()).toEqual(['docs', 'pics', 'tmp-bucket']);
+    // The migrations' own buckets (e.g. whatsapp-media) are listed too.
+    const fromMigrations = (await stack.sql<{ id: string }[]>`select id from storage.buckets where id not in ('docs', 'notes', 'pics', 'tmp-bucket')`).map((b) => b.id);
+    expect(all.data?.map((b) => b.id).sort()).toEqual(['docs', 'notes', 'pics', 'tmp-bucket', ...fromMigrations].sort());
   });
 
   it('a bucket that exists already is a duplicate (409); bad names and sizes are refused', async () => {
@@ -199,6 +203,44 @@ describe('objects', () => {
     const refused = await fetch(privateUrl);
     expect(refused.status).toBe(400);
     expect(await refused.json()).toMatchObject({ statusCode: '404', error: 'Bucket not found' });
+  });
+
+  it('MIME limits ignore media type parameters (storage-js sends text/plain;charset=UTF-8 by default) and keep them on the object', async () => {
+    const notes = service.storage.from('notes');
+    // A string body without a contentType: storage-js sends its default, text/plain;charset=UTF-8.
+    expect((await notes.upload('default.txt', 'hello')).error).toBeNull();
+    expect((await notes.upload('plain.txt', 'plain', { contentType: 'text/plain; charset=iso-8859-1' })).error).toBeNull();
+    expect((await notes.upload('data.json', '{}', { contentType: 'application/json' })).error).toBeNull();
+    expect((await notes.upload('page.html', '<p>', { contentType: 'text/html;charset=UTF-8' })).error)
+      .toMatchObject({ statusCode: '415', message: 'mime type text/html;charset=UTF-8 is not supported' });
+    expect((await notes.info('plain.txt')).data?.contentType).toBe('text/plain; charset=iso-8859-1');
+    const signed = await notes.createSignedUrl('default.txt', 60);
+    expect((await fetch(signed.data!.signedUrl)).headers.get('content-type')).toBe('text/plain;charset=UTF-8');
+  });
+
+  it('a signed upload URL is held to the bucket’s MIME types and size limit', async () => {
+    const notes = service.storage.from('notes');
+    const ticket = await notes.createSignedUploadUrl('signed.txt');
+    const anonymous = stack.client().storage.from('notes');
+    expect((await anonymous.uploadToSignedUrl('signed.txt', ticket.data!.token, '<p>', { contentType: 'text/html' })).error)
+      .toMatchObject({ statusCode: '415' });
+    expect((await anonymous.uploadToSignedUrl('signed.txt', ticket.data!.token, 'x'.repeat(101), { contentType: 'text/plain' })).error)
+      .toMatchObject({ statusCode: '413' });
+    expect((await anonymous.uploadToSignedUrl('signed.txt', ticket.data!.token, 'fits', { contentType: 'text/plain' })).error).toBeNull();
+  });
+
+  it('the secret key (sb_secret_…) acts as the service role and the publishable key as anon', async () => {
+    // As a backend creates them: the key is both the apikey and the bearer token.
+    const keyClient = (key: string) => createClient(stack.url, key, {
+      auth: { persistSession: false, autoRefreshToken: false }, realtime: { transport: WebSocket as never },
+    });
+    const admin = keyClient(stack.secretKey).storage.from('docs');
+    const path = `${user.user.id}/from-backend.txt`;
+    expect((await admin.upload(path, 'backend', { contentType: 'text/plain' })).error).toBeNull();
+    expect(await (await user.client.storage.from('docs').download(path)).data?.text()).toBe('backend');
+    const publishable = keyClient(stack.publishableKey).storage.from('docs');
+    expect((await publishable.download(path)).error).toMatchObject({ statusCode: '404' });
+    expect((await publishable.upload(`${user.user.id}/anon.txt`, 'x', { contentType: 'text/plain' })).error).toMatchObject({ statusCode: '403' });
   });
 
   it('range requests get 206 with the asked bytes', async () => {
