@@ -1,5 +1,6 @@
 // Turns parsed requests into SQL text plus parameters. Identifiers are only ever names that the
 // schema cache confirmed (and are quoted anyway); every value is a bound parameter.
+import { isRowFunction, rejectUnresolvableEmbed } from './embed-diagnosis.ts';
 import { restErrors } from './errors.ts';
 import { parseList, type Field, type Filter, type OrderTerm, type SelectItem } from './parse.ts';
 import type { ForeignKey, SchemaSnapshot } from './schema-cache.ts';
@@ -56,8 +57,11 @@ export function compileSelect(items: SelectItem[], columns: ColumnSet, params: P
     .map((item) => {
       if (item.kind === 'star') return `${alias}.*`;
       if (item.kind === 'embed') {
-        if (!embed) throw restErrors.unsupportedEmbedding(item.name, columns.label);
+        if (!embed) throw restErrors.unsupported(`Resource embedding on rpc results ("${item.name}")`);
         return compileEmbed(item, embed, params, alias);
+      }
+      if (embed && !columns.has(item.field.column) && isRowFunction(embed.schema, embed.table, item.field.column)) {
+        throw restErrors.unsupported(`Computed fields ("${item.field.column}" is a function of ${embed.table})`);
       }
       const expr = compileField(item.field, columns, params, alias);
       const cast = item.cast ? `::${item.cast === 'int' ? 'integer' : item.cast}` : '';
@@ -71,9 +75,12 @@ export function compileSelect(items: SelectItem[], columns: ColumnSet, params: P
  * (or null) for many-to-one, an array for one-to-many. It runs as the caller, so RLS applies to it too.
  */
 function compileEmbed(item: Extract<SelectItem, { kind: 'embed' }>, ctx: EmbedContext, params: Params, parentAlias: string): string {
+  if (item.spread) throw restErrors.unsupported(`Spread embedding ("...${item.name}")`);
   const target = ctx.schema.tables.get(item.name);
-  if (!target) throw restErrors.unsupportedEmbedding(item.name, ctx.table);
-  if (item.spread) throw restErrors.parse('select', `"..." (spread) embedding is not supported by the local stack (in "${item.name}")`);
+  if (!target) {
+    rejectUnresolvableEmbed(ctx.schema, ctx.table, item.name);
+    throw restErrors.noRelationship(ctx.table, item.name);
+  }
   const matchesHint = (fk: ForeignKey, columns: string[]) => !item.hint || fk.name === item.hint || columns.includes(item.hint);
   const candidates = [
     ...ctx.schema.foreignKeys.filter((fk) => fk.table === ctx.table && fk.refTable === target.name && matchesHint(fk, fk.columns))
@@ -81,7 +88,10 @@ function compileEmbed(item: Extract<SelectItem, { kind: 'embed' }>, ctx: EmbedCo
     ...ctx.schema.foreignKeys.filter((fk) => fk.table === target.name && fk.refTable === ctx.table && matchesHint(fk, fk.columns))
       .map((fk) => ({ fk, toOne: false })),
   ];
-  if (candidates.length === 0) throw restErrors.noRelationship(ctx.table, item.name);
+  if (candidates.length === 0) {
+    rejectUnresolvableEmbed(ctx.schema, ctx.table, item.name);
+    throw restErrors.noRelationship(ctx.table, item.name);
+  }
   if (candidates.length > 1) throw restErrors.ambiguousRelationship(ctx.table, item.name, candidates.map((c) => c.fk.name));
   const { fk, toOne } = candidates[0]!;
   ctx.counter.n += 1;

@@ -93,16 +93,19 @@ export const restErrors = {
       constraints.join(', '),
       `Try changing '${name}' to one of: ${constraints.map((c) => `'${name}!${c}'`).join(', ')}`,
     ),
-  unsupportedEmbedding: (name: string, table: string) =>
-    new RestError(
-      400,
-      'PGRST200',
-      `Could not find a relationship between '${table}' and '${name}' in the schema cache`,
-      'Resource embedding is not supported by the local development stack',
-    ),
   jwt: (message: string) =>
     new RestError(401, 'PGRST301', message, null, null, { 'www-authenticate': `Bearer error="invalid_token", error_description="${message}"` }),
   jwtExpired: () =>
     new RestError(401, 'PGRST303', 'JWT expired', null, null, { 'www-authenticate': 'Bearer error="invalid_token", error_description="JWT expired"' }),
+  notAcceptable: (accept: string) => new RestError(406, 'PGRST107', `None of these media types are available: ${accept}`),
+  /** What PostgREST serves but this stack does not: 501 rather than a 2xx with different data. */
+  unsupported: (feature: string, hint?: string) =>
+    new RestError(
+      501,
+      'local_stack_unsupported',
+      `${feature} is not supported by the local development stack`,
+      null,
+      hint ?? 'Supabase (PostgREST) serves this; see stack/README.md for what the local stack implements.',
+    ),
   mediaType: (type: string) => new RestError(415, 'PGRST107', `None of these media types are available: ${type}`),
 };

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { headerValue, sendJson, sendText, type ServiceHandler, type ServiceRequest } from '../gateway/index.ts';
 import { asCaller, identifyCaller, type Caller } from './context.ts';
 import { fromPostgresError, isPostgresError, RestError, restErrors } from './errors.ts';
-import { parsePrefer } from './parse.ts';
+import { negotiateAccept, parsePrefer } from './negotiate.ts';
 import { callFunction, findFunction, type RpcRequest } from './rpc.ts';
 import { createSchemaCache } from './schema-cache.ts';
 import { deleteRows, insertRows, readTable, updateRows, type RestResult, type TableRequest } from './table.ts';
@@ -49,14 +49,15 @@ export function createRestService(options: RestServiceOptions): ServiceHandler {
     if (segments.length === 0) {
       return { status: 200, body: JSON.stringify({ swagger: '2.0', info: { title: 'local development stack', version: 'local' }, paths: {} }), headers: { 'content-type': 'application/openapi+json; charset=utf-8' } };
     }
-    const singular = (headerValue(request.req, 'accept') ?? '').includes('application/vnd.pgrst.object+json');
+    const { singular, stripNulls } = negotiateAccept(headerValue(request.req, 'accept'));
     const prefs = parsePrefer(request.req.headers.prefer);
+    if (headerValue(request.req, 'range')) throw restErrors.unsupported('The Range request header', 'Use limit and offset (supabase-js .range()).');
     const readOnly = method === 'GET' || method === 'HEAD';
 
     if (segments[0] === 'rpc' && segments.length === 2) {
       if (!['GET', 'HEAD', 'POST'].includes(method)) throw restErrors.notAllowed(method);
       const body = method === 'POST' ? await jsonBody(request) : undefined;
-      const rpc: RpcRequest = { method, name: segments[1]!, query: request.query, prefs, singular, body };
+      const rpc: RpcRequest = { method, name: segments[1]!, query: request.query, prefs, singular, stripNulls, body };
       const fn = await findFunction(cache, rpc);
       const tableColumns = fn.returnTable ? (await cache.table(fn.returnTable))?.columns : undefined;
       return asCaller(sql, caller, { method, path: request.path, headers: request.req.headers }, readOnly, (tx) =>
@@ -69,7 +70,7 @@ export function createRestService(options: RestServiceOptions): ServiceHandler {
     if (!table) throw restErrors.unknownTable(segments[0]!);
     const body = method === 'POST' || method === 'PATCH' || method === 'PUT' ? await jsonBody(request) : undefined;
     const schema = await cache.current();
-    const tableRequest: TableRequest = { method, table, query: request.query, prefs, singular, body, schema, maxRows: options.maxRows ?? 1000 };
+    const tableRequest: TableRequest = { method, table, query: request.query, prefs, singular, stripNulls, body, schema, maxRows: options.maxRows ?? 1000 };
     return asCaller(sql, caller, { method, path: request.path, headers: request.req.headers }, readOnly, (tx) => {
       switch (method) {
         case 'GET':

@@ -89,6 +89,9 @@ export function parseSelect(raw: string | null): SelectItem[] {
   return splitTopLevel(raw).map((part): SelectItem => {
     const item = part.trim();
     if (item === '*') return { kind: 'star' };
+    if (/(^|[.:])(count|sum|avg|min|max)\(\s*\)(::[a-z0-9_]+)?$/i.test(item)) {
+      throw restErrors.unsupported(`Aggregate functions in select ("${item}")`);
+    }
     if (item.includes('(')) return parseEmbed(item);
     let rest = item;
     let alias: string | undefined;
@@ -185,6 +188,7 @@ export function parseOrder(raw: string | null): OrderTerm[] {
     while (pieces.length > 1 && ['asc', 'desc', 'nullsfirst', 'nullslast'].includes(pieces[pieces.length - 1]!)) {
       modifiers.unshift(pieces.pop()!);
     }
+    if (pieces.join('.').includes('(')) throw restErrors.unsupported(`Ordering by an embedded resource ("${part.trim()}")`);
     const term: OrderTerm = { field: parseField(pieces.join('.')), direction: 'asc' };
     for (const modifier of modifiers) {
       if (modifier === 'asc' || modifier === 'desc') term.direction = modifier;
@@ -214,34 +218,4 @@ export function unquote(text: string): string {
     return text.slice(1, -1).replace(/\\(.)/g, '$1');
   }
   return text;
-}
-
-export interface Preferences {
-  return: 'minimal' | 'representation' | 'headers-only' | undefined;
-  count: boolean;
-  resolution: 'merge-duplicates' | 'ignore-duplicates' | undefined;
-  missingDefault: boolean;
-  applied: string[];
-}
-
-export function parsePrefer(header: string | string[] | undefined): Preferences {
-  const text = Array.isArray(header) ? header.join(',') : header ?? '';
-  const prefs: Preferences = { return: undefined, count: false, resolution: undefined, missingDefault: false, applied: [] };
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
-    const [name, value] = part.split('=').map((s) => s.trim());
-    if (name === 'return' && (value === 'minimal' || value === 'representation' || value === 'headers-only')) {
-      prefs.return = value;
-      prefs.applied.push(part);
-    } else if (name === 'count' && (value === 'exact' || value === 'planned' || value === 'estimated')) {
-      prefs.count = true;
-      prefs.applied.push(part);
-    } else if (name === 'resolution' && (value === 'merge-duplicates' || value === 'ignore-duplicates')) {
-      prefs.resolution = value;
-      prefs.applied.push(part);
-    } else if (name === 'missing' && value === 'default') {
-      prefs.missingDefault = true;
-      prefs.applied.push(part);
-    }
-  }
-  return prefs;
 }

@@ -4,9 +4,10 @@
 import type postgres from 'postgres';
 import { restErrors } from './errors.ts';
 import { compileLimit, compileOrder, compileSelect, compileWhere, Params, quoteIdent, type ColumnSet } from './compile.ts';
-import { parseNonNegativeInt, parseOrder, parseSelect, RESERVED_KEYS, type Preferences } from './parse.ts';
+import type { Preferences } from './negotiate.ts';
+import { parseNonNegativeInt, parseOrder, parseSelect, RESERVED_KEYS } from './parse.ts';
 import type { FunctionInfo, SchemaCache } from './schema-cache.ts';
-import { parseFilters, type RestResult } from './table.ts';
+import { aggregate, checkMaxAffected, parseFilters, type RestResult } from './table.ts';
 
 export interface RpcRequest {
   method: string;
@@ -14,6 +15,7 @@ export interface RpcRequest {
   query: URLSearchParams;
   prefs: Preferences;
   singular: boolean;
+  stripNulls: boolean;
   body: unknown;
 }
 
@@ -101,9 +103,10 @@ export async function callFunction(
   // A function in FROM runs once (`(f()).*` in a select list would run it once per column).
   const fromCall = (alias: string) => (from ? `${from}, lateral ${call} ${alias}` : ` from ${call} ${alias}`);
   if (!fn.returnsSet) {
+    const strip = (json: string) => (request.stripNulls ? `json_strip_nulls(${json})` : json);
     const sql = rowShaped
-      ? `select to_json(_t)::text as body from (select _f.*${fromCall('_f')}) _t`
-      : `select to_json(${call})::text as body${from}`;
+      ? `select ${strip('to_json(_t)')}::text as body from (select _f.*${fromCall('_f')}) _t`
+      : `select ${strip(`to_json(${call})`)}::text as body${from}`;
     const [row] = await tx.unsafe<{ body: string | null }[]>(sql, params.values as postgres.ParameterOrJSON<never>[]);
     return { status: 200, body: row?.body ?? 'null', headers: { 'content-type': JSON_TYPE } };
   }
@@ -127,12 +130,12 @@ export async function callFunction(
     params,
   );
   const inner = `select ${select} from ${source}${where}${order}${limit}`;
-  const aggregate = rowShaped ? 'json_agg(_r)' : 'json_agg(_r.v)';
   const [row] = await tx.unsafe<{ body: string; n: number }[]>(
-    `select coalesce(${aggregate}, '[]'::json)::text as body, count(*)::int as n from (${inner}) _r`,
+    `select ${aggregate(rowShaped ? '_r' : '_r.v', request.stripNulls)}::text as body, count(*)::int as n from (${inner}) _r`,
     params.values as postgres.ParameterOrJSON<never>[],
   );
   const n = row?.n ?? 0;
+  checkMaxAffected(request.prefs, n);
   if (request.singular) {
     if (n !== 1) throw restErrors.singular(n);
     return { status: 200, body: (row?.body ?? '[]').slice(1, -1).trim(), headers: { 'content-type': JSON_TYPE } };

@@ -6,8 +6,9 @@ import {
 } from './compile.ts';
 import {
   embeddedKey, parseFilterParam, parseNonNegativeInt, parseOrder, parseSelect, RESERVED_KEYS, unquote,
-  type Filter, type Preferences,
+  type Filter,
 } from './parse.ts';
+import type { Preferences } from './negotiate.ts';
 import type { SchemaSnapshot, TableInfo } from './schema-cache.ts';
 
 export interface RestResult {
@@ -23,6 +24,8 @@ export interface TableRequest {
   prefs: Preferences;
   /** Accept: application/vnd.pgrst.object+json (`.single()`). */
   singular: boolean;
+  /** Accept …;nulls=stripped. */
+  stripNulls: boolean;
   /** For resource embedding. */
   schema: SchemaSnapshot;
   /** config.toml [api] max_rows: no read returns more rows than this. */
@@ -62,6 +65,9 @@ function embedFilters(query: URLSearchParams): Map<string, Filter[]> {
   for (const [key, value] of query) {
     const target = RESERVED_KEYS.has(key) ? undefined : embeddedKey(key);
     if (!target) continue;
+    if (['order', 'limit', 'offset', 'select'].includes(target.key)) {
+      throw restErrors.unsupported(`"${target.key}" on an embedded resource ("${key}")`);
+    }
     byEmbed.set(target.embed, [...(byEmbed.get(target.embed) ?? []), parseFilterParam(target.key, value)]);
   }
   return byEmbed;
@@ -76,9 +82,15 @@ function contentRange(offset: number, rows: number, total: number | undefined): 
 }
 
 /** Runs the aggregated statement and shapes the body (array, or one object for `.single()`). */
-async function runAggregated(tx: postgres.TransactionSql, inner: string, params: Params, singular: boolean) {
+/** The JSON aggregate of `alias`'s rows, nulls stripped when asked (PostgREST: json_strip_nulls). */
+export function aggregate(expression: string, stripNulls: boolean): string {
+  const body = `coalesce(json_agg(${expression}), '[]'::json)`;
+  return stripNulls ? `json_strip_nulls(${body})` : body;
+}
+
+async function runAggregated(tx: postgres.TransactionSql, inner: string, params: Params, singular: boolean, stripNulls: boolean) {
   const [row] = await tx.unsafe<{ body: string; n: number }[]>(
-    `select coalesce(json_agg(_r), '[]'::json)::text as body, count(*)::int as n from (${inner}) _r`,
+    `select ${aggregate('_r', stripNulls)}::text as body, count(*)::int as n from (${inner}) _r`,
     params.values as postgres.ParameterOrJSON<never>[],
   );
   const n = row?.n ?? 0;
@@ -105,7 +117,7 @@ export async function readTable(tx: postgres.TransactionSql, request: TableReque
   const whereParams = params.values.length;
   const tail = compileLimit(limit, offset, params);
 
-  const { n, body } = await runAggregated(tx, `select ${select} from ${source}${where}${order}${tail}`, params, request.singular);
+  const { n, body } = await runAggregated(tx, `select ${select} from ${source}${where}${order}${tail}`, params, request.singular, request.stripNulls);
   let total: number | undefined;
   if (prefs.count) {
     const countParams = params.values.slice(0, whereParams) as postgres.ParameterOrJSON<never>[];
@@ -157,10 +169,12 @@ async function finishWrite(tx: postgres.TransactionSql, request: TableRequest, s
   const representation = request.prefs.return === 'representation';
   // A data-modifying CTE must be at the top level.
   const [row] = await tx.unsafe<{ body: string; n: number }[]>(
-    `with _w as (${statement}) select coalesce(json_agg(_w), '[]'::json)::text as body, count(*)::int as n from _w`,
+    `with _w as (${statement}) select ${aggregate('_w', request.stripNulls)}::text as body, count(*)::int as n from _w`,
     params.values as postgres.ParameterOrJSON<never>[],
   );
   const n = row?.n ?? 0;
+  // Throwing rolls the transaction back: nothing is written.
+  if (request.method === 'PATCH' || request.method === 'DELETE') checkMaxAffected(request.prefs, n);
   if (request.singular && representation && n !== 1) throw restErrors.singular(n);
   const body = request.singular && representation ? (row?.body ?? '[]').slice(1, -1).trim() : row?.body ?? '[]';
   const headers: Record<string, string> = { 'content-range': contentRange(0, n, undefined).replace(/\/\*$/, '/*') };
@@ -168,6 +182,20 @@ async function finishWrite(tx: postgres.TransactionSql, request: TableRequest, s
   if (!representation) return { status: created ? 201 : 204, headers };
   headers['content-type'] = request.singular ? OBJECT_TYPE : JSON_TYPE;
   return { status: created ? 201 : 200, body, headers };
+}
+
+/** PATCH/DELETE with order/limit (PostgREST 12 applies them to the rows written); ignoring them would write more. */
+function rejectWriteModifiers(query: URLSearchParams): void {
+  for (const key of ['limit', 'offset', 'order']) {
+    if (query.has(key)) throw restErrors.unsupported(`"${key}" on an update or delete`);
+  }
+}
+
+/** Prefer: handling=strict, max-affected=N: more affected rows is PGRST124 (the caller's transaction then rolls back). */
+export function checkMaxAffected(prefs: Preferences, affected: number): void {
+  if (prefs.maxAffected !== undefined && affected > prefs.maxAffected) {
+    throw new RestError(400, 'PGRST124', 'Query result exceeds max-affected preference constraint', `The query affects ${affected} rows`);
+  }
 }
 
 export async function insertRows(tx: postgres.TransactionSql, request: TableRequest): Promise<RestResult> {
@@ -214,6 +242,7 @@ export async function updateRows(tx: postgres.TransactionSql, request: TableRequ
   if (names.length === 0) {
     return { status: request.prefs.return === 'representation' ? 200 : 204, body: request.prefs.return === 'representation' ? '[]' : undefined, headers: {} };
   }
+  rejectWriteModifiers(query);
   const filters = parseFilters(query);
   if (filters.length === 0) throw unfilteredWrite('UPDATE');
   const list = names.map(quoteIdent).join(', ');
@@ -227,6 +256,7 @@ export async function updateRows(tx: postgres.TransactionSql, request: TableRequ
 export async function deleteRows(tx: postgres.TransactionSql, request: TableRequest): Promise<RestResult> {
   const { table, query } = request;
   const params = new Params();
+  rejectWriteModifiers(query);
   const filters = parseFilters(query);
   if (filters.length === 0) throw unfilteredWrite('DELETE');
   const where = compileWhere(filters, columnSet(table), params);
