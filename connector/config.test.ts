@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.ts';
 
 const key = Buffer.alloc(32, 7).toString('base64');
-const base = { DATABASE_URL: 'postgres://u:p@localhost:5432/db', CONNECTOR_REALTIME: 'disabled', AUTH_STATE_ENCRYPTION_KEY: key };
+const base = { DATABASE_URL: 'postgres://u:p@localhost:5432/db', CONNECTOR_REALTIME: 'disabled', MEDIA: 'disabled', AUTH_STATE_ENCRYPTION_KEY: key };
 
 const problems = (env: Record<string, string>) => {
   try {
@@ -25,6 +25,10 @@ describe('loadConfig', () => {
     expect(config.lifecycle.qrTimeoutMs).toBeNull();
     expect(config.whatsapp.webSocketUrl).toBeNull();
     expect(config.authState.key?.length).toBe(32);
+    expect(config.media).toBeNull();
+    expect(config.whatsapp.simulatorMediaCa).toBeNull();
+    const media = loadConfig({ ...base, MEDIA: 'enabled', SUPABASE_URL: 'http://127.0.0.1:54321', SUPABASE_SERVICE_ROLE_KEY: 'k' }).media;
+    expect(media).toMatchObject({ bucket: 'whatsapp-media', downloadConcurrency: 4 });
   });
 
   it('names the missing or bad variable', () => {
@@ -32,6 +36,9 @@ describe('loadConfig', () => {
     expect(problems({ ...base, SEND_MIN_INTERVAL_MS: '-1' })).toMatch(/^SEND_MIN_INTERVAL_MS: /m);
     expect(problems({ ...base, AUTH_STATE_ENCRYPTION_KEY: 'short' })).toMatch(/^AUTH_STATE_ENCRYPTION_KEY: must be 32 bytes/m);
     expect(problems({ ...base, CONNECTOR_REALTIME: 'enabled' })).toMatch(/^SUPABASE_URL: required/m);
+    expect(problems({ ...base, MEDIA: 'enabled' })).toMatch(/^SUPABASE_URL: required to keep media in Storage/m);
+    expect(problems({ ...base, WA_SIM_MEDIA_CA: Buffer.from('-----BEGIN CERTIFICATE-----').toString('base64') })).toMatch(/^WA_SIM_MEDIA_CA: only for the simulator/m);
+    expect(problems({ ...base, WA_SIM_MEDIA_CA: 'bm90IGEgY2VydA==' })).toMatch(/^WA_SIM_MEDIA_CA: must be/m);
     expect(problems({ ...base, DEFAULT_COUNTRY: 'usa' })).toMatch(/^DEFAULT_COUNTRY: /m);
     expect(problems({ ...base, WEBHOOK_TIMEOUT_MS: '5000', WEBHOOK_CLAIM_TTL_MS: '5500' })).toMatch(/^WEBHOOK_CLAIM_TTL_MS: must exceed/m);
     expect(problems({ ...base, WEBHOOK_ALLOW_PRIVATE_ENDPOINTS: 'yes' })).toMatch(/^WEBHOOK_ALLOW_PRIVATE_ENDPOINTS: /m);

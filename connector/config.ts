@@ -75,8 +75,19 @@ const schema = z.object({
   ACTIVITY_WRITE_INTERVAL_MS: int(0, 60_000),
   SHUTDOWN_GRACE_MS: int(0, 10_000),
 
+  MEDIA: z.enum(['enabled', 'disabled']).default('enabled'),
+  MEDIA_DOWNLOAD_CONCURRENCY: int(1, 4),
+  MEDIA_DOWNLOAD_TIMEOUT_MS: int(1000, 120_000),
+  MEDIA_MAX_ATTEMPTS: int(1, 6),
+  MEDIA_RETRY_BASE_MS: int(0, 5000),
+  MEDIA_CLAIM_TTL_MS: int(1000, 300_000),
+  MEDIA_RETRY_REQUEST_TIMEOUT_MS: int(1000, 60_000),
+
   WA_WEBSOCKET_URL: z.string().trim().url().optional(),
   WA_SIM_ROOT_KEY: base64Key.optional(),
+  WA_SIM_MEDIA_CA: z.string().trim().refine((v) => Buffer.from(v, 'base64').toString('utf8').includes('-----BEGIN CERTIFICATE-----'), {
+    message: 'must be the simulator\'s media CA certificate (PEM), base64 encoded',
+  }).optional(),
   BAILEYS_SHARED_ALS: z.enum(['enabled', 'disabled']).default('enabled'),
   BAILEYS_FAST_HANDSHAKE: z.enum(['enabled', 'disabled']).default('enabled'),
   CONNECTOR_SOURCE_MAPS: z.enum(['enabled', 'disabled']).default('disabled'),
@@ -102,6 +113,12 @@ function buildConfig(env: z.infer<typeof schema>) {
   if (env.WEBHOOK_RETRY_MAX_MS < env.WEBHOOK_RETRY_BASE_MS) problems.push('WEBHOOK_RETRY_MAX_MS: must be >= WEBHOOK_RETRY_BASE_MS');
   if (env.WEBHOOK_CLAIM_TTL_MS < env.WEBHOOK_TIMEOUT_MS + 1000) {
     problems.push('WEBHOOK_CLAIM_TTL_MS: must exceed WEBHOOK_TIMEOUT_MS by at least 1000 ms (a claim must outlive the request it covers)');
+  }
+  const media = env.MEDIA === 'enabled';
+  if (media && !env.SUPABASE_URL) problems.push('SUPABASE_URL: required to keep media in Storage (or set MEDIA=disabled)');
+  if (media && !env.SUPABASE_SERVICE_ROLE_KEY) problems.push('SUPABASE_SERVICE_ROLE_KEY: required to keep media in Storage (or set MEDIA=disabled)');
+  if (env.WA_SIM_MEDIA_CA && !(env.WA_WEBSOCKET_URL && env.WA_SIM_ROOT_KEY)) {
+    problems.push('WA_SIM_MEDIA_CA: only for the simulator (set WA_WEBSOCKET_URL and WA_SIM_ROOT_KEY too)');
   }
   if (problems.length) throw new ConfigError(problems);
 
@@ -169,8 +186,22 @@ function buildConfig(env: z.infer<typeof schema>) {
       activityWriteIntervalMs: env.ACTIVITY_WRITE_INTERVAL_MS,
       shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
     },
+    /** null = MEDIA=disabled: inbound media keep their metadata (pending), outbound media rows fail. The size cap is per user: settings.mediaMaxBytes */
+    media: media ? {
+      storageUrl: env.SUPABASE_URL!,
+      serviceKey: env.SUPABASE_SERVICE_ROLE_KEY!,
+      bucket: 'whatsapp-media',
+      downloadConcurrency: env.MEDIA_DOWNLOAD_CONCURRENCY,
+      downloadTimeoutMs: env.MEDIA_DOWNLOAD_TIMEOUT_MS,
+      maxAttempts: env.MEDIA_MAX_ATTEMPTS,
+      retryBaseMs: env.MEDIA_RETRY_BASE_MS,
+      claimTtlMs: env.MEDIA_CLAIM_TTL_MS,
+      retryRequestTimeoutMs: env.MEDIA_RETRY_REQUEST_TIMEOUT_MS,
+    } : null,
     whatsapp: {
       webSocketUrl: env.WA_WEBSOCKET_URL ?? null,
+      /** simulator mode only: the CA of the simulator's media host (PEM), trusted for media and nothing else */
+      simulatorMediaCa: env.WA_SIM_MEDIA_CA ? Buffer.from(env.WA_SIM_MEDIA_CA, 'base64').toString('utf8') : null,
       simulatorRootKey: env.WA_SIM_ROOT_KEY ? Buffer.from(env.WA_SIM_ROOT_KEY, 'base64') : null,
       sharedAsyncLocalStorage: env.BAILEYS_SHARED_ALS === 'enabled',
       fastHandshake: env.BAILEYS_FAST_HANDSHAKE === 'enabled',

@@ -7,6 +7,7 @@ import { Lru, makeEnvelope } from './auth-state/index.ts';
 import { startRealtimeDoorbell, Sweeper, type Doorbell } from './doorbell/index.ts';
 import { extractInbound } from './inbound/index.ts';
 import { LeaseKeeper } from './lease/index.ts';
+import { createMediaStorage, describeMedia, InboundMediaKeeper } from './media/index.ts';
 import { CommandRunner } from './lifecycle/command-runner.ts';
 import { startHealthServer } from './ops/health-server.ts';
 import { createMetrics } from './ops/metrics.ts';
@@ -41,12 +42,24 @@ export async function runConnector(config: ConnectorConfig, logger: Logger): Pro
   const confirmed = new ConfirmedIds();
   const metrics = createMetrics(() => store.sessions.countByStatus(), () => manager.size);
   const settings = new SettingsCache(store.settings, config.settingsDefaults, logger);
+  const mediaStorage = config.media ? createMediaStorage(config.media) : null;
   const dispatcher: OutboundDispatcher = new OutboundDispatcher({
     config, store, logger, metrics, confirmed, settings, connection: (id) => manager.get(id),
+    content: { storage: mediaStorage, findQuoted: (sessionId, id) => store.messages.findQuoted(sessionId, id) },
     // Sessions of users who paused sending are not claimed for (their rows stay queued).
     openSessionIds: () => manager.all().filter((c) => c.open && !c.ended && settings.peek(c.userId)?.active !== false)
       .map((c) => c.sessionId),
   });
+  // Inbound media are downloaded beside message handling (never in its way), into Storage.
+  const media = config.media
+    ? new InboundMediaKeeper({
+        config: config.media, connectorId: config.connectorId, simulatorCa: config.whatsapp.simulatorMediaCa,
+        store: store.media, storage: mediaStorage!, settings, logger,
+        openSessions: () => manager.all().filter((c) => c.open && !c.ended),
+        connection: (id) => manager.get(id),
+        onStored: () => metrics.mediaStored.inc(),
+      })
+    : null;
   let sweeper!: Sweeper;
   let alsChecked = !config.whatsapp.sharedAsyncLocalStorage;
 
@@ -64,7 +77,11 @@ export async function runConnector(config: ConnectorConfig, logger: Logger): Pro
       const row = extractInbound(msg, { id: conn.sessionId, userId: conn.userId, ownJid: conn.auth?.state.creds.me?.id ?? null });
       if (!row) continue;
       if (row.from_me && (await store.messages.isOwnOutbound(conn.sessionId, row.wa_message_id))) continue;
-      if (await store.messages.insertInbound(row)) metrics.received.inc();
+      const facts = describeMedia(msg);
+      if (await store.messages.insertInbound(row, facts)) {
+        metrics.received.inc();
+        if (facts) media?.kick();
+      }
       conn.touch();
     }
   };
@@ -120,6 +137,7 @@ export async function runConnector(config: ConnectorConfig, logger: Logger): Pro
     manager.kickResume();
     await refreshSettings();
     claimOutbound();
+    media?.kick();
   };
   sweeper = new Sweeper(config.sweepIntervalMs, sweepOnce, logger);
   leases.start();
@@ -154,7 +172,7 @@ export async function runConnector(config: ConnectorConfig, logger: Logger): Pro
         clearInterval(housekeepingTimer);
         await doorbell?.stop();
         await sweeper.stop();
-        await dispatcher.stop(config.lifecycle.shutdownGraceMs);
+        await Promise.all([dispatcher.stop(config.lifecycle.shutdownGraceMs), media?.stop(config.lifecycle.shutdownGraceMs)]);
         leases.stop();
         await manager.shutdownAll();
         await health.close();

@@ -8,6 +8,7 @@ import type { Metrics } from '../ops/metrics.ts';
 import type { EffectiveSettings, SettingsCache } from '../settings/index.ts';
 import type { OutboundRow, Store } from '../store/index.ts';
 import type { ConfirmedIds, SessionConnection } from '../whatsapp/index.ts';
+import { contentForRow, type ContentDeps } from './content.ts';
 import { paceDelay } from './pacing.ts';
 import { normalizeRecipient } from './recipient.ts';
 
@@ -24,6 +25,8 @@ export interface DispatcherDeps {
   confirmed: ConfirmedIds;
   /** per-user pacing, default country, typing indicator, paused */
   settings: SettingsCache;
+  /** where media rows' files come from (outbound/content.ts) */
+  content: ContentDeps;
 }
 
 /** Longest pause pacing can ask for (min_interval_ms and jitter_ms are each at most an hour, see messaging_config_problems). */
@@ -210,14 +213,21 @@ export class OutboundDispatcher {
       }
       const sock = conn.sock;
       if (!sock || !conn.open) throw new Error('connection closed before sending');
+      const built = await contentForRow(this.deps.content, row, recipient.jid);
+      if (!built.ok) {
+        if (built.final) await this.fail(row, built.code, built.reason);
+        else throw new Error(built.reason);
+        return;
+      }
       // `sent` only once WhatsApp acked the id (sendMessage resolves when the frame is written, not received).
       const acks = conn.acks;
       const acked = acks.wait(row.wa_message_id);
       acked.catch(() => {}); // awaited below; a close before sendMessage settles must not be unhandled
       try {
-        const sending = sock.sendMessage(recipient.jid, { text: row.text ?? '' }, { messageId: row.wa_message_id });
+        const sending = sock.sendMessage(recipient.jid, built.content, built.options);
         await withTimeout(Promise.all([sending, acked]), config.outbound.sendTimeoutMs);
       } finally {
+        built.close();
         acks.forget(row.wa_message_id);
       }
       metrics.sendLatency.observe((Date.now() - new Date(row.created_at).getTime()) / 1000);

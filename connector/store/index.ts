@@ -1,6 +1,7 @@
 import { createDb, type Sql } from './db.ts';
 import { makeAuthRowStore } from './auth-rows.ts';
 import { makeCommandStore } from './commands.ts';
+import { makeMediaStore } from './media.ts';
 import { makeMessageStore } from './messages.ts';
 import { makeSessionStore } from './sessions.ts';
 import { makeSettingsStore } from './settings.ts';
@@ -9,7 +10,8 @@ export { isLeaseLostError } from './db.ts';
 export type { Sql } from './db.ts';
 export type { AuthRowStore, AuthRowWrite } from './auth-rows.ts';
 export type { CommandName, CommandRow, CommandStore } from './commands.ts';
-export type { InboundRow, MessageStore, OutboundRow } from './messages.ts';
+export type { MediaFinalState, MediaJob, MediaStore } from './media.ts';
+export type { InboundMedia, InboundRow, MessageStore, OutboundRow } from './messages.ts';
 export type { Fence, SessionRow, SessionStatus, SessionStore, StatusChange } from './sessions.ts';
 export type { SettingsRow, SettingsStore } from './settings.ts';
 
@@ -20,6 +22,7 @@ export function createStore(url: string, poolSize: number) {
     sessions: makeSessionStore(sql),
     commands: makeCommandStore(sql),
     messages: makeMessageStore(sql),
+    media: makeMediaStore(sql),
     authRows: makeAuthRowStore(sql),
     settings: makeSettingsStore(sql),
     async ping(): Promise<void> {

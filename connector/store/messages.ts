@@ -1,10 +1,16 @@
 // outbound_messages (claims and transitions) and inbound_messages (idempotent inserts).
 import type { Enums, Tables, TablesInsert } from '../../supabase/functions/_shared/database.types.ts';
+import type { MediaFacts, MediaKind } from '../media/describe.ts';
 import { interval, withDeadline, type Sql } from './db.ts';
 
-/** A claimed row as the dispatcher needs it (postgres.js gives timestamps as Date). */
+/** An inbound message's media as it arrived (the download comes later: store/media.ts). */
+export type InboundMedia = MediaFacts;
+
+/** A claimed row as the dispatcher needs it (postgres.js gives timestamps as Date); `text` is a media row's caption. */
 export type OutboundRow = Pick<Tables<'outbound_messages'>,
-  'id' | 'session_id' | 'user_id' | 'recipient' | 'content_type' | 'text' | 'attempts' | 'wa_message_id'> & { created_at: Date };
+  | 'id' | 'session_id' | 'user_id' | 'recipient' | 'text' | 'attempts' | 'wa_message_id'
+  | 'media_path' | 'media_file_name' | 'media_mime_type' | 'quoted_wa_message_id'>
+  & { content_type: 'text' | MediaKind; created_at: Date };
 
 /** A new inbound_messages row (postgres.js takes the timestamp as a Date). */
 export type InboundRow = Required<Pick<TablesInsert<'inbound_messages'>,
@@ -16,7 +22,8 @@ export function makeMessageStore(sql: Sql) {
     /** Due rows of the sessions whose socket is open, never overtaking a row that waits for its retry. */
     async claimOutbound(owner: string, openSessionIds: string[], limit: number, claimTtlMs: number): Promise<OutboundRow[]> {
       if (openSessionIds.length === 0) return [];
-      return withDeadline(sql<OutboundRow[]>`select id, session_id, user_id, recipient, content_type, text, attempts, wa_message_id, created_at
+      return withDeadline(sql<OutboundRow[]>`select id, session_id, user_id, recipient, content_type, text, media_path, media_file_name,
+          media_mime_type, quoted_wa_message_id, attempts, wa_message_id, created_at
         from claim_ready_outbound_messages(${owner}, ${openSessionIds}::uuid[], ${limit}, ${interval(claimTtlMs)}::interval)`);
     },
     async renewClaims(owner: string, ids: string[], claimTtlMs: number): Promise<number> {
@@ -49,10 +56,20 @@ export function makeMessageStore(sql: Sql) {
       const [row] = await withDeadline(sql`select record_outbound_receipt(${sessionId}, ${waMessageId}, ${status}) as ok`);
       return Boolean(row?.ok);
     },
-    /** For Baileys' getMessage (retry receipts): the text we sent under this WhatsApp id. */
+    /** For Baileys' getMessage (retry receipts): the text we sent under this WhatsApp id (text rows only). */
     async findOutboundText(sessionId: string, waMessageId: string): Promise<string | null> {
-      const [row] = await withDeadline(sql`select text from outbound_messages where session_id = ${sessionId} and wa_message_id = ${waMessageId}`);
+      const [row] = await withDeadline(sql`select text from outbound_messages
+        where session_id = ${sessionId} and wa_message_id = ${waMessageId} and content_type = 'text'`);
       return (row?.text as string | undefined) ?? null;
+    },
+    /** A message of this session to quote: one we received, else one we sent. */
+    async findQuoted(sessionId: string, waMessageId: string): Promise<{ fromMe: boolean; text: string | null } | null> {
+      const [row] = await withDeadline(sql`
+        select from_me, text from inbound_messages where session_id = ${sessionId} and wa_message_id = ${waMessageId}
+        union all
+        select true, text from outbound_messages where session_id = ${sessionId} and wa_message_id = ${waMessageId}
+        limit 1`);
+      return row ? { fromMe: Boolean(row.from_me), text: (row.text as string | null) ?? null } : null;
     },
     async stillClaimed(id: string, owner: string): Promise<boolean> {
       const rows = await withDeadline(sql`select 1 from outbound_messages where id = ${id} and status = 'sending' and claimed_by = ${owner}`);
@@ -63,13 +80,21 @@ export function makeMessageStore(sql: Sql) {
       return rows.length > 0;
     },
     /** Returns true when the row is new, false when this WhatsApp id was stored before (replay). */
-    async insertInbound(row: InboundRow): Promise<boolean> {
+    async insertInbound(row: InboundRow, media: InboundMedia | null = null): Promise<boolean> {
+      // A media message is queued for download at once (media_next_attempt_at = now); one without the facts
+      // to download it cannot ever be fetched.
+      const state = media ? (media.source ? 'pending' : 'failed') : null;
       const inserted = await withDeadline(sql`
         insert into inbound_messages (session_id, user_id, wa_message_id, chat_jid, sender_jid, sender_phone, push_name,
-          from_me, message_type, text, raw, wa_timestamp)
+          from_me, message_type, text, raw, wa_timestamp, media_kind, media_state, media_mime_type, media_size_bytes,
+          media_duration_seconds, media_width, media_height, media_file_name, media_source, media_next_attempt_at, media_error)
         values (${row.session_id}, ${row.user_id}, ${row.wa_message_id}, ${row.chat_jid}, ${row.sender_jid},
           ${row.sender_phone}, ${row.push_name}, ${row.from_me}, ${row.message_type}, ${row.text},
-          ${sql.json(row.raw as never)}, ${row.wa_timestamp})
+          ${sql.json(row.raw as never)}, ${row.wa_timestamp}, ${media?.kind ?? null}, ${state}::media_state,
+          ${media?.mimeType?.slice(0, 255) ?? null}, ${media?.sizeBytes ?? null}, ${media?.durationSeconds ?? null},
+          ${media?.width ?? null}, ${media?.height ?? null}, ${media?.fileName?.slice(0, 1024) ?? null},
+          ${media?.source ? sql.json(media.source as never) : null}, ${state === 'pending' ? sql`now()` : null},
+          ${state === 'failed' ? 'the message carries no media key or path to download the file' : null})
         on conflict (session_id, wa_message_id) do nothing
         returning 1`);
       return inserted.length > 0;

@@ -1,9 +1,11 @@
 // Baileys socket options for one session. Pointing at the simulator is configuration only.
+import { Agent } from 'node:https';
 import makeWASocket, { Browsers, WA_CERT_DETAILS, type AuthenticationState, type WAMessageKey, type proto } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
 import type { ConnectorConfig } from '../config.ts';
 
 let certificateSet = false;
+let simulatorUploadAgent: Agent | undefined;
 
 /** Simulator mode only: trust the simulator's root key instead of WhatsApp's (process-wide, set once). */
 export function applySimulatorCertificate(config: ConnectorConfig): void {
@@ -20,6 +22,9 @@ export interface SocketInput {
 }
 
 export function createSocket(config: ConnectorConfig, input: SocketInput) {
+  // Simulator mode only: media uploads (Baileys' fetchAgent, node:https) trust the simulator's media CA.
+  const ca = config.whatsapp.simulatorMediaCa;
+  if (ca && !simulatorUploadAgent) simulatorUploadAgent = new Agent({ ca, keepAlive: true });
   return makeWASocket({
     auth: input.auth,
     logger: input.logger,
@@ -36,6 +41,7 @@ export function createSocket(config: ConnectorConfig, input: SocketInput) {
     // A commit that fails because the lease is gone must not be retried for 30 s.
     transactionOpts: { maxCommitRetries: 2, delayBetweenTriesMs: 200 },
     getMessage: input.getMessage,
+    ...(ca ? { fetchAgent: simulatorUploadAgent } : {}),
   });
 }
 

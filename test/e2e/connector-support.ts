@@ -19,6 +19,7 @@ export function connectorEnv(db: TestDatabase, sim: Simulator, overrides: Record
     DATABASE_URL: db.url,
     DATABASE_POOL_SIZE: '4',
     CONNECTOR_REALTIME: 'disabled',
+    MEDIA: 'disabled', // media tests turn it on with a local stack (Storage)
     AUTH_STATE_ENCRYPTION_KEY: TEST_KEY,
     HEALTH_PORT: '0',
     HEALTH_HOST: '127.0.0.1',
@@ -125,10 +126,10 @@ export async function requestLink(db: TestDatabase, method: 'qr' | 'pairing_code
  * One transaction: a running connector sweeps every 100 ms, and a session row visible before its creds is
  * resumed as a brand-new link (a QR, never open), which made tests using it time out under load.
  */
-export async function createLinkedSession(db: TestDatabase, sim: Simulator, phone?: string, key = TEST_KEY) {
+export async function createLinkedSession(db: TestDatabase, sim: Simulator, phone?: string, key = TEST_KEY, userId?: string) {
   const number = phone ?? (await randomPhone());
   const device = sim.provisionLinkedDevice({ phone: number, pushName: 'Owner' });
-  const user = await createUser(db.sql);
+  const user = userId ?? (await createUser(db.sql));
   const envelope = makeEnvelope({ current: Buffer.from(key, 'base64') });
   const sessionId = await db.sql.begin(async (tx) => {
     const [row] = await tx`

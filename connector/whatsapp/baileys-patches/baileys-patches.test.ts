@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { hooksSource } from './install.ts';
-import { RECEIPT_FAILURE_KEEPS_MESSAGE, SHARED_ALS } from './patches.ts';
+import { MEDIA_REUPLOAD_ON_EXPIRY, RECEIPT_FAILURE_KEEPS_MESSAGE, SHARED_ALS } from './patches.ts';
 
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -21,7 +21,7 @@ describe('Baileys source patches', () => {
   it('still match the installed Baileys: each exact snippet is there, once (fails when Baileys changes)', async () => {
     const pkg = JSON.parse(await readFile(join(nodeModules, '@whiskeysockets/baileys/package.json'), 'utf8'));
     expect(pkg.version).toBe('7.0.0-rc14');
-    for (const patch of [SHARED_ALS, RECEIPT_FAILURE_KEEPS_MESSAGE]) {
+    for (const patch of [SHARED_ALS, RECEIPT_FAILURE_KEEPS_MESSAGE, MEDIA_REUPLOAD_ON_EXPIRY]) {
       const source = await readFile(join(nodeModules, patch.file), 'utf8');
       expect(source.split(patch.target), patch.name).toHaveLength(2);
     }
@@ -31,13 +31,14 @@ describe('Baileys source patches', () => {
   });
 
   it('the load hook rewrites each named file once and leaves every other file alone', async () => {
-    const hooks = await import(`data:text/javascript,${encodeURIComponent(hooksSource([SHARED_ALS, RECEIPT_FAILURE_KEEPS_MESSAGE]))}`) as {
+    const hooks = await import(`data:text/javascript,${encodeURIComponent(hooksSource([SHARED_ALS, RECEIPT_FAILURE_KEEPS_MESSAGE, MEDIA_REUPLOAD_ON_EXPIRY]))}`) as {
       load(url: string, context: unknown, next: (url: string) => Promise<{ source: string }>): Promise<{ source: string }>;
     };
     const loadAs = (file: string, source: string) => hooks.load(`file:///app/node_modules/${file}`, {}, async () => ({ source }));
     const recv = `before; ${RECEIPT_FAILURE_KEEPS_MESSAGE.target} after;`;
     expect((await loadAs(RECEIPT_FAILURE_KEEPS_MESSAGE.file, recv)).source).toBe(`before; ${RECEIPT_FAILURE_KEEPS_MESSAGE.replacement} after;`);
     expect((await loadAs(SHARED_ALS.file, SHARED_ALS.target)).source).toBe(SHARED_ALS.replacement);
+    expect((await loadAs(MEDIA_REUPLOAD_ON_EXPIRY.file, `x(${MEDIA_REUPLOAD_ON_EXPIRY.target})`)).source).toBe(`x(${MEDIA_REUPLOAD_ON_EXPIRY.replacement})`);
     expect((await loadAs('@whiskeysockets/baileys/lib/Socket/socket.js', recv)).source).toBe(recv);
   });
 

@@ -3,7 +3,7 @@
 // Baileys first run stock, and the connector logs that for the shared ALS.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { register } from 'node:module';
-import { RECEIPT_FAILURE_KEEPS_MESSAGE, SHARED_ALS, type BaileysPatch } from './patches.ts';
+import { MEDIA_REUPLOAD_ON_EXPIRY, RECEIPT_FAILURE_KEEPS_MESSAGE, SHARED_ALS, type BaileysPatch } from './patches.ts';
 
 /** The loader module's source (exported for the test, which runs it on sample files). */
 export function hooksSource(patches: BaileysPatch[]): string {
@@ -49,10 +49,10 @@ function provideSharedAls(): void {
   };
 }
 
-/** The receipt fix always; the shared AsyncLocalStorage unless BAILEYS_SHARED_ALS=disabled. */
+/** The receipt and media re-upload fixes always; the shared AsyncLocalStorage unless BAILEYS_SHARED_ALS=disabled. */
 export function installBaileysPatches(options: { sharedAls: boolean }): 'installed' | 'unsupported' {
   if (state) return state;
-  const patches = [RECEIPT_FAILURE_KEEPS_MESSAGE];
+  const patches = [RECEIPT_FAILURE_KEEPS_MESSAGE, MEDIA_REUPLOAD_ON_EXPIRY];
   if (options.sharedAls) {
     provideSharedAls();
     patches.push(SHARED_ALS);

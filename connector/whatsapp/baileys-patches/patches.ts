@@ -2,7 +2,7 @@
 // snippet that must occur exactly once in its file; baileys-patches.test.ts fails when Baileys changes.
 
 export interface BaileysPatch {
-  name: 'shared-als' | 'receipt-failure-keeps-message';
+  name: 'shared-als' | 'receipt-failure-keeps-message' | 'media-reupload-on-expiry';
   /** path inside node_modules */
   file: string;
   target: string;
@@ -36,4 +36,18 @@ export const RECEIPT_FAILURE_KEEPS_MESSAGE: BaileysPatch = {
   file: '@whiskeysockets/baileys/lib/Socket/messages-recv.js',
   target: 'await sendReceipt(msg.key.remoteJid, participant, [msg.key.id], type);',
   replacement: "await sendReceipt(msg.key.remoteJid, participant, [msg.key.id], type).catch(err => logger.warn({ err, id: msg.key.id }, 'delivery receipt not sent; the message is still emitted and WhatsApp will deliver it again'));",
+};
+
+/**
+ * Baileys#2767: downloadMediaMessage asks the phone to re-upload an expired file (HTTP 404/410) only when
+ * `error.status` is a number, but getHttpStream throws a Boom, which carries the status as
+ * `output.statusCode`: the re-upload branch never runs and the file is lost once WhatsApp's CDN drops it
+ * (test/sim/media.test.ts shows stock rc14 failing this way). With this patch the Boom's status counts.
+ */
+export const MEDIA_REUPLOAD_ON_EXPIRY: BaileysPatch = {
+  name: 'media-reupload-on-expiry',
+  file: '@whiskeysockets/baileys/lib/Utils/messages.js',
+  target: `typeof error?.status === 'number' && // treat errors with status as HTTP failures requiring reupload
+            REUPLOAD_REQUIRED_STATUS.includes(error.status)) {`,
+  replacement: `REUPLOAD_REQUIRED_STATUS.includes(error?.output?.statusCode ?? error?.status)) {`,
 };

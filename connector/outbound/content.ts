@@ -1,0 +1,99 @@
+// The one place an outbound_messages row becomes Baileys message content (CONTRACTS.md): text, or media read
+// as a stream from the user's object in the whatsapp-media bucket (Baileys encrypts it to a temporary file and
+// uploads it; nothing is held whole in memory). The insert trigger already checked the object's declared
+// type and size against WhatsApp's rules; here the bytes are sniffed, so a file whose content is not what its
+// type says (an executable uploaded as application/pdf) is refused instead of sent.
+import { basename } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { AnyMessageContent, MiscMessageGenerationOptions, WAMessage } from '@whiskeysockets/baileys';
+import { fileTypeStream } from 'file-type';
+import type { MediaStorage } from '../media/index.ts';
+import type { OutboundRow } from '../store/index.ts';
+
+export type ContentResult =
+  | { ok: true; content: AnyMessageContent; options: MiscMessageGenerationOptions; close(): void }
+  /** final: the row fails with `code`; otherwise it is retried */
+  | { ok: false; final: boolean; code: string; reason: string };
+
+export interface ContentDeps {
+  /** null: MEDIA=disabled */
+  storage: MediaStorage | null;
+  /** the quoted message as stored (inbound or our own outbound), or null when this session has no such id */
+  findQuoted(sessionId: string, waMessageId: string): Promise<{ fromMe: boolean; text: string | null } | null>;
+}
+
+/**
+ * Sniffed types that stand for a declared one: old Office files are all CFB containers; M4A is sniffed under
+ * its legacy name; Ogg-Opus carries a codecs parameter.
+ */
+const SNIFFED_ALIASES: Record<string, string[]> = {
+  'application/x-cfb': ['application/msword', 'application/vnd.ms-excel', 'application/vnd.ms-powerpoint'],
+  'audio/x-m4a': ['audio/mp4'],
+  'audio/ogg; codecs=opus': ['audio/ogg'],
+  'audio/opus': ['audio/ogg'],
+  'application/zip': [
+    'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+    'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+    'application/vnd.openxmlformats-officedocument.presentationml.presentation',
+  ],
+};
+
+const baseType = (mime: string) => mime.split(';')[0]!.trim().toLowerCase();
+
+/** Whether what the bytes are (sniffed; undefined = plain text or unknown) agrees with the declared type. */
+export function bytesMatchType(sniffed: string | undefined, declared: string): boolean {
+  const want = baseType(declared);
+  if (!sniffed) return want.startsWith('text/'); // every binary type WhatsApp takes has a signature file-type knows
+  return baseType(sniffed) === want || (SNIFFED_ALIASES[sniffed] ?? SNIFFED_ALIASES[baseType(sniffed)] ?? []).includes(want);
+}
+
+async function quotedMessage(deps: ContentDeps, row: OutboundRow, recipientJid: string): Promise<WAMessage | undefined> {
+  if (!row.quoted_wa_message_id) return undefined;
+  const found = await deps.findQuoted(row.session_id, row.quoted_wa_message_id);
+  if (!found) return undefined; // sent without the quote rather than not at all
+  return {
+    key: { remoteJid: recipientJid, fromMe: found.fromMe, id: row.quoted_wa_message_id },
+    message: { conversation: found.text ?? '' },
+  };
+}
+
+export async function contentForRow(deps: ContentDeps, row: OutboundRow, recipientJid: string): Promise<ContentResult> {
+  const quoted = await quotedMessage(deps, row, recipientJid);
+  const options: MiscMessageGenerationOptions = { messageId: row.wa_message_id, ...(quoted ? { quoted } : {}) };
+  if (row.content_type === 'text') return { ok: true, content: { text: row.text ?? '' }, options, close() {} };
+  if (!deps.storage) return { ok: false, final: true, code: 'media_disabled', reason: 'This connector does not send media (MEDIA=disabled)' };
+  if (!row.media_path || !row.media_mime_type) {
+    return { ok: false, final: true, code: 'media_missing', reason: 'The row names no media object' };
+  }
+  let body: Readable | null;
+  try {
+    body = await deps.storage.open(row.media_path);
+  } catch (error) {
+    return { ok: false, final: false, code: 'storage_unavailable', reason: (error as Error).message };
+  }
+  if (!body) return { ok: false, final: true, code: 'media_missing', reason: `The file ${row.media_path} is no longer in Storage` };
+  const stream = await fileTypeStream(body, { sampleSize: 4100 });
+  const sniffed = stream.fileType?.mime;
+  const close = () => stream.destroy();
+  if (!bytesMatchType(sniffed, row.media_mime_type)) {
+    close();
+    return {
+      ok: false, final: true, code: 'media_type_mismatch',
+      reason: `The file's content is ${sniffed ?? 'not a known media type'}, not the ${row.media_mime_type} it was uploaded as`,
+    };
+  }
+  const mimetype = row.media_mime_type;
+  const caption = row.text ?? undefined;
+  const media = { stream };
+  const content: AnyMessageContent = (() => {
+    switch (row.content_type) {
+      case 'image': return { image: media, mimetype, caption };
+      case 'video': return { video: media, mimetype, caption };
+      case 'audio': return { audio: media, mimetype, ptt: false };
+      case 'voice': return { audio: media, mimetype: 'audio/ogg; codecs=opus', ptt: true };
+      case 'sticker': return { sticker: media, mimetype };
+      case 'document': return { document: media, mimetype, fileName: row.media_file_name ?? basename(row.media_path!), caption };
+    }
+  })();
+  return { ok: true, content, options, close };
+}

@@ -1,0 +1,44 @@
+// inbound_messages' media download queue: claims and the transitions of media_state (SQL functions of
+// migration 20261207003000_media.sql; TypeScript only calls them).
+import type { MediaKind, MediaSource } from '../media/describe.ts';
+import { interval, withDeadline, type Sql } from './db.ts';
+
+export type MediaFinalState = 'failed' | 'expired' | 'too_large';
+
+export interface MediaJob {
+  id: string;
+  session_id: string;
+  user_id: string;
+  wa_message_id: string;
+  media_kind: MediaKind;
+  media_mime_type: string | null;
+  media_size_bytes: string | null;
+  media_file_name: string | null;
+  media_source: MediaSource | null;
+  media_attempts: number;
+}
+
+export function makeMediaStore(sql: Sql) {
+  return {
+    /** Due downloads of the given sessions (a lapsed claim is taken again); each claim counts one attempt. */
+    async claim(owner: string, sessionIds: string[], limit: number, ttlMs: number): Promise<MediaJob[]> {
+      if (sessionIds.length === 0 || limit <= 0) return [];
+      return (await withDeadline(sql`select * from claim_inbound_media(${owner}, ${sessionIds}::uuid[], ${limit}, ${interval(ttlMs)}::interval)`)) as unknown as MediaJob[];
+    },
+    async stored(id: string, owner: string, path: string, size: number, mimeType: string): Promise<boolean> {
+      const [row] = await withDeadline(sql`select mark_inbound_media_stored(${id}, ${owner}, ${path}, ${size}, ${mimeType}) as ok`);
+      return Boolean(row?.ok);
+    },
+    async retry(id: string, owner: string, delayMs: number, error: string, source: MediaSource | null = null): Promise<boolean> {
+      const [row] = await withDeadline(sql`select retry_inbound_media(${id}, ${owner}, ${interval(delayMs)}::interval, ${error},
+        ${source ? sql.json(source as never) : null}::jsonb) as ok`);
+      return Boolean(row?.ok);
+    },
+    async fail(id: string, owner: string, state: MediaFinalState, error: string): Promise<boolean> {
+      const [row] = await withDeadline(sql`select fail_inbound_media(${id}, ${owner}, ${state}::media_state, ${error}) as ok`);
+      return Boolean(row?.ok);
+    },
+  };
+}
+
+export type MediaStore = ReturnType<typeof makeMediaStore>;

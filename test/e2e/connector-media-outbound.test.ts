@@ -1,0 +1,120 @@
+// Outbound media end to end: a user uploads a file into their own folder of the whatsapp-media bucket
+// (supabase-js against the local stack's /storage/v1), queues an outbound_messages row pointing at it
+// (supabase-js, RLS), and the connector (in process) sends it through real Baileys: encrypted, uploaded to
+// the simulator's media host, and the contact decrypts exactly the bytes the user uploaded. Refusals: the
+// insert trigger (missing, someone else's, zero-byte objects: nothing queued) and the connector's MIME
+// sniffing (an executable uploaded as application/pdf fails with media_type_mismatch, never sent).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningConnector } from '../../connector/index.ts';
+import { startTestStack, type SignedUpUser, type TestStack } from '../support/stack.ts';
+import { mediaFixtures } from '../support/media-fixtures.ts';
+import {
+  createLinkedSession, randomPhone, startSimulator, startTestConnector, waitFor, type Simulator, type TestDatabase,
+} from './connector-support.ts';
+
+let stack: TestStack;
+let db: TestDatabase;
+let sim: Simulator;
+let connector: RunningConnector;
+let owner: SignedUpUser;
+let other: SignedUpUser;
+let session: Awaited<ReturnType<typeof createLinkedSession>>;
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  db = { url: stack.databaseUrl, sql: stack.sql, drop: async () => {} };
+  sim = await startSimulator({ receiptDelayMs: 10 });
+  owner = await stack.signUp();
+  other = await stack.signUp();
+  session = await createLinkedSession(db, sim, undefined, undefined, owner.user.id);
+  connector = await startTestConnector(db, sim, {
+    MEDIA: 'enabled', SUPABASE_URL: stack.url, SUPABASE_SERVICE_ROLE_KEY: stack.serviceRoleKey,
+    WA_SIM_MEDIA_CA: Buffer.from(sim.mediaCaPem).toString('base64'),
+  });
+  await waitFor(async () => connector.sessions().some((s) => s.open), 'the session to open');
+}, 120_000);
+afterAll(async () => {
+  await connector?.stop();
+  await sim?.stop();
+  await stack?.stop();
+});
+
+async function upload(user: SignedUpUser, name: string, data: Buffer, contentType: string): Promise<string> {
+  const path = `${user.user.id}/outbox/${name}`;
+  const { error } = await user.client.storage.from('whatsapp-media').upload(path, data, { contentType, upsert: true });
+  expect(error).toBeNull();
+  return path;
+}
+
+async function queue(user: SignedUpUser, row: Record<string, unknown>) {
+  return user.client.from('outbound_messages').insert({ session_id: session.sessionId, ...row }).select('id, wa_message_id').single();
+}
+
+const finalRow = (id: string) => waitFor(async () => {
+  const [row] = await db.sql`select status, error_code, error, media_mime_type, media_size_bytes from outbound_messages where id = ${id}`;
+  return row && ['sent', 'delivered', 'read', 'failed'].includes(row.status as string) ? row : null;
+}, `row ${id} to leave the queue`, 60_000);
+
+describe('connector: outbound media', () => {
+  it('sends each kind from the user\'s upload; the contact decrypts the same bytes, with caption, file name and push-to-talk', async () => {
+    const contact = sim.contact(await randomPhone(), { name: 'Buyer' });
+    const files = [
+      { content_type: 'image', data: mediaFixtures.png(), mime: 'image/png', name: 'photo.png', text: 'the kitchen' },
+      { content_type: 'video', data: mediaFixtures.mp4(250_000), mime: 'video/mp4', name: 'tour.mp4', text: 'tour' },
+      { content_type: 'audio', data: mediaFixtures.mp3(), mime: 'audio/mpeg', name: 'jingle.mp3' },
+      { content_type: 'voice', data: mediaFixtures.ogg(), mime: 'audio/ogg', name: 'note.ogg' },
+      { content_type: 'document', data: mediaFixtures.pdf(80_000), mime: 'application/pdf', name: 'quote.pdf', text: 'your quote', file: 'Quote 2026.pdf' },
+      { content_type: 'sticker', data: mediaFixtures.webp(), mime: 'image/webp', name: 'smile.webp' },
+    ];
+    const queued: { id: string; waId: string }[] = [];
+    for (const f of files) {
+      const path = await upload(owner, f.name, f.data, f.mime);
+      const { data, error } = await queue(owner, {
+        recipient: contact.phone, content_type: f.content_type, media_path: path, text: f.text ?? null, media_file_name: f.file ?? null,
+      });
+      expect(error).toBeNull();
+      queued.push({ id: data!.id, waId: data!.wa_message_id });
+    }
+    const received = await contact.waitForCount(files.length, { timeoutMs: 60_000 });
+    expect(received.map((m) => m.id)).toEqual(queued.map((q) => q.waId));
+    expect(received.map((m) => m.media?.kind)).toEqual(['image', 'video', 'audio', 'voice', 'document', 'sticker']);
+    for (const [i, f] of files.entries()) {
+      expect(received[i]!.media?.error).toBeUndefined();
+      expect(received[i]!.media!.data.equals(f.data)).toBe(true);
+      if (f.text) expect(received[i]!.media?.caption).toBe(f.text);
+    }
+    expect(received[4]!.media).toMatchObject({ fileName: 'Quote 2026.pdf', mimetype: 'application/pdf' });
+    expect(received[3]!.media?.mimetype).toBe('audio/ogg; codecs=opus');
+    for (const [i, q] of queued.entries()) {
+      const row = await finalRow(q.id);
+      expect(row.status).not.toBe('failed');
+      expect(row).toMatchObject({ media_mime_type: files[i]!.mime, media_size_bytes: String(files[i]!.data.length) });
+    }
+    expect(sim.stats()).toMatchObject({ mediaErrors: 0 });
+  }, 120_000);
+
+  it('refuses a missing, someone else\'s or empty object at insert (nothing queued), and an executable uploaded as a PDF when sending', async () => {
+    const contact = sim.contact(await randomPhone());
+    const before = (await db.sql`select count(*)::int as n from outbound_messages where session_id = ${session.sessionId}`)[0]!.n as number;
+    const missing = await queue(owner, { recipient: contact.phone, content_type: 'document', media_path: `${owner.user.id}/outbox/nothing.pdf` });
+    expect(missing.error).toMatchObject({ code: 'WL404' });
+    const foreignPath = await upload(other, 'theirs.pdf', mediaFixtures.pdf(), 'application/pdf');
+    const foreign = await queue(owner, { recipient: contact.phone, content_type: 'document', media_path: foreignPath });
+    expect(foreign.error).toMatchObject({ code: 'WL403' });
+    const emptyPath = await upload(owner, 'empty.pdf', Buffer.alloc(0), 'application/pdf');
+    const empty = await queue(owner, { recipient: contact.phone, content_type: 'document', media_path: emptyPath });
+    expect(empty.error).toMatchObject({ code: 'WL411' });
+    const exeAsName = await upload(owner, 'setup.pdf', mediaFixtures.exe(), 'application/x-msdownload');
+    expect((await queue(owner, { recipient: contact.phone, content_type: 'document', media_path: exeAsName })).error).toMatchObject({ code: 'WL415' });
+    expect((await db.sql`select count(*)::int as n from outbound_messages where session_id = ${session.sessionId}`)[0]!.n).toBe(before);
+
+    // declared a PDF (the browser goes by the name), the bytes are a Windows executable: failed, never sent
+    const disguised = await upload(owner, 'invoice.pdf', mediaFixtures.exe(), 'application/pdf');
+    const { data, error } = await queue(owner, { recipient: contact.phone, content_type: 'document', media_path: disguised });
+    expect(error).toBeNull();
+    const row = await finalRow(data!.id);
+    expect(row).toMatchObject({ status: 'failed', error_code: 'media_type_mismatch' });
+    expect(row.error).toMatch(/not the application\/pdf/);
+    expect(contact.receivedCount(data!.wa_message_id)).toBe(0);
+  }, 120_000);
+});
