@@ -1,4 +1,5 @@
 import type { BinaryNode } from '@whiskeysockets/baileys'
+import type { Behaviours, WaVersions } from './behaviours.ts'
 import type { DeviceRegistry, LinkedDevice } from './device-registry.ts'
 import type { MediaHost } from './media/host.ts'
 import type { SimConnection } from './transport/connection.ts'
@@ -24,6 +25,43 @@ export interface SimOptions {
   notOnWhatsAppAckError: string
   /** per linked device: how many stanzas wait for its next login; past this the oldest is dropped (and counted) */
   maxPendingOffline: number
+  /** which late-2026 behaviours are on (behaviours.ts) */
+  behaviours: Behaviours
+  /** the WA Web versions the server serves (sw.js) and accepts (the floor) */
+  versions: WaVersions
+  /** companion_reg_refresh goes out this long after the scan that triggers it (the secret is retired at the scan) */
+  regRefreshDelayMs: number
+  /** multiplies WhatsApp's fixed durations (QR ref lifetimes, the refresh delay): 0.05 runs 60 s in 3 s */
+  timeScale: number
+}
+
+/** Something a test can observe about linking (what the server sent, what the client answered). */
+export interface LinkEvent {
+  at: number
+  /** the SimConnection id */
+  conn: number
+  kind:
+    | 'pair_device_sent'
+    | 'reg_refresh_sent'
+    | 'notification_ack'
+    | 'passkey_request_sent'
+    | 'passkey_prologue_refused'
+    | 'version_refused'
+    | 'pairing_code_refused'
+    | 'scan_refused'
+    | 'pair_success_sent'
+    | 'paired'
+    | 'history_sync_sent'
+    | 'restricted_ack'
+  detail?: Record<string, string>
+}
+
+/** Account restrictions (reachout time-lock) the server enforces, by phone (digits). */
+export interface Restriction {
+  /** ms since epoch */
+  until: number
+  /** as the mex answer carries it, e.g. RESTRICT_ALL_COMPANIONS (whatsmeow#1197) */
+  enforcementType: string
 }
 
 /** A socket that is linking: it sent a registration payload and is showing QR refs. */
@@ -38,6 +76,11 @@ export interface PendingPairing {
   timer: NodeJS.Timeout | undefined
   /** set once a phone scanned one of its refs */
   claimed: boolean
+  /** ADV secrets (base64) the server retired for this registration (companion_reg_refresh) */
+  retiredSecrets: Set<string>
+  /** companion_reg_refresh was sent (or is scheduled) for this registration */
+  refreshRequested: boolean
+  refreshTimer?: NodeJS.Timeout
 }
 
 export interface ConnectionState {
@@ -60,6 +103,11 @@ export interface SimContext {
   media: MediaHost
   options: SimOptions
   pairings: Map<string, PendingPairing>
+  /** phones (digits) whose account requires a passkey to link a companion */
+  passkeyAccounts: Set<string>
+  restrictions: Map<string, Restriction>
+  /** bounded log of linking events (LinkEvent) */
+  linkLog: LinkEvent[]
   /** messages decrypted+recorded, for stats */
   stats: {
     recorded: number
@@ -141,6 +189,13 @@ export function newMessageId(): string {
   return ('3A' + Date.now().toString(16) + idSeq.toString(16).padStart(6, '0') + Math.random().toString(16).slice(2, 8))
     .toUpperCase()
     .slice(0, 22)
+}
+
+const LINK_LOG_MAX = 5000
+
+export function logLink(ctx: SimContext, conn: SimConnection, kind: LinkEvent['kind'], detail?: Record<string, string>): void {
+  if (ctx.linkLog.length >= LINK_LOG_MAX) ctx.linkLog.shift()
+  ctx.linkLog.push({ at: Date.now(), conn: conn.id, kind, ...(detail ? { detail } : {}) })
 }
 
 export function connectionState(conn: SimConnection): ConnectionState {

@@ -2,6 +2,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import { BufferJSON } from '@whiskeysockets/baileys'
+import type { Behaviours } from './behaviours.ts'
+import type { SeedConversation } from './history.ts'
+import { SimScanError } from './scan-error.ts'
 import type { Simulator } from './server.ts'
 import type { FaultKind, FaultOptions } from './faults.ts'
 import type { ReceiptMode } from './device-registry.ts'
@@ -26,10 +29,19 @@ import type { MediaInput } from './media/phone-media.ts'
  *   POST /not-on-whatsapp { phone }                    {}
  *   POST /fault       { target, kind, opts? }          {}
  *   POST /clear-faults { target }                      {}
+ *   GET  /behaviours                                   Behaviours
+ *   POST /behaviours  { …Partial<Behaviours> }         Behaviours
+ *   POST /require-passkey { phone, required? }         {}
+ *   POST /restrict    { phone, durationMs?, enforcementType? }  { until }
+ *   POST /seed-history { phone, conversations }        {}
+ *   GET  /link-events                                  LinkEvent[]
+ * A scan or pairing code the phone refuses answers 400 { error, code } (SimScanError codes).
  */
 export async function startControlServer(sim: Simulator, port = 0, host = '127.0.0.1'): Promise<{ url: string; server: Server }> {
   const server = createServer((req, res) => {
-    void route(sim, req, res).catch(err => send(res, 400, { error: err instanceof Error ? err.message : String(err) }))
+    void route(sim, req, res).catch(err =>
+      send(res, 400, { error: err instanceof Error ? err.message : String(err), ...(err instanceof SimScanError ? { code: err.code } : {}) }),
+    )
   })
   await new Promise<void>(resolve => server.listen(port, host, resolve))
   const addr = server.address() as AddressInfo
@@ -101,6 +113,26 @@ async function route(sim: Simulator, req: IncomingMessage, res: ServerResponse):
     case 'POST /clear-faults':
       sim.clearFaults(s('target'))
       return send(res, 200, {})
+    case 'GET /behaviours':
+      return send(res, 200, sim.behaviours())
+    case 'POST /behaviours':
+      sim.setBehaviours(body as Partial<Behaviours>)
+      return send(res, 200, sim.behaviours())
+    case 'POST /require-passkey':
+      sim.requirePasskey(s('phone'), body.required !== false)
+      return send(res, 200, {})
+    case 'POST /restrict':
+      return send(res, 200, {
+        until: sim.restrict(s('phone'), {
+          durationMs: body.durationMs as number | undefined,
+          enforcementType: body.enforcementType as string | undefined,
+        }),
+      })
+    case 'POST /seed-history':
+      sim.seedHistory(s('phone'), body.conversations as SeedConversation[])
+      return send(res, 200, {})
+    case 'GET /link-events':
+      return send(res, 200, sim.linkEvents())
     default:
       return send(res, 404, { error: 'not found' })
   }

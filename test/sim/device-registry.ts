@@ -49,6 +49,17 @@ export interface LinkedDevice {
    */
   unacked: Map<string, BinaryNode>
   connection: SimConnection | undefined
+  /** a new link: the phone sends the initial history sync once the device is online */
+  historySyncPending?: boolean
+}
+
+/** A past conversation of an account, as its phone holds it (sent in the history sync of a new link). */
+export interface HistoryConversation {
+  /** the other account */
+  with: SimUser
+  /** false: the contact does not share its phone number; the conversation is known by LID only */
+  phoneShared: boolean
+  messages: { id: string; fromMe: boolean; text: string; at: number }[]
 }
 
 /** A message a simulated phone sent, kept so it can be re-encrypted when a linked device asks for a retry. */
@@ -85,6 +96,12 @@ export interface SimUser {
   media: Map<string, PhoneMedia>
   /** message ids whose media this phone no longer has (answers media retries with NOT_FOUND) */
   mediaRetryRefused: Set<string>
+  /** phones (digits) this account has a conversation with (messages either way, or history): not new contacts */
+  chats: Set<string>
+  /** what the phone holds from before the companion linked (`sim.seedHistory`) */
+  history: HistoryConversation[]
+  /** conversations this account's companions started (the new-chat cap's used quota) */
+  newChatsStarted: number
 }
 
 /** Accepts '+15550001111', '15550001111', '15550001111@s.whatsapp.net', '15550001111:7@s.whatsapp.net'. */
@@ -149,6 +166,9 @@ export class DeviceRegistry {
         waiters: new Set(),
         media: new Map(),
         mediaRetryRefused: new Set(),
+        chats: new Set(),
+        history: [],
+        newChatsStarted: 0,
       }
       this.byPhone.set(p, u)
       this.byLid.set(lidUser, u)

@@ -1,4 +1,20 @@
 export { startSimulator, Simulator, type StartSimulatorOptions, type DeviceInfo } from './server.ts'
+export type { RestrictOptions } from './handlers/restrictions.ts'
+export {
+  DEFAULT_BEHAVIOURS,
+  DEFAULT_VERSIONS,
+  OFF_UNTIL_CONNECTOR_PATCHED,
+  RC14_WA_VERSION,
+  compareVersions,
+  formatVersion,
+  type Behaviours,
+  type WaVersion,
+  type WaVersions,
+} from './behaviours.ts'
+export { SimScanError, type ScanRefusal } from './scan-error.ts'
+export type { LinkEvent } from './context.ts'
+export type { SeedConversation } from './history.ts'
+export { isStandardPlatformDisplay } from './handlers/pairing-code.ts'
 export {
   useSimulatorCertificate,
   simulatorRootKeyFromBase64,

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { DisconnectReason } from '@whiskeysockets/baileys'
+import { Browsers, DisconnectReason } from '@whiskeysockets/baileys'
 import { startSimulator, type Simulator } from './index.ts'
 import { connectClient } from './testing/baileys-client.ts'
 import { connectLinked } from './testing/linked-client.ts'
@@ -15,9 +15,11 @@ afterEach(async () => {
   await Promise.all(sims.splice(0).map(s => s.stop()))
 })
 
+// The linking flows as they were before WhatsApp's 2026 changes (companion_reg_refresh off). The 2026 behaviours
+// and stock rc14 against them: linking-2026.test.ts.
 describe('simulator linking', () => {
   it('QR scan pairs the device (515), the reconnect reaches open, and a restart with saved creds opens without a QR', async () => {
-    const sim = await start()
+    const sim = await start({ behaviours: { companionRegRefresh: false } })
     const auth = memoryAuthState()
     const first = connectClient(sim, auth)
     const qr = await first.nextQr()
@@ -70,7 +72,7 @@ describe('simulator linking', () => {
   it('pairing code: requestPairingCode → the phone enters the code → pair-success (515) → open', async () => {
     const sim = await start()
     const auth = memoryAuthState()
-    const client = connectClient(sim, auth)
+    const client = connectClient(sim, auth, { browser: Browsers.windows('Chrome') })
     await client.nextQr()
     const code = await client.sock.requestPairingCode('15550001117')
     expect(code).toMatch(/^[A-Z0-9]{8}$/)

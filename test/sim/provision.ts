@@ -100,7 +100,8 @@ function newAuthCreds(): AuthenticationCreds {
     processedHistoryMessages: [],
     nextPreKeyId: 1,
     firstUnuploadedPreKeyId: 1,
-    accountSyncCounter: 0,
+    // a device linked earlier already had its initial history sync: Baileys does not wait 20 s for one
+    accountSyncCounter: 1,
     accountSettings: { unarchiveChats: false },
     registered: false,
     pairingCode: undefined,

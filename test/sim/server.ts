@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { WebSocketServer } from 'ws'
 import {
@@ -9,15 +9,19 @@ import {
   simulatorRootKeyToBase64,
   type SimulatorRootKey,
 } from './certificate.ts'
+import { DEFAULT_BEHAVIOURS, DEFAULT_VERSIONS, type Behaviours, type WaVersions } from './behaviours.ts'
 import { SimContact, type ContactOptions } from './contact.ts'
-import { child, type ConnectionState, type QrTimeouts, type SimContext } from './context.ts'
+import { type ConnectionState, type LinkEvent, type QrTimeouts, type SimContext } from './context.ts'
 import { DeviceRegistry, normalizePhone, type LinkedDevice } from './device-registry.ts'
 import { FaultBook, type FaultKind, type FaultOptions } from './faults.ts'
 import { handleDeviceNode, startSession } from './handlers/login.ts'
 import { requeueUnacked } from './handlers/messages.ts'
-import { endPairing, scanQr, startPairing, type ScanOptions } from './handlers/pairing.ts'
+import { endPairing, handleRegistrationNode, scanQr, startPairing, type ScanOptions } from './handlers/pairing.ts'
 import { SentIndex } from './handlers/receipts.ts'
-import { enterPairingCode, handleCompanionHello } from './handlers/pairing-code.ts'
+import { enterPairingCode } from './handlers/pairing-code.ts'
+import { restrictAccount, type RestrictOptions } from './handlers/restrictions.ts'
+import { serveHttp, versionRefusal } from './handlers/version.ts'
+import { seedHistory, type SeedConversation } from './history.ts'
 import { provisionLinkedDevice, type ProvisionedDevice, type ProvisionOptions } from './provision.ts'
 import { MediaHost, type MediaHostStats } from './media/host.ts'
 import { SimConnection } from './transport/connection.ts'
@@ -41,6 +45,17 @@ export interface StartSimulatorOptions {
   mediaUrlTtlMs?: number
   /** largest media upload the media host accepts (default 100 MB) */
   maxMediaUploadBytes?: number
+  /** WhatsApp's late-2026 behaviours (behaviours.ts): all on by default; switch any off here or with setBehaviours */
+  behaviours?: Partial<Behaviours>
+  /** the WA Web version served by GET /sw.js and the oldest one accepted (behaviours.ts DEFAULT_VERSIONS) */
+  versions?: Partial<WaVersions>
+  /** companion_reg_refresh is sent this long after the scan that triggers it (default 0; "about five seconds" reported) */
+  regRefreshDelayMs?: number
+  /**
+   * Multiplies WhatsApp's fixed durations (QR ref lifetimes 60 s / 20 s and their grace, the refresh delay) so a
+   * test can run a minute of WhatsApp time in seconds; the client must be scaled alike (Baileys' qrTimeout). Default 1.
+   */
+  timeScale?: number
 }
 
 export interface DeviceInfo {
@@ -82,6 +97,7 @@ export class Simulator {
     rootKey: SimulatorRootKey,
     options: StartSimulatorOptions,
     private readonly media: MediaHost,
+    httpRoutes: HttpRoutes,
   ) {
     const addr = http.address() as AddressInfo
     this.port = addr.port
@@ -92,36 +108,45 @@ export class Simulator {
     this.rootKeyBase64 = simulatorRootKeyToBase64(rootKey)
     this.mediaHost = media.hostname
     this.mediaCaPem = media.caPem
+    const scale = options.timeScale ?? 1
+    if (!(scale > 0)) throw new Error('timeScale must be > 0')
+    const whatsappTiming = { first: 60_000 * scale, next: 20_000 * scale, count: 6, graceMs: 10_000 * scale }
     this.ctx = {
       registry: new DeviceRegistry(),
       media,
       options: {
-        qrTimeoutsMs: { first: 60_000, next: 20_000, count: 6, graceMs: 10_000, ...options.qrTimeoutsMs },
+        qrTimeoutsMs: { ...whatsappTiming, ...options.qrTimeoutsMs },
         pairingReplyTimeoutMs: 10_000,
         notOnWhatsAppAckError: options.notOnWhatsAppAckError ?? '404',
         receiptDelayMs: options.receiptDelayMs ?? 150,
         maxPendingOffline: options.maxPendingOffline ?? 10_000,
+        behaviours: { ...DEFAULT_BEHAVIOURS, ...options.behaviours },
+        versions: { ...DEFAULT_VERSIONS, ...options.versions },
+        regRefreshDelayMs: options.regRefreshDelayMs ?? 0,
+        timeScale: scale,
       },
       pairings: new Map(),
       stats: { recorded: 0, stanzasIn: 0, decryptErrors: 0, handlerErrors: 0, retriesAnswered: 0, retriesAsked: 0, receiptsQueued: 0, offlineDropped: 0,
         mediaReceived: 0, mediaErrors: 0, mediaRetriesAsked: 0, mediaReuploads: 0 },
+      passkeyAccounts: new Set(),
+      restrictions: new Map(),
+      linkLog: [],
     }
     const staticKey = newKeyPair()
     const certChain = buildCertChain(rootKey, staticKey.public)
+    httpRoutes.handle = (req, res) => serveHttp(this.ctx, req, res)
     wss.on('connection', ws => {
       const conn = new SimConnection(ws, staticKey, certChain, {
         onLogin: (c, hello) => {
-          if (hello.payload.devicePairingData && !hello.payload.username) startPairing(this.ctx, c, hello.clientStatic, hello.payload)
+          const refusal = versionRefusal(this.ctx, c, hello.payload)
+          if (refusal) c.endWith(refusal)
+          else if (hello.payload.devicePairingData && !hello.payload.username) startPairing(this.ctx, c, hello.clientStatic, hello.payload)
           else startSession(this.ctx, c, hello, (d, cn) => this.faults.applyTo(d, cn))
         },
         onNode: async (c, node) => {
           const state = c.context as ConnectionState
           if (state.kind === 'device') return handleDeviceNode(this.ctx, c, node, this.sent)
-          if (node.tag !== 'iq') return
-          if (node.attrs.type === 'result' || node.attrs.type === 'error') state.replies.get(node.attrs.id ?? '')?.(node)
-          const reg = child(node, 'link_code_companion_reg')
-          if (reg?.attrs.stage === 'companion_hello') c.send(handleCompanionHello(this.ctx, c, node))
-          else if (reg?.attrs.stage === 'companion_finish') state.linkCodeFinish?.(node)
+          handleRegistrationNode(this.ctx, c, node)
         },
         onError: () => {
           this.ctx.stats.handlerErrors++
@@ -140,6 +165,59 @@ export class Simulator {
       conn.context = state
       this.connections.add(conn)
     })
+  }
+
+  /** Which late-2026 behaviours are on (a copy). */
+  behaviours(): Behaviours {
+    return { ...this.ctx.options.behaviours }
+  }
+
+  /** Switches behaviours on or off for everything that happens from now on (per test). */
+  setBehaviours(changes: Partial<Behaviours>): void {
+    Object.assign(this.ctx.options.behaviours, changes)
+  }
+
+  /** The WA Web versions: `current` is served by GET /sw.js, `minimum` is the floor. */
+  versions(): WaVersions {
+    return { ...this.ctx.options.versions }
+  }
+
+  setVersions(changes: Partial<WaVersions>): void {
+    Object.assign(this.ctx.options.versions, changes)
+  }
+
+  /** Where the simulator publishes its current WA Web version (what fetchLatestWaWebVersion reads on web.whatsapp.com). */
+  get serviceWorkerUrl(): string {
+    return `http://${this.host}:${this.port}/sw.js`
+  }
+
+  /** The account of `phone` links companions only with a passkey (passkey_prologue_request instead of pair-success). */
+  requirePasskey(phone: string, required = true): void {
+    const p = normalizePhone(phone)
+    if (required) this.ctx.passkeyAccounts.add(p)
+    else this.ctx.passkeyAccounts.delete(p)
+  }
+
+  /**
+   * Restricts the account of `phone` (reachout time-lock): its companions' messages to new contacts get error 463
+   * until the lock ends; the timelock query reports it; online companions get the push. Returns the end.
+   */
+  restrict(phone: string, opts: RestrictOptions = {}): Date {
+    return restrictAccount(this.ctx, phone, opts)
+  }
+
+  liftRestriction(phone: string): void {
+    this.ctx.restrictions.delete(normalizePhone(phone))
+  }
+
+  /** What the phone of `phone` holds from before a companion links: sent in the history sync of the next new link. */
+  seedHistory(phone: string, conversations: SeedConversation[]): void {
+    seedHistory(this.ctx, phone, conversations)
+  }
+
+  /** Linking events so far (what the server sent, what clients answered), oldest first. */
+  linkEvents(filter?: LinkEvent['kind']): LinkEvent[] {
+    return this.ctx.linkLog.filter(e => !filter || e.kind === filter)
   }
 
   /** The simulated phone of `phone` scans a QR string from `connection.update`; resolves after pair-device-sign (515 follows). */
@@ -288,12 +366,16 @@ export class Simulator {
   }
 }
 
+/** The HTTP side of the simulator's port (GET /sw.js): the Simulator installs its handler once constructed. */
+interface HttpRoutes {
+  handle(req: IncomingMessage, res: ServerResponse): void
+}
+
 export async function startSimulator(options: StartSimulatorOptions = {}): Promise<Simulator> {
+  const httpRoutes: HttpRoutes = { handle: (_req, res) => void res.writeHead(426).end() }
   const rootKey =
     typeof options.rootKey === 'string' ? simulatorRootKeyFromBase64(options.rootKey) : (options.rootKey ?? generateRootKey())
-  const http = createServer((_req, res) => {
-    res.writeHead(426).end()
-  })
+  const http = createServer((req, res) => httpRoutes.handle(req, res))
   const wss = new WebSocketServer({ server: http, path: '/ws/chat', perMessageDeflate: false })
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject)
@@ -303,5 +385,5 @@ export async function startSimulator(options: StartSimulatorOptions = {}): Promi
     })
   })
   const media = await MediaHost.start(options.host ?? '127.0.0.1', { urlTtlMs: options.mediaUrlTtlMs, maxUploadBytes: options.maxMediaUploadBytes })
-  return new Simulator(http, wss, rootKey, options, media)
+  return new Simulator(http, wss, rootKey, options, media, httpRoutes)
 }

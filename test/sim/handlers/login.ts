@@ -7,6 +7,8 @@ import type { ClientHello, SimConnection } from '../transport/connection.ts'
 import { handleClientMessage, handleRetryReceipt, requeueUnacked, sendUntilAcked, unackedKey } from './messages.ts'
 import { handleDigest, handleKeyCount, handleKeyFetch, handleKeyUpload } from './prekeys.ts'
 import { handleClientReceipt, type SentIndex } from './receipts.ts'
+import { sendInitialHistorySync } from './history-sync.ts'
+import { handleMexQuery } from './restrictions.ts'
 import { handleUsync } from './usync.ts'
 import { handleMediaRetryRequest } from '../media/retry.ts'
 
@@ -53,6 +55,26 @@ function goOnline(ctx: SimContext, device: LinkedDevice, conn: SimConnection, se
       content: [{ tag: 'edge_routing', attrs: {}, content: [{ tag: 'routing_info', attrs: {}, content: randomBytes(8) }] }],
     })
   }
+  if (device.historySyncPending) {
+    // the phone pushes the initial history once the new companion is online (history-sync.ts)
+    sendInitialHistorySync(ctx, device).catch(() => {
+      ctx.stats.handlerErrors++
+    })
+  }
+}
+
+/**
+ * `<iq xmlns="w:sync:app:state" type="set"><sync><collection name version return_snapshot/>…</sync></iq>`: an
+ * account without app-state patches. Each requested collection comes back with no patches and no snapshot, which
+ * rc14 reads as "done" (Utils/chat-utils.js extractSyncdPatches); without a <collection> per name resyncAppState
+ * would ask again forever. The real server's snapshots (external blobs on the media CDN) are not modelled.
+ */
+function handleAppStateSync(iq: BinaryNode): BinaryNode {
+  const collections = children(child(iq, 'sync'), 'collection').map(c => ({
+    tag: 'collection',
+    attrs: { name: c.attrs.name ?? '', version: c.attrs.version ?? '0' },
+  }))
+  return iqResult(iq, [{ tag: 'sync', attrs: {}, content: collections }])
 }
 
 function handleIq(ctx: SimContext, device: LinkedDevice, conn: SimConnection, iq: BinaryNode): BinaryNode | undefined {
@@ -100,6 +122,10 @@ function handleIq(ctx: SimContext, device: LinkedDevice, conn: SimConnection, iq
         return iqResult(iq, [{ tag: 'tokens', attrs: {}, content: tokens }])
       }
       break
+    case 'w:mex':
+      return handleMexQuery(ctx, device, iq)
+    case 'w:sync:app:state':
+      return handleAppStateSync(iq)
     case 'md':
       if (first === 'remove-companion-device') {
         ctx.registry.removeDevice(device)

@@ -6,6 +6,7 @@ import type { SimConnection } from '../transport/connection.ts'
 import { sendReceiptToSender, type SentIndex } from './receipts.ts'
 import { receiveMedia, wireMediaType, type PhoneMedia, type RecordedMedia } from '../media/phone-media.ts'
 import { recordRepAction } from './rep-actions.ts'
+import { refuses463 } from './restrictions.ts'
 
 export function textOf(message: proto.IMessage | null | undefined): string | undefined {
   if (!message) return undefined
@@ -80,6 +81,14 @@ function mediaOf(ctx: SimContext, phone: SimUser, id: string, message: proto.IMe
   return got.recorded
 }
 
+/** A message between two accounts makes them existing contacts of each other (no longer "new" for a restriction). */
+export function startChat(sender: SimUser, recipient: SimUser, byCompanion: boolean): void {
+  if (sender.chats.has(recipient.phone)) return
+  sender.chats.add(recipient.phone)
+  recipient.chats.add(sender.phone)
+  if (byCompanion) sender.newChatsStarted++
+}
+
 function record(user: SimUser, list: RecordedMessage[], msg: RecordedMessage): void {
   list.push(msg)
   if (list === user.inbox) user.inboxCount.set(msg.id, (user.inboxCount.get(msg.id) ?? 0) + 1)
@@ -97,8 +106,15 @@ export async function handleClientMessage(ctx: SimContext, device: LinkedDevice,
     conn?.send({ tag: 'ack', attrs: { class: 'message', id, from: to, t: unixNow(), error: ctx.options.notOnWhatsAppAckError } })
     return
   }
+  if (refuses463(ctx, device, recipient)) {
+    conn?.send({ tag: 'ack', attrs: { class: 'message', id, from: to, t: unixNow(), error: '463' } })
+    return
+  }
   conn?.send({ tag: 'ack', attrs: { class: 'message', id, from: to, t: unixNow() } })
-  if (recipient !== sender) sent.set(id, { sender: device, to, recipient })
+  if (recipient !== sender) {
+    sent.set(id, { sender: device, to, recipient })
+    startChat(sender, recipient, true)
+  }
 
   const targets: { jid: string; enc: BinaryNode }[] = []
   for (const p of children(child(node, 'participants'), 'to')) {
@@ -234,6 +250,7 @@ export async function sendFromPhone(ctx: SimContext, sender: SimUser, recipient:
     deliverToDevice(ctx, d, { tag: 'message', attrs, content: [enc] })
   }
   if (recipient !== sender) {
+    startChat(sender, recipient, false)
     const dsm: proto.IMessage = { deviceSentMessage: { destinationJid: recipient.pn, message } }
     for (const d of sender.companions.values()) {
       if (d.loggedOut) continue
@@ -291,7 +308,7 @@ export async function handleRetryReceipt(ctx: SimContext, device: LinkedDevice, 
   })
 }
 
-async function encryptFor(ctx: SimContext, sender: SimUser, device: LinkedDevice, message: proto.IMessage, mediatype?: string): Promise<BinaryNode> {
+export async function encryptFor(ctx: SimContext, sender: SimUser, device: LinkedDevice, message: proto.IMessage, mediatype?: string): Promise<BinaryNode> {
   const addr = peerAddress(device.user, device.deviceId)
   if (!sender.peer.hasSession(addr.name, addr.device)) {
     const bundle = ctx.registry.takeBundle(device.user, device.deviceId)

@@ -2,8 +2,9 @@ import { createCipheriv, createDecipheriv, hkdfSync, pbkdf2, randomBytes } from 
 import { promisify } from 'node:util'
 import { Curve, type BinaryNode } from '@whiskeysockets/baileys'
 import { newKeyPair } from '../certificate.ts'
-import { awaitReply, bytes, child, connectionState, iqResult, SERVER_JID, unixNow, type SimContext } from '../context.ts'
+import { bytes, child, connectionState, iqError, iqResult, logLink, SERVER_JID, unixNow, type SimContext } from '../context.ts'
 import { normalizePhone, type LinkedDevice } from '../device-registry.ts'
+import { SimScanError } from '../scan-error.ts'
 import type { SimConnection } from '../transport/connection.ts'
 import { completePairing, type ScanOptions } from './pairing.ts'
 
@@ -34,9 +35,28 @@ function aesCtr(key: Buffer, iv: Buffer, data: Buffer): Buffer {
   return Buffer.concat([c.update(data), c.final()])
 }
 
+/**
+ * The `companion_platform_display` values WhatsApp accepts for a pairing code: "<browser> (<OS>)" as WA Web's
+ * user-agent parser (ua-parser-js) spells them. Sources: Baileys PR #2769 (measured on rc14, 2026-08-12:
+ * "Chrome (Acme)" → 400 bad-request, "Chrome (Windows)" accepted; requestPairingCode() still returns a code),
+ * PR #2559 / #2409 (custom browser[0] → 400; only browser platform ids), whatsapp-rust PR #979 (the server rejects a
+ * non-OS value; canonical OS set Windows, Mac OS, Linux, Android, iOS). Values outside these sets (e.g. "Ubuntu")
+ * are unverified against the real server; the model refuses them. QR pairing does not send this field.
+ */
+const STANDARD_DISPLAY = /^(Chrome|Firefox|Safari|Edge|Opera|IE) \((Windows|Mac OS|Linux|Android|iOS)\)$/
+
+export function isStandardPlatformDisplay(display: string): boolean {
+  return STANDARD_DISPLAY.test(display)
+}
+
 /** `<iq xmlns=md><link_code_companion_reg stage=companion_hello>` on a socket that is linking. */
 export function handleCompanionHello(ctx: SimContext, conn: SimConnection, iq: BinaryNode): BinaryNode {
   const reg = child(iq, 'link_code_companion_reg')!
+  const display = bytes(child(reg, 'companion_platform_display'))?.toString('utf8') ?? ''
+  if (ctx.options.behaviours.pairingCodeDisplayCheck && !isStandardPlatformDisplay(display)) {
+    logLink(ctx, conn, 'pairing_code_refused', { display })
+    return iqError(iq, 400, 'bad-request')
+  }
   const phone = normalizePhone(reg.attrs.jid ?? '')
   const ref = randomBytes(16).toString('base64')
   table(requests, ctx).set(phone, {
@@ -57,7 +77,7 @@ async function waitForRequest(ctx: SimContext, phone: string, timeoutMs: number)
   await new Promise<void>((resolve, reject) => {
     const t = setTimeout(() => {
       table(waiters, ctx).delete(phone)
-      reject(new Error(`no pairing-code request for +${phone}`))
+      reject(new SimScanError('no_code_request', `no pairing-code request for +${phone}`))
     }, timeoutMs)
     table(waiters, ctx).set(phone, () => {
       clearTimeout(t)
@@ -78,9 +98,9 @@ export async function enterPairingCode(ctx: SimContext, code: string, opts: Scan
   const req = await waitForRequest(ctx, phone, timeoutMs)
   table(requests, ctx).delete(phone)
   const pending = connectionState(req.conn).pairing
-  if (!pending || !req.conn.isOpen) throw new Error('the companion that asked for this code is gone')
+  if (!pending || !req.conn.isOpen) throw new SimScanError('companion_gone', 'the companion that asked for this code is gone')
   const user = ctx.registry.user(phone)
-  if (!user) throw new Error(`+${phone} is marked not on WhatsApp`)
+  if (!user) throw new SimScanError('not_on_whatsapp', `+${phone} is marked not on WhatsApp`)
 
   const w = req.wrappedCompanionEphemeral
   const companionEphemeral = aesCtr(await codeKey(code, w.subarray(0, 32)), w.subarray(32, 48), w.subarray(48, 80))

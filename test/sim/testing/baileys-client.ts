@@ -15,6 +15,10 @@ export interface TestClient {
   opened(timeoutMs?: number): Promise<void>
   /** resolves with lastDisconnect statusCode on connection 'close' */
   closed(timeoutMs?: number): Promise<number | undefined>
+  /** lastDisconnect.error of the close (message, statusCode, data), once closed */
+  closeError(): { message: string; statusCode?: number; data?: unknown } | undefined
+  /** every QR string Baileys emitted so far, in order */
+  qrsSeen: string[]
   end(): void
 }
 
@@ -56,13 +60,16 @@ export function connectClient(sim: SimEndpoint, auth: MemoryAuthState, config: P
     ...config,
   })
   const qrs: string[] = []
+  const qrsSeen: string[] = []
   const qrWaiters: ((qr: string) => void)[] = []
+  let closeError: { message: string; statusCode?: number; data?: unknown } | undefined
   let isOpen = false
   const openWaiters: (() => void)[] = []
   let closeCode: number | undefined | null = null
   const closeWaiters: ((code: number | undefined) => void)[] = []
   sock.ev.on('connection.update', (u: Partial<ConnectionState>) => {
     if (u.qr) {
+      qrsSeen.push(u.qr)
       const w = qrWaiters.shift()
       if (w) w(u.qr)
       else qrs.push(u.qr)
@@ -72,7 +79,9 @@ export function connectClient(sim: SimEndpoint, auth: MemoryAuthState, config: P
       openWaiters.splice(0).forEach(w => w())
     }
     if (u.connection === 'close') {
-      closeCode = (u.lastDisconnect?.error as { output?: { statusCode?: number } } | undefined)?.output?.statusCode
+      const error = u.lastDisconnect?.error as { message?: string; data?: unknown; output?: { statusCode?: number } } | undefined
+      closeError = { message: error?.message ?? '', statusCode: error?.output?.statusCode, data: error?.data }
+      closeCode = error?.output?.statusCode
       closeWaiters.splice(0).forEach(w => w(closeCode ?? undefined))
     }
   })
@@ -82,6 +91,8 @@ export function connectClient(sim: SimEndpoint, auth: MemoryAuthState, config: P
     opened: (ms = 15_000) => withTimeout(new Promise<void>(r => (isOpen ? r() : openWaiters.push(r))), ms, 'open'),
     closed: (ms = 15_000) =>
       withTimeout(new Promise<number | undefined>(r => (closeCode !== null ? r(closeCode) : closeWaiters.push(r))), ms, 'close'),
+    closeError: () => closeError,
+    qrsSeen,
     end: () => sock.end(undefined),
   }
 }

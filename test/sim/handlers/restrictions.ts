@@ -1,0 +1,112 @@
+// Account restrictions: the reachout time-lock and error 463. Sources: Baileys#2441 (463 is the reach-out
+// time-lock, WA Web NackCallerReachoutTimelocked; accounts sending to many new contacts), #2800 ("30-40 msgs to new
+// users → 24 h"), whatsmeow#1197 (a live capture: NotificationUserReachoutTimelockUpdate with EnforcementType
+// RESTRICT_ALL_COMPANIONS, IsActive, TimeEnforcementEnds; "server returned error 463" for new contacts only),
+// evolution-go#50 (463 is overloaded: established chats keep working), whatsapp-2026.md §6 (wire shapes from rc14:
+// the server ack `<ack class="message" id from t error="463"/>`, Socket/mex.js, Types/Mex.js query ids).
+//
+// The model: while an account is restricted, a message from any of its companions to a contact it has no
+// conversation with gets the 463 server ack and goes nowhere; messages to existing conversations are relayed. The
+// w:mex queries answer the lock (REACHOUT_TIMELOCK 23983697327930364) and the new-chat cap (MESSAGE_CAPPING_INFO
+// 24503548349331633); `restrict()` pushes NotificationUserReachoutTimelockUpdate to the online companions. The lock
+// ends at its time; whether WhatsApp pushes an update when it lifts is unverified, so nothing is pushed then.
+// Query ids, field names and the cap's quota are rc14's and unverified against the real server.
+import type { BinaryNode } from '@whiskeysockets/baileys'
+import { child, iqResult, logLink, SERVER_JID, unixNow, type Restriction, type SimContext } from '../context.ts'
+import { normalizePhone, type LinkedDevice, type SimUser } from '../device-registry.ts'
+
+const REACHOUT_TIMELOCK = '23983697327930364'
+const MESSAGE_CAPPING_INFO = '24503548349331633'
+/** unverified: the real quota is not published */
+const NEW_CHAT_QUOTA = 50
+const DAY_S = 86_400
+
+export function activeRestriction(ctx: SimContext, user: SimUser): Restriction | undefined {
+  if (!ctx.options.behaviours.restrictions) return undefined
+  const r = ctx.restrictions.get(user.phone)
+  if (!r) return undefined
+  if (r.until <= Date.now()) {
+    ctx.restrictions.delete(user.phone)
+    return undefined
+  }
+  return r
+}
+
+/** True when the server refuses (463) `device`'s message to `recipient`: restricted account, new contact. */
+export function refuses463(ctx: SimContext, device: LinkedDevice, recipient: SimUser): boolean {
+  if (recipient === device.user || device.user.chats.has(recipient.phone)) return false
+  const refused = !!activeRestriction(ctx, device.user)
+  if (refused && device.connection) logLink(ctx, device.connection, 'restricted_ack', { to: recipient.phone })
+  return refused
+}
+
+const timelockJson = (r: Restriction | undefined) => ({
+  is_active: !!r,
+  time_enforcement_ends: r ? String(Math.floor(r.until / 1000)) : '0',
+  enforcement_type: r ? r.enforcementType : 'DEFAULT',
+})
+
+/** `<iq xmlns="w:mex" type="get"><query query_id>{"variables":…}</query></iq>` */
+export function handleMexQuery(ctx: SimContext, device: LinkedDevice, iq: BinaryNode): BinaryNode {
+  const query = child(iq, 'query')
+  const queryId = query?.attrs.query_id
+  let data: Record<string, unknown>
+  if (queryId === REACHOUT_TIMELOCK) {
+    data = { xwa2_fetch_account_reachout_timelock: timelockJson(activeRestriction(ctx, device.user)) }
+  } else if (queryId === MESSAGE_CAPPING_INFO) {
+    const now = Math.floor(Date.now() / 1000)
+    const used = device.user.newChatsStarted
+    data = {
+      xwa2_message_capping_info: {
+        total_quota: NEW_CHAT_QUOTA,
+        used_quota: used,
+        cycle_start_timestamp: String(now - (now % DAY_S)),
+        cycle_end_timestamp: String(now - (now % DAY_S) + DAY_S),
+        server_sent_timestamp: String(now),
+        ote_status: 'NOT_ELIGIBLE',
+        mv_status: 'NOT_ELIGIBLE',
+        capping_status: used >= NEW_CHAT_QUOTA ? 'CAPPED' : 'NONE',
+      },
+    }
+  } else {
+    const body = { errors: [{ message: `unknown query ${queryId ?? '(none)'}`, extensions: { error_code: 400 } }] }
+    return iqResult(iq, [{ tag: 'result', attrs: {}, content: Buffer.from(JSON.stringify(body)) }])
+  }
+  return iqResult(iq, [{ tag: 'result', attrs: {}, content: Buffer.from(JSON.stringify({ data })) }])
+}
+
+let seq = 0
+
+/** The server's push when it sets a lock (whatsmeow#1197 shows it arriving while online). */
+export function pushTimelockUpdate(ctx: SimContext, user: SimUser): void {
+  const r = activeRestriction(ctx, user)
+  const body = JSON.stringify({ data: { xwa2_notify_account_reachout_timelock: timelockJson(r) } })
+  for (const d of user.companions.values()) {
+    const conn = d.connection
+    if (!conn?.isOpen || d.loggedOut) continue
+    conn.send({
+      tag: 'notification',
+      attrs: { from: SERVER_JID, type: 'mex', id: `mex-${d.deviceId}-${++seq}`, t: unixNow() },
+      content: [{ tag: 'update', attrs: { op_name: 'NotificationUserReachoutTimelockUpdate' }, content: Buffer.from(body) }],
+    })
+  }
+}
+
+export interface RestrictOptions {
+  /** when the lock ends (default: durationMs from now) */
+  until?: Date
+  /** default 24 h ("30-40 msgs to new users → 24 h", Baileys#2800) */
+  durationMs?: number
+  /** default RESTRICT_ALL_COMPANIONS (seen in whatsmeow#1197) */
+  enforcementType?: string
+}
+
+/** Sets the reachout time-lock of `phone`'s account and pushes it to its online companions. Returns the end. */
+export function restrictAccount(ctx: SimContext, phone: string, opts: RestrictOptions = {}): Date {
+  const user = ctx.registry.user(phone)
+  if (!user) throw new Error(`${normalizePhone(phone)} is marked not on WhatsApp`)
+  const until = opts.until?.getTime() ?? Date.now() + (opts.durationMs ?? DAY_S * 1000)
+  ctx.restrictions.set(user.phone, { until, enforcementType: opts.enforcementType ?? 'RESTRICT_ALL_COMPANIONS' })
+  pushTimelockUpdate(ctx, user)
+  return new Date(until)
+}
