@@ -47,7 +47,7 @@ export async function runConnector(config: ConnectorConfig, logger: Logger): Pro
     config, store, logger, metrics, confirmed, settings, connection: (id) => manager.get(id),
     content: { storage: mediaStorage, findQuoted: (sessionId, id) => store.messages.findQuoted(sessionId, id) },
     // Sessions of users who paused sending are not claimed for (their rows stay queued).
-    openSessionIds: () => manager.all().filter((c) => c.open && !c.ended && settings.peek(c.userId)?.active !== false)
+    openSessionIds: () => manager.openConnections().filter((c) => settings.peek(c.userId)?.active !== false)
       .map((c) => c.sessionId),
   });
   // Inbound media are downloaded beside message handling (never in its way), into Storage.
@@ -55,7 +55,7 @@ export async function runConnector(config: ConnectorConfig, logger: Logger): Pro
     ? new InboundMediaKeeper({
         config: config.media, connectorId: config.connectorId, simulatorCa: config.whatsapp.simulatorMediaCa,
         store: store.media, storage: mediaStorage!, settings, logger,
-        openSessions: () => manager.all().filter((c) => c.open && !c.ended),
+        openSessions: () => manager.openConnections(),
         connection: (id) => manager.get(id),
         onStored: () => metrics.mediaStored.inc(),
       })

@@ -34,6 +34,11 @@ export class SessionManager {
     return [...this.conns.values()];
   }
 
+  /** Connections with an open socket that have not ended. */
+  openConnections(): SessionConnection[] {
+    return this.all().filter((c) => c.open && !c.ended);
+  }
+
   get size() {
     return this.conns.size;
   }
