@@ -14,6 +14,8 @@ import { createMetrics } from './ops/metrics.ts';
 import { OutboundDispatcher } from './outbound/index.ts';
 import { SettingsCache } from './settings/index.ts';
 import { createStore } from './store/index.ts';
+import { createDb } from './store/db.ts';
+import { makeWebhookStore, WebhookDelivery } from './webhooks/index.ts';
 import { applySimulatorCertificate, ConfirmedIds, type SessionConnection } from './whatsapp/index.ts';
 import { SessionManager } from './whatsapp/session-manager.ts';
 import { sharedAlsSockets } from './whatsapp/baileys-patches/install.ts';
@@ -151,6 +153,11 @@ export async function runConnector(config: ConnectorConfig, logger: Logger): Pro
     logger.warn(`Realtime doorbell disabled: new rows are picked up by sweeps every ${config.sweepIntervalMs} ms`);
   }
 
+  // Webhooks run on their own pool: a slow CRM endpoint never holds a connection a send needs.
+  const webhookSql = config.webhooks.delivery ? createDb(config.database.url, config.webhooks.poolSize) : null;
+  const webhooks = webhookSql ? new WebhookDelivery(config.webhooks, config.connectorId, makeWebhookStore(webhookSql), logger) : null;
+  await webhooks?.start();
+
   const health = await startHealthServer(config.health.host, config.health.port, metrics, {
     connectorId: config.connectorId,
     heldSessions: () => manager.size,
@@ -172,7 +179,12 @@ export async function runConnector(config: ConnectorConfig, logger: Logger): Pro
         clearInterval(housekeepingTimer);
         await doorbell?.stop();
         await sweeper.stop();
-        await Promise.all([dispatcher.stop(config.lifecycle.shutdownGraceMs), media?.stop(config.lifecycle.shutdownGraceMs)]);
+        await Promise.all([
+          dispatcher.stop(config.lifecycle.shutdownGraceMs),
+          media?.stop(config.lifecycle.shutdownGraceMs),
+          webhooks?.stop(config.lifecycle.shutdownGraceMs),
+        ]);
+        await webhookSql?.end({ timeout: 5 });
         leases.stop();
         await manager.shutdownAll();
         await health.close();

@@ -97,6 +97,7 @@ export type Database = {
           user_id: string
           wa_message_id: string
           wa_timestamp: string
+          webhook_inbound_message_data: Json | null
         }
         Insert: {
           chat_jid: string
@@ -219,6 +220,7 @@ export type Database = {
           updated_at: string
           user_id: string
           wa_message_id: string
+          webhook_outbound_message_data: Json | null
         }
         Insert: {
           attempts?: number
@@ -343,6 +345,104 @@ export type Database = {
             referencedColumns: ["id", "user_id"]
           },
         ]
+      }
+      webhook_deliveries: {
+        Row: {
+          attempt: number
+          attempted_at: string
+          duration_ms: number
+          error: string | null
+          event_id: string
+          id: number
+          status_code: number | null
+          url: string
+          user_id: string
+        }
+        Insert: {
+          attempt: number
+          attempted_at?: string
+          duration_ms: number
+          error?: string | null
+          event_id: string
+          id?: never
+          status_code?: number | null
+          url: string
+          user_id: string
+        }
+        Update: {
+          attempt?: number
+          attempted_at?: string
+          duration_ms?: number
+          error?: string | null
+          event_id?: string
+          id?: never
+          status_code?: number | null
+          url?: string
+          user_id?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "webhook_deliveries_event_id_fkey"
+            columns: ["event_id"]
+            isOneToOne: false
+            referencedRelation: "webhook_events"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      webhook_events: {
+        Row: {
+          attempts: number
+          claim_expires_at: string | null
+          claimed_by: string | null
+          data: NonNullable<Json>
+          dead_at: string | null
+          delivered_at: string | null
+          event_type: string
+          id: string
+          last_error: string | null
+          last_status_code: number | null
+          next_attempt_at: string
+          occurred_at: string
+          status: string
+          updated_at: string
+          user_id: string
+        }
+        Insert: {
+          attempts?: number
+          claim_expires_at?: string | null
+          claimed_by?: string | null
+          data: NonNullable<Json>
+          dead_at?: string | null
+          delivered_at?: string | null
+          event_type: string
+          id: string
+          last_error?: string | null
+          last_status_code?: number | null
+          next_attempt_at?: string
+          occurred_at?: string
+          status?: string
+          updated_at?: string
+          user_id: string
+        }
+        Update: {
+          attempts?: number
+          claim_expires_at?: string | null
+          claimed_by?: string | null
+          data?: NonNullable<Json>
+          dead_at?: string | null
+          delivered_at?: string | null
+          event_type?: string
+          id?: string
+          last_error?: string | null
+          last_status_code?: number | null
+          next_attempt_at?: string
+          occurred_at?: string
+          status?: string
+          updated_at?: string
+          user_id?: string
+        }
+        Relationships: []
       }
       whatsapp_auth_state: {
         Row: {
@@ -619,6 +719,19 @@ export type Database = {
           isSetofReturn: true
         }
       }
+      claim_webhook_events: {
+        Args: { p_limit: number; p_owner: string; p_ttl: string }
+        Returns: {
+          attempts: number
+          data: Json
+          event_type: string
+          id: string
+          occurred_at: string
+          secret: string
+          url: string
+          user_id: string
+        }[]
+      }
       complete_session_command: {
         Args: { p_command_id: number; p_error?: string; p_owner: string }
         Returns: boolean
@@ -642,9 +755,22 @@ export type Database = {
           retry_after_seconds: number
         }[]
       }
+      delete_old_webhook_events: {
+        Args: { p_older_than: string }
+        Returns: number
+      }
       delete_unfinished_link_credentials: {
         Args: { p_older_than: string }
         Returns: number
+      }
+      enqueue_webhook_event: {
+        Args: {
+          p_data: Json
+          p_event_type: string
+          p_source_key: string
+          p_user_id: string
+        }
+        Returns: string
       }
       expire_idle_sessions: { Args: { p_idle: string }; Returns: string[] }
       fail_inbound_media: {
@@ -700,6 +826,44 @@ export type Database = {
           p_wa_message_id: string
         }
         Returns: boolean
+      }
+      record_webhook_attempt: {
+        Args: {
+          p_duration_ms: number
+          p_error: string
+          p_event_id: string
+          p_owner: string
+          p_retry_in: string
+          p_status_code: number
+          p_url: string
+        }
+        Returns: boolean
+      }
+      redeliver_webhook_event: {
+        Args: { p_event_id: string }
+        Returns: {
+          attempts: number
+          claim_expires_at: string | null
+          claimed_by: string | null
+          data: NonNullable<Json>
+          dead_at: string | null
+          delivered_at: string | null
+          event_type: string
+          id: string
+          last_error: string | null
+          last_status_code: number | null
+          next_attempt_at: string
+          occurred_at: string
+          status: string
+          updated_at: string
+          user_id: string
+        }
+        SetofOptions: {
+          from: "*"
+          to: "webhook_events"
+          isOneToOne: true
+          isSetofReturn: false
+        }
       }
       release_session_lease: {
         Args: { p_epoch: number; p_owner: string; p_session_id: string }
@@ -802,6 +966,10 @@ export type Database = {
         Args: { p_command_id: number; p_owner: string }
         Returns: boolean
       }
+      return_webhook_event: {
+        Args: { p_event_id: string; p_owner: string }
+        Returns: boolean
+      }
       rotate_webhook_secret: { Args: { p_secret?: string }; Returns: string }
       save_messaging_settings: {
         Args: {
@@ -848,9 +1016,24 @@ export type Database = {
         Args: Record<PropertyKey, never>
         Returns: string[]
       }
+      webhook_inbound_message_data: {
+        Args: { m: Database["public"]["Tables"]["inbound_messages"]["Row"] }
+        Returns: Json
+      }
+      webhook_outbound_message_data: {
+        Args: { m: Database["public"]["Tables"]["outbound_messages"]["Row"] }
+        Returns: Json
+      }
       webhook_secret_created_at: {
         Args: Record<PropertyKey, never>
         Returns: string
+      }
+      webhook_session_data: {
+        Args: {
+          p_previous_status: Database["public"]["Enums"]["session_status"]
+          s: Database["public"]["Tables"]["whatsapp_sessions"]["Row"]
+        }
+        Returns: Json
       }
       wipe_session_auth_state: {
         Args: { p_epoch: number; p_owner: string; p_session_id: string }

@@ -49,7 +49,8 @@ select is(
       and p.proname not in ('request_whatsapp_link', 'request_session_command', 'is_active_session_status',
                             'is_terminal_session_status', 'is_e164_phone',
                             'consume_api_rate_limit', 'save_messaging_settings', 'rotate_webhook_secret',
-                            'webhook_secret_created_at', 'messaging_config_problems', 'webhook_event_types')),
+                            'webhook_secret_created_at', 'messaging_config_problems', 'webhook_event_types',
+                            'redeliver_webhook_event')),
   null,
   'no other function in public is executable by anon or authenticated');
 select is(
