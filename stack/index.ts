@@ -56,7 +56,7 @@ export interface StartStackOptions {
    * database, otherwise a temporary folder deleted on stop.
    */
   storageDir?: string;
-  /** Storage's global upload limit in bytes; default supabase/config.toml [storage] file_size_limit (50 MiB). */
+  /** Storage's global upload limit in bytes; default supabase/config.toml [storage] file_size_limit (100 MiB in this project). */
   storageFileSizeLimit?: number;
   /** Serve /storage/v1. Default true. */
   storage?: boolean;

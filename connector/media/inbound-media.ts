@@ -14,7 +14,7 @@ import type { MediaJob, MediaStore } from '../store/index.ts';
 import type { SessionConnection } from '../whatsapp/index.ts';
 import { extensionFor, inboundObjectPath, type MediaSource } from './describe.ts';
 import { httpStatusOf, mediaDispatcher, openInboundMedia, ReuploadFailedError } from './download.ts';
-import type { MediaStorage } from './storage.ts';
+import { MediaStorageError, type MediaStorage } from './storage.ts';
 import { MediaIntegrityError, MediaTooLargeError, verifyingStream } from './verify-stream.ts';
 
 type MediaConfig = NonNullable<ConnectorConfig['media']>;
@@ -152,6 +152,9 @@ export class InboundMediaKeeper {
     if (error instanceof MediaTooLargeError) return { kind: 'final', state: 'too_large', error: message };
     if (error instanceof ReuploadFailedError && error.gone) {
       return { kind: 'final', state: 'expired', error: `WhatsApp no longer has the file and the phone could not upload it again: ${message}` };
+    }
+    if (error instanceof MediaStorageError && error.status === 413) {
+      return { kind: 'final', state: 'too_large', error: `Storage refused the file as larger than its upload limit: ${message}` };
     }
     if (error instanceof MediaIntegrityError) return { kind: 'retry', error: `integrity check failed: ${message}` };
     const status = httpStatusOf(error);

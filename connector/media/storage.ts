@@ -14,11 +14,17 @@ export interface MediaStorageConfig {
 }
 
 export class MediaStorageError extends Error {
+  /** Storage's own status: the body's `statusCode` where Storage answers HTTP 400 for every refusal ('413' = over the upload limit) */
   constructor(message: string, readonly status: number | undefined) {
     super(message);
     this.name = 'MediaStorageError';
   }
 }
+
+const storageStatus = (httpStatus: number | undefined, text = '') => {
+  const inBody = /"statusCode":\s*"(\d{3})"/.exec(text)?.[1];
+  return inBody ? Number(inBody) : httpStatus;
+};
 
 async function readSmall(res: IncomingMessage): Promise<string> {
   let text = '';
@@ -52,11 +58,25 @@ export function createMediaStorage(config: MediaStorageConfig) {
         req.on('response', resolve);
         req.on('error', reject);
       });
-      answered.catch(() => {}); // the pipeline's error is the one reported
-      await pipeline(body, req);
-      const res = await answered;
-      const text = await readSmall(res);
-      if (res.statusCode !== 200) throw new MediaStorageError(`uploading ${path} failed (${res.statusCode}): ${text}`, res.statusCode);
+      // Storage may refuse before the body is sent (over its upload limit): the answer, not the broken pipe, is the error.
+      const refused = answered.then(async (res) => {
+        if (res.statusCode === 200) return;
+        const text = await readSmall(res);
+        throw new MediaStorageError(`uploading ${path} failed (${res.statusCode}): ${text}`, storageStatus(res.statusCode, text));
+      });
+      refused.catch(() => {});
+      try {
+        await pipeline(body, req);
+      } catch (error) {
+        // a refusal Storage sent first explains the aborted upload; any other failure is the body's own
+        const refusal = await Promise.race([
+          refused.then(() => null, (e: unknown) => (e instanceof MediaStorageError ? e : null)),
+          new Promise<null>((resolve) => setTimeout(resolve, 1000, null).unref()),
+        ]);
+        throw refusal ?? error;
+      }
+      await refused;
+      (await answered).resume();
     },
     /** A stream of the object's bytes, or null when there is no such object. */
     async open(path: string): Promise<Readable | null> {

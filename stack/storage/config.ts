@@ -1,5 +1,5 @@
 // The `[storage]` settings of supabase/config.toml the local stack applies: `file_size_limit`, the
-// global upload limit `supabase start` hands to Storage ("50MiB" in this project).
+// global upload limit `supabase start` hands to Storage ("100MiB" in this project).
 import { readFile } from 'node:fs/promises';
 
 const UNITS: Record<string, number> = {

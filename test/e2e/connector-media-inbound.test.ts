@@ -21,6 +21,7 @@ let owner: SignedUpUser;
 let stranger: SignedUpUser;
 let session: Awaited<ReturnType<typeof createLinkedSession>>;
 let child: ChildProcess | null = null;
+const STORAGE_UPLOAD_LIMIT = 1024 * 1024;
 
 function startConnector(): ChildProcess {
   const env = connectorEnv(db, sim, {
@@ -53,7 +54,8 @@ const mediaRow = (waId: string, state: string) => waitFor(async () => {
 }, `message ${waId} to reach media_state ${state}`, 60_000);
 
 beforeAll(async () => {
-  stack = await startTestStack();
+  // Storage's upload limit (config.toml's [storage] file_size_limit) lowered below the user's cap for the last case
+  stack = await startTestStack({ storageFileSizeLimit: STORAGE_UPLOAD_LIMIT });
   db = { url: stack.databaseUrl, sql: stack.sql, drop: async () => {} };
   sim = await startSimulator({ receiptDelayMs: 10 });
   owner = await stack.signUp();
@@ -144,5 +146,21 @@ describe('connector: inbound media', () => {
     expect(capped).toMatchObject({ media_path: null, media_kind: 'video', media_size_bytes: '300000', media_duration_seconds: 30 });
     expect(capped.media_error).toMatch(/cap is 100000/);
     expect(sim.mediaStats().downloads).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('a file within the user\'s cap that Storage refuses as over its upload limit ends too_large at once, not retried', async () => {
+    await stopConnector();
+    await db.sql`update configuracion_mensajeria_usuario set config = ${db.sql.json({ media_max_bytes: 10_000_000 })}
+      where user_id = ${owner.user.id} and platform = 'whatsapp'`;
+    const contact = sim.contact(await randomPhone());
+    const catalog = await contact.sendMedia(session.phone, {
+      kind: 'document', data: mediaFixtures.pdf(STORAGE_UPLOAD_LIMIT + 200_000), mimetype: 'application/pdf', fileName: 'catalog.pdf',
+    });
+    startConnector();
+    const refused = await mediaRow(catalog.id, 'too_large');
+    expect(refused).toMatchObject({ media_path: null, media_attempts: 1, media_file_name: 'catalog.pdf' });
+    expect(refused.media_error).toMatch(/Storage refused the file as larger than its upload limit/);
+    const listed = await owner.client.storage.from('whatsapp-media').list(`${owner.user.id}/${session.sessionId}`, { search: catalog.id });
+    expect(listed.data).toEqual([]);
   }, 120_000);
 });

@@ -22,7 +22,7 @@ let storageDir: string;
 const MiB = 1024 * 1024;
 
 beforeAll(async () => {
-  // Room for a file larger than the memory that streaming it may take (config.toml's 50 MiB is less).
+  // Room for a file larger than the memory that streaming it may take (config.toml's 100 MiB is less).
   stack = await startTestStack({ storageFileSizeLimit: 200 * MiB });
   if (!stack.storageDir) throw new Error('these tests look at the local stack’s storage folder');
   storageDir = stack.storageDir;
