@@ -4,12 +4,13 @@
 // then SIGINT to that group: every process it started is gone within the grace period, and Postgres is the
 // last of them to stop.
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, readdir, rm, stat, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findFreePort } from '../../stack/db/free-port.ts';
+import { alive, descendants } from '../support/process-tree.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 let dataDir: string;
@@ -23,36 +24,6 @@ beforeAll(async () => {
 afterAll(async () => {
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
-
-interface Proc { pid: number; ppid: number; cmd: string }
-
-async function allProcesses(): Promise<Map<number, Proc>> {
-  const out = new Map<number, Proc>();
-  for (const entry of await readdir('/proc')) {
-    if (!/^[0-9]+$/.test(entry)) continue;
-    const statLine = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
-    const cmd = (await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')).split('\0').join(' ').trim();
-    const fields = statLine.slice(statLine.lastIndexOf(')') + 2).split(' ');
-    if (fields[0] && fields[0] !== 'Z') out.set(Number(entry), { pid: Number(entry), ppid: Number(fields[1]), cmd });
-  }
-  return out;
-}
-
-async function descendants(of: number): Promise<Proc[]> {
-  const all = [...(await allProcesses()).values()];
-  const found: Proc[] = [];
-  const queue = [of];
-  while (queue.length) {
-    const parent = queue.shift()!;
-    for (const p of all) if (p.ppid === parent) { found.push(p); queue.push(p.pid); }
-  }
-  return found;
-}
-
-const alive = async (pid: number) => {
-  const s = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-  return s !== '' && s.slice(s.lastIndexOf(')') + 2, s.lastIndexOf(')') + 3) !== 'Z';
-};
 
 describe.skipIf(Boolean(process.env.SUPABASE_URL) || Boolean(process.env.DATABASE_URL) || process.platform !== 'linux')('Ctrl-C on npm run demo', () => {
   it('SIGINT to the process group stops every child, Postgres last', async () => {
@@ -89,7 +60,7 @@ describe.skipIf(Boolean(process.env.SUPABASE_URL) || Boolean(process.env.DATABAS
     process.kill(-npm.pid!, 'SIGINT');
     const deadline = signalledAt + 45_000; // connector grace 25 s + the others' 5 s, well inside
     while (gone.size < tree.length && Date.now() < deadline) {
-      for (const p of tree) if (!gone.has(p.pid) && !(await alive(p.pid))) gone.set(p.pid, Date.now());
+      for (const p of tree) if (!gone.has(p.pid) && !(await alive(p))) gone.set(p.pid, Date.now());
       await new Promise((r) => setTimeout(r, 20));
     }
     const left = tree.filter((p) => !gone.has(p.pid));

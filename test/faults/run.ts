@@ -13,6 +13,9 @@ import { pgRestart } from './scenarios/pg-restart.ts';
 import { socketDrops } from './scenarios/socket-drops.ts';
 import { twoConnectors } from './scenarios/two-connectors.ts';
 import { apiFuzz } from './scenarios/api-fuzz.ts';
+import { guardRun } from '../bench/support/reaper.ts';
+
+await guardRun(); // nothing this run starts outlives it (issue 16 item 2)
 
 const all: Scenario[] = [sigkill, pgRestart, socketDrops, twoConnectors, apiFuzz];
 const args = process.argv.slice(2);

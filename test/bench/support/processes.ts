@@ -28,12 +28,28 @@ export interface SpawnNodeOptions {
   quiet?: boolean;
 }
 
+// Every child runs in its own process group (what it forks goes with it); whatever is still running when
+// this process exits is SIGKILLed with its group (reaper.ts covers the deaths no handler sees).
+const live = new Set<ChildProcess>();
+const signalGroup = (child: ChildProcess, signal: NodeJS.Signals) => {
+  try {
+    process.kill(-child.pid!, signal);
+  } catch {
+    // the group is gone
+  }
+};
+process.on('exit', () => {
+  for (const child of live) signalGroup(child, 'SIGKILL');
+});
+
 export function spawnNode(script: string, options: SpawnNodeOptions = {}): NodeChild {
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', script, ...(options.args ?? [])], {
     cwd: repoRoot,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
+  live.add(child);
   const lines: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (l) => {
     lines.push(l);
@@ -42,14 +58,18 @@ export function spawnNode(script: string, options: SpawnNodeOptions = {}): NodeC
   });
   if (options.onLine) createInterface({ input: child.stdout! }).on('line', options.onLine);
   else child.stdout!.resume();
-  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => {
+    signalGroup(child, 'SIGKILL'); // what it forked and left behind
+    live.delete(child);
+    resolve(code ?? signal ?? -1);
+  }));
   return {
     child,
     pid: child.pid!,
     exited,
     tail: () => lines.join('\n'),
     kill: (signal = 'SIGTERM') => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      if (child.exitCode === null && child.signalCode === null) signalGroup(child, signal);
     },
   };
 }
