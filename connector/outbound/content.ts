@@ -1,12 +1,14 @@
 // The one place an outbound_messages row becomes Baileys message content (CONTRACTS.md): text, or media read
 // as a stream from the user's object in the whatsapp-media bucket (Baileys encrypts it to a temporary file and
 // uploads it; nothing is held whole in memory). The insert trigger already checked the object's declared
-// type and size against WhatsApp's rules; here the bytes are sniffed, so a file whose content is not what its
+// type and size against WhatsApp's rules; here the bytes are sniffed (_shared/media-type.ts, the rule POST /messages
+// applies too), so a file whose content is not what its
 // type says (an executable uploaded as application/pdf) is refused instead of sent.
 import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { AnyMessageContent, MiscMessageGenerationOptions, WAMessage } from '@whiskeysockets/baileys';
 import { fileTypeStream } from 'file-type';
+import { bytesMatchType, SNIFF_BYTES } from '../../supabase/functions/_shared/media-type.ts';
 import type { MediaStorage } from '../media/index.ts';
 import type { OutboundRow } from '../store/index.ts';
 
@@ -20,31 +22,6 @@ export interface ContentDeps {
   storage: MediaStorage | null;
   /** the quoted message as stored (inbound or our own outbound), or null when this session has no such id */
   findQuoted(sessionId: string, waMessageId: string): Promise<{ fromMe: boolean; text: string | null } | null>;
-}
-
-/**
- * Sniffed types that stand for a declared one: old Office files are all CFB containers; M4A is sniffed under
- * its legacy name; Ogg-Opus carries a codecs parameter.
- */
-const SNIFFED_ALIASES: Record<string, string[]> = {
-  'application/x-cfb': ['application/msword', 'application/vnd.ms-excel', 'application/vnd.ms-powerpoint'],
-  'audio/x-m4a': ['audio/mp4'],
-  'audio/ogg; codecs=opus': ['audio/ogg'],
-  'audio/opus': ['audio/ogg'],
-  'application/zip': [
-    'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
-    'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-    'application/vnd.openxmlformats-officedocument.presentationml.presentation',
-  ],
-};
-
-const baseType = (mime: string) => mime.split(';')[0]!.trim().toLowerCase();
-
-/** Whether what the bytes are (sniffed; undefined = plain text or unknown) agrees with the declared type. */
-export function bytesMatchType(sniffed: string | undefined, declared: string): boolean {
-  const want = baseType(declared);
-  if (!sniffed) return want.startsWith('text/'); // every binary type WhatsApp takes has a signature file-type knows
-  return baseType(sniffed) === want || (SNIFFED_ALIASES[sniffed] ?? SNIFFED_ALIASES[baseType(sniffed)] ?? []).includes(want);
 }
 
 async function quotedMessage(deps: ContentDeps, row: OutboundRow, recipientJid: string): Promise<WAMessage | undefined> {
@@ -72,7 +49,7 @@ export async function contentForRow(deps: ContentDeps, row: OutboundRow, recipie
     return { ok: false, final: false, code: 'storage_unavailable', reason: (error as Error).message };
   }
   if (!body) return { ok: false, final: true, code: 'media_missing', reason: `The file ${row.media_path} is no longer in Storage` };
-  const stream = await fileTypeStream(body, { sampleSize: 4100 });
+  const stream = await fileTypeStream(body, { sampleSize: SNIFF_BYTES });
   const sniffed = stream.fileType?.mime;
   const close = () => stream.destroy();
   if (!bytesMatchType(sniffed, row.media_mime_type)) {

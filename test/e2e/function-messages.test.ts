@@ -1,6 +1,8 @@
-// The whatsapp Edge Function end to end: POST /messages (validation, idempotency, session rules),
+// The whatsapp Edge Function end to end: POST /messages (validation, idempotency, session rules, media from
+// Storage with its refusals),
 // GET /messages (merged newest-first pages), isolation between users, and the per-user rate limit.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mediaFixtures } from '../support/media-fixtures.ts';
 import { apiCaller, createSignedInUser, startFunctionHarness, type FunctionHarness, type TestUser } from './function-stack.ts';
 
 let h: FunctionHarness;
@@ -128,6 +130,93 @@ describe('whatsapp function: POST /messages', () => {
     const other = await userWithSession();
     const theirs = await api('POST', '/messages', { token: other.token, json: { to: '+14155552671', text: 'B', idempotency_key: 'k' } });
     expect(theirs.status).toBe(202);
+  });
+});
+
+describe('whatsapp function: POST /messages with media', () => {
+  async function upload(user: TestUser, name: string, data: Buffer, contentType: string): Promise<string> {
+    const path = `${user.id}/outbox/${name}`;
+    const { error } = await user.client.storage.from('whatsapp-media').upload(path, data, { contentType, upsert: true });
+    expect(error).toBeNull();
+    return path;
+  }
+
+  it('queues each media kind from the caller\'s upload, with caption, file name and quoted message; type and size come from the object', async () => {
+    const user = await userWithSession();
+    const kinds = [
+      { content_type: 'image', data: mediaFixtures.jpeg(), mime: 'image/jpeg', name: 'house.jpg', text: 'the house' },
+      { content_type: 'video', data: mediaFixtures.mp4(20_000), mime: 'video/mp4', name: 'tour.mp4' },
+      { content_type: 'audio', data: mediaFixtures.mp3(), mime: 'audio/mpeg', name: 'jingle.mp3' },
+      { content_type: 'voice', data: mediaFixtures.ogg(), mime: 'audio/ogg', name: 'note.ogg' },
+      { content_type: 'document', data: mediaFixtures.pdf(5000), mime: 'application/pdf', name: 'q.pdf', text: 'your quote', media_file_name: 'Quote 2026.pdf' },
+      { content_type: 'sticker', data: mediaFixtures.webp(), mime: 'image/webp', name: 'smile.webp' },
+    ];
+    for (const k of kinds) {
+      const media_path = await upload(user, k.name, k.data, k.mime);
+      const json = {
+        to: '+14155552671', content_type: k.content_type, media_path, quoted_wa_message_id: 'QUOTED1',
+        ...(k.text ? { text: k.text } : {}), ...(k.media_file_name ? { media_file_name: k.media_file_name } : {}),
+      };
+      const reply = await api('POST', '/messages', { token: user.token, json });
+      expect(reply.status, JSON.stringify(reply.body)).toBe(202);
+      expect(reply.body).toMatchObject({
+        content_type: k.content_type, media_path, media_mime_type: k.mime, media_size_bytes: k.data.length, status: 'queued',
+        text: k.text ?? null, media_file_name: k.media_file_name ?? null, quoted_wa_message_id: 'QUOTED1',
+      });
+      const [row] = await h.stack.sql`select content_type, media_path, media_mime_type, media_size_bytes::int as size from outbound_messages where id = ${reply.body.id}`;
+      expect(row).toEqual({ content_type: k.content_type, media_path, media_mime_type: k.mime, size: k.data.length });
+    }
+    // a replay with the same key returns the row; the same key for another file is a conflict
+    const pdf = await upload(user, 'again.pdf', mediaFixtures.pdf(), 'application/pdf');
+    const msg = { to: '+14155552671', content_type: 'document', media_path: pdf, idempotency_key: 'doc-1' };
+    const first = await api('POST', '/messages', { token: user.token, json: msg });
+    const again = await api('POST', '/messages', { token: user.token, json: msg });
+    expect([first.status, again.status, again.body.id]).toEqual([202, 202, first.body.id]);
+    const other = await api('POST', '/messages', { token: user.token, json: { ...msg, media_path: `${user.id}/outbox/q.pdf` } });
+    expect([other.status, other.body.error?.code]).toEqual([409, 'idempotency_conflict']);
+    expect(await countOutbound(user.id)).toBe(kinds.length + 1);
+  });
+
+  it('refuses a missing, someone else\'s, empty, unaccepted, too large or disguised file (PE and ELF named .pdf) with stable codes, nothing queued', async () => {
+    const user = await userWithSession();
+    const stranger = await userWithSession();
+    const theirs = await upload(stranger, 'theirs.pdf', mediaFixtures.pdf(), 'application/pdf');
+    const empty = await upload(user, 'empty.pdf', Buffer.alloc(0), 'application/pdf');
+    const exeAsExe = await upload(user, 'setup.exe', mediaFixtures.exe(), 'application/x-msdownload');
+    const bigSticker = await upload(user, 'big.webp', mediaFixtures.webp(600_000), 'image/webp');
+    // the browser declares the type from the name: an executable renamed .pdf is uploaded as application/pdf
+    const peAsPdf = await upload(user, 'invoice.pdf', mediaFixtures.exe(), 'application/pdf');
+    const elfAsPdf = await upload(user, 'report.pdf', mediaFixtures.elf(), 'application/pdf');
+    const binaryAsText = await upload(user, 'notes.txt', mediaFixtures.elf(), 'text/plain');
+    const pngAsJpeg = await upload(user, 'photo.jpg', mediaFixtures.png(), 'image/jpeg');
+    const to = '+14155552671';
+    const cases: [Record<string, unknown>, number, string, RegExp?][] = [
+      [{ content_type: 'document', media_path: `${user.id}/outbox/nothing.pdf` }, 404, 'media_not_found', /upload the file first/],
+      [{ content_type: 'document', media_path: theirs }, 403, 'media_not_yours', /your own folder/],
+      [{ content_type: 'document', media_path: empty }, 400, 'media_empty', /empty/],
+      [{ content_type: 'document', media_path: exeAsExe }, 415, 'media_type_not_accepted', /does not take application\/x-msdownload/],
+      [{ content_type: 'image', media_path: await upload(user, 'x.pdf', mediaFixtures.pdf(), 'application/pdf') }, 415, 'media_type_not_accepted'],
+      [{ content_type: 'sticker', media_path: bigSticker }, 413, 'media_too_large', /at most 512000 bytes/],
+      [{ content_type: 'document', media_path: peAsPdf }, 415, 'media_type_mismatch', /application\/x-msdownload, not the application\/pdf/],
+      [{ content_type: 'document', media_path: elfAsPdf }, 415, 'media_type_mismatch', /application\/x-elf, not the application\/pdf/],
+      [{ content_type: 'document', media_path: binaryAsText }, 415, 'media_type_mismatch', /application\/x-elf, not the text\/plain/],
+      [{ content_type: 'image', media_path: pngAsJpeg }, 415, 'media_type_mismatch', /image\/png, not the image\/jpeg/],
+      // schema rules
+      [{ content_type: 'document' }, 400, 'validation_failed', /media_path is required/],
+      [{ text: 'hi', media_path: peAsPdf }, 400, 'validation_failed', /needs content_type/],
+      [{ content_type: 'voice', media_path: empty, text: 'caption' }, 400, 'validation_failed', /no caption/],
+      [{ content_type: 'image', media_path: pngAsJpeg, media_file_name: 'a.jpg' }, 400, 'validation_failed', /only for documents/],
+      [{ content_type: 'document', media_path: peAsPdf, media_file_name: '../etc/passwd' }, 400, 'validation_failed', /slashes/],
+      [{ content_type: 'document', media_path: `${user.id}/../${stranger.id}/x.pdf` }, 400, 'validation_failed', /object path/],
+      [{ content_type: 'gif', media_path: peAsPdf }, 400, 'validation_failed'],
+      [{ content_type: 'image', media_path: pngAsJpeg, text: 'x'.repeat(1025) }, 400, 'validation_failed', /longer than 1024/],
+    ];
+    for (const [fields, status, code, message] of cases) {
+      const reply = await api('POST', '/messages', { token: user.token, json: { to, ...fields } });
+      expect([reply.status, reply.body.error?.code], JSON.stringify(fields)).toEqual([status, code]);
+      if (message) expect(reply.body.error.message).toMatch(message);
+    }
+    expect(await countOutbound(user.id)).toBe(0);
   });
 });
 

@@ -62,7 +62,12 @@ describe('whatsapp function: meta routes', () => {
       const [, kind, name] = JSON.parse(ref).split('/').slice(1);
       expect(doc.components[kind]?.[name], ref).toBeDefined();
     }
-    expect(doc.components.schemas.SendMessage).toMatchObject({ additionalProperties: false, required: ['to', 'text'] });
+    // text or media (content_type + media_path): the per-kind rules are checked beyond the schema
+    expect(doc.components.schemas.SendMessage).toMatchObject({ additionalProperties: false, required: ['to'] });
+    expect(Object.keys(doc.components.schemas.SendMessage.properties)).toEqual([
+      'session_id', 'to', 'content_type', 'text', 'media_path', 'media_file_name', 'quoted_wa_message_id', 'idempotency_key',
+    ]);
+    expect(doc.components.schemas.SendMessage.properties.content_type.enum).toEqual(['text', 'image', 'video', 'audio', 'voice', 'document', 'sticker']);
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
   });
 

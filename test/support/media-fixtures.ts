@@ -63,4 +63,13 @@ export const mediaFixtures = {
     b.writeUInt16LE(0x14c, 0x84)
     return b
   },
+  /** a Linux ELF executable header (\x7fELF, 64-bit, little-endian, x86-64 executable) */
+  elf: (size = 1024): Buffer => {
+    const b = Buffer.alloc(Math.max(size, 64))
+    Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]).copy(b, 0)
+    b.writeUInt16LE(2, 16) // ET_EXEC
+    b.writeUInt16LE(0x3e, 18) // x86-64
+    b.writeUInt32LE(1, 20)
+    return b
+  },
 }

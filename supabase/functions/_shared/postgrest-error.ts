@@ -1,6 +1,6 @@
 // Maps database errors (as PostgREST reports them: `code` is the SQLSTATE) to ApiErrors.
-// Decisions are made on SQLSTATEs only, never on message text. Our own SQLSTATEs (WL404, WL409,
-// WL422) carry messages written for users, so those are passed through; Postgres' own are not.
+// Decisions are made on SQLSTATEs only, never on message text. Our own SQLSTATEs (WL403..WL422)
+// carry messages written for users, so those are passed through; Postgres' own are not.
 import { ApiError } from './api-error.ts';
 
 export interface DatabaseError {
@@ -17,6 +17,11 @@ const DEFAULTS: Record<string, (message: string) => ApiError> = {
   WL404: (m) => new ApiError(404, 'not_found', m || 'Not found'),
   WL409: (m) => new ApiError(409, 'conflict', m || 'The request conflicts with the current state'),
   WL422: (m) => new ApiError(400, 'invalid_request', m || 'The request is invalid'),
+  // media refusals of the outbound insert trigger (check_outbound_media)
+  WL403: (m) => new ApiError(403, 'forbidden', m || 'You are not allowed to do that'),
+  WL411: (m) => new ApiError(400, 'invalid_request', m || 'The file is empty'),
+  WL413: (m) => new ApiError(413, 'too_large', m || 'The file is too large'),
+  WL415: (m) => new ApiError(415, 'unsupported_media_type', m || 'The file type is not accepted'),
   '23505': () => new ApiError(409, 'conflict', 'A row with the same unique values already exists'),
   '23514': () => new ApiError(400, 'constraint_violation', 'The request breaks a data rule (check its values)'),
   '23503': () => new ApiError(404, 'not_found', 'A referenced row does not exist'),
@@ -32,7 +37,7 @@ const DEFAULTS: Record<string, (message: string) => ApiError> = {
   PGRST303: () => new ApiError(401, 'invalid_token', 'The access token was refused'),
 };
 
-const OWN_SQLSTATES = new Set(['WL404', 'WL409', 'WL422']);
+const OWN_SQLSTATES = new Set(['WL403', 'WL404', 'WL409', 'WL411', 'WL413', 'WL415', 'WL422']);
 
 /** An ApiError for a known SQLSTATE, or a 500 carrying the database error as its (logged) cause. */
 export function toApiError(error: DatabaseError, overrides: SqlstateOverrides = {}): ApiError {

@@ -1,6 +1,7 @@
-// /messages: queue a text message (idempotent), and list recent outbound and inbound messages.
+// /messages: queue a text or media message (idempotent), and list recent outbound and inbound messages.
 import { createRoute } from '@hono/zod-openapi';
 import { ApiError } from '../../_shared/api-error.ts';
+import { baseMimeType, bytesMatchType } from '../../_shared/media-type.ts';
 import { normalizePhoneNumber } from '../../_shared/phone.ts';
 import { bodyErrors, commonErrors, errorResponse, rateLimitError } from '../schemas/common.ts';
 import {
@@ -11,6 +12,7 @@ import {
   SendMessageSchema,
 } from '../schemas/message.ts';
 import { decodeCursor, encodeCursor } from '../store/cursor.ts';
+import { sniffObject } from '../store/media.ts';
 import { findOutboundByKey, insertOutbound, listMessages, type OutboundRow } from '../store/messages.ts';
 import { findActiveSession, findSession, isActiveStatus } from '../store/sessions.ts';
 import { type App, bearerSecurity, type RouteDeps } from './deps.ts';
@@ -19,12 +21,32 @@ import { toListedView, toOutboundView } from './views.ts';
 interface Requested {
   sessionId: string | undefined;
   to: string;
-  text: string;
+  content_type: OutboundRow['content_type'];
+  text: string | null;
+  media_path: string | null;
+  media_file_name: string | null;
+  quoted_wa_message_id: string | null;
 }
 
 /** A stored message is a replay of a request when everything the caller asked for matches. */
 function isSameRequest(row: OutboundRow, req: Requested): boolean {
-  return row.recipient === req.to && row.text === req.text && (req.sessionId === undefined || row.session_id === req.sessionId);
+  return row.recipient === req.to && row.content_type === req.content_type && row.text === req.text
+    && row.media_path === req.media_path && row.media_file_name === req.media_file_name
+    && row.quoted_wa_message_id === req.quoted_wa_message_id
+    && (req.sessionId === undefined || row.session_id === req.sessionId);
+}
+
+/**
+ * A file whose bytes are not what it was uploaded as (an executable named .pdf: the browser declares the type
+ * from the name) is refused before anything is queued. A missing, someone else's or empty object is left to
+ * the insert trigger, which names the refusal (media_not_found, media_not_yours, media_empty).
+ */
+async function refuseDisguisedFile(deps: RouteDeps, authorization: string, path: string): Promise<void> {
+  const found = await sniffObject(deps.config, authorization, path);
+  if (found && !bytesMatchType(found.sniffed, found.declared)) {
+    throw new ApiError(415, 'media_type_mismatch',
+      `The file's content is ${found.sniffed ?? 'not a known media type'}, not the ${baseMimeType(found.declared)} it was uploaded as`);
+  }
 }
 
 function idempotencyConflict(): ApiError {
@@ -40,8 +62,13 @@ export function registerMessageRoutes(app: App, deps: RouteDeps): void {
       method: 'post',
       path: '/messages',
       tags: ['Messages'],
-      summary: 'Queue a text message',
-      description: 'Queues a WhatsApp text message on the user\'s active session (or `session_id`). The connector sends it; ' +
+      summary: 'Queue a text or media message',
+      description: 'Queues a WhatsApp message on the user\'s active session (or `session_id`): text, or an image, video, audio, ' +
+        'voice note, document or sticker the user first uploaded to the private Storage bucket `whatsapp-media` under ' +
+        '`<user_id>/` (supabase-js `storage.from(\'whatsapp-media\').upload(...)`), with an optional caption (`text`) and quoted ' +
+        'message. The file is checked before anything is queued: it must exist, be the caller\'s, not be empty, be a type and ' +
+        'size WhatsApp takes for that kind (GET the rules from the `whatsapp_media_rules` table) and its bytes must be what it ' +
+        'was uploaded as. The connector sends it; ' +
         'follow its `status` (queued → sending → sent → delivered → read, or failed) through Realtime or GET /messages. ' +
         'With an idempotency key (body `idempotency_key` or header `Idempotency-Key`) a retry returns the first message ' +
         '(header `Idempotent-Replayed: true`) and nothing is sent twice.',
@@ -53,7 +80,11 @@ export function registerMessageRoutes(app: App, deps: RouteDeps): void {
           content: {
             'application/json': {
               schema: SendMessageSchema,
-              example: { to: '+14155552671', text: 'Hello from the CRM', idempotency_key: 'order-1234-confirmation' },
+              examples: {
+                text: { value: { to: '+14155552671', text: 'Hello from the CRM', idempotency_key: 'order-1234-confirmation' } },
+                document: { value: { to: '+14155552671', content_type: 'document', media_path: '<user_id>/outbox/quote.pdf', media_file_name: 'Quote 2026.pdf', text: 'Your quote' } },
+                voice: { value: { to: '+14155552671', content_type: 'voice', media_path: '<user_id>/outbox/note.ogg' } },
+              },
             },
           },
           required: true,
@@ -61,10 +92,17 @@ export function registerMessageRoutes(app: App, deps: RouteDeps): void {
       },
       responses: {
         202: { content: { 'application/json': { schema: OutboundMessageSchema } }, description: 'The queued message (or, for a replayed idempotency key, the first one)' },
-        404: errorResponse('`session_not_found`: `session_id` is not one of the caller\'s sessions'),
-        409: errorResponse('`no_active_session`, `session_cannot_send` (e.g. logged out) or `idempotency_conflict`'),
         ...commonErrors,
         ...bodyErrors,
+        400: errorResponse('`validation_failed`, `unknown_field`, `invalid_json`, `invalid_phone_number`, `idempotency_key_mismatch`, ' +
+          'or `media_empty`: the file has no bytes'),
+        403: errorResponse('`media_not_yours`: `media_path` is not in the caller\'s own folder (`<user_id>/...`)'),
+        404: errorResponse('`session_not_found`: `session_id` is not one of the caller\'s sessions; `media_not_found`: no such object in `whatsapp-media`'),
+        409: errorResponse('`no_active_session`, `session_cannot_send` (e.g. logged out) or `idempotency_conflict`'),
+        413: errorResponse('`payload_too_large`: the request body; `media_too_large`: the file is larger than WhatsApp takes for its kind'),
+        415: errorResponse('`unsupported_media_type`: the request body is not JSON; `media_type_not_accepted`: WhatsApp does not take this ' +
+          'file type for that kind; `media_type_mismatch`: the bytes are not the type the file was uploaded as (e.g. an executable named .pdf)'),
+        503: errorResponse('`storage_unavailable`: the file could not be checked, try again'),
         ...rateLimitError,
       },
     }),
@@ -79,7 +117,10 @@ export function registerMessageRoutes(app: App, deps: RouteDeps): void {
       if (!to) {
         throw new ApiError(400, 'invalid_phone_number', `to: "${body.to}" is not a valid phone number (use E.164, like +14155552671)`);
       }
-      const requested: Requested = { sessionId: body.session_id, to, text: body.text };
+      const requested: Requested = {
+        sessionId: body.session_id, to, content_type: body.content_type, text: body.text ?? null, media_path: body.media_path ?? null,
+        media_file_name: body.media_file_name ?? null, quoted_wa_message_id: body.quoted_wa_message_id ?? null,
+      };
       const db = c.get('db');
       const userId = c.get('user').id;
       const replay = (row: OutboundRow) => {
@@ -101,7 +142,9 @@ export function registerMessageRoutes(app: App, deps: RouteDeps): void {
       if (!isActiveStatus(session.status)) {
         throw new ApiError(409, 'session_cannot_send', `The session is ${session.status} and cannot send: link WhatsApp again`);
       }
-      const result = await insertOutbound(db, { session_id: session.id, user_id: userId, recipient: to, text: body.text, idempotency_key: key });
+      if (requested.media_path !== null) await refuseDisguisedFile(deps, c.req.header('Authorization')!, requested.media_path);
+      const { sessionId: _, to: recipient, ...content } = requested;
+      const result = await insertOutbound(db, { session_id: session.id, user_id: userId, recipient, ...content, idempotency_key: key });
       if ('duplicateKey' in result) {
         // A concurrent request with the same key won the insert: answer with its row.
         const winner = await findOutboundByKey(db, userId, key!);

@@ -12,24 +12,66 @@ const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff
 const isStorable = (value: string) => !UNSTORABLE.test(value);
 const UNSTORABLE_MESSAGE = 'must not contain NUL characters (U+0000) or unpaired surrogates';
 
-/** Text as Postgres counts it (code points), not blank. */
-const messageText = z.string().superRefine((text, ctx) => {
-  if (text.trim() === '') ctx.addIssue({ code: 'custom', message: 'text must not be empty' });
-  else if (!isStorable(text)) ctx.addIssue({ code: 'custom', message: `text ${UNSTORABLE_MESSAGE}` });
-  else if ([...text].length > MAX_TEXT_CHARS) ctx.addIssue({ code: 'custom', message: `text is longer than ${MAX_TEXT_CHARS} characters` });
-}).openapi({ minLength: 1, maxLength: MAX_TEXT_CHARS, example: 'Hello from the CRM' });
+/** Reports what is wrong with a message text or caption (counted as Postgres counts: code points), if anything. */
+function messageTextProblem(text: string, maxChars: number, report: (message: string) => void): void {
+  if (text.trim() === '') report('text must not be empty');
+  else if (!isStorable(text)) report(`text ${UNSTORABLE_MESSAGE}`);
+  else if ([...text].length > maxChars) report(`text is longer than ${maxChars} characters`);
+}
 
 export const IdempotencyKey = z.string().min(1).max(200)
   .refine(isStorable, `idempotency_key ${UNSTORABLE_MESSAGE}`)
   .openapi({ description: 'Retries with the same key return the first message and send nothing twice', example: 'order-1234-confirmation' });
 
+export const MAX_CAPTION_CHARS = 1024;
+const MEDIA_KINDS = Constants.public.Enums.media_kind;
+export const CONTENT_TYPES = ['text', ...MEDIA_KINDS] as const;
+export type ContentType = (typeof CONTENT_TYPES)[number];
+const CAPTIONED: readonly ContentType[] = ['image', 'video', 'document'];
+
+/** An object of the whatsapp-media bucket: `<user_id>/...`, no empty, `.` or `..` segment. */
+const MediaPath = z.string().min(3).max(1024)
+  .refine((p) => isStorable(p) && p.split('/').length >= 2 && p.split('/').every((s) => s !== '' && s !== '.' && s !== '..'),
+    'media_path must be an object path in the whatsapp-media bucket, like <your user id>/outbox/quote.pdf')
+  .openapi({ description: 'Object in the private bucket `whatsapp-media` that the caller uploaded into their own folder (`<user_id>/...`)', example: '6f1c…/outbox/quote.pdf' });
+
 export const SendMessageSchema = z.object({
   session_id: z.uuid().optional().openapi({ description: 'Default: the user\'s active session' }),
   to: z.string().min(1).max(64)
     .openapi({ description: 'Recipient phone number, E.164 (+14155552671) or national with the configured default country', example: '+14155552671' }),
-  text: messageText,
+  content_type: z.enum(CONTENT_TYPES).default('text')
+    .openapi({ description: '`text` (default), or the media kind of `media_path`: image, video, audio, voice (a voice note, push-to-talk; Ogg Opus), document, sticker (WebP)' }),
+  text: z.string().optional()
+    .openapi({ description: `The message (text, up to ${MAX_TEXT_CHARS} characters), or the caption of an image, video or document (up to ${MAX_CAPTION_CHARS})`, example: 'Hello from the CRM' }),
+  media_path: MediaPath.optional(),
+  media_file_name: z.string().min(1).max(255).optional()
+    .openapi({ description: 'A document\'s file name as the contact sees it (default: the object\'s name)', example: 'Quote 2026.pdf' }),
+  quoted_wa_message_id: z.string().min(1).max(128).optional()
+    .openapi({ description: 'Reply to this message of the session (its wa_message_id)' }),
   idempotency_key: IdempotencyKey.optional(),
-}).strict().openapi('SendMessage');
+}).strict().superRefine((body, ctx) => {
+  const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+  if (body.content_type === 'text') {
+    if (body.text === undefined) issue('text', 'text is required for a text message');
+    else messageTextProblem(body.text, MAX_TEXT_CHARS, (m) => issue('text', m));
+    if (body.media_path !== undefined) issue('media_path', 'media_path needs content_type set to the file\'s kind (image, video, audio, voice, document, sticker)');
+  } else {
+    if (body.media_path === undefined) issue('media_path', `media_path is required for ${body.content_type}: upload the file to the whatsapp-media bucket first`);
+    if (body.text !== undefined) {
+      if (!CAPTIONED.includes(body.content_type)) issue('text', `${body.content_type} messages have no caption`);
+      else messageTextProblem(body.text, MAX_CAPTION_CHARS, (m) => issue('text', m));
+    }
+  }
+  if (body.media_file_name !== undefined) {
+    if (body.content_type !== 'document') issue('media_file_name', 'media_file_name is only for documents');
+    else if (/[/\\\u0000-\u001f\u007f]/.test(body.media_file_name) || !isStorable(body.media_file_name)) {
+      issue('media_file_name', 'media_file_name must not contain slashes or control characters');
+    }
+  }
+  if (body.quoted_wa_message_id !== undefined && !isStorable(body.quoted_wa_message_id)) {
+    issue('quoted_wa_message_id', `quoted_wa_message_id ${UNSTORABLE_MESSAGE}`);
+  }
+}).openapi('SendMessage');
 
 export const SendMessageHeaders = z.object({
   'idempotency-key': IdempotencyKey.optional().openapi({ param: { name: 'idempotency-key', in: 'header' }, description: 'Idempotency-Key header (alternative to the body field)' }),
@@ -39,8 +81,13 @@ export const OutboundMessageSchema = z.object({
   id: z.uuid(),
   session_id: z.uuid(),
   to: z.string().openapi({ example: '+14155552671' }),
-  content_type: z.literal('text'),
-  text: z.string().nullable(),
+  content_type: z.enum(CONTENT_TYPES),
+  text: z.string().nullable().openapi({ description: 'The text, or a media message\'s caption' }),
+  media_path: z.string().nullable(),
+  media_file_name: z.string().nullable(),
+  media_mime_type: z.string().nullable().openapi({ description: 'The object\'s type, as Storage has it' }),
+  media_size_bytes: z.number().int().nullable(),
+  quoted_wa_message_id: z.string().nullable(),
   idempotency_key: z.string().nullable(),
   status: z.enum(Constants.public.Enums.outbound_status),
   attempts: z.number().int(),

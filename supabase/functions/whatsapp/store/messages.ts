@@ -6,11 +6,12 @@ import { type DatabaseError, toApiError } from '../../_shared/postgrest-error.ts
 import type { Db } from '../types.ts';
 import { type Cursor, compareNewestFirst, type Keyed } from './cursor.ts';
 
-export const OUTBOUND_COLUMNS = 'id,session_id,recipient,content_type,text,idempotency_key,status,attempts,wa_message_id,error_code,error,created_at,updated_at,sent_at,delivered_at,read_at,failed_at';
+export const OUTBOUND_COLUMNS = 'id,session_id,recipient,content_type,text,media_path,media_file_name,media_mime_type,media_size_bytes,quoted_wa_message_id,idempotency_key,status,attempts,wa_message_id,error_code,error,created_at,updated_at,sent_at,delivered_at,read_at,failed_at';
 const INBOUND_COLUMNS = 'id,session_id,wa_message_id,chat_jid,sender_jid,sender_phone,push_name,from_me,message_type,text,wa_timestamp,received_at';
 
 export type OutboundRow = Pick<Tables<'outbound_messages'>,
-  | 'id' | 'session_id' | 'recipient' | 'content_type' | 'text' | 'idempotency_key' | 'status' | 'attempts'
+  | 'id' | 'session_id' | 'recipient' | 'content_type' | 'text' | 'media_path' | 'media_file_name' | 'media_mime_type'
+  | 'media_size_bytes' | 'quoted_wa_message_id' | 'idempotency_key' | 'status' | 'attempts'
   | 'wa_message_id' | 'error_code' | 'error' | 'created_at' | 'updated_at' | 'sent_at' | 'delivered_at' | 'read_at'
   | 'failed_at'>;
 
@@ -19,7 +20,8 @@ export type InboundRow = Pick<Tables<'inbound_messages'>,
   | 'message_type' | 'text' | 'wa_timestamp' | 'received_at'>;
 
 export type NewOutbound = Required<Pick<TablesInsert<'outbound_messages'>,
-  'session_id' | 'user_id' | 'recipient' | 'text' | 'idempotency_key'>> & { text: string };
+  | 'session_id' | 'user_id' | 'recipient' | 'content_type' | 'text' | 'media_path' | 'media_file_name'
+  | 'quoted_wa_message_id' | 'idempotency_key'>>;
 
 export type InsertResult = { inserted: OutboundRow } | { duplicateKey: true };
 
@@ -30,10 +32,14 @@ export async function findOutboundByKey(db: Db, userId: string, key: string): Pr
   return data[0];
 }
 
-/** Inserts one text message. A clash on (user_id, idempotency_key) is reported, not thrown. */
+/**
+ * Inserts one message (text, or media naming an object of the whatsapp-media bucket: the insert trigger
+ * check_outbound_media refuses a missing, someone else's, empty, too large or unaccepted file). A clash on
+ * (user_id, idempotency_key) is reported, not thrown.
+ */
 export async function insertOutbound(db: Db, message: NewOutbound): Promise<InsertResult> {
   const { data, error } = await db.from('outbound_messages')
-    .insert({ ...message, content_type: 'text' })
+    .insert(message)
     .select(OUTBOUND_COLUMNS);
   if (error) {
     if ((error as DatabaseError).code === '23505' && message.idempotency_key !== null) return { duplicateKey: true };
@@ -41,6 +47,11 @@ export async function insertOutbound(db: Db, message: NewOutbound): Promise<Inse
       '23503': ['session_not_found', 'No such session'],
       '42501': ['session_not_found', 'No such session'],
       '23514': ['invalid_message', 'The message breaks a data rule (check the recipient and the text)'],
+      WL403: ['media_not_yours'],
+      WL404: ['media_not_found'],
+      WL411: ['media_empty'],
+      WL413: ['media_too_large'],
+      WL415: ['media_type_not_accepted'],
     });
   }
   const row = data[0];
