@@ -45,9 +45,18 @@ create extension if not exists pgcrypto with schema extensions;
 create extension if not exists "uuid-ossp" with schema extensions;
 grant usage on schema extensions to postgres, anon, authenticated, service_role;
 grant usage on schema public to postgres, anon, authenticated, service_role;
-alter default privileges in schema public grant all on tables to postgres, anon, authenticated, service_role;
-alter default privileges in schema public grant all on functions to postgres, anon, authenticated, service_role;
-alter default privileges in schema public grant all on sequences to postgres, anon, authenticated, service_role;
+-- A project created after 2026-05-30 (and every project since 2026-10-30) gives the API roles nothing on
+-- what `postgres` creates in public (changelog 45329): a table, view, sequence or function the Data API
+-- needs is granted in its migration, or PostgREST answers 42501. The revokes also clear the old defaults
+-- from a data directory bootstrapped before this change. Only supabase_admin keeps its defaults (it
+-- cannot be changed on a project either). PUBLIC's EXECUTE on new functions is Postgres' own default and
+-- stays, as it does on Supabase: each migration revokes it where anon must not call a function.
+alter default privileges for role postgres in schema public revoke all on tables from anon, authenticated, service_role;
+alter default privileges for role postgres in schema public revoke all on functions from anon, authenticated, service_role;
+alter default privileges for role postgres in schema public revoke all on sequences from anon, authenticated, service_role;
+alter default privileges for role supabase_admin in schema public grant all on tables to postgres, anon, authenticated, service_role;
+alter default privileges for role supabase_admin in schema public grant all on functions to postgres, anon, authenticated, service_role;
+alter default privileges for role supabase_admin in schema public grant all on sequences to postgres, anon, authenticated, service_role;
 
 -- auth (the columns GoTrue's tables have that this project and its local stack use) -------------
 create schema if not exists auth authorization supabase_admin;

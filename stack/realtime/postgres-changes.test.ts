@@ -144,7 +144,6 @@ describe('postgres_changes over the WAL', () => {
         owner uuid not null, secret text, note text);
       alter table public.realtime_probe enable row level security;
       create policy "owners read" on public.realtime_probe for select to authenticated using ((select auth.uid()) = owner);
-      revoke all on public.realtime_probe from authenticated; -- default privileges granted everything
       grant select (id, owner, note) on public.realtime_probe to authenticated;
       alter publication supabase_realtime add table public.realtime_probe;`);
     const frank = await createUser(db.sql);

@@ -89,7 +89,10 @@ export async function recordSessionTransitions(db: TestDatabase): Promise<void> 
     create table if not exists public.test_session_transitions (
       seq bigserial primary key, session_id uuid not null, status text not null, last_disconnect_code integer,
       at timestamptz not null default clock_timestamp());
-    create or replace function public.test_record_session_transition() returns trigger language plpgsql as $$
+    -- security definer: users' own inserts fire it too, and (as on a project created today) the API roles
+    -- get no privilege on a table nobody granted
+    create or replace function public.test_record_session_transition() returns trigger language plpgsql
+      security definer set search_path to '' as $$
     begin
       if tg_op = 'INSERT' or new.status is distinct from old.status
          or new.last_disconnect_code is distinct from old.last_disconnect_code then

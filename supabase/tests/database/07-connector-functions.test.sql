@@ -40,8 +40,8 @@ select ok(has_function_privilege('service_role', signature, 'execute'),
 select ok(not has_function_privilege('public', 'public.set_updated_at()', 'execute'),
   'the updated_at trigger function is not callable directly');
 
--- A function added later without its revoke would be callable through the API (Supabase's default
--- privileges grant EXECUTE to anon and authenticated): only this allowlist may be.
+-- A function added later without its revoke would be callable through the API (Postgres grants EXECUTE
+-- on a new function to PUBLIC): only this allowlist may be.
 select is(
   (select array_agg(p.oid::regprocedure::text order by p.oid::regprocedure::text) from pg_proc p
     where p.pronamespace = 'public'::regnamespace
@@ -55,10 +55,9 @@ select is(
   'no other function in public is executable by anon or authenticated');
 select is(
   (select array_agg(p.oid::regprocedure::text order by p.oid::regprocedure::text) from pg_proc p
-    where p.pronamespace = 'public'::regnamespace and has_function_privilege('anon', p.oid, 'execute')
-      and p.proname not in ('is_active_session_status', 'is_terminal_session_status', 'is_e164_phone')),
+    where p.pronamespace = 'public'::regnamespace and has_function_privilege('anon', p.oid, 'execute')),
   null,
-  'anon can execute nothing in public but the pure vocabulary helpers (is_*_session_status, is_e164_phone)');
+  'anon can execute nothing in public');
 
 -- The user API: authenticated yes, anon no.
 select ok(has_function_privilege('authenticated', 'public.request_whatsapp_link(text, text)', 'execute')
