@@ -73,12 +73,17 @@ insert into expected_grants (object, role, privileges) values
     ('table whatsapp_media_rules', 'service_role', 'delete, insert, references, select, trigger, truncate, update'),
     ('table whatsapp_sessions', 'authenticated', 'delete, insert (user_id, link_method, pairing_phone), select'),
     ('table whatsapp_sessions', 'service_role', 'delete, insert, references, select, trigger, truncate, update'),
+    ('table webhook_deliveries', 'authenticated', 'select'),
+    ('table webhook_deliveries', 'service_role', 'delete, insert, references, select, trigger, truncate, update'),
+    ('table webhook_events', 'authenticated', 'select'),
+    ('table webhook_events', 'service_role', 'delete, insert, references, select, trigger, truncate, update'),
   -- views
     ('view session_statistics', 'authenticated', 'select'),
     ('view session_statistics', 'service_role', 'select'),
   -- sequences (identity columns: inserting needs no sequence privilege)
     ('sequence inbound_messages_id_seq', 'nobody', ''),
     ('sequence session_commands_id_seq', 'nobody', ''),
+    ('sequence webhook_deliveries_id_seq', 'nobody', ''),
   -- functions: the connector's (service_role; the connector itself connects as the owner)
     ('function acquire_session_lease(uuid, text, interval)', 'service_role', 'execute'),
     ('function assert_session_lease(uuid, text, bigint)', 'service_role', 'execute'),
@@ -107,6 +112,11 @@ insert into expected_grants (object, role, privileges) values
     ('function touch_session_activity(uuid, text, bigint)', 'service_role', 'execute'),
     ('function wipe_session_auth_state(uuid, text, bigint)', 'service_role', 'execute'),
     ('function write_session_auth_state(uuid, text, bigint, text[], text[], bytea[])', 'service_role', 'execute'),
+    ('function claim_webhook_events(text, integer, interval)', 'service_role', 'execute'),
+    ('function delete_old_webhook_events(interval)', 'service_role', 'execute'),
+    ('function enqueue_webhook_event(uuid, text, text, jsonb)', 'service_role', 'execute'),
+    ('function record_webhook_attempt(text, text, text, integer, text, integer, interval)', 'service_role', 'execute'),
+    ('function return_webhook_event(text, text)', 'service_role', 'execute'),
   -- functions: the user API and what policies/constraints call as the user (authenticated, service_role)
     ('function is_active_session_status(session_status)', 'authenticated', 'execute'),
     ('function is_active_session_status(session_status)', 'service_role', 'execute'),
@@ -128,12 +138,20 @@ insert into expected_grants (object, role, privileges) values
     ('function webhook_event_types()', 'service_role', 'execute'),
     ('function webhook_secret_created_at()', 'authenticated', 'execute'),
     ('function webhook_secret_created_at()', 'service_role', 'execute'),
+    ('function redeliver_webhook_event(text)', 'authenticated', 'execute'),
+    ('function redeliver_webhook_event(text)', 'service_role', 'execute'),
   -- functions: the Edge Function's rate limit. KNOWN EXCESS: authenticated can call it through /rpc with a
   -- window of its choosing and so reset its own counter; hardening moves it to service_role (CONTRACTS).
     ('function consume_api_rate_limit(text, integer, interval)', 'authenticated', 'execute'),
     ('function consume_api_rate_limit(text, integer, interval)', 'service_role', 'execute'),
-  -- functions: triggers only
+  -- functions: triggers and what only they call (as the owner)
     ('function check_outbound_media()', 'nobody', ''),
+    ('function inbound_message_webhook()', 'nobody', ''),
+    ('function outbound_status_webhook()', 'nobody', ''),
+    ('function session_status_webhook()', 'nobody', ''),
+    ('function webhook_inbound_message_data(inbound_messages)', 'nobody', ''),
+    ('function webhook_outbound_message_data(outbound_messages)', 'nobody', ''),
+    ('function webhook_session_data(whatsapp_sessions, session_status)', 'nobody', ''),
     ('function refuse_outbound_on_finished_session()', 'nobody', ''),
     ('function set_updated_at()', 'nobody', '');
 
