@@ -24,6 +24,16 @@ export function quoteIdent(name: string): string {
 export interface ColumnSet {
   label: string;
   has(column: string): boolean;
+  /** The column's type (format_type), when known: json/jsonb values are bound as such. */
+  type?(column: string): string | undefined;
+}
+
+/** The SQL type of a filtered field when it is json or jsonb (a `->>` step makes it text). */
+function jsonType(field: Field, columns: ColumnSet): 'json' | 'jsonb' | undefined {
+  const type = columns.type?.(field.column);
+  if (type !== 'json' && type !== 'jsonb') return undefined;
+  const last = field.path[field.path.length - 1];
+  return last && last.arrow === '->>' ? undefined : type;
 }
 
 export function compileField(field: Field, columns: ColumnSet, params: Params, alias = '_t'): string {
@@ -97,7 +107,7 @@ function compileEmbed(item: Extract<SelectItem, { kind: 'embed' }>, ctx: EmbedCo
   ctx.counter.n += 1;
   const childAlias = `_e${ctx.counter.n}`;
   const rowAlias = `_x${ctx.counter.n}`;
-  const childColumns: ColumnSet = { label: target.name, has: (c) => target.columns.has(c) };
+  const childColumns: ColumnSet = { label: target.name, has: (c) => target.columns.has(c), type: (c) => target.columns.get(c)?.type };
   const key = item.alias ?? item.name;
   const childFilters = ctx.filters.get(key) ?? [];
   ctx.filters.delete(key);
@@ -120,9 +130,11 @@ function compileEmbed(item: Extract<SelectItem, { kind: 'embed' }>, ctx: EmbedCo
 
 const COMPARISONS: Record<string, string> = {
   eq: '=', neq: '<>', gt: '>', gte: '>=', lt: '<', lte: '<=', like: 'like', ilike: 'ilike',
-  match: '~', imatch: '~*', cs: '@>', cd: '<@', ov: '&&', sl: '<<', sr: '>>', nxl: '&<', nxr: '&>', adj: '-|-',
+  match: '~', imatch: '~*', cs: '@>', cd: '<@', ov: '&&', sl: '<<', sr: '>>', nxr: '&<', nxl: '&>', adj: '-|-',
   isdistinct: 'is distinct from',
 };
+/** Operators PostgREST accepts `(any)`/`(all)` on: `like(any).{a*,b*}` is `like any('{a%,b%}')`. */
+const QUANTIFIABLE = new Set(['eq', 'gt', 'gte', 'lt', 'lte', 'like', 'ilike', 'match', 'imatch']);
 const TEXT_SEARCH: Record<string, string> = {
   fts: 'to_tsquery', plfts: 'plainto_tsquery', phfts: 'phraseto_tsquery', wfts: 'websearch_to_tsquery',
 };
@@ -158,7 +170,14 @@ function compileOperation(filter: Extract<Filter, { kind: 'op' }>, columns: Colu
   let bound = value;
   if (operator === 'like' || operator === 'ilike') bound = value.replaceAll('*', '%');
   if (operator === 'ov' && value.startsWith('(') && value.endsWith(')')) bound = `{${value.slice(1, -1)}}`;
-  return `(${field} ${comparison} ${params.add(bound)})`;
+  if (filter.modifier !== undefined) {
+    if (!QUANTIFIABLE.has(operator) || (filter.modifier !== 'any' && filter.modifier !== 'all')) {
+      throw restErrors.parse('filter', `"${operator}(${filter.modifier})" is not an operator; (any) and (all) apply to ${[...QUANTIFIABLE].join(', ')}`);
+    }
+    return `(${field} ${comparison} ${filter.modifier}(${params.add(bound)}))`;
+  }
+  // postgres.js would JSON-encode a text value bound to a parameter Postgres infers as json(b).
+  return `(${field} ${comparison} ${params.add(bound, jsonType(filter.field, columns))})`;
 }
 
 export function compileWhere(filters: Filter[], columns: ColumnSet, params: Params, extra: string[] = []): string {

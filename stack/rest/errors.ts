@@ -73,6 +73,14 @@ export const restErrors = {
       `Could not find the function public.${name}${args.length ? `(${args.join(', ')})` : ' without parameters'} in the schema cache`,
       `Searched for the function public.${name}${args.length ? ` with parameters ${args.join(', ')}` : ' without parameters'} or with a single unnamed json/jsonb parameter, but no matches were found in the schema cache.`,
     ),
+  ambiguousFunction: (candidates: { name: string; inputs: { name: string; type: string }[] }[]) =>
+    new RestError(
+      300,
+      'PGRST203',
+      `Could not choose the best candidate function between: ${candidates.map((fn) => `public.${fn.name}(${fn.inputs.map((a) => `${a.name} => ${a.type}`).join(', ')})`).join(', ')}`,
+      null,
+      'Try renaming the parameters or the function itself in the database so function overloading can be resolved',
+    ),
   singular: (rows: number) =>
     new RestError(406, 'PGRST116', 'Cannot coerce the result to a single JSON object', `The result contains ${rows} rows`),
   schema: (schema: string) =>

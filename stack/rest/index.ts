@@ -59,10 +59,8 @@ export function createRestService(options: RestServiceOptions): ServiceHandler {
       const body = method === 'POST' ? await jsonBody(request) : undefined;
       const rpc: RpcRequest = { method, name: segments[1]!, query: request.query, prefs, singular, stripNulls, body };
       const fn = await findFunction(cache, rpc);
-      const tableColumns = fn.returnTable ? (await cache.table(fn.returnTable))?.columns : undefined;
-      return asCaller(sql, caller, { method, path: request.path, headers: request.req.headers }, readOnly, (tx) =>
-        callFunction(tx, fn, rpc, tableColumns ? (c) => tableColumns.has(c) : undefined),
-      );
+      const schema = await cache.current();
+      return asCaller(sql, caller, { method, path: request.path, headers: request.req.headers }, readOnly, (tx) => callFunction(tx, fn, rpc, schema));
     }
     if (segments.length !== 1) throw restErrors.unknownTable(segments.join('/'));
 

@@ -2,12 +2,14 @@
 // arguments are looked up in the schema cache; values travel as one JSON parameter that
 // json_to_record() types with the function's own argument types, as PostgREST does.
 import type postgres from 'postgres';
-import { restErrors } from './errors.ts';
-import { compileLimit, compileOrder, compileSelect, compileWhere, Params, quoteIdent, type ColumnSet } from './compile.ts';
+import { RestError, restErrors } from './errors.ts';
+import {
+  compileLimit, compileOrder, compileSelect, compileWhere, Params, quoteIdent, type ColumnSet, type EmbedContext,
+} from './compile.ts';
 import type { Preferences } from './negotiate.ts';
-import { parseNonNegativeInt, parseOrder, parseSelect, RESERVED_KEYS } from './parse.ts';
-import type { FunctionInfo, SchemaCache } from './schema-cache.ts';
-import { aggregate, checkMaxAffected, parseFilters, type RestResult } from './table.ts';
+import { embeddedKey, parseFilterParam, parseNonNegativeInt, parseOperation, parseOrder, parseSelect, RESERVED_KEYS, type Filter } from './parse.ts';
+import type { FunctionInfo, SchemaCache, SchemaSnapshot, TableInfo } from './schema-cache.ts';
+import { aggregate, checkMaxAffected, contentRange, embedFilters, rejectUnusedEmbedFilters, type RestResult } from './table.ts';
 
 export interface RpcRequest {
   method: string;
@@ -21,15 +23,27 @@ export interface RpcRequest {
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
-/** The arguments of the call: the JSON body (POST) or the non-reserved query parameters (GET). */
-export function rpcArguments(request: RpcRequest, fn?: FunctionInfo): Record<string, unknown> {
-  if (request.method === 'GET' || request.method === 'HEAD') {
+function isRead(request: RpcRequest): boolean {
+  return request.method === 'GET' || request.method === 'HEAD';
+}
+
+/** Over GET, PostgREST takes a query parameter whose value is not `operator.value` as an argument. */
+function isArgumentParam(key: string, value: string): boolean {
+  if (RESERVED_KEYS.has(key) || /^(not\.)?(and|or)$/.test(key) || embeddedKey(key)) return false;
+  try {
+    parseOperation({ column: key, path: [] }, value);
+    return false;
+  } catch (error) {
+    if (error instanceof RestError) return true;
+    throw error;
+  }
+}
+
+/** The arguments of the call: the JSON body (POST) or the query parameters that are not filters (GET). */
+export function rpcArguments(request: RpcRequest): Record<string, unknown> {
+  if (isRead(request)) {
     const args: Record<string, unknown> = {};
-    for (const [key, value] of request.query) {
-      if (RESERVED_KEYS.has(key)) continue;
-      if (fn && !fn.inputs.some((input) => input.name === key)) continue; // a filter on the result
-      args[key] = value;
-    }
+    for (const [key, value] of request.query) if (isArgumentParam(key, value)) args[key] = value;
     return args;
   }
   const body = request.body ?? {};
@@ -39,34 +53,43 @@ export function rpcArguments(request: RpcRequest, fn?: FunctionInfo): Record<str
   return body as Record<string, unknown>;
 }
 
-export async function findFunction(cache: SchemaCache, request: RpcRequest): Promise<FunctionInfo> {
-  const candidates = (await cache.functions(request.name)) ?? [];
-  const keys = Object.keys(rpcArguments(request));
-  const fits = (fn: FunctionInfo, names: string[]) => {
-    const required = fn.inputs.slice(0, fn.inputs.length - fn.defaults).map((i) => i.name);
-    return names.every((k) => fn.inputs.some((i) => i.name === k)) && required.every((r) => names.includes(r));
-  };
-  const single = candidates.find((fn) => fn.inputs.length === 1 && fn.inputs[0]!.name === '' && /^jsonb?$/.test(fn.inputs[0]!.type));
-  if (request.method === 'GET' || request.method === 'HEAD') {
-    // Query parameters mix arguments and result filters: take the function whose arguments fit best.
-    const match = candidates
-      .filter((fn) => fits(fn, keys.filter((k) => fn.inputs.some((i) => i.name === k))))
-      .sort((a, b) => b.inputs.length - a.inputs.length)[0];
-    if (match) return match;
-  } else {
-    const match = candidates.find((fn) => fits(fn, keys));
-    if (match) return match;
-    if (single) return single;
+/** The result filters: every other query parameter (over GET the arguments are not filters). */
+function resultFilters(request: RpcRequest): Filter[] {
+  const filters: Filter[] = [];
+  for (const [key, value] of request.query) {
+    if (RESERVED_KEYS.has(key) || (isRead(request) && isArgumentParam(key, value))) continue;
+    if (embeddedKey(key)) continue; // embedFilters()
+    filters.push(parseFilterParam(key, value));
   }
-  throw restErrors.unknownFunction(request.name, keys.sort());
+  return filters;
 }
 
-function resultColumns(fn: FunctionInfo, tableColumns: ((name: string) => boolean) | undefined): ColumnSet | undefined {
+/** PostgREST's overload resolution (Plan.hs findProc): the argument names must fit exactly one function. */
+export async function findFunction(cache: SchemaCache, request: RpcRequest): Promise<FunctionInfo> {
+  const candidates = (await cache.functions(request.name)) ?? [];
+  const keys = new Set(Object.keys(rpcArguments(request)));
+  const matches = candidates.filter((fn) => {
+    const required = fn.inputs.slice(0, fn.inputs.length - fn.defaults).map((i) => i.name);
+    const optional = new Set(fn.inputs.slice(fn.inputs.length - fn.defaults).map((i) => i.name));
+    if (fn.inputs.length === 0) return keys.size === 0;
+    const rest = [...keys].filter((k) => !optional.has(k));
+    return rest.length === required.length && required.every((r) => keys.has(r));
+  });
+  const fallback = isRead(request)
+    ? []
+    : candidates.filter((fn) => fn.inputs.length === 1 && fn.inputs[0]!.name === '' && /^jsonb?$/.test(fn.inputs[0]!.type));
+  const chosen = matches.length > 0 ? matches : fallback;
+  if (chosen.length === 1) return chosen[0]!;
+  if (chosen.length > 1) throw restErrors.ambiguousFunction(chosen);
+  throw restErrors.unknownFunction(request.name, [...keys].sort());
+}
+
+function resultColumns(fn: FunctionInfo, table: TableInfo | undefined): ColumnSet | undefined {
   if (fn.outputs.length > 0) {
-    const names = new Set(fn.outputs.map((o) => o.name));
-    return { label: fn.name, has: (c) => names.has(c) };
+    const types = new Map(fn.outputs.map((o) => [o.name, o.type]));
+    return { label: fn.name, has: (c) => types.has(c), type: (c) => types.get(c) };
   }
-  if (tableColumns) return { label: fn.name, has: tableColumns };
+  if (table) return { label: fn.name, has: (c) => table.columns.has(c), type: (c) => table.columns.get(c)?.type };
   return undefined;
 }
 
@@ -74,10 +97,10 @@ export async function callFunction(
   tx: postgres.TransactionSql,
   fn: FunctionInfo,
   request: RpcRequest,
-  tableColumns: ((name: string) => boolean) | undefined,
+  schema: SchemaSnapshot,
 ): Promise<RestResult> {
   const params = new Params();
-  const args = rpcArguments(request, fn);
+  const args = rpcArguments(request);
   const isSingleJson = fn.inputs.length === 1 && fn.inputs[0]!.name === '';
   let call: string;
   let from: string;
@@ -88,61 +111,77 @@ export async function callFunction(
     const given = fn.inputs.filter((input) => input.name in args);
     const record = params.add(JSON.stringify(args), 'json');
     const types = given.map((input) => `${quoteIdent(input.name)} ${input.type}`).join(', ');
-    call = `public.${quoteIdent(fn.name)}(${given.map((i) => `${quoteIdent(i.name)} := _a.${quoteIdent(i.name)}`).join(', ')})`;
+    call = `public.${quoteIdent(fn.name)}(${given.map((i) => `${i.mode === 'v' ? 'variadic ' : ''}${quoteIdent(i.name)} := _a.${quoteIdent(i.name)}`).join(', ')})`;
     from = given.length ? ` from json_to_record(${record}) as _a(${types})` : '';
     if (!given.length) params.values.pop();
   }
+  const filters = resultFilters(request);
 
   if (fn.returnsVoid) {
+    if (filters.length) throw restErrors.undefinedColumn(describeFilter(filters[0]!), fn.name);
     await tx.unsafe(`select ${call}${from}`, params.values as postgres.ParameterOrJSON<never>[]);
     return { status: 204, headers: {} };
   }
 
-  const columns = resultColumns(fn, tableColumns);
+  const columns = resultColumns(fn, fn.returnTable ? schema.tables.get(fn.returnTable) : undefined);
   const rowShaped = fn.returnTypeKind === 'c' || columns !== undefined;
   // A function in FROM runs once (`(f()).*` in a select list would run it once per column).
   const fromCall = (alias: string) => (from ? `${from}, lateral ${call} ${alias}` : ` from ${call} ${alias}`);
-  if (!fn.returnsSet) {
-    const strip = (json: string) => (request.stripNulls ? `json_strip_nulls(${json})` : json);
-    const sql = rowShaped
-      ? `select ${strip('to_json(_t)')}::text as body from (select _f.*${fromCall('_f')}) _t`
-      : `select ${strip(`to_json(${call})`)}::text as body${from}`;
-    const [row] = await tx.unsafe<{ body: string | null }[]>(sql, params.values as postgres.ParameterOrJSON<never>[]);
-    return { status: 200, body: row?.body ?? 'null', headers: { 'content-type': JSON_TYPE } };
-  }
-
   const source = rowShaped ? `(select _f.*${fromCall('_f')}) _t` : `(select _f.v${fromCall('as _f(v)')}) _t`;
-  let select = rowShaped ? '_t.*' : '_t.v';
-  let where = '';
-  let order = '';
-  if (columns) {
-    select = compileSelect(parseSelect(request.query.get('select')), columns, params);
-    // Over GET the function's arguments travel as query parameters too: only the other keys are filters.
-    const overQuery = request.method === 'GET' || request.method === 'HEAD';
-    const filterQuery = new URLSearchParams([...request.query].filter(([key]) => !(overQuery && fn.inputs.some((i) => i.name === key))));
-    const filters = parseFilters(filterQuery);
-    where = compileWhere(filters, columns, params);
-    order = compileOrder(parseOrder(request.query.get('order')), columns, params);
-  }
-  const limit = compileLimit(
-    parseNonNegativeInt('limit', request.query.get('limit')),
-    parseNonNegativeInt('offset', request.query.get('offset')),
-    params,
-  );
-  const inner = `select ${select} from ${source}${where}${order}${limit}`;
+  // A scalar result has no columns: a filter or a select list on it names a column that does not exist.
+  const resultSet: ColumnSet = columns ?? { label: fn.name, has: () => false };
+  const embedded = embedFilters(request.query);
+  const embed: EmbedContext | undefined = fn.returnTable
+    ? { schema, table: fn.returnTable, counter: { n: 0 }, filters: embedded, parentConditions: [] }
+    : undefined;
+  if (!embed) rejectUnusedEmbedFilters({ schema, table: fn.name, counter: { n: 0 }, filters: embedded, parentConditions: [] });
+  const selectParam = request.query.get('select');
+  const select = rowShaped ? compileSelect(parseSelect(selectParam), resultSet, params, embed) : scalarSelect(selectParam, fn);
+  if (embed) rejectUnusedEmbedFilters(embed);
+  const where = compileWhere(filters, resultSet, params, embed?.parentConditions ?? []);
+  const order = compileOrder(parseOrder(request.query.get('order')), resultSet, params);
+  const limit = parseNonNegativeInt('limit', request.query.get('limit'));
+  const offset = parseNonNegativeInt('offset', request.query.get('offset')) ?? 0;
+  const whereParams = params.values.length;
+  const tail = compileLimit(limit, offset, params);
+  const inner = `select ${select} from ${source}${where}${order}${tail}`;
   const [row] = await tx.unsafe<{ body: string; n: number }[]>(
     `select ${aggregate(rowShaped ? '_r' : '_r.v', request.stripNulls)}::text as body, count(*)::int as n from (${inner}) _r`,
     params.values as postgres.ParameterOrJSON<never>[],
   );
   const n = row?.n ?? 0;
   checkMaxAffected(request.prefs, n);
-  if (request.singular) {
-    if (n !== 1) throw restErrors.singular(n);
-    return { status: 200, body: (row?.body ?? '[]').slice(1, -1).trim(), headers: { 'content-type': JSON_TYPE } };
+  const body = row?.body ?? '[]';
+  if (request.singular && n !== 1) throw restErrors.singular(n);
+
+  if (!fn.returnsSet) {
+    // One value or one row (null when filtered out); PostgREST counts it as one (SqlFragment.hs pageCountSelectF).
+    const value = n === 0 ? 'null' : body.slice(1, -1).trim();
+    return { status: 200, body: value, headers: { 'content-type': JSON_TYPE, 'content-range': contentRange(0, 1, request.prefs.count ? 1 : undefined) } };
   }
+  let total: number | undefined;
+  if (request.prefs.count) {
+    const [counted] = await tx.unsafe<{ total: string }[]>(
+      `select count(*) as total from (select ${select} from ${source}${where}) _c`,
+      params.values.slice(0, whereParams) as postgres.ParameterOrJSON<never>[],
+    );
+    total = Number(counted?.total ?? 0);
+  }
+  const status = total !== undefined && n < total && !request.singular ? 206 : 200;
   return {
-    status: 200,
-    body: row?.body ?? '[]',
-    headers: { 'content-type': JSON_TYPE, 'content-range': n === 0 ? '*/*' : `0-${n - 1}/*` },
+    status,
+    body: request.singular ? body.slice(1, -1).trim() : body,
+    headers: { 'content-type': JSON_TYPE, 'content-range': contentRange(offset, n, total) },
   };
+}
+
+function scalarSelect(select: string | null, fn: FunctionInfo): string {
+  if (select !== null && select.trim() !== '' && select.trim() !== '*') {
+    throw restErrors.undefinedColumn(select.trim(), fn.name);
+  }
+  return '_t.v';
+}
+
+function describeFilter(filter: Filter): string {
+  return filter.kind === 'op' ? filter.field.column : filter.op;
 }

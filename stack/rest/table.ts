@@ -46,7 +46,7 @@ function embedContext(request: TableRequest, withFilters = false): EmbedContext 
 }
 
 export function columnSet(table: TableInfo): ColumnSet {
-  return { label: table.name, has: (column) => table.columns.has(column) };
+  return { label: table.name, has: (column) => table.columns.has(column), type: (column) => table.columns.get(column)?.type };
 }
 
 /** The request's own filters (embedded-resource filters are left to embedFilters). */
@@ -60,7 +60,7 @@ export function parseFilters(query: URLSearchParams): Filter[] {
 }
 
 /** `rel.col=op.value` filters by embedded resource. */
-function embedFilters(query: URLSearchParams): Map<string, Filter[]> {
+export function embedFilters(query: URLSearchParams): Map<string, Filter[]> {
   const byEmbed = new Map<string, Filter[]>();
   for (const [key, value] of query) {
     const target = RESERVED_KEYS.has(key) ? undefined : embeddedKey(key);
@@ -76,7 +76,7 @@ function embedFilters(query: URLSearchParams): Map<string, Filter[]> {
 const JSON_TYPE = 'application/json; charset=utf-8';
 const OBJECT_TYPE = 'application/vnd.pgrst.object+json; charset=utf-8';
 
-function contentRange(offset: number, rows: number, total: number | undefined): string {
+export function contentRange(offset: number, rows: number, total: number | undefined): string {
   const size = total === undefined ? '*' : String(total);
   return rows === 0 ? `*/${size}` : `${offset}-${offset + rows - 1}/${size}`;
 }
@@ -99,6 +99,14 @@ async function runAggregated(tx: postgres.TransactionSql, inner: string, params:
   return { n, body: singular ? body.slice(1, -1).trim() : body };
 }
 
+/** `rel.col=…` for a `rel` the select does not embed (PostgREST's PGRST108). */
+export function rejectUnusedEmbedFilters(embed: EmbedContext): void {
+  const unused = [...embed.filters.keys()][0];
+  if (unused !== undefined) {
+    throw new RestError(400, 'PGRST108', `'${unused}' is not an embedded resource in this request`, null, `Verify that '${unused}' is included in the 'select' query parameter.`);
+  }
+}
+
 export async function readTable(tx: postgres.TransactionSql, request: TableRequest): Promise<RestResult> {
   const { table, query, prefs } = request;
   const columns = columnSet(table);
@@ -106,10 +114,7 @@ export async function readTable(tx: postgres.TransactionSql, request: TableReque
   const source = `public.${quoteIdent(table.name)} _t`;
   const embed = embedContext(request, true);
   const select = compileSelect(parseSelect(query.get('select')), columns, params, embed);
-  const unused = [...embed.filters.keys()][0];
-  if (unused !== undefined) {
-    throw new RestError(400, 'PGRST108', `'${unused}' is not an embedded resource in this request`, null, `Verify that '${unused}' is included in the 'select' query parameter.`);
-  }
+  rejectUnusedEmbedFilters(embed);
   const where = compileWhere(parseFilters(query), columns, params, embed.parentConditions);
   const order = compileOrder(parseOrder(query.get('order')), columns, params);
   const limit = Math.min(parseNonNegativeInt('limit', query.get('limit')) ?? request.maxRows, request.maxRows);
@@ -165,23 +170,31 @@ function returningClause(request: TableRequest, params: Params): string {
   return `returning ${compileSelect(parseSelect(request.query.get('select')), columnSet(request.table), params, embedContext(request))}`;
 }
 
-async function finishWrite(tx: postgres.TransactionSql, request: TableRequest, statement: string, params: Params, created: boolean) {
+async function finishWrite(tx: postgres.TransactionSql, request: TableRequest, statement: string, params: Params, kind: 'insert' | 'update' | 'delete') {
   const representation = request.prefs.return === 'representation';
   // A data-modifying CTE must be at the top level.
-  const [row] = await tx.unsafe<{ body: string; n: number }[]>(
-    `with _w as (${statement}) select ${aggregate('_w', request.stripNulls)}::text as body, count(*)::int as n from _w`,
+  const [row] = await tx.unsafe<{ body: string; n: number; updated: string | null }[]>(
+    `with _w as (${statement}) select ${aggregate('_w', request.stripNulls)}::text as body, count(*)::int as n,
+            nullif(current_setting('${UPSERT_UPDATED}', true), '') as updated from _w`,
     params.values as postgres.ParameterOrJSON<never>[],
   );
   const n = row?.n ?? 0;
   // Throwing rolls the transaction back: nothing is written.
-  if (request.method === 'PATCH' || request.method === 'DELETE') checkMaxAffected(request.prefs, n);
+  if (kind !== 'insert') checkMaxAffected(request.prefs, n);
   if (request.singular && representation && n !== 1) throw restErrors.singular(n);
   const body = request.singular && representation ? (row?.body ?? '[]').slice(1, -1).trim() : row?.body ?? '[]';
-  const headers: Record<string, string> = { 'content-range': contentRange(0, n, undefined).replace(/\/\*$/, '/*') };
+  const total = request.prefs.count ? n : undefined;
+  // PostgREST (Response.hs): inserts and deletes answer `*/N`, updates `0-(N-1)/N`; `*` without count=exact.
+  const headers: Record<string, string> = {
+    'content-range': kind === 'update' ? contentRange(0, n, total) : `*/${total ?? '*'}`,
+  };
   if (request.prefs.applied.length) headers['preference-applied'] = request.prefs.applied.join(', ');
-  if (!representation) return { status: created ? 201 : 204, headers };
+  // A merge-duplicates upsert that only updated answers 200; any inserted row makes it 201.
+  const inserted = n - Number(row?.updated ?? 0);
+  const status = kind !== 'insert' ? 200 : request.prefs.resolution === 'merge-duplicates' && inserted <= 0 ? 200 : 201;
+  if (!representation) return { status: kind === 'insert' ? status : 204, headers };
   headers['content-type'] = request.singular ? OBJECT_TYPE : JSON_TYPE;
-  return { status: created ? 201 : 200, body, headers };
+  return { status, body, headers };
 }
 
 /** PATCH/DELETE with order/limit (PostgREST 12 applies them to the rows written); ignoring them would write more. */
@@ -225,14 +238,19 @@ export async function insertRows(tx: postgres.TransactionSql, request: TableRequ
     for (const name of conflict) if (!table.columns.has(name)) throw restErrors.undefinedColumn(name, table.name);
     if (conflict.length === 0) throw restErrors.parse('on_conflict', `table ${table.name} has no primary key; pass on_conflict`);
     const target = `(${conflict.map(quoteIdent).join(', ')})`;
-    const updates = names.filter((n) => !conflict.includes(n));
-    statement += prefs.resolution === 'ignore-duplicates' || updates.length === 0
+    // As PostgREST (QueryBuilder.hs mutatePlanToQuery): every payload column is set, the conflict columns
+    // too, so a body of only the conflict column still returns its row; each update is counted
+    // (UPSERT_UPDATED) to answer 200 when nothing was inserted.
+    statement += prefs.resolution === 'ignore-duplicates' || names.length === 0
       ? ` on conflict ${target} do nothing`
-      : ` on conflict ${target} do update set ${updates.map((n) => `${quoteIdent(n)} = excluded.${quoteIdent(n)}`).join(', ')}`;
+      : ` on conflict ${target} do update set ${names.map((n) => `${quoteIdent(n)} = excluded.${quoteIdent(n)}`).join(', ')}`
+        + ` where set_config('${UPSERT_UPDATED}', (coalesce(nullif(current_setting('${UPSERT_UPDATED}', true), '')::int, 0) + 1)::text, true) is not null`;
   }
   statement += ` ${returningClause(request, params)}`;
-  return finishWrite(tx, request, statement, params, true);
+  return finishWrite(tx, request, statement, params, 'insert');
 }
+
+const UPSERT_UPDATED = 'local_stack.upsert_updated';
 
 export async function updateRows(tx: postgres.TransactionSql, request: TableRequest): Promise<RestResult> {
   const { table, query } = request;
@@ -250,7 +268,7 @@ export async function updateRows(tx: postgres.TransactionSql, request: TableRequ
   const set = `(${list}) = (select ${list} from json_populate_record(null::public.${quoteIdent(table.name)}, ${record}))`;
   const where = compileWhere(filters, columnSet(table), params);
   const statement = `update public.${quoteIdent(table.name)} as _t set ${names.length === 1 ? `${list} = (select ${list} from json_populate_record(null::public.${quoteIdent(table.name)}, ${record}))` : set}${where} ${returningClause(request, params)}`;
-  return finishWrite(tx, request, statement, params, false);
+  return finishWrite(tx, request, statement, params, 'update');
 }
 
 export async function deleteRows(tx: postgres.TransactionSql, request: TableRequest): Promise<RestResult> {
@@ -261,5 +279,5 @@ export async function deleteRows(tx: postgres.TransactionSql, request: TableRequ
   if (filters.length === 0) throw unfilteredWrite('DELETE');
   const where = compileWhere(filters, columnSet(table), params);
   const statement = `delete from public.${quoteIdent(table.name)} as _t${where} ${returningClause(request, params)}`;
-  return finishWrite(tx, request, statement, params, false);
+  return finishWrite(tx, request, statement, params, 'delete');
 }

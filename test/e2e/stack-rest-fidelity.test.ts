@@ -129,8 +129,6 @@ describe.skipIf(external)('no silent divergence: what the stack does not serve i
     }
     const ordered = await alice.client.from('fid_tags').select('id, fid_item_tags(item_id)').order('item_id', { referencedTable: 'fid_item_tags' });
     expect(ordered.status).toBe(501);
-    const onRpc = await alice.client.rpc('fid_items_from', { p_min: 1 }).select('id, fid_item_tags(tag_id)');
-    expect(onRpc.status).toBe(501);
     const none = await alice.client.from('fid_items').select('id, fid_lonely(id)');
     expect(none.status).toBe(400);
     expect(none.error?.code).toBe('PGRST200');
