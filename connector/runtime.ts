@@ -5,9 +5,9 @@ import type { Logger } from 'pino';
 import type { ConnectorConfig } from './config.ts';
 import { Lru, makeEnvelope } from './auth-state/index.ts';
 import { startRealtimeDoorbell, Sweeper, type Doorbell } from './doorbell/index.ts';
-import { extractInbound } from './inbound/index.ts';
+import { InboundRecorder } from './inbound/index.ts';
 import { LeaseKeeper } from './lease/index.ts';
-import { createMediaStorage, describeMedia, InboundMediaKeeper } from './media/index.ts';
+import { createMediaStorage, InboundMediaKeeper } from './media/index.ts';
 import { CommandRunner } from './lifecycle/command-runner.ts';
 import { startHealthServer } from './ops/health-server.ts';
 import { createMetrics } from './ops/metrics.ts';
@@ -48,6 +48,8 @@ export async function runConnector(config: ConnectorConfig, logger: Logger): Pro
   const dispatcher: OutboundDispatcher = new OutboundDispatcher({
     config, store, logger, metrics, confirmed, settings, connection: (id) => manager.get(id),
     content: { storage: mediaStorage, findQuoted: (sessionId, id) => store.messages.findQuoted(sessionId, id) },
+    onSent: (conn, messageId, phone, jid) => void inbound.onSent(conn, messageId, phone, jid)
+      .catch((err) => logger.warn({ err, message: messageId }, 'recording the recipient contact failed')),
     // Sessions of users who paused sending are not claimed for (their rows stay queued).
     openSessionIds: () => manager.openConnections().filter((c) => settings.peek(c.userId)?.active !== false)
       .map((c) => c.sessionId),
@@ -65,6 +67,7 @@ export async function runConnector(config: ConnectorConfig, logger: Logger): Pro
   let sweeper!: Sweeper;
   let alsChecked = !config.whatsapp.sharedAsyncLocalStorage;
 
+  const inbound = new InboundRecorder({ store, logger, metrics, onMedia: () => media?.kick() });
   // 'notify' = live messages; 'append' = messages WhatsApp kept while we were offline (they carry the
   // offline attribute), and our own sends echoed back (emitOwnEvents), which are skipped by id.
   const onMessages = async (conn: SessionConnection, upsert: BaileysEventMap['messages.upsert']) => {
@@ -72,20 +75,8 @@ export async function runConnector(config: ConnectorConfig, logger: Logger): Pro
       // Baileys folds receipts that arrive right after a send into its own 'append' upsert of that message.
       await dispatcher.handleReceipts(conn, upsert.messages.filter((m) => m.key.fromMe && typeof m.status === 'number')
         .map((m) => ({ key: m.key, update: { status: m.status } })));
-    } else if (upsert.type !== 'notify') {
-      return;
     }
-    for (const msg of upsert.messages) {
-      const row = extractInbound(msg, { id: conn.sessionId, userId: conn.userId, ownJid: conn.auth?.state.creds.me?.id ?? null });
-      if (!row) continue;
-      if (row.from_me && (await store.messages.isOwnOutbound(conn.sessionId, row.wa_message_id))) continue;
-      const facts = describeMedia(msg);
-      if (await store.messages.insertInbound(row, facts)) {
-        metrics.received.inc();
-        if (facts) media?.kick();
-      }
-      conn.touch();
-    }
+    await inbound.onMessages(conn, upsert);
   };
 
   manager = new SessionManager(config, store, logger, () => ({
@@ -109,6 +100,7 @@ export async function runConnector(config: ConnectorConfig, logger: Logger): Pro
       },
       onMessages,
       onMessageUpdates: (conn, updates) => dispatcher.handleReceipts(conn, updates),
+      onContactEvent: (conn, event) => inbound.onContactEvent(conn, event),
       onReconnect: (code) => metrics.reconnects.inc({ code: String(code ?? 'none') }),
     },
   }));

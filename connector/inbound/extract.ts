@@ -7,17 +7,11 @@ import {
   BufferJSON, getContentType, isJidBroadcast, isJidGroup, isJidNewsletter, isJidStatusBroadcast, isLidUser,
   jidDecode, jidNormalizedUser, normalizeMessageContent, type WAMessage,
 } from '@whiskeysockets/baileys';
-import { isE164 } from '../../supabase/functions/_shared/phone.ts';
 import type { InboundRow } from '../store/index.ts';
+import { phoneOfJid } from './identity.ts';
 
 const RAW_LIMIT = 200_000;
 const SKIPPED_TYPES = new Set(['protocolMessage', 'senderKeyDistributionMessage', 'messageContextInfo']);
-
-const phoneOf = (jid: string | null | undefined): string | null => {
-  if (!jid || isLidUser(jid)) return null;
-  const user = jidDecode(jid)?.user;
-  return user && isE164(`+${user}`) ? `+${user}` : null;
-};
 
 const toNumber = (value: unknown): number => {
   if (typeof value === 'number') return value;
@@ -65,7 +59,8 @@ export function extractInbound(msg: WAMessage, session: { id: string; userId: st
     wa_message_id: key.id,
     chat_jid: chatJid,
     sender_jid: senderJid,
-    sender_phone: phoneOf(senderJid),
+    sender_phone: phoneOfJid(senderJid),
+    contact_id: null,
     push_name: fromMe ? null : (msg.pushName ?? null),
     from_me: fromMe,
     message_type: type,

@@ -1,1 +1,2 @@
 export { extractInbound, toJsonSafe } from './extract.ts';
+export { InboundRecorder } from './recorder.ts';

@@ -27,6 +27,8 @@ export interface DispatcherDeps {
   settings: SettingsCache;
   /** where media rows' files come from (outbound/content.ts) */
   content: ContentDeps;
+  /** a row reached WhatsApp (acked): its recipient's contact is recorded beside the send path */
+  onSent?(conn: SessionConnection, messageId: string, phone: string, jid: string): void;
 }
 
 /** Longest pause pacing can ask for (min_interval_ms and jitter_ms are each at most an hour, see messaging_config_problems). */
@@ -234,6 +236,7 @@ export class OutboundDispatcher {
       metrics.sent.inc();
       conn.touch();
       await this.markSent(row, recipient.jid);
+      this.deps.onSent?.(conn, row.id, recipient.e164, recipient.jid);
     } catch (error) {
       const message = (error as Error).message ?? String(error);
       if (row.attempts >= config.outbound.maxAttempts) {

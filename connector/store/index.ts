@@ -2,6 +2,7 @@ import { createDb, type Sql } from './db.ts';
 import { makeAuthRowStore } from './auth-rows.ts';
 import { makeCommandStore } from './commands.ts';
 import { makeMediaStore } from './media.ts';
+import { makeContactStore } from './contacts.ts';
 import { makeMessageStore } from './messages.ts';
 import { makeSessionStore } from './sessions.ts';
 import { makeSettingsStore } from './settings.ts';
@@ -10,6 +11,7 @@ export { isLeaseLostError } from './db.ts';
 export type { Sql } from './db.ts';
 export type { AuthRowStore, AuthRowWrite } from './auth-rows.ts';
 export type { CommandName, CommandRow, CommandStore } from './commands.ts';
+export type { ContactSighting, ContactStore, PhoneSource } from './contacts.ts';
 export type { MediaFinalState, MediaJob, MediaStore } from './media.ts';
 export type { InboundMedia, InboundRow, MessageStore, OutboundRow } from './messages.ts';
 export type { Fence, SessionRow, SessionStatus, SessionStore, StatusChange } from './sessions.ts';
@@ -21,6 +23,7 @@ export function createStore(url: string, poolSize: number) {
     sql,
     sessions: makeSessionStore(sql),
     commands: makeCommandStore(sql),
+    contacts: makeContactStore(sql),
     messages: makeMessageStore(sql),
     media: makeMediaStore(sql),
     authRows: makeAuthRowStore(sql),

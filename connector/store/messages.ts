@@ -15,7 +15,7 @@ export type OutboundRow = Pick<Tables<'outbound_messages'>,
 /** A new inbound_messages row (postgres.js takes the timestamp as a Date). */
 export type InboundRow = Required<Pick<TablesInsert<'inbound_messages'>,
   | 'session_id' | 'user_id' | 'wa_message_id' | 'chat_jid' | 'sender_jid' | 'sender_phone' | 'push_name' | 'from_me'
-  | 'message_type' | 'text'>> & { raw: unknown; wa_timestamp: Date };
+  | 'message_type' | 'text' | 'contact_id'>> & { raw: unknown; wa_timestamp: Date };
 
 export function makeMessageStore(sql: Sql) {
   return {
@@ -87,14 +87,16 @@ export function makeMessageStore(sql: Sql) {
       const inserted = await withDeadline(sql`
         insert into inbound_messages (session_id, user_id, wa_message_id, chat_jid, sender_jid, sender_phone, push_name,
           from_me, message_type, text, raw, wa_timestamp, media_kind, media_state, media_mime_type, media_size_bytes,
-          media_duration_seconds, media_width, media_height, media_file_name, media_source, media_next_attempt_at, media_error)
+          media_duration_seconds, media_width, media_height, media_file_name, media_source, media_next_attempt_at, media_error,
+          contact_id)
         values (${row.session_id}, ${row.user_id}, ${row.wa_message_id}, ${row.chat_jid}, ${row.sender_jid},
           ${row.sender_phone}, ${row.push_name}, ${row.from_me}, ${row.message_type}, ${row.text},
           ${sql.json(row.raw as never)}, ${row.wa_timestamp}, ${media?.kind ?? null}, ${state}::media_state,
           ${media?.mimeType?.slice(0, 255) ?? null}, ${media?.sizeBytes ?? null}, ${media?.durationSeconds ?? null},
           ${media?.width ?? null}, ${media?.height ?? null}, ${media?.fileName?.slice(0, 1024) ?? null},
           ${media?.source ? sql.json(media.source as never) : null}, ${state === 'pending' ? sql`now()` : null},
-          ${state === 'failed' ? 'the message carries no media key or path to download the file' : null})
+          ${state === 'failed' ? 'the message carries no media key or path to download the file' : null},
+          ${row.contact_id})
         on conflict (session_id, wa_message_id) do nothing
         returning 1`);
       return inserted.length > 0;

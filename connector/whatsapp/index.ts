@@ -1,3 +1,3 @@
-export { SessionConnection, type ConnectionDeps, type ConnectionHooks, type LinkRequest } from './session-connection.ts';
+export { SessionConnection, type ConnectionDeps, type ConnectionHooks, type ContactEvent, type LinkRequest } from './session-connection.ts';
 export { applySimulatorCertificate } from './socket-options.ts';
 export { ConfirmedIds } from './confirmations.ts';

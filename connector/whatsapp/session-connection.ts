@@ -19,8 +19,16 @@ export interface ConnectionHooks {
   onEnded(conn: SessionConnection, why: string): void;
   onMessages(conn: SessionConnection, upsert: BaileysEventMap['messages.upsert']): Promise<void>;
   onMessageUpdates(conn: SessionConnection, updates: BaileysEventMap['messages.update']): Promise<void>;
+  /** what WhatsApp told about contacts: their LIDs, phone numbers and names */
+  onContactEvent(conn: SessionConnection, event: ContactEvent): Promise<void>;
   onReconnect(code: number | undefined): void;
 }
+
+export type ContactEvent =
+  | { type: 'contacts.upsert'; contacts: BaileysEventMap['contacts.upsert'] }
+  | { type: 'contacts.update'; contacts: BaileysEventMap['contacts.update'] }
+  | { type: 'lid-mapping.update'; mapping: BaileysEventMap['lid-mapping.update'] }
+  | { type: 'messaging-history.set'; history: BaileysEventMap['messaging-history.set'] };
 
 export interface ConnectionDeps {
   config: ConnectorConfig;
@@ -128,6 +136,26 @@ export class SessionConnection {
     on('creds.update', () => this.auth?.saveCreds());
     on('messages.upsert', (upsert) => this.deps.hooks.onMessages(this, upsert));
     on('messages.update', (updates) => this.deps.hooks.onMessageUpdates(this, updates));
+    const contacts = (event: ContactEvent) => this.deps.hooks.onContactEvent(this, event);
+    on('contacts.upsert', (list) => contacts({ type: 'contacts.upsert', contacts: list }));
+    on('contacts.update', (list) => contacts({ type: 'contacts.update', contacts: list }));
+    on('lid-mapping.update', (mapping) => contacts({ type: 'lid-mapping.update', mapping }));
+    on('messaging-history.set', (history) => contacts({ type: 'messaging-history.set', history }));
+  }
+
+  /** The account's own JID (null before the first link completes). */
+  get ownJid(): string | null {
+    return this.auth?.state.creds.me?.id ?? null;
+  }
+
+  /** The phone JID Baileys' LID mapping store knows for a LID (pairs it has seen before), or null. */
+  async phoneForLid(lid: string): Promise<string | null> {
+    return (await this.sock?.signalRepository.lidMapping.getPNForLID(lid)) ?? null;
+  }
+
+  /** The LID WhatsApp uses for a phone JID: the mapping store, else a USync lid query. */
+  async lidForPhone(jid: string): Promise<string | null> {
+    return (await this.sock?.signalRepository.lidMapping.getLIDForPN(jid)) ?? null;
   }
 
   private handleError(error: unknown, where: string): void {

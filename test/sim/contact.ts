@@ -50,6 +50,12 @@ export class SimContact {
     return this
   }
 
+  /** false: this phone's messages carry its LID only (no sender_pn), as for contacts that hide their number. */
+  setSharesPhone(shares: boolean): this {
+    this.user.sharesPhone = shares
+    return this
+  }
+
   setName(name: string): this {
     this.user.name = name
     return this

@@ -78,6 +78,11 @@ export interface SimUser {
   lid: string
   name: string
   onWhatsApp: boolean
+  /**
+   * false: this account's messages reach linked devices by LID only, without sender_pn (Baileys PR #2744 saw
+   * it in production, per contact: remoteJidAlt undefined on every message; whatsapp-2026.md §4)
+   */
+  sharesPhone: boolean
   receipts: ReceiptMode
   peer: SignalPeer
   companions: Map<number, LinkedDevice>
@@ -153,6 +158,7 @@ export class DeviceRegistry {
         lid: `${lidUser}@lid`,
         name: `+${p}`,
         onWhatsApp: true,
+        sharesPhone: true,
         receipts: 'read',
         peer: new SignalPeer(),
         companions: new Map(),

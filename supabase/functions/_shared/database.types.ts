@@ -68,6 +68,7 @@ export type Database = {
       inbound_messages: {
         Row: {
           chat_jid: string
+          contact_id: string | null
           from_me: boolean
           id: number
           media_attempts: number
@@ -101,6 +102,7 @@ export type Database = {
         }
         Insert: {
           chat_jid: string
+          contact_id?: string | null
           from_me?: boolean
           id?: never
           media_attempts?: number
@@ -133,6 +135,7 @@ export type Database = {
         }
         Update: {
           chat_jid?: string
+          contact_id?: string | null
           from_me?: boolean
           id?: never
           media_attempts?: number
@@ -165,6 +168,13 @@ export type Database = {
         }
         Relationships: [
           {
+            foreignKeyName: "inbound_messages_contact_fkey"
+            columns: ["contact_id", "session_id"]
+            isOneToOne: false
+            referencedRelation: "whatsapp_contacts"
+            referencedColumns: ["id", "session_id"]
+          },
+          {
             foreignKeyName: "inbound_messages_session_fkey"
             columns: ["session_id", "user_id"]
             isOneToOne: false
@@ -196,6 +206,7 @@ export type Database = {
           attempts: number
           claim_expires_at: string | null
           claimed_by: string | null
+          contact_id: string | null
           content_type: string
           created_at: string
           delivered_at: string | null
@@ -226,6 +237,7 @@ export type Database = {
           attempts?: number
           claim_expires_at?: string | null
           claimed_by?: string | null
+          contact_id?: string | null
           content_type?: string
           created_at?: string
           delivered_at?: string | null
@@ -255,6 +267,7 @@ export type Database = {
           attempts?: number
           claim_expires_at?: string | null
           claimed_by?: string | null
+          contact_id?: string | null
           content_type?: string
           created_at?: string
           delivered_at?: string | null
@@ -281,6 +294,13 @@ export type Database = {
           wa_message_id?: never
         }
         Relationships: [
+          {
+            foreignKeyName: "outbound_messages_contact_fkey"
+            columns: ["contact_id", "session_id"]
+            isOneToOne: false
+            referencedRelation: "whatsapp_contacts"
+            referencedColumns: ["id", "session_id"]
+          },
           {
             foreignKeyName: "outbound_messages_session_fkey"
             columns: ["session_id", "user_id"]
@@ -476,6 +496,68 @@ export type Database = {
           },
         ]
       }
+      whatsapp_contacts: {
+        Row: {
+          created_at: string
+          first_seen_at: string
+          id: string
+          last_seen_at: string
+          lid: string | null
+          phone_number: string | null
+          phone_source:
+            | Database["public"]["Enums"]["contact_phone_source"]
+            | null
+          push_name: string | null
+          saved_name: string | null
+          session_id: string
+          updated_at: string
+          user_id: string
+          username: string | null
+        }
+        Insert: {
+          created_at?: string
+          first_seen_at?: string
+          id?: string
+          last_seen_at?: string
+          lid?: string | null
+          phone_number?: string | null
+          phone_source?:
+            | Database["public"]["Enums"]["contact_phone_source"]
+            | null
+          push_name?: string | null
+          saved_name?: string | null
+          session_id: string
+          updated_at?: string
+          user_id: string
+          username?: string | null
+        }
+        Update: {
+          created_at?: string
+          first_seen_at?: string
+          id?: string
+          last_seen_at?: string
+          lid?: string | null
+          phone_number?: string | null
+          phone_source?:
+            | Database["public"]["Enums"]["contact_phone_source"]
+            | null
+          push_name?: string | null
+          saved_name?: string | null
+          session_id?: string
+          updated_at?: string
+          user_id?: string
+          username?: string | null
+        }
+        Relationships: [
+          {
+            foreignKeyName: "whatsapp_contacts_session_fkey"
+            columns: ["session_id", "user_id"]
+            isOneToOne: false
+            referencedRelation: "whatsapp_sessions"
+            referencedColumns: ["id", "user_id"]
+          },
+        ]
+      }
       whatsapp_media_rules: {
         Row: {
           extension: string
@@ -629,6 +711,7 @@ export type Database = {
           attempts: number
           claim_expires_at: string | null
           claimed_by: string | null
+          contact_id: string | null
           content_type: string
           created_at: string
           delivered_at: string | null
@@ -819,6 +902,10 @@ export type Database = {
         Returns: boolean
       }
       messaging_config_problems: { Args: { p_config: Json }; Returns: string[] }
+      record_outbound_contact: {
+        Args: { p_lid: string; p_message_id: string; p_phone: string }
+        Returns: string
+      }
       record_outbound_receipt: {
         Args: {
           p_session_id: string
@@ -838,6 +925,19 @@ export type Database = {
           p_url: string
         }
         Returns: boolean
+      }
+      record_whatsapp_contact: {
+        Args: {
+          p_lid: string
+          p_phone: string
+          p_phone_source: Database["public"]["Enums"]["contact_phone_source"]
+          p_push_name?: string
+          p_saved_name?: string
+          p_seen?: boolean
+          p_session_id: string
+          p_username?: string
+        }
+        Returns: string
       }
       redeliver_webhook_event: {
         Args: { p_event_id: string }
@@ -1053,6 +1153,12 @@ export type Database = {
     }
     Enums: {
       command_status: "pending" | "running" | "done" | "failed"
+      contact_phone_source:
+        | "message"
+        | "lid_mapping"
+        | "history_sync"
+        | "contact_sync"
+        | "sent"
       link_method: "qr" | "pairing_code"
       media_kind: "image" | "video" | "audio" | "voice" | "document" | "sticker"
       media_state: "pending" | "stored" | "too_large" | "failed" | "expired"
@@ -1211,6 +1317,13 @@ export const Constants = {
   public: {
     Enums: {
       command_status: ["pending", "running", "done", "failed"],
+      contact_phone_source: [
+        "message",
+        "lid_mapping",
+        "history_sync",
+        "contact_sync",
+        "sent",
+      ],
       link_method: ["qr", "pairing_code"],
       media_kind: ["image", "video", "audio", "voice", "document", "sticker"],
       media_state: ["pending", "stored", "too_large", "failed", "expired"],

@@ -1,12 +1,13 @@
 -- The data model's shape: tables exist, RLS is on everywhere, the right tables are published to Realtime.
 begin;
-select plan(16);
+select plan(17);
 
 select has_table('public', 'whatsapp_sessions', 'whatsapp_sessions exists');
 select has_table('public', 'whatsapp_auth_state', 'whatsapp_auth_state exists');
 select has_table('public', 'session_commands', 'session_commands exists');
 select has_table('public', 'outbound_messages', 'outbound_messages exists');
 select has_table('public', 'inbound_messages', 'inbound_messages exists');
+select has_table('public', 'whatsapp_contacts', 'whatsapp_contacts exists');
 select has_view('public', 'session_statistics', 'session_statistics exists');
 
 select is(
@@ -22,7 +23,8 @@ select is(
 
 select set_eq(
   $$select tablename::text from pg_publication_tables where pubname = 'supabase_realtime' and schemaname = 'public'$$,
-  array['whatsapp_sessions', 'session_commands', 'outbound_messages', 'inbound_messages', 'configuracion_mensajeria_usuario'],
+  array['whatsapp_sessions', 'session_commands', 'outbound_messages', 'inbound_messages', 'configuracion_mensajeria_usuario',
+    'whatsapp_contacts'],
   'the watched tables (and not whatsapp_auth_state or the webhook secrets) are in the supabase_realtime publication');
 
 select is(

@@ -240,7 +240,8 @@ export async function sendFromPhone(ctx: SimContext, sender: SimUser, recipient:
   const { message, text } = sending
   const mediatype = wireMediaType(message)
   const type = mediatype ? 'media' : 'text'
-  const attrs = { from: sender.lid, sender_pn: sender.pn, addressing_mode: 'lid', id, type, t, notify: sender.name }
+  const attrs: Record<string, string> = { from: sender.lid, addressing_mode: 'lid', id, type, t, notify: sender.name }
+  if (sender.sharesPhone) attrs.sender_pn = sender.pn
   const dsmAttrs = { from: sender.pn, recipient: recipient.pn, addressing_mode: 'pn', id, type, t }
   if (sender.outbox.size >= OUTBOX_LIMIT) sender.outbox.delete(sender.outbox.keys().next().value!)
   sender.outbox.set(id, { recipient, message, attrs, dsmAttrs })

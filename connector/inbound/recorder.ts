@@ -1,0 +1,84 @@
+// Inbound: messages (messages.upsert) become inbound_messages rows pointing at their contact, and what
+// WhatsApp tells about contacts (contacts.upsert/update, lid-mapping.update, the history sync's
+// mappings) fills whatsapp_contacts. A LID-only message (no remoteJidAlt) asks Baileys' LID mapping store
+// for the phone number; sends record the LID WhatsApp uses for the number we wrote to.
+import type { BaileysEventMap, WAMessage } from '@whiskeysockets/baileys';
+import type { Logger } from 'pino';
+import { describeMedia } from '../media/index.ts';
+import type { Metrics } from '../ops/metrics.ts';
+import type { ContactSighting, Store } from '../store/index.ts';
+import type { ContactEvent, SessionConnection } from '../whatsapp/index.ts';
+import { extractInbound } from './extract.ts';
+import { phoneOfJid, sightingFromContact, sightingFromKey, sightingFromMapping } from './identity.ts';
+
+export interface InboundRecorderDeps {
+  store: Store;
+  logger: Logger;
+  metrics: Metrics;
+  /** a new row carries media to download (the media keeper fetches it beside message handling) */
+  onMedia(): void;
+}
+
+export class InboundRecorder {
+  constructor(private readonly deps: InboundRecorderDeps) {}
+
+  /**
+   * Messages of a 1:1 chat, stored once per WhatsApp id, each pointing at its contact: 'notify' (live) and
+   * 'append' (kept by WhatsApp while this device was offline: Baileys upserts stanzas with `offline` so).
+   */
+  async onMessages(conn: SessionConnection, upsert: BaileysEventMap['messages.upsert']): Promise<void> {
+    if (upsert.type !== 'notify' && upsert.type !== 'append') return;
+    const { store, metrics } = this.deps;
+    for (const msg of upsert.messages) {
+      const row = extractInbound(msg, { id: conn.sessionId, userId: conn.userId, ownJid: conn.ownJid });
+      if (!row) continue;
+      if (row.from_me && (await store.messages.isOwnOutbound(conn.sessionId, row.wa_message_id))) continue;
+      // A contact that cannot be recorded never costs the message: the row is stored without it.
+      const contact = await this.contactOf(conn, msg).catch((err: unknown) => {
+        this.deps.logger.warn({ err, session: conn.sessionId, message: row.wa_message_id }, 'recording the contact failed');
+        return null;
+      });
+      if (contact) {
+        row.contact_id = contact.id;
+        if (!row.from_me) row.sender_phone ??= contact.phone;
+      }
+      const media = describeMedia(msg);
+      if (await store.messages.insertInbound(row, media)) {
+        metrics.received.inc();
+        if (media) this.deps.onMedia();
+      }
+      conn.touch();
+    }
+  }
+
+  async onContactEvent(conn: SessionConnection, event: ContactEvent): Promise<void> {
+    const sightings: (ContactSighting | null)[] =
+      event.type === 'lid-mapping.update' ? [sightingFromMapping(event.mapping, 'lid_mapping')]
+        : event.type === 'messaging-history.set'
+          ? [...(event.history.lidPnMappings ?? []).map((m) => sightingFromMapping(m, 'history_sync')),
+             ...event.history.contacts.map(sightingFromContact)]
+          : event.contacts.map(sightingFromContact);
+    for (const s of sightings) if (s) await this.deps.store.contacts.record(conn.sessionId, s);
+  }
+
+  /** After a send to a phone number: the row points at that contact, with the LID behind the number when known. */
+  async onSent(conn: SessionConnection, messageId: string, phone: string, jid: string): Promise<void> {
+    const lid = await conn.lidForPhone(jid).catch((err: unknown) => {
+      this.deps.logger.debug({ err, session: conn.sessionId }, 'no LID for the recipient yet');
+      return null;
+    });
+    await this.deps.store.contacts.recordOutbound(messageId, phone, lid);
+  }
+
+  private async contactOf(conn: SessionConnection, msg: WAMessage): Promise<{ id: string; phone: string | null } | null> {
+    const sighting = sightingFromKey(msg.key, msg.pushName);
+    if (!sighting) return null;
+    if (sighting.lid && !sighting.phone) {
+      // No sender_pn on the stanza: the pair may still be known from earlier (Baileys' lid-mapping keys).
+      // getPNForLID answers device-qualified ("<pn>:0@s.whatsapp.net"): phoneOfJid drops the device.
+      const phone = phoneOfJid(await conn.phoneForLid(sighting.lid).catch(() => null));
+      if (phone) Object.assign(sighting, { phone, phoneSource: 'lid_mapping' as const });
+    }
+    return { id: await this.deps.store.contacts.record(conn.sessionId, sighting), phone: sighting.phone };
+  }
+}
