@@ -2,74 +2,20 @@
 // library the connector signs with. Events come from real changes (a contact's message through the
 // simulator, a send and its receipts, a logout) or, for the retry cases, from an inbound row written the
 // way the connector writes it; the outbox trigger does the rest.
-import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { lookup } from 'node:dns/promises';
-import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
-import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningConnector } from '../../connector/index.ts';
 import {
   asUser, createLinkedSession, createTestDatabase, createUser, queueText, randomPhone, startSimulator, startTestConnector, waitFor,
   type Simulator, type TestDatabase,
 } from './connector-support.ts';
-
-interface Received { id: string; type: string; data: Record<string, unknown>; path: string; at: number; timestamp: string }
-
-/** One receiver for every test; each user gets its own path. `answer` decides the status per request. */
-class Receiver {
-  readonly got: Received[] = [];
-  readonly refused: string[] = [];
-  private readonly secrets = new Map<string, string>();
-  private readonly answers = new Map<string, (n: number) => number>();
-  private readonly counts = new Map<string, number>();
-  private server!: Server;
-  url = '';
-
-  async start() {
-    this.server = createServer((req, res) => void this.handle(req).then((status) => res.writeHead(status).end()));
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  route(path: string, secret: string, answer: (n: number) => number = () => 200) {
-    this.secrets.set(path, secret);
-    this.answers.set(path, answer);
-    return `${this.url}${path}`;
-  }
-
-  private async handle(req: IncomingMessage): Promise<number> {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const body = Buffer.concat(chunks).toString('utf8');
-    const path = req.url ?? '';
-    const secret = this.secrets.get(path);
-    const headers = req.headers as Record<string, string>;
-    try {
-      if (!secret) throw new Error('unknown path');
-      new Webhook(secret).verify(body, headers);
-    } catch (err) {
-      this.refused.push(`${path}: ${(err as Error).message}`);
-      return 401;
-    }
-    const n = (this.counts.get(path) ?? 0) + 1;
-    this.counts.set(path, n);
-    const status = this.answers.get(path)!(n);
-    if (status === 200) {
-      const parsed = JSON.parse(body) as { type: string; timestamp: string; data: Record<string, unknown> };
-      this.got.push({ id: headers['webhook-id']!, type: parsed.type, data: parsed.data, path, at: Date.now(), timestamp: parsed.timestamp });
-    }
-    return status;
-  }
-
-  for(path: string) { return this.got.filter((g) => g.path === path); }
-  stop() { return new Promise<void>((resolve) => this.server.close(() => resolve())); }
-}
+import { subscribeWebhook, userWithInboundRows, WebhookReceiver, type Answer } from './webhook-receiver.ts';
 
 let db: TestDatabase;
 let sim: Simulator;
 let connector: RunningConnector;
-const receiver = new Receiver();
+const receiver = new WebhookReceiver();
 beforeAll(async () => {
   db = await createTestDatabase();
   sim = await startSimulator({ receiptDelayMs: 20 });
@@ -86,30 +32,8 @@ afterAll(async () => {
   await db?.drop();
 });
 
-/** As the user: a signing secret (rotate_webhook_secret hands it out once), then the webhook to the receiver's `path`. */
-async function subscribe(userId: string, path: string, answer?: (n: number) => number): Promise<void> {
-  await asUser(db.sql, userId, async (tx) => {
-    const [row] = await tx`select rotate_webhook_secret() as secret`;
-    const url = receiver.route(path, row!.secret as string, answer);
-    await tx`select save_messaging_settings(null, true, ${tx.json({ webhook: { url, enabled: true } })})`;
-  });
-}
-
-/** A user with a finished session (nothing for the connector to resume) and an inbound row written on it. */
-async function userWithInbound(text: string) {
-  const userId = await createUser(db.sql);
-  const [s] = await db.sql`insert into whatsapp_sessions (user_id, status) values (${userId}, 'logged_out') returning id`;
-  return {
-    userId,
-    write: async () => {
-      const waId = `WH${Math.random().toString(16).slice(2, 12).toUpperCase()}`;
-      await db.sql`insert into inbound_messages (session_id, user_id, wa_message_id, chat_jid, message_type, text, wa_timestamp)
-        values (${s!.id}, ${userId}, ${waId}, '15557770001@s.whatsapp.net', 'text', ${text}, now())`;
-      const [e] = await db.sql`select id from webhook_events where user_id = ${userId} order by occurred_at desc limit 1`;
-      return e!.id as string;
-    },
-  };
-}
+const subscribe = (userId: string, path: string, answer?: Answer) => subscribeWebhook(db, receiver, userId, path, answer);
+const userWithInbound = (text: string) => userWithInboundRows(db, text);
 
 const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 

@@ -2,7 +2,7 @@
 -- is off or not subscribed), with stable ids; the connector's claim/attempt cycle (retry, dead letter,
 -- delivered); users read only their own events and delivery log, and redeliver only their own.
 begin;
-select plan(26);
+select plan(30);
 
 \set alice '{"sub":"11111111-1111-4111-8111-111111111111","role":"authenticated"}'
 \set bob '{"sub":"22222222-2222-4222-8222-222222222222","role":"authenticated"}'
@@ -75,29 +75,44 @@ rollback to savepoint before_insert;
 select is_empty($$select 1 from public.webhook_events where data #>> '{message,text}' = 'rolled back'$$,
   'a rolled-back change leaves no event');
 
--- Delivery
-select results_eq($$select count(*)::int from public.claim_webhook_events('c1', 10, interval '1 minute')$$, $$values (4)$$,
-  'the connector claims bob''s four due events (alice has no webhook on)');
-select is_empty($$select 1 from public.claim_webhook_events('c2', 10, interval '1 minute')$$, 'a claimed event is not claimed twice');
-select ok(public.record_webhook_attempt(
-    'evt_' || md5('message.received:bbbbbbbb-0000-4000-8000-000000000001:B1'), 'c1', 'https://bob.example/hook', 500, 'HTTP 500', 12, interval '1 second'),
+-- Delivery: one event per user in flight, oldest due first.
+update public.webhook_events set next_attempt_at = now() - interval '1 minute' * case event_type
+  when 'message.received' then 4 when 'session.status' then 1 else 3 end;
+update public.webhook_events set next_attempt_at = next_attempt_at + interval '1 second'
+ where id = 'evt_' || md5('message.status:0b000000-0000-4000-8000-000000000001:delivered');
+select results_eq($$select id from public.claim_webhook_events('c1', 10, interval '1 minute')$$,
+  $$values ('evt_' || md5('message.received:bbbbbbbb-0000-4000-8000-000000000001:B1'))$$, 'the connector claims bob''s oldest due event only (alice has no webhook on)');
+select is_empty($$select 1 from public.claim_webhook_events('c2', 10, interval '1 minute')$$,
+  'while it is in flight nothing else of bob''s is claimed, by any connector');
+insert into auth.users (id, email) values ('33333333-3333-4333-8333-333333333333', 'carol@rls.test');
+insert into public.configuracion_mensajeria_usuario (user_id, config) values
+  ('33333333-3333-4333-8333-333333333333', '{"webhook": {"url": "https://carol.example/hook", "enabled": true}}');
+insert into public.messaging_webhook_secrets (user_id, secret) values
+  ('33333333-3333-4333-8333-333333333333', 'whsec_' || encode(extensions.gen_random_bytes(32), 'base64'));
+select public.enqueue_webhook_event('33333333-3333-4333-8333-333333333333', 'message.received', 'carol-1', '{}');
+select results_eq($$select user_id::text from public.claim_webhook_events('c2', 10, interval '1 minute')$$,
+  $$values ('33333333-3333-4333-8333-333333333333'::text)$$, 'another user''s event is not held back by bob''s');
+select ok(public.record_webhook_attempt('evt_' || md5('message.received:bbbbbbbb-0000-4000-8000-000000000001:B1'), 'c1', 'https://bob.example/hook', 500, 'HTTP 500', 12, interval '1 second'),
   'a 500 is recorded');
 select results_eq(
   $$select status, attempts, last_status_code, next_attempt_at > now() from public.webhook_events
      where id = 'evt_' || md5('message.received:bbbbbbbb-0000-4000-8000-000000000001:B1')$$,
   $$values ('pending'::text, 1, 500, true)$$, 'and the event waits for its retry');
-select ok(not public.record_webhook_attempt(
-    'evt_' || md5('message.received:bbbbbbbb-0000-4000-8000-000000000001:B1'), 'c1', 'https://bob.example/hook', 200, null, 5, null),
+select ok(not public.record_webhook_attempt('evt_' || md5('message.received:bbbbbbbb-0000-4000-8000-000000000001:B1'), 'c1', 'https://bob.example/hook', 200, null, 5, null),
   'an attempt without the claim is refused');
-select ok(public.record_webhook_attempt(
-    'evt_' || md5('message.status:0b000000-0000-4000-8000-000000000001:sent'), 'c1', 'https://bob.example/hook', 204, null, 8, interval '1 second'),
+select results_eq($$select id from public.claim_webhook_events('c1', 10, interval '1 minute')$$,
+  $$values ('evt_' || md5('message.status:0b000000-0000-4000-8000-000000000001:sent'))$$, 'bob''s next due event goes ahead of the one waiting for its retry');
+select ok(public.record_webhook_attempt('evt_' || md5('message.status:0b000000-0000-4000-8000-000000000001:sent'), 'c1', 'https://bob.example/hook', 204, null, 8, interval '1 second'),
   'a 2xx is recorded');
-select ok(public.record_webhook_attempt(
-    'evt_' || md5('message.status:0b000000-0000-4000-8000-000000000001:delivered'), 'c1', 'https://bob.example/hook', null, 'connect ECONNREFUSED', 3, null),
+select results_eq($$select id from public.claim_webhook_events('c1', 10, interval '1 minute')$$,
+  $$values ('evt_' || md5('message.status:0b000000-0000-4000-8000-000000000001:delivered'))$$, 'then the next');
+select ok(public.record_webhook_attempt('evt_' || md5('message.status:0b000000-0000-4000-8000-000000000001:delivered'), 'c1', 'https://bob.example/hook', null, 'connect ECONNREFUSED', 3, null),
   'a failure past the bound is recorded');
+select results_eq($$select event_type from public.claim_webhook_events('c1', 10, interval '1 minute')$$,
+  $$values ('session.status'::text)$$, 'then the last');
 select results_eq($$select status, count(*)::int from public.webhook_events group by status order by status$$,
-  $$values ('dead'::text, 1), ('delivered'::text, 1), ('delivering'::text, 1), ('pending'::text, 1)$$,
-  'delivered, dead, still claimed, pending');
+  $$values ('dead'::text, 1), ('delivered'::text, 1), ('delivering'::text, 2), ('pending'::text, 1)$$,
+  'delivered, dead, still claimed (bob''s and carol''s), pending');
 
 -- Users
 set local role authenticated;
