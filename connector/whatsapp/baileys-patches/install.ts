@@ -3,7 +3,8 @@
 // Baileys first run stock, and the connector logs that for the shared ALS.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { register } from 'node:module';
-import { MEDIA_REUPLOAD_ON_EXPIRY, RECEIPT_FAILURE_KEEPS_MESSAGE, SHARED_ALS, type BaileysPatch } from './patches.ts';
+import { MEDIA_REUPLOAD_ON_EXPIRY, RECEIPT_FAILURE_KEEPS_MESSAGE, SESSION_KEY_LOCK, SHARED_ALS, type BaileysPatch } from './patches.ts';
+import { sessionKeys } from './session-keys.ts';
 
 /** The loader module's source (exported for the test, which runs it on sample files). */
 export function hooksSource(patches: BaileysPatch[]): string {
@@ -49,10 +50,11 @@ function provideSharedAls(): void {
   };
 }
 
-/** The receipt and media re-upload fixes always; the shared AsyncLocalStorage unless BAILEYS_SHARED_ALS=disabled. */
+/** The session key lock, receipt and media re-upload fixes always; the shared AsyncLocalStorage unless BAILEYS_SHARED_ALS=disabled. */
 export function installBaileysPatches(options: { sharedAls: boolean }): 'installed' | 'unsupported' {
   if (state) return state;
-  const patches = [RECEIPT_FAILURE_KEEPS_MESSAGE, MEDIA_REUPLOAD_ON_EXPIRY];
+  (globalThis as Record<string, unknown>).__whatsappLiteSessionKeys = sessionKeys;
+  const patches = [SESSION_KEY_LOCK, RECEIPT_FAILURE_KEEPS_MESSAGE, MEDIA_REUPLOAD_ON_EXPIRY];
   if (options.sharedAls) {
     provideSharedAls();
     patches.push(SHARED_ALS);

@@ -2,7 +2,7 @@
 // snippet that must occur exactly once in its file; baileys-patches.test.ts fails when Baileys changes.
 
 export interface BaileysPatch {
-  name: 'shared-als' | 'receipt-failure-keeps-message' | 'media-reupload-on-expiry';
+  name: 'shared-als' | 'session-key-lock' | 'receipt-failure-keeps-message' | 'media-reupload-on-expiry';
   /** path inside node_modules */
   file: string;
   target: string;
@@ -21,6 +21,19 @@ export const SHARED_ALS: BaileysPatch = {
   file: '@whiskeysockets/baileys/lib/Utils/auth-utils.js',
   target: 'const txStorage = new AsyncLocalStorage();',
   replacement: 'const txStorage = globalThis.__whatsappLiteTxStorage ? globalThis.__whatsappLiteTxStorage() : new AsyncLocalStorage();',
+};
+
+/**
+ * Every socket of one session shares one transaction capability, and all of the session's transactions
+ * that can touch a Signal session one lock (session-keys.ts says why: stock rc14 loses ratchet updates
+ * when a replaced socket and its successor, or a send and a receive, or a PN- and a LID-addressed
+ * transaction, commit the same session; the fault suite lost inbound messages with "Bad MAC").
+ */
+export const SESSION_KEY_LOCK: BaileysPatch = {
+  name: 'session-key-lock',
+  file: '@whiskeysockets/baileys/lib/Socket/socket.js',
+  target: 'const keys = addTransactionCapability(authState.keys, logger, transactionOpts);',
+  replacement: 'const keys = globalThis.__whatsappLiteSessionKeys ? globalThis.__whatsappLiteSessionKeys(authState.keys, logger, transactionOpts, addTransactionCapability) : addTransactionCapability(authState.keys, logger, transactionOpts);',
 };
 
 /**
