@@ -17,6 +17,8 @@ export interface ScenarioResult {
   /** other failed checks (a session never recovered, a 5xx, a QR, a 440 ping-pong …) */
   problems: string[];
   seconds?: number;
+  /** --hog: the busy processes beside the scenario and the 1-minute load average seen */
+  hog?: { processes: number; load: { mean: number; max: number } };
   details?: unknown;
 }
 
