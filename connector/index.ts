@@ -19,11 +19,19 @@ export async function startConnector(config: ConnectorConfig, options: StartOpti
   const logger = options.logger ?? createLogger(config.logLevel, config.connectorId);
   installConsoleGuard((level, message) => logger[level]({ source: 'console' }, message));
   const { installBaileysPatches } = await import('./whatsapp/baileys-patches/install.ts');
+  // Throws BaileysDriftError for any Baileys but the exact one the patches were written for.
   const state = installBaileysPatches({ sharedAls: config.whatsapp.sharedAsyncLocalStorage });
-  if (state !== 'installed') logger.warn({ state }, 'Baileys source patches could not be registered');
+  if (state !== 'installed') throw new Error('the Baileys source patches could not be registered (module.register failed)');
   if (config.authState.encryption === 'disabled') {
     logger.warn('AUTH_STATE_ENCRYPTION=disabled: WhatsApp credentials are stored UNENCRYPTED in whatsapp_auth_state');
   }
   const { runConnector } = await import('./runtime.ts');
+  // Stock rc14 cannot link with WhatsApp as it is today (issue 12): refuse rather than run it unpatched.
+  const { unappliedBaileysPatches } = await import('./whatsapp/baileys-patches/install.ts');
+  const unapplied = unappliedBaileysPatches();
+  if (unapplied.length > 0) {
+    throw new Error(`Baileys was loaded before its patches were registered (not applied: ${unapplied.join(', ')}); `
+      + 'import test/support/patched-baileys.ts (tests) or start through connector/main.ts');
+  }
   return runConnector(config, logger);
 }

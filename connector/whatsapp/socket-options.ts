@@ -28,7 +28,8 @@ export function createSocket(config: ConnectorConfig, input: SocketInput) {
   return makeWASocket({
     auth: input.auth,
     logger: input.logger,
-    browser: Browsers.ubuntu('Chrome'),
+    // A standard "Browser (OS)" display: WhatsApp refuses a pairing code for any other with 400 (PR #2769; issue 12).
+    browser: Browsers.windows('Chrome'),
     ...(config.whatsapp.webSocketUrl ? { waWebSocketUrl: config.whatsapp.webSocketUrl } : {}),
     shouldSyncHistoryMessage: () => false,
     syncFullHistory: false,

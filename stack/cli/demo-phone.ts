@@ -41,7 +41,20 @@ async function main(): Promise<void> {
       const [session] = await sql`select id, qr from whatsapp_sessions where status = 'qr' order by updated_at desc limit 1`;
       if (!session) throw new Error('no QR to scan: press "Connect WhatsApp" in the web app first');
       const phone = args[0] ?? DEMO_PHONE;
-      console.log('linked:', await control(controlUrl, '/scan', { qr: session.qr, phone, pushName: 'Demo phone' }));
+      const scan = (qr: string) => control(controlUrl, '/scan', { qr, phone, pushName: 'Demo phone' });
+      const linked = await scan(session.qr).catch(async (error: Error) => {
+        // WhatsApp today asks the companion to refresh its registration after the first scan (companion_reg_refresh):
+        // like a person, wait for the re-rendered QR and scan that one.
+        if (!error.message.includes('"registration_refresh"')) throw error;
+        console.log('the phone asked for the QR to be refreshed; scanning the new one');
+        for (let i = 0; i < 100; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          const [row] = await sql`select qr from whatsapp_sessions where id = ${session.id}`;
+          if (row?.qr && row.qr !== session.qr) return scan(row.qr);
+        }
+        throw new Error('the web app never showed a refreshed QR');
+      });
+      console.log('linked:', linked);
     } else if (command === 'say') {
       const [session] = await sql`
         select phone_number from whatsapp_sessions where status = 'connected' order by connected_at desc limit 1`;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   asUser, createLinkedSession, createTestDatabase, queueText, randomPhone, recordSessionTransitions, requestLink, sessionRow,
-  sessionTransitions, startSimulator, startTestConnector, waitFor, waitForHistory, waitForStatus, type SessionTransition,
+  sessionTransitions, scanLikeAUser, startSimulator, startTestConnector, waitFor, waitForHistory, waitForStatus, type SessionTransition,
   type Simulator, type TestDatabase,
 } from './connector-support.ts';
 import type { RunningConnector } from '../../connector/index.ts';
@@ -155,7 +155,7 @@ describe('connector: commands', () => {
     await open(older.sessionId);
     const { sessionId } = await requestLink(db);
     const row = await waitForStatus(db, sessionId, 'qr');
-    await sim.scanQr(row.qr, { phone: older.phone });
+    await scanLikeAUser(sim, async () => (await sessionRow(db, sessionId)).qr, { phone: older.phone });
     await waitForStatus(db, sessionId, 'connected');
     const old = await waitForStatus(db, older.sessionId, 'replaced');
     expect(old.last_error).toMatch(/linked again in a newer session/);

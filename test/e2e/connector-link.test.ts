@@ -6,7 +6,7 @@ import {
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { loadConfig, startConnector, type RunningConnector } from '../../connector/index.ts';
-import { connectorEnv, TEST_KEY } from './connector-support.ts';
+import { connectorEnv, scanLikeAUser, TEST_KEY } from './connector-support.ts';
 import { decodeValue, makeEnvelope } from '../../connector/auth-state/index.ts';
 
 const logLines: string[] = [];
@@ -39,7 +39,7 @@ describe('connector: linking', () => {
     expect(new Date(withQr.qr_expires_at).getTime()).toBeGreaterThan(Date.now() + 30_000);
 
     const phone = await randomPhone();
-    await sim.scanQr(withQr.qr, { phone, pushName: 'Linked' });
+    await scanLikeAUser(sim, async () => (await sessionRow(db, sessionId)).qr, { phone, pushName: 'Linked' });
     const connected = await waitForStatus(db, sessionId, 'connected');
     expect(connected).toMatchObject({ phone_number: phone, qr: null, qr_expires_at: null, push_name: 'Linked' });
     const [command] = await db.sql`select status, error from session_commands where session_id = ${sessionId}`;

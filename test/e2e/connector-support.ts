@@ -1,5 +1,6 @@
 // Shared helpers for the connector's end-to-end tests: a real Postgres (fixture), the simulator, the
 // connector in-process (startConnector) or as a child process (tsx connector/main.ts).
+import '../support/patched-baileys.ts';
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
 import { installConsoleGuard } from '../../connector/ops/console-guard.ts';
@@ -8,13 +9,8 @@ import { asUser, createTestDatabase, createUser, type TestDatabase } from '../su
 
 installConsoleGuard();
 const simulator = await import('../sim/index.ts');
-type StartSimulatorOptions = NonNullable<Parameters<typeof simulator.startSimulator>[0]>;
-/**
- * The simulator as these tests use it: WhatsApp's late-2026 behaviours on, except those the connector does not
- * handle yet (issue 12; test/sim OFF_UNTIL_CONNECTOR_PATCHED), which a test can still switch on with `behaviours`.
- */
-const startSimulator = (options: StartSimulatorOptions = {}) =>
-  simulator.startSimulator({ ...options, behaviours: { ...simulator.OFF_UNTIL_CONNECTOR_PATCHED, ...options.behaviours } });
+/** The simulator as WhatsApp behaves today (late 2026): every behaviour of test/sim/behaviours.ts on by default. */
+const { startSimulator } = simulator;
 const { encodeValue, makeEnvelope } = await import('../../connector/auth-state/index.ts');
 type Simulator = Awaited<ReturnType<typeof simulator.startSimulator>>;
 export type { Simulator, TestDatabase };
@@ -56,6 +52,7 @@ export async function startTestConnector(db: TestDatabase, sim: Simulator, overr
 }
 
 export { startSimulator };
+export { scanLikeAUser } from '../sim/testing/scan-like-a-user.ts';
 
 /** Polls `probe` until it returns something other than undefined/null/false. */
 export async function waitFor<T>(probe: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 45_000): Promise<T> {

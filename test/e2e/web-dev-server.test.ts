@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPage, screenshot } from './web-browser.ts';
-import { randomPhone, startWebHarness, type WebHarness } from './web-harness.ts';
+import { randomPhone, scanLikeAUser, startWebHarness, type WebHarness } from './web-harness.ts';
 
 let h: WebHarness;
 let dev: ViteDevServer;
@@ -45,7 +45,7 @@ describe('web app under the Vite dev server', () => {
     await page.getByRole('button', { name: 'Connect WhatsApp' }).click();
     const qr = page.locator('canvas[data-qr-value]');
     await qr.waitFor({ timeout: 60_000 });
-    await h.sim.scanQr((await qr.getAttribute('data-qr-value'))!, { phone });
+    await scanLikeAUser(h.sim, () => qr.getAttribute('data-qr-value'), { phone });
     await page.locator(`[data-testid="connected-phone"][data-phone="${phone}"]`).waitFor({ timeout: 30_000 });
     await screenshot(page, 'dev-server-connected');
     await context.close();

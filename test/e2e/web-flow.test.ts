@@ -63,7 +63,7 @@ describe('web app against the stack, connector and simulator', () => {
     expect(await findAccessibilityViolations(page)).toEqual([]);
   });
 
-  it('shows a QR whose picture decodes to data-qr-value; the phone scans it and the page shows connected without a reload', async () => {
+  it('shows a QR whose picture decodes to data-qr-value; after the scan WhatsApp asks for a registration refresh, the picture changes live and the scan of the new one shows connected without a reload', async () => {
     const { page } = main;
     await page.getByRole('button', { name: 'Connect WhatsApp' }).click();
     const qr = page.locator('canvas[data-qr-value]');
@@ -83,7 +83,22 @@ describe('web app against the stack, connector and simulator', () => {
     expect(value).toContain('2@');
     expect(decoded).toBe(value);
 
-    await h.sim.scanQr(decoded!, { phone: accountPhone, pushName: 'Web Tester' });
+    // companion_reg_refresh (Baileys#2737): the first scan makes WhatsApp retire the QR's ADV secret
+    await expect(h.sim.scanQr(decoded!, { phone: accountPhone, pushName: 'Web Tester' })).rejects.toMatchObject({ code: 'registration_refresh' });
+    await page.locator(`canvas[data-qr-value]:not([data-qr-value="${value}"])`).waitFor({ timeout: 30_000 });
+    let refreshed: string | null = null;
+    let refreshedValue: string | null = null;
+    for (let attempt = 0; attempt < 5 && (refreshed === null || refreshed !== refreshedValue); attempt++) {
+      refreshedValue = await qr.getAttribute('data-qr-value');
+      refreshed = await decodeQrScreenshot(page, qr);
+    }
+    expect(refreshed).toBe(refreshedValue);
+    // the same ref re-rendered: only the 4th field (the ADV secret) changed
+    const fields = (q: string) => q.split(',');
+    expect(fields(refreshed!)[0]).toBe(fields(decoded!)[0]);
+    expect(fields(refreshed!)[3]).not.toBe(fields(decoded!)[3]);
+    await expect(h.sim.scanQr(decoded!, { phone: accountPhone })).rejects.toMatchObject({ code: 'retired_secret' });
+    await h.sim.scanQr(refreshed!, { phone: accountPhone, pushName: 'Web Tester' });
     await page.locator(`[data-testid="connected-phone"][data-phone="${accountPhone}"]`).waitFor({ timeout: 30_000 });
     await expect(status(page).textContent()).resolves.toContain('Connected');
     await expect(page.getByText(/^Connected as \+1 555/).count()).resolves.toBe(1);

@@ -1,6 +1,7 @@
 // Everything the web app's end-to-end tests run against: the local stack (auth, rest, realtime, the
 // whatsapp function in Deno), the offline WhatsApp simulator, a real connector, the built app served
 // by serveWebApp, and Debian's Chromium. Not a test file itself.
+import '../support/patched-baileys.ts';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,9 +11,10 @@ import jsQRModule from 'jsqr';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { loadConfig, startConnector, type RunningConnector } from '../../connector/index.ts';
 import { buildWebApp, serveWebApp, type WebAppServer } from '../../web/index.ts';
-import { OFF_UNTIL_CONNECTOR_PATCHED, startSimulator, type Simulator, type StartSimulatorOptions } from '../sim/index.ts';
+import { startSimulator, type Simulator, type StartSimulatorOptions } from '../sim/index.ts';
 import { startTestStack, type TestStack } from '../support/stack.ts';
 import { launchChromium } from './web-browser.ts';
+export { scanLikeAUser } from '../sim/testing/scan-like-a-user.ts';
 
 // jsqr is CommonJS with a `default` property: NodeNext types see the module object.
 const jsQR = (jsQRModule as unknown as { default: typeof jsQRModule.default }).default;
@@ -47,8 +49,7 @@ export async function startWebHarness(
       startTestStack({
         functionEnv: { DENO_DIR: `${root}.data/deno`, WHATSAPP_DEFAULT_COUNTRY: 'US', WHATSAPP_LOG_LEVEL: 'warn' },
       }),
-      // issue 12: behaviours the connector does not handle yet stay off here until its patches land (behaviours.ts)
-      startSimulator({ ...options.simulator, behaviours: { ...OFF_UNTIL_CONNECTOR_PATCHED, ...options.simulator?.behaviours } }),
+      startSimulator(options.simulator),
     ]);
     cleanups.push(() => stack.stop(), () => sim.stop());
     const connector = await startConnector(

@@ -5,7 +5,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { findAccessibilityViolations, openPage, screenshot, type WatchedPage } from './web-browser.ts';
-import { decodeQrScreenshot, randomPhone, startWebHarness, type WebHarness } from './web-harness.ts';
+import { decodeQrScreenshot, randomPhone, scanLikeAUser, startWebHarness, type WebHarness } from './web-harness.ts';
 
 let h: WebHarness;
 let main: WatchedPage;
@@ -141,7 +141,10 @@ describe('web app connection states', () => {
         return qr;
       }, { timeout: 30_000, interval: 250 })
       .not.toBeNull();
-    await h.sim.scanQr(qr!, { phone: accountPhone });
+    await scanLikeAUser(h.sim, async () => {
+      const row = await other.client.from('whatsapp_sessions').select('qr').eq('id', sessionId).single();
+      return (row.data as { qr: string | null } | null)?.qr;
+    }, { phone: accountPhone });
     await status(page).filter({ hasText: 'Reemplazado por otra vinculación' }).waitFor({ timeout: 30_000 });
     await page.getByRole('button', { name: 'Vincular de nuevo' }).waitFor();
     await screenshot(page, '14-replaced-es');
@@ -159,7 +162,7 @@ describe('web app connection states', () => {
     await page.getByRole('button', { name: 'Conectar WhatsApp' }).click();
     const qr = page.locator('canvas[data-qr-value]');
     await qr.waitFor({ timeout: 30_000 });
-    await h.sim.scanQr((await qr.getAttribute('data-qr-value'))!, { phone });
+    await scanLikeAUser(h.sim, () => qr.getAttribute('data-qr-value'), { phone });
     await connectedAs(page, phone).waitFor({ timeout: 30_000 });
 
     h.sim.fault(phone, 'refuse_connections');

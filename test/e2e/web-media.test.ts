@@ -10,7 +10,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { findAccessibilityViolations, openPage, screenshot, type WatchedPage } from './web-browser.ts';
-import { decodeQrScreenshot, randomPhone, startWebHarness, type WebHarness } from './web-harness.ts';
+import { decodeQrScreenshot, randomPhone, scanLikeAUser, startWebHarness, type WebHarness } from './web-harness.ts';
 import { makeMediaFiles, type MediaFiles } from './web-media-fixtures.ts';
 import { mediaFixtures } from '../support/media-fixtures.ts';
 
@@ -41,7 +41,8 @@ beforeAll(async () => {
   for (let attempt = 0; attempt < 5 && (decoded === null || decoded !== await qr.getAttribute('data-qr-value')); attempt++) {
     decoded = await decodeQrScreenshot(page, qr);
   }
-  await h.sim.scanQr(decoded!, { phone: accountPhone, pushName: 'Media Tester' });
+  expect(decoded).toContain('2@');
+  await scanLikeAUser(h.sim, () => qr.getAttribute('data-qr-value'), { phone: accountPhone, pushName: 'Media Tester' });
   await page.locator(`[data-testid="connected-phone"][data-phone="${accountPhone}"]`).waitFor({ timeout: 30_000 });
   const [linked] = await h.stack.sql<{ id: string; user_id: string }[]>`
     select id, user_id from whatsapp_sessions where phone_number = ${accountPhone} and status = 'connected'`;

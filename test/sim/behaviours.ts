@@ -66,13 +66,3 @@ export function compareVersions(a: readonly number[], b: readonly number[]): num
 }
 
 export const formatVersion = (v: readonly number[]): string => v.join('.')
-
-/**
- * Issue 12 §2: the behaviours the connector cannot handle yet. The harnesses that link through the connector
- * (test/e2e/connector-support.ts, test/e2e/web-harness.ts, the demo simulator test/sim/cli.ts) switch these off
- * until the connector's patch for each one lands; an entry goes when its patch does. Everything else is on.
- */
-export const OFF_UNTIL_CONNECTOR_PATCHED: Readonly<Partial<Behaviours>> = Object.freeze({
-  companionRegRefresh: false,
-  pairingCodeDisplayCheck: false,
-})

@@ -8,7 +8,6 @@
  */
 import { z } from 'zod'
 import { startControlServer } from './control.ts'
-import { OFF_UNTIL_CONNECTOR_PATCHED } from './behaviours.ts'
 import { startSimulator } from './server.ts'
 
 const env = Object.freeze(
@@ -21,8 +20,8 @@ const env = Object.freeze(
     .parse(process.env),
 )
 
-// issue 12: the demo links through the connector, which does not handle these behaviours yet (behaviours.ts)
-const sim = await startSimulator({ port: env.WA_SIM_PORT, rootKey: env.WA_SIM_ROOT_KEY, behaviours: OFF_UNTIL_CONNECTOR_PATCHED })
+// WhatsApp as it behaves today: every behaviour of behaviours.ts on (the connector handles them, issue 12)
+const sim = await startSimulator({ port: env.WA_SIM_PORT, rootKey: env.WA_SIM_ROOT_KEY })
 const control = await startControlServer(sim, env.WA_SIM_CONTROL_PORT)
 process.stdout.write(
   JSON.stringify({ url: sim.url, rootPublicKeyBase64: sim.rootPublicKeyBase64, rootKeyBase64: sim.rootKeyBase64, controlUrl: control.url, mediaCaBase64: sim.env().WA_SIM_MEDIA_CA }) + '\n',

@@ -3,7 +3,6 @@ export type { RestrictOptions } from './handlers/restrictions.ts'
 export {
   DEFAULT_BEHAVIOURS,
   DEFAULT_VERSIONS,
-  OFF_UNTIL_CONNECTOR_PATCHED,
   RC14_WA_VERSION,
   compareVersions,
   formatVersion,

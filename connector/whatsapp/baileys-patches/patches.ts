@@ -2,7 +2,9 @@
 // snippet that must occur exactly once in its file; baileys-patches.test.ts fails when Baileys changes.
 
 export interface BaileysPatch {
-  name: 'shared-als' | 'session-key-lock' | 'receipt-failure-keeps-message' | 'media-reupload-on-expiry';
+  name:
+    | 'shared-als' | 'session-key-lock' | 'receipt-failure-keeps-message' | 'media-reupload-on-expiry'
+    | 'pre-login-ack' | 'companion-reg-refresh' | 'passkey-gate';
   /** path inside node_modules */
   file: string;
   target: string;

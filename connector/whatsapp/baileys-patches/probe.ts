@@ -1,8 +1,11 @@
 // Run as a fresh process by baileys-patches.test.ts: installs the patches, loads Baileys, exercises the
 // transaction capability of two key stores, and prints what it saw as JSON.
-import { installBaileysPatches, sharedAlsSockets } from './install.ts';
+// --stock: no patches; --late: Baileys is imported first, then the patches are installed (too late to apply).
+import { installBaileysPatches, sharedAlsSockets, unappliedBaileysPatches } from './install.ts';
 
 const disabled = process.argv.includes('--stock');
+const late = process.argv.includes('--late');
+if (late) await import('@whiskeysockets/baileys');
 if (!disabled) installBaileysPatches({ sharedAls: true });
 const { addTransactionCapability } = await import('@whiskeysockets/baileys');
 const logger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, child() { return logger; }, level: 'silent' };
@@ -36,4 +39,5 @@ await ka.transaction(async () => {
 seen.aCommitted = 'x' in (a.data.session ?? {});
 seen.aInTxAfter = ka.isInTransaction();
 seen.sharing = sharedAlsSockets();
+seen.unapplied = unappliedBaileysPatches();
 process.stdout.write(JSON.stringify(seen));
