@@ -12,7 +12,7 @@ describe('the Postgres fixture', () => {
     expect(tables.map((t) => t.tablename)).toEqual([
       'api_rate_limits', 'configuracion_mensajeria_usuario', 'inbound_messages', 'messaging_webhook_secrets', 'outbound_messages',
       'session_commands', 'webhook_deliveries', 'webhook_events', 'whatsapp_auth_state', 'whatsapp_contacts', 'whatsapp_media_rules',
-      'whatsapp_sessions',
+      'whatsapp_sessions', 'write_quotas',
     ]);
     const [demo] = await db.sql`select email from auth.users where email = 'demo@example.com'`;
     expect(demo).toBeDefined();

@@ -1,4 +1,7 @@
 // consume_api_rate_limit(): the per-user counter the `whatsapp` Edge Function uses, checked in real Postgres.
+// Only the service role may call it (the function does, with the secret key, for the user it verified):
+// issue 16 item 9a, a user calling it with a 1-second window deleted their own current 60-second window and
+// the count started again. Item 11: rows of windows that ended are pruned, whatever their length.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asUser, createTestDatabase, createUser, type TestDatabase } from '../support/postgres.ts';
 
@@ -7,9 +10,14 @@ beforeAll(async () => { db = await createTestDatabase(); });
 afterAll(async () => { await db.drop(); });
 
 type Verdict = { allowed: boolean; retry_after_seconds: number };
-const consume = (userId: string | null, bucket: string, limit: number, window = '1 hour') =>
-  asUser(db.sql, userId, async (tx) =>
-    (await tx<Verdict[]>`select * from consume_api_rate_limit(${bucket}, ${limit}, ${window}::interval)`)[0]!);
+/** As the function calls it: the service role (the secret key), for a given user. */
+const consume = (userId: string | null, bucket: string, limit: number, windowSeconds = 3600) =>
+  db.sql.begin(async (tx) => {
+    await tx.unsafe('set local role service_role');
+    return (await tx<Verdict[]>`select * from consume_api_rate_limit(${userId}::uuid, ${bucket}, ${limit}, ${windowSeconds})`)[0]!;
+  }) as Promise<Verdict>;
+const rows = (userId: string) => db.sql<{ bucket: string; window_seconds: number; hits: number }[]>`
+  select bucket, window_seconds, hits from api_rate_limits where user_id = ${userId} order by window_seconds`;
 
 describe('consume_api_rate_limit', () => {
   it('allows p_limit requests per window, then refuses with a retry-after inside the window', async () => {
@@ -31,12 +39,23 @@ describe('consume_api_rate_limit', () => {
     expect((await consume(alice, 'messages', 1)).allowed).toBe(true);
   });
 
-  it('refuses anonymous callers (42501) and bad arguments (WL422)', async () => {
-    await expect(consume(null, 'messages', 1)).rejects.toMatchObject({ code: '42501' });
+  it('users and anon cannot call it at all (42501), whatever they pass', async () => {
     const user = await createUser(db.sql);
+    for (const role of ['authenticated', 'anon'] as const) {
+      await expect(asUser(db.sql, role === 'anon' ? null : user, (tx) =>
+        tx`select * from consume_api_rate_limit(${user}::uuid, 'messages', 1000000, 1)`, role)).rejects.toMatchObject({ code: '42501' });
+    }
+    expect(await rows(user)).toEqual([]);
+  });
+
+  it('refuses bad arguments (WL422): no user, limit < 1, a bad bucket, a window under 1 s or over a day', async () => {
+    const user = await createUser(db.sql);
+    await expect(consume(null, 'messages', 1)).rejects.toMatchObject({ code: 'WL422' });
     await expect(consume(user, 'messages', 0)).rejects.toMatchObject({ code: 'WL422' });
     await expect(consume(user, 'Bad Bucket', 1)).rejects.toMatchObject({ code: 'WL422' });
-    await expect(consume(user, 'messages', 1, '0 seconds')).rejects.toMatchObject({ code: 'WL422' });
+    await expect(consume(user, 'messages', 1, 0)).rejects.toMatchObject({ code: 'WL422' });
+    await expect(consume(user, 'messages', 1, 86_401)).rejects.toMatchObject({ code: 'WL422' });
+    expect(await rows(user)).toEqual([]);
   });
 
   it('keeps the counters private: users can neither read nor write the table', async () => {
@@ -44,16 +63,32 @@ describe('consume_api_rate_limit', () => {
     await consume(user, 'messages', 5);
     await expect(asUser(db.sql, user, (tx) => tx`select * from api_rate_limits`)).rejects.toMatchObject({ code: '42501' });
     await expect(asUser(db.sql, user, (tx) => tx`delete from api_rate_limits`)).rejects.toMatchObject({ code: '42501' });
-    const [row] = await db.sql<{ hits: number }[]>`select hits from api_rate_limits where user_id = ${user}`;
-    expect(row?.hits).toBe(1);
+    expect(await rows(user)).toEqual([{ bucket: 'messages', window_seconds: 3600, hits: 1 }]);
   });
 
-  it('keeps only the current window of a user and bucket', async () => {
+  it('a call with another window never deletes the current one (the count does not restart)', async () => {
     const user = await createUser(db.sql);
-    await db.sql`insert into api_rate_limits (user_id, bucket, window_start, hits)
-                 values (${user}, 'messages', now() - interval '2 hours', 99)`;
-    expect((await consume(user, 'messages', 1)).allowed).toBe(true);
-    const rows = await db.sql`select 1 from api_rate_limits where user_id = ${user}`;
-    expect(rows).toHaveLength(1);
+    for (let i = 0; i < 3; i++) await consume(user, 'messages', 3, 60);
+    expect((await consume(user, 'messages', 3, 60)).allowed).toBe(false);
+    await consume(user, 'messages', 3, 1); // the old function deleted every older window of the bucket here
+    expect((await consume(user, 'messages', 3, 60)).allowed).toBe(false);
+    expect((await rows(user)).find((r) => r.window_seconds === 60)?.hits).toBe(5);
+  });
+
+  it('prunes rows of ended windows of any length, also of users who never come back', async () => {
+    const gone = await createUser(db.sql);
+    const user = await createUser(db.sql);
+    // ended windows of 1 s, 1 h and 1 day (the longest allowed), and a current day-long window
+    await db.sql`insert into api_rate_limits (user_id, bucket, window_seconds, window_start, window_end, hits)
+      select ${gone}::uuid, 'messages', s, now() - make_interval(secs => 2 * s), now() - make_interval(secs => s), 9
+        from unnest(array[1, 3600, 86400]) s
+      union all
+      select ${gone}::uuid, 'sessions', 86400, now() - interval '1 hour', now() + interval '23 hours', 4`;
+    expect(await rows(gone)).toHaveLength(4);
+    await consume(user, 'messages', 10);
+    expect(await rows(gone)).toEqual([{ bucket: 'sessions', window_seconds: 86400, hits: 4 }]);
+    // a window cannot claim to end later than its length says
+    await expect(db.sql`insert into api_rate_limits (user_id, bucket, window_seconds, window_start, window_end)
+      values (${gone}, 'x', 60, now(), now() + interval '100000 days')`).rejects.toMatchObject({ code: '23514' });
   });
 });

@@ -238,7 +238,7 @@ describe('whatsapp function: CORS, empty bodies and unknown errors', () => {
   // Runs last in this file: it breaks the rate-limit function of this file's own database on purpose.
   it('an unexpected database error is a 500 internal_error that reveals nothing of the cause', async () => {
     await h.stack.sql.unsafe(`
-      create or replace function public.consume_api_rate_limit(p_bucket text, p_limit integer, p_window interval)
+      create or replace function public.consume_api_rate_limit(p_user uuid, p_bucket text, p_limit integer, p_window_seconds integer)
         returns table (allowed boolean, retry_after_seconds integer) language plpgsql as $$
         begin raise exception 'secret internal detail' using errcode = 'XX000'; end $$`);
     const user = await createSignedInUser(h.stack);

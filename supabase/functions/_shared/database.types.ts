@@ -16,18 +16,24 @@ export type Database = {
           bucket: string
           hits: number
           user_id: string
+          window_end: string
+          window_seconds: number
           window_start: string
         }
         Insert: {
           bucket: string
           hits?: number
           user_id: string
+          window_end: string
+          window_seconds: number
           window_start: string
         }
         Update: {
           bucket?: string
           hits?: number
           user_id?: string
+          window_end?: string
+          window_seconds?: number
           window_start?: string
         }
         Relationships: []
@@ -657,6 +663,21 @@ export type Database = {
         }
         Relationships: []
       }
+      write_quotas: {
+        Row: {
+          max_count: number
+          quota: string
+        }
+        Insert: {
+          max_count: number
+          quota: string
+        }
+        Update: {
+          max_count?: number
+          quota?: string
+        }
+        Relationships: []
+      }
     }
     Views: {
       session_statistics: {
@@ -832,7 +853,12 @@ export type Database = {
         Returns: string[]
       }
       consume_api_rate_limit: {
-        Args: { p_bucket: string; p_limit: number; p_window: string }
+        Args: {
+          p_bucket: string
+          p_limit: number
+          p_user: string
+          p_window_seconds: number
+        }
         Returns: {
           allowed: boolean
           retry_after_seconds: number
@@ -883,6 +909,10 @@ export type Database = {
         Returns: boolean
       }
       is_e164_phone: { Args: { p_phone: string }; Returns: boolean }
+      is_quota_limited_writer: {
+        Args: Record<PropertyKey, never>
+        Returns: boolean
+      }
       is_terminal_session_status: {
         Args: { p_status: Database["public"]["Enums"]["session_status"] }
         Returns: boolean

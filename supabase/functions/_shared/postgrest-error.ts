@@ -1,5 +1,5 @@
 // Maps database errors (as PostgREST reports them: `code` is the SQLSTATE) to ApiErrors.
-// Decisions are made on SQLSTATEs only, never on message text. Our own SQLSTATEs (WL403..WL422)
+// Decisions are made on SQLSTATEs only, never on message text. Our own SQLSTATEs (WL403..WL429)
 // carry messages written for users, so those are passed through; Postgres' own are not.
 import { ApiError } from './api-error.ts';
 
@@ -22,6 +22,8 @@ const DEFAULTS: Record<string, (message: string) => ApiError> = {
   WL411: (m) => new ApiError(400, 'invalid_request', m || 'The file is empty'),
   WL413: (m) => new ApiError(413, 'too_large', m || 'The file is too large'),
   WL415: (m) => new ApiError(415, 'unsupported_media_type', m || 'The file type is not accepted'),
+  // a write quota of the database (write_quotas: queued messages per session, commands per minute)
+  WL429: (m) => new ApiError(429, 'quota_exceeded', m || 'A quota is exhausted, try again later'),
   '23505': () => new ApiError(409, 'conflict', 'A row with the same unique values already exists'),
   '23514': () => new ApiError(400, 'constraint_violation', 'The request breaks a data rule (check its values)'),
   '23503': () => new ApiError(404, 'not_found', 'A referenced row does not exist'),
@@ -37,7 +39,7 @@ const DEFAULTS: Record<string, (message: string) => ApiError> = {
   PGRST303: () => new ApiError(401, 'invalid_token', 'The access token was refused'),
 };
 
-const OWN_SQLSTATES = new Set(['WL403', 'WL404', 'WL409', 'WL411', 'WL413', 'WL415', 'WL422']);
+const OWN_SQLSTATES = new Set(['WL403', 'WL404', 'WL409', 'WL411', 'WL413', 'WL415', 'WL422', 'WL429']);
 
 /** An ApiError for a known SQLSTATE, or a 500 carrying the database error as its (logged) cause. */
 export function toApiError(error: DatabaseError, overrides: SqlstateOverrides = {}): ApiError {

@@ -8,7 +8,7 @@ import { requireUser } from './middleware/auth.ts';
 import { emptyBodyAsObject, limitBody } from './middleware/body.ts';
 import { allowCors } from './middleware/cors.ts';
 import { handleErrors, handleNotFound } from './middleware/errors.ts';
-import { rateLimit } from './middleware/rate-limit.ts';
+import { rateLimit, rateLimitCounter } from './middleware/rate-limit.ts';
 import { rejectInvalid } from './middleware/validation.ts';
 import type { RouteDeps } from './routes/deps.ts';
 import { registerMessageRoutes } from './routes/messages.ts';
@@ -45,12 +45,13 @@ export function createApp(config: Readonly<Config>, options: CreateAppOptions = 
   app.on(['POST', 'PUT', 'PATCH'], '*', limitBody(config.maxBodyBytes), emptyBodyAsObject());
 
   const { windowSeconds } = config.rateLimits;
+  const counter = rateLimitCounter(config);
   const deps: RouteDeps = {
     config,
     requireUser: requireUser({ config }),
-    limitSessions: rateLimit({ bucket: 'sessions', limit: config.rateLimits.sessions, windowSeconds }),
-    limitMessages: rateLimit({ bucket: 'messages', limit: config.rateLimits.messages, windowSeconds }),
-    limitSettings: rateLimit({ bucket: 'settings', limit: config.rateLimits.sessions, windowSeconds }),
+    limitSessions: rateLimit(counter, { bucket: 'sessions', limit: config.rateLimits.sessions, windowSeconds }),
+    limitMessages: rateLimit(counter, { bucket: 'messages', limit: config.rateLimits.messages, windowSeconds }),
+    limitSettings: rateLimit(counter, { bucket: 'settings', limit: config.rateLimits.sessions, windowSeconds }),
   };
   registerMetaRoutes(app, deps);
   registerSessionRoutes(app, deps);

@@ -1,6 +1,6 @@
 // The function's configuration, parsed once from the environment. The only module that reads it.
 import { z } from 'zod';
-import { parseEnv } from '../_shared/env.ts';
+import { ConfigError, parseEnv } from '../_shared/env.ts';
 import { isKnownCountry } from '../_shared/phone.ts';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
@@ -10,6 +10,10 @@ const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8000),
   SUPABASE_URL: z.url({ protocol: /^https?$/ }),
   SUPABASE_ANON_KEY: z.string().min(20, 'must be the project anon (or publishable) key'),
+  /** The project's secret keys as Supabase passes them to functions (JSON `{ "default": "sb_secret_…" }`). */
+  SUPABASE_SECRET_KEYS: z.string().optional(),
+  /** The legacy service_role JWT Supabase also passes; used when SUPABASE_SECRET_KEYS has no default key. */
+  SUPABASE_SERVICE_ROLE_KEY: z.string().min(20).optional(),
   /** Comma-separated browser origins allowed by CORS, or `*`. */
   WHATSAPP_ALLOWED_ORIGINS: z.string().default('*'),
   /** ISO 3166-1 alpha-2 country for numbers written without a +country prefix. Unset: E.164 only. */
@@ -17,7 +21,7 @@ const envSchema = z.object({
     .refine(isKnownCountry, 'must be a two-letter country code such as US or DE').optional(),
   WHATSAPP_RATE_LIMIT_MESSAGES: positiveInt(120),
   WHATSAPP_RATE_LIMIT_SESSIONS: positiveInt(60),
-  WHATSAPP_RATE_LIMIT_WINDOW_SECONDS: positiveInt(60),
+  WHATSAPP_RATE_LIMIT_WINDOW_SECONDS: positiveInt(60).pipe(z.number().max(86400, 'at most one day (86400)')),
   WHATSAPP_MAX_BODY_BYTES: positiveInt(32 * 1024),
   /** Base URL the docs and OpenAPI `servers` advertise. Default: SUPABASE_URL + /functions/v1. */
   WHATSAPP_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
@@ -30,6 +34,8 @@ export interface Config {
   port: number;
   supabaseUrl: string;
   supabaseAnonKey: string;
+  /** Secret (service_role) key: only for the rate-limit counter, which users must not be able to call. */
+  supabaseSecretKey: string;
   allowedOrigins: '*' | readonly string[];
   defaultCountry: string | undefined;
   rateLimits: Readonly<{ messages: number; sessions: number; windowSeconds: number }>;
@@ -43,10 +49,15 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
   const e = parseEnv(envSchema, env);
   const origins = e.WHATSAPP_ALLOWED_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean);
   const supabaseUrl = e.SUPABASE_URL.replace(/\/+$/, '');
+  const supabaseSecretKey = secretKeyOf(e.SUPABASE_SECRET_KEYS) ?? e.SUPABASE_SERVICE_ROLE_KEY;
+  if (!supabaseSecretKey) {
+    throw new ConfigError('Invalid configuration: SUPABASE_SECRET_KEYS (or SUPABASE_SERVICE_ROLE_KEY) is required: the rate limit is counted with it');
+  }
   return Object.freeze({
     port: e.PORT,
     supabaseUrl,
     supabaseAnonKey: e.SUPABASE_ANON_KEY,
+    supabaseSecretKey,
     allowedOrigins: origins.length === 0 || origins.includes('*') ? '*' : Object.freeze(origins),
     defaultCountry: e.WHATSAPP_DEFAULT_COUNTRY,
     rateLimits: Object.freeze({
@@ -59,6 +70,19 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     logLevel: e.WHATSAPP_LOG_LEVEL,
     webhookAllowPrivate: e.WHATSAPP_WEBHOOK_ALLOW_PRIVATE === 'enabled',
   });
+}
+
+/** The `default` key of SUPABASE_SECRET_KEYS (a JSON object of named keys), if any. */
+function secretKeyOf(json: string | undefined): string | undefined {
+  if (!json) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    throw new ConfigError('Invalid configuration: SUPABASE_SECRET_KEYS: must be a JSON object such as {"default":"sb_secret_…"}');
+  }
+  const key = parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>).default : undefined;
+  return typeof key === 'string' && key.length >= 20 ? key : undefined;
 }
 
 /** The configuration of this process, from its environment (index.ts). */

@@ -48,7 +48,7 @@ select is(
       and (has_function_privilege('anon', p.oid, 'execute') or has_function_privilege('authenticated', p.oid, 'execute'))
       and p.proname not in ('request_whatsapp_link', 'request_session_command', 'is_active_session_status',
                             'is_terminal_session_status', 'is_e164_phone',
-                            'consume_api_rate_limit', 'save_messaging_settings', 'rotate_webhook_secret',
+                            'save_messaging_settings', 'rotate_webhook_secret',
                             'webhook_secret_created_at', 'messaging_config_problems', 'webhook_event_types',
                             'redeliver_webhook_event')),
   null,

@@ -6,7 +6,7 @@ import { assert, assertEquals, assertMatch } from './assert.ts';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 // An unroutable Supabase URL: any test that reached Auth or the database would fail loudly.
-const baseEnv = { SUPABASE_URL: 'http://127.0.0.1:9', SUPABASE_ANON_KEY: 'anon-key-for-in-process-tests' };
+const baseEnv = { SUPABASE_URL: 'http://127.0.0.1:9', SUPABASE_ANON_KEY: 'anon-key-for-in-process-tests', SUPABASE_SECRET_KEYS: '{"default":"sb_secret_for-in-process-tests"}' };
 const app = createApp(loadConfig({ ...baseEnv, WHATSAPP_MAX_BODY_BYTES: '1024' }), { logger: silent });
 
 async function call(path: string, init?: RequestInit) {

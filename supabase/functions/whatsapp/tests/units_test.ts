@@ -5,7 +5,7 @@ import { loadConfig } from '../config.ts';
 import { compareNewestFirst, decodeCursor, encodeCursor, toMicros } from '../store/cursor.ts';
 import { assert, assertEquals, assertThrows } from './assert.ts';
 
-const env = { SUPABASE_URL: 'http://127.0.0.1:54321/', SUPABASE_ANON_KEY: 'anon-key-for-in-process-tests' };
+const env = { SUPABASE_URL: 'http://127.0.0.1:54321/', SUPABASE_ANON_KEY: 'anon-key-for-in-process-tests', SUPABASE_SERVICE_ROLE_KEY: 'service-role-key-for-in-process-tests' };
 
 Deno.test('config: defaults, trimmed URL, origins list', () => {
   const config = loadConfig({ ...env, WHATSAPP_ALLOWED_ORIGINS: 'https://a.example, https://b.example', WHATSAPP_DEFAULT_COUNTRY: 'de' });
@@ -15,6 +15,8 @@ Deno.test('config: defaults, trimmed URL, origins list', () => {
   assertEquals(config.defaultCountry, 'DE');
   assertEquals(config.rateLimits, { messages: 120, sessions: 60, windowSeconds: 60 });
   assertEquals(config.port, 8000);
+  assertEquals(config.supabaseSecretKey, env.SUPABASE_SERVICE_ROLE_KEY);
+  assertEquals(loadConfig({ ...env, SUPABASE_SECRET_KEYS: '{"default":"sb_secret_0123456789abcdef"}' }).supabaseSecretKey, 'sb_secret_0123456789abcdef');
   assertEquals(loadConfig({ ...env, PORT: '9123' }).port, 9123);
   assert(Object.isFrozen(config));
 });
@@ -22,6 +24,9 @@ Deno.test('config: defaults, trimmed URL, origins list', () => {
 Deno.test('config: errors name the variable', () => {
   assertThrows(() => loadConfig({ SUPABASE_ANON_KEY: env.SUPABASE_ANON_KEY }), /SUPABASE_URL/);
   assertThrows(() => loadConfig({ SUPABASE_URL: env.SUPABASE_URL }), /SUPABASE_ANON_KEY/);
+  assertThrows(() => loadConfig({ SUPABASE_URL: env.SUPABASE_URL, SUPABASE_ANON_KEY: env.SUPABASE_ANON_KEY }), /SUPABASE_SECRET_KEYS/);
+  assertThrows(() => loadConfig({ ...env, SUPABASE_SECRET_KEYS: 'not json' }), /SUPABASE_SECRET_KEYS/);
+  assertThrows(() => loadConfig({ ...env, WHATSAPP_RATE_LIMIT_WINDOW_SECONDS: '8640000' }), /WHATSAPP_RATE_LIMIT_WINDOW_SECONDS/);
   assertThrows(() => loadConfig({ ...env, WHATSAPP_DEFAULT_COUNTRY: 'XX' }), /WHATSAPP_DEFAULT_COUNTRY/);
   assertThrows(() => loadConfig({ ...env, WHATSAPP_RATE_LIMIT_MESSAGES: '0' }), /WHATSAPP_RATE_LIMIT_MESSAGES/);
   assertThrows(() => loadConfig({ ...env, PORT: 'eighty' }), /PORT/);
@@ -57,6 +62,8 @@ Deno.test('SQLSTATEs map to 4xx by code, never by message', () => {
   assertEquals(toApiError({ code: 'WL404', message: 'session not found' }).status, 404);
   assertEquals(toApiError({ code: 'WL409', message: 'the session is logged_out' }).toBody().error, { code: 'conflict', message: 'the session is logged_out' });
   assertEquals(toApiError({ code: 'WL422', message: 'bad' }).status, 400);
+  assertEquals(toApiError({ code: 'WL429', message: 'quota exceeded: at most 100' }).status, 429);
+  assertEquals(toApiError({ code: 'WL429', message: 'quota exceeded: at most 100' }).toBody().error, { code: 'quota_exceeded', message: 'quota exceeded: at most 100' });
   assertEquals(toApiError({ code: '23505', message: 'duplicate key value violates unique constraint "x"' }).toBody().error.code, 'conflict');
   assertEquals(toApiError({ code: '23514', message: 'secret internals' }).toBody().error.message.includes('secret'), false);
   assertEquals(toApiError({ code: '42501', message: '' }).status, 403);
