@@ -79,6 +79,7 @@ insert into expected_grants (object, role, privileges) values
     ('table webhook_deliveries', 'service_role', 'delete, insert, references, select, trigger, truncate, update'),
     ('table webhook_events', 'authenticated', 'select'),
     ('table webhook_events', 'service_role', 'delete, insert, references, select, trigger, truncate, update'),
+    ('table write_quotas', 'service_role', 'delete, insert, references, select, trigger, truncate, update'),
   -- views
     ('view session_statistics', 'authenticated', 'select'),
     ('view session_statistics', 'service_role', 'select'),
@@ -144,11 +145,13 @@ insert into expected_grants (object, role, privileges) values
     ('function webhook_secret_created_at()', 'service_role', 'execute'),
     ('function redeliver_webhook_event(text)', 'authenticated', 'execute'),
     ('function redeliver_webhook_event(text)', 'service_role', 'execute'),
-  -- functions: the Edge Function's rate limit. KNOWN EXCESS: authenticated can call it through /rpc with a
-  -- window of its choosing and so reset its own counter; hardening moves it to service_role (CONTRACTS).
-    ('function consume_api_rate_limit(text, integer, interval)', 'authenticated', 'execute'),
-    ('function consume_api_rate_limit(text, integer, interval)', 'service_role', 'execute'),
+  -- functions: the Edge Function's rate limit, called with its secret key for the user it verified (a user
+  -- who could call it would choose the window and reset their own count, issue 16 item 9)
+    ('function consume_api_rate_limit(uuid, text, integer, integer)', 'service_role', 'execute'),
   -- functions: triggers and what only they call (as the owner)
+    ('function enforce_outbound_quota()', 'nobody', ''),
+    ('function enforce_session_command_quota()', 'nobody', ''),
+    ('function is_quota_limited_writer()', 'nobody', ''),
     ('function check_outbound_media()', 'nobody', ''),
     ('function inbound_message_webhook()', 'nobody', ''),
     ('function outbound_status_webhook()', 'nobody', ''),
