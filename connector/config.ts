@@ -186,7 +186,7 @@ function buildConfig(env: z.infer<typeof schema>) {
       activityWriteIntervalMs: env.ACTIVITY_WRITE_INTERVAL_MS,
       shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
     },
-    /** null = MEDIA=disabled: inbound media keep their metadata (pending), outbound media rows fail. The size cap is per user: settings.mediaMaxBytes */
+    /** null = MEDIA=disabled: inbound media keep their metadata (media_state disabled), outbound media rows fail. The size cap is per user: settings.mediaMaxBytes */
     media: media ? {
       storageUrl: env.SUPABASE_URL!,
       serviceKey: env.SUPABASE_SERVICE_ROLE_KEY!,

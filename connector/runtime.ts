@@ -64,10 +64,16 @@ export async function runConnector(config: ConnectorConfig, logger: Logger): Pro
         onStored: () => metrics.mediaStored.inc(),
       })
     : null;
+  // MEDIA=disabled: media that were pending when it was turned off end 'disabled' rather than wait forever.
+  const disableMedia = async () => {
+    const n = await store.media.disable(manager.openConnections().map((c) => c.sessionId))
+      .catch((err) => { logger.warn({ err }, 'ending pending media downloads failed; the next sweep retries'); return 0; });
+    if (n) logger.info({ media: n }, 'pending media downloads ended: this connector keeps no media (MEDIA=disabled)');
+  };
   let sweeper!: Sweeper;
   let alsChecked = !config.whatsapp.sharedAsyncLocalStorage;
 
-  const inbound = new InboundRecorder({ store, logger, metrics, onMedia: () => media?.kick() });
+  const inbound = new InboundRecorder({ store, logger, metrics, onMedia: () => media?.kick(), keepMedia: media !== null });
   // 'notify' = live messages; 'append' = messages WhatsApp kept while we were offline (they carry the
   // offline attribute), and our own sends echoed back (emitOwnEvents), which are skipped by id.
   const onMessages = async (conn: SessionConnection, upsert: BaileysEventMap['messages.upsert']) => {
@@ -131,7 +137,8 @@ export async function runConnector(config: ConnectorConfig, logger: Logger): Pro
     manager.kickResume();
     await refreshSettings();
     claimOutbound();
-    media?.kick();
+    if (media) media.kick();
+    else await disableMedia();
   };
   sweeper = new Sweeper(config.sweepIntervalMs, sweepOnce, logger);
   leases.start();

@@ -17,6 +17,8 @@ export interface InboundRecorderDeps {
   metrics: Metrics;
   /** a new row carries media to download (the media keeper fetches it beside message handling) */
   onMedia(): void;
+  /** false with MEDIA=disabled: media rows are recorded as 'disabled' (metadata only) */
+  keepMedia: boolean;
 }
 
 export class InboundRecorder {
@@ -43,7 +45,7 @@ export class InboundRecorder {
         if (!row.from_me) row.sender_phone ??= contact.phone;
       }
       const media = describeMedia(msg);
-      if (await store.messages.insertInbound(row, media)) {
+      if (await store.messages.insertInbound(row, media, this.deps.keepMedia)) {
         metrics.received.inc();
         if (media) this.deps.onMedia();
       }

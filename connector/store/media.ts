@@ -5,6 +5,9 @@ import { interval, withDeadline, type Sql } from './db.ts';
 
 export type MediaFinalState = 'failed' | 'expired' | 'too_large';
 
+/** media_error of media a connector with MEDIA=disabled does not keep (media_state 'disabled'). */
+export const MEDIA_DISABLED_REASON = 'not downloaded: the connector keeps no media files (MEDIA=disabled)';
+
 export interface MediaJob {
   id: string;
   session_id: string;
@@ -33,6 +36,12 @@ export function makeMediaStore(sql: Sql) {
       const [row] = await withDeadline(sql`select retry_inbound_media(${id}, ${owner}, ${interval(delayMs)}::interval, ${error},
         ${source ? sql.json(source as never) : null}::jsonb) as ok`);
       return Boolean(row?.ok);
+    },
+    /** Pending downloads of these sessions end 'disabled' (MEDIA=disabled); returns how many. */
+    async disable(sessionIds: string[]): Promise<number> {
+      if (sessionIds.length === 0) return 0;
+      const [row] = await withDeadline(sql`select disable_inbound_media(${sessionIds}::uuid[], ${MEDIA_DISABLED_REASON}) as n`);
+      return Number(row?.n ?? 0);
     },
     async fail(id: string, owner: string, state: MediaFinalState, error: string): Promise<boolean> {
       const [row] = await withDeadline(sql`select fail_inbound_media(${id}, ${owner}, ${state}::media_state, ${error}) as ok`);

@@ -2,6 +2,7 @@
 import type { Enums, Tables, TablesInsert } from '../../supabase/functions/_shared/database.types.ts';
 import type { MediaFacts, MediaKind } from '../media/describe.ts';
 import { interval, withDeadline, type Sql } from './db.ts';
+import { MEDIA_DISABLED_REASON } from './media.ts';
 
 /** An inbound message's media as it arrived (the download comes later: store/media.ts). */
 export type InboundMedia = MediaFacts;
@@ -80,10 +81,13 @@ export function makeMessageStore(sql: Sql) {
       return rows.length > 0;
     },
     /** Returns true when the row is new, false when this WhatsApp id was stored before (replay). */
-    async insertInbound(row: InboundRow, media: InboundMedia | null = null): Promise<boolean> {
+    /** `keepMedia` false (MEDIA=disabled): media keep their metadata as 'disabled', never downloaded. */
+    async insertInbound(row: InboundRow, media: InboundMedia | null = null, keepMedia = true): Promise<boolean> {
       // A media message is queued for download at once (media_next_attempt_at = now); one without the facts
       // to download it cannot ever be fetched.
-      const state = media ? (media.source ? 'pending' : 'failed') : null;
+      const state = !media ? null : !keepMedia ? 'disabled' : media.source ? 'pending' : 'failed';
+      const error = state === 'failed' ? 'the message carries no media key or path to download the file'
+        : state === 'disabled' ? MEDIA_DISABLED_REASON : null;
       const inserted = await withDeadline(sql`
         insert into inbound_messages (session_id, user_id, wa_message_id, chat_jid, sender_jid, sender_phone, push_name,
           from_me, message_type, text, raw, wa_timestamp, media_kind, media_state, media_mime_type, media_size_bytes,
@@ -95,7 +99,7 @@ export function makeMessageStore(sql: Sql) {
           ${media?.mimeType?.slice(0, 255) ?? null}, ${media?.sizeBytes ?? null}, ${media?.durationSeconds ?? null},
           ${media?.width ?? null}, ${media?.height ?? null}, ${media?.fileName?.slice(0, 1024) ?? null},
           ${media?.source ? sql.json(media.source as never) : null}, ${state === 'pending' ? sql`now()` : null},
-          ${state === 'failed' ? 'the message carries no media key or path to download the file' : null},
+          ${error},
           ${row.contact_id})
         on conflict (session_id, wa_message_id) do nothing
         returning 1`);

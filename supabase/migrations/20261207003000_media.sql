@@ -10,11 +10,12 @@ create type public.media_kind as enum ('image', 'video', 'audio', 'voice', 'docu
 comment on type public.media_kind is
   'voice = a voice note (an audio message with ptt, WhatsApp''s push-to-talk); audio = any other audio file.';
 
-create type public.media_state as enum ('pending', 'stored', 'too_large', 'failed', 'expired');
+create type public.media_state as enum ('pending', 'stored', 'too_large', 'failed', 'expired', 'disabled');
 comment on type public.media_state is
   'pending: not downloaded yet (or retrying); stored: in Storage at media_path; too_large: over the size cap, '
   'metadata kept; failed: download or hash check failed for good; expired: WhatsApp no longer has the file and the '
-  'phone could not upload it again.';
+  'phone could not upload it again; disabled: the connector holding the session keeps no media (MEDIA=disabled), '
+  'metadata kept and never downloaded later.';
 
 -- What WhatsApp accepts per kind: MIME types (base type, no parameters) and sizes. The API and the
 -- connector read this table; the outbound trigger below enforces it. Limits follow WhatsApp's published
@@ -191,14 +192,34 @@ create or replace function public.fail_inbound_media(p_id bigint, p_owner text, 
   end;
   $$;
 
+-- MEDIA=disabled on the connector holding these sessions: downloads still pending (arrived before media was
+-- turned off) end as 'disabled' instead of waiting for a download nobody will do. A live claim (a download in
+-- progress elsewhere) is left alone; a lapsed one is not.
+create or replace function public.disable_inbound_media(p_session_ids uuid[], p_reason text)
+  returns integer
+  language sql
+  set search_path to ''
+  as $$
+    with done as (
+      update public.inbound_messages m
+         set media_state = 'disabled', media_error = left(p_reason, 1000), media_next_attempt_at = null,
+             media_claimed_by = null, media_claim_expires_at = null
+       where m.media_state = 'pending' and m.session_id = any (p_session_ids)
+         and (m.media_claim_expires_at is null or m.media_claim_expires_at < now())
+      returning 1)
+    select count(*)::integer from done;
+  $$;
+
 revoke execute on function public.claim_inbound_media(text, uuid[], integer, interval) from public, anon, authenticated;
 revoke execute on function public.mark_inbound_media_stored(bigint, text, text, bigint, text) from public, anon, authenticated;
 revoke execute on function public.retry_inbound_media(bigint, text, interval, text, jsonb) from public, anon, authenticated;
 revoke execute on function public.fail_inbound_media(bigint, text, public.media_state, text) from public, anon, authenticated;
+revoke execute on function public.disable_inbound_media(uuid[], text) from public, anon, authenticated;
 grant execute on function public.claim_inbound_media(text, uuid[], integer, interval) to service_role;
 grant execute on function public.mark_inbound_media_stored(bigint, text, text, bigint, text) to service_role;
 grant execute on function public.retry_inbound_media(bigint, text, interval, text, jsonb) to service_role;
 grant execute on function public.fail_inbound_media(bigint, text, public.media_state, text) to service_role;
+grant execute on function public.disable_inbound_media(uuid[], text) to service_role;
 
 -- Outbound media ------------------------------------------------------------------------------------
 -- content_type: 'text' or a media kind. For media, `text` is the optional caption (documents, images, video)

@@ -123,13 +123,16 @@ describe('inbound media in the inbox', () => {
     expect(await findAccessibilityViolations(page)).toEqual([]);
   });
 
-  it('says why a file is not there: still downloading, too large for the cap', async () => {
+  it('says why a file is not there: still downloading, too large for the cap, not kept by this server', async () => {
     const { page } = main;
     await receive({ kind: 'video', state: 'pending', ext: 'mp4', mime: 'video/mp4', size: 5_000_000 });
     await receive({ kind: 'document', state: 'too_large', ext: 'pdf', mime: 'application/pdf', size: 250_000_000, fileName: 'Catalog.pdf' });
     await page.locator('[data-testid="media"][data-state="pending"]', { hasText: 'Downloading the file…' }).waitFor({ timeout: 30_000 });
     await page.locator('[data-testid="media"][data-state="too_large"]', { hasText: 'Catalog.pdf' })
       .filter({ hasText: 'Not kept: the file (250 MB) is larger than your media limit.' }).waitFor({ timeout: 30_000 });
+    await receive({ kind: 'voice', state: 'disabled', ext: 'ogg', mime: 'audio/ogg', size: 9_000, duration: 4 });
+    await page.locator('[data-testid="media"][data-state="disabled"]', { hasText: 'Not downloaded: this server does not keep media files.' })
+      .waitFor({ timeout: 30_000 });
   });
 
   it('another user can neither sign, download nor list these files', async () => {

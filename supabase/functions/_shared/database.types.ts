@@ -872,6 +872,10 @@ export type Database = {
         Args: { p_older_than: string }
         Returns: number
       }
+      disable_inbound_media: {
+        Args: { p_reason: string; p_session_ids: string[] }
+        Returns: number
+      }
       enqueue_webhook_event: {
         Args: {
           p_data: Json
@@ -1191,7 +1195,13 @@ export type Database = {
         | "sent"
       link_method: "qr" | "pairing_code"
       media_kind: "image" | "video" | "audio" | "voice" | "document" | "sticker"
-      media_state: "pending" | "stored" | "too_large" | "failed" | "expired"
+      media_state:
+        | "pending"
+        | "stored"
+        | "too_large"
+        | "failed"
+        | "expired"
+        | "disabled"
       outbound_status:
         | "queued"
         | "sending"
@@ -1356,7 +1366,14 @@ export const Constants = {
       ],
       link_method: ["qr", "pairing_code"],
       media_kind: ["image", "video", "audio", "voice", "document", "sticker"],
-      media_state: ["pending", "stored", "too_large", "failed", "expired"],
+      media_state: [
+        "pending",
+        "stored",
+        "too_large",
+        "failed",
+        "expired",
+        "disabled",
+      ],
       outbound_status: [
         "queued",
         "sending",

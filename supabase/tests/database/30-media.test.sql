@@ -2,7 +2,7 @@
 -- against the object and WhatsApp's rules (one SQLSTATE per refusal, nothing inserted), inbound media
 -- transitions reserved to the connector.
 begin;
-select plan(25);
+select plan(28);
 
 \set alice '{"sub":"11111111-1111-4111-8111-111111111111","role":"authenticated"}'
 \set bob '{"sub":"22222222-2222-4222-8222-222222222222","role":"authenticated"}'
@@ -108,6 +108,8 @@ select results_eq($$select count(*)::int from public.whatsapp_media_rules where 
 select throws_ok($$select public.claim_inbound_media('me', array['aaaaaaaa-0000-4000-8000-000000000001'::uuid], 10, '1 minute')$$,
   '42501', null, 'users cannot claim media downloads');
 select throws_ok($$select public.mark_inbound_media_stored(1, 'me', 'x', 1, 'image/jpeg')$$, '42501', null, 'users cannot mark media stored');
+select throws_ok($$select public.disable_inbound_media(array['aaaaaaaa-0000-4000-8000-000000000001'::uuid], 'x')$$, '42501', null,
+  'users cannot turn media downloads off');
 
 reset role;
 insert into public.inbound_messages (session_id, user_id, wa_message_id, chat_jid, message_type, wa_timestamp, media_kind,
@@ -117,6 +119,20 @@ values ('aaaaaaaa-0000-4000-8000-000000000001', '11111111-1111-4111-8111-1111111
 select throws_ok($$update public.inbound_messages set media_state = 'stored', media_stored_at = now(),
   media_path = '22222222-2222-4222-8222-222222222222/bbbbbbbb-0000-4000-8000-000000000001/IMG1.jpg' where wa_message_id = 'IMG1'$$,
   '23514', null, 'an inbound object path must be in the owner''s own session folder');
+
+-- MEDIA=disabled: what is still pending ends 'disabled' (metadata kept); a download in progress elsewhere is left alone
+insert into public.inbound_messages (session_id, user_id, wa_message_id, chat_jid, message_type, wa_timestamp, media_kind,
+  media_state, media_next_attempt_at, media_source, media_claimed_by, media_claim_expires_at)
+values ('aaaaaaaa-0000-4000-8000-000000000001', '11111111-1111-4111-8111-111111111111', 'IMG2', '15557770001@s.whatsapp.net',
+  'imageMessage', now(), 'image', 'pending', now(), '{}', 'other-connector', now() + interval '1 minute'),
+  ('bbbbbbbb-0000-4000-8000-000000000001', '22222222-2222-4222-8222-222222222222', 'IMG3', '15557770002@s.whatsapp.net',
+  'imageMessage', now(), 'image', 'pending', now(), '{}', null, null);
+select is(public.disable_inbound_media(array['aaaaaaaa-0000-4000-8000-000000000001'::uuid], 'media off'), 1,
+  'disable_inbound_media ends the unclaimed pending download of the given sessions');
+select results_eq($$select wa_message_id, media_state::text, media_error from public.inbound_messages
+  where wa_message_id in ('IMG1', 'IMG2', 'IMG3') order by wa_message_id$$,
+  $$values ('IMG1', 'disabled', 'media off'), ('IMG2', 'pending', null::text), ('IMG3', 'pending', null::text)$$,
+  'a live claim and other sessions are left pending');
 
 select * from finish();
 rollback;

@@ -134,6 +134,7 @@ export const en = {
   'media.tooLarge': 'Not kept: the file ({size}) is larger than your media limit.',
   'media.failed': 'The file could not be downloaded.',
   'media.expired': 'The file is no longer available on WhatsApp.',
+  'media.disabled': 'Not downloaded: this server does not keep media files.',
   'media.unavailable': 'The file cannot be shown right now.',
   'media.download': 'Download {name} ({size})',
   'media.error.media_type_not_accepted': 'WhatsApp does not accept this type of file.',

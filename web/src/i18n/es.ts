@@ -136,6 +136,7 @@ export const es: Messages = {
   'media.tooLarge': 'No guardado: el archivo ({size}) supera tu límite de archivos.',
   'media.failed': 'No se pudo descargar el archivo.',
   'media.expired': 'El archivo ya no está disponible en WhatsApp.',
+  'media.disabled': 'No descargado: este servidor no guarda archivos multimedia.',
   'media.unavailable': 'El archivo no se puede mostrar ahora.',
   'media.download': 'Descargar {name} ({size})',
   'media.error.media_type_not_accepted': 'WhatsApp no acepta este tipo de archivo.',

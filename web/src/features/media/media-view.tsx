@@ -1,6 +1,6 @@
 // The media of one message, through a signed URL of the private bucket: photos and stickers shown,
 // voice notes and audio playable, video playable and downloadable, documents downloadable. A file
-// that is not stored (still downloading, too large, failed, expired) says why instead.
+// that is not stored (still downloading, too large, failed, expired, not kept) says why instead.
 import type { AppSupabase } from '../../lib/supabase.ts';
 import { useI18n } from '../../i18n/index.tsx';
 import type { MessageKey } from '../../i18n/en.ts';
@@ -13,6 +13,7 @@ const NOT_STORED: Record<Exclude<MediaState, 'stored'>, MessageKey> = {
   too_large: 'media.tooLarge',
   failed: 'media.failed',
   expired: 'media.expired',
+  disabled: 'media.disabled',
 };
 
 export function MediaView({ supabase, media, caption, who }: { supabase: AppSupabase; media: MessageMedia; caption: string | null; who: string }) {
