@@ -97,6 +97,7 @@ insert into expected_grants (object, role, privileges) values
     ('function complete_session_command(bigint, text, text)', 'service_role', 'execute'),
     ('function complete_session_link(uuid, text, bigint, text, text, text, text)', 'service_role', 'execute'),
     ('function delete_unfinished_link_credentials(interval)', 'service_role', 'execute'),
+    ('function disable_inbound_media(uuid[], text)', 'service_role', 'execute'),
     ('function expire_idle_sessions(interval)', 'service_role', 'execute'),
     ('function fail_inbound_media(bigint, text, media_state, text)', 'service_role', 'execute'),
     ('function fail_outbound_message(uuid, text, text, text)', 'service_role', 'execute'),
