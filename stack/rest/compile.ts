@@ -1,9 +1,11 @@
 // Turns parsed requests into SQL text plus parameters. Identifiers are only ever names that the
 // schema cache confirmed (and are quoted anyway); every value is a bound parameter.
-import { isRowFunction, rejectUnresolvableEmbed } from './embed-diagnosis.ts';
+import { compileEmbed, type EmbedContext } from './embed.ts';
 import { restErrors } from './errors.ts';
 import { parseList, type Field, type Filter, type OrderTerm, type SelectItem } from './parse.ts';
-import type { ForeignKey, SchemaSnapshot } from './schema-cache.ts';
+import type { SchemaSnapshot, TableInfo } from './schema-cache.ts';
+
+export type { EmbedContext } from './embed.ts';
 
 export class Params {
   readonly values: unknown[] = [];
@@ -26,6 +28,19 @@ export interface ColumnSet {
   has(column: string): boolean;
   /** The column's type (format_type), when known: json/jsonb values are bound as such. */
   type?(column: string): string | undefined;
+  /** A computed field: the function (taking the row) that `name` stands for. */
+  computed?(name: string): string | undefined;
+}
+
+/** The columns of a table or view, with its computed fields. */
+export function tableColumns(table: TableInfo, schema: SchemaSnapshot): ColumnSet {
+  const computed = schema.computedFields.get(table.name);
+  return {
+    label: table.name,
+    has: (column) => table.columns.has(column) || Boolean(computed?.has(column)),
+    type: (column) => table.columns.get(column)?.type,
+    computed: (name) => (table.columns.has(name) ? undefined : computed?.get(name)),
+  };
 }
 
 /** The SQL type of a filtered field when it is json or jsonb (a `->>` step makes it text). */
@@ -38,7 +53,8 @@ function jsonType(field: Field, columns: ColumnSet): 'json' | 'jsonb' | undefine
 
 export function compileField(field: Field, columns: ColumnSet, params: Params, alias = '_t'): string {
   if (!columns.has(field.column)) throw restErrors.undefinedColumn(field.column, columns.label);
-  let sql = `${alias}.${quoteIdent(field.column)}`;
+  const fn = columns.computed?.(field.column);
+  let sql = fn ? `public.${quoteIdent(fn)}(${alias})` : `${alias}.${quoteIdent(field.column)}`;
   for (const step of field.path) {
     sql = `(${sql}${step.arrow}${params.add(step.key, /^-?[0-9]+$/.test(step.key) ? 'int' : 'text')})`;
   }
@@ -51,81 +67,20 @@ function outputName(item: Extract<SelectItem, { kind: 'field' }>): string {
   return last ? last.key : item.field.column;
 }
 
-/** What resource embedding needs: the schema (tables, foreign keys) and the table being selected from. */
-export interface EmbedContext {
-  schema: SchemaSnapshot;
-  table: string;
-  counter: { n: number };
-  /** Filters on embedded resources (`rel.col=eq.x`), by embed name or alias; consumed when compiled. */
-  filters: Map<string, Filter[]>;
-  /** Conditions `!inner` embeds add to the parent's WHERE. */
-  parentConditions: string[];
-}
-
 export function compileSelect(items: SelectItem[], columns: ColumnSet, params: Params, embed?: EmbedContext, alias = '_t'): string {
   return items
     .map((item) => {
       if (item.kind === 'star') return `${alias}.*`;
       if (item.kind === 'embed') {
-        if (!embed) throw restErrors.unsupported(`Resource embedding on rpc results ("${item.name}")`);
+        if (!embed) throw restErrors.unsupported(`Resource embedding on rpc results that are not a table's rows ("${item.name}")`);
         return compileEmbed(item, embed, params, alias);
-      }
-      if (embed && !columns.has(item.field.column) && isRowFunction(embed.schema, embed.table, item.field.column)) {
-        throw restErrors.unsupported(`Computed fields ("${item.field.column}" is a function of ${embed.table})`);
       }
       const expr = compileField(item.field, columns, params, alias);
       const cast = item.cast ? `::${item.cast === 'int' ? 'integer' : item.cast}` : '';
       return `${expr}${cast} as ${quoteIdent(outputName(item))}`;
     })
+    .filter((part): part is string => part !== undefined)
     .join(', ');
-}
-
-/**
- * `name(cols)`: a correlated subquery through the one foreign key between the two tables; an object
- * (or null) for many-to-one, an array for one-to-many. It runs as the caller, so RLS applies to it too.
- */
-function compileEmbed(item: Extract<SelectItem, { kind: 'embed' }>, ctx: EmbedContext, params: Params, parentAlias: string): string {
-  if (item.spread) throw restErrors.unsupported(`Spread embedding ("...${item.name}")`);
-  const target = ctx.schema.tables.get(item.name);
-  if (!target) {
-    rejectUnresolvableEmbed(ctx.schema, ctx.table, item.name);
-    throw restErrors.noRelationship(ctx.table, item.name);
-  }
-  const matchesHint = (fk: ForeignKey, columns: string[]) => !item.hint || fk.name === item.hint || columns.includes(item.hint);
-  const candidates = [
-    ...ctx.schema.foreignKeys.filter((fk) => fk.table === ctx.table && fk.refTable === target.name && matchesHint(fk, fk.columns))
-      .map((fk) => ({ fk, toOne: true })),
-    ...ctx.schema.foreignKeys.filter((fk) => fk.table === target.name && fk.refTable === ctx.table && matchesHint(fk, fk.columns))
-      .map((fk) => ({ fk, toOne: false })),
-  ];
-  if (candidates.length === 0) {
-    rejectUnresolvableEmbed(ctx.schema, ctx.table, item.name);
-    throw restErrors.noRelationship(ctx.table, item.name);
-  }
-  if (candidates.length > 1) throw restErrors.ambiguousRelationship(ctx.table, item.name, candidates.map((c) => c.fk.name));
-  const { fk, toOne } = candidates[0]!;
-  ctx.counter.n += 1;
-  const childAlias = `_e${ctx.counter.n}`;
-  const rowAlias = `_x${ctx.counter.n}`;
-  const childColumns: ColumnSet = { label: target.name, has: (c) => target.columns.has(c), type: (c) => target.columns.get(c)?.type };
-  const key = item.alias ?? item.name;
-  const childFilters = ctx.filters.get(key) ?? [];
-  ctx.filters.delete(key);
-  const nested: EmbedContext = { ...ctx, table: target.name, filters: new Map(), parentConditions: [] };
-  const childSelect = compileSelect(item.select, childColumns, params, nested, childAlias);
-  const join = fk.columns.map((column, i) => {
-    const ref = fk.refColumns[i]!;
-    return toOne
-      ? `${childAlias}.${quoteIdent(ref)} = ${parentAlias}.${quoteIdent(column)}`
-      : `${childAlias}.${quoteIdent(column)} = ${parentAlias}.${quoteIdent(ref)}`;
-  });
-  const conditions = () => [...join, ...childFilters.map((f) => compileFilter(f, childColumns, params, childAlias))].join(' and ');
-  const inner = `select ${childSelect} from public.${quoteIdent(target.name)} ${childAlias} where ${conditions()}`;
-  if (item.inner) ctx.parentConditions.push(`exists (select 1 from public.${quoteIdent(target.name)} ${childAlias} where ${conditions()})`);
-  const name = quoteIdent(item.alias ?? item.name);
-  return toOne
-    ? `(select to_json(${rowAlias}) from (${inner}) ${rowAlias}) as ${name}`
-    : `(select coalesce(json_agg(${rowAlias}), '[]'::json) from (${inner}) ${rowAlias}) as ${name}`;
 }
 
 const COMPARISONS: Record<string, string> = {
@@ -180,17 +135,17 @@ function compileOperation(filter: Extract<Filter, { kind: 'op' }>, columns: Colu
   return `(${field} ${comparison} ${params.add(bound, jsonType(filter.field, columns))})`;
 }
 
-export function compileWhere(filters: Filter[], columns: ColumnSet, params: Params, extra: string[] = []): string {
-  const conditions = [...filters.map((f) => compileFilter(f, columns, params)), ...extra];
+export function compileWhere(filters: Filter[], columns: ColumnSet, params: Params, extra: string[] = [], alias = '_t'): string {
+  const conditions = [...filters.map((f) => compileFilter(f, columns, params, alias)), ...extra];
   if (conditions.length === 0) return '';
   return ` where ${conditions.join(' and ')}`;
 }
 
-export function compileOrder(terms: OrderTerm[], columns: ColumnSet, params: Params): string {
+export function compileOrder(terms: OrderTerm[], columns: ColumnSet, params: Params, alias = '_t'): string {
   if (terms.length === 0) return '';
   const parts = terms.map((term) => {
     const nulls = term.nulls ? ` nulls ${term.nulls}` : '';
-    return `${compileField(term.field, columns, params)} ${term.direction}${nulls}`;
+    return `${compileField(term.field, columns, params, alias)} ${term.direction}${nulls}`;
   });
   return ` order by ${parts.join(', ')}`;
 }

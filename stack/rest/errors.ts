@@ -6,7 +6,8 @@ export class RestError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
-    readonly details: string | null = null,
+    /** A string, or JSON (PGRST201 lists its candidates as an array). */
+    readonly details: unknown = null,
     readonly hint: string | null = null,
     readonly headers: Record<string, string> = {},
   ) {
@@ -86,21 +87,6 @@ export const restErrors = {
   schema: (schema: string) =>
     new RestError(406, 'PGRST106', 'Invalid schema: ' + schema, null, 'Only the following schemas are exposed: public'),
   notAllowed: (method: string) => new RestError(405, 'PGRST117', `Unsupported HTTP method: ${method}`),
-  noRelationship: (table: string, name: string) =>
-    new RestError(
-      400,
-      'PGRST200',
-      `Could not find a relationship between '${table}' and '${name}' in the schema cache`,
-      `Searched for a foreign key relationship between '${table}' and '${name}' in the schema 'public', but no matches were found.`,
-    ),
-  ambiguousRelationship: (table: string, name: string, constraints: string[]) =>
-    new RestError(
-      300,
-      'PGRST201',
-      `Could not embed because more than one relationship was found for '${table}' and '${name}'`,
-      constraints.join(', '),
-      `Try changing '${name}' to one of: ${constraints.map((c) => `'${name}!${c}'`).join(', ')}`,
-    ),
   jwt: (message: string) =>
     new RestError(401, 'PGRST301', message, null, null, { 'www-authenticate': `Bearer error="invalid_token", error_description="${message}"` }),
   jwtExpired: () =>

@@ -126,7 +126,8 @@ function parseEmbed(item: string): SelectItem {
     name: unquote(match[3]!.trim()),
     hint,
     inner,
-    select: parseSelect(match[5]!.trim() === '' ? '*' : match[5]!),
+    // `rel()` selects nothing: PostgREST leaves the embed out (it can still filter with !inner).
+    select: match[5]!.trim() === '' ? [] : parseSelect(match[5]!),
   };
 }
 

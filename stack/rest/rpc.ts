@@ -4,12 +4,13 @@
 import type postgres from 'postgres';
 import { RestError, restErrors } from './errors.ts';
 import {
-  compileLimit, compileOrder, compileSelect, compileWhere, Params, quoteIdent, type ColumnSet, type EmbedContext,
+  compileLimit, compileOrder, compileSelect, compileWhere, Params, quoteIdent, tableColumns, type ColumnSet, type EmbedContext,
 } from './compile.ts';
 import type { Preferences } from './negotiate.ts';
 import { embeddedKey, parseFilterParam, parseNonNegativeInt, parseOperation, parseOrder, parseSelect, RESERVED_KEYS, type Filter } from './parse.ts';
 import type { FunctionInfo, SchemaCache, SchemaSnapshot, TableInfo } from './schema-cache.ts';
-import { aggregate, checkMaxAffected, contentRange, embedFilters, rejectUnusedEmbedFilters, type RestResult } from './table.ts';
+import { rejectUnusedScopedParams, scopedParams } from './embed.ts';
+import { aggregate, checkMaxAffected, contentRange, type RestResult } from './table.ts';
 
 export interface RpcRequest {
   method: string;
@@ -84,12 +85,12 @@ export async function findFunction(cache: SchemaCache, request: RpcRequest): Pro
   throw restErrors.unknownFunction(request.name, [...keys].sort());
 }
 
-function resultColumns(fn: FunctionInfo, table: TableInfo | undefined): ColumnSet | undefined {
+function resultColumns(fn: FunctionInfo, table: TableInfo | undefined, schema: SchemaSnapshot): ColumnSet | undefined {
   if (fn.outputs.length > 0) {
     const types = new Map(fn.outputs.map((o) => [o.name, o.type]));
     return { label: fn.name, has: (c) => types.has(c), type: (c) => types.get(c) };
   }
-  if (table) return { label: fn.name, has: (c) => table.columns.has(c), type: (c) => table.columns.get(c)?.type };
+  if (table) return { ...tableColumns(table, schema), label: fn.name };
   return undefined;
 }
 
@@ -123,28 +124,29 @@ export async function callFunction(
     return { status: 204, headers: {} };
   }
 
-  const columns = resultColumns(fn, fn.returnTable ? schema.tables.get(fn.returnTable) : undefined);
+  const columns = resultColumns(fn, fn.returnTable ? schema.tables.get(fn.returnTable) : undefined, schema);
   const rowShaped = fn.returnTypeKind === 'c' || columns !== undefined;
   // A function in FROM runs once (`(f()).*` in a select list would run it once per column).
   const fromCall = (alias: string) => (from ? `${from}, lateral ${call} ${alias}` : ` from ${call} ${alias}`);
-  const source = rowShaped ? `(select _f.*${fromCall('_f')}) _t` : `(select _f.v${fromCall('as _f(v)')}) _t`;
+  // Rows come straight from the call aliased _t, so _t has the function's row type (computed fields take it).
+  const source = rowShaped ? fromCall('_t') : ` from (select _f.v${fromCall('as _f(v)')}) _t`;
   // A scalar result has no columns: a filter or a select list on it names a column that does not exist.
   const resultSet: ColumnSet = columns ?? { label: fn.name, has: () => false };
-  const embedded = embedFilters(request.query);
+  const scoped = scopedParams(request.query, (key) => RESERVED_KEYS.has(key));
   const embed: EmbedContext | undefined = fn.returnTable
-    ? { schema, table: fn.returnTable, counter: { n: 0 }, filters: embedded, parentConditions: [] }
+    ? { schema, table: fn.returnTable, counter: { n: 0 }, scoped, parentConditions: [] }
     : undefined;
-  if (!embed) rejectUnusedEmbedFilters({ schema, table: fn.name, counter: { n: 0 }, filters: embedded, parentConditions: [] });
+  if (!embed) rejectUnusedScopedParams({ schema, table: fn.name, counter: { n: 0 }, scoped, parentConditions: [] });
   const selectParam = request.query.get('select');
   const select = rowShaped ? compileSelect(parseSelect(selectParam), resultSet, params, embed) : scalarSelect(selectParam, fn);
-  if (embed) rejectUnusedEmbedFilters(embed);
+  if (embed) rejectUnusedScopedParams(embed);
   const where = compileWhere(filters, resultSet, params, embed?.parentConditions ?? []);
   const order = compileOrder(parseOrder(request.query.get('order')), resultSet, params);
   const limit = parseNonNegativeInt('limit', request.query.get('limit'));
   const offset = parseNonNegativeInt('offset', request.query.get('offset')) ?? 0;
   const whereParams = params.values.length;
   const tail = compileLimit(limit, offset, params);
-  const inner = `select ${select} from ${source}${where}${order}${tail}`;
+  const inner = `select ${select}${source}${where}${order}${tail}`;
   const [row] = await tx.unsafe<{ body: string; n: number }[]>(
     `select ${aggregate(rowShaped ? '_r' : '_r.v', request.stripNulls)}::text as body, count(*)::int as n from (${inner}) _r`,
     params.values as postgres.ParameterOrJSON<never>[],
@@ -162,7 +164,7 @@ export async function callFunction(
   let total: number | undefined;
   if (request.prefs.count) {
     const [counted] = await tx.unsafe<{ total: string }[]>(
-      `select count(*) as total from (select ${select} from ${source}${where}) _c`,
+      `select count(*) as total from (select ${select}${source}${where}) _c`,
       params.values.slice(0, whereParams) as postgres.ParameterOrJSON<never>[],
     );
     total = Number(counted?.total ?? 0);

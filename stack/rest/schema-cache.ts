@@ -2,6 +2,8 @@
 // (`public`), read from pg_catalog. Every identifier in a request is checked against it before any
 // SQL is built. Reloaded when older than a moment and whenever a lookup misses (new migrations).
 import type postgres from 'postgres';
+import { buildRelationships, type RawForeignKey, type Relationship } from './relationships.ts';
+import { readViewKeyDependencies } from './view-keys.ts';
 
 export interface ColumnInfo {
   name: string;
@@ -37,18 +39,13 @@ export interface FunctionInfo {
   volatile: boolean;
 }
 
-export interface ForeignKey {
-  name: string;
-  table: string;
-  columns: string[];
-  refTable: string;
-  refColumns: string[];
-}
-
 export interface SchemaSnapshot {
   tables: Map<string, TableInfo>;
   functions: Map<string, FunctionInfo[]>;
-  foreignKeys: ForeignKey[];
+  /** Every relationship resource embedding can use, PostgREST's way (relationships.ts). */
+  relationships: Relationship[];
+  /** Computed fields: table → field name → function (a function taking the table's row, not returning rows). */
+  computedFields: Map<string, Map<string, string>>;
 }
 
 const MAX_AGE_MS = 1_000;
@@ -112,19 +109,36 @@ async function readSchema(sql: postgres.Sql): Promise<SchemaSnapshot> {
       join pg_attribute a on a.attrelid = c.oid and a.attnum = key.attnum
      where n.nspname = 'public' and k.contype = 'p'
      order by c.relname, key.ord`;
-  const foreignKeys = await sql<ForeignKey[]>`
-    select k.conname as name, c.relname as table, r.relname as "refTable",
-           array(select a.attname::text from unnest(k.conkey) with ordinality u(n, o)
-                   join pg_attribute a on a.attrelid = k.conrelid and a.attnum = u.n order by u.o) as columns,
-           array(select a.attname::text from unnest(k.confkey) with ordinality u(n, o)
-                   join pg_attribute a on a.attrelid = k.confrelid and a.attnum = u.n order by u.o) as "refColumns"
-      from pg_constraint k
-      join pg_class c on c.oid = k.conrelid join pg_namespace n on n.oid = c.relnamespace
-      join pg_class r on r.oid = k.confrelid join pg_namespace rn on rn.oid = r.relnamespace
-     where k.contype = 'f' and n.nspname = 'public' and rn.nspname = 'public'`;
+  // PostgREST's allM2OandO2ORels (SchemaCache.hs): every foreign key, one-to-one when its columns are a key.
+  const foreignKeys = await sql<RawForeignKey[]>`
+    with pks_uniques_cols as (
+      select conrelid, array_agg(key order by key) as cols
+        from pg_constraint, lateral unnest(conkey) as _(key)
+       where contype in ('p', 'u') and connamespace <> 'pg_catalog'::regnamespace
+       group by oid, conrelid
+    )
+    select traint.conname as name, ns1.nspname as schema, tab.relname as table,
+           ns2.nspname as "refSchema", other.relname as "refTable",
+           column_info.names as columns, column_info.ref_names as "refColumns",
+           (column_info.cols in (select cols from pks_uniques_cols where conrelid = traint.conrelid)) as "oneToOne"
+      from pg_constraint traint
+      join lateral (
+        select array_agg(cols.attname::text order by ord) as names, array_agg(refs.attname::text order by ord) as ref_names,
+               array_agg(cols.attnum order by cols.attnum) as cols
+          from unnest(traint.conkey, traint.confkey) with ordinality as _(col, ref, ord)
+          join pg_attribute cols on cols.attrelid = traint.conrelid and cols.attnum = col
+          join pg_attribute refs on refs.attrelid = traint.confrelid and refs.attnum = ref
+      ) as column_info on true
+      join pg_namespace ns1 on ns1.oid = traint.connamespace
+      join pg_class tab on tab.oid = traint.conrelid
+      join pg_class other on other.oid = traint.confrelid
+      join pg_namespace ns2 on ns2.oid = other.relnamespace
+     where traint.contype = 'f' and traint.conparentid = 0
+     order by traint.conrelid, traint.conname`;
+  const keyDeps = await readViewKeyDependencies(sql);
   const functions = await sql<{
     name: string; args: FunctionArg[]; defaults: number; returns_set: boolean; returns_void: boolean;
-    return_kind: string; return_table: string | null; volatile: boolean;
+    return_kind: string; return_table: string | null; volatile: boolean; row_of: string | null; single_row: boolean;
   }[]>`
     select p.proname as name,
            coalesce((select json_agg(json_build_object('name', coalesce(a.name, ''), 'type', format_type(a.type, null), 'mode', a.mode) order by a.ord)
@@ -137,7 +151,11 @@ async function readSchema(sql: postgres.Sql): Promise<SchemaSnapshot> {
            t.typtype::text as return_kind,
            (select rc.relname from pg_class rc join pg_namespace rn on rn.oid = rc.relnamespace
              where rc.oid = t.typrelid and rn.nspname = 'public') as return_table,
-           p.provolatile = 'v' as volatile
+           p.provolatile = 'v' as volatile,
+           -- the table or view whose row the function takes as its only argument (computed fields and relationships)
+           (select ac.relname from pg_type at join pg_class ac on ac.oid = at.typrelid join pg_namespace an on an.oid = ac.relnamespace
+             where p.pronargs = 1 and at.oid = p.proargtypes[0] and an.nspname = 'public' and ac.relkind in ('r', 'v', 'm', 'f', 'p')) as row_of,
+           not p.proretset or p.prorows = 1 as single_row
       from pg_proc p
       join pg_namespace n on n.oid = p.pronamespace
       join pg_type t on t.oid = p.prorettype
@@ -155,6 +173,8 @@ async function readSchema(sql: postgres.Sql): Promise<SchemaSnapshot> {
   for (const key of keys) tables.get(key.table_name)?.primaryKey.push(key.column_name);
 
   const byName = new Map<string, FunctionInfo[]>();
+  const computedFields = new Map<string, Map<string, string>>();
+  const computed: Extract<Relationship, { kind: 'computed' }>[] = [];
   for (const fn of functions) {
     const info: FunctionInfo = {
       name: fn.name,
@@ -168,6 +188,24 @@ async function readSchema(sql: postgres.Sql): Promise<SchemaSnapshot> {
       volatile: fn.volatile,
     };
     byName.set(fn.name, [...(byName.get(fn.name) ?? []), info]);
+    if (fn.row_of && fn.return_table && tables.has(fn.return_table)) {
+      computed.push({ kind: 'computed', table: fn.row_of, foreignTable: fn.return_table, function: fn.name, toOne: fn.single_row });
+    } else if (fn.row_of && !fn.returns_void) {
+      const fields = computedFields.get(fn.row_of) ?? new Map<string, string>();
+      fields.set(fn.name, fn.name);
+      computedFields.set(fn.row_of, fields);
+    }
   }
-  return { tables, functions: byName, foreignKeys: [...foreignKeys] };
+  const views = new Set([...tables.values()].filter((t) => t.kind === 'v' || t.kind === 'm').map((t) => `public.${t.name}`));
+  const primaryKeys = new Map([...tables.values()].map((t) => [`public.${t.name}`, t.primaryKey]));
+  for (const dep of keyDeps) {
+    const view = `${dep.view_schema}.${dep.view_name}`;
+    if (dep.constraint_type === 'p' && !primaryKeys.get(view)?.length) primaryKeys.set(view, dep.column_dependencies.map(([, v]) => v[0]!));
+  }
+  for (const fk of foreignKeys) {
+    const name = `${fk.schema}.${fk.table}`;
+    if (!primaryKeys.has(name)) primaryKeys.set(name, []);
+  }
+  const relationships = buildRelationships(foreignKeys, keyDeps, primaryKeys, views, computed);
+  return { tables, functions: byName, relationships, computedFields };
 }

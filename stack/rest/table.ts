@@ -2,8 +2,9 @@
 import type postgres from 'postgres';
 import { RestError, restErrors } from './errors.ts';
 import {
-  compileLimit, compileOrder, compileSelect, compileWhere, Params, quoteIdent, type ColumnSet, type EmbedContext,
+  compileLimit, compileOrder, compileSelect, compileWhere, Params, quoteIdent, tableColumns, type ColumnSet, type EmbedContext,
 } from './compile.ts';
+import { rejectUnusedScopedParams, scopedParams } from './embed.ts';
 import {
   embeddedKey, parseFilterParam, parseNonNegativeInt, parseOrder, parseSelect, RESERVED_KEYS, unquote,
   type Filter,
@@ -38,15 +39,15 @@ function unfilteredWrite(command: 'UPDATE' | 'DELETE'): RestError {
   return new RestError(400, '21000', `${command} requires a WHERE clause`);
 }
 
-function embedContext(request: TableRequest, withFilters = false): EmbedContext {
+function embedContext(request: TableRequest, withScoped = false): EmbedContext {
   return {
     schema: request.schema, table: request.table.name, counter: { n: 0 },
-    filters: withFilters ? embedFilters(request.query) : new Map(), parentConditions: [],
+    scoped: withScoped ? scopedParams(request.query, (key) => RESERVED_KEYS.has(key)) : new Map(), parentConditions: [],
   };
 }
 
-export function columnSet(table: TableInfo): ColumnSet {
-  return { label: table.name, has: (column) => table.columns.has(column), type: (column) => table.columns.get(column)?.type };
+export function columnSet(request: Pick<TableRequest, 'table' | 'schema'>): ColumnSet {
+  return tableColumns(request.table, request.schema);
 }
 
 /** The request's own filters (embedded-resource filters are left to embedFilters). */
@@ -57,20 +58,6 @@ export function parseFilters(query: URLSearchParams): Filter[] {
     filters.push(parseFilterParam(key, value));
   }
   return filters;
-}
-
-/** `rel.col=op.value` filters by embedded resource. */
-export function embedFilters(query: URLSearchParams): Map<string, Filter[]> {
-  const byEmbed = new Map<string, Filter[]>();
-  for (const [key, value] of query) {
-    const target = RESERVED_KEYS.has(key) ? undefined : embeddedKey(key);
-    if (!target) continue;
-    if (['order', 'limit', 'offset', 'select'].includes(target.key)) {
-      throw restErrors.unsupported(`"${target.key}" on an embedded resource ("${key}")`);
-    }
-    byEmbed.set(target.embed, [...(byEmbed.get(target.embed) ?? []), parseFilterParam(target.key, value)]);
-  }
-  return byEmbed;
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -99,22 +86,14 @@ async function runAggregated(tx: postgres.TransactionSql, inner: string, params:
   return { n, body: singular ? body.slice(1, -1).trim() : body };
 }
 
-/** `rel.col=…` for a `rel` the select does not embed (PostgREST's PGRST108). */
-export function rejectUnusedEmbedFilters(embed: EmbedContext): void {
-  const unused = [...embed.filters.keys()][0];
-  if (unused !== undefined) {
-    throw new RestError(400, 'PGRST108', `'${unused}' is not an embedded resource in this request`, null, `Verify that '${unused}' is included in the 'select' query parameter.`);
-  }
-}
-
 export async function readTable(tx: postgres.TransactionSql, request: TableRequest): Promise<RestResult> {
   const { table, query, prefs } = request;
-  const columns = columnSet(table);
+  const columns = columnSet(request);
   const params = new Params();
   const source = `public.${quoteIdent(table.name)} _t`;
   const embed = embedContext(request, true);
   const select = compileSelect(parseSelect(query.get('select')), columns, params, embed);
-  rejectUnusedEmbedFilters(embed);
+  rejectUnusedScopedParams(embed);
   const where = compileWhere(parseFilters(query), columns, params, embed.parentConditions);
   const order = compileOrder(parseOrder(query.get('order')), columns, params);
   const limit = Math.min(parseNonNegativeInt('limit', query.get('limit')) ?? request.maxRows, request.maxRows);
@@ -167,7 +146,10 @@ function payloadColumns(table: TableInfo, rows: Record<string, unknown>[], query
 
 function returningClause(request: TableRequest, params: Params): string {
   if (request.prefs.return !== 'representation') return 'returning 1 as _ok';
-  return `returning ${compileSelect(parseSelect(request.query.get('select')), columnSet(request.table), params, embedContext(request))}`;
+  const embed = embedContext(request, true);
+  const select = compileSelect(parseSelect(request.query.get('select')), columnSet(request), params, embed);
+  rejectUnusedScopedParams(embed);
+  return `returning ${select}`;
 }
 
 async function finishWrite(tx: postgres.TransactionSql, request: TableRequest, statement: string, params: Params, kind: 'insert' | 'update' | 'delete') {
@@ -266,7 +248,7 @@ export async function updateRows(tx: postgres.TransactionSql, request: TableRequ
   const list = names.map(quoteIdent).join(', ');
   const record = params.add(JSON.stringify(row), 'json');
   const set = `(${list}) = (select ${list} from json_populate_record(null::public.${quoteIdent(table.name)}, ${record}))`;
-  const where = compileWhere(filters, columnSet(table), params);
+  const where = compileWhere(filters, columnSet(request), params);
   const statement = `update public.${quoteIdent(table.name)} as _t set ${names.length === 1 ? `${list} = (select ${list} from json_populate_record(null::public.${quoteIdent(table.name)}, ${record}))` : set}${where} ${returningClause(request, params)}`;
   return finishWrite(tx, request, statement, params, 'update');
 }
@@ -277,7 +259,7 @@ export async function deleteRows(tx: postgres.TransactionSql, request: TableRequ
   rejectWriteModifiers(query);
   const filters = parseFilters(query);
   if (filters.length === 0) throw unfilteredWrite('DELETE');
-  const where = compileWhere(filters, columnSet(table), params);
+  const where = compileWhere(filters, columnSet(request), params);
   const statement = `delete from public.${quoteIdent(table.name)} as _t${where} ${returningClause(request, params)}`;
   return finishWrite(tx, request, statement, params, 'delete');
 }
