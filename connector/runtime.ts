@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { ConnectorConfig } from './config.ts';
 import { Lru, makeEnvelope } from './auth-state/index.ts';
 import { startRealtimeDoorbell, Sweeper, type Doorbell } from './doorbell/index.ts';
-import { InboundRecorder } from './inbound/index.ts';
+import { InboundRecorder, TimelineRecorder } from './inbound/index.ts';
 import { LeaseKeeper } from './lease/index.ts';
 import { createMediaStorage, InboundMediaKeeper } from './media/index.ts';
 import { CommandRunner } from './lifecycle/command-runner.ts';
@@ -74,6 +74,7 @@ export async function runConnector(config: ConnectorConfig, logger: Logger): Pro
   let alsChecked = !config.whatsapp.sharedAsyncLocalStorage;
 
   const inbound = new InboundRecorder({ store, logger, metrics, onMedia: () => media?.kick(), keepMedia: media !== null });
+  const timeline = new TimelineRecorder({ store, logger, contacts: inbound });
   // 'notify' = live messages; 'append' = messages WhatsApp kept while we were offline (they carry the
   // offline attribute), and our own sends echoed back (emitOwnEvents), which are skipped by id.
   const onMessages = async (conn: SessionConnection, upsert: BaileysEventMap['messages.upsert']) => {
@@ -105,7 +106,11 @@ export async function runConnector(config: ConnectorConfig, logger: Logger): Pro
         logger.info({ session: conn.sessionId, why }, 'session closed');
       },
       onMessages,
-      onMessageUpdates: (conn, updates) => dispatcher.handleReceipts(conn, updates),
+      onMessageUpdates: async (conn, updates) => {
+        await dispatcher.handleReceipts(conn, updates);
+        await timeline.onUpdates(conn, updates);
+      },
+      onReactions: (conn, reactions) => timeline.onReactions(conn, reactions),
       onContactEvent: (conn, event) => inbound.onContactEvent(conn, event),
       onReconnect: (code) => metrics.reconnects.inc({ code: String(code ?? 'none') }),
     },

@@ -1,2 +1,3 @@
 export { extractInbound, toJsonSafe } from './extract.ts';
 export { InboundRecorder } from './recorder.ts';
+export { TimelineRecorder } from './timeline.ts';

@@ -1,12 +1,13 @@
 // Inbound: messages (messages.upsert) become inbound_messages rows pointing at their contact, and what
 // WhatsApp tells about contacts (contacts.upsert/update, lid-mapping.update, the history sync's
 // mappings) fills whatsapp_contacts. A LID-only message (no remoteJidAlt) asks Baileys' LID mapping store
-// for the phone number; sends record the LID WhatsApp uses for the number we wrote to.
-import type { BaileysEventMap, WAMessage } from '@whiskeysockets/baileys';
+// for the phone number; sends record the LID WhatsApp uses for the number we wrote to. Edits, deletes and
+// reactions: timeline.ts; the history sent on link: history.ts.
+import type { BaileysEventMap, WAMessage, WAMessageKey } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
 import { describeMedia } from '../media/index.ts';
 import type { Metrics } from '../ops/metrics.ts';
-import type { ContactSighting, Store } from '../store/index.ts';
+import type { ContactSighting, InboundOutcome, Store } from '../store/index.ts';
 import type { ContactEvent, SessionConnection } from '../whatsapp/index.ts';
 import { extractInbound } from './extract.ts';
 import { phoneOfJid, sightingFromContact, sightingFromKey, sightingFromMapping } from './identity.ts';
@@ -30,27 +31,29 @@ export class InboundRecorder {
    */
   async onMessages(conn: SessionConnection, upsert: BaileysEventMap['messages.upsert']): Promise<void> {
     if (upsert.type !== 'notify' && upsert.type !== 'append') return;
+    for (const msg of upsert.messages) await this.record(conn, msg, false);
+  }
+
+  /** One message; `imported`: from the history WhatsApp sent on link. */
+  async record(conn: SessionConnection, msg: WAMessage, imported: boolean): Promise<InboundOutcome | null> {
     const { store, metrics } = this.deps;
-    for (const msg of upsert.messages) {
-      const row = extractInbound(msg, { id: conn.sessionId, userId: conn.userId, ownJid: conn.ownJid });
-      if (!row) continue;
-      if (row.from_me && (await store.messages.isOwnOutbound(conn.sessionId, row.wa_message_id))) continue;
-      // A contact that cannot be recorded never costs the message: the row is stored without it.
-      const contact = await this.contactOf(conn, msg).catch((err: unknown) => {
-        this.deps.logger.warn({ err, session: conn.sessionId, message: row.wa_message_id }, 'recording the contact failed');
-        return null;
-      });
-      if (contact) {
-        row.contact_id = contact.id;
-        if (!row.from_me) row.sender_phone ??= contact.phone;
-      }
-      const media = describeMedia(msg);
-      if (await store.messages.insertInbound(row, media, this.deps.keepMedia)) {
-        metrics.received.inc();
-        if (media) this.deps.onMedia();
-      }
-      conn.touch();
+    const row = extractInbound(msg, { id: conn.sessionId, userId: conn.userId, ownJid: conn.ownJid });
+    if (!row) return null;
+    if (row.from_me && (await store.messages.isOwnOutbound(conn.sessionId, row.wa_message_id))) return null;
+    row.imported = imported;
+    const contact = await this.contactFor(conn, msg.key, msg.pushName);
+    if (contact) {
+      row.contact_id = contact.id;
+      if (!row.from_me) row.sender_phone ??= contact.phone;
     }
+    const media = describeMedia(msg);
+    const outcome = await store.messages.storeInbound(row, media, this.deps.keepMedia);
+    if (outcome !== 'duplicate') {
+      if (!imported) metrics.received.inc();
+      if (media) this.deps.onMedia();
+    }
+    conn.touch();
+    return outcome;
   }
 
   async onContactEvent(conn: SessionConnection, event: ContactEvent): Promise<void> {
@@ -72,15 +75,24 @@ export class InboundRecorder {
     await this.deps.store.contacts.recordOutbound(messageId, phone, lid);
   }
 
-  private async contactOf(conn: SessionConnection, msg: WAMessage): Promise<{ id: string; phone: string | null } | null> {
-    const sighting = sightingFromKey(msg.key, msg.pushName);
-    if (!sighting) return null;
-    if (sighting.lid && !sighting.phone) {
-      // No sender_pn on the stanza: the pair may still be known from earlier (Baileys' lid-mapping keys).
-      // getPNForLID answers device-qualified ("<pn>:0@s.whatsapp.net"): phoneOfJid drops the device.
-      const phone = phoneOfJid(await conn.phoneForLid(sighting.lid).catch(() => null));
-      if (phone) Object.assign(sighting, { phone, phoneSource: 'lid_mapping' as const });
+  /**
+   * The contact of a 1:1 chat (created or completed), or null for other chats. A contact that cannot be
+   * recorded never costs the message: it is logged and the row is stored without it.
+   */
+  async contactFor(conn: SessionConnection, key: WAMessageKey, pushName: string | null | undefined): Promise<{ id: string; phone: string | null } | null> {
+    try {
+      const sighting = sightingFromKey(key, pushName);
+      if (!sighting) return null;
+      if (sighting.lid && !sighting.phone) {
+        // No sender_pn on the stanza: the pair may still be known from earlier (Baileys' lid-mapping keys).
+        // getPNForLID answers device-qualified ("<pn>:0@s.whatsapp.net"): phoneOfJid drops the device.
+        const phone = phoneOfJid(await conn.phoneForLid(sighting.lid).catch(() => null));
+        if (phone) Object.assign(sighting, { phone, phoneSource: 'lid_mapping' as const });
+      }
+      return { id: await this.deps.store.contacts.record(conn.sessionId, sighting), phone: sighting.phone };
+    } catch (err) {
+      this.deps.logger.warn({ err, session: conn.sessionId, message: key.id }, 'recording the contact failed');
+      return null;
     }
-    return { id: await this.deps.store.contacts.record(conn.sessionId, sighting), phone: sighting.phone };
   }
 }

@@ -6,6 +6,7 @@ import { makeContactStore } from './contacts.ts';
 import { makeMessageStore } from './messages.ts';
 import { makeSessionStore } from './sessions.ts';
 import { makeSettingsStore } from './settings.ts';
+import { makeTimelineStore } from './timeline.ts';
 
 export { isLeaseLostError } from './db.ts';
 export type { Sql } from './db.ts';
@@ -13,7 +14,8 @@ export type { AuthRowStore, AuthRowWrite } from './auth-rows.ts';
 export type { CommandName, CommandRow, CommandStore } from './commands.ts';
 export type { ContactSighting, ContactStore, PhoneSource } from './contacts.ts';
 export type { MediaFinalState, MediaJob, MediaStore } from './media.ts';
-export type { InboundMedia, InboundRow, MessageStore, OutboundRow } from './messages.ts';
+export type { InboundMedia, InboundOutcome, InboundRow, MessageStore, OutboundRow } from './messages.ts';
+export type { TimelineStore } from './timeline.ts';
 export type { Fence, SessionRow, SessionStatus, SessionStore, StatusChange } from './sessions.ts';
 export type { SettingsRow, SettingsStore } from './settings.ts';
 
@@ -26,6 +28,7 @@ export function createStore(url: string, poolSize: number) {
     contacts: makeContactStore(sql),
     messages: makeMessageStore(sql),
     media: makeMediaStore(sql),
+    timeline: makeTimelineStore(sql),
     authRows: makeAuthRowStore(sql),
     settings: makeSettingsStore(sql),
     async ping(): Promise<void> {

@@ -16,7 +16,10 @@ export type OutboundRow = Pick<Tables<'outbound_messages'>,
 /** A new inbound_messages row (postgres.js takes the timestamp as a Date). */
 export type InboundRow = Required<Pick<TablesInsert<'inbound_messages'>,
   | 'session_id' | 'user_id' | 'wa_message_id' | 'chat_jid' | 'sender_jid' | 'sender_phone' | 'push_name' | 'from_me'
-  | 'message_type' | 'text' | 'contact_id'>> & { raw: unknown; wa_timestamp: Date };
+  | 'message_type' | 'text' | 'contact_id' | 'pending' | 'pending_reason' | 'imported'>> & { raw: unknown; wa_timestamp: Date };
+
+/** What store_inbound_message did with a message. */
+export type InboundOutcome = 'inserted' | 'resolved' | 'duplicate';
 
 export function makeMessageStore(sql: Sql) {
   return {
@@ -80,30 +83,26 @@ export function makeMessageStore(sql: Sql) {
       const rows = await withDeadline(sql`select 1 from outbound_messages where session_id = ${sessionId} and wa_message_id = ${waMessageId}`);
       return rows.length > 0;
     },
-    /** Returns true when the row is new, false when this WhatsApp id was stored before (replay). */
-    /** `keepMedia` false (MEDIA=disabled): media keep their metadata as 'disabled', never downloaded. */
-    async insertInbound(row: InboundRow, media: InboundMedia | null = null, keepMedia = true): Promise<boolean> {
-      // A media message is queued for download at once (media_next_attempt_at = now); one without the facts
-      // to download it cannot ever be fetched.
+    /**
+     * Stores a message (store_inbound_message): 'inserted'; 'resolved' when it is the content of a pending
+     * placeholder (replaced in place); 'duplicate' for a replay or the same id under its other JID form.
+     */
+    async storeInbound(row: InboundRow, media: InboundMedia | null = null, keepMedia = true): Promise<InboundOutcome> {
+      // A media message is queued for download at once; one without the facts to download it cannot ever be fetched.
+      // `keepMedia` false (MEDIA=disabled): media keep their metadata as 'disabled', never downloaded.
       const state = !media ? null : !keepMedia ? 'disabled' : media.source ? 'pending' : 'failed';
-      const error = state === 'failed' ? 'the message carries no media key or path to download the file'
-        : state === 'disabled' ? MEDIA_DISABLED_REASON : null;
-      const inserted = await withDeadline(sql`
-        insert into inbound_messages (session_id, user_id, wa_message_id, chat_jid, sender_jid, sender_phone, push_name,
-          from_me, message_type, text, raw, wa_timestamp, media_kind, media_state, media_mime_type, media_size_bytes,
-          media_duration_seconds, media_width, media_height, media_file_name, media_source, media_next_attempt_at, media_error,
-          contact_id)
-        values (${row.session_id}, ${row.user_id}, ${row.wa_message_id}, ${row.chat_jid}, ${row.sender_jid},
-          ${row.sender_phone}, ${row.push_name}, ${row.from_me}, ${row.message_type}, ${row.text},
-          ${sql.json(row.raw as never)}, ${row.wa_timestamp}, ${media?.kind ?? null}, ${state}::media_state,
-          ${media?.mimeType?.slice(0, 255) ?? null}, ${media?.sizeBytes ?? null}, ${media?.durationSeconds ?? null},
-          ${media?.width ?? null}, ${media?.height ?? null}, ${media?.fileName?.slice(0, 1024) ?? null},
-          ${media?.source ? sql.json(media.source as never) : null}, ${state === 'pending' ? sql`now()` : null},
-          ${error},
-          ${row.contact_id})
-        on conflict (session_id, wa_message_id) do nothing
-        returning 1`);
-      return inserted.length > 0;
+      const message = {
+        ...row, wa_timestamp: row.wa_timestamp.toISOString(),
+        media_kind: media?.kind ?? null, media_state: state, media_mime_type: media?.mimeType?.slice(0, 255) ?? null,
+        media_size_bytes: media?.sizeBytes ?? null, media_duration_seconds: media?.durationSeconds ?? null,
+        media_width: media?.width ?? null, media_height: media?.height ?? null,
+        media_file_name: media?.fileName?.slice(0, 1024) ?? null, media_source: media?.source ?? null,
+        media_error: state === 'failed' ? 'the message carries no media key or path to download the file'
+          : state === 'disabled' ? MEDIA_DISABLED_REASON : null,
+      };
+      const [result] = await withDeadline(sql<{ outcome: InboundOutcome }[]>`
+        select store_inbound_message(${sql.json(message as never)}) as outcome`);
+      return result!.outcome;
     },
   };
 }

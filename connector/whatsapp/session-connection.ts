@@ -19,6 +19,7 @@ export interface ConnectionHooks {
   onEnded(conn: SessionConnection, why: string): void;
   onMessages(conn: SessionConnection, upsert: BaileysEventMap['messages.upsert']): Promise<void>;
   onMessageUpdates(conn: SessionConnection, updates: BaileysEventMap['messages.update']): Promise<void>;
+  onReactions(conn: SessionConnection, reactions: BaileysEventMap['messages.reaction']): Promise<void>;
   /** what WhatsApp told about contacts: their LIDs, phone numbers and names */
   onContactEvent(conn: SessionConnection, event: ContactEvent): Promise<void>;
   onReconnect(code: number | undefined): void;
@@ -136,6 +137,7 @@ export class SessionConnection {
     on('creds.update', () => this.auth?.saveCreds());
     on('messages.upsert', (upsert) => this.deps.hooks.onMessages(this, upsert));
     on('messages.update', (updates) => this.deps.hooks.onMessageUpdates(this, updates));
+    on('messages.reaction', (reactions) => this.deps.hooks.onReactions(this, reactions));
     const contacts = (event: ContactEvent) => this.deps.hooks.onContactEvent(this, event);
     on('contacts.upsert', (list) => contacts({ type: 'contacts.upsert', contacts: list }));
     on('contacts.update', (list) => contacts({ type: 'contacts.update', contacts: list }));

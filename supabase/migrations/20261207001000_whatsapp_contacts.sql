@@ -120,6 +120,7 @@ create or replace function public.record_whatsapp_contact(
     if v_by_lid.id is not null and v_by_phone.id is not null and v_by_lid.id <> v_by_phone.id then
       update public.inbound_messages set contact_id = v_by_phone.id where contact_id = v_by_lid.id;
       update public.outbound_messages set contact_id = v_by_phone.id where contact_id = v_by_lid.id;
+      update public.message_reactions set contact_id = v_by_phone.id where contact_id = v_by_lid.id; -- table: 001100
       delete from public.whatsapp_contacts where id = v_by_lid.id;
       update public.whatsapp_contacts
          set lid = p_lid,

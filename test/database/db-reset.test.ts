@@ -70,7 +70,8 @@ describe('supabase db reset --db-url', () => {
         where pubname = 'supabase_realtime' and schemaname = 'public') as published`;
     expect(state).toEqual({
       auth_uid: true, realtime_messages: true, doomed_user: 0, demo_user: 1, sessions: 0,
-      published: ['configuracion_mensajeria_usuario', 'inbound_messages', 'outbound_messages', 'session_commands', 'whatsapp_contacts',
+      published: ['configuracion_mensajeria_usuario', 'inbound_messages', 'message_reactions', 'outbound_messages', 'session_commands',
+        'whatsapp_contacts',
         'whatsapp_sessions'],
     });
 

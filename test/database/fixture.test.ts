@@ -10,9 +10,9 @@ describe('the Postgres fixture', () => {
     const tables = await db.sql<{ tablename: string }[]>`
       select tablename from pg_tables where schemaname = 'public' order by tablename`;
     expect(tables.map((t) => t.tablename)).toEqual([
-      'api_rate_limits', 'configuracion_mensajeria_usuario', 'inbound_messages', 'messaging_webhook_secrets', 'outbound_messages',
-      'session_commands', 'webhook_deliveries', 'webhook_events', 'whatsapp_auth_state', 'whatsapp_contacts', 'whatsapp_media_rules',
-      'whatsapp_sessions', 'write_quotas',
+      'api_rate_limits', 'configuracion_mensajeria_usuario', 'inbound_messages', 'message_reactions', 'messaging_webhook_secrets',
+      'outbound_messages', 'session_commands', 'webhook_deliveries', 'webhook_events', 'whatsapp_auth_state', 'whatsapp_contacts',
+      'whatsapp_media_rules', 'whatsapp_sessions', 'write_quotas',
     ]);
     const [demo] = await db.sql`select email from auth.users where email = 'demo@example.com'`;
     expect(demo).toBeDefined();

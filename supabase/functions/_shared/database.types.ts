@@ -75,8 +75,11 @@ export type Database = {
         Row: {
           chat_jid: string
           contact_id: string | null
+          deleted_at: string | null
+          edited_at: string | null
           from_me: boolean
           id: number
+          imported: boolean
           media_attempts: number
           media_claim_expires_at: string | null
           media_claimed_by: string | null
@@ -94,9 +97,13 @@ export type Database = {
           media_stored_at: string | null
           media_width: number | null
           message_type: string
+          pending: boolean
+          pending_reason: string | null
+          previous_texts: NonNullable<Json>
           push_name: string | null
           raw: NonNullable<Json>
           received_at: string
+          resolved_at: string | null
           sender_jid: string | null
           sender_phone: string | null
           session_id: string
@@ -109,8 +116,11 @@ export type Database = {
         Insert: {
           chat_jid: string
           contact_id?: string | null
+          deleted_at?: string | null
+          edited_at?: string | null
           from_me?: boolean
           id?: never
+          imported?: boolean
           media_attempts?: number
           media_claim_expires_at?: string | null
           media_claimed_by?: string | null
@@ -128,9 +138,13 @@ export type Database = {
           media_stored_at?: string | null
           media_width?: number | null
           message_type: string
+          pending?: boolean
+          pending_reason?: string | null
+          previous_texts?: NonNullable<Json>
           push_name?: string | null
           raw?: NonNullable<Json>
           received_at?: string
+          resolved_at?: string | null
           sender_jid?: string | null
           sender_phone?: string | null
           session_id: string
@@ -142,8 +156,11 @@ export type Database = {
         Update: {
           chat_jid?: string
           contact_id?: string | null
+          deleted_at?: string | null
+          edited_at?: string | null
           from_me?: boolean
           id?: never
+          imported?: boolean
           media_attempts?: number
           media_claim_expires_at?: string | null
           media_claimed_by?: string | null
@@ -161,9 +178,13 @@ export type Database = {
           media_stored_at?: string | null
           media_width?: number | null
           message_type?: string
+          pending?: boolean
+          pending_reason?: string | null
+          previous_texts?: NonNullable<Json>
           push_name?: string | null
           raw?: NonNullable<Json>
           received_at?: string
+          resolved_at?: string | null
           sender_jid?: string | null
           sender_phone?: string | null
           session_id?: string
@@ -181,7 +202,75 @@ export type Database = {
             referencedColumns: ["id", "session_id"]
           },
           {
+            foreignKeyName: "inbound_messages_contact_fkey"
+            columns: ["contact_id", "session_id"]
+            isOneToOne: false
+            referencedRelation: "whatsapp_conversations"
+            referencedColumns: ["contact_id", "session_id"]
+          },
+          {
             foreignKeyName: "inbound_messages_session_fkey"
+            columns: ["session_id", "user_id"]
+            isOneToOne: false
+            referencedRelation: "whatsapp_sessions"
+            referencedColumns: ["id", "user_id"]
+          },
+        ]
+      }
+      message_reactions: {
+        Row: {
+          contact_id: string | null
+          created_at: string
+          emoji: string
+          from_me: boolean
+          id: number
+          reacted_at: string
+          session_id: string
+          updated_at: string
+          user_id: string
+          wa_message_id: string
+        }
+        Insert: {
+          contact_id?: string | null
+          created_at?: string
+          emoji: string
+          from_me: boolean
+          id?: never
+          reacted_at: string
+          session_id: string
+          updated_at?: string
+          user_id: string
+          wa_message_id: string
+        }
+        Update: {
+          contact_id?: string | null
+          created_at?: string
+          emoji?: string
+          from_me?: boolean
+          id?: never
+          reacted_at?: string
+          session_id?: string
+          updated_at?: string
+          user_id?: string
+          wa_message_id?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "message_reactions_contact_fkey"
+            columns: ["contact_id", "session_id"]
+            isOneToOne: false
+            referencedRelation: "whatsapp_contacts"
+            referencedColumns: ["id", "session_id"]
+          },
+          {
+            foreignKeyName: "message_reactions_contact_fkey"
+            columns: ["contact_id", "session_id"]
+            isOneToOne: false
+            referencedRelation: "whatsapp_conversations"
+            referencedColumns: ["contact_id", "session_id"]
+          },
+          {
+            foreignKeyName: "message_reactions_session_fkey"
             columns: ["session_id", "user_id"]
             isOneToOne: false
             referencedRelation: "whatsapp_sessions"
@@ -306,6 +395,13 @@ export type Database = {
             isOneToOne: false
             referencedRelation: "whatsapp_contacts"
             referencedColumns: ["id", "session_id"]
+          },
+          {
+            foreignKeyName: "outbound_messages_contact_fkey"
+            columns: ["contact_id", "session_id"]
+            isOneToOne: false
+            referencedRelation: "whatsapp_conversations"
+            referencedColumns: ["contact_id", "session_id"]
           },
           {
             foreignKeyName: "outbound_messages_session_fkey"
@@ -691,6 +787,33 @@ export type Database = {
         }
         Relationships: []
       }
+      whatsapp_conversations: {
+        Row: {
+          contact_id: string | null
+          display_name: string | null
+          last_activity_at: string | null
+          last_message_at: string | null
+          last_message_from_me: boolean | null
+          last_message_pending: boolean | null
+          last_message_text: string | null
+          last_message_type: string | null
+          lid: string | null
+          number_hidden: boolean | null
+          phone_number: string | null
+          session_id: string | null
+          unread_count: number | null
+          user_id: string | null
+        }
+        Relationships: [
+          {
+            foreignKeyName: "whatsapp_contacts_session_fkey"
+            columns: ["session_id", "user_id"]
+            isOneToOne: false
+            referencedRelation: "whatsapp_sessions"
+            referencedColumns: ["id", "user_id"]
+          },
+        ]
+      }
     }
     Functions: {
       acquire_session_lease: {
@@ -936,6 +1059,36 @@ export type Database = {
         Returns: boolean
       }
       messaging_config_problems: { Args: { p_config: Json }; Returns: string[] }
+      record_inbound_deletion: {
+        Args: {
+          p_deleted_at: string
+          p_from_me: boolean
+          p_session_id: string
+          p_wa_message_id: string
+        }
+        Returns: boolean
+      }
+      record_inbound_edit: {
+        Args: {
+          p_edited_at: string
+          p_from_me: boolean
+          p_session_id: string
+          p_text: string
+          p_wa_message_id: string
+        }
+        Returns: boolean
+      }
+      record_message_reaction: {
+        Args: {
+          p_contact_id: string
+          p_emoji: string
+          p_from_me: boolean
+          p_reacted_at: string
+          p_session_id: string
+          p_wa_message_id: string
+        }
+        Returns: boolean
+      }
       record_outbound_contact: {
         Args: { p_lid: string; p_message_id: string; p_phone: string }
         Returns: string
@@ -1142,6 +1295,7 @@ export type Database = {
         }
         Returns: boolean
       }
+      store_inbound_message: { Args: { p_message: Json }; Returns: string }
       touch_session_activity: {
         Args: { p_epoch: number; p_owner: string; p_session_id: string }
         Returns: undefined

@@ -1,6 +1,6 @@
 -- The data model's shape: tables exist, RLS is on everywhere, the right tables are published to Realtime.
 begin;
-select plan(17);
+select plan(20);
 
 select has_table('public', 'whatsapp_sessions', 'whatsapp_sessions exists');
 select has_table('public', 'whatsapp_auth_state', 'whatsapp_auth_state exists');
@@ -8,6 +8,8 @@ select has_table('public', 'session_commands', 'session_commands exists');
 select has_table('public', 'outbound_messages', 'outbound_messages exists');
 select has_table('public', 'inbound_messages', 'inbound_messages exists');
 select has_table('public', 'whatsapp_contacts', 'whatsapp_contacts exists');
+select has_table('public', 'message_reactions', 'message_reactions exists');
+select has_view('public', 'whatsapp_conversations', 'whatsapp_conversations exists');
 select has_view('public', 'session_statistics', 'session_statistics exists');
 
 select is(
@@ -20,11 +22,15 @@ select is(
   (select reloptions from pg_class where oid = 'public.session_statistics'::regclass),
   array['security_invoker=true'],
   'session_statistics runs with the caller''s rights, so RLS applies through it');
+select is(
+  (select reloptions from pg_class where oid = 'public.whatsapp_conversations'::regclass),
+  array['security_invoker=true'],
+  'whatsapp_conversations runs with the caller''s rights, so RLS applies through it');
 
 select set_eq(
   $$select tablename::text from pg_publication_tables where pubname = 'supabase_realtime' and schemaname = 'public'$$,
   array['whatsapp_sessions', 'session_commands', 'outbound_messages', 'inbound_messages', 'configuracion_mensajeria_usuario',
-    'whatsapp_contacts'],
+    'whatsapp_contacts', 'message_reactions'],
   'the watched tables (and not whatsapp_auth_state or the webhook secrets) are in the supabase_realtime publication');
 
 select is(

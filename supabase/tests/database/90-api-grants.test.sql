@@ -69,6 +69,8 @@ insert into expected_grants (object, role, privileges) values
     ('table session_commands', 'authenticated', 'insert (session_id, user_id, command, payload), select'),
     ('table session_commands', 'service_role', 'delete, insert, references, select, trigger, truncate, update'),
     ('table whatsapp_auth_state', 'service_role', 'delete, insert, references, select, trigger, truncate, update'),
+    ('table message_reactions', 'authenticated', 'select'),
+    ('table message_reactions', 'service_role', 'delete, insert, references, select, trigger, truncate, update'),
     ('table whatsapp_contacts', 'authenticated', 'select'),
     ('table whatsapp_contacts', 'service_role', 'delete, insert, references, select, trigger, truncate, update'),
     ('table whatsapp_media_rules', 'authenticated', 'select'),
@@ -83,8 +85,11 @@ insert into expected_grants (object, role, privileges) values
   -- views
     ('view session_statistics', 'authenticated', 'select'),
     ('view session_statistics', 'service_role', 'select'),
+    ('view whatsapp_conversations', 'authenticated', 'select'),
+    ('view whatsapp_conversations', 'service_role', 'select'),
   -- sequences (identity columns: inserting needs no sequence privilege)
     ('sequence inbound_messages_id_seq', 'nobody', ''),
+    ('sequence message_reactions_id_seq', 'nobody', ''),
     ('sequence session_commands_id_seq', 'nobody', ''),
     ('sequence webhook_deliveries_id_seq', 'nobody', ''),
   -- functions: the connector's (service_role; the connector itself connects as the owner)
@@ -118,6 +123,10 @@ insert into expected_grants (object, role, privileges) values
     ('function write_session_auth_state(uuid, text, bigint, text[], text[], bytea[])', 'service_role', 'execute'),
     ('function claim_webhook_events(text, integer, interval)', 'service_role', 'execute'),
     ('function record_outbound_contact(uuid, text, text)', 'service_role', 'execute'),
+    ('function record_inbound_deletion(uuid, text, boolean, timestamp with time zone)', 'service_role', 'execute'),
+    ('function record_inbound_edit(uuid, text, boolean, text, timestamp with time zone)', 'service_role', 'execute'),
+    ('function record_message_reaction(uuid, text, boolean, uuid, text, timestamp with time zone)', 'service_role', 'execute'),
+    ('function store_inbound_message(jsonb)', 'service_role', 'execute'),
     ('function record_whatsapp_contact(uuid, text, text, contact_phone_source, text, text, text, boolean)', 'service_role', 'execute'),
     ('function delete_old_webhook_events(interval)', 'service_role', 'execute'),
     ('function enqueue_webhook_event(uuid, text, text, jsonb)', 'service_role', 'execute'),
