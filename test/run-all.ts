@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 
-interface StepResult { name: string; ok: boolean; passed: number; failed: number; seconds: number }
+interface StepResult { name: string; ok: boolean; passed: number; failed: number; seconds: number; failures?: string[] }
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
@@ -34,6 +34,22 @@ async function step(name: string, fn: () => Promise<Omit<StepResult, 'name' | 's
 }
 
 const npx = (bin: string) => `node_modules/.bin/${bin}`;
+
+interface VitestReport {
+  numPassedTests?: number; numFailedTests?: number;
+  testResults?: { name: string; message?: string; assertionResults?: { fullName: string; status: string; failureMessages?: string[] }[] }[];
+}
+
+// The names of what failed, repeated under the summary: a CI log often shows only its tail.
+function vitestFailures(report: VitestReport): string[] {
+  const firstLine = (text = '') => (text.split('\n')[0] ?? '').slice(0, 300);
+  return (report.testResults ?? []).flatMap((file) => {
+    const path = file.name.replace(`${process.cwd()}/`, '');
+    const failedTests = (file.assertionResults ?? []).filter((t) => t.status === 'failed');
+    if (failedTests.length === 0) return file.message ? [`${path}: ${firstLine(file.message)}`] : [];
+    return failedTests.map((t) => `${path} > ${t.fullName}: ${firstLine(t.failureMessages?.[0])}`);
+  });
+}
 const results: StepResult[] = [];
 
 results.push(await step('typecheck', async () => {
@@ -60,24 +76,25 @@ results.push(await step('vitest', async () => {
   await mkdir('.tmp', { recursive: true });
   const report = '.tmp/vitest-report.json';
   const { code } = await run(npx('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`]);
-  const json = JSON.parse(await readFile(report, 'utf8').catch(() => '{}')) as {
-    numPassedTests?: number; numFailedTests?: number; numTotalTests?: number;
-  };
+  const json = JSON.parse(await readFile(report, 'utf8').catch(() => '{}')) as VitestReport;
   const passed = json.numPassedTests ?? 0;
   const failed = json.numFailedTests ?? (code === 0 ? 0 : 1);
-  return { ok: code === 0 && passed > 0, passed, failed: code === 0 ? failed : Math.max(failed, 1) };
+  return { ok: code === 0 && passed > 0, passed, failed: code === 0 ? failed : Math.max(failed, 1), failures: vitestFailures(json) };
 }));
 
 results.push(await step('faults', async () => {
   const { code, output } = await run(npx('tsx'), ['test/faults/run.ts', '--ci']);
   const passed = [...output.matchAll(/^ok {3}/gm)].length;
-  const failed = [...output.matchAll(/^FAIL /gm)].length;
-  return { ok: code === 0 && passed > 0 && failed === 0, passed, failed: code === 0 ? failed : Math.max(failed, 1) };
+  const failures = [...output.matchAll(/^FAIL (.*)$/gm)].map((m) => m[1] ?? '');
+  return { ok: code === 0 && passed > 0 && failures.length === 0, passed, failed: code === 0 ? failures.length : Math.max(failures.length, 1), failures };
 }));
 
 console.log('\n=== summary ===');
 for (const r of results) {
   console.log(`${r.ok ? 'ok    ' : 'FAILED'} ${r.name.padEnd(10)} ${String(r.passed).padStart(5)} passed ${String(r.failed).padStart(4)} failed  ${r.seconds} s`);
+}
+for (const r of results) {
+  for (const failure of r.failures ?? []) console.log(`  ${r.name} failed: ${failure}`);
 }
 const passed = results.reduce((sum, r) => sum + r.passed, 0);
 const failed = results.reduce((sum, r) => sum + r.failed, 0);
