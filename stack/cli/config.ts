@@ -51,7 +51,7 @@ export function parseStartConfig(argv: string[], env: Record<string, string | un
 
 export const USAGE = `npm start [-- options]      the local Supabase-compatible stack, the connector and the web app
   --demo          also start the offline WhatsApp simulator (npm run demo)
-  --fresh         delete .data/postgres and .data/storage first (a new database)
+  --fresh         delete .data/postgres, .data/storage and .data/simulator first (a new database, new phones)
   --no-connector  do not start connector/main.ts
   --no-web        do not start the web app
 Environment: STACK_PORT (54321), STACK_DB_PORT (54322), WEB_PORT (3000), LOG_LEVEL (info), DATABASE_URL (use that Postgres),

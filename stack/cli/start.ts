@@ -65,10 +65,12 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 async function main(): Promise<void> {
   const startedAt = Date.now();
-  // --fresh: a new database (and no Storage files of the old one); the Deno npm cache (.data/deno) is kept.
+  // --fresh: a new database (and no Storage files or simulated phones of the old one); the Deno npm cache
+  // (.data/deno) is kept.
   if (config.fresh) {
     await rm(join(DATA_DIR, 'postgres'), { recursive: true, force: true });
     await rm(join(DATA_DIR, 'storage'), { recursive: true, force: true });
+    await rm(join(DATA_DIR, 'simulator'), { recursive: true, force: true });
   }
   await mkdir(DATA_DIR, { recursive: true });
   await letPostgresUserPass(DATA_DIR);
@@ -149,7 +151,10 @@ async function startSimulator(): Promise<{ url: string; rootPublicKeyBase64: str
     logger.warn('--demo: test/sim/cli.ts not found; starting without the simulator');
     return undefined;
   }
-  const sim = startChild({ name: 'simulator', command: TSX, args: ['test/sim/cli.ts'], cwd: repoRoot, env: { ...process.env } }, logger);
+  // Its phones and linked devices live in the data folder, as WhatsApp's servers keep a linked device: a restarted
+  // demo reconnects its session without a new QR (issue 16 item 4).
+  const env = { ...process.env, WA_SIM_STATE_FILE: join(DATA_DIR, 'simulator', 'state.json') };
+  const sim = startChild({ name: 'simulator', command: TSX, args: ['test/sim/cli.ts'], cwd: repoRoot, env }, logger);
   children.push(sim);
   return new Promise((resolve) => {
     let buffer = '';

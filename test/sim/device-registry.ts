@@ -182,6 +182,17 @@ export class DeviceRegistry {
     return u
   }
 
+  /** Puts back an account of a saved simulator (persistence.ts), under its own phone and LID. */
+  restoreUser(user: SimUser): void {
+    this.byPhone.set(user.phone, user)
+    this.byLid.set(user.lidUser, user)
+  }
+
+  /** Every account, for saving the simulator's state. */
+  allUsers(): SimUser[] {
+    return [...this.byPhone.values()]
+  }
+
   existingUser(phone: string): SimUser | undefined {
     return this.byPhone.get(normalizePhone(phone))
   }

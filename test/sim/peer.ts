@@ -15,6 +15,15 @@ export interface PreKeyBundle {
 }
 
 type SessionRecord = InstanceType<typeof libsignal.SessionRecord>
+
+export interface PeerState {
+  identity: KeyPair
+  registrationId: number
+  signedPreKey: SignalPeer['signedPreKey']
+  preKeys: [number, KeyPair][]
+  nextPreKeyId: number
+  sessions: [string, unknown][]
+}
 type SessionCipher = InstanceType<typeof libsignal.SessionCipher>
 
 /**
@@ -46,6 +55,29 @@ export class SignalPeer {
     loadSignedPreKey: () => ({ privKey: this.signedPreKey.keyPair.private, pubKey: prefixed(this.signedPreKey.keyPair.public) }),
     getOurRegistrationId: () => this.registrationId,
     getOurIdentity: () => ({ privKey: this.identity.private, pubKey: prefixed(this.identity.public) }),
+  }
+
+  /** Everything this phone knows (keys, pre-keys, Signal sessions), JSON-safe with BufferJSON (persistence.ts). */
+  exportState(): PeerState {
+    return {
+      identity: this.identity,
+      registrationId: this.registrationId,
+      signedPreKey: this.signedPreKey,
+      preKeys: [...this.preKeys],
+      nextPreKeyId: this.nextPreKeyId,
+      sessions: [...this.sessions].map(([id, record]) => [id, (record as unknown as { serialize(): unknown }).serialize()]),
+    }
+  }
+
+  /** The same phone again, from exportState() (a restarted simulator keeps its accounts' keys and sessions). */
+  static fromState(state: PeerState): SignalPeer {
+    const peer = new SignalPeer()
+    Object.assign(peer, { identity: state.identity, registrationId: state.registrationId, signedPreKey: state.signedPreKey })
+    for (const [id, kp] of state.preKeys) peer.preKeys.set(id, kp)
+    peer.nextPreKeyId = state.nextPreKeyId
+    const deserialize = libsignal.SessionRecord.deserialize as unknown as (data: unknown) => SessionRecord
+    for (const [id, data] of state.sessions) peer.sessions.set(id, deserialize.call(libsignal.SessionRecord, data))
+    return peer
   }
 
   /** A bundle with a fresh one-time pre-key, as the server hands it out for this device. */

@@ -347,6 +347,11 @@ export class Simulator {
     }
   }
 
+  /** The accounts and linked devices (persistence.ts saves and restores them for the demo). */
+  get registry(): DeviceRegistry {
+    return this.ctx.registry
+  }
+
   async stop(): Promise<void> {
     for (const c of this.connections) c.terminate()
     for (const p of new Set(this.ctx.pairings.values())) endPairing(this.ctx, p)
