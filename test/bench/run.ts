@@ -15,11 +15,12 @@ import { throughput } from './figures/throughput.ts';
 import { memory } from './figures/memory.ts';
 import { coldStart } from './figures/cold-start.ts';
 import { qr } from './figures/qr.ts';
+import { media } from './figures/media.ts';
 import { guardRun } from './support/reaper.ts';
 
 await guardRun(); // nothing this run starts outlives it (issue 16 item 2)
 
-const all: Figure[] = [floor, simFigures, authState, sendLatency, throughput, memory, coldStart, qr];
+const all: Figure[] = [floor, simFigures, authState, sendLatency, throughput, memory, coldStart, qr, media];
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');

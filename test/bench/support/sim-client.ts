@@ -41,6 +41,10 @@ export class SimHost {
   }
   contacts(phones: string[], receipts: 'none' | 'delivered' | 'read') { return this.call('POST', '/contacts', { phones, receipts }); }
   sendFromContacts(items: { from: string; to: string; text: string }[]) { return this.call<{ ids: string[] }>('POST', '/send', { items }); }
+  /** a contact sends an encrypted MP4 of `size` bytes generated in the simulator process */
+  sendMedia(from: string, to: string, size: number) { return this.call<{ id: string; sha256: string }>('POST', '/send-media', { from, to, size }); }
+  receivedMedia(phone: string, id: string) { return this.call<{ size: number; sha256: string | null; error: string | null } | null>('POST', '/received-media', { phone, id }); }
+  media() { return this.call<{ caPem: string; stats: { uploads: number; downloads: number } }>('GET', '/media'); }
   stamps(ids: string[]) { return this.call<Stamp[]>('POST', '/stamps', { ids }); }
   received(withIds = false) { return this.call<ReceivedSummary>('GET', `/received${withIds ? '?ids=1' : ''}`); }
   resetStamps() { return this.call('POST', '/reset-stamps', {}); }

@@ -13,6 +13,8 @@ import { startSimulator, type FaultKind, type FaultOptions } from '../../sim/ind
 import { DeviceRegistry, type SimUser } from '../../sim/device-registry.ts';
 import { SimConnection } from '../../sim/transport/connection.ts';
 import { installHandshakeShortcuts } from '../../../connector/whatsapp/handshake-crypto.ts';
+import { createHash } from 'node:crypto';
+import { mediaFixtures } from '../../support/media-fixtures.ts';
 
 // The simulator stands in for WhatsApp's servers, whose CPU is not on the connector's machine in
 // production. Its three X25519 agreements per login use the same raw-key import as the connector
@@ -129,6 +131,22 @@ async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
       const ids: string[] = [];
       for (const it of items) ids.push(await sim.contact(it.from).sendText(it.to, it.text));
       return send(res, 200, { ids });
+    }
+    case 'POST /send-media': {
+      // a contact sends an encrypted video of `size` bytes (made here: large files never cross the control API)
+      const { from, to, size } = body as { from: string; to: string; size: number };
+      const data = mediaFixtures.mp4(size);
+      const sent = await sim.contact(from).sendMedia(to, { kind: 'video', data, mimetype: 'video/mp4', seconds: 60 });
+      return send(res, 200, { id: sent.id, sha256: createHash('sha256').update(data).digest('hex') });
+    }
+    case 'POST /received-media': {
+      // what a contact's phone decrypted for a message id: size and SHA-256 of the media, or why not
+      const { phone, id } = body as { phone: string; id: string };
+      const m = sim.contact(phone).received().find((r) => r.id === id)?.media;
+      return send(res, 200, m ? { size: m.data?.length ?? 0, sha256: m.data ? createHash('sha256').update(m.data).digest('hex') : null, error: m.error ?? null } : null);
+    }
+    case 'GET /media': {
+      return send(res, 200, { caPem: sim.mediaCaPem, stats: sim.mediaStats() });
     }
     case 'POST /stamps': {
       const ids = body.ids as string[];
