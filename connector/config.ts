@@ -39,7 +39,8 @@ const schema = z.object({
   CONNECTOR_PROCESSES: int(1, 1).pipe(z.number().max(64)),
   COMMAND_CLAIM_TTL_MS: int(1000, 120_000),
   OUTBOUND_CLAIM_TTL_MS: int(1000, 60_000),
-  OUTBOUND_BATCH_SIZE: int(1, 200),
+  OUTBOUND_BATCH_SIZE: int(1, 1000),
+  OUTBOUND_PIPELINE_DEPTH: int(1, 32),
   OUTBOUND_MAX_ATTEMPTS: int(1, 5),
   OUTBOUND_RETRY_BASE_MS: int(0, 2000),
   SEND_MIN_INTERVAL_MS: int(0, 1000),
@@ -145,6 +146,8 @@ function buildConfig(env: z.infer<typeof schema>) {
     outbound: {
       claimTtlMs: env.OUTBOUND_CLAIM_TTL_MS,
       batchSize: env.OUTBOUND_BATCH_SIZE,
+      /** sends of one session written to WhatsApp and not yet acked */
+      pipelineDepth: env.OUTBOUND_PIPELINE_DEPTH,
       maxAttempts: env.OUTBOUND_MAX_ATTEMPTS,
       retryBaseMs: env.OUTBOUND_RETRY_BASE_MS,
       sendTimeoutMs: env.SEND_TIMEOUT_MS,

@@ -1,15 +1,21 @@
 // Outbound delivery: claim due rows (SKIP LOCKED, only sessions this connector holds), one ordered
 // and paced queue per session, sendMessage with the row-derived WhatsApp id, then sent / retry / failed.
+// Sends are pipelined: the next row of a session goes out once the previous frame is written, without
+// waiting for WhatsApp's ack (up to pipelineDepth unacked); order holds because one socket writes the
+// frames in order, and a failed send stops the rows taken after it from going out ahead of its retry.
+// Acked rows and receipts are written in batches (one statement for many: batcher.ts).
 // Delivery and read receipts move rows on from messages.update (handleReceipts).
 import type { BaileysEventMap } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
 import type { ConnectorConfig } from '../config.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import type { EffectiveSettings, SettingsCache } from '../settings/index.ts';
-import type { OutboundRow, Store } from '../store/index.ts';
+import type { OutboundReceipt, OutboundRow, Store } from '../store/index.ts';
 import type { ConfirmedIds, SessionConnection } from '../whatsapp/index.ts';
+import { Batcher } from './batcher.ts';
 import { contentForRow, type ContentDeps } from './content.ts';
 import { paceDelay } from './pacing.ts';
+import { SessionQueue, withTimeout } from './session-queue.ts';
 import { normalizeRecipient } from './recipient.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -34,14 +40,6 @@ export interface DispatcherDeps {
 /** Longest pause pacing can ask for (min_interval_ms and jitter_ms are each at most an hour, see messaging_config_problems). */
 const MAX_PACE_MS = 2 * 3_600_000;
 
-/** A session's rows waiting to be sent, and when it last sent: kept while idle, so a row claimed after the
- * queue drained is still paced against the previous send. */
-class SessionQueue {
-  readonly rows: OutboundRow[] = [];
-  running = false;
-  lastSendAt = 0;
-}
-
 export class OutboundDispatcher {
   private readonly queues = new Map<string, SessionQueue>();
   /** Rows claimed by this connector and held in memory → when their claim expires (local clock). */
@@ -52,8 +50,19 @@ export class OutboundDispatcher {
   private claiming: Promise<void> | null = null;
   private claimAgain = false;
   private readonly renewTimer: NodeJS.Timeout;
+  private readonly sentRows: Batcher<{ id: string; recipientJid: string }, boolean>;
+  private readonly receipts: Batcher<OutboundReceipt, void>;
 
   constructor(private readonly deps: DispatcherDeps) {
+    const owner = deps.config.connectorId;
+    this.sentRows = new Batcher(async (rows) => {
+      const moved = await deps.store.messages.markSentMany(owner, rows);
+      return rows.map((r) => moved.has(r.id));
+    });
+    this.receipts = new Batcher(async (items) => {
+      await deps.store.messages.recordReceipts(items);
+      return items.map(() => undefined);
+    });
     // Rows waiting in a paced queue keep their claim (renew_outbound_claims), so nobody reclaims them.
     const every = Math.max(200, Math.floor(deps.config.outbound.claimTtlMs / 3));
     this.renewTimer = setInterval(() => this.renew(), every);
@@ -71,7 +80,7 @@ export class OutboundDispatcher {
     for (const q of this.queues.values()) for (const r of q.rows) live.add(r.id);
     for (const id of this.inFlight.keys()) if (!live.has(id)) this.inFlight.delete(id);
     for (const [sessionId, q] of this.queues) {
-      if (!q.running && q.rows.length === 0 && Date.now() - q.lastSendAt > MAX_PACE_MS) this.queues.delete(sessionId);
+      if (!q.running && q.rows.length === 0 && q.unacked === 0 && Date.now() - q.lastSendAt > MAX_PACE_MS) this.queues.delete(sessionId);
     }
     const ids = [...this.inFlight.keys()];
     if (ids.length === 0) return;
@@ -124,8 +133,13 @@ export class OutboundDispatcher {
 
   private async drain(sessionId: string, queue: SessionQueue): Promise<void> {
     queue.running = true;
+    const depth = this.deps.config.outbound.pipelineDepth;
     try {
       while (queue.rows.length && !this.stopped) {
+        if (queue.unacked >= depth) {
+          await queue.room();
+          continue;
+        }
         // Read per row: a settings change applies to the next send of a queue that is already draining.
         const settings = await this.deps.settings.forUser(queue.rows[0]!.user_id);
         if (!settings.active) {
@@ -148,13 +162,28 @@ export class OutboundDispatcher {
           continue;
         }
         this.processing.add(row.id);
+        let awaitingAck: Promise<void> | undefined;
         try {
-          await this.process(row, settings);
+          awaitingAck = (await this.process(row, settings, queue))?.finishing;
         } catch (error) {
           this.deps.logger.error({ err: error, message: row.id }, 'outbound row processing failed');
-        } finally {
+        }
+        const done = () => {
           this.processing.delete(row.id);
           this.inFlight.delete(row.id);
+        };
+        if (awaitingAck) {
+          queue.unacked += 1;
+          void awaitingAck
+            .catch((error) => this.deps.logger.error({ err: error, message: row.id }, 'outbound row processing failed'))
+            .finally(() => {
+              done();
+              queue.acked();
+              // rows were held back for room in memory: claim more once the session's queue ran dry
+              if (!queue.running && !this.stopped) void this.sweep().catch(() => {});
+            });
+        } else {
+          done();
         }
         queue.lastSendAt = Date.now();
       }
@@ -184,18 +213,20 @@ export class OutboundDispatcher {
     this.deps.logger.info({ session: sessionId, rows: rows.length }, 'sending paused by the user: rows left queued');
   }
 
-  private async process(row: OutboundRow, settings: EffectiveSettings): Promise<void> {
+  /** Up to the frame being written; returns the wait for WhatsApp's ack and the 'sent' mark (null: the row is done). */
+  private async process(row: OutboundRow, settings: EffectiveSettings, queue: SessionQueue): Promise<{ finishing: Promise<void> } | null> {
+    const generation = queue.generation;
     const { config, store, metrics, logger } = this.deps;
     const owner = config.connectorId;
     const conn = this.deps.connection(row.session_id);
     if (!conn || conn.ended || !conn.open || !conn.sock) {
       await this.requeue(row, 1000, 'session_not_ready', 'The WhatsApp session is not connected yet');
-      return;
+      return null;
     }
     const recipient = normalizeRecipient(row.recipient, settings.defaultCountry);
     if (!recipient.ok) {
       await this.fail(row, recipient.code, recipient.reason);
-      return;
+      return null;
     }
     if (row.attempts > 1) {
       // A previous attempt may have reached WhatsApp before its socket closed or its connector died: wait
@@ -204,14 +235,14 @@ export class OutboundDispatcher {
       if (this.deps.confirmed.has(row.session_id, row.wa_message_id)) {
         metrics.retried.inc({ code: 'already_confirmed' });
         await this.markSent(row, recipient.jid);
-        return;
+        return null;
       }
-      if (!(await store.messages.stillClaimed(row.id, owner))) return;
+      if (!(await store.messages.stillClaimed(row.id, owner))) return null;
     }
     try {
       if (!(await this.existsOnWhatsApp(conn, recipient.jid))) {
         await this.fail(row, 'not_on_whatsapp', `${recipient.e164} is not on WhatsApp`);
-        return;
+        return null;
       }
       const sock = conn.sock;
       if (!sock || !conn.open) throw new Error('connection closed before sending');
@@ -219,35 +250,61 @@ export class OutboundDispatcher {
       if (!built.ok) {
         if (built.final) await this.fail(row, built.code, built.reason);
         else throw new Error(built.reason);
-        return;
+        return null;
+      }
+      if (queue.generation !== generation) {
+        // A send of this session failed while this row was being prepared: it goes after that retry.
+        await this.requeue(row, 0, 'requeued', 'An earlier message to this session is being retried');
+        return null;
       }
       // `sent` only once WhatsApp acked the id (sendMessage resolves when the frame is written, not received).
       const acks = conn.acks;
       const acked = acks.wait(row.wa_message_id);
-      acked.catch(() => {}); // awaited below; a close before sendMessage settles must not be unhandled
+      acked.catch(() => {}); // awaited by the returned promise; a close before that must not be unhandled
       try {
-        const sending = sock.sendMessage(recipient.jid, built.content, built.options);
-        await withTimeout(Promise.all([sending, acked]), config.outbound.sendTimeoutMs);
+        await withTimeout(sock.sendMessage(recipient.jid, built.content, built.options), config.outbound.sendTimeoutMs);
+      } catch (error) {
+        acks.forget(row.wa_message_id);
+        throw error;
       } finally {
         built.close();
-        acks.forget(row.wa_message_id);
       }
-      metrics.sendLatency.observe((Date.now() - new Date(row.created_at).getTime()) / 1000);
-      metrics.sent.inc();
-      conn.touch();
-      await this.markSent(row, recipient.jid);
-      this.deps.onSent?.(conn, row.id, recipient.e164, recipient.jid);
+      return { finishing: this.afterSend(row, conn, recipient, acked, queue) };
     } catch (error) {
-      const message = (error as Error).message ?? String(error);
-      if (row.attempts >= config.outbound.maxAttempts) {
-        await this.fail(row, 'send_failed', `gave up after ${row.attempts} attempts: ${message}`);
-        return;
-      }
-      const delay = config.outbound.retryBaseMs * 2 ** Math.max(0, row.attempts - 1);
-      metrics.retried.inc({ code: 'send_error' });
-      logger.warn({ message: row.id, err: error, delay }, 'send failed, will retry');
-      await this.requeue(row, delay, 'send_error', message);
+      await this.sendFailed(row, error, queue);
+      return null;
     }
+  }
+
+  private async afterSend(row: OutboundRow, conn: SessionConnection, recipient: { e164: string; jid: string },
+    acked: Promise<void>, queue: SessionQueue): Promise<void> {
+    const { config, metrics } = this.deps;
+    try {
+      await withTimeout(acked, config.outbound.sendTimeoutMs);
+    } catch (error) {
+      conn.acks.forget(row.wa_message_id);
+      await this.sendFailed(row, error, queue);
+      return;
+    }
+    metrics.sendLatency.observe((Date.now() - new Date(row.created_at).getTime()) / 1000);
+    metrics.sent.inc();
+    conn.touch();
+    await this.markSent(row, recipient.jid);
+    this.deps.onSent?.(conn, row.id, recipient.e164, recipient.jid);
+  }
+
+  private async sendFailed(row: OutboundRow, error: unknown, queue: SessionQueue): Promise<void> {
+    const { config, metrics, logger } = this.deps;
+    queue.generation += 1;
+    const message = (error as Error).message ?? String(error);
+    if (row.attempts >= config.outbound.maxAttempts) {
+      await this.fail(row, 'send_failed', `gave up after ${row.attempts} attempts: ${message}`);
+      return;
+    }
+    const delay = config.outbound.retryBaseMs * 2 ** Math.max(0, row.attempts - 1);
+    metrics.retried.inc({ code: 'send_error' });
+    logger.warn({ message: row.id, err: error, delay }, 'send failed, will retry');
+    await this.requeue(row, delay, 'send_error', message);
   }
 
   /**
@@ -274,11 +331,10 @@ export class OutboundDispatcher {
    * our own sweeps do not queue it again; giving up early would mean resending the same id.
    */
   private async markSent(row: OutboundRow, recipientJid: string): Promise<void> {
-    const owner = this.deps.config.connectorId;
     const until = Date.now() + Math.max(60_000, this.deps.config.outbound.claimTtlMs);
     for (;;) {
       try {
-        await this.deps.store.messages.markSent(row.id, owner, recipientJid);
+        await this.sentRows.add({ id: row.id, recipientJid });
         return;
       } catch (error) {
         if (this.stopped || Date.now() >= until) throw error;
@@ -307,12 +363,14 @@ export class OutboundDispatcher {
 
   /** messages.update: delivery (3) and read (4, played 5) receipts for messages we sent. */
   async handleReceipts(conn: SessionConnection, updates: BaileysEventMap['messages.update']): Promise<void> {
+    const receipts: OutboundReceipt[] = [];
     for (const { key, update } of updates) {
       if (!key.fromMe || !key.id || typeof update.status !== 'number') continue;
       if (update.status >= 2) conn.acks.settle(key.id); // a server ack or receipt: WhatsApp has it
       const status = update.status >= 4 ? 'read' : update.status === 3 ? 'delivered' : null;
-      if (status) await this.deps.store.messages.recordReceipt(conn.sessionId, key.id, status);
+      if (status) receipts.push({ sessionId: conn.sessionId, waMessageId: key.id, status });
     }
+    await Promise.all(receipts.map((r) => this.receipts.add(r)));
   }
 
   /**
@@ -324,17 +382,10 @@ export class OutboundDispatcher {
     clearInterval(this.renewTimer);
     const waiting = [...this.queues.values()].flatMap((q) => q.rows.splice(0));
     const until = Date.now() + graceMs;
-    while ([...this.queues.values()].some((q) => q.running) && Date.now() < until) await sleep(25);
+    while ([...this.queues.values()].some((q) => q.running || q.unacked > 0) && Date.now() < until) await sleep(25);
     const owner = this.deps.config.connectorId;
     await Promise.all(waiting.map((row) => this.deps.store.messages
       .retry(row.id, owner, 0, 'requeued', 'The connector shut down before sending; another one will send it')
       .catch(() => false)));
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`sendMessage timed out after ${ms} ms`)), ms);
-    promise.then((v) => { clearTimeout(timer); resolve(v); }, (e) => { clearTimeout(timer); reject(e); });
-  });
 }

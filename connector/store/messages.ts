@@ -21,6 +21,13 @@ export type InboundRow = Required<Pick<TablesInsert<'inbound_messages'>,
 /** What store_inbound_message did with a message. */
 export type InboundOutcome = 'inserted' | 'resolved' | 'duplicate';
 
+/** A delivery or read receipt for a message we sent. */
+export interface OutboundReceipt {
+  sessionId: string;
+  waMessageId: string;
+  status: Extract<Enums<'outbound_status'>, 'delivered' | 'read'>;
+}
+
 export function makeMessageStore(sql: Sql) {
   return {
     /** Due rows of the sessions whose socket is open, never overtaking a row that waits for its retry. */
@@ -35,9 +42,12 @@ export function makeMessageStore(sql: Sql) {
       const [row] = await withDeadline(sql`select renew_outbound_claims(${owner}, ${ids}::uuid[], ${interval(claimTtlMs)}::interval) as n`);
       return Number(row?.n ?? 0);
     },
-    async markSent(id: string, owner: string, recipientJid: string): Promise<boolean> {
-      const [row] = await withDeadline(sql`select mark_outbound_sent(${id}, ${owner}, ${recipientJid}) as ok`);
-      return Boolean(row?.ok);
+    /** Many acked rows in one statement (mark_outbound_messages_sent); returns the ids that moved to 'sent'. */
+    async markSentMany(owner: string, rows: { id: string; recipientJid: string }[]): Promise<Set<string>> {
+      if (rows.length === 0) return new Set();
+      const moved = await withDeadline(sql<{ id: string }[]>`select id from mark_outbound_messages_sent(${owner},
+        ${rows.map((r) => r.id)}::uuid[], ${rows.map((r) => r.recipientJid)}::text[]) as id`);
+      return new Set(moved.map((r) => r.id));
     },
     async retry(id: string, owner: string, delayMs: number, code: string, error: string): Promise<boolean> {
       const [row] = await withDeadline(sql`select retry_outbound_message(${id}, ${owner}, ${interval(delayMs)}::interval, ${code}, ${error}) as ok`);
@@ -56,9 +66,12 @@ export function makeMessageStore(sql: Sql) {
       const [row] = await withDeadline(sql`select fail_unsent_messages(${sessionId}, ${code}, ${error}) as n`);
       return Number(row?.n ?? 0);
     },
-    async recordReceipt(sessionId: string, waMessageId: string, status: Extract<Enums<'outbound_status'>, 'delivered' | 'read'>): Promise<boolean> {
-      const [row] = await withDeadline(sql`select record_outbound_receipt(${sessionId}, ${waMessageId}, ${status}) as ok`);
-      return Boolean(row?.ok);
+    /** Delivery/read receipts of any sessions in one statement (record_outbound_receipts); returns how many rows moved. */
+    async recordReceipts(receipts: OutboundReceipt[]): Promise<number> {
+      if (receipts.length === 0) return 0;
+      const [row] = await withDeadline(sql`select record_outbound_receipts(${receipts.map((r) => r.sessionId)}::uuid[],
+        ${receipts.map((r) => r.waMessageId)}::text[], ${receipts.map((r) => r.status)}::outbound_status[]) as n`);
+      return Number(row?.n ?? 0);
     },
     /** For Baileys' getMessage (retry receipts): the text we sent under this WhatsApp id (text rows only). */
     async findOutboundText(sessionId: string, waMessageId: string): Promise<string | null> {

@@ -101,6 +101,47 @@ describe('record_outbound_receipt', () => {
   });
 });
 
+describe('batched outbound transitions (one statement for many rows)', () => {
+  it('mark_outbound_messages_sent moves only the rows the caller still claims, and returns their ids', async () => {
+    const owner = randomOwner();
+    const session = await insertConnectedSession(db.sql, {}, owner);
+    const rows = [await insertOutbound(db.sql, session, { recipient: '+15557770001' }), await insertOutbound(db.sql, session, { recipient: '+15557770002' }),
+      await insertOutbound(db.sql, session, { recipient: '+15557770003' })];
+    await db.sql`select * from claim_ready_outbound_messages(${owner}, array[${session.id}]::uuid[], 10, '5 minutes')`;
+    await db.sql`select retry_outbound_message(${rows[2]!.id}, ${owner}, '1 hour', 'send_error', 'closed')`;
+    const other = await insertOutbound(db.sql, await insertConnectedSession(db.sql, {}, randomOwner()));
+    const moved = await db.sql<{ id: string }[]>`select id from mark_outbound_messages_sent(${owner},
+      ${[rows[0]!.id, rows[1]!.id, rows[2]!.id, other.id]}::uuid[], array['1@s.whatsapp.net', '2@s.whatsapp.net', '3@s.whatsapp.net', '4@s.whatsapp.net']) as id`;
+    expect(moved.map((r) => r.id).sort()).toEqual([rows[0]!.id, rows[1]!.id].sort());
+    const after = await Promise.all([...rows, other].map((r) => outbound(r.id)));
+    expect(after.map((r) => [r.status, r.recipient_jid, r.claimed_by])).toEqual([
+      ['sent', '1@s.whatsapp.net', null], ['sent', '2@s.whatsapp.net', null], ['queued', null, null], ['queued', null, null]]);
+  });
+
+  it('record_outbound_receipts takes many sessions at once, the furthest status of an id listed twice, forward only', async () => {
+    const a = await sentMessage();
+    const b = await sentMessage();
+    const n = await value<number>(db.sql`select record_outbound_receipts(
+      ${[a.message.session_id, a.message.session_id, b.message.session_id, b.message.session_id]}::uuid[],
+      ${[a.message.wa_message_id, a.message.wa_message_id, b.message.wa_message_id, a.message.wa_message_id]}::text[],
+      array['read', 'delivered', 'delivered', 'delivered']::outbound_status[])`);
+    // the last pair names a's id under b's session: it matches nothing
+    expect(n).toBe(2);
+    expect([(await outbound(a.message.id)).status, (await outbound(b.message.id)).status]).toEqual(['read', 'delivered']);
+    expect(await value<number>(db.sql`select record_outbound_receipts(array[${b.message.session_id}]::uuid[],
+      array[${b.message.wa_message_id}], array['delivered']::outbound_status[])`)).toBe(0);
+  });
+
+  it('record_outbound_receipts refuses other statuses and arrays of different lengths (22023), writing nothing', async () => {
+    const { message } = await sentMessage();
+    await expectPgError(db.sql`select record_outbound_receipts(array[${message.session_id}]::uuid[], array[${message.wa_message_id}],
+      array['sent']::outbound_status[])`, '22023');
+    await expectPgError(db.sql`select record_outbound_receipts(array[${message.session_id}]::uuid[], array[${message.wa_message_id}, 'x'],
+      array['read', 'read']::outbound_status[])`, '22023');
+    expect((await outbound(message.id)).status).toBe('sent');
+  });
+});
+
 describe('outbound retries and failures', () => {
   it('a transient error requeues the row for later; a permanent one fails it with a readable reason', async () => {
     const owner = randomOwner();

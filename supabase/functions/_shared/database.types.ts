@@ -1054,6 +1054,14 @@ export type Database = {
         }
         Returns: boolean
       }
+      mark_outbound_messages_sent: {
+        Args: {
+          p_message_ids: string[]
+          p_owner: string
+          p_recipient_jids: string[]
+        }
+        Returns: string[]
+      }
       mark_outbound_sent: {
         Args: { p_message_id: string; p_owner: string; p_recipient_jid: string }
         Returns: boolean
@@ -1100,6 +1108,14 @@ export type Database = {
           p_wa_message_id: string
         }
         Returns: boolean
+      }
+      record_outbound_receipts: {
+        Args: {
+          p_session_ids: string[]
+          p_statuses: Database["public"]["Enums"]["outbound_status"][]
+          p_wa_message_ids: string[]
+        }
+        Returns: number
       }
       record_webhook_attempt: {
         Args: {

@@ -58,7 +58,7 @@ select is(
         'set_session_status', 'touch_session_activity', 'wipe_session_auth_state', 'renew_session_leases', 'release_session_lease', 'assert_session_lease',
         'claim_wanted_sessions', 'claim_session_commands', 'complete_session_command', 'return_session_command',
         'claim_ready_outbound_messages', 'renew_outbound_claims', 'mark_outbound_sent', 'retry_outbound_message', 'fail_outbound_message',
-        'fail_unsent_messages', 'record_outbound_receipt', 'complete_session_link', 'expire_idle_sessions',
+        'fail_unsent_messages', 'record_outbound_receipt', 'mark_outbound_messages_sent', 'record_outbound_receipts', 'complete_session_link', 'expire_idle_sessions',
         'delete_unfinished_link_credentials')),
   null,
   'the user and connector functions are SECURITY INVOKER: grants and RLS of the caller decide');

@@ -2,7 +2,7 @@
 -- authenticated, so no user can claim, fence out, complete or expire anything. The user API is
 -- executable by authenticated only.
 begin;
-select plan(59);
+select plan(63);
 
 create temporary table connector_functions (signature text primary key) on commit drop;
 insert into connector_functions values
@@ -16,6 +16,8 @@ insert into connector_functions values
   ('public.return_session_command(bigint, text)'),
   ('public.claim_ready_outbound_messages(text, uuid[], integer, interval)'),
   ('public.mark_outbound_sent(uuid, text, text)'),
+  ('public.mark_outbound_messages_sent(text, uuid[], text[])'),
+  ('public.record_outbound_receipts(uuid[], text[], outbound_status[])'),
   ('public.retry_outbound_message(uuid, text, interval, text, text)'),
   ('public.fail_outbound_message(uuid, text, text, text)'),
   ('public.fail_unsent_messages(uuid, text, text)'),
