@@ -44,7 +44,7 @@ describe('connector: pipelined sends', () => {
     const contact = await randomPhone();
     await warmUp(s, contact);
     sim.fault(s.phone, 'delay', { ms: 8000 }); // everything WhatsApp sends back, acks included, arrives 8 s late
-    const queued = [];
+    const queued: { id: string; waId: string }[] = [];
     for (let i = 0; i < 8; i++) queued.push(await queueText(db, s, contact, `pipelined ${i}`));
     const got = await sim.contact(contact).waitForCount(9, { timeoutMs: 30_000 });
     // Stop-and-wait would have sent one and waited 8 s for its ack before the next.
@@ -61,7 +61,7 @@ describe('connector: pipelined sends', () => {
     const contact = await randomPhone();
     await warmUp(s, contact);
     sim.fault(s.phone, 'delay', { ms: 5000 });
-    const queued = [];
+    const queued: { id: string; waId: string }[] = [];
     for (let i = 0; i < 12; i++) queued.push(await queueText(db, s, contact, `in flight ${i}`));
     await sim.contact(contact).waitForCount(1 + 6, { timeoutMs: 30_000 });
     expect(await statuses(queued.map((q) => q.id))).toEqual(queued.map(() => 'sending'));
