@@ -44,4 +44,18 @@ describe('decideOnClose', () => {
     expect(decideOnClose(ctx({ code: 401, requested: true }), policy)).toEqual({ action: 'none' });
     expect(decideOnClose(ctx({ code: 428, requested: true }), policy)).toEqual({ action: 'none' });
   });
+
+  it('ends a link that hit the passkey gate as passkey_required, and a 405 as client_outdated, linked or not: never a reconnect', () => {
+    for (const linked of [false, true]) {
+      expect(decideOnClose(ctx({ code: 403, reason: 'passkey_required', linked }), policy)).toMatchObject({
+        action: 'ended', status: 'passkey_required', reason: expect.stringMatching(/passkey.*pairing code/),
+      });
+      expect(decideOnClose(ctx({ code: 405, reason: '405', location: 'cln', linked, attempts: 0 }), policy)).toEqual({
+        action: 'ended', status: 'client_outdated',
+        reason: 'WhatsApp refused the WA Web version as outdated (405, location cln); update the connector or set WA_VERSION',
+      });
+    }
+    // a plain 403 without the gate's reason stays "failed"
+    expect(decideOnClose(ctx({ code: 403, reason: '403' }), policy).action).toBe('failed');
+  });
 });

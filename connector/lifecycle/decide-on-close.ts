@@ -8,11 +8,21 @@
 //   440 replaced (another client took the link) → 'replaced', never fight back
 //   403 forbidden                               → 'failed'
 //   411 multi-device mismatch                   → 'failed'
+//   the passkey gate (data.reason passkey_required, linking-patches.ts) → 'passkey_required' (issue 12)
+//   405 <failure reason="405"> (outdated WA Web) → 'client_outdated', never a reconnect loop (issue 12); the
+//                                                 caller first retries once with a freshly fetched version
+
+/** lastDisconnect.error.data.reason of a link that hit WhatsApp's passkey gate (baileys-patches/linking-patches.ts). */
+export const PASSKEY_REQUIRED_REASON = 'passkey_required';
 
 export interface CloseContext {
   /** Baileys' lastDisconnect.error.output.statusCode (undefined when there is none) */
   code: number | undefined;
   message?: string;
+  /** Baileys' lastDisconnect.error.data.reason (the failure's reason, or the passkey gate's) */
+  reason?: string;
+  /** its data.location (a 405 names the server's check, e.g. "cln") */
+  location?: string;
   /** true once the account is linked (creds.me exists) */
   linked: boolean;
   /** consecutive failed reconnects so far (0 on the first close after being open) */
@@ -34,10 +44,13 @@ export type CloseDecision =
   | { action: 'reconnect'; delayMs: number; attempts: number }
   | { action: 'logged_out'; reason: string }
   | { action: 'replaced'; reason: string }
-  | { action: 'failed'; reason: string };
+  | { action: 'failed'; reason: string }
+  /** the link or login ended for a reason the user must act on (terminal, no reconnect) */
+  | { action: 'ended'; status: 'passkey_required' | 'client_outdated'; reason: string };
 
 export const DisconnectCode = {
   connectionLost: 408,
+  clientOutdated: 405,
   loggedOut: 401,
   forbidden: 403,
   multideviceMismatch: 411,
@@ -57,7 +70,20 @@ export function backoffDelay(attempt: number, policy: ReconnectPolicy): number {
 
 export function decideOnClose(ctx: CloseContext, policy: ReconnectPolicy): CloseDecision {
   if (ctx.requested) return { action: 'none' };
+  if (ctx.reason === PASSKEY_REQUIRED_REASON) {
+    return {
+      action: 'ended',
+      status: 'passkey_required',
+      reason: 'WhatsApp asks for a passkey to link this account (the phone shows "Continue on WhatsApp Web"); link with a pairing code instead, or try again',
+    };
+  }
   switch (ctx.code) {
+    case DisconnectCode.clientOutdated:
+      return {
+        action: 'ended',
+        status: 'client_outdated',
+        reason: `WhatsApp refused the WA Web version as outdated (405${ctx.location ? `, location ${ctx.location}` : ''}); update the connector or set WA_VERSION`,
+      };
     case DisconnectCode.restartRequired:
       return { action: 'reconnect', delayMs: 0, attempts: ctx.attempts };
     case DisconnectCode.loggedOut:

@@ -185,8 +185,11 @@ export class SessionConnection {
     if (u.qr) await this.onQr(sock, u.qr);
     if (u.connection === 'open') await this.onOpen(sock);
     if (u.connection === 'close') {
-      const error = u.lastDisconnect?.error as { output?: { statusCode?: number }; message?: string } | undefined;
-      await this.onClose(error?.output?.statusCode, error?.message);
+      const error = u.lastDisconnect?.error as
+        | { output?: { statusCode?: number }; message?: string; data?: { reason?: unknown; location?: unknown } | null }
+        | undefined;
+      const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
+      await this.onClose(error?.output?.statusCode, error?.message, text(error?.data?.reason), text(error?.data?.location));
     }
   }
 
@@ -223,14 +226,14 @@ export class SessionConnection {
     void sock;
   }
 
-  private async onClose(code: number | undefined, message: string | undefined): Promise<void> {
+  private async onClose(code: number | undefined, message: string | undefined, reason?: string, location?: string): Promise<void> {
     this.open = false;
     const lc = this.deps.config.lifecycle;
     const decision: CloseDecision = decideOnClose(
-      { code, message, linked: this.linked, attempts: this.attempts, requested: false },
+      { code, message, reason, location, linked: this.linked, attempts: this.attempts, requested: false },
       { baseMs: lc.reconnectBaseMs, maxMs: lc.reconnectMaxMs, maxAttempts: lc.reconnectMaxAttempts },
     );
-    this.log.info({ code, message, decision }, 'connection closed');
+    this.log.info({ code, message, reason, location, decision }, 'connection closed');
     switch (decision.action) {
       case 'none':
         return;
@@ -256,6 +259,12 @@ export class SessionConnection {
       case 'failed':
         if (!this.linked) await this.wipeCredentials();
         await this.finish({ status: 'failed', lastError: decision.reason, lastDisconnectCode: code ?? null }, null, '');
+        return;
+      case 'ended':
+        this.log.warn({ status: decision.status, code, reason: decision.reason }, 'the link ended: the user must act');
+        // a link that never completed leaves nothing half-written: its partial credentials go
+        if (!this.linked) await this.wipeCredentials();
+        await this.finish({ status: decision.status, lastError: decision.reason, lastDisconnectCode: code ?? null }, null, '');
         return;
     }
   }

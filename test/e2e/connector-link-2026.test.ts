@@ -26,9 +26,9 @@ afterAll(async () => {
 const refusalOf = (p: Promise<unknown>) =>
   p.then(() => 'linked', (e: unknown) => (e instanceof SimScanError ? e.code : `error: ${(e as Error).message}`));
 
-async function qrOf(sessionId: string, other?: string): Promise<string> {
+async function qrOf(sessionId: string, other?: string, on: TestDatabase = db): Promise<string> {
   return waitFor(async () => {
-    const row = await sessionRow(db, sessionId);
+    const row = await sessionRow(on, sessionId);
     return row.status === 'qr' && row.qr !== other ? (row.qr as string) : null;
   }, other ? 'a new QR in the session row' : 'a QR in the session row');
 }
@@ -66,6 +66,67 @@ describe('connector: linking with the registration refresh (companion_reg_refres
     expect((await sessionRow(db, sessionId)).phone_number).toBeNull();
     await sim.scanQr(second, { phone });
     await waitForStatus(db, sessionId, 'connected');
+  });
+});
+
+/** Every distinct QR the session row showed while `during` runs (polled: the connector writes each QR it shows). */
+async function qrsShown<T>(on: TestDatabase, sessionId: string, during: () => Promise<T>): Promise<{ result: T; qrs: string[] }> {
+  const seen = new Set<string>();
+  let polling = true;
+  const poller = (async () => {
+    while (polling) {
+      const row = await sessionRow(on, sessionId);
+      if (row.qr) seen.add(row.qr as string);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  })();
+  try {
+    return { result: await during(), qrs: [...seen] };
+  } finally {
+    polling = false;
+    await poller;
+  }
+}
+
+describe('connector: passkey-gated accounts (passkey_prologue_request, Baileys#2672)', () => {
+  it('the scan ends the link as passkey_required with a readable reason: the notification is acked once, no QR loop over 60 s of simulated time, nothing half-written', async () => {
+    // WhatsApp's ref timing scaled 20x down (60 s first ref, 20 s later ones); the connector's QR TTL likewise
+    const scale = 0.05;
+    // its own database: the suite's connector (another simulator) must not claim this link
+    const own = await createTestDatabase();
+    // the same root key: the trusted simulator certificate is process-wide (applySimulatorCertificate)
+    const fast = await startSimulator({ timeScale: scale, rootKey: sim.rootKeyBase64 });
+    const fastConnector = await startTestConnector(own, fast, { QR_TIMEOUT_MS: String(20_000 * scale) });
+    try {
+      const phone = await randomPhone();
+      fast.requirePasskey(phone);
+      const { sessionId } = await requestLink(own);
+      const { result: elapsedMs, qrs } = await qrsShown(own, sessionId, async () => {
+        const qr = await qrOf(sessionId, undefined, own);
+        const scannedAt = Date.now();
+        await expect(refusalOf(fast.scanQr(qr, { phone }))).resolves.toBe('passkey_required');
+        const row = await waitForStatus(own, sessionId, 'passkey_required');
+        const elapsed = Date.now() - scannedAt;
+        expect(row).toMatchObject({ qr: null, qr_expires_at: null, phone_number: null, last_disconnect_code: 403 });
+        expect(row.last_error).toMatch(/passkey.*pairing code/);
+        // 60 s of simulated time: stock rc14 shows 3 more refs here and ends 408 after 6 (test/sim/linking-2026.test.ts)
+        await new Promise((r) => setTimeout(r, 60_000 * scale));
+        return elapsed;
+      });
+      expect(qrs).toHaveLength(1);
+      process.stderr.write(`passkey_required written ${elapsedMs} ms after the scan\n`);
+      expect(fast.linkEvents('passkey_request_sent')).toHaveLength(1);
+      expect(fast.linkEvents('notification_ack').filter((e) => e.detail?.type === 'passkey_prologue_request')).toHaveLength(1);
+      expect(fast.linkEvents('pair_success_sent')).toEqual([]);
+      expect(fastConnector.sessions().find((s) => s.id === sessionId)).toBeUndefined();
+      const [auth] = await own.sql`select count(*)::int as n from whatsapp_auth_state where session_id = ${sessionId}`;
+      expect(auth?.n).toBe(0);
+      expect((await sessionRow(own, sessionId)).status).toBe('passkey_required');
+    } finally {
+      await fastConnector.stop();
+      await fast.stop();
+      await own.drop();
+    }
   });
 });
 

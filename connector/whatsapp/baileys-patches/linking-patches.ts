@@ -2,18 +2,20 @@
 // applied at load time like the others (patches.ts, install.ts). Written by us from the protocol facts in
 // docs/whatsapp-2026.md §1-§2; each target is one exact snippet of rc14, and baileys-patches.test.ts fails
 // when Baileys changes.
+import { PASSKEY_REQUIRED_REASON } from '../../lifecycle/decide-on-close.ts';
 import type { BaileysPatch } from './patches.ts';
 
 /**
  * Acks before login (the fix of Baileys PR #2749 for #2738). rc14 builds every ack with `authState.creds.me.id`,
  * which throws a TypeError before pairing, so no notification on the registration socket is ever acked
  * (companion_reg_refresh, passkey_prologue_request). `me` only matters for message-class acks (`from`).
+ * A node the passkey gate already acked (it must ack before it closes the socket) is not acked twice.
  */
 export const PRE_LOGIN_ACK: BaileysPatch = {
   name: 'pre-login-ack',
   file: '@whiskeysockets/baileys/lib/Socket/messages-recv.js',
   target: 'const stanza = buildAckStanza(node, errorCode, authState.creds.me.id);',
-  replacement: 'const stanza = buildAckStanza(node, errorCode, authState.creds.me?.id);',
+  replacement: 'if (node.whatsappLiteAcked) { return; } const stanza = buildAckStanza(node, errorCode, authState.creds.me?.id);',
 };
 
 // rc14 Socket/socket.js, the QR generator inside `CB:iq,type:set,pair-device`: it reads the ADV secret ONCE
@@ -78,9 +80,6 @@ export const COMPANION_REG_REFRESH: BaileysPatch = {
             const qr = buildPairingQRData(ref, noiseKeyB64, identityKeyB64, creds.advSecretKey, browser);`,
 };
 
-/** lastDisconnect.error.data.reason of a link that hit WhatsApp's passkey gate (PASSKEY_GATE). */
-export const PASSKEY_REQUIRED_REASON = 'passkey_required';
-
 /**
  * passkey_prologue_request (Baileys#2672, #2694; whatsmeow pair-passkey.go; docs §2): a passkey-gated account
  * answers the scan with this instead of pair-success, and rc14 drops it and keeps rotating QRs until 408 (users see
@@ -100,6 +99,7 @@ export const PASSKEY_GATE: BaileysPatch = {
             return;
         }
         clearTimeout(qrTimer);
+        node.whatsappLiteAcked = true; // the generic notification ack (messages-recv.js) would race the close
         const ack = { tag: 'ack', attrs: { id: node.attrs.id, to: node.attrs.from, class: 'notification', type: node.attrs.type } };
         const fail = () => void end(new Boom('This WhatsApp account requires a passkey to link a new device', { statusCode: DisconnectReason.forbidden, data: { reason: '${PASSKEY_REQUIRED_REASON}', id: node.attrs.id } }));
         sendNode(ack).then(fail, fail);

@@ -13,7 +13,7 @@ import { PairingStep, QrStep, StartStep, Waiting } from './link-steps.tsx';
 import { EndedBody, ReconnectingBody, SessionDetails } from './session-status.tsx';
 import { Stepper } from './stepper.tsx';
 import type { SessionState } from './use-whatsapp-session.ts';
-import { deriveView, statusLabelKey, statusTone, stepFor } from './view.ts';
+import { deriveView, offersPairingInstead, statusLabelKey, statusTone, stepFor } from './view.ts';
 
 type Confirm = 'disconnect' | 'logout' | null;
 
@@ -159,9 +159,22 @@ export function ConnectPanel({ supabase, state }: { supabase: AppSupabase; state
               {t('connect.logout')}
             </button>
           )}
+          {view === 'ended' && offersPairingInstead(session.status) && (
+            <button type="button" className="button button-primary" disabled={busy} onClick={() => {
+              setPairingMode(true);
+              setDismissedId(session.id);
+            }}>
+              {t('connect.usePairingInstead')}
+            </button>
+          )}
           {view === 'ended' && (
-            <button type="button" className="button button-primary" disabled={busy} onClick={() => void startLink(retryRequest(session))}>
-              {session.status === 'failed' || session.status === 'expired' ? t('connect.retry') : t('connect.linkAgain')}
+            <button
+              type="button"
+              className={offersPairingInstead(session.status) ? 'button button-secondary' : 'button button-primary'}
+              disabled={busy}
+              onClick={() => void startLink(offersPairingInstead(session.status) ? { method: 'qr' } : retryRequest(session))}
+            >
+              {session.status === 'failed' || session.status === 'expired' || offersPairingInstead(session.status) ? t('connect.retry') : t('connect.linkAgain')}
             </button>
           )}
         </footer>

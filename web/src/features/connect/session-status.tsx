@@ -52,9 +52,13 @@ export function EndedBody({ session }: { session: WhatsappSession }) {
         ? t('connect.replacedBody')
         : session.status === 'expired'
           ? t('connect.expiredBody')
-          : t('connect.failedBody');
+          : session.status === 'passkey_required'
+            ? t('connect.passkeyBody')
+            : session.status === 'client_outdated'
+              ? t('connect.outdatedBody')
+              : t('connect.failedBody');
   return (
-    <div className="ended">
+    <div className="ended" data-testid="ended-body">
       <p>{body}</p>
       {session.last_error && session.status === 'failed' && (
         <p className="reason" data-testid="last-error">

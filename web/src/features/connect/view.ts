@@ -34,6 +34,10 @@ export function deriveView(session: WhatsappSession | null, loading: boolean, sa
   }
 }
 
+/** Ended links the user can finish another way: a pairing code, or a retry (issue 12). */
+export const offersPairingInstead = (status: SessionStatus | undefined): boolean =>
+  status === 'passkey_required' || status === 'client_outdated';
+
 /** Index of the active linking step (0 generate, 1 scan, 2 verify, 4 all done). */
 export function stepFor(view: ConnectView): number {
   switch (view) {
@@ -65,7 +69,8 @@ export function statusLabelKey(view: ConnectView, status: SessionStatus | undefi
     case 'verifying':
       return 'connect.status.linking';
     case 'ended':
-      if (status === 'logged_out' || status === 'replaced' || status === 'failed' || status === 'expired') {
+      if (status === 'logged_out' || status === 'replaced' || status === 'failed' || status === 'expired'
+        || status === 'passkey_required' || status === 'client_outdated') {
         return `connect.status.${status}`;
       }
       return 'connect.status.none';
@@ -77,7 +82,8 @@ export function statusLabelKey(view: ConnectView, status: SessionStatus | undefi
 export function statusTone(view: ConnectView, status: SessionStatus | undefined): 'ok' | 'warn' | 'bad' | 'neutral' {
   if (view === 'connected') return 'ok';
   if (view === 'reconnecting' || view === 'disconnected' || view === 'connecting') return 'warn';
-  if (view === 'ended' && (status === 'failed' || status === 'replaced')) return 'bad';
+  if (view === 'ended' && (status === 'failed' || status === 'replaced' || status === 'client_outdated')) return 'bad';
+  if (view === 'ended' && status === 'passkey_required') return 'warn';
   if (view === 'generating' || view === 'qr' || view === 'pairing' || view === 'verifying') return 'warn';
   return 'neutral';
 }
