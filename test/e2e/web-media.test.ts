@@ -76,6 +76,9 @@ async function receive(media: { kind: string; state?: string; ext: string; mime:
       media_path: state === 'stored' ? path : null, media_stored_at: state === 'stored' ? new Date() : null,
       media_mime_type: media.mime, media_size_bytes: media.size ?? media.bytes?.length ?? null, media_file_name: media.fileName ?? null,
       media_duration_seconds: media.duration ?? null, media_width: media.width ?? null, media_height: media.height ?? null,
+      // 'pending' = a download in progress: claimed by a connector. Unclaimed, this harness's connector
+      // (MEDIA=disabled) would end it 'disabled' at its next sweep, as it does with every pending download.
+      ...(state === 'pending' ? { media_claimed_by: 'web-media-test', media_claim_expires_at: new Date(Date.now() + 600_000) } : {}),
     })}`;
   return { waId, path, item: main.page.locator('li[data-direction="in"]', { has: main.page.locator(`[data-testid="media"][data-kind="${media.kind}"]`) }) };
 }
