@@ -168,6 +168,8 @@ insert into expected_grants (object, role, privileges) values
     ('function inbound_message_webhook()', 'nobody', ''),
     ('function outbound_status_webhook()', 'nobody', ''),
     ('function session_status_webhook()', 'nobody', ''),
+    ('function inbound_message_updated_webhook()', 'nobody', ''),
+    ('function message_reaction_webhook()', 'nobody', ''),
     ('function webhook_inbound_message_data(inbound_messages)', 'nobody', ''),
     ('function webhook_outbound_message_data(outbound_messages)', 'nobody', ''),
     ('function webhook_session_data(whatsapp_sessions, session_status)', 'nobody', ''),
