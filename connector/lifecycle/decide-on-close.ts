@@ -5,7 +5,8 @@
 //                                                 'failed' after too many attempts in a row
 //   408 before the account was ever linked      → the QR refs ran out: 'failed' "QR code expired without a scan"
 //   401 logged out (on the phone or by us)      → wipe credentials, 'logged_out', fail unsent rows
-//   440 replaced (another client took the link) → 'replaced', never fight back
+//   440 replaced (another client took the link) → 'replaced', never fight back: no logout (the device is
+//       someone else's now), credentials wiped (a terminal session never uses them again)
 //   403 forbidden                               → 'failed'
 //   411 multi-device mismatch                   → 'failed'
 //   the passkey gate (data.reason passkey_required, linking-patches.ts) → 'passkey_required' (issue 12)

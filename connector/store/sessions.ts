@@ -82,6 +82,11 @@ export function makeSessionStore(sql: Sql) {
       await sql`select touch_session_activity(${fence.sessionId}, ${fence.owner}, ${fence.epoch})`;
     },
 
+    /** A held session that was replaced or expired is done: credentials wiped, lease released, last_error says whether its device was logged out. */
+    async finishReplaced(fence: Fence, loggedOut: boolean): Promise<void> {
+      await sql`select finish_replaced_session(${fence.sessionId}, ${fence.owner}, ${fence.epoch}, ${loggedOut})`;
+    },
+
     /** Held sessions that someone else ended (a newer link replaced them): their sockets must close. */
     async endedElsewhere(owner: string): Promise<string[]> {
       const rows = await sql`select id from whatsapp_sessions where lease_owner = ${owner} and status in ('replaced', 'expired')`;

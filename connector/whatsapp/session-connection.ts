@@ -253,6 +253,10 @@ export class SessionConnection {
         await this.endLoggedOut(decision.reason, code);
         return;
       case 'replaced':
+        // 440: another client logged in with these credentials. No logout (it would unlink the device for whoever
+        // drives it now); the credentials are wiped, as a terminal session never uses them again (fenced: a
+        // connector that lost its lease to a successor wipes nothing, and finish() then ends without writing).
+        await this.wipeCredentials().catch((error: unknown) => this.log.warn({ err: error }, '440: credentials not wiped (lease lost)'));
         await this.finish({ status: 'replaced', lastError: decision.reason, lastDisconnectCode: code ?? null }, 'session_replaced',
           'The WhatsApp session was replaced by another client before the message was sent');
         return;
@@ -335,19 +339,23 @@ export class SessionConnection {
 
   /** logout command: unlink on WhatsApp, wipe credentials. */
   async logout(): Promise<void> {
+    await this.logoutOnWhatsApp('logged out by the user');
+    await this.endLoggedOut('logged out by the user', undefined);
+  }
+
+  /** Closes the socket, sending remove-companion-device first when it is open; true when it was sent. */
+  private async logoutOnWhatsApp(reason: string): Promise<boolean> {
     const sock = this.sock;
     this.sock = undefined;
     clearTimeout(this.reconnectTimer);
-    if (sock && this.open) {
-      try {
-        await sock.logout('logged out by the user');
-      } catch (error) {
-        this.log.warn({ err: error }, 'logout on WhatsApp failed; wiping local credentials anyway');
-      }
-    } else {
+    if (!sock || !this.open) {
       sock?.end(undefined);
+      return false;
     }
-    await this.endLoggedOut('logged out by the user', undefined);
+    return sock.logout(reason).then(() => true, (error: unknown) => {
+      this.log.warn({ err: error }, 'logout on WhatsApp failed; wiping local credentials anyway');
+      return false;
+    });
   }
 
   /** reconnect command: a fresh socket with the stored credentials. */
@@ -364,12 +372,18 @@ export class SessionConnection {
     this.end('shutdown');
   }
 
-  /** Closed because a newer link of the same number replaced it (status already written by complete_session_link). */
+  /**
+   * Ended elsewhere: a newer link of the same number replaced it (status written by complete_session_link), or it
+   * expired. A replaced device is logged out on WhatsApp while its socket is open (it would stay in the phone's
+   * Linked devices list, which holds only a few), then its credentials are wiped and the row says which it was.
+   */
   async closeReplaced(): Promise<void> {
-    this.stopSocket();
+    const loggedOut = await this.logoutOnWhatsApp('replaced by a newer link of this number');
+    this.auth?.forget();
     await this.deps.store.messages.failUnsent(this.sessionId, 'session_replaced',
       'A newer link of this WhatsApp number replaced the session before the message was sent');
-    await this.deps.store.sessions.releaseLease(this.fence);
+    await this.deps.store.sessions.finishReplaced(this.fence, loggedOut)
+      .catch((error: unknown) => this.log.warn({ err: error }, 'replaced session: lease lost before its credentials were wiped'));
     this.end('replaced_by_newer_link');
   }
 

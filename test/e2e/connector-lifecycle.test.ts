@@ -91,7 +91,7 @@ describe('connector: disconnect codes', () => {
     expect(msg).toMatchObject({ status: 'failed', error_code: 'session_logged_out' });
   });
 
-  it('440 marks the session replaced and does not fight for the link', async () => {
+  it('440 marks the session replaced, does not fight for the link and wipes its credentials', async () => {
     const s = await createLinkedSession(db, sim);
     await open(s.sessionId);
     sim.fault(s.phone, 'replaced');
@@ -108,6 +108,9 @@ describe('connector: disconnect codes', () => {
     expect(sim.devices().find((d) => d.phone === s.phone)?.connected).toBe(false);
     const history = await sessionTransitions(db, s.sessionId);
     expect(history.at(-1)).toMatchObject({ status: 'replaced', code: 440 });
+    // 440: no logout (the device is whoever-logged-in's now), and the credentials of the ended session are wiped
+    expect(sim.devices().find((d) => d.jid === s.jid)?.loggedOut).toBe(false);
+    expect(await credentialRows(s.sessionId)).toBe(0);
   });
 
   it('fails a link whose QR refs run out: "QR code expired without a scan", partial credentials deleted', async () => {
@@ -150,16 +153,42 @@ describe('connector: commands', () => {
     await waitFor(async () => sim.devices().find((d) => d.jid === s.jid)?.loggedOut, 'the simulator saw the device removed');
   });
 
-  it('a newer link of the same number replaces the older session, which is closed without logging out', async () => {
+  // Issue 16 item 5: the older session kept its credential rows and its device stayed in the phone's Linked devices
+  // (WhatsApp allows only a few), so a rep who re-linked a few times was locked out of linking.
+  it('a newer link of the same number replaces the older session: its device is logged out on WhatsApp, its credentials wiped, its row says so', async () => {
     const older = await createLinkedSession(db, sim);
     await open(older.sessionId);
+    expect(await credentialRows(older.sessionId)).toBeGreaterThan(0);
     const { sessionId } = await requestLink(db);
-    const row = await waitForStatus(db, sessionId, 'qr');
+    await waitForStatus(db, sessionId, 'qr');
+    await scanLikeAUser(sim, async () => (await sessionRow(db, sessionId)).qr, { phone: older.phone });
+    await waitForStatus(db, sessionId, 'connected');
+    await waitForStatus(db, older.sessionId, 'replaced');
+    await waitFor(async () => !connector.sessions().find((x) => x.id === older.sessionId), 'older socket closed');
+    await waitFor(async () => sim.devices().find((d) => d.jid === older.jid)?.loggedOut, 'the old device logged out on WhatsApp');
+    const old = await waitFor(async () => {
+      const r = await sessionRow(db, older.sessionId);
+      return r.lease_owner === null ? r : null;
+    }, 'the older session finished');
+    expect(old.last_error).toMatch(/linked again in a newer session; the old device was logged out on WhatsApp and its credentials wiped/);
+    expect(await credentialRows(older.sessionId)).toBe(0);
+    // the newer link is untouched
+    expect(sim.devices().find((d) => d.phone === older.phone && !d.loggedOut)?.connected).toBe(true);
+    expect(await credentialRows(sessionId)).toBeGreaterThan(0);
+    expect((await sessionRow(db, sessionId)).status).toBe('connected');
+  });
+
+  it('an older session nobody holds (not connected) cannot be logged out: its credentials are wiped and its row says so', async () => {
+    const older = await createLinkedSession(db, sim);
+    await open(older.sessionId);
+    expect(await command(older, 'disconnect')).toMatchObject({ status: 'done' });
+    expect(await credentialRows(older.sessionId)).toBeGreaterThan(0);
+    const { sessionId } = await requestLink(db);
+    await waitForStatus(db, sessionId, 'qr');
     await scanLikeAUser(sim, async () => (await sessionRow(db, sessionId)).qr, { phone: older.phone });
     await waitForStatus(db, sessionId, 'connected');
     const old = await waitForStatus(db, older.sessionId, 'replaced');
-    expect(old.last_error).toMatch(/linked again in a newer session/);
-    await waitFor(async () => !connector.sessions().find((x) => x.id === older.sessionId), 'older socket closed');
-    expect(sim.devices().find((d) => d.jid === older.jid)?.loggedOut).toBe(false);
+    expect(old.last_error).toMatch(/could not be logged out on WhatsApp \(remove it under Linked devices on the phone\); credentials wiped/);
+    expect(await credentialRows(older.sessionId)).toBe(0);
   });
 });

@@ -1031,6 +1031,15 @@ export type Database = {
         Args: { p_error: string; p_error_code: string; p_session_id: string }
         Returns: number
       }
+      finish_replaced_session: {
+        Args: {
+          p_epoch: number
+          p_logged_out: boolean
+          p_owner: string
+          p_session_id: string
+        }
+        Returns: undefined
+      }
       is_active_session_status: {
         Args: { p_status: Database["public"]["Enums"]["session_status"] }
         Returns: boolean
@@ -1182,6 +1191,10 @@ export type Database = {
           lease_epoch: number
           session_id: string
         }[]
+      }
+      replaced_without_logout_note: {
+        Args: Record<PropertyKey, never>
+        Returns: string
       }
       request_session_command: {
         Args: { p_command: string; p_session_id: string }

@@ -160,8 +160,12 @@ insert into expected_grants (object, role, privileges) values
   -- functions: the Edge Function's rate limit, called with its secret key for the user it verified (a user
   -- who could call it would choose the window and reset their own count, issue 16 item 9)
     ('function consume_api_rate_limit(uuid, text, integer, integer)', 'service_role', 'execute'),
+  -- functions: the connector ends a replaced session (logged out on WhatsApp or not, credentials wiped)
+    ('function finish_replaced_session(uuid, text, bigint, boolean)', 'service_role', 'execute'),
   -- functions: triggers and what only they call (as the owner)
     ('function enforce_outbound_quota()', 'nobody', ''),
+    ('function replaced_without_logout_note()', 'nobody', ''),
+    ('function wipe_unheld_replaced_session()', 'nobody', ''),
     ('function enforce_session_command_quota()', 'nobody', ''),
     ('function is_quota_limited_writer()', 'nobody', ''),
     ('function check_outbound_media()', 'nobody', ''),
