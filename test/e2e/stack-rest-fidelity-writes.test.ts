@@ -2,22 +2,13 @@
 // supabase-js clients: upsert status and row, counts on writes (Content-Range), quantified and range
 // operators, jsonb containment. Expectations follow PostgREST's docs and source (Response.hs, SqlFragment.hs).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, type SignedUpUser, type TestStack } from '../support/stack.ts';
+import { restAs, startTestStack, type SignedUpUser, type TestStack } from '../support/stack.ts';
 
 const external = Boolean(process.env.SUPABASE_URL);
 let stack: TestStack;
 let alice: SignedUpUser;
 
-/** A raw /rest/v1 request as alice, to read headers supabase-js does not expose. */
-async function rest(path: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}) {
-  const res = await fetch(`${stack.url}/rest/v1${path}`, {
-    method: init.method ?? 'GET',
-    headers: { apikey: stack.anonKey, authorization: `Bearer ${alice.accessToken}`, 'content-type': 'application/json', ...init.headers },
-    body: init.body,
-  });
-  const text = await res.text();
-  return { status: res.status, range: res.headers.get('content-range'), body: text ? (JSON.parse(text) as unknown) : undefined };
-}
+const rest = (path: string, init?: Parameters<typeof restAs>[3]) => restAs(stack, alice, path, init);
 
 beforeAll(async () => {
   stack = await startTestStack();

@@ -1,20 +1,11 @@
 // /rest/v1 where a CRM relies on PostgREST's exact behaviour (issue 18), with real supabase-js clients.
 // The test's own tables and functions are created in this file's cloned database, with explicit grants.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, type SignedUpUser, type TestStack } from '../support/stack.ts';
+import { restAs, startTestStack, type SignedUpUser, type TestStack } from '../support/stack.ts';
 
 const UNSUPPORTED = { code: 'local_stack_unsupported' };
 
-/** A raw /rest/v1 request as alice (for headers supabase-js does not send). */
-async function rest(path: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}) {
-  const res = await fetch(`${stack.url}/rest/v1${path}`, {
-    method: init.method ?? 'GET',
-    headers: { apikey: stack.anonKey, authorization: `Bearer ${alice.accessToken}`, 'content-type': 'application/json', ...init.headers },
-    body: init.body,
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : undefined };
-}
+const rest = (path: string, init?: Parameters<typeof restAs>[3]) => restAs(stack, alice, path, init);
 
 const external = Boolean(process.env.SUPABASE_URL);
 let stack: TestStack;

@@ -69,6 +69,18 @@ export interface TestStack {
   stop(): Promise<void>;
 }
 
+/** A raw /rest/v1 request as `user`, to send or read headers supabase-js does not expose (Accept, Prefer, Content-Range). */
+export async function restAs(stack: TestStack, user: SignedUpUser, path: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string } = {}) {
+  const res = await fetch(`${stack.url}/rest/v1${path}`, {
+    method: init.method ?? 'GET',
+    headers: { apikey: stack.anonKey, authorization: `Bearer ${user.accessToken}`, 'content-type': 'application/json', ...init.headers },
+    body: init.body,
+  });
+  const text = await res.text();
+  return { status: res.status, range: res.headers.get('content-range'), body: text ? (JSON.parse(text) as unknown) : undefined };
+}
+
 const clientOptions = (headers?: Record<string, string>) => ({
   auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
   realtime: { transport: WebSocket as never },
