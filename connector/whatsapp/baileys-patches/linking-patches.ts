@@ -48,7 +48,10 @@ export const COMPANION_REG_REFRESH: BaileysPatch = {
   name: 'companion-reg-refresh',
   file: '@whiskeysockets/baileys/lib/Socket/socket.js',
   target: PAIR_QR_TARGET,
-  replacement: `        let currentRef; // whatsapp-lite companion-reg-refresh (issue 12)
+  // The rc14 generator with three edits: the secret is read at each QR (not once), the current ref is kept for
+  // re-rendering, and the notification handler is installed where `const advB64` stood.
+  replacement: PAIR_QR_TARGET
+    .replace('        const advB64 = creds.advSecretKey;\n', `        let currentRef; // whatsapp-lite companion-reg-refresh (issue 12)
         ws.removeAllListeners('CB:notification,type:companion_reg_refresh');
         ws.on('CB:notification,type:companion_reg_refresh', (node) => {
             if (creds.me || creds.pairingCode || !ws.isOpen) {
@@ -65,19 +68,9 @@ export const COMPANION_REG_REFRESH: BaileysPatch = {
                 ev.emit('connection.update', { qr: buildPairingQRData(currentRef, noiseKeyB64, identityKeyB64, creds.advSecretKey, browser) });
             }
         });
-        let qrMs = qrTimeout || 60000; // time to let a QR live
-        const genPairQR = () => {
-            if (!ws.isOpen) {
-                return;
-            }
-            const refNode = refNodes.shift();
-            if (!refNode) {
-                void end(new Boom('QR refs attempts ended', { statusCode: DisconnectReason.timedOut }));
-                return;
-            }
-            const ref = refNode.content.toString('utf-8');
-            currentRef = ref;
-            const qr = buildPairingQRData(ref, noiseKeyB64, identityKeyB64, creds.advSecretKey, browser);`,
+`)
+    .replace("            const ref = refNode.content.toString('utf-8');\n", "            const ref = refNode.content.toString('utf-8');\n            currentRef = ref;\n")
+    .replace('identityKeyB64, advB64, browser);', 'identityKeyB64, creds.advSecretKey, browser);'),
 };
 
 /**
