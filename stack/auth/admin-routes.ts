@@ -1,7 +1,7 @@
 // The service role's user management: /admin/users and /admin/users/<id>.
 import bcrypt from 'bcryptjs';
 import { sendJson } from '../gateway/index.ts';
-import { BCRYPT_COST, EMAIL_PATTERN, isObject, jsonBody, stringField, verifyToken, type AuthContext, type AuthRouteHandler } from './context.ts';
+import { BCRYPT_COST, isObject, jsonBody, stringField, validateEmail, verifyToken, type AuthContext, type AuthRouteHandler } from './context.ts';
 import { authErrors } from './errors.ts';
 import { toUserJson } from './tokens.ts';
 import type { ServiceRequest } from '../gateway/index.ts';
@@ -33,19 +33,54 @@ export const adminUsers: AuthRouteHandler = async (ctx, request) => {
   }
 };
 
+/**
+ * GoTrue's adminUsers (internal/api/admin.go, pagination.go, sorting.go): newest first unless `sort=created_at asc`,
+ * `filter` on the e-mail or user_metadata.full_name, `X-Total-Count` and a `Link` header auth-js reads the pages from.
+ */
 async function listUsers(ctx: AuthContext, request: ServiceRequest): Promise<void> {
-  const page = Math.max(1, Number(request.query.get('page') ?? 1) || 1);
-  const perPage = Math.min(1000, Math.max(1, Number(request.query.get('per_page') ?? 50) || 50));
-  const users = await ctx.store.listUsers(page, perPage);
-  sendJson(request.res, 200, { users: users.map(toUserJson), aud: 'authenticated' });
+  const { query } = request;
+  const number = (name: string, fallback: number) => {
+    const raw = query.get(name);
+    if (raw === null || raw === '') return fallback;
+    if (!/^[0-9]{1,15}$/.test(raw)) throw authErrors.validation(`Bad Pagination Parameters: strconv.ParseUint: parsing "${raw}": invalid syntax`);
+    return Number(raw);
+  };
+  // gobuffalo/pop's Paginate: a page below 1 is 1, a page size below 1 is 20.
+  const page = Math.max(1, number('page', 1));
+  const perPage = number('per_page', 50) < 1 ? 20 : number('per_page', 50);
+  let ascending = false;
+  for (const sort of query.getAll('sort')) {
+    const space = sort.indexOf(' ');
+    const field = space < 0 ? sort : sort.slice(0, space);
+    const direction = space < 0 ? undefined : sort.slice(space + 1);
+    if (field !== 'created_at') throw authErrors.validation(`Bad Sort Parameters: bad field for sort '${field}'`);
+    if (direction !== undefined && !['ASC', 'DESC'].includes(direction.toUpperCase())) {
+      throw authErrors.validation(`Bad Sort Parameters: bad direction for sort '${direction}', only 'asc' and 'desc' allowed`);
+    }
+    ascending = direction?.toUpperCase() === 'ASC';
+  }
+  const { users, total } = await ctx.store.listUsers({ page, perPage, ascending, filter: query.get('filter') ?? '' });
+  const pages = Math.ceil(total / perPage);
+  // Go's url.Values.Encode sorts the keys: auth-js takes the page number from the first "=" of each link.
+  const link = (n: number) => {
+    const params = new URLSearchParams(query);
+    params.set('page', String(n));
+    params.sort();
+    return `</admin/users?${params.toString()}>`;
+  };
+  const links = [...(pages > page ? [`${link(page + 1)}; rel="next"`] : []), `${link(pages)}; rel="last"`];
+  sendJson(request.res, 200, { users: users.map(toUserJson), aud: 'authenticated' }, { 'x-total-count': String(total), link: links.join(', ') });
 }
 
 async function createUser(ctx: AuthContext, request: ServiceRequest): Promise<void> {
   const { store, minPassword } = ctx;
   const body = await jsonBody(request);
-  const email = stringField(body, 'email');
+  const given = stringField(body, 'email');
+  if (!given) {
+    throw stringField(body, 'phone') ? authErrors.notImplemented('Phone users') : authErrors.validation('Cannot create a user without either an email or phone');
+  }
+  const email = validateEmail(given);
   const password = stringField(body, 'password');
-  if (!email || !EMAIL_PATTERN.test(email)) throw authErrors.validation('Unable to validate email address: invalid format');
   if (password !== undefined && password.length < minPassword) throw authErrors.weakPassword(minPassword);
   if (await store.findUserByEmail(email)) throw authErrors.emailExists();
   const user = await store.createUser({
@@ -61,8 +96,11 @@ async function createUser(ctx: AuthContext, request: ServiceRequest): Promise<vo
 async function updateUser(ctx: AuthContext, request: ServiceRequest, id: string): Promise<void> {
   const body = await jsonBody(request);
   const password = stringField(body, 'password');
+  const given = stringField(body, 'email');
+  if (password !== undefined && password.length < ctx.minPassword) throw authErrors.weakPassword(ctx.minPassword);
   const user = await ctx.store.updateUser(id, {
-    email: stringField(body, 'email'),
+    email: given === undefined ? undefined : validateEmail(given),
+    confirmEmail: body.email_confirm === true,
     passwordHash: password === undefined ? undefined : await bcrypt.hash(password, BCRYPT_COST),
     userMetadata: isObject(body.user_metadata) ? body.user_metadata : undefined,
     appMetadata: isObject(body.app_metadata) ? body.app_metadata : undefined,

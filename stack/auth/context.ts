@@ -29,7 +29,16 @@ export interface AuthContext {
 export type AuthRouteHandler = (ctx: AuthContext, request: ServiceRequest) => Promise<void>;
 
 export const BCRYPT_COST = 10; // GoTrue's bcrypt.DefaultCost
-export const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+$/;
+/** GoTrue's format check (github.com/badoux/checkmail ValidateFormat, which GoTrue's validateEmail calls). */
+export const EMAIL_PATTERN = /^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
+
+/** GoTrue's validateEmail (internal/api/mail.go): required, at most 255 characters, checkmail's format; lower-cased. */
+export function validateEmail(email: string | undefined): string {
+  if (!email) throw authErrors.validation('An email address is required');
+  if (email.length > 255) throw authErrors.validation('An email address is too long');
+  if (!EMAIL_PATTERN.test(email)) throw authErrors.validation('Unable to validate email address: invalid format');
+  return email.toLowerCase();
+}
 
 interface VerifiedUserToken extends Record<string, unknown> {
   sub: string;

@@ -2,7 +2,7 @@
 import bcrypt from 'bcryptjs';
 import { sendEmpty, sendJson } from '../gateway/index.ts';
 import {
-  BCRYPT_COST, EMAIL_PATTERN, enforceRateLimit, isObject, jsonBody, requireUser, stringField, type AuthRouteHandler,
+  BCRYPT_COST, enforceRateLimit, isObject, jsonBody, requireUser, stringField, validateEmail, type AuthRouteHandler,
 } from './context.ts';
 import { AuthError, authErrors } from './errors.ts';
 import { toSessionJson } from './tokens.ts';
@@ -11,13 +11,13 @@ export const signUp: AuthRouteHandler = async (ctx, request) => {
   const { store, options, minPassword } = ctx;
   enforceRateLimit(ctx.limits.signInSignUps, request);
   const body = await jsonBody(request);
-  const email = stringField(body, 'email');
+  const given = stringField(body, 'email');
   const password = stringField(body, 'password');
-  if (!email) {
+  if (!given) {
     if (stringField(body, 'phone')) throw authErrors.notImplemented('Phone sign-up');
     throw authErrors.validation('To signup, please provide your email');
   }
-  if (!EMAIL_PATTERN.test(email)) throw authErrors.validation('Unable to validate email address: invalid format');
+  const email = validateEmail(given);
   if (!password) throw new AuthError(422, 'validation_failed', 'Signup requires a valid password');
   if (password.length < minPassword) throw authErrors.weakPassword(minPassword);
   const data = isObject(body.data) ? body.data : {};
@@ -46,6 +46,8 @@ export const token: AuthRouteHandler = async (ctx, request) => {
     const valid = Boolean(user?.encrypted_password) && (await bcrypt.compare(password, user!.encrypted_password!));
     if (!user || !valid) throw authErrors.invalidCredentials();
     if (user.banned_until && user.banned_until > new Date()) throw new AuthError(400, 'user_banned', 'User is banned');
+    // A user created through the admin API without email_confirm (GoTrue's token.go).
+    if (!user.email_confirmed_at) throw new AuthError(400, 'email_not_confirmed', 'Email not confirmed');
     const { sessionId, refreshToken } = await store.createSession(user.id);
     const fresh = (await store.findUserById(user.id)) ?? user;
     sendJson(request.res, 200, await toSessionJson(options, fresh, sessionId, refreshToken));

@@ -71,13 +71,18 @@ export function createAuthStore(sql: postgres.Sql) {
 
   async function updateUser(
     id: string,
-    changes: { email?: string; passwordHash?: string; userMetadata?: Record<string, unknown>; appMetadata?: Record<string, unknown> },
+    changes: {
+      email?: string; passwordHash?: string; userMetadata?: Record<string, unknown>; appMetadata?: Record<string, unknown>;
+      /** The admin API's email_confirm: the address counts as confirmed from now (kept if it already was). */
+      confirmEmail?: boolean;
+    },
   ): Promise<UserRow> {
     try {
       const [row] = await sql<UserRow[]>`
         update auth.users set
           email = coalesce(${changes.email?.toLowerCase() ?? null}, email),
           encrypted_password = coalesce(${changes.passwordHash ?? null}, encrypted_password),
+          email_confirmed_at = case when ${changes.confirmEmail ?? false} then coalesce(email_confirmed_at, now()) else email_confirmed_at end,
           raw_user_meta_data = coalesce(raw_user_meta_data, '{}'::jsonb) || ${sql.json((changes.userMetadata ?? {}) as postgres.JSONValue)},
           raw_app_meta_data = coalesce(raw_app_meta_data, '{}'::jsonb) || ${sql.json((changes.appMetadata ?? {}) as postgres.JSONValue)},
           updated_at = now()
@@ -130,9 +135,17 @@ export function createAuthStore(sql: postgres.Sql) {
     return rows.length > 0;
   }
 
-  async function listUsers(page: number, perPage: number): Promise<UserRow[]> {
-    return sql<UserRow[]>`select ${userColumns} from auth.users where deleted_at is null
-      order by created_at, id limit ${perPage} offset ${(page - 1) * perPage}`;
+  /** One page of users and how many there are (GoTrue: `email LIKE %filter% OR full_name ILIKE %filter%`). */
+  async function listUsers(options: { page: number; perPage: number; ascending: boolean; filter: string }): Promise<{ users: UserRow[]; total: number }> {
+    const like = `%${options.filter}%`;
+    const where = options.filter
+      ? sql`deleted_at is null and (email like ${like} or raw_user_meta_data->>'full_name' ilike ${like})`
+      : sql`deleted_at is null`;
+    const order = options.ascending ? sql`created_at asc, id asc` : sql`created_at desc, id desc`;
+    const users = await sql<UserRow[]>`select ${userColumns} from auth.users where ${where}
+      order by ${order} limit ${options.perPage} offset ${(options.page - 1) * options.perPage}`;
+    const [count] = await sql<{ n: number }[]>`select count(*)::int as n from auth.users where ${where}`;
+    return { users, total: count?.n ?? 0 };
   }
 
   /** A new session with its first refresh token; records the sign-in time. */

@@ -2,7 +2,7 @@
 // for every non-anonymous user, it is recorded as pending and confirmed through POST /verify.
 import bcrypt from 'bcryptjs';
 import { sendJson } from '../gateway/index.ts';
-import { BCRYPT_COST, EMAIL_PATTERN, isObject, jsonBody, requireUser, stringField, type AuthContext, type AuthRouteHandler } from './context.ts';
+import { BCRYPT_COST, isObject, jsonBody, requireUser, stringField, validateEmail, type AuthContext, type AuthRouteHandler } from './context.ts';
 import { authErrors } from './errors.ts';
 import { newEmailToken, sendMail } from './mail.ts';
 import type { UserRow } from './store.ts';
@@ -25,9 +25,9 @@ export const getUser: AuthRouteHandler = async (ctx, request) => {
 export const updateUser: AuthRouteHandler = async (ctx, request) => {
   const { user } = await requireUser(ctx, request);
   const body = await jsonBody(request);
-  const email = stringField(body, 'email');
+  const given = stringField(body, 'email');
+  const email = given === undefined ? undefined : validateEmail(given);
   const password = stringField(body, 'password');
-  if (email !== undefined && !EMAIL_PATTERN.test(email)) throw authErrors.validation('Unable to validate email address: invalid format');
   if (password !== undefined && password.length < ctx.minPassword) throw authErrors.weakPassword(ctx.minPassword);
   const changesEmail = email !== undefined && email.toLowerCase() !== (user.email ?? '').toLowerCase();
   if (changesEmail) {
