@@ -91,6 +91,26 @@ export class SimContact {
     return this
   }
 
+  /**
+   * This phone loses its Signal sessions (reinstalled, or restored from a backup) and goes quiet: the next message
+   * a linked device encrypts with its old session cannot be decrypted ("Waiting for this message" on the phone).
+   * The retry receipt it owes is held until answerRetries(), as when the phone is away for a while, so the sender
+   * must resend from what it kept (Baileys' getMessage), not from a socket's memory.
+   */
+  loseSignalSessions(): this {
+    this.user.peer.forgetSessions()
+    this.user.heldRetries = []
+    return this
+  }
+
+  /** The phone is back: it sends the retry receipts it held (the sender then sends those messages again). */
+  answerRetries(): number {
+    const held = this.user.heldRetries ?? []
+    this.user.heldRetries = null
+    for (const ask of held) ask()
+    return held.length
+  }
+
   /** Messages this phone received (decrypted), oldest first. */
   received(): RecordedMessage[] {
     return [...this.user.inbox]

@@ -101,6 +101,8 @@ export interface SimUser {
   media: Map<string, PhoneMedia>
   /** message ids whose media this phone no longer has (answers media retries with NOT_FOUND) */
   mediaRetryRefused: Set<string>
+  /** retry receipts this phone holds back while it is "away" (SimContact.loseSignalSessions), sent by answerRetries() */
+  heldRetries: (() => void)[] | null
   /** phones (digits) this account has a conversation with (messages either way, or history): not new contacts */
   chats: Set<string>
   /** what the phone holds from before the companion linked (`sim.seedHistory`) */
@@ -172,6 +174,7 @@ export class DeviceRegistry {
         waiters: new Set(),
         media: new Map(),
         mediaRetryRefused: new Set(),
+        heldRetries: null,
         chats: new Set(),
         history: [],
         newChatsStarted: 0,

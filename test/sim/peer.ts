@@ -107,6 +107,12 @@ export class SignalPeer {
     return c
   }
 
+  /** Loses every Signal session (a reinstall or restore): later `msg` ciphertexts no longer decrypt. */
+  forgetSessions(): void {
+    this.sessions.clear()
+    this.ciphers.clear()
+  }
+
   hasSession(name: string, device: number): boolean {
     return !!this.sessions.get(`${name}.${device}`)?.haveOpenSession()
   }

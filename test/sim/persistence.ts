@@ -93,6 +93,7 @@ export function restore(registry: DeviceRegistry, state: SimulatorState): void {
       receiptsReceived: new Map(),
       waiters: new Set(),
       media: new Map(),
+      heldRetries: null,
       mediaRetryRefused: new Set(),
       chats: new Set(saved.chats),
       history: [],

@@ -195,6 +195,10 @@ export async function handleClientMessage(ctx: SimContext, device: LinkedDevice,
  * key bundle and sending the same message id again (getMessage).
  */
 function askForRetry(ctx: SimContext, device: LinkedDevice, phone: SimUser, to: string, id: string): void {
+  if (phone.heldRetries) {
+    phone.heldRetries.push(() => askForRetry(ctx, device, phone, to, id))
+    return
+  }
   ctx.stats.retriesAsked++
   deliverToDevice(ctx, device, {
     tag: 'receipt',
