@@ -74,3 +74,10 @@ export async function contentForRow(deps: ContentDeps, row: OutboundRow, recipie
   })();
   return { ok: true, content, options, close };
 }
+
+/**
+ * Whether what Baileys sent for a row must be kept for a resend (outbound_sent_content): a text can be rebuilt
+ * from the row, a media message (media key, hashes, CDN path) or a quote's context cannot.
+ */
+export const keepsSentContent = (row: OutboundRow) => row.content_type !== 'text' || row.quoted_wa_message_id !== null;
+

@@ -5,15 +5,15 @@
 // frames in order, and a failed send stops the rows taken after it from going out ahead of its retry.
 // Acked rows and receipts are written in batches (one statement for many: batcher.ts).
 // Delivery and read receipts move rows on from messages.update (handleReceipts).
-import type { BaileysEventMap } from '@whiskeysockets/baileys';
+import type { BaileysEventMap, WAMessage } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
 import type { ConnectorConfig } from '../config.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import type { EffectiveSettings, SettingsCache } from '../settings/index.ts';
 import type { OutboundReceipt, OutboundRow, Store } from '../store/index.ts';
-import type { ConfirmedIds, SessionConnection } from '../whatsapp/index.ts';
+import { sentContentJson, type ConfirmedIds, type SessionConnection } from '../whatsapp/index.ts';
 import { Batcher } from './batcher.ts';
-import { contentForRow, type ContentDeps } from './content.ts';
+import { contentForRow, keepsSentContent, type ContentDeps } from './content.ts';
 import { paceDelay } from './pacing.ts';
 import { SessionQueue, withTimeout } from './session-queue.ts';
 import { normalizeRecipient } from './recipient.ts';
@@ -261,13 +261,19 @@ export class OutboundDispatcher {
       const acks = conn.acks;
       const acked = acks.wait(row.wa_message_id);
       acked.catch(() => {}); // awaited by the returned promise; a close before that must not be unhandled
+      let sent: WAMessage | undefined;
       try {
-        await withTimeout(sock.sendMessage(recipient.jid, built.content, built.options), config.outbound.sendTimeoutMs);
+        sent = await withTimeout(sock.sendMessage(recipient.jid, built.content, built.options), config.outbound.sendTimeoutMs);
       } catch (error) {
         acks.forget(row.wa_message_id);
         throw error;
       } finally {
         built.close();
+      }
+      // Kept before the row is marked sent, for a retry receipt that reaches a later socket (getMessage).
+      if (sent?.message && keepsSentContent(row)) {
+        await store.messages.recordSentContent(row.id, owner, sentContentJson(sent.message)).catch((err) =>
+          this.deps.logger.warn({ err, message: row.id }, 'keeping the sent content failed; a later retry cannot resend it'));
       }
       return { finishing: this.afterSend(row, conn, recipient, acked, queue) };
     } catch (error) {

@@ -73,11 +73,22 @@ export function makeMessageStore(sql: Sql) {
         ${receipts.map((r) => r.waMessageId)}::text[], ${receipts.map((r) => r.status)}::outbound_status[]) as n`);
       return Number(row?.n ?? 0);
     },
-    /** For Baileys' getMessage (retry receipts): the text we sent under this WhatsApp id (text rows only). */
-    async findOutboundText(sessionId: string, waMessageId: string): Promise<string | null> {
-      const [row] = await withDeadline(sql`select text from outbound_messages
-        where session_id = ${sessionId} and wa_message_id = ${waMessageId} and content_type = 'text'`);
-      return (row?.text as string | undefined) ?? null;
+    /** Keeps what was sent under a row's id (record_outbound_content), for resending it on a retry receipt. */
+    async recordSentContent(id: string, owner: string, message: Record<string, unknown>): Promise<boolean> {
+      const [row] = await withDeadline(sql`select record_outbound_content(${id}, ${owner}, ${sql.json(message as never)}) as ok`);
+      return Boolean(row?.ok);
+    },
+    /**
+     * For Baileys' getMessage (retry receipts): what we sent under this WhatsApp id, as WAProto JSON: the content
+     * kept at send time (media, quotes), else a text row's text; null when this session sent no such message.
+     */
+    async findSentContent(sessionId: string, waMessageId: string): Promise<Record<string, unknown> | null> {
+      const [row] = await withDeadline(sql`select coalesce(c.message,
+          case when m.content_type = 'text' then jsonb_build_object('conversation', m.text) end) as message
+        from outbound_messages m left join outbound_sent_content c on c.message_id = m.id
+        where m.session_id = ${sessionId} and m.wa_message_id = ${waMessageId}
+        limit 1`);
+      return (row?.message as Record<string, unknown> | null | undefined) ?? null;
     },
     /** A message of this session to quote: one we received, else one we sent. */
     async findQuoted(sessionId: string, waMessageId: string): Promise<{ fromMe: boolean; text: string | null } | null> {

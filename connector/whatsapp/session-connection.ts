@@ -11,6 +11,7 @@ import { decideOnClose, type CloseDecision } from '../lifecycle/index.ts';
 import { isLeaseLostError, type Fence, type SessionRow, type StatusChange, type Store } from '../store/index.ts';
 import { AckWaiters } from './ack-waiters.ts';
 import { watchConfirmations, type ConfirmedIds } from './confirmations.ts';
+import { messageFromSentContent } from './sent-content.ts';
 import { createSocket, type WASocket } from './socket-options.ts';
 
 export interface ConnectionHooks {
@@ -107,9 +108,10 @@ export class SessionConnection {
     const sock = createSocket(this.deps.config, {
       auth: this.auth.state,
       logger: baileysLogger,
+      // A retry receipt for one of our messages that this socket's memory no longer has (sent before a restart).
       getMessage: async (key) => {
-        const text = key.id ? await this.deps.store.messages.findOutboundText(this.sessionId, key.id) : null;
-        return text ? { conversation: text } : undefined;
+        const kept = key.id ? await this.deps.store.messages.findSentContent(this.sessionId, key.id) : null;
+        return kept ? messageFromSentContent(kept) : undefined;
       },
     });
     this.sock = sock;

@@ -11,7 +11,7 @@ describe('the Postgres fixture', () => {
       select tablename from pg_tables where schemaname = 'public' order by tablename`;
     expect(tables.map((t) => t.tablename)).toEqual([
       'api_rate_limits', 'configuracion_mensajeria_usuario', 'inbound_messages', 'message_reactions', 'messaging_webhook_secrets',
-      'outbound_messages', 'session_commands', 'webhook_deliveries', 'webhook_events', 'whatsapp_auth_state', 'whatsapp_contacts',
+      'outbound_messages', 'outbound_sent_content', 'session_commands', 'webhook_deliveries', 'webhook_events', 'whatsapp_auth_state', 'whatsapp_contacts',
       'whatsapp_media_rules', 'whatsapp_sessions', 'write_quotas',
     ]);
     const [demo] = await db.sql`select email from auth.users where email = 'demo@example.com'`;

@@ -117,4 +117,39 @@ describe('connector: outbound media', () => {
     expect(row.error).toMatch(/not the application\/pdf/);
     expect(contact.receivedCount(data!.wa_message_id)).toBe(0);
   }, 120_000);
+  it('a media message the contact could not decrypt is sent again after a restart, from what was kept at send time (getMessage)', async () => {
+    const contact = sim.contact(await randomPhone(), { name: 'Returning' });
+    // a reply first, so the connector's session with this phone is established (it then encrypts `msg`, not `pkmsg`)
+    const hello = await queue(owner, { recipient: contact.phone, content_type: 'text', text: 'hello' });
+    await contact.waitForMessage({ id: hello.data!.wa_message_id }, { timeoutMs: 30_000 });
+    const reply = await contact.sendText(session.phone, 'hi, send me the photo');
+    await waitFor(async () => (await db.sql`select 1 from inbound_messages where wa_message_id = ${reply}`)[0], 'the reply to be stored');
+
+    // the phone is restored from a backup: the next message cannot be decrypted, and its retry receipt comes late
+    contact.loseSignalSessions();
+    const decryptErrors = sim.stats().decryptErrors;
+    const photo = mediaFixtures.png();
+    const path = await upload(owner, 'again.png', photo, 'image/png');
+    const { data, error } = await queue(owner, { recipient: contact.phone, content_type: 'image', media_path: path, text: 'as promised' });
+    expect(error).toBeNull();
+    await waitFor(async () => (await db.sql`select 1 from outbound_messages where id = ${data!.id} and status = 'sent'`)[0], 'the row to be sent');
+    await waitFor(async () => sim.stats().decryptErrors > decryptErrors, 'the phone to fail decrypting it');
+    expect(contact.receivedCount(data!.wa_message_id)).toBe(0);
+    const [kept] = await db.sql`select message from outbound_sent_content where message_id = ${data!.id}`;
+    expect(kept!.message.imageMessage).toMatchObject({ caption: 'as promised', mimetype: 'image/png' });
+
+    // a new connector (nothing of the first socket's memory) gets the retry receipt and resends the same id
+    await connector.stop();
+    connector = await startTestConnector(db, sim, {
+      MEDIA: 'enabled', SUPABASE_URL: stack.url, SUPABASE_SERVICE_ROLE_KEY: stack.serviceRoleKey,
+      WA_SIM_MEDIA_CA: Buffer.from(sim.mediaCaPem).toString('base64'),
+    });
+    await waitFor(async () => connector.sessions().some((s) => s.open), 'the session to open again');
+    expect(contact.answerRetries()).toBe(1);
+    const again = await contact.waitForMessage({ id: data!.wa_message_id }, { timeoutMs: 30_000 });
+    expect(again.media?.error).toBeUndefined();
+    expect(again.media!.data.equals(photo)).toBe(true);
+    expect(again.media?.caption).toBe('as promised');
+    expect(contact.receivedCount(data!.wa_message_id)).toBe(1);
+  }, 120_000);
 });

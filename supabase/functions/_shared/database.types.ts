@@ -412,6 +412,32 @@ export type Database = {
           },
         ]
       }
+      outbound_sent_content: {
+        Row: {
+          message: NonNullable<Json>
+          message_id: string
+          recorded_at: string
+        }
+        Insert: {
+          message: NonNullable<Json>
+          message_id: string
+          recorded_at?: string
+        }
+        Update: {
+          message?: NonNullable<Json>
+          message_id?: string
+          recorded_at?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "outbound_sent_content_message_id_fkey"
+            columns: ["message_id"]
+            isOneToOne: true
+            referencedRelation: "outbound_messages"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
       session_commands: {
         Row: {
           attempts: number
@@ -1109,6 +1135,10 @@ export type Database = {
       record_outbound_contact: {
         Args: { p_lid: string; p_message_id: string; p_phone: string }
         Returns: string
+      }
+      record_outbound_content: {
+        Args: { p_message: Json; p_message_id: string; p_owner: string }
+        Returns: boolean
       }
       record_outbound_receipt: {
         Args: {

@@ -2,7 +2,7 @@
 -- against the object and WhatsApp's rules (one SQLSTATE per refusal, nothing inserted), inbound media
 -- transitions reserved to the connector.
 begin;
-select plan(28);
+select plan(33);
 
 \set alice '{"sub":"11111111-1111-4111-8111-111111111111","role":"authenticated"}'
 \set bob '{"sub":"22222222-2222-4222-8222-222222222222","role":"authenticated"}'
@@ -133,6 +133,23 @@ select results_eq($$select wa_message_id, media_state::text, media_error from pu
   where wa_message_id in ('IMG1', 'IMG2', 'IMG3') order by wa_message_id$$,
   $$values ('IMG1', 'disabled', 'media off'), ('IMG2', 'pending', null::text), ('IMG3', 'pending', null::text)$$,
   'a live claim and other sessions are left pending');
+
+-- What the connector sent for a media row, kept for a resend (outbound_sent_content): only by the connector holding
+-- the row, and no user role reaches it
+update public.outbound_messages set status = 'sending', claimed_by = 'conn-a', claim_expires_at = now() + interval '1 minute'
+ where content_type = 'document';
+select is(public.record_outbound_content((select id from public.outbound_messages where content_type = 'document'), 'conn-b',
+  '{"documentMessage": {"fileName": "quote.pdf"}}'), false, 'a connector not holding the row keeps nothing');
+select is(public.record_outbound_content((select id from public.outbound_messages where content_type = 'document'), 'conn-a',
+  '{"documentMessage": {"fileName": "quote.pdf"}}'), true, 'the connector holding the row keeps what it sent');
+select results_eq($$select message #>> '{documentMessage,fileName}' from public.outbound_sent_content$$, $$values ('quote.pdf')$$,
+  'one kept content, as sent');
+set local role authenticated;
+select set_config('request.jwt.claims', :'alice', true);
+select throws_ok($$select * from public.outbound_sent_content$$, '42501', null, 'users cannot read the kept content (media keys)');
+select throws_ok($$select public.record_outbound_content(gen_random_uuid(), 'me', '{}')$$, '42501', null,
+  'users cannot write kept content');
+reset role;
 
 select * from finish();
 rollback;
