@@ -31,7 +31,10 @@ export class InboundRecorder {
    */
   async onMessages(conn: SessionConnection, upsert: BaileysEventMap['messages.upsert']): Promise<void> {
     if (upsert.type !== 'notify' && upsert.type !== 'append') return;
-    for (const msg of upsert.messages) await this.record(conn, msg, false);
+    for (const msg of upsert.messages) {
+      const outcome = await this.record(conn, msg, false);
+      this.deps.logger.trace({ session: conn.sessionId, key: msg.key, type: upsert.type, outcome }, 'messages.upsert');
+    }
   }
 
   /** One message; `imported`: from the history WhatsApp sent on link. */

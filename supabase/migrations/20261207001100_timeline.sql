@@ -164,6 +164,10 @@ create or replace function public.record_message_reaction(
 -- Per contact: who (phone when known, else the name and number_hidden; never the LID as a phone), the last
 -- message either way (received, typed on the phone, or sent by the CRM), how many of the contact's messages
 -- came after our last message (unread_count: nobody answered them yet), and the last activity.
+-- Order of the timeline: WhatsApp's timestamp has whole seconds, so a question and the answer typed on the
+-- phone often share one; within a second, the order we stored them in (received_at; an outbound row's
+-- sent/created time), then the inbound id. Outbound times are compared at WhatsApp's precision (truncated
+-- to the second) so that a contact's message of the same second stays ordered by when it reached us.
 create view public.whatsapp_conversations with (security_invoker = true) as
   select c.id as contact_id, c.session_id, c.user_id, c.lid, c.phone_number,
          c.phone_number is null as number_hidden,
@@ -172,20 +176,26 @@ create view public.whatsapp_conversations with (security_invoker = true) as
          last.pending as last_message_pending, last.at as last_message_at,
          (select count(*)::int from public.inbound_messages i
            where i.contact_id = c.id and not i.from_me and i.deleted_at is null
-             and i.wa_timestamp > coalesce(greatest(
-               (select max(o.created_at) from public.outbound_messages o where o.contact_id = c.id),
-               (select max(m.wa_timestamp) from public.inbound_messages m where m.contact_id = c.id and m.from_me)),
-               '-infinity'::timestamptz)) as unread_count,
+             and (ours.second is null or (date_trunc('second', i.wa_timestamp), i.received_at, i.id) > (ours.second, ours.stored, ours.ord)))
+           as unread_count,
          greatest(last.at, c.last_seen_at) as last_activity_at
     from public.whatsapp_contacts c
     cross join lateral (
       select t.text, t.message_type, t.from_me, t.pending, t.at from (
-        select i.text, i.message_type, i.from_me, i.pending, i.wa_timestamp as at
+        select i.text, i.message_type, i.from_me, i.pending, i.wa_timestamp as at, i.received_at as stored, i.id as ord
           from public.inbound_messages i where i.contact_id = c.id
         union all
-        select o.text, o.content_type, true, false, coalesce(o.sent_at, o.created_at)
+        select o.text, o.content_type, true, false, coalesce(o.sent_at, o.created_at), coalesce(o.sent_at, o.created_at), null
           from public.outbound_messages o where o.contact_id = c.id
-      ) t order by t.at desc limit 1) last;
+      ) t order by date_trunc('second', t.at) desc, t.stored desc, t.ord desc nulls last limit 1) last
+    left join lateral (
+      select t.second, t.stored, t.ord from (
+        select date_trunc('second', i.wa_timestamp) as second, i.received_at as stored, i.id as ord
+          from public.inbound_messages i where i.contact_id = c.id and i.from_me
+        union all
+        select date_trunc('second', coalesce(o.sent_at, o.created_at)), coalesce(o.sent_at, o.created_at), null
+          from public.outbound_messages o where o.contact_id = c.id
+      ) t order by t.second desc, t.stored desc, t.ord desc nulls last limit 1) ours on true;
 
 comment on view public.whatsapp_conversations is
   'One row per contact with messages: phone (null = number hidden), name, last message, unread_count (the contact''s messages after our last one), last activity.';

@@ -1,6 +1,8 @@
 import { normalizePhone, type ReceiptMode, type RecordedMessage, type SimUser } from './device-registry.ts'
 import type { SimContext } from './context.ts'
+import { proto } from '@whiskeysockets/baileys'
 import { keepMedia, sendFromPhone } from './handlers/messages.ts'
+import { sendAdLead } from './handlers/placeholders.ts'
 import { buildMediaMessage, recordedFromInput, type MediaInput } from './media/phone-media.ts'
 import { sendReceiptToSender, type SentIndex } from './handlers/receipts.ts'
 import { contactView, type ContactView } from './handlers/rep-actions.ts'
@@ -61,11 +63,48 @@ export class SimContact {
     return this
   }
 
-  /** Sends a text from this phone; returns the WhatsApp message id. Pass `id` to replay a message. */
-  async sendText(to: string, text: string, opts: { id?: string } = {}): Promise<string> {
+  /**
+   * Sends a text from this phone; returns the WhatsApp message id. Pass `id` to replay a message, `addressing: 'pn'`
+   * to address it by phone JID (with sender_lid) instead of by LID.
+   */
+  async sendText(to: string, text: string, opts: { id?: string; addressing?: 'lid' | 'pn' } = {}): Promise<string> {
+    return sendFromPhone(this.ctx, this.user, this.recipient(to), text, opts.id, opts.addressing)
+  }
+
+  /**
+   * A click-to-WhatsApp ad lead: linked devices get a placeholder ("Message absent from node") and the content
+   * only when they ask the phone to resend it; `resendable: false`, the phone never answers (it stays pending).
+   */
+  sendAdLead(to: string, text: string, opts: { id?: string; resendable?: boolean } = {}): string {
+    return sendAdLead(this.ctx, this.user, this.recipient(to), text, opts)
+  }
+
+  /** Edits a message this phone sent to `to` (protocolMessage MESSAGE_EDIT). */
+  async editMessage(to: string, id: string, text: string): Promise<string> {
+    const recipient = this.recipient(to)
+    return sendFromPhone(this.ctx, this.user, recipient, { text: '', message: { protocolMessage: {
+      type: proto.Message.ProtocolMessage.Type.MESSAGE_EDIT, key: { remoteJid: recipient.pn, fromMe: true, id },
+      editedMessage: { conversation: text }, timestampMs: Date.now() } } })
+  }
+
+  /** Deletes a message this phone sent to `to` for everyone (protocolMessage REVOKE). */
+  async deleteForEveryone(to: string, id: string): Promise<string> {
+    const recipient = this.recipient(to)
+    return sendFromPhone(this.ctx, this.user, recipient, { text: '', message: { protocolMessage: {
+      type: proto.Message.ProtocolMessage.Type.REVOKE, key: { remoteJid: recipient.pn, fromMe: true, id } } } })
+  }
+
+  /** Reacts to a message of the chat with `to` (`mine`: one this phone sent); '' removes the reaction. */
+  async react(to: string, id: string, emoji: string, opts: { mine?: boolean } = {}): Promise<string> {
+    const recipient = this.recipient(to)
+    return sendFromPhone(this.ctx, this.user, recipient, { text: '', message: { reactionMessage: {
+      key: { remoteJid: recipient.pn, fromMe: Boolean(opts.mine), id }, text: emoji, senderTimestampMs: Date.now() } } })
+  }
+
+  private recipient(to: string): SimUser {
     const recipient = this.ctx.registry.user(to)
     if (!recipient) throw new Error(`${to} is not on WhatsApp`)
-    return sendFromPhone(this.ctx, this.user, recipient, text, opts.id)
+    return recipient
   }
 
   /**

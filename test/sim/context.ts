@@ -113,6 +113,9 @@ export interface SimContext {
     recorded: number
     stanzasIn: number
     decryptErrors: number
+    /** placeholder resend requests (peer data operations) linked devices sent to their phone, and those answered */
+    placeholderResendsAsked: number
+    placeholderResendsAnswered: number
     lastDecryptError?: string
     handlerErrors: number
     retriesAnswered: number

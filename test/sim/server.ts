@@ -126,7 +126,7 @@ export class Simulator {
         timeScale: scale,
       },
       pairings: new Map(),
-      stats: { recorded: 0, stanzasIn: 0, decryptErrors: 0, handlerErrors: 0, retriesAnswered: 0, retriesAsked: 0, receiptsQueued: 0, offlineDropped: 0,
+      stats: { recorded: 0, stanzasIn: 0, decryptErrors: 0, placeholderResendsAsked: 0, placeholderResendsAnswered: 0, handlerErrors: 0, retriesAnswered: 0, retriesAsked: 0, receiptsQueued: 0, offlineDropped: 0,
         mediaReceived: 0, mediaErrors: 0, mediaRetriesAsked: 0, mediaReuploads: 0 },
       passkeyAccounts: new Set(),
       restrictions: new Map(),

@@ -1,7 +1,7 @@
 -- The timeline: store_inbound_message (one row per id, placeholders resolved in place), edits, deletes,
 -- reactions, and the conversations view under RLS.
 begin;
-select plan(22);
+select plan(25);
 
 \set alice '{"sub":"11111111-1111-4111-8111-111111111111","role":"authenticated"}'
 \set bob '{"sub":"22222222-2222-4222-8222-222222222222","role":"authenticated"}'
@@ -64,6 +64,28 @@ select is((select row(phone_number, number_hidden, display_name, last_message_te
   from public.whatsapp_conversations where contact_id = (select id from c)),
   row(null::text, true, 'Lead', 'I want the offer', 2)::text,
   'one conversation: number hidden, the name, the last message, unread = the lead''s messages not deleted');
+
+-- WhatsApp's timestamps have whole seconds: a question and the answer typed on the phone share one.
+create temp table c2 as select public.record_whatsapp_contact('aaaaaaaa-0000-4000-8000-000000000001',
+  '900000000000002@lid', '+15557770002', 'message', 'Same Second', p_seen => true) as id;
+create function pg_temp.msg2(p_id text, p_extra jsonb default '{}') returns jsonb language sql as $$
+  select pg_temp.msg(p_id, jsonb_build_object('chat_jid', '900000000000002@lid', 'sender_jid', '900000000000002@lid',
+    'contact_id', (select id from c2), 'wa_timestamp', '2026-12-07T10:00:00Z', 'push_name', 'Same Second') || p_extra)
+$$;
+select public.store_inbound_message(pg_temp.msg2('Q1', '{"text": "price?"}'));
+select public.store_inbound_message(pg_temp.msg2('A1', '{"text": "10 euros", "from_me": true}'));
+select is((select row(last_message_text, last_message_from_me, unread_count)::text
+  from public.whatsapp_conversations where contact_id = (select id from c2)),
+  row('10 euros', true, 0)::text, 'same second: the answer stored after the question is the last message, nothing unread');
+update public.inbound_messages set received_at = received_at - interval '1 second' where wa_message_id = 'A1';
+select is((select row(last_message_text, unread_count)::text
+  from public.whatsapp_conversations where contact_id = (select id from c2)),
+  row('price?', 1)::text, 'same second: the one that reached us last is the last message (received_at before id)');
+update public.inbound_messages set received_at = received_at + interval '1 second' where wa_message_id = 'A1';
+select public.store_inbound_message(pg_temp.msg2('Q2', '{"text": "ok, and shipping?"}'));
+select is((select row(last_message_text, unread_count)::text
+  from public.whatsapp_conversations where contact_id = (select id from c2)),
+  row('ok, and shipping?', 1)::text, 'the contact''s next message of that second is the last one and unread');
 
 set local role authenticated;
 select set_config('request.jwt.claims', :'bob', true);

@@ -7,6 +7,7 @@ import { sendReceiptToSender, type SentIndex } from './receipts.ts'
 import { receiveMedia, wireMediaType, type PhoneMedia, type RecordedMedia } from '../media/phone-media.ts'
 import { recordRepAction } from './rep-actions.ts'
 import { refuses463 } from './restrictions.ts'
+import { handlePeerDataOperation } from './placeholders.ts'
 
 export function textOf(message: proto.IMessage | null | undefined): string | undefined {
   if (!message) return undefined
@@ -149,6 +150,7 @@ export async function handleClientMessage(ctx: SimContext, device: LinkedDevice,
     }
     ctx.stats.recorded++
     if (target === sender) {
+      if (await handlePeerDataOperation(ctx, device, id, message)) continue
       const dsm = message.deviceSentMessage
       const media = mediaOf(ctx, sender, id, dsm?.message)
       const text = textOf(dsm?.message) ?? (media ? (media.caption ?? '') : undefined)
@@ -238,14 +240,19 @@ export interface PhoneMessage {
  * first, then `msg`), and as a DeviceSentMessage to the sender's own linked devices (so they see it as fromMe).
  * Media goes as stanza type "media" with the enc `mediatype` attribute (rc14 Socket/messages-send.js relayMessage).
  */
-export async function sendFromPhone(ctx: SimContext, sender: SimUser, recipient: SimUser, content: string | PhoneMessage, id = newMessageId()): Promise<string> {
+export async function sendFromPhone(ctx: SimContext, sender: SimUser, recipient: SimUser, content: string | PhoneMessage, id = newMessageId(),
+  addressing: 'lid' | 'pn' = 'lid'): Promise<string> {
   const t = unixNow()
   const sending: PhoneMessage = typeof content === 'string' ? { message: { conversation: content }, text: content } : content
   const { message, text } = sending
   const mediatype = wireMediaType(message)
   const type = mediatype ? 'media' : 'text'
-  const attrs: Record<string, string> = { from: sender.lid, addressing_mode: 'lid', id, type, t, notify: sender.name }
-  if (sender.sharesPhone) attrs.sender_pn = sender.pn
+  // LID-addressed with sender_pn when the sender shares its number; 'pn': the phone JID with sender_lid (the same
+  // message can reach a gateway in either form: WAHA#1309, #1627, #1816; rc14 extractAddressingContext)
+  const attrs: Record<string, string> = addressing === 'pn'
+    ? { from: sender.pn, addressing_mode: 'pn', sender_lid: sender.lid, id, type, t, notify: sender.name }
+    : { from: sender.lid, addressing_mode: 'lid', id, type, t, notify: sender.name }
+  if (addressing === 'lid' && sender.sharesPhone) attrs.sender_pn = sender.pn
   const dsmAttrs = { from: sender.pn, recipient: recipient.pn, addressing_mode: 'pn', id, type, t }
   if (sender.outbox.size >= OUTBOX_LIMIT) sender.outbox.delete(sender.outbox.keys().next().value!)
   sender.outbox.set(id, { recipient, message, attrs, dsmAttrs })
