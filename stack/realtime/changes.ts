@@ -25,6 +25,8 @@ export interface Change {
 }
 
 export interface Transaction {
+  /** The committing transaction's 32-bit xid (pgoutput's Begin). */
+  xid: number;
   commitTimestamp: string;
   changes: Change[];
 }

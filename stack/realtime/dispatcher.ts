@@ -24,6 +24,7 @@ interface Target {
 
 interface QueuedChange {
   change: Change;
+  xid: number;
   commitTimestamp: string;
   dataJson: string;
   targets: Target[];
@@ -83,7 +84,7 @@ export class Dispatcher {
         if (target.subscriber.role === 'service_role') target.subscriber.sendChange(target.ids, dataJson);
         else checked.push(target);
       }
-      if (checked.length > 0) this.queue.push({ change, commitTimestamp: transaction.commitTimestamp, dataJson, targets: checked });
+      if (checked.length > 0) this.queue.push({ change, xid: transaction.xid, commitTimestamp: transaction.commitTimestamp, dataJson, targets: checked });
     }
     if (this.queue.length > 0 && !this.checking) void this.drain();
   }
@@ -189,7 +190,7 @@ export class Dispatcher {
       }
     }
     const requests = [...groups.values()];
-    const results = await this.rls.check(requests);
+    const results = await this.rls.check(requests, [...new Set(batch.map((item) => item.xid))]);
     return new Map(requests.map((request, i) => [request.claimsJson, results[i]!]));
   }
 }

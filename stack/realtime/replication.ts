@@ -47,6 +47,7 @@ export class ReplicationStream extends EventEmitter<{ transaction: [Transaction]
   private draining = false;
   private relations = new Map<number, RelationInfo>();
   private pending: Change[] | null = null;
+  private pendingXid = 0;
   private receivedLsn = '';
   private slot: string | null = null;
   private readonly decoder: ChangeDecoder;
@@ -264,6 +265,7 @@ export class ReplicationStream extends EventEmitter<{ transaction: [Transaction]
     switch (message.tag) {
       case 'begin':
         this.pending = [];
+        this.pendingXid = message.xid;
         return;
       case 'insert': case 'update': case 'delete': {
         const change = this.decoder.toChange(this.relations, message);
@@ -276,7 +278,7 @@ export class ReplicationStream extends EventEmitter<{ transaction: [Transaction]
         if (message.commitEndLsn) this.receivedLsn = message.commitEndLsn;
         if (changes && changes.length > 0) {
           const commitTimestamp = new Date(Number((message.commitTime as bigint) / 1000n)).toISOString();
-          this.emit('transaction', { commitTimestamp, changes });
+          this.emit('transaction', { xid: this.pendingXid, commitTimestamp, changes });
         }
         return;
       }

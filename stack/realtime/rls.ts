@@ -19,25 +19,47 @@ export function rowKey(relationOid: number, keyText: string[]): string {
 }
 
 export class RlsChecker {
-  constructor(private readonly pool: Pool, private readonly types: TypeCatalog, private readonly logger: Logger) {}
+  constructor(
+    private readonly pool: Pool,
+    private readonly types: TypeCatalog,
+    private readonly logger: Logger,
+    /** How long a probe waits for a decoded commit to become visible before it reads anyway. */
+    private readonly visibilityWaitMs = 5_000,
+  ) {}
 
-  /** For each request, the set of rowKey()s its claims can see. A failing request sees nothing. */
-  async check(requests: VisibilityRequest[]): Promise<Set<string>[]> {
+  /**
+   * For each request, the set of rowKey()s its claims can see. A failing request sees nothing.
+   * `xids`: the transactions whose changes are checked. Postgres flushes a commit to the WAL (and so to us)
+   * a moment before other sessions' snapshots see it; a probe in that window would find no row and drop
+   * the change. So the probes wait until every one of these transactions is visible.
+   */
+  async check(requests: VisibilityRequest[], xids: number[]): Promise<Set<string>[]> {
     if (requests.length === 0) return [];
     try {
-      return await this.run(requests);
+      return await this.runWhenVisible(requests, xids);
     } catch (error) {
       if (requests.length === 1) {
         this.logger.warn({ err: error, role: requests[0]!.role }, 'realtime: RLS check failed; change not delivered');
         return [new Set()];
       }
       // One bad group (e.g. a role without table privileges) must not hide the changes from everyone else.
-      return Promise.all(requests.map(async (request) => (await this.check([request]))[0]!));
+      return Promise.all(requests.map(async (request) => (await this.check([request], xids))[0]!));
     }
   }
 
-  private async run(requests: VisibilityRequest[]): Promise<Set<string>[]> {
-    const statements = ['begin isolation level read committed read only'];
+  private async runWhenVisible(requests: VisibilityRequest[], xids: number[]): Promise<Set<string>[]> {
+    const deadline = Date.now() + this.visibilityWaitMs;
+    for (;;) {
+      const { visible, committed } = await this.run(requests, xids);
+      if (committed || Date.now() >= deadline) return visible;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  private async run(requests: VisibilityRequest[], xids: number[]): Promise<{ visible: Set<string>[]; committed: boolean }> {
+    // The first statement's snapshot precedes the probes' (read committed: one snapshot per statement), so
+    // once it sees the transactions, so do the probes.
+    const statements = ['begin isolation level read committed read only', committedStatement(xids)];
     const owners: { request: number; relation: number }[] = [];
     requests.forEach((request, index) => {
       statements.push(
@@ -61,13 +83,14 @@ export class RlsChecker {
       throw error;
     }
     client.release();
+    const committed = (results[1]?.rows[0] as { committed?: boolean | null } | undefined)?.committed !== false;
     const visible = requests.map(() => new Set<string>());
     results.forEach((result, index) => {
       const owner = owners[index];
       if (!owner) return;
       for (const row of result.rows) visible[owner.request]!.add(`${owner.relation}:${row.k}`);
     });
-    return visible;
+    return { visible, committed };
   }
 
   private probe(relation: RelationInfo, keys: string[][]): string {
@@ -83,4 +106,18 @@ export class RlsChecker {
     return `select v.k from (values ${values}) v(k, ${names}) ` +
       `where exists (select 1 from ${quoteIdent(relation.schema)}.${quoteIdent(relation.table)} t where ${match})`;
   }
+}
+
+/**
+ * `committed`: every xid is visible in this statement's snapshot. pgoutput gives 32-bit xids; the epoch is
+ * taken from the snapshot's xmax (an xid more than 2^31 above it belongs to the previous epoch).
+ */
+function committedStatement(xids: number[]): string {
+  const list = xids.length > 0 ? xids.map((xid) => String(Number(xid) >>> 0)).join(', ') : 'null';
+  return `select bool_and(pg_visible_in_snapshot(
+      (case when (e | v) - m > 2147483648 then (e | v) - 4294967296 else e | v end)::text::xid8, s)) as committed
+    from (select s, pg_snapshot_xmax(s)::text::bigint as m, pg_snapshot_xmax(s)::text::bigint & ~4294967295::bigint as e
+            from pg_current_snapshot() s) snap,
+         unnest(array[${list}]::bigint[]) v
+   where v is not null`;
 }

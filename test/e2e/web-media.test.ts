@@ -128,7 +128,7 @@ describe('inbound media in the inbox', () => {
 
   it('says why a file is not there: still downloading, too large for the cap, not kept by this server', async () => {
     const { page } = main;
-    await receive({ kind: 'video', state: 'pending', ext: 'mp4', mime: 'video/mp4', size: 5_000_000 });
+    const downloading = await receive({ kind: 'video', state: 'pending', ext: 'mp4', mime: 'video/mp4', size: files.mp4.length, duration: 1 });
     await receive({ kind: 'document', state: 'too_large', ext: 'pdf', mime: 'application/pdf', size: 250_000_000, fileName: 'Catalog.pdf' });
     await page.locator('[data-testid="media"][data-state="pending"]', { hasText: 'Downloading the file…' }).waitFor({ timeout: 30_000 });
     await page.locator('[data-testid="media"][data-state="too_large"]', { hasText: 'Catalog.pdf' })
@@ -136,6 +136,15 @@ describe('inbound media in the inbox', () => {
     await receive({ kind: 'voice', state: 'disabled', ext: 'ogg', mime: 'audio/ogg', size: 9_000, duration: 4 });
     await page.locator('[data-testid="media"][data-state="disabled"]', { hasText: 'Not downloaded: this server does not keep media files.' })
       .waitFor({ timeout: 30_000 });
+
+    // The download finishes: the row is updated in place and the open page shows the video, no reload.
+    const { error } = await h.stack.serviceClient().storage.from(BUCKET).upload(downloading.path, files.mp4, { contentType: 'video/mp4' });
+    if (error) throw error;
+    await h.stack.sql`
+      update inbound_messages set media_state = 'stored', media_path = ${downloading.path}, media_stored_at = now(),
+        media_claimed_by = null, media_claim_expires_at = null
+       where session_id = ${session.id} and wa_message_id = ${downloading.waId}`;
+    await page.locator('[data-testid="media"][data-state="pending"]').waitFor({ state: 'detached', timeout: 30_000 });
   });
 
   it('another user can neither sign, download nor list these files', async () => {

@@ -1,5 +1,5 @@
 // Recent messages of one session, in and out, kept live by Realtime: outbound_messages INSERT/UPDATE
-// and inbound_messages INSERT, filtered by session_id. Rows are re-read once the channel is joined.
+// and inbound_messages INSERT/UPDATE, filtered by session_id. Rows are re-read once the channel is joined.
 import { useCallback, useEffect, useState } from 'react';
 import type { AppSupabase } from '../../lib/supabase.ts';
 import { channelName } from '../../lib/supabase.ts';
@@ -90,6 +90,10 @@ export function useMessages(supabase: AppSupabase, sessionId: string | undefined
         if (active) addOutbound(payload.new as OutboundMessage);
       })
       .on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'inbound_messages', filter }, (payload) => {
+        if (active) addInbound([payload.new as InboundMessage]);
+      })
+      // A received row changes in place: its media stored, a placeholder resolved, an edit, a deletion.
+      .on('postgres_changes', { event: 'UPDATE', schema: 'public', table: 'inbound_messages', filter }, (payload) => {
         if (active) addInbound([payload.new as InboundMessage]);
       })
       .subscribe((status) => {
