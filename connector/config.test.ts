@@ -50,6 +50,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...noKey, AUTH_STATE_ENCRYPTION: 'disabled' }).authState).toMatchObject({ encryption: 'disabled', key: null });
   });
 
+  it('reads plaintext credentials beside a key only with the explicit migration switch', () => {
+    expect(loadConfig(base).authState.acceptPlaintext).toBe(false);
+    expect(loadConfig({ ...base, AUTH_STATE_MIGRATE_PLAINTEXT: 'enabled' }).authState.acceptPlaintext).toBe(true);
+    expect(problems({ ...base, AUTH_STATE_MIGRATE_PLAINTEXT: 'yes' })).toMatch(/^AUTH_STATE_MIGRATE_PLAINTEXT: /m);
+  });
+
   it('points at the simulator only when configured (URL and root key together)', () => {
     expect(problems({ ...base, WA_SIM_ROOT_KEY: key })).toMatch(/^WA_WEBSOCKET_URL: required/m);
     const config = loadConfig({ ...base, WA_WEBSOCKET_URL: 'ws://127.0.0.1:1/ws/chat', WA_SIM_ROOT_KEY: key });

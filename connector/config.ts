@@ -30,6 +30,7 @@ const schema = z.object({
   AUTH_STATE_ENCRYPTION_KEY: base64Key.optional(),
   AUTH_STATE_ENCRYPTION_OLD_KEYS: z.string().optional(),
   AUTH_STATE_ENCRYPTION: z.enum(['enabled', 'disabled']).default('enabled'),
+  AUTH_STATE_MIGRATE_PLAINTEXT: z.enum(['enabled', 'disabled']).default('disabled'),
   AUTH_STATE_CACHE_MAX_KEYS: int(0, 20_000),
 
   LEASE_TTL_MS: int(1000, 30_000),
@@ -94,16 +95,21 @@ const schema = z.object({
   CONNECTOR_SOURCE_MAPS: z.enum(['enabled', 'disabled']).default('disabled'),
 });
 
+function parseOldKeys(list: string | undefined, problems: string[]): Buffer[] {
+  const oldKeys = (list ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+  if (oldKeys.some((key) => Buffer.from(key, 'base64').length !== 32)) {
+    problems.push('AUTH_STATE_ENCRYPTION_OLD_KEYS: every key must be 32 bytes, base64 encoded');
+  }
+  return oldKeys.map((k) => Buffer.from(k, 'base64'));
+}
+
 function buildConfig(env: z.infer<typeof schema>) {
   const problems: string[] = [];
   const encryption = env.AUTH_STATE_ENCRYPTION === 'disabled' ? 'disabled' as const : 'enabled' as const;
   if (encryption === 'enabled' && !env.AUTH_STATE_ENCRYPTION_KEY) {
     problems.push('AUTH_STATE_ENCRYPTION_KEY: required (base64, 32 bytes); to store credentials unencrypted set AUTH_STATE_ENCRYPTION=disabled explicitly');
   }
-  const oldKeys = (env.AUTH_STATE_ENCRYPTION_OLD_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean);
-  for (const key of oldKeys) {
-    if (Buffer.from(key, 'base64').length !== 32) problems.push('AUTH_STATE_ENCRYPTION_OLD_KEYS: every key must be 32 bytes, base64 encoded');
-  }
+  const oldKeys = parseOldKeys(env.AUTH_STATE_ENCRYPTION_OLD_KEYS, problems);
   const realtime = env.CONNECTOR_REALTIME === 'enabled';
   if (realtime && !env.SUPABASE_URL) problems.push('SUPABASE_URL: required for the Realtime doorbell (or set CONNECTOR_REALTIME=disabled)');
   if (realtime && !env.SUPABASE_SERVICE_ROLE_KEY) problems.push('SUPABASE_SERVICE_ROLE_KEY: required for the Realtime doorbell (or set CONNECTOR_REALTIME=disabled)');
@@ -134,7 +140,9 @@ function buildConfig(env: z.infer<typeof schema>) {
     authState: {
       encryption,
       key: encryption === 'enabled' ? Buffer.from(env.AUTH_STATE_ENCRYPTION_KEY!, 'base64') : null,
-      oldKeys: oldKeys.map((k) => Buffer.from(k, 'base64')),
+      oldKeys,
+      /** read plaintext (v0) values although a key is set: only while migrating off AUTH_STATE_ENCRYPTION=disabled */
+      acceptPlaintext: encryption === 'enabled' && env.AUTH_STATE_MIGRATE_PLAINTEXT === 'enabled',
       cacheMaxKeys: env.AUTH_STATE_CACHE_MAX_KEYS,
     },
     lease: { ttlMs: env.LEASE_TTL_MS },
@@ -230,4 +238,29 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`));
   }
   return deepFreeze(buildConfig(parsed.data));
+}
+
+const rekeySchema = schema.pick({
+  DATABASE_URL: true, AUTH_STATE_ENCRYPTION_KEY: true, AUTH_STATE_ENCRYPTION_OLD_KEYS: true, AUTH_STATE_MIGRATE_PLAINTEXT: true,
+  LEASE_TTL_MS: true,
+});
+
+/** npm run auth-state:rekey: the connector's database and keys (the new key current, the old ones listed). */
+export function loadRekeyConfig(env: Record<string, string | undefined> = process.env) {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = rekeySchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`));
+  }
+  const problems: string[] = [];
+  if (!parsed.data.AUTH_STATE_ENCRYPTION_KEY) problems.push('AUTH_STATE_ENCRYPTION_KEY: required (the key every value is sealed with)');
+  const oldKeys = parseOldKeys(parsed.data.AUTH_STATE_ENCRYPTION_OLD_KEYS, problems);
+  if (problems.length) throw new ConfigError(problems);
+  return deepFreeze({
+    database: { url: parsed.data.DATABASE_URL },
+    key: Buffer.from(parsed.data.AUTH_STATE_ENCRYPTION_KEY!, 'base64'),
+    oldKeys,
+    acceptPlaintext: parsed.data.AUTH_STATE_MIGRATE_PLAINTEXT === 'enabled',
+    leaseTtlMs: parsed.data.LEASE_TTL_MS,
+  });
 }

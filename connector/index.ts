@@ -25,6 +25,9 @@ export async function startConnector(config: ConnectorConfig, options: StartOpti
   if (config.authState.encryption === 'disabled') {
     logger.warn('AUTH_STATE_ENCRYPTION=disabled: WhatsApp credentials are stored UNENCRYPTED in whatsapp_auth_state');
   }
+  if (config.authState.acceptPlaintext) {
+    logger.warn('AUTH_STATE_MIGRATE_PLAINTEXT=enabled: unencrypted credentials are still read; run npm run auth-state:rekey, then remove the switch');
+  }
   const { runConnector } = await import('./runtime.ts');
   // Stock rc14 cannot link with WhatsApp as it is today (issue 12): refuse rather than run it unpatched.
   const { unappliedBaileysPatches } = await import('./whatsapp/baileys-patches/install.ts');

@@ -37,7 +37,7 @@ export async function runConnector(config: ConnectorConfig, logger: Logger): Pro
 
   const authDeps = {
     rows: store.authRows,
-    envelope: makeEnvelope({ current: config.authState.key, old: config.authState.oldKeys }),
+    envelope: makeEnvelope({ current: config.authState.key, old: config.authState.oldKeys, acceptPlaintext: config.authState.acceptPlaintext }),
     cache: new Lru<unknown>(config.authState.cacheMaxKeys),
   };
   let manager!: SessionManager;

@@ -4,11 +4,16 @@
 // keyId = first 4 bytes of SHA-256(key), so old keys can be listed for reading while new writes use
 // the current one (rotation). The AAD binds a value to its (session, kind, key id) row, so a
 // ciphertext copied onto another row does not decrypt.
+// With a key configured, a v0 (plaintext) value is refused on read: anyone who can write the table could
+// otherwise plant credentials that need no key. `acceptPlaintext` (AUTH_STATE_MIGRATE_PLAINTEXT=enabled) reads
+// them while a deployment that ran with AUTH_STATE_ENCRYPTION=disabled moves to a key (npm run auth-state:rekey).
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 
 export interface EnvelopeKeys {
   current: Buffer | null;
   old?: Buffer[];
+  /** read v0 (plaintext) values although a key is configured: the migration switch, off by default */
+  acceptPlaintext?: boolean;
 }
 
 export class AuthStateDecryptError extends Error {
@@ -18,13 +23,25 @@ export class AuthStateDecryptError extends Error {
   }
 }
 
+/** The AAD of a whatsapp_auth_state row's value: its (session, kind, key id). */
+export const authStateAad = (sessionId: string, kind: string, keyId: string) => `${sessionId}/${kind}/${keyId}`;
+
 const fingerprint = (key: Buffer) => createHash('sha256').update(key).digest().subarray(0, 4);
 
 export interface Envelope {
   seal(plaintext: Buffer, aad: string): Buffer;
   open(sealed: Buffer, aad: string): Buffer;
+  /** true when `sealed` is already in the form seal() writes now (current key, or v0 without one) */
+  isCurrent(sealed: Buffer): boolean;
+  /** the first bytes of every value seal() writes now: version and key id (v1), or the v0 byte */
+  readonly currentPrefix: Buffer;
   readonly encrypted: boolean;
 }
+
+export const PLAINTEXT_REFUSED =
+  'auth-state value is stored unencrypted (envelope v0) but an encryption key is configured: refused. To move '
+  + 'credentials stored with AUTH_STATE_ENCRYPTION=disabled under the key, set AUTH_STATE_MIGRATE_PLAINTEXT=enabled '
+  + 'and run npm run auth-state:rekey';
 
 export function makeEnvelope(keys: EnvelopeKeys): Envelope {
   const byId = new Map<string, Buffer>();
@@ -34,9 +51,12 @@ export function makeEnvelope(keys: EnvelopeKeys): Envelope {
   }
   const current = keys.current;
   const currentId = current ? fingerprint(current) : null;
+  const currentPrefix = currentId ? Buffer.concat([Buffer.from([1]), currentId]) : Buffer.from([0]);
 
   return {
     encrypted: current !== null,
+    currentPrefix,
+    isCurrent: (sealed) => sealed.subarray(0, currentPrefix.length).equals(currentPrefix),
     seal(plaintext, aad) {
       if (!current || !currentId) return Buffer.concat([Buffer.from([0]), plaintext]);
       const iv = randomBytes(12);
@@ -47,7 +67,10 @@ export function makeEnvelope(keys: EnvelopeKeys): Envelope {
     },
     open(sealed, aad) {
       const version = sealed[0];
-      if (version === 0) return sealed.subarray(1);
+      if (version === 0) {
+        if (current && !keys.acceptPlaintext) throw new AuthStateDecryptError(PLAINTEXT_REFUSED);
+        return sealed.subarray(1);
+      }
       if (version !== 1) throw new AuthStateDecryptError(`unknown auth-state envelope version ${version}`);
       const key = byId.get(sealed.subarray(1, 5).toString('hex'));
       if (!key) {

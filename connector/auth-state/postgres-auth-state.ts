@@ -5,7 +5,7 @@
 import { BufferJSON, initAuthCreds, proto } from '@whiskeysockets/baileys';
 import type { AuthenticationCreds, AuthenticationState, SignalDataSet, SignalDataTypeMap } from '@whiskeysockets/baileys';
 import type { AuthRowStore, AuthRowWrite, Fence } from '../store/index.ts';
-import type { Envelope } from './envelope.ts';
+import { authStateAad as aadOf, type Envelope } from './envelope.ts';
 import { Lru } from './lru.ts';
 
 export const CREDS_KIND = 'creds';
@@ -24,8 +24,6 @@ export interface PostgresAuthState {
   /** Drops this session's cached keys (on close). */
   forget(): void;
 }
-
-const aadOf = (sessionId: string, kind: string, keyId: string) => `${sessionId}/${kind}/${keyId}`;
 
 export function encodeValue(envelope: Envelope, sessionId: string, kind: string, keyId: string, value: unknown): Buffer {
   const json = Buffer.from(JSON.stringify(value, BufferJSON.replacer), 'utf8');

@@ -34,6 +34,22 @@ export function makeAuthRowStore(sql: Sql) {
       await sql`select wipe_session_auth_state(${fence.sessionId}, ${fence.owner}, ${fence.epoch})`;
     },
 
+    /** Sessions holding a value that does not start with `prefix` (not sealed the way seal() writes now). */
+    async sessionsNotSealedWith(prefix: Buffer): Promise<string[]> {
+      const rows = await sql`select distinct session_id from whatsapp_auth_state
+        where substr(value, 1, ${prefix.length}::int) <> ${prefix}::bytea order by session_id`;
+      return rows.map((r) => r.session_id as string);
+    },
+
+    /** The next `limit` such values of one session after (kind, keyId), in key order. */
+    async pageNotSealedWith(sessionId: string, prefix: Buffer, after: { kind: string; keyId: string } | null, limit: number) {
+      const rows = await sql`select kind, key_id, value from whatsapp_auth_state
+        where session_id = ${sessionId} and substr(value, 1, ${prefix.length}::int) <> ${prefix}::bytea
+          and (kind, key_id) > (${after?.kind ?? ''}::text, ${after?.keyId ?? ''}::text)
+        order by kind, key_id limit ${limit}::int`;
+      return rows.map((r) => ({ kind: r.kind as string, keyId: r.key_id as string, value: r.value as Buffer }));
+    },
+
     async hasCredentials(sessionId: string): Promise<boolean> {
       const rows = await sql`select 1 from whatsapp_auth_state where session_id = ${sessionId} and kind = 'creds' limit 1`;
       return rows.length > 0;
