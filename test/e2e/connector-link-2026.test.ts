@@ -3,8 +3,8 @@
 // Stock rc14 against the same behaviours: test/sim/linking-2026.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  createTestDatabase, requestLink, sessionRow, startSimulator, startTestConnector, waitFor, waitForStatus,
-  randomPhone, type Simulator, type TestDatabase,
+  createTestDatabase, recordSessionTransitions, requestLink, sessionRow, sessionTransitions, startSimulator,
+  startTestConnector, waitFor, waitForStatus, randomPhone, type Simulator, type TestDatabase,
 } from './connector-support.ts';
 import type { RunningConnector } from '../../connector/index.ts';
 import { parseQr, SimScanError } from '../sim/index.ts';
@@ -69,31 +69,14 @@ describe('connector: linking with the registration refresh (companion_reg_refres
   });
 });
 
-/** Every distinct QR the session row showed while `during` runs (polled: the connector writes each QR it shows). */
-async function qrsShown<T>(on: TestDatabase, sessionId: string, during: () => Promise<T>): Promise<{ result: T; qrs: string[] }> {
-  const seen = new Set<string>();
-  let polling = true;
-  const poller = (async () => {
-    while (polling) {
-      const row = await sessionRow(on, sessionId);
-      if (row.qr) seen.add(row.qr as string);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  })();
-  try {
-    return { result: await during(), qrs: [...seen] };
-  } finally {
-    polling = false;
-    await poller;
-  }
-}
-
 describe('connector: passkey-gated accounts (passkey_prologue_request, Baileys#2672)', () => {
   it('the scan ends the link as passkey_required with a readable reason: the notification is acked once, no QR loop over 60 s of simulated time, nothing half-written', async () => {
     // WhatsApp's ref timing scaled 20x down (60 s first ref, 20 s later ones); the connector's QR TTL likewise
     const scale = 0.05;
     // its own database: the suite's connector (another simulator) must not claim this link
     const own = await createTestDatabase();
+    // Every QR the row held, recorded by a trigger: a 25 ms poll missed a QR scanned and cleared between two polls.
+    await recordSessionTransitions(own);
     // the same root key: the trusted simulator certificate is process-wide (applySimulatorCertificate)
     const fast = await startSimulator({ timeScale: scale, rootKey: sim.rootKeyBase64 });
     const fastConnector = await startTestConnector(own, fast, { QR_TIMEOUT_MS: String(20_000 * scale) });
@@ -101,19 +84,20 @@ describe('connector: passkey-gated accounts (passkey_prologue_request, Baileys#2
       const phone = await randomPhone();
       fast.requirePasskey(phone);
       const { sessionId } = await requestLink(own);
-      const { result: elapsedMs, qrs } = await qrsShown(own, sessionId, async () => {
-        const qr = await qrOf(sessionId, undefined, own);
-        const scannedAt = Date.now();
-        await expect(refusalOf(fast.scanQr(qr, { phone }))).resolves.toBe('passkey_required');
-        const row = await waitForStatus(own, sessionId, 'passkey_required');
-        const elapsed = Date.now() - scannedAt;
-        expect(row).toMatchObject({ qr: null, qr_expires_at: null, phone_number: null, last_disconnect_code: 403 });
-        expect(row.last_error).toMatch(/passkey.*pairing code/);
-        // 60 s of simulated time: stock rc14 shows 3 more refs here and ends 408 after 6 (test/sim/linking-2026.test.ts)
-        await new Promise((r) => setTimeout(r, 60_000 * scale));
-        return elapsed;
-      });
-      expect(qrs).toHaveLength(1);
+      const qr = await qrOf(sessionId, undefined, own);
+      const scannedAt = Date.now();
+      await expect(refusalOf(fast.scanQr(qr, { phone }))).resolves.toBe('passkey_required');
+      const row = await waitForStatus(own, sessionId, 'passkey_required');
+      const elapsedMs = Date.now() - scannedAt;
+      expect(row).toMatchObject({ qr: null, qr_expires_at: null, phone_number: null, last_disconnect_code: 403 });
+      expect(row.last_error).toMatch(/passkey.*pairing code/);
+      // 60 s of simulated time: stock rc14 shows 3 more refs here and ends 408 after 6 (test/sim/linking-2026.test.ts)
+      await new Promise((r) => setTimeout(r, 60_000 * scale));
+      // no QR after the scanned one (a slow box may have rotated refs before the scan: those were shown before it)
+      const history = await sessionTransitions(own, sessionId);
+      const afterScan = history.slice(history.findIndex((t) => t.qr === qr) + 1);
+      expect(afterScan.map((t) => t.qr).filter((shown) => shown !== null)).toEqual([]);
+      expect(afterScan.at(-1)?.status).toBe('passkey_required');
       process.stderr.write(`passkey_required written ${elapsedMs} ms after the scan\n`);
       expect(fast.linkEvents('passkey_request_sent')).toHaveLength(1);
       expect(fast.linkEvents('notification_ack').filter((e) => e.detail?.type === 'passkey_prologue_request')).toHaveLength(1);

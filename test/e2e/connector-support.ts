@@ -77,24 +77,25 @@ export const waitForStatus = (db: TestDatabase, id: string, status: string, time
   }, `session ${id} to become ${status}`, timeoutMs);
 
 /**
- * Records every change of a session's status / last_disconnect_code (a test-only trigger in this test's own
+ * Records every change of a session's status / last_disconnect_code / qr (a test-only trigger in this test's own
  * database). A poll of the row can miss a state the connector leaves within milliseconds (503 → reconnecting →
- * connected clears the code again on a fast reconnect); the history cannot.
+ * connected clears the code again on a fast reconnect; a QR scanned at once is cleared before the next poll); the
+ * history cannot.
  */
 export async function recordSessionTransitions(db: TestDatabase): Promise<void> {
   await db.sql.unsafe(`
     create table if not exists public.test_session_transitions (
       seq bigserial primary key, session_id uuid not null, status text not null, last_disconnect_code integer,
-      at timestamptz not null default clock_timestamp());
+      qr text, at timestamptz not null default clock_timestamp());
     -- security definer: users' own inserts fire it too, and (as on a project created today) the API roles
     -- get no privilege on a table nobody granted
     create or replace function public.test_record_session_transition() returns trigger language plpgsql
       security definer set search_path to '' as $$
     begin
       if tg_op = 'INSERT' or new.status is distinct from old.status
-         or new.last_disconnect_code is distinct from old.last_disconnect_code then
-        insert into public.test_session_transitions (session_id, status, last_disconnect_code)
-        values (new.id, new.status, new.last_disconnect_code);
+         or new.last_disconnect_code is distinct from old.last_disconnect_code or new.qr is distinct from old.qr then
+        insert into public.test_session_transitions (session_id, status, last_disconnect_code, qr)
+        values (new.id, new.status, new.last_disconnect_code, new.qr);
       end if;
       return new;
     end $$;
@@ -103,11 +104,11 @@ export async function recordSessionTransitions(db: TestDatabase): Promise<void> 
 }
 
 export async function sessionTransitions(db: TestDatabase, sessionId: string) {
-  return (await db.sql`select status, last_disconnect_code as code, at from test_session_transitions
+  return (await db.sql`select status, last_disconnect_code as code, qr, at from test_session_transitions
     where session_id = ${sessionId} order by seq`) as unknown as SessionTransition[];
 }
 
-export type SessionTransition = { status: string; code: number | null; at: Date };
+export type SessionTransition = { status: string; code: number | null; qr: string | null; at: Date };
 
 /** Waits until the recorded history of a session (see recordSessionTransitions) satisfies `done`; returns it. */
 export const waitForHistory = (db: TestDatabase, sessionId: string, done: (h: SessionTransition[]) => boolean, what: string) =>
