@@ -44,9 +44,11 @@ describe('whatsapp function: meta routes', () => {
       .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`)).sort();
     expect(listed).toEqual([
       'GET /whatsapp/docs', 'GET /whatsapp/health', 'GET /whatsapp/messages', 'GET /whatsapp/openapi.json',
-      'GET /whatsapp/sessions/current', 'GET /whatsapp/sessions/{id}', 'GET /whatsapp/settings', 'POST /whatsapp/messages',
+      'GET /whatsapp/sessions/current', 'GET /whatsapp/sessions/{id}', 'GET /whatsapp/settings',
+      'GET /whatsapp/webhooks/events', 'GET /whatsapp/webhooks/events/{id}', 'POST /whatsapp/messages',
       'POST /whatsapp/sessions', 'POST /whatsapp/sessions/{id}/disconnect', 'POST /whatsapp/sessions/{id}/logout',
-      'POST /whatsapp/sessions/{id}/reconnect', 'POST /whatsapp/settings/webhook-secret', 'PUT /whatsapp/settings',
+      'POST /whatsapp/sessions/{id}/reconnect', 'POST /whatsapp/settings/webhook-secret',
+      'POST /whatsapp/webhooks/events/redeliver', 'POST /whatsapp/webhooks/events/{id}/redeliver', 'PUT /whatsapp/settings',
     ]);
     for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, any>>)) {
       for (const [method, op] of Object.entries(ops)) {
@@ -79,7 +81,7 @@ describe('whatsapp function: meta routes', () => {
     for (const route of ['POST</span> <code>/whatsapp/sessions</code>', 'GET</span> <code>/whatsapp/messages</code>', '<code>/whatsapp/sessions/{id}/logout</code>']) {
       expect(body).toContain(route);
     }
-    expect((body as string).match(/curl -X/g)?.length).toBe(14);
+    expect((body as string).match(/curl -X/g)?.length).toBe(18);
   });
 });
 

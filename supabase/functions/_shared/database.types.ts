@@ -552,6 +552,7 @@ export type Database = {
           last_status_code: number | null
           next_attempt_at: string
           occurred_at: string
+          seq: number
           status: string
           updated_at: string
           user_id: string
@@ -569,6 +570,7 @@ export type Database = {
           last_status_code?: number | null
           next_attempt_at?: string
           occurred_at?: string
+          seq?: never
           status?: string
           updated_at?: string
           user_id: string
@@ -586,6 +588,7 @@ export type Database = {
           last_status_code?: number | null
           next_attempt_at?: string
           occurred_at?: string
+          seq?: never
           status?: string
           updated_at?: string
           user_id?: string
@@ -1196,6 +1199,7 @@ export type Database = {
           last_status_code: number | null
           next_attempt_at: string
           occurred_at: string
+          seq: number
           status: string
           updated_at: string
           user_id: string
@@ -1206,6 +1210,17 @@ export type Database = {
           isOneToOne: true
           isSetofReturn: false
         }
+      }
+      redeliver_webhook_events: {
+        Args: {
+          p_event_type?: string
+          p_ids?: string[]
+          p_limit?: number
+          p_since?: string
+          p_status?: string
+          p_until?: string
+        }
+        Returns: string[]
       }
       release_session_lease: {
         Args: { p_epoch: number; p_owner: string; p_session_id: string }

@@ -15,6 +15,7 @@ import { registerMessageRoutes } from './routes/messages.ts';
 import { registerMetaRoutes } from './routes/meta.ts';
 import { registerSessionRoutes } from './routes/sessions.ts';
 import { registerSettingsRoutes } from './routes/settings.ts';
+import { registerWebhookRoutes } from './routes/webhooks.ts';
 import type { AppEnv } from './types.ts';
 
 export const FUNCTION_NAME = 'whatsapp';
@@ -52,11 +53,13 @@ export function createApp(config: Readonly<Config>, options: CreateAppOptions = 
     limitSessions: rateLimit(counter, { bucket: 'sessions', limit: config.rateLimits.sessions, windowSeconds }),
     limitMessages: rateLimit(counter, { bucket: 'messages', limit: config.rateLimits.messages, windowSeconds }),
     limitSettings: rateLimit(counter, { bucket: 'settings', limit: config.rateLimits.sessions, windowSeconds }),
+    limitWebhooks: rateLimit(counter, { bucket: 'webhooks', limit: config.rateLimits.sessions, windowSeconds }),
   };
   registerMetaRoutes(app, deps);
   registerSessionRoutes(app, deps);
   registerMessageRoutes(app, deps);
   registerSettingsRoutes(app, deps);
+  registerWebhookRoutes(app, deps);
   return app;
 }
 

@@ -93,6 +93,7 @@ insert into expected_grants (object, role, privileges) values
     ('sequence message_reactions_id_seq', 'nobody', ''),
     ('sequence session_commands_id_seq', 'nobody', ''),
     ('sequence webhook_deliveries_id_seq', 'nobody', ''),
+    ('sequence webhook_events_seq_seq', 'nobody', ''),
   -- functions: the connector's (service_role; the connector itself connects as the owner)
     ('function acquire_session_lease(uuid, text, interval)', 'service_role', 'execute'),
     ('function assert_session_lease(uuid, text, bigint)', 'service_role', 'execute'),
@@ -159,6 +160,8 @@ insert into expected_grants (object, role, privileges) values
     ('function webhook_secret_created_at()', 'service_role', 'execute'),
     ('function redeliver_webhook_event(text)', 'authenticated', 'execute'),
     ('function redeliver_webhook_event(text)', 'service_role', 'execute'),
+    ('function redeliver_webhook_events(text[], text, text, timestamp with time zone, timestamp with time zone, integer)', 'authenticated', 'execute'),
+    ('function redeliver_webhook_events(text[], text, text, timestamp with time zone, timestamp with time zone, integer)', 'service_role', 'execute'),
   -- functions: the Edge Function's rate limit, called with its secret key for the user it verified (a user
   -- who could call it would choose the window and reset their own count, issue 16 item 9)
     ('function consume_api_rate_limit(uuid, text, integer, integer)', 'service_role', 'execute'),

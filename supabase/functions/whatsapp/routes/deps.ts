@@ -12,6 +12,7 @@ export interface RouteDeps {
   limitSessions: MiddlewareHandler<AppEnv>;
   limitMessages: MiddlewareHandler<AppEnv>;
   limitSettings: MiddlewareHandler<AppEnv>;
+  limitWebhooks: MiddlewareHandler<AppEnv>;
 }
 
 export const bearerSecurity = [{ bearerAuth: [] }];

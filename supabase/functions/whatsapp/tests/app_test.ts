@@ -23,7 +23,9 @@ Deno.test('GET /health answers ok without sign-in', async () => {
 
 Deno.test('data routes refuse callers without a user token (401 auth_required)', async () => {
   for (const [method, path] of [['POST', '/sessions'], ['GET', '/sessions/current'], ['POST', '/messages'], ['GET', '/messages'],
-    ['GET', '/settings'], ['PUT', '/settings'], ['POST', '/settings/webhook-secret']]) {
+    ['GET', '/settings'], ['PUT', '/settings'], ['POST', '/settings/webhook-secret'], ['GET', '/webhooks/events'],
+    ['GET', `/webhooks/events/evt_${'0'.repeat(32)}`], ['POST', `/webhooks/events/evt_${'0'.repeat(32)}/redeliver`],
+    ['POST', '/webhooks/events/redeliver']]) {
     const { res, json } = await call(path!, { method });
     assertEquals(res.status, 401, `${method} ${path}`);
     assertEquals(json.error.code, 'auth_required');
@@ -105,6 +107,8 @@ Deno.test('the OpenAPI document is 3.0, lists every route with responses, and re
     'GET /whatsapp/sessions/current', 'GET /whatsapp/sessions/{id}', 'POST /whatsapp/messages', 'POST /whatsapp/sessions',
     'POST /whatsapp/sessions/{id}/disconnect', 'POST /whatsapp/sessions/{id}/logout', 'POST /whatsapp/sessions/{id}/reconnect',
     'GET /whatsapp/settings', 'PUT /whatsapp/settings', 'POST /whatsapp/settings/webhook-secret',
+    'GET /whatsapp/webhooks/events', 'GET /whatsapp/webhooks/events/{id}', 'POST /whatsapp/webhooks/events/{id}/redeliver',
+    'POST /whatsapp/webhooks/events/redeliver',
   ].sort();
   assertEquals(ops, expected);
   for (const ref of JSON.stringify(doc).match(/"#\/components\/[^"]+"/g) ?? []) {
