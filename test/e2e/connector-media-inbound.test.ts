@@ -163,4 +163,32 @@ describe('connector: inbound media', () => {
     const listed = await owner.client.storage.from('whatsapp-media').list(`${owner.user.id}/${session.sessionId}`, { search: catalog.id });
     expect(listed.data).toEqual([]);
   }, 120_000);
+  it('a download the CDN fails is retried with back-off and stored, without holding back the text behind it; a damaged file is never stored', async () => {
+    await stopConnector();
+    const contact = sim.contact(await randomPhone());
+    const photo = mediaFixtures.jpeg();
+    const flaky = await contact.sendMedia(session.phone, { kind: 'image', data: photo, mimetype: 'image/jpeg' });
+    sim.failMediaDownloads(flaky.directPath, 4, 503); // attempts 1-4 fail (back-off 200, 400, 800, 1600 ms), the 5th gets it
+    const damaged = await contact.sendMedia(session.phone, { kind: 'document', data: mediaFixtures.pdf(), mimetype: 'application/pdf', fileName: 'contract.pdf' });
+    sim.corruptMedia(damaged.directPath);
+    const text = await contact.sendText(session.phone, 'did you get the photo?');
+    const refusedBefore = sim.mediaStats().downloadsRefused;
+    startConnector();
+
+    await waitFor(async () => (await db.sql`select 1 from inbound_messages where wa_message_id = ${text}`)[0], 'the text to be stored');
+    const [meanwhile] = await db.sql`select media_state from inbound_messages where wa_message_id = ${flaky.id}`;
+    expect(meanwhile!.media_state).toBe('pending');
+
+    const stored = await mediaRow(flaky.id, 'stored');
+    expect(stored.media_attempts).toBe(5);
+    const file = await owner.client.storage.from('whatsapp-media').download(stored.media_path);
+    expect(Buffer.from(await file.data!.arrayBuffer()).equals(photo)).toBe(true);
+    expect(sim.mediaStats().downloadsRefused - refusedBefore).toBe(4);
+
+    const broken = await mediaRow(damaged.id, 'failed');
+    expect(broken).toMatchObject({ media_path: null, media_attempts: 6, media_file_name: 'contract.pdf' });
+    expect(broken.media_error).toMatch(/gave up after 6 attempts: integrity check failed: the file does not match the message's fileSha256/);
+    const listed = await owner.client.storage.from('whatsapp-media').list(`${owner.user.id}/${session.sessionId}`, { search: damaged.id });
+    expect(listed.data).toEqual([]);
+  }, 120_000);
 });

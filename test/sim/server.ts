@@ -23,7 +23,7 @@ import { restrictAccount, type RestrictOptions } from './handlers/restrictions.t
 import { serveHttp, versionRefusal } from './handlers/version.ts'
 import { seedHistory, type SeedConversation } from './history.ts'
 import { provisionLinkedDevice, type ProvisionedDevice, type ProvisionOptions } from './provision.ts'
-import { MediaHost, type MediaHostStats } from './media/host.ts'
+import { MediaHost, type MediaHostStats, type RetryableStatus } from './media/host.ts'
 import { SimConnection } from './transport/connection.ts'
 
 export interface StartSimulatorOptions {
@@ -266,6 +266,11 @@ export class Simulator {
   dropMedia(directPath: string): void {
     this.media.drop(directPath)
   }
+
+  /** The next `count` downloads of a file answer `status` (default 503); then it is served again. */
+  failMediaDownloads(directPath: string, count: number, status: RetryableStatus = 503): void { this.media.failDownloads(directPath, count, status) }
+  /** Flips one byte of a file on the media host: it downloads, and fails the receiver's hash checks. */
+  corruptMedia(directPath: string): void { this.media.corrupt(directPath) }
 
   /** Uploads, downloads and refusals of the media host. */
   mediaStats(): MediaHostStats {

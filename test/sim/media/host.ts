@@ -26,9 +26,12 @@ export interface MediaHostStats {
   uploads: number
   uploadsRefused: number
   downloads: number
-  /** GETs answered 404 or 410 */
+  /** GETs not answered 200 (403, 404, 410, or a failure from failDownloads) */
   downloadsRefused: number
 }
+
+/** What a CDN under load answers (whatsmeow retries these: retryafter.Should) */
+export type RetryableStatus = 429 | 500 | 502 | 503 | 504
 
 interface StoredFile {
   file: Buffer
@@ -36,6 +39,8 @@ interface StoredFile {
   dropped: boolean
   /** its URLs expired: 410 */
   stale: boolean
+  /** the next GETs answer these statuses (a CDN under load: 5xx / 429), one each */
+  failures: RetryableStatus[]
 }
 
 /** mms types of MEDIA_PATH_MAP (rc14 Defaults/index.js) that carry message media */
@@ -124,13 +129,13 @@ export class MediaHost {
   /** Stores an encrypted file under a new direct path (an upload, or a phone re-uploading for a media retry). */
   publish(file: Buffer): { directPath: string; url: string } {
     const objectId = `${Date.now()}_${++this.seq}_${randomBytes(6).toString('hex')}`
-    this.files.set(objectId, { file, dropped: false, stale: false })
+    this.files.set(objectId, { file, dropped: false, stale: false, failures: [] })
     const directPath = this.signPath(objectId, Date.now() + this.options.urlTtlMs)
     return { directPath, url: `https://${this.hostname}${directPath}` }
   }
 
   /** In-process download, for simulated phones; the same answers an HTTPS GET gets. */
-  fetch(directPath: string): { status: 200; file: Buffer } | { status: 403 | 404 | 410 } {
+  fetch(directPath: string): { status: 200; file: Buffer } | { status: 403 | 404 | 410 | 429 | 500 | 502 | 503 | 504 } {
     const url = new URL(directPath, 'https://sim')
     const match = /^\/v\/t62\.7118-24\/([^/]+)\.enc$/.exec(url.pathname)
     const oe = url.searchParams.get('oe')
@@ -139,6 +144,8 @@ export class MediaHost {
     if (url.searchParams.get('oh') !== this.signature(match[1]!, oe)) return this.refused(403)
     if (stored.dropped) return this.refused(404)
     if (stored.stale || parseInt(oe, 16) * 1000 <= Date.now()) return this.refused(410)
+    const failure = stored.failures.shift()
+    if (failure !== undefined) return this.refused(failure)
     this.stats.downloads++
     return { status: 200, file: stored.file }
   }
@@ -155,6 +162,27 @@ export class MediaHost {
     const stored = this.files.get(this.objectIdOf(directPath) ?? '')
     if (!stored) throw new Error(`no media at ${directPath}`)
     stored.dropped = true
+  }
+
+  /**
+   * The next `count` downloads of the file answer `status` (default 503), then it is served again: a CDN under load.
+   * whatsmeow (download.go shouldRetryMediaDownload) retries such answers (5xx, 429) and network errors; 403/404/410
+   * mean "ask the phone" instead.
+   */
+  failDownloads(directPath: string, count: number, status: RetryableStatus = 503): void {
+    this.stored(directPath).failures.push(...Array.from({ length: count }, () => status))
+  }
+
+  /**
+   * One byte of the stored encrypted file flips (a damaged CDN copy, or someone in between): it still downloads, and
+   * only the receiver's checks can tell (whatsmeow: HMAC and fileEncSha256, then fileSha256 of the plaintext).
+   */
+  corrupt(directPath: string): void {
+    const stored = this.stored(directPath)
+    const file = Buffer.from(stored.file)
+    const at = Math.floor(file.length / 2)
+    file[at] = file[at]! ^ 0xff
+    stored.file = file
   }
 
   close(): Promise<void> {
@@ -182,7 +210,13 @@ export class MediaHost {
     return { status, body: { error } }
   }
 
-  private refused(status: 403 | 404 | 410): { status: 403 | 404 | 410 } {
+  private stored(directPath: string): StoredFile {
+    const stored = this.files.get(this.objectIdOf(directPath) ?? '')
+    if (!stored) throw new Error(`no media at ${directPath}`)
+    return stored
+  }
+
+  private refused<S extends 403 | 404 | 410 | RetryableStatus>(status: S): { status: S } {
     this.stats.downloadsRefused++
     return { status }
   }
