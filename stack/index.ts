@@ -13,7 +13,8 @@ import { ensureStorageSchema, prepareDatabase, repoRoot } from './db/prepare.ts'
 import { createFunctionsService, type FunctionsService } from './functions/index.ts';
 import { startGateway, type RunningGateway } from './gateway/index.ts';
 import {
-  LOCAL_ANON_KEY, LOCAL_JWT_SECRET, LOCAL_PUBLISHABLE_KEY, LOCAL_SECRET_KEY, LOCAL_SERVICE_ROLE_KEY,
+  createJwtKeys, LOCAL_ANON_KEY, LOCAL_JWT_SECRET, LOCAL_PUBLISHABLE_KEY, LOCAL_SECRET_KEY, LOCAL_SERVICE_ROLE_KEY,
+  loadOrCreateSigningKeys, type JwtKeys, type SigningAlgorithm,
 } from './keys.ts';
 import { hasAllMigrations } from './migration-status.ts';
 import { startRealtime, type RealtimeHandle } from './realtime-wiring.ts';
@@ -66,6 +67,17 @@ export interface StartStackOptions {
   maxBodyBytes?: number;
   /** Access token lifetime in seconds. Default 3600. */
   jwtExpirySeconds?: number;
+  /**
+   * How user access tokens are signed: 'ES256' (default; a project created today, JWKS served) or
+   * 'HS256' (a legacy project: the JWT secret signs, the JWKS is empty). Legacy HS256 tokens verify in both.
+   */
+  jwtAlgorithm?: SigningAlgorithm;
+  /**
+   * Signing key set (JSON array of private JWKs, `supabase gen signing-key` format), created when missing.
+   * Default: `<repo>/.data/signing-keys.json` with the default (persistent) database, so signed-in
+   * browsers stay signed in across restarts; otherwise a key generated for this run.
+   */
+  signingKeysPath?: string;
   logger?: Logger;
 }
 
@@ -77,7 +89,10 @@ export interface RunningStack {
   serviceRoleKey: string;
   publishableKey: string;
   secretKey: string;
+  /** The legacy JWT secret (HS256). */
   jwtSecret: string;
+  /** The signing keys: `jwtKeys.jwks` is what /auth/v1/.well-known/jwks.json serves; `sign` mints tokens as Auth does. */
+  jwtKeys: JwtKeys;
   /** Superuser connection string (DATABASE_URL / SUPABASE_DB_URL). */
   databaseUrl: string;
   /** Names of the Edge Functions found. */
@@ -133,6 +148,12 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
     cleanups.push(() => sql.end({ timeout: 2 }));
 
     const jwtSecret = LOCAL_JWT_SECRET;
+    const signingKeysPath = options.signingKeysPath ?? (defaultPersistentDatabase ? join(repoRoot, '.data', 'signing-keys.json') : undefined);
+    const jwtKeys = await createJwtKeys({
+      algorithm: options.jwtAlgorithm ?? 'ES256',
+      legacySecret: jwtSecret,
+      signingKeys: signingKeysPath && (options.jwtAlgorithm ?? 'ES256') === 'ES256' ? await loadOrCreateSigningKeys(signingKeysPath) : undefined,
+    });
     const keys = {
       anonKey: LOCAL_ANON_KEY, serviceRoleKey: LOCAL_SERVICE_ROLE_KEY,
       publishableKey: LOCAL_PUBLISHABLE_KEY, secretKey: LOCAL_SECRET_KEY,
@@ -143,7 +164,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
       configPath: options.configPath ?? join(repoRoot, 'supabase', 'config.toml'),
       denoPath: join(repoRoot, 'node_modules', '.bin', 'deno'),
       denoDir: options.denoDir ?? join(repoRoot, '.data', 'deno'),
-      jwtSecret,
+      jwtKeys,
       extraEnv: options.functionEnv,
       maxBodyBytes: options.maxBodyBytes ?? 10 * 1024 * 1024,
       logger: logger.child({ component: 'functions' }),
@@ -154,7 +175,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
         SUPABASE_DB_URL: databaseUrl!,
         SUPABASE_PUBLISHABLE_KEYS: JSON.stringify({ default: keys.publishableKey }),
         SUPABASE_SECRET_KEYS: JSON.stringify({ default: keys.secretKey }),
-        SUPABASE_JWKS: JSON.stringify({ keys: [] }),
+        SUPABASE_JWKS: JSON.stringify(jwtKeys.jwks),
       }),
     });
     cleanups.push(() => functions.stop());
@@ -162,7 +183,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
     let realtime: RealtimeHandle | undefined;
     if (options.realtime ?? true) {
       try {
-        realtime = await startRealtime({ databaseUrl, jwtSecret, logger: logger.child({ component: 'realtime' }) });
+        realtime = await startRealtime({ databaseUrl, jwtKeys, logger: logger.child({ component: 'realtime' }) });
       } catch (error) {
         // e.g. a given DATABASE_URL without wal_level=logical: serve everything else.
         logger.error({ err: error }, 'stack: Realtime could not start; /realtime/v1/websocket answers 404');
@@ -182,6 +203,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
       ? await createStorageService({
         sql,
         jwtSecret,
+        jwtKeys,
         rootDir: storageDir,
         fileSizeLimit: options.storageFileSizeLimit ?? await readStorageFileSizeLimit(options.configPath ?? join(repoRoot, 'supabase', 'config.toml')),
         logger: logger.child({ component: 'storage' }),
@@ -197,12 +219,12 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
       auth: createAuthService({
         sql,
         config: await readAuthConfig(options.configPath ?? join(repoRoot, 'supabase', 'config.toml')),
-        jwtSecret,
+        jwtKeys,
         jwtExpirySeconds: options.jwtExpirySeconds ?? 3600,
         issuer: () => `${gatewayUrl}/auth/v1`,
         logger: logger.child({ component: 'auth' }),
       }),
-      rest: createRestService({ sql, jwtSecret, logger: logger.child({ component: 'rest' }) }),
+      rest: createRestService({ sql, jwtKeys, logger: logger.child({ component: 'rest' }) }),
       functions: functions.handle,
       storage,
       realtime,
@@ -220,6 +242,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
       port: gateway.port,
       ...keys,
       jwtSecret,
+      jwtKeys,
       databaseUrl,
       functions: functions.names(),
       realtime: realtime !== undefined,

@@ -4,13 +4,14 @@ import { existsSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
+import type { JwtKeys } from './keys.ts';
 
 export interface RealtimeHandle {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   close(): Promise<void>;
 }
 
-type CreateRealtimeServer = (options: { databaseUrl: string; jwtSecret: string; logger: Logger }) => Promise<RealtimeHandle>;
+type CreateRealtimeServer = (options: { databaseUrl: string; jwtKeys: JwtKeys; logger: Logger }) => Promise<RealtimeHandle>;
 
 const realtimeIndex = new URL('./realtime/index.ts', import.meta.url);
 
@@ -18,7 +19,7 @@ export function realtimeAvailable(): boolean {
   return existsSync(realtimeIndex);
 }
 
-export async function startRealtime(options: { databaseUrl: string; jwtSecret: string; logger: Logger }): Promise<RealtimeHandle | undefined> {
+export async function startRealtime(options: { databaseUrl: string; jwtKeys: JwtKeys; logger: Logger }): Promise<RealtimeHandle | undefined> {
   if (!realtimeAvailable()) {
     options.logger.warn('realtime: stack/realtime/index.ts not found; /realtime/v1/websocket answers 404');
     return undefined;

@@ -1,9 +1,9 @@
 // What every /auth/v1 route handler shares: the store, the token settings, and the request helpers
 // (JSON body, string fields, the caller's verified access token and user).
-import { jwtVerify } from 'jose';
 import type postgres from 'postgres';
 import type { Logger } from 'pino';
 import { bearerToken, type ServiceRequest } from '../gateway/index.ts';
+import { InvalidJwtError } from '../keys.ts';
 import type { AuthConfig } from './config.ts';
 import { AuthError, authErrors } from './errors.ts';
 import type { RateLimiter } from './rate-limit.ts';
@@ -73,11 +73,10 @@ export async function verifyToken(ctx: AuthContext, request: ServiceRequest): Pr
   if (!token) throw authErrors.noAuthorization();
   if (token.split('.').length !== 3) throw authErrors.badJwt('token is malformed: token contains an invalid number of segments');
   try {
-    const { payload } = await jwtVerify(token, new TextEncoder().encode(ctx.options.jwtSecret), { algorithms: ['HS256'] });
-    return payload as unknown as VerifiedUserToken;
+    return (await ctx.options.jwtKeys.verify(token)) as unknown as VerifiedUserToken;
   } catch (error) {
-    const code = (error as { code?: string }).code;
-    throw authErrors.badJwt(code === 'ERR_JWT_EXPIRED' ? 'token has invalid claims: token is expired' : 'signature is invalid');
+    const reason = error instanceof InvalidJwtError ? error.reason : 'invalid_signature';
+    throw authErrors.badJwt(reason === 'expired' ? 'token has invalid claims: token is expired' : 'signature is invalid');
   }
 }
 

@@ -76,8 +76,9 @@ async function health(_ctx: AuthContext, request: ServiceRequest): Promise<void>
   sendJson(request.res, 200, { version: 'local-dev', name: 'GoTrue', description: 'GoTrue is a user registration and authentication API' });
 }
 
-async function jwks(_ctx: AuthContext, request: ServiceRequest): Promise<void> {
-  sendJson(request.res, 200, { keys: [] }); // HS256 only: auth-js falls back to GET /user
+// The public signing keys (empty in the legacy HS256 mode: auth-js getClaims then falls back to GET /user).
+async function jwks(ctx: AuthContext, request: ServiceRequest): Promise<void> {
+  sendJson(request.res, 200, ctx.options.jwtKeys.jwks);
 }
 
 async function settings(_ctx: AuthContext, request: ServiceRequest): Promise<void> {

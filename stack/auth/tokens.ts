@@ -1,9 +1,11 @@
 // Access tokens with the claims GoTrue puts in them, and the user / session JSON auth-js expects.
 import { SignJWT } from 'jose';
+import type { JwtKeys } from '../keys.ts';
 import type { UserRow } from './store.ts';
 
 export interface TokenSettings {
-  jwtSecret: string;
+  /** Signs access tokens (ES256 with the current signing key, or the legacy HS256 secret) and serves the JWKS. */
+  jwtKeys: JwtKeys;
   /** Seconds an access token lives (config.toml auth.jwt_expiry, 3600 by default). */
   jwtExpirySeconds: number;
   /** `<gateway url>/auth/v1`: the `iss` claim. */
@@ -45,7 +47,7 @@ export function toUserJson(user: UserRow) {
 export async function signAccessToken(settings: TokenSettings, user: UserRow, sessionId: string, method = 'password') {
   const now = Math.floor(Date.now() / 1000);
   const expiresAt = now + settings.jwtExpirySeconds;
-  const accessToken = await new SignJWT({
+  const accessToken = await settings.jwtKeys.sign(new SignJWT({
     email: user.email ?? '',
     phone: user.phone ?? '',
     app_metadata: user.raw_app_meta_data ?? {},
@@ -56,13 +58,11 @@ export async function signAccessToken(settings: TokenSettings, user: UserRow, se
     session_id: sessionId,
     is_anonymous: user.is_anonymous,
   })
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setIssuer(settings.issuer())
     .setSubject(user.id)
     .setAudience(user.aud ?? 'authenticated')
     .setIssuedAt(now)
-    .setExpirationTime(expiresAt)
-    .sign(new TextEncoder().encode(settings.jwtSecret));
+    .setExpirationTime(expiresAt));
   return { accessToken, expiresAt };
 }
 

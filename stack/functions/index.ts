@@ -5,7 +5,8 @@ import { request as httpRequest } from 'node:http';
 import { join, resolve } from 'node:path';
 import { Transform } from 'node:stream';
 import type { Logger } from 'pino';
-import { InvalidJwtError, verifyAccessToken } from '../keys.ts';
+import { decodeProtectedHeader } from 'jose';
+import { InvalidJwtError, verifyAccessToken, type JwtKeys } from '../keys.ts';
 import { bearerToken, corsHeaders, headerValue, sendJson, type ServiceHandler, type ServiceRequest } from '../gateway/index.ts';
 import { readEnvFile, readFunctionsConfig, type FunctionConfig } from './config.ts';
 import { DenoFunctionProcess } from './deno-process.ts';
@@ -18,7 +19,8 @@ export interface FunctionsServiceOptions {
   denoPath: string;
   /** DENO_DIR unless the environment sets one (the npm package cache). */
   denoDir: string;
-  jwtSecret: string;
+  /** verify_jwt: the stack's signing keys (ES256 by kid) and legacy secret (HS256). */
+  jwtKeys: JwtKeys;
   /** The environment Supabase injects (SUPABASE_URL, keys, DB URL); read when a function starts. */
   supabaseEnv: () => Record<string, string>;
   /** Extra environment for every function (after functions/.env). */
@@ -98,12 +100,17 @@ export async function createFunctionsService(options: FunctionsServiceOptions): 
     const token = bearerToken(request.req) ?? (headerValue(request.req, 'apikey')?.startsWith('sb_') ? headerValue(request.req, 'apikey') : undefined);
     if (!token) return { status: 401, body: { code: 'UNAUTHORIZED_NO_AUTH_HEADER', message: 'Missing authorization header' } };
     try {
-      await verifyAccessToken(token, options.jwtSecret);
+      await verifyAccessToken(token, options.jwtKeys);
       return undefined;
     } catch (error) {
       if (!(error instanceof InvalidJwtError)) throw error;
       if (error.reason === 'malformed') return { status: 401, body: { code: 'UNAUTHORIZED_INVALID_JWT_FORMAT', message: 'Invalid JWT' } };
-      return { status: 401, body: { code: 'UNAUTHORIZED_LEGACY_JWT', message: error.reason === 'expired' ? 'JWT expired' : 'Invalid JWT' } };
+      // The edge runtime names which verification failed: the legacy secret (HS*) or the JWKS (ES256/RS256).
+      const legacy = /^HS/.test(String(decodeProtectedHeader(token).alg));
+      return {
+        status: 401,
+        body: { code: legacy ? 'UNAUTHORIZED_LEGACY_JWT' : 'UNAUTHORIZED_ASYMMETRIC_JWT', message: error.reason === 'expired' ? 'JWT expired' : 'Invalid JWT' },
+      };
     }
   }
 

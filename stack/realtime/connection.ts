@@ -109,7 +109,7 @@ export class Connection implements ChannelTransport {
     const token = typeof payload.access_token === 'string' && payload.access_token !== '' ? payload.access_token : this.apikey;
     let claims: AccessClaims;
     try {
-      claims = token === this.apikey ? this.apikeyClaims : await verifyAccessToken(token, this.ctx.jwtSecret);
+      claims = token === this.apikey ? this.apikeyClaims : await verifyAccessToken(token, this.ctx.jwtKeys);
     } catch (error) {
       this.reply(message, 'error', { reason: describeTokenError(error, token) });
       return;
@@ -199,7 +199,7 @@ export class Connection implements ChannelTransport {
     const token = message.payload.access_token;
     if (typeof token !== 'string' || token === '') return;
     try {
-      channel.updateClaims(await verifyAccessToken(token, this.ctx.jwtSecret));
+      channel.updateClaims(await verifyAccessToken(token, this.ctx.jwtKeys));
     } catch (error) {
       this.shutdown(channel, describeTokenError(error, token));
       return;

@@ -5,7 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import pg from 'pg';
 import { WebSocketServer } from 'ws';
-import { LOCAL_JWT_SECRET, verifyAccessToken, type AccessClaims } from '../keys.ts';
+import { hs256Keys, verifyAccessToken, type AccessClaims, type JwtKeys } from '../keys.ts';
 import { authorizePrivateTopic } from './authorize.ts';
 import { Connection } from './connection.ts';
 import { TypeCatalog } from './decode.ts';
@@ -22,7 +22,8 @@ export type { Logger } from './logger.ts';
 export interface RealtimeServerOptions {
   /** Superuser (or replication-capable) connection string of the project database. */
   databaseUrl: string;
-  jwtSecret?: string;
+  /** Verifies API keys and access tokens; the legacy local secret (HS256) when absent. */
+  jwtKeys?: JwtKeys;
   logger?: Logger;
   /** Sockets that send no heartbeat for this long are closed. Default 60 s. */
   heartbeatTimeoutMs?: number;
@@ -47,7 +48,7 @@ const MAX_FRAME_BYTES = 8 * 1024 * 1024;
 
 export async function createRealtimeServer(options: RealtimeServerOptions): Promise<RealtimeServer> {
   const logger = options.logger ?? silentLogger;
-  const jwtSecret = options.jwtSecret ?? LOCAL_JWT_SECRET;
+  const jwtKeys = options.jwtKeys ?? hs256Keys();
   const pool = new pg.Pool({
     connectionString: options.databaseUrl,
     max: 4,
@@ -72,7 +73,7 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
   stream.on('transaction', (transaction) => dispatcher.dispatch(transaction));
 
   const ctx: ServerContext = {
-    jwtSecret,
+    jwtKeys,
     pool,
     dispatcher,
     stream,
@@ -96,7 +97,7 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
     const apikey = url.searchParams.get('apikey') ?? headerValue(req.headers.apikey);
     let claims: AccessClaims;
     try {
-      claims = await verifyAccessToken(apikey, jwtSecret);
+      claims = await verifyAccessToken(apikey, jwtKeys);
     } catch (error) {
       return reject(socket, 403, (error as Error).message);
     }

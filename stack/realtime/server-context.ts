@@ -1,6 +1,6 @@
 // What every connection of one realtime server shares.
 import type { Pool } from 'pg';
-import type { AccessClaims } from '../keys.ts';
+import type { AccessClaims, JwtKeys } from '../keys.ts';
 import type { Channel } from './channel.ts';
 import type { Connection } from './connection.ts';
 import type { Dispatcher } from './dispatcher.ts';
@@ -8,7 +8,7 @@ import type { Logger } from './logger.ts';
 import type { ReplicationStream } from './replication.ts';
 
 export interface ServerContext {
-  jwtSecret: string;
+  jwtKeys: JwtKeys;
   pool: Pool;
   dispatcher: Dispatcher;
   stream: ReplicationStream;

@@ -2,7 +2,7 @@
 // `set_config('role', …)` plus the request.jwt.* settings, so RLS and auth.uid() decide.
 import type { IncomingMessage } from 'node:http';
 import type postgres from 'postgres';
-import { InvalidJwtError, verifyAccessToken, type AccessClaims } from '../keys.ts';
+import { InvalidJwtError, verifyAccessToken, type AccessClaims, type JwtKeys } from '../keys.ts';
 import { bearerToken, headerValue } from '../gateway/index.ts';
 import { restErrors } from './errors.ts';
 
@@ -11,10 +11,10 @@ export interface Caller {
   claims: AccessClaims;
 }
 
-export async function identifyCaller(req: IncomingMessage, query: URLSearchParams, jwtSecret: string): Promise<Caller> {
+export async function identifyCaller(req: IncomingMessage, query: URLSearchParams, jwtKeys: JwtKeys): Promise<Caller> {
   const token = bearerToken(req) ?? headerValue(req, 'apikey') ?? query.get('apikey') ?? undefined;
   try {
-    const claims = await verifyAccessToken(token, jwtSecret);
+    const claims = await verifyAccessToken(token, jwtKeys);
     return { role: claims.role, claims };
   } catch (error) {
     if (!(error instanceof InvalidJwtError)) throw error;

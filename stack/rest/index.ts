@@ -2,6 +2,7 @@
 // Each request is one transaction as the JWT's role with request.jwt.claims set, so RLS decides.
 import type postgres from 'postgres';
 import type { Logger } from 'pino';
+import type { JwtKeys } from '../keys.ts';
 import { headerValue, sendJson, sendText, type ServiceHandler, type ServiceRequest } from '../gateway/index.ts';
 import { asCaller, identifyCaller, type Caller } from './context.ts';
 import { fromPostgresError, isPostgresError, RestError, restErrors } from './errors.ts';
@@ -12,7 +13,8 @@ import { deleteRows, insertRows, readTable, updateRows, type RestResult, type Ta
 
 export interface RestServiceOptions {
   sql: postgres.Sql;
-  jwtSecret: string;
+  /** Verifies the caller's JWT (the stack's signing keys and legacy secret). */
+  jwtKeys: JwtKeys;
   logger: Logger;
   /** Rows a read returns at most (config.toml [api] max_rows; 1000). */
   maxRows?: number;
@@ -28,7 +30,7 @@ export function createRestService(options: RestServiceOptions): ServiceHandler {
     let caller: Caller | undefined;
     try {
       checkProfile(request, method);
-      caller = await identifyCaller(req, request.query, options.jwtSecret);
+      caller = await identifyCaller(req, request.query, options.jwtKeys);
       const result = await route(request, method, caller);
       respond(request, result);
     } catch (error) {

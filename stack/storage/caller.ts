@@ -5,7 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import type postgres from 'postgres';
 import { bearerToken } from '../gateway/index.ts';
-import { InvalidJwtError, verifyAccessToken, type AccessClaims, type ApiRole } from '../keys.ts';
+import { InvalidJwtError, verifyAccessToken, type AccessClaims, type ApiRole, type JwtKeys } from '../keys.ts';
 import { fromPostgresError, isPostgresError, StorageError, storageErrors } from './errors.ts';
 
 export interface StorageCaller {
@@ -33,11 +33,11 @@ function jwtMessage(error: InvalidJwtError): string {
  * The caller of a request. `allowAnonymous`: routes Storage marks allowInvalidJwt (GET/HEAD of an
  * object, info) treat a missing or bad token as anon instead of refusing it.
  */
-export async function identifyCaller(req: IncomingMessage, jwtSecret: string, allowAnonymous = false): Promise<StorageCaller> {
+export async function identifyCaller(req: IncomingMessage, jwtKeys: JwtKeys, allowAnonymous = false): Promise<StorageCaller> {
   const token = bearerToken(req);
   if (!token && allowAnonymous) return ANONYMOUS;
   try {
-    const claims = await verifyAccessToken(token, jwtSecret);
+    const claims = await verifyAccessToken(token, jwtKeys);
     return { role: claims.role, claims, authenticated: true, owner: typeof claims.sub === 'string' ? claims.sub : undefined };
   } catch (error) {
     if (!(error instanceof InvalidJwtError)) throw error;

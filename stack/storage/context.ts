@@ -1,6 +1,7 @@
 // What every /storage/v1 handler receives: the service's parts and one request's view of itself.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import type { JwtKeys } from '../keys.ts';
 import type { z } from 'zod';
 import type { StorageCaller, StorageDatabase, Scope } from './caller.ts';
 import { storageErrors } from './errors.ts';
@@ -9,7 +10,10 @@ import type { FileStore } from './files.ts';
 export interface StorageContext {
   db: StorageDatabase;
   files: FileStore;
+  /** Signs and checks signed URLs (Storage uses the project's JWT secret for them). */
   jwtSecret: string;
+  /** Verifies callers' JWTs. */
+  jwtKeys: JwtKeys;
   /** Global upload limit in bytes (config.toml [storage] file_size_limit; 50 MiB by default). */
   fileSizeLimit: number;
   /** How long a signed upload URL stays valid (Storage: 2 hours). */

@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import type postgres from 'postgres';
 import type { Logger } from 'pino';
 import { sendJson, type ServiceHandler, type ServiceRequest } from '../gateway/index.ts';
+import type { JwtKeys } from '../keys.ts';
 import { createBucket, deleteBucket, emptyBucket, getBucket, listBuckets, updateBucket } from './buckets.ts';
 import { createStorageDatabase, identifyCaller } from './caller.ts';
 import { parseBody, type StorageCall, type StorageContext, type StorageHandler } from './context.ts';
@@ -18,7 +19,10 @@ import { receiveUpload } from './upload.ts';
 
 export interface StorageServiceOptions {
   sql: postgres.Sql;
+  /** Signs signed URLs. */
   jwtSecret: string;
+  /** Verifies callers' JWTs. */
+  jwtKeys: JwtKeys;
   /** Folder for the stored bytes (created 0700). */
   rootDir: string;
   /** Global upload limit in bytes; 50 MiB (supabase/config.toml [storage] file_size_limit) by default. */
@@ -95,6 +99,7 @@ export async function createStorageService(options: StorageServiceOptions): Prom
     db: createStorageDatabase(options.sql),
     files: await createFileStore(options.rootDir),
     jwtSecret: options.jwtSecret,
+    jwtKeys: options.jwtKeys,
     fileSizeLimit: options.fileSizeLimit ?? 50 * 1024 * 1024,
     signedUploadExpirySeconds: 2 * 60 * 60,
     logger: options.logger,
@@ -113,7 +118,7 @@ export async function createStorageService(options: StorageServiceOptions): Prom
       const scope = { operation: found.operation, method, path: request.path, headers: req.headers };
       const call: StorageCall = {
         req, res, query: request.query, params, scope,
-        caller: (allowAnonymous = false) => identifyCaller(req, ctx.jwtSecret, allowAnonymous),
+        caller: (allowAnonymous = false) => identifyCaller(req, ctx.jwtKeys, allowAnonymous),
         async json(schema) {
           const raw = (await request.body()).toString('utf8');
           let value: unknown = {};

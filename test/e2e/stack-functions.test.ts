@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FunctionsHttpError } from '@supabase/supabase-js';
+import { decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose';
 import { startTestStack, type SignedUpUser, type TestStack } from '../support/stack.ts';
 
 const ECHO = `
@@ -27,6 +28,7 @@ Deno.serve({ port: Number(Deno.env.get('PORT') ?? 8000), onListen: () => {} }, a
       SUPABASE_URL: Deno.env.get('SUPABASE_URL'), SUPABASE_ANON_KEY: Deno.env.get('SUPABASE_ANON_KEY'),
       SUPABASE_SERVICE_ROLE_KEY: Deno.env.get('SUPABASE_SERVICE_ROLE_KEY'), SUPABASE_DB_URL: Deno.env.get('SUPABASE_DB_URL'),
       SUPABASE_PUBLISHABLE_KEYS: Deno.env.get('SUPABASE_PUBLISHABLE_KEYS'), SUPABASE_SECRET_KEYS: Deno.env.get('SUPABASE_SECRET_KEYS'),
+      SUPABASE_JWKS: Deno.env.get('SUPABASE_JWKS'),
       EXTRA: Deno.env.get('EXTRA'),
     },
   }, { status: url.pathname.endsWith('/teapot') ? 418 : 200 });
@@ -65,7 +67,8 @@ describe.skipIf(external)('functions (Deno)', () => {
     expect(data.env).toEqual({
       SUPABASE_URL: stack.url, SUPABASE_ANON_KEY: stack.anonKey, SUPABASE_SERVICE_ROLE_KEY: stack.serviceRoleKey,
       SUPABASE_DB_URL: stack.databaseUrl, SUPABASE_PUBLISHABLE_KEYS: JSON.stringify({ default: stack.publishableKey }),
-      SUPABASE_SECRET_KEYS: JSON.stringify({ default: stack.secretKey }), EXTRA: 'extra-value',
+      SUPABASE_SECRET_KEYS: JSON.stringify({ default: stack.secretKey }), SUPABASE_JWKS: JSON.stringify(stack.jwtKeys!.jwks),
+      EXTRA: 'extra-value',
     });
   });
 
@@ -88,6 +91,25 @@ describe.skipIf(external)('functions (Deno)', () => {
     const open = await fetch(`${stack.url}/functions/v1/open/x`);
     expect(open.status).toBe(200);
     expect(await open.json()).toMatchObject({ path: '/open/x', authorization: null });
+  });
+
+  it('verify_jwt checks a user\'s ES256 token against the JWKS and names which check refused a token', async () => {
+    expect(decodeProtectedHeader(user.accessToken).alg).toBe('ES256');
+    const ok = await fetch(`${stack.url}/functions/v1/echo`, { method: 'POST', headers: { authorization: `Bearer ${user.accessToken}` } });
+    expect(ok.status).toBe(200);
+    const { env } = (await ok.json()) as { env: { SUPABASE_JWKS: string } };
+    expect(JSON.parse(env.SUPABASE_JWKS)).toEqual(stack.jwtKeys!.jwks);
+    const { privateKey } = await generateKeyPair('ES256');
+    const foreign = await new SignJWT({ role: 'authenticated', sub: user.user.id })
+      .setProtectedHeader({ alg: 'ES256', kid: decodeProtectedHeader(user.accessToken).kid! }).setExpirationTime('1h').sign(privateKey);
+    const asymmetric = await fetch(`${stack.url}/functions/v1/echo`, { method: 'POST', headers: { authorization: `Bearer ${foreign}` } });
+    expect(asymmetric.status).toBe(401);
+    expect(await asymmetric.json()).toMatchObject({ code: 'UNAUTHORIZED_ASYMMETRIC_JWT' });
+    const legacyForged = await new SignJWT({ role: 'authenticated', sub: user.user.id }).setProtectedHeader({ alg: 'HS256' })
+      .setExpirationTime('1h').sign(new TextEncoder().encode('another-secret-another-secret-another-secret'));
+    const legacy = await fetch(`${stack.url}/functions/v1/echo`, { method: 'POST', headers: { authorization: `Bearer ${legacyForged}` } });
+    expect(legacy.status).toBe(401);
+    expect(await legacy.json()).toMatchObject({ code: 'UNAUTHORIZED_LEGACY_JWT' });
   });
 
   it('an oversized body to a function is 413 and the function keeps serving', async () => {

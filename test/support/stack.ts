@@ -12,9 +12,9 @@
 //   stack.client()                                        // anon; stack.client(accessToken) for a given JWT
 //   stack.sql                                             // superuser postgres.js on the same database
 //
-// TestStack: { url, anonKey, serviceRoleKey, publishableKey, secretKey, jwtSecret, databaseUrl, sql,
+// TestStack: { url, anonKey, serviceRoleKey, publishableKey, secretKey, jwtSecret, jwtKeys, databaseUrl, sql,
 //   external, storageDir, client(accessToken?), serviceClient(), signUp({email?, password?, data?}), stop() }
-// Options: { functionsDir, configPath, functionEnv, prestartFunctions, maxBodyBytes, realtime, storageFileSizeLimit, logLevel }
+// Options: { functionsDir, configPath, functionEnv, prestartFunctions, maxBodyBytes, realtime, storageFileSizeLimit, jwtAlgorithm, logLevel }
 // go to startStack.
 //
 // Against a real Supabase (e.g. `supabase start`) instead: set SUPABASE_URL, SUPABASE_ANON_KEY,
@@ -28,12 +28,12 @@ import postgres from 'postgres';
 import WebSocket from 'ws';
 import { startStack, type StartStackOptions } from '../../stack/index.ts';
 import {
-  LOCAL_ANON_KEY, LOCAL_JWT_SECRET, LOCAL_PUBLISHABLE_KEY, LOCAL_SECRET_KEY, LOCAL_SERVICE_ROLE_KEY,
+  LOCAL_ANON_KEY, LOCAL_JWT_SECRET, LOCAL_PUBLISHABLE_KEY, LOCAL_SECRET_KEY, LOCAL_SERVICE_ROLE_KEY, type JwtKeys,
 } from '../../stack/keys.ts';
 import { createTestDatabase } from './postgres.ts';
 
 export interface TestStackOptions
-  extends Pick<StartStackOptions, 'functionsDir' | 'configPath' | 'functionEnv' | 'prestartFunctions' | 'maxBodyBytes' | 'realtime' | 'jwtExpirySeconds' | 'storageFileSizeLimit'> {
+  extends Pick<StartStackOptions, 'functionsDir' | 'configPath' | 'functionEnv' | 'prestartFunctions' | 'maxBodyBytes' | 'realtime' | 'jwtExpirySeconds' | 'storageFileSizeLimit' | 'jwtAlgorithm'> {
   /** pino level for the stack's logs; default `warn` (LOG_LEVEL overrides). */
   logLevel?: string;
 }
@@ -53,7 +53,10 @@ export interface TestStack {
   serviceRoleKey: string;
   publishableKey: string;
   secretKey: string;
+  /** The legacy JWT secret (HS256). */
   jwtSecret: string;
+  /** The local stack's signing keys (mint tokens as its Auth does); undefined against an external Supabase. */
+  jwtKeys: JwtKeys | undefined;
   databaseUrl: string;
   /** Superuser postgres.js client on the stack's database (arrange data, check what was written). */
   sql: postgres.Sql;
@@ -102,6 +105,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       publishableKey: process.env.SUPABASE_PUBLISHABLE_KEY ?? LOCAL_PUBLISHABLE_KEY,
       secretKey: process.env.SUPABASE_SECRET_KEY ?? LOCAL_SECRET_KEY,
       jwtSecret: process.env.SUPABASE_JWT_SECRET ?? LOCAL_JWT_SECRET,
+      jwtKeys: undefined,
       databaseUrl,
       sql: postgres(databaseUrl, { onnotice: () => {} }),
       external: true,
