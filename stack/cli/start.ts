@@ -82,6 +82,8 @@ async function main(): Promise<void> {
     denoDir: join(DATA_DIR, 'deno'),
     persistent: true,
     storageDir: join(DATA_DIR, 'storage'),
+    // One ES256 key kept with the data, so signed-in browsers stay signed in across restarts.
+    signingKeysPath: join(DATA_DIR, 'signing-keys.json'),
     logger,
   });
   const readyMs = Date.now() - startedAt;
