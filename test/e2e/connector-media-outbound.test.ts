@@ -58,12 +58,14 @@ const finalRow = (id: string) => waitFor(async () => {
 describe('connector: outbound media', () => {
   it('sends each kind from the user\'s upload; the contact decrypts the same bytes, with caption, file name and push-to-talk', async () => {
     const contact = sim.contact(await randomPhone(), { name: 'Buyer' });
+    const ask = await contact.sendText(session.phone, 'can you send the quote?');
+    await waitFor(async () => (await db.sql`select 1 from inbound_messages where wa_message_id = ${ask}`)[0], 'the question to be stored');
     const files = [
       { content_type: 'image', data: mediaFixtures.png(), mime: 'image/png', name: 'photo.png', text: 'the kitchen' },
       { content_type: 'video', data: mediaFixtures.mp4(250_000), mime: 'video/mp4', name: 'tour.mp4', text: 'tour' },
       { content_type: 'audio', data: mediaFixtures.mp3(), mime: 'audio/mpeg', name: 'jingle.mp3' },
       { content_type: 'voice', data: mediaFixtures.ogg(), mime: 'audio/ogg', name: 'note.ogg' },
-      { content_type: 'document', data: mediaFixtures.pdf(80_000), mime: 'application/pdf', name: 'quote.pdf', text: 'your quote', file: 'Quote 2026.pdf' },
+      { content_type: 'document', data: mediaFixtures.pdf(80_000), mime: 'application/pdf', name: 'quote.pdf', text: 'your quote', file: 'Quote 2026.pdf', quote: ask },
       { content_type: 'sticker', data: mediaFixtures.webp(), mime: 'image/webp', name: 'smile.webp' },
     ];
     const queued: { id: string; waId: string }[] = [];
@@ -71,6 +73,7 @@ describe('connector: outbound media', () => {
       const path = await upload(owner, f.name, f.data, f.mime);
       const { data, error } = await queue(owner, {
         recipient: contact.phone, content_type: f.content_type, media_path: path, text: f.text ?? null, media_file_name: f.file ?? null,
+        quoted_wa_message_id: f.quote ?? null,
       });
       expect(error).toBeNull();
       queued.push({ id: data!.id, waId: data!.wa_message_id });
@@ -84,12 +87,23 @@ describe('connector: outbound media', () => {
       if (f.text) expect(received[i]!.media?.caption).toBe(f.text);
     }
     expect(received[4]!.media).toMatchObject({ fileName: 'Quote 2026.pdf', mimetype: 'application/pdf' });
-    expect(received[3]!.media?.mimetype).toBe('audio/ogg; codecs=opus');
+    // a voice note as the phone shows it: push-to-talk with its length (Baileys reads it from the Ogg container)
+    expect(received[3]!.media).toMatchObject({ mimetype: 'audio/ogg; codecs=opus', ptt: true, seconds: 4 });
+    expect(received[2]!.media?.ptt).toBe(false);
+    // the photo carries its preview and size (Baileys with sharp); the document quotes the contact's question
+    expect(received[0]!.media).toMatchObject({ width: 1, height: 1 });
+    expect(received[0]!.media?.jpegThumbnail?.length).toBeGreaterThan(0);
+    expect(contact.repActions().quotes.get(queued[4]!.waId)).toBe(ask);
     for (const [i, q] of queued.entries()) {
       const row = await finalRow(q.id);
       expect(row.status).not.toBe('failed');
       expect(row).toMatchObject({ media_mime_type: files[i]!.mime, media_size_bytes: String(files[i]!.data.length) });
     }
+    // receipts as for text: the contact's phone reads them
+    await waitFor(async () => {
+      const rows = await db.sql`select status from outbound_messages where id = any(${queued.map((q) => q.id)}::uuid[])`;
+      return rows.every((r) => r.status === 'read');
+    }, 'every media row to be read');
     expect(sim.stats()).toMatchObject({ mediaErrors: 0 });
   }, 120_000);
 

@@ -20,6 +20,21 @@ function box(type: string, body: Buffer): Buffer {
   return Buffer.concat([len, Buffer.from(type, 'latin1'), body])
 }
 
+const u16 = (n: number) => { const b = Buffer.alloc(2); b.writeUInt16LE(n); return b }
+const u32 = (n: number) => { const b = Buffer.alloc(4); b.writeUInt32LE(n); return b }
+
+/** One Ogg page (RFC 3533) with one packet of at most 254 bytes; the CRC is left 0 (no reader here checks it). */
+function oggPage(flags: number, granule: bigint, sequence: number, packet: Buffer): Buffer {
+  const header = Buffer.alloc(27)
+  header.write('OggS', 0, 'latin1')
+  header[5] = flags
+  header.writeBigInt64LE(granule, 6)
+  header.writeUInt32LE(0x5741, 14) // stream serial
+  header.writeUInt32LE(sequence, 18)
+  header[26] = 1
+  return Buffer.concat([header, Buffer.from([packet.length]), packet])
+}
+
 export const mediaFixtures = {
   png: (): Buffer => Buffer.from(PNG_1x1),
   jpeg: (): Buffer => Buffer.from(JPEG_1x1),
@@ -31,14 +46,22 @@ export const mediaFixtures = {
     mdatHeader.write('mdat', 4, 'latin1')
     return fill(Buffer.concat([ftyp, mdatHeader]), size)
   },
-  /** an Ogg page carrying an OpusHead packet: what WhatsApp voice notes (audio/ogg; codecs=opus) start with */
-  ogg: (size = 2048): Buffer => {
-    const opusHead = Buffer.concat([Buffer.from('OpusHead', 'latin1'), Buffer.from([1, 1, 0x38, 0x01, 0x80, 0xbb, 0, 0, 0, 0, 0])])
-    const page = Buffer.concat([
-      Buffer.from('OggS', 'latin1'), Buffer.from([0, 2]), Buffer.alloc(8), Buffer.from([1, 0, 0, 0]), Buffer.alloc(4), Buffer.alloc(4),
-      Buffer.from([1, opusHead.length]), opusHead,
-    ])
-    return fill(page, size)
+  /**
+   * Ogg Opus as a voice note is laid out (RFC 7845): an OpusHead page, an OpusTags page, then audio pages whose
+   * granule positions count 48 kHz samples, the last one flagged end-of-stream at `seconds` (plus the pre-skip), so
+   * a reader of the container (music-metadata, which Baileys uses for `seconds`) finds the duration. The audio
+   * packets are filler up to about `size` bytes: nothing here decodes them.
+   */
+  ogg: (size = 2048, seconds = 4): Buffer => {
+    const preSkip = 312
+    const opusHead = Buffer.concat([Buffer.from('OpusHead', 'latin1'), Buffer.from([1, 1]), u16(preSkip), Buffer.from([0x80, 0xbb, 0, 0, 0, 0, 0])])
+    const opusTags = Buffer.concat([Buffer.from('OpusTags', 'latin1'), u32(4), Buffer.from('test', 'latin1'), u32(0)])
+    const pages = [oggPage(0x02, 0n, 0, opusHead), oggPage(0, 0n, 1, opusTags)]
+    const packet = Math.max(1, Math.min(250, Math.floor((size - 100) / seconds) - 28))
+    for (let s = 1; s <= seconds; s++) {
+      pages.push(oggPage(s === seconds ? 0x04 : 0, BigInt(preSkip + 48_000 * s), 1 + s, randomBytes(packet)))
+    }
+    return Buffer.concat(pages)
   },
   /** ID3v2 tag header, then an MPEG-1 layer III frame header */
   mp3: (size = 2048): Buffer => fill(Buffer.concat([Buffer.from('ID3', 'latin1'), Buffer.from([4, 0, 0, 0, 0, 0, 0]), Buffer.from([0xff, 0xfb, 0x90, 0x64])]), size),

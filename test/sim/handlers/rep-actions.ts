@@ -1,6 +1,7 @@
 import { proto, type BinaryNode } from '@whiskeysockets/baileys'
 import type { SimContext } from '../context.ts'
 import type { SimUser } from '../device-registry.ts'
+import { mediaPartOf } from '../media/phone-media.ts'
 
 /**
  * What a contact's phone shows of a rep's actions TO it (edits, reactions and deletes FROM contacts are modelled
@@ -54,7 +55,8 @@ export function handleClientChatState(ctx: SimContext, sender: SimUser, node: Bi
 export function recordRepAction(target: SimUser, sender: SimUser, id: string, message: proto.IMessage): boolean {
   const view = contactView(target)
   const by = `+${sender.phone}`
-  const quoted = message.extendedTextMessage?.contextInfo?.stanzaId
+  // a quote rides on the text's or the media's contextInfo (rc14 Utils/messages.js generateWAMessageContent: quoted)
+  const quoted = (message.extendedTextMessage ?? mediaPartOf(message)?.content)?.contextInfo?.stanzaId
   if (quoted) {
     view.quotes.set(id, quoted)
     notify(target)

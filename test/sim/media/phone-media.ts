@@ -28,6 +28,14 @@ export interface RecordedMedia {
   caption: string | null
   fileName: string | null
   seconds: number | null
+  /** audio: push-to-talk (a voice note); null for other kinds */
+  ptt: boolean | null
+  /** a voice note's waveform (WhatsApp: 64 bytes), if the message carries one */
+  waveform: Buffer | null
+  /** the preview image the message carries (images, video), if any */
+  jpegThumbnail: Buffer | null
+  width: number | null
+  height: number | null
   /** the decrypted file; empty when `error` is set */
   data: Buffer
   /** the check that failed (fileEncSha256 mismatch, mac mismatch, 404…), if any */
@@ -128,6 +136,11 @@ export function recordedFromInput(input: MediaInput): RecordedMedia {
     caption: input.caption ?? null,
     fileName: input.kind === 'document' ? (input.fileName ?? 'file') : null,
     seconds: input.seconds ?? null,
+    ptt: input.kind === 'voice' ? true : input.kind === 'audio' ? false : null,
+    waveform: null,
+    jpegThumbnail: null,
+    width: input.width ?? null,
+    height: input.height ?? null,
     data: input.data,
   }
 }
@@ -146,6 +159,11 @@ export function receiveMedia(host: MediaHost, message: proto.IMessage): { record
     caption: c.caption ?? null,
     fileName: c.fileName ?? null,
     seconds: c.seconds ?? null,
+    ptt: part.kind === 'voice' || part.kind === 'audio' ? Boolean(c.ptt) : null,
+    waveform: c.waveform?.length ? Buffer.from(c.waveform) : null,
+    jpegThumbnail: c.jpegThumbnail?.length ? Buffer.from(c.jpegThumbnail) : null,
+    width: c.width ?? null,
+    height: c.height ?? null,
     data: Buffer.alloc(0),
   }
   if (!c.mediaKey || !c.directPath) return { recorded: { ...recorded, error: 'no mediaKey or directPath' } }
