@@ -60,5 +60,14 @@ describe('loadConfig', () => {
     expect(problems({ ...base, WA_SIM_ROOT_KEY: key })).toMatch(/^WA_WEBSOCKET_URL: required/m);
     const config = loadConfig({ ...base, WA_WEBSOCKET_URL: 'ws://127.0.0.1:1/ws/chat', WA_SIM_ROOT_KEY: key });
     expect(config.whatsapp.simulatorRootKey?.length).toBe(32);
+    // the simulator publishes its WA Web version on its own port (never the internet in simulator mode)
+    expect(config.whatsapp.version).toEqual({ override: null, url: 'http://127.0.0.1:1/sw.js', fetchTimeoutMs: 5000 });
+  });
+
+  it('WA_VERSION: latest (default, fetched from web.whatsapp.com) or a pinned version', () => {
+    expect(loadConfig(base).whatsapp.version).toMatchObject({ override: null, url: 'https://web.whatsapp.com/sw.js' });
+    expect(loadConfig({ ...base, WA_VERSION: '2.3000.1046120035' }).whatsapp.version.override).toEqual([2, 3000, 1046120035]);
+    expect(problems({ ...base, WA_VERSION: '2.3000' })).toMatch(/^WA_VERSION: must be 'latest'/m);
+    expect(problems({ ...base, WA_VERSION: '2.3000.1', WA_VERSION_URL: 'http://127.0.0.1:1/sw.js' })).toMatch(/^WA_VERSION_URL: only used/m);
   });
 });

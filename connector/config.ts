@@ -86,6 +86,9 @@ const schema = z.object({
   MEDIA_RETRY_REQUEST_TIMEOUT_MS: int(1000, 60_000),
 
   WA_WEBSOCKET_URL: z.string().trim().url().optional(),
+  WA_VERSION: z.string().trim().regex(/^(latest|\d+\.\d+\.\d+)$/, "must be 'latest' (fetch the current WA Web version) or a version like 2.3000.1046120035").default('latest'),
+  WA_VERSION_URL: z.string().trim().url().optional(),
+  WA_VERSION_FETCH_TIMEOUT_MS: int(100, 5000),
   WA_SIM_ROOT_KEY: base64Key.optional(),
   WA_SIM_MEDIA_CA: z.string().trim().refine((v) => Buffer.from(v, 'base64').toString('utf8').includes('-----BEGIN CERTIFICATE-----'), {
     message: 'must be the simulator\'s media CA certificate (PEM), base64 encoded',
@@ -101,6 +104,15 @@ function parseOldKeys(list: string | undefined, problems: string[]): Buffer[] {
     problems.push('AUTH_STATE_ENCRYPTION_OLD_KEYS: every key must be 32 bytes, base64 encoded');
   }
   return oldKeys.map((k) => Buffer.from(k, 'base64'));
+}
+
+/** ws://host:port/ws/chat → http://host:port/sw.js (wss → https) */
+function serviceWorkerUrlOf(webSocketUrl: string): string {
+  const url = new URL(webSocketUrl);
+  url.protocol = url.protocol === 'wss:' ? 'https:' : 'http:';
+  url.pathname = '/sw.js';
+  url.search = '';
+  return url.toString();
 }
 
 function buildConfig(env: z.infer<typeof schema>) {
@@ -127,7 +139,9 @@ function buildConfig(env: z.infer<typeof schema>) {
   if (env.WA_SIM_MEDIA_CA && !(env.WA_WEBSOCKET_URL && env.WA_SIM_ROOT_KEY)) {
     problems.push('WA_SIM_MEDIA_CA: only for the simulator (set WA_WEBSOCKET_URL and WA_SIM_ROOT_KEY too)');
   }
+  if (env.WA_VERSION !== 'latest' && env.WA_VERSION_URL) problems.push('WA_VERSION_URL: only used with WA_VERSION=latest');
   if (problems.length) throw new ConfigError(problems);
+  const simulator = Boolean(env.WA_WEBSOCKET_URL && env.WA_SIM_ROOT_KEY);
 
   return {
     connectorId: env.CONNECTOR_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
@@ -216,6 +230,13 @@ function buildConfig(env: z.infer<typeof schema>) {
       simulatorRootKey: env.WA_SIM_ROOT_KEY ? Buffer.from(env.WA_SIM_ROOT_KEY, 'base64') : null,
       sharedAsyncLocalStorage: env.BAILEYS_SHARED_ALS === 'enabled',
       fastHandshake: env.BAILEYS_FAST_HANDSHAKE === 'enabled',
+      /** WA_VERSION: a pinned version, or null = fetch the current one from `versionUrl` (fallback: Baileys' pinned one) */
+      version: {
+        override: env.WA_VERSION === 'latest' ? null : (env.WA_VERSION.split('.').map(Number) as [number, number, number]),
+        // simulator mode: the simulator publishes its current version on its own port, like web.whatsapp.com/sw.js
+        url: env.WA_VERSION_URL ?? (simulator ? serviceWorkerUrlOf(env.WA_WEBSOCKET_URL!) : 'https://web.whatsapp.com/sw.js'),
+        fetchTimeoutMs: env.WA_VERSION_FETCH_TIMEOUT_MS,
+      },
     },
   };
 }

@@ -18,6 +18,7 @@ import { createDb } from './store/db.ts';
 import { makeWebhookStore, WebhookDelivery } from './webhooks/index.ts';
 import { applySimulatorCertificate, ConfirmedIds, type SessionConnection } from './whatsapp/index.ts';
 import { SessionManager } from './whatsapp/session-manager.ts';
+import { WaVersionSource } from './whatsapp/wa-version.ts';
 import { sharedAlsSockets } from './whatsapp/baileys-patches/install.ts';
 
 export interface RunningConnector {
@@ -86,8 +87,10 @@ export async function runConnector(config: ConnectorConfig, logger: Logger): Pro
     await inbound.onMessages(conn, upsert);
   };
 
+  // One WA Web version for every session of this connector: WA_VERSION, else fetched (again after a 405).
+  const versions = new WaVersionSource(config.whatsapp.version, logger);
   manager = new SessionManager(config, store, logger, () => ({
-    config, store, logger, authDeps, confirmed,
+    config, store, logger, authDeps, confirmed, versions,
     hooks: {
       onOpen: (conn) => {
         void settings.forUser(conn.userId);

@@ -78,6 +78,12 @@ export function makeSessionStore(sql: Sql) {
       return rows.map((r) => r.replaced_id as string);
     },
 
+    /** The WA Web version the session's current socket announces (whatsapp_sessions.wa_web_version). */
+    async recordWaVersion(fence: Fence, version: string): Promise<boolean> {
+      const [row] = await sql`select record_session_wa_version(${fence.sessionId}, ${fence.owner}, ${fence.epoch}, ${version}) as ok`;
+      return Boolean(row?.ok);
+    },
+
     async touchActivity(fence: Fence): Promise<void> {
       await sql`select touch_session_activity(${fence.sessionId}, ${fence.owner}, ${fence.epoch})`;
     },

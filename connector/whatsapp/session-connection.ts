@@ -4,45 +4,18 @@
 // without logout and without further writes.
 import { jidDecode, type BaileysEventMap, type ConnectionState } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
-import type { ConnectorConfig } from '../config.ts';
 import { usePostgresAuthState, type PostgresAuthState } from '../auth-state/index.ts';
-import type { AuthStateDeps } from '../auth-state/postgres-auth-state.ts';
 import { decideOnClose, type CloseDecision } from '../lifecycle/index.ts';
-import { isLeaseLostError, type Fence, type SessionRow, type StatusChange, type Store } from '../store/index.ts';
+import { isLeaseLostError, type Fence, type SessionRow, type StatusChange } from '../store/index.ts';
 import { AckWaiters } from './ack-waiters.ts';
-import { watchConfirmations, type ConfirmedIds } from './confirmations.ts';
+import { watchConfirmations } from './confirmations.ts';
+import type { ConnectionDeps, ContactEvent, LinkRequest } from './connection-deps.ts';
 import { messageFromSentContent } from './sent-content.ts';
 import { createSocket, type WASocket } from './socket-options.ts';
+import { SessionWaVersion } from './session-version.ts';
+import type { WaVersionChoice } from './wa-version.ts';
 
-export interface ConnectionHooks {
-  onOpen(conn: SessionConnection): void;
-  onLinked(conn: SessionConnection, replacedSessionIds: string[]): void;
-  onEnded(conn: SessionConnection, why: string): void;
-  onMessages(conn: SessionConnection, upsert: BaileysEventMap['messages.upsert']): Promise<void>;
-  onMessageUpdates(conn: SessionConnection, updates: BaileysEventMap['messages.update']): Promise<void>;
-  onReactions(conn: SessionConnection, reactions: BaileysEventMap['messages.reaction']): Promise<void>;
-  /** what WhatsApp told about contacts: their LIDs, phone numbers and names */
-  onContactEvent(conn: SessionConnection, event: ContactEvent): Promise<void>;
-  onReconnect(code: number | undefined): void;
-}
-
-export type ContactEvent =
-  | { type: 'contacts.upsert'; contacts: BaileysEventMap['contacts.upsert'] }
-  | { type: 'contacts.update'; contacts: BaileysEventMap['contacts.update'] }
-  | { type: 'lid-mapping.update'; mapping: BaileysEventMap['lid-mapping.update'] }
-  | { type: 'messaging-history.set'; history: BaileysEventMap['messaging-history.set'] };
-
-export interface ConnectionDeps {
-  config: ConnectorConfig;
-  store: Store;
-  logger: Logger;
-  authDeps: AuthStateDeps;
-  hooks: ConnectionHooks;
-  /** what WhatsApp acked or sent a receipt for, per session, across sockets (shared with the dispatcher) */
-  confirmed: ConfirmedIds;
-}
-
-export type LinkRequest = { method: 'qr' } | { method: 'pairing_code'; phone: string };
+export type { ConnectionDeps, ConnectionHooks, ContactEvent, LinkRequest } from './connection-deps.ts';
 
 // Baileys' own timing when qrTimeout is not set: the first ref lives 60 s, each later one 20 s.
 const FIRST_QR_TTL_MS = 60_000;
@@ -68,6 +41,9 @@ export class SessionConnection {
   private settledWaiters: (() => void)[] = [];
   /** the current socket showed a QR, opened or closed (settled() must not wait for the next one) */
   private hasSettled = false;
+  /** bumped by every openSocket/stopSocket: a socket whose version arrives after a newer call is not opened */
+  private socketGeneration = 0;
+  private readonly version: SessionWaVersion;
 
   constructor(
     private readonly deps: ConnectionDeps,
@@ -79,6 +55,7 @@ export class SessionConnection {
     this.userId = row.user_id;
     this.attempts = row.reconnect_attempts;
     this.log = deps.logger.child({ session: row.id });
+    this.version = new SessionWaVersion(deps.versions, (v) => deps.store.sessions.recordWaVersion(fence, v), this.log);
   }
 
   /** Loads credentials and opens the first socket. */
@@ -104,10 +81,19 @@ export class SessionConnection {
     this.qrCount = 0;
     this.hasSettled = false;
     this.drained = new Promise((resolve) => (this.markDrained = resolve));
+    const generation = ++this.socketGeneration;
+    this.version.next()
+      .then((choice) => generation === this.socketGeneration && !this.ended && this.createSocketWith(choice))
+      .catch((error: unknown) => this.handleError(error, 'wa-version'));
+  }
+
+  private createSocketWith(choice: WaVersionChoice): void {
+    if (!this.auth) return;
     const baileysLogger = this.log.child({ lib: 'baileys' }, { level: this.deps.config.logLevel === 'trace' ? 'warn' : 'silent' });
     const sock = createSocket(this.deps.config, {
       auth: this.auth.state,
       logger: baileysLogger,
+      version: choice.version,
       // A retry receipt for one of our messages that this socket's memory no longer has (sent before a restart).
       getMessage: async (key) => {
         const kept = key.id ? await this.deps.store.messages.findSentContent(this.sessionId, key.id) : null;
@@ -219,6 +205,7 @@ export class SessionConnection {
     });
     this.attempts = 0;
     this.open = true;
+    this.version.accepted();
     this.lastTouch = Date.now();
     // Without offline notifications (or if they never come), do not hold sends back for long.
     setTimeout(() => this.markDrained(), 2000).unref();
@@ -266,12 +253,23 @@ export class SessionConnection {
         if (!this.linked) await this.wipeCredentials();
         await this.finish({ status: 'failed', lastError: decision.reason, lastDisconnectCode: code ?? null }, null, '');
         return;
-      case 'ended':
-        this.log.warn({ status: decision.status, code, reason: decision.reason }, 'the link ended: the user must act');
+      case 'ended': {
+        let reason = decision.reason;
+        if (decision.status === 'client_outdated') {
+          const verdict = await this.version.afterRefusal();
+          if (verdict.retry) {
+            const status = this.linked ? 'reconnecting' : 'connecting';
+            if (await this.setStatus({ status, lastDisconnectCode: 405, lastError: verdict.lastError })) this.openSocket();
+            return;
+          }
+          reason = `${reason} (${verdict.note})`;
+        }
+        this.log.warn({ status: decision.status, code, reason }, 'the link ended: the user must act');
         // a link that never completed leaves nothing half-written: its partial credentials go
         if (!this.linked) await this.wipeCredentials();
-        await this.finish({ status: decision.status, lastError: decision.reason, lastDisconnectCode: code ?? null }, null, '');
+        await this.finish({ status: decision.status, lastError: reason, lastDisconnectCode: code ?? null }, null, '');
         return;
+      }
     }
   }
 
@@ -297,6 +295,7 @@ export class SessionConnection {
   }
 
   private stopSocket(): void {
+    this.socketGeneration += 1;
     clearTimeout(this.reconnectTimer);
     const sock = this.sock;
     this.sock = undefined;

@@ -3,6 +3,7 @@ import { Agent } from 'node:https';
 import makeWASocket, { Browsers, WA_CERT_DETAILS, type AuthenticationState, type WAMessageKey, type proto } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
 import type { ConnectorConfig } from '../config.ts';
+import type { WaVersion } from './wa-version.ts';
 
 let certificateSet = false;
 let simulatorUploadAgent: Agent | undefined;
@@ -19,6 +20,8 @@ export interface SocketInput {
   auth: AuthenticationState;
   logger: Logger;
   getMessage: (key: WAMessageKey) => Promise<proto.IMessage | undefined>;
+  /** the WA Web version announced in the handshake (wa-version.ts) */
+  version: WaVersion;
 }
 
 export function createSocket(config: ConnectorConfig, input: SocketInput) {
@@ -28,6 +31,7 @@ export function createSocket(config: ConnectorConfig, input: SocketInput) {
   return makeWASocket({
     auth: input.auth,
     logger: input.logger,
+    version: input.version,
     // A standard "Browser (OS)" display: WhatsApp refuses a pairing code for any other with 400 (PR #2769; issue 12).
     browser: Browsers.windows('Chrome'),
     ...(config.whatsapp.webSocketUrl ? { waWebSocketUrl: config.whatsapp.webSocketUrl } : {}),

@@ -41,22 +41,33 @@ export async function fetchWaWebVersion(url: string, timeoutMs: number): Promise
   return [2, 3000, Number(revision)];
 }
 
+/** A failed fetch is asked again after this long (the pinned fallback is not kept for the connector's lifetime). */
+const RETRY_FAILED_FETCH_MS = 60_000;
 /** One choice per connector, shared by its sessions; refresh() after a 405 asks WhatsApp again. */
 export class WaVersionSource {
   private current: Promise<WaVersionChoice> | undefined;
+  private chosenAt = 0;
 
   constructor(
     private readonly config: WaVersionConfig,
     private readonly logger: Logger,
   ) {}
 
-  get(): Promise<WaVersionChoice> {
-    this.current ??= this.choose();
-    return this.current;
+  async get(): Promise<WaVersionChoice> {
+    if (this.current) {
+      const choice = await this.current;
+      if (choice.source !== 'pinned' || Date.now() - choice.at < RETRY_FAILED_FETCH_MS) return choice;
+    }
+    return this.refresh(Date.now());
   }
 
-  /** After a 405: a new choice (the override stays what it is). */
-  refresh(): Promise<WaVersionChoice> {
+  /**
+   * After a 405: a choice made after `refusedSince` (when the refused socket asked for its version), fetched anew
+   * unless another refused session already did (sessions refused together share one fetch). The override stays.
+   */
+  refresh(refusedSince: number): Promise<WaVersionChoice> {
+    if (this.current && this.chosenAt > refusedSince) return this.current;
+    this.chosenAt = Date.now();
     this.current = this.choose();
     return this.current;
   }

@@ -735,6 +735,7 @@ export type Database = {
           user_id: string
           wa_jid: string | null
           wa_lid: string | null
+          wa_web_version: string | null
         }
         Insert: {
           connected_at?: string | null
@@ -760,6 +761,7 @@ export type Database = {
           user_id?: string
           wa_jid?: string | null
           wa_lid?: string | null
+          wa_web_version?: string | null
         }
         Update: {
           connected_at?: string | null
@@ -785,6 +787,7 @@ export type Database = {
           user_id?: string
           wa_jid?: string | null
           wa_lid?: string | null
+          wa_web_version?: string | null
         }
         Relationships: []
       }
@@ -967,6 +970,7 @@ export type Database = {
           user_id: string
           wa_jid: string | null
           wa_lid: string | null
+          wa_web_version: string | null
         }[]
         SetofOptions: {
           from: "*"
@@ -1159,6 +1163,15 @@ export type Database = {
         }
         Returns: number
       }
+      record_session_wa_version: {
+        Args: {
+          p_epoch: number
+          p_owner: string
+          p_session_id: string
+          p_version: string
+        }
+        Returns: boolean
+      }
       record_webhook_attempt: {
         Args: {
           p_duration_ms: number
@@ -1291,6 +1304,7 @@ export type Database = {
           user_id: string
           wa_jid: string | null
           wa_lid: string | null
+          wa_web_version: string | null
         }
         SetofOptions: {
           from: "*"

@@ -116,6 +116,7 @@ insert into expected_grants (object, role, privileges) values
     ('function record_outbound_receipt(uuid, text, outbound_status)', 'service_role', 'execute'),
     ('function record_outbound_receipts(uuid[], text[], outbound_status[])', 'service_role', 'execute'),
     ('function release_session_lease(uuid, text, bigint)', 'service_role', 'execute'),
+    ('function record_session_wa_version(uuid, text, bigint, text)', 'service_role', 'execute'),
     ('function renew_outbound_claims(text, uuid[], interval)', 'service_role', 'execute'),
     ('function renew_session_leases(text, interval)', 'service_role', 'execute'),
     ('function retry_inbound_media(bigint, text, interval, text, jsonb)', 'service_role', 'execute'),
