@@ -1,6 +1,6 @@
 // Baileys socket options for one session. Pointing at the simulator is configuration only.
 import { Agent } from 'node:https';
-import makeWASocket, { Browsers, WA_CERT_DETAILS, type AuthenticationState, type WAMessageKey, type proto } from '@whiskeysockets/baileys';
+import makeWASocket, { Browsers, proto, WA_CERT_DETAILS, type AuthenticationState, type WAMessageKey } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
 import type { ConnectorConfig } from '../config.ts';
 import type { WaVersion } from './wa-version.ts';
@@ -35,7 +35,11 @@ export function createSocket(config: ConnectorConfig, input: SocketInput) {
     // A standard "Browser (OS)" display: WhatsApp refuses a pairing code for any other with 400 (PR #2769; issue 12).
     browser: Browsers.windows('Chrome'),
     ...(config.whatsapp.webSocketUrl ? { waWebSocketUrl: config.whatsapp.webSocketUrl } : {}),
-    shouldSyncHistoryMessage: () => false,
+    // Today's WhatsApp sends a new link its initial history sync, which carries the LID↔phone mappings (HistorySync.
+    // phoneNumberToLidMappings, Conversation.pnJid/lidJid; whatsapp-2026.md §4): rc14 stores them as lid-mapping keys
+    // and emits them with messaging-history.set. `() => false` threw them away (rc14 logs "DANGER: DISABLING ALL
+    // SYNC…"). Everything but FULL history is accepted, Baileys' own default; importing messages is inbound's call.
+    shouldSyncHistoryMessage: ({ syncType }) => syncType !== proto.HistorySync.HistorySyncType.FULL,
     syncFullHistory: false,
     markOnlineOnConnect: false,
     emitOwnEvents: true,
