@@ -5,6 +5,7 @@ import { AuthPage, useAuthSession } from './features/auth/index.ts';
 import { ConnectPanel, useWhatsappSession } from './features/connect/index.ts';
 import { MessagesPanel } from './features/messages/index.ts';
 import { SettingsPage } from './features/settings/index.ts';
+import { DeliveryLogPage } from './features/webhooks/index.ts';
 import { useI18n } from './i18n/index.tsx';
 import { getSupabase, readAppConfig, type AppSupabase } from './lib/supabase.ts';
 
@@ -44,7 +45,7 @@ function ConfiguredApp({ supabase }: { supabase: AppSupabase }) {
 function Workspace({ supabase, auth }: { supabase: AppSupabase; auth: Session }) {
   const { t } = useI18n();
   const state = useWhatsappSession(supabase, auth.user.id);
-  const [view, setView] = useState<'workspace' | 'settings'>('workspace');
+  const [view, setView] = useState<'workspace' | 'settings' | 'webhooks'>('workspace');
   const account = (
     <div className="account">
       <span className="account-email" title={t('auth.signedInAs', { email: auth.user.email ?? '' })}>
@@ -66,15 +67,16 @@ function Workspace({ supabase, auth }: { supabase: AppSupabase; auth: Session })
       <nav className="tabs" aria-label={t('nav.label')}>
         {tab('workspace', t('nav.workspace'))}
         {tab('settings', t('nav.settings'))}
+        {tab('webhooks', t('nav.webhooks'))}
       </nav>
-      {view === 'workspace' ? (
+      {view === 'workspace' && (
         <div className="workspace" key={auth.user.id}>
           <ConnectPanel supabase={supabase} state={state} />
           <MessagesPanel supabase={supabase} session={state.session} />
         </div>
-      ) : (
-        <SettingsPage key={auth.user.id} supabase={supabase} />
       )}
+      {view === 'settings' && <SettingsPage key={auth.user.id} supabase={supabase} />}
+      {view === 'webhooks' && <DeliveryLogPage key={auth.user.id} supabase={supabase} />}
     </Shell>
   );
 }

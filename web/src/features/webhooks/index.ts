@@ -1,0 +1,1 @@
+export { DeliveryLogPage } from './delivery-log-page.tsx';
