@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { ConnectorConfig } from './config.ts';
 import { Lru, makeEnvelope } from './auth-state/index.ts';
 import { startRealtimeDoorbell, Sweeper, type Doorbell } from './doorbell/index.ts';
-import { InboundRecorder, TimelineRecorder } from './inbound/index.ts';
+import { HistoryImporter, InboundRecorder, TimelineRecorder } from './inbound/index.ts';
 import { LeaseKeeper } from './lease/index.ts';
 import { createMediaStorage, InboundMediaKeeper } from './media/index.ts';
 import { CommandRunner } from './lifecycle/command-runner.ts';
@@ -76,6 +76,7 @@ export async function runConnector(config: ConnectorConfig, logger: Logger): Pro
 
   const inbound = new InboundRecorder({ store, logger, metrics, onMedia: () => media?.kick(), keepMedia: media !== null });
   const timeline = new TimelineRecorder({ store, logger, contacts: inbound });
+  const history = new HistoryImporter({ recorder: inbound, settings, logger, metrics });
   // 'notify' = live messages; 'append' = messages WhatsApp kept while we were offline (they carry the
   // offline attribute), and our own sends echoed back (emitOwnEvents), which are skipped by id.
   const onMessages = async (conn: SessionConnection, upsert: BaileysEventMap['messages.upsert']) => {
@@ -114,7 +115,8 @@ export async function runConnector(config: ConnectorConfig, logger: Logger): Pro
         await timeline.onUpdates(conn, updates);
       },
       onReactions: (conn, reactions) => timeline.onReactions(conn, reactions),
-      onContactEvent: (conn, event) => inbound.onContactEvent(conn, event),
+      onContactEvent: (conn, event) => event.type === 'messaging-history.set'
+        ? history.onHistory(conn, event.history) : inbound.onContactEvent(conn, event),
       onReconnect: (code) => metrics.reconnects.inc({ code: String(code ?? 'none') }),
     },
   }));

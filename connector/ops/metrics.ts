@@ -10,6 +10,9 @@ export function createMetrics(countSessionsByStatus: () => Promise<Record<string
     failed: new Counter({ name: 'whatsapp_messages_failed_total', help: 'Outbound messages failed permanently', labelNames: ['code'], registers: [registry] }),
     retried: new Counter({ name: 'whatsapp_messages_retried_total', help: 'Outbound send attempts retried', labelNames: ['code'], registers: [registry] }),
     received: new Counter({ name: 'whatsapp_messages_received_total', help: 'Inbound messages stored (replays not counted)', registers: [registry] }),
+    historyChunks: new Counter({ name: 'whatsapp_history_sync_chunks_total', help: 'History sync chunks handled (messages imported: yes, or no when the user turned history import off)',
+      labelNames: ['imported'], registers: [registry] }),
+    historyImported: new Counter({ name: 'whatsapp_history_messages_imported_total', help: 'Messages stored from the history sync of a new link (imported = true)', registers: [registry] }),
     mediaStored: new Counter({ name: 'whatsapp_media_stored_total', help: 'Inbound media files downloaded and stored in Storage', registers: [registry] }),
     reconnects: new Counter({ name: 'whatsapp_reconnects_total', help: 'Reconnects after a dropped connection', labelNames: ['code'], registers: [registry] }),
     sendLatency: new Histogram({
