@@ -2,6 +2,7 @@
 // health, docs, OpenAPI, auth refusals, and the /sessions routes for two isolated users.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FunctionsHttpError } from '@supabase/supabase-js';
+import { SignJWT } from 'jose';
 import { apiCaller, createSignedInUser, startFunctionHarness, type FunctionHarness, type TestUser } from './function-stack.ts';
 
 let h: FunctionHarness;
@@ -100,10 +101,21 @@ describe('whatsapp function: authentication', () => {
     const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString());
     const forged = `${header}.${Buffer.from(JSON.stringify({ ...claims, sub: crypto.randomUUID() })).toString('base64url')}.${user.token.split('.')[2]}`;
     const expired = `${header}.${Buffer.from(JSON.stringify({ ...claims, exp: 1000 })).toString('base64url')}.${user.token.split('.')[2]}`;
-    for (const token of ['garbage', 'abc.def.ghi', `${user.token}x`, forged, expired, h.stack.serviceRoleKey]) {
+    const refused = ['garbage', 'abc.def.ghi', `${user.token}x`, forged, expired];
+    if (h.stack.jwtKeys) {
+      // Signed by this project's own ES256 key, but issued for another project: the issuer is checked.
+      refused.push(await h.stack.jwtKeys.sign(new SignJWT({ ...claims, iss: 'https://another-project.supabase.co/auth/v1' })));
+    }
+    for (const token of refused) {
       const reply = await api('POST', '/sessions', { token, json: {} });
       expect(reply.status, token.slice(-12)).toBe(401);
       expect(reply.body.error.code).toBe('invalid_token');
+    }
+    // API keys identify the app, not a user.
+    for (const token of [h.stack.serviceRoleKey, h.stack.secretKey, h.stack.publishableKey, h.stack.anonKey]) {
+      const reply = await api('POST', '/sessions', { token, json: {} });
+      expect(reply.status, token.slice(0, 16)).toBe(401);
+      expect(reply.body.error.code).toBe('auth_required');
     }
     expect(await countSessions(user.id)).toBe(0);
   });

@@ -9,7 +9,10 @@ const envSchema = z.object({
   /** Port to listen on (Supabase's edge runtime and stack/ set it). */
   PORT: z.coerce.number().int().min(0).max(65535).default(8000),
   SUPABASE_URL: z.url({ protocol: /^https?$/ }),
-  SUPABASE_ANON_KEY: z.string().min(20, 'must be the project anon (or publishable) key'),
+  /** The project's publishable keys as Supabase passes them to functions (JSON `{ "default": "sb_publishable_…" }`). */
+  SUPABASE_PUBLISHABLE_KEYS: z.string().optional(),
+  /** The legacy anon JWT key; used when SUPABASE_PUBLISHABLE_KEYS has no default key. */
+  SUPABASE_ANON_KEY: z.string().min(20, 'must be the project anon key').optional(),
   /** The project's secret keys as Supabase passes them to functions (JSON `{ "default": "sb_secret_…" }`). */
   SUPABASE_SECRET_KEYS: z.string().optional(),
   /** The legacy service_role JWT Supabase also passes; used when SUPABASE_SECRET_KEYS has no default key. */
@@ -33,7 +36,8 @@ const envSchema = z.object({
 export interface Config {
   port: number;
   supabaseUrl: string;
-  supabaseAnonKey: string;
+  /** Publishable key (or the legacy anon key): the `apikey` of the per-request client that carries the user's token. */
+  supabasePublishableKey: string;
   /** Secret (service_role) key: only for the rate-limit counter, which users must not be able to call. */
   supabaseSecretKey: string;
   allowedOrigins: '*' | readonly string[];
@@ -49,14 +53,18 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
   const e = parseEnv(envSchema, env);
   const origins = e.WHATSAPP_ALLOWED_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean);
   const supabaseUrl = e.SUPABASE_URL.replace(/\/+$/, '');
-  const supabaseSecretKey = secretKeyOf(e.SUPABASE_SECRET_KEYS) ?? e.SUPABASE_SERVICE_ROLE_KEY;
+  const supabasePublishableKey = defaultKeyOf('SUPABASE_PUBLISHABLE_KEYS', e.SUPABASE_PUBLISHABLE_KEYS) ?? e.SUPABASE_ANON_KEY;
+  if (!supabasePublishableKey) {
+    throw new ConfigError('Invalid configuration: SUPABASE_PUBLISHABLE_KEYS (or SUPABASE_ANON_KEY) is required');
+  }
+  const supabaseSecretKey = defaultKeyOf('SUPABASE_SECRET_KEYS', e.SUPABASE_SECRET_KEYS) ?? e.SUPABASE_SERVICE_ROLE_KEY;
   if (!supabaseSecretKey) {
     throw new ConfigError('Invalid configuration: SUPABASE_SECRET_KEYS (or SUPABASE_SERVICE_ROLE_KEY) is required: the rate limit is counted with it');
   }
   return Object.freeze({
     port: e.PORT,
     supabaseUrl,
-    supabaseAnonKey: e.SUPABASE_ANON_KEY,
+    supabasePublishableKey,
     supabaseSecretKey,
     allowedOrigins: origins.length === 0 || origins.includes('*') ? '*' : Object.freeze(origins),
     defaultCountry: e.WHATSAPP_DEFAULT_COUNTRY,
@@ -72,14 +80,15 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
   });
 }
 
-/** The `default` key of SUPABASE_SECRET_KEYS (a JSON object of named keys), if any. */
-function secretKeyOf(json: string | undefined): string | undefined {
+/** The `default` key of SUPABASE_SECRET_KEYS / SUPABASE_PUBLISHABLE_KEYS (a JSON object of named keys), if any. */
+function defaultKeyOf(variable: string, json: string | undefined): string | undefined {
   if (!json) return undefined;
   let parsed: unknown;
   try {
     parsed = JSON.parse(json);
   } catch {
-    throw new ConfigError('Invalid configuration: SUPABASE_SECRET_KEYS: must be a JSON object such as {"default":"sb_secret_…"}');
+    const example = variable === 'SUPABASE_SECRET_KEYS' ? 'sb_secret_…' : 'sb_publishable_…';
+    throw new ConfigError(`Invalid configuration: ${variable}: must be a JSON object such as {"default":"${example}"}`);
   }
   const key = parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>).default : undefined;
   return typeof key === 'string' && key.length >= 20 ? key : undefined;

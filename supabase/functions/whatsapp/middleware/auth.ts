@@ -1,8 +1,14 @@
 // requireUser(): verifies the caller's JWT in the handler (verify_jwt is off, as Supabase recommends for
-// the new signing keys). supabase-js getClaims() verifies asymmetric tokens locally against the JWKS and
-// falls back to GET /auth/v1/user for HS256 (legacy secret) tokens. The request then gets a supabase-js
-// client carrying that same token, so RLS decides what the user may read and write.
+// the new signing keys). Asymmetric tokens (ES256/RS256, projects created today) are verified with jose
+// against the project's JWKS (`<SUPABASE_URL>/auth/v1/.well-known/jwks.json`, cached; an unknown kid
+// refetches it, so a key rotation needs no restart), with issuer, audience and expiry checked.
+// Legacy HS256 tokens cannot be verified here (functions get no JWT secret): Auth checks them
+// (supabase-js getClaims falls back to GET /auth/v1/user). API keys — sb_publishable_/sb_secret_ and the
+// legacy anon/service_role JWTs — identify the app, not a user: 401 auth_required.
+// The request then gets a supabase-js client carrying that same token, so RLS decides what the user may
+// read and write.
 import { createClient, isAuthApiError, isAuthRetryableFetchError, type SupabaseClient } from '@supabase/supabase-js';
+import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import type { Database } from '../../_shared/database.types.ts';
 import type { MiddlewareHandler } from 'hono';
 import { ApiError } from '../../_shared/api-error.ts';
@@ -13,8 +19,10 @@ const clientOptions = {
   auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
 } as const;
 
+const ASYMMETRIC_ALGORITHMS = ['ES256', 'RS256'];
+
 export interface RequireUserOptions {
-  config: Pick<Config, 'supabaseUrl' | 'supabaseAnonKey'>;
+  config: Pick<Config, 'supabaseUrl' | 'supabasePublishableKey'>;
 }
 
 function bearerToken(header: string | undefined): string | undefined {
@@ -22,17 +30,32 @@ function bearerToken(header: string | undefined): string | undefined {
   return match?.[1];
 }
 
-/** A token that is only an API key (anon / publishable), i.e. nobody is signed in. */
-function isApiKeyOnly(token: string, anonKey: string): boolean {
-  if (token === anonKey || token.startsWith('sb_publishable_')) return true;
+/** An API key (new-style, or a legacy anon/service_role JWT without a user), i.e. nobody is signed in. */
+function isApiKey(token: string, publishableKey: string): boolean {
+  if (token === publishableKey || token.startsWith('sb_publishable_') || token.startsWith('sb_secret_')) return true;
   const payload = token.split('.')[1];
   if (!payload) return false;
   try {
     const claims = JSON.parse(atob(payload.replace(/-/g, '+').replace(/_/g, '/'))) as { role?: unknown; sub?: unknown };
-    return claims.role === 'anon' && claims.sub === undefined;
+    return (claims.role === 'anon' || claims.role === 'service_role') && claims.sub === undefined;
   } catch {
     return false;
   }
+}
+
+const unavailable = (cause: unknown) =>
+  new ApiError(503, 'auth_unavailable', 'The authentication service is unavailable, try again', { cause });
+const invalidToken = (cause?: unknown) =>
+  new ApiError(401, 'invalid_token', 'The access token is invalid or expired: sign in again', {
+    headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
+    cause: cause ?? undefined,
+  });
+
+/** jose errors that say the JWKS could not be fetched (not that the token is bad). */
+function isJwksUnreachable(error: unknown): boolean {
+  if (!(error instanceof joseErrors.JOSEError)) return true; // fetch failures (TypeError) and the like
+  // timeout, a non-200 answer, a body that is not a key set
+  return error.code === 'ERR_JWKS_TIMEOUT' || error.code === 'ERR_JOSE_GENERIC' || error.code === 'ERR_JWKS_INVALID';
 }
 
 /**
@@ -40,42 +63,65 @@ function isApiKeyOnly(token: string, anonKey: string): boolean {
  * throws (`abc.def.ghi`: "Invalid UTF-8 sequence", JSON that is not an object, an unknown `alg`).
  * Network failures come back as AuthRetryableFetchError, so anything thrown is the token's fault.
  */
-async function verifyClaims(verifier: SupabaseClient, token: string) {
+async function verifyLegacyClaims(verifier: SupabaseClient, token: string): Promise<JWTPayload> {
+  let result: Awaited<ReturnType<SupabaseClient['auth']['getClaims']>>;
   try {
-    return await verifier.auth.getClaims(token);
+    result = await verifier.auth.getClaims(token);
   } catch (cause) {
-    return { data: null, error: cause instanceof Error ? cause : new Error(String(cause)) };
+    throw invalidToken(cause);
   }
+  const { data, error } = result;
+  if (error && (isAuthRetryableFetchError(error) || (isAuthApiError(error) && error.status >= 500))) throw unavailable(error);
+  if (error || !data?.claims) throw invalidToken(error);
+  return data.claims as JWTPayload;
 }
 
 export function createUserClient(config: RequireUserOptions['config'], token: string): Db {
-  return createClient<Database>(config.supabaseUrl, config.supabaseAnonKey, {
+  return createClient<Database>(config.supabaseUrl, config.supabasePublishableKey, {
     ...clientOptions,
     global: { headers: { Authorization: `Bearer ${token}` } },
   });
 }
 
 export function requireUser({ config }: RequireUserOptions): MiddlewareHandler<AppEnv> {
-  // One client for verification: it caches the JWKS between requests.
-  const verifier = createClient(config.supabaseUrl, config.supabaseAnonKey, clientOptions);
+  const issuer = `${config.supabaseUrl}/auth/v1`;
+  // One key set for the process: fetched on first use, kept 10 minutes (as auth-js does), refetched at
+  // most every 30 s when a token names a kid it does not hold.
+  const jwks = createRemoteJWKSet(new URL(`${issuer}/.well-known/jwks.json`), {
+    cacheMaxAge: 10 * 60_000,
+    cooldownDuration: 30_000,
+    timeoutDuration: 5_000,
+  });
+  const legacyVerifier = createClient(config.supabaseUrl, config.supabasePublishableKey, clientOptions);
+
+  async function verify(token: string): Promise<JWTPayload> {
+    let alg: unknown;
+    try {
+      alg = decodeProtectedHeader(token).alg;
+      decodeJwt(token); // a payload that is not JSON claims is refused before the JWKS is fetched
+    } catch (cause) {
+      throw invalidToken(cause);
+    }
+    if (typeof alg === 'string' && ASYMMETRIC_ALGORITHMS.includes(alg)) {
+      try {
+        return (await jwtVerify(token, jwks, { issuer, audience: 'authenticated', algorithms: ASYMMETRIC_ALGORITHMS })).payload;
+      } catch (error) {
+        throw isJwksUnreachable(error) ? unavailable(error) : invalidToken(error);
+      }
+    }
+    if (alg === 'HS256') return verifyLegacyClaims(legacyVerifier, token);
+    throw invalidToken(new Error(`alg ${String(alg)} is not accepted`)); // `none`, and anything Supabase does not sign with
+  }
+
   return async function requireUser(c, next) {
     const token = bearerToken(c.req.header('Authorization'));
-    if (!token || isApiKeyOnly(token, config.supabaseAnonKey)) {
-      throw new ApiError(401, 'auth_required', 'Sign in first: send the user\'s access token as "Authorization: Bearer <jwt>"', {
+    if (!token || isApiKey(token, config.supabasePublishableKey)) {
+      throw new ApiError(401, 'auth_required', 'Sign in first: send the user\'s access token as "Authorization: Bearer <jwt>" (an API key is not a sign-in)', {
         headers: { 'WWW-Authenticate': 'Bearer' },
       });
     }
-    const { data, error } = await verifyClaims(verifier, token);
-    if (error && (isAuthRetryableFetchError(error) || (isAuthApiError(error) && error.status >= 500))) {
-      throw new ApiError(503, 'auth_unavailable', 'The authentication service is unavailable, try again', { cause: error });
-    }
-    const claims = data?.claims;
-    if (error || !claims || claims.role !== 'authenticated' || typeof claims.sub !== 'string' || claims.sub === '') {
-      throw new ApiError(401, 'invalid_token', 'The access token is invalid or expired: sign in again', {
-        headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
-        cause: error ?? undefined,
-      });
-    }
+    const claims = await verify(token);
+    if (claims.role !== 'authenticated' || typeof claims.sub !== 'string' || claims.sub === '') throw invalidToken();
     c.set('user', { id: claims.sub, email: typeof claims.email === 'string' ? claims.email : undefined });
     c.set('db', createUserClient(config, token));
     await next();

@@ -13,11 +13,11 @@ export type ObjectHead =
   /** missing, not the caller's, or empty: the insert trigger names which */
   | { found: false };
 
-export async function readObjectHead(config: Pick<Config, 'supabaseUrl' | 'supabaseAnonKey'>, authorization: string, path: string): Promise<ObjectHead> {
+export async function readObjectHead(config: Pick<Config, 'supabaseUrl' | 'supabasePublishableKey'>, authorization: string, path: string): Promise<ObjectHead> {
   const url = `${config.supabaseUrl}/storage/v1/object/authenticated/${MEDIA_BUCKET}/${path.split('/').map(encodeURIComponent).join('/')}`;
   let res: Response;
   try {
-    res = await fetch(url, { headers: { Authorization: authorization, apikey: config.supabaseAnonKey, Range: `bytes=0-${SNIFF_BYTES - 1}` } });
+    res = await fetch(url, { headers: { Authorization: authorization, apikey: config.supabasePublishableKey, Range: `bytes=0-${SNIFF_BYTES - 1}` } });
   } catch (cause) {
     throw new ApiError(503, 'storage_unavailable', 'Storage is unavailable, try again', { cause });
   }
@@ -50,7 +50,7 @@ async function readAtMost(res: Response, limit: number): Promise<Uint8Array> {
 }
 
 /** What the first bytes are (file-type), against what the object was uploaded as; null when there is nothing to read. */
-export async function sniffObject(config: Pick<Config, 'supabaseUrl' | 'supabaseAnonKey'>, authorization: string, path: string): Promise<{ declared: string; sniffed: string | undefined } | null> {
+export async function sniffObject(config: Pick<Config, 'supabaseUrl' | 'supabasePublishableKey'>, authorization: string, path: string): Promise<{ declared: string; sniffed: string | undefined } | null> {
   const head = await readObjectHead(config, authorization, path);
   if (!head.found) return null;
   return { declared: head.mimeType, sniffed: (await fileTypeFromBuffer(head.bytes))?.mime };

@@ -33,9 +33,10 @@ Deno.test('data routes refuse callers without a user token (401 auth_required)',
   }
 });
 
-Deno.test('the anon key or a publishable key is not a sign-in (401 auth_required)', async () => {
+Deno.test('an API key is not a sign-in (401 auth_required): publishable, secret, legacy anon and service_role', async () => {
   const anonJwt = `eyJhbGciOiJIUzI1NiJ9.${btoa(JSON.stringify({ role: 'anon', iss: 'supabase-demo' }))}.sig`;
-  for (const token of [baseEnv.SUPABASE_ANON_KEY, 'sb_publishable_abc', anonJwt]) {
+  const serviceRoleJwt = `eyJhbGciOiJIUzI1NiJ9.${btoa(JSON.stringify({ role: 'service_role', iss: 'supabase-demo' }))}.sig`;
+  for (const token of [baseEnv.SUPABASE_ANON_KEY, 'sb_publishable_abc', 'sb_secret_abc', anonJwt, serviceRoleJwt]) {
     const { res, json } = await call('/sessions/current', { headers: { Authorization: `Bearer ${token}` } });
     assertEquals(res.status, 401);
     assertEquals(json.error.code, 'auth_required');
@@ -47,7 +48,10 @@ Deno.test('a malformed or expired token is invalid_token (401) without reaching 
   // Three dot-separated parts that are not base64url JSON: getClaims throws ("Invalid UTF-8 sequence")
   // instead of returning an error, which was a 500 with a stack trace (issue 16, item 10).
   const undecodable = ['abc.def.ghi', 'a.b.c', '..', 'e30.e30.e30', '_-_.-_-.x', '////.++++.====', 'eyJhbGciOiJFUzI1NiJ9.abc.def'];
-  for (const token of ['not-a-jwt', expired, ...undecodable]) {
+  // `alg: none` (and any algorithm Supabase does not sign with) is refused without asking anyone.
+  const claims = btoa(JSON.stringify({ sub: 'x', role: 'authenticated', exp: Math.floor(Date.now() / 1000) + 600 }));
+  const unsigned = [`${btoa(JSON.stringify({ alg: 'none' }))}.${claims}.`, `${btoa(JSON.stringify({ alg: 'HS512' }))}.${claims}.c2ln`];
+  for (const token of ['not-a-jwt', expired, ...undecodable, ...unsigned]) {
     const { res, json } = await call('/messages', { headers: { Authorization: `Bearer ${token}` } });
     assertEquals(res.status, 401, token);
     assertEquals(json.error.code, 'invalid_token');
@@ -143,5 +147,6 @@ Deno.test('Auth unreachable (JWKS for ES256, /auth/v1/user for HS256) is 503 aut
     assertEquals((await res.json()).error.code, 'auth_unavailable');
   }
   assertEquals(logged.length, 2);
-  assertMatch(JSON.stringify(logged[0]), /"cause":\{"name":"AuthRetryableFetchError"/);
+  assertMatch(JSON.stringify(logged[0]), /"cause":\{"name":"TypeError"/); // jose's fetch of the JWKS
+  assertMatch(JSON.stringify(logged[1]), /"cause":\{"name":"AuthRetryableFetchError"/);
 });

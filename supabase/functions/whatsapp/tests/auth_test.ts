@@ -1,7 +1,9 @@
-// Asymmetric signing keys (ES256), which the local stack does not issue: a small loopback server plays
-// Supabase's JWKS endpoint and PostgREST, so the test can see (1) the token verified locally against the
-// JWKS, (2) the rate-limit counter called with the secret key for the verified user (users may not call it),
-// (3) the 429 path, (4) the per-request database client carrying the caller's own token.
+// Asymmetric signing keys (ES256) in process: a small loopback server plays Supabase's JWKS endpoint and
+// PostgREST, so the test can see (1) the token verified locally against the JWKS, fetched once and cached,
+// (2) the rate-limit counter called with the secret key for the verified user (users may not call it),
+// (3) the 429 path, (4) the per-request database client carrying the caller's own token, (5) tokens of
+// another key, issuer or audience, and expired ones, refused without touching the database.
+// End to end against the local stack's own ES256 keys: test/e2e/function-*.test.ts.
 import { createApp } from '../app.ts';
 import { loadConfig } from '../config.ts';
 import { assert, assertEquals } from './assert.ts';
@@ -11,7 +13,7 @@ const b64url = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replac
 const encode = (value: unknown) => b64url(new TextEncoder().encode(JSON.stringify(value)));
 
 async function signingKey() {
-  const pair = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
+  const pair = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']) as CryptoKeyPair;
   const jwk = { ...(await crypto.subtle.exportKey('jwk', pair.publicKey)), kid: 'test-key', alg: 'ES256', use: 'sig' };
   const sign = async (claims: Record<string, unknown>) => {
     const input = `${encode({ alg: 'ES256', kid: 'test-key', typ: 'JWT' })}.${encode(claims)}`;
@@ -38,7 +40,8 @@ Deno.test('ES256 tokens are verified against the JWKS, and the database sees the
     const app = createApp(loadConfig({ SUPABASE_URL: `http://127.0.0.1:${server.addr.port}`, SUPABASE_ANON_KEY: 'anon-key-for-in-process-tests',
       SUPABASE_SECRET_KEYS: JSON.stringify({ default: secret }) }), { logger: silent });
     const now = Math.floor(Date.now() / 1000);
-    const claims = { sub: crypto.randomUUID(), role: 'authenticated', aud: 'authenticated', iat: now, exp: now + 600, session_id: crypto.randomUUID(), aal: 'aal1' };
+    const iss = `http://127.0.0.1:${server.addr.port}/auth/v1`;
+    const claims = { iss, sub: crypto.randomUUID(), role: 'authenticated', aud: 'authenticated', iat: now, exp: now + 600, session_id: crypto.randomUUID(), aal: 'aal1' };
     const token = await key.sign(claims);
 
     const limited = await app.request('/whatsapp/messages', { headers: { Authorization: `Bearer ${token}` } });
@@ -59,10 +62,23 @@ Deno.test('ES256 tokens are verified against the JWKS, and the database sees the
 
     seen.length = 0;
     const forged = `${token.split('.').slice(0, 1)}.${encode({ ...claims, sub: crypto.randomUUID() })}.${token.split('.')[2]}`;
-    const refused = await app.request('/whatsapp/messages', { headers: { Authorization: `Bearer ${forged}` } });
-    assertEquals(refused.status, 401);
-    assertEquals((await refused.json()).error.code, 'invalid_token');
+    const otherKey = await signingKey(); // same kid, another key: a token of another project or a forger
+    const refusedTokens = {
+      forged,
+      otherKey: await otherKey.sign(claims),
+      otherIssuer: await key.sign({ ...claims, iss: 'https://another-project.supabase.co/auth/v1' }),
+      otherAudience: await key.sign({ ...claims, aud: 'somebody-else' }),
+      expired: await key.sign({ ...claims, iat: now - 7200, exp: now - 3600 }),
+      serviceRole: await key.sign({ ...claims, role: 'service_role' }),
+    };
+    for (const [name, refusedToken] of Object.entries(refusedTokens)) {
+      const refused = await app.request('/whatsapp/messages', { headers: { Authorization: `Bearer ${refusedToken}` } });
+      assertEquals(refused.status, 401, name);
+      assertEquals((await refused.json()).error.code, 'invalid_token', name);
+    }
     assertEquals(seen.filter((s) => s.path.startsWith('/rest/')), []);
+    // The key set was fetched once for all of these requests (cached), not per request.
+    assertEquals(seen.filter((s) => s.path.endsWith('/jwks.json')), []);
   } finally {
     await server.shutdown();
   }

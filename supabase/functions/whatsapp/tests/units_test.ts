@@ -18,6 +18,13 @@ Deno.test('config: defaults, trimmed URL, origins list', () => {
   assertEquals(config.supabaseSecretKey, env.SUPABASE_SERVICE_ROLE_KEY);
   assertEquals(loadConfig({ ...env, SUPABASE_SECRET_KEYS: '{"default":"sb_secret_0123456789abcdef"}' }).supabaseSecretKey, 'sb_secret_0123456789abcdef');
   assertEquals(loadConfig({ ...env, PORT: '9123' }).port, 9123);
+  // Supabase passes the new keys as JSON objects; the default key wins over the legacy anon / service_role JWTs.
+  assertEquals(config.supabasePublishableKey, env.SUPABASE_ANON_KEY);
+  const keys = loadConfig({ ...env, SUPABASE_PUBLISHABLE_KEYS: '{"default":"sb_publishable_0123456789abcdef"}' });
+  assertEquals(keys.supabasePublishableKey, 'sb_publishable_0123456789abcdef');
+  const newKeysOnly = loadConfig({ SUPABASE_URL: env.SUPABASE_URL, SUPABASE_PUBLISHABLE_KEYS: '{"default":"sb_publishable_0123456789abcdef"}',
+    SUPABASE_SECRET_KEYS: '{"default":"sb_secret_0123456789abcdef"}' });
+  assertEquals([newKeysOnly.supabasePublishableKey, newKeysOnly.supabaseSecretKey], ['sb_publishable_0123456789abcdef', 'sb_secret_0123456789abcdef']);
   assert(Object.isFrozen(config));
 });
 
@@ -26,6 +33,7 @@ Deno.test('config: errors name the variable', () => {
   assertThrows(() => loadConfig({ SUPABASE_URL: env.SUPABASE_URL }), /SUPABASE_ANON_KEY/);
   assertThrows(() => loadConfig({ SUPABASE_URL: env.SUPABASE_URL, SUPABASE_ANON_KEY: env.SUPABASE_ANON_KEY }), /SUPABASE_SECRET_KEYS/);
   assertThrows(() => loadConfig({ ...env, SUPABASE_SECRET_KEYS: 'not json' }), /SUPABASE_SECRET_KEYS/);
+  assertThrows(() => loadConfig({ ...env, SUPABASE_PUBLISHABLE_KEYS: 'not json' }), /SUPABASE_PUBLISHABLE_KEYS: must be a JSON object/);
   assertThrows(() => loadConfig({ ...env, WHATSAPP_RATE_LIMIT_WINDOW_SECONDS: '8640000' }), /WHATSAPP_RATE_LIMIT_WINDOW_SECONDS/);
   assertThrows(() => loadConfig({ ...env, WHATSAPP_DEFAULT_COUNTRY: 'XX' }), /WHATSAPP_DEFAULT_COUNTRY/);
   assertThrows(() => loadConfig({ ...env, WHATSAPP_RATE_LIMIT_MESSAGES: '0' }), /WHATSAPP_RATE_LIMIT_MESSAGES/);
