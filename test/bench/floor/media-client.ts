@@ -5,6 +5,10 @@
 //     a stock Baileys socket (in-memory keys, a device provisioned in the simulator) sends the file as a video:
 //     encrypted to a temporary file, uploaded to the simulator's media host, relayed; timed until the contact's
 //     phone decrypted it (the same end point as the connector's figure).
+//   FLOOR_MEDIA=receive   FLOOR_SIM FLOOR_WS FLOOR_ROOT_PUBLIC_KEY FLOOR_CA FLOOR_SESSIONS FLOOR_PER_SESSION FLOOR_SIZE
+//     FLOOR_SESSIONS stock sockets; a contact per socket sends FLOOR_PER_SESSION videos of FLOOR_SIZE bytes (through the
+//     simulator's control API, as the connector's figure does); each socket downloads and decrypts every one into a
+//     null sink. Prints { ms, messages } (first send -> last download done), after one warm-up video per socket.
 // Run with --expose-gc. Prints one JSON line: { ms, bytes, liveGrowthMb (max over GC'd samples of heapUsed +
 // arrayBuffers above the start), peakRssGrowthMb (VmHWM after clear_refs, above the start) }.
 import { createReadStream } from 'node:fs';
@@ -18,6 +22,7 @@ import pino from 'pino';
 import { Agent } from 'undici';
 import { useSimulatorCertificate } from '../../sim/index.ts';
 import { memoryAuthState } from '../../sim/testing/index.ts';
+import { pool } from '../harness.ts';
 
 async function simCall<T>(path: string, body?: unknown): Promise<T> {
   const res = await fetch(`${process.env.FLOOR_SIM}${path}`, { method: body ? 'POST' : 'GET', headers: { 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
@@ -49,6 +54,50 @@ const live = () => {
   return (m.heapUsed + m.arrayBuffers) / 2 ** 20;
 };
 const statusKb = async (field: 'VmHWM' | 'VmRSS') => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(await readFile('/proc/self/status', 'utf8'))?.[1] ?? NaN);
+
+if (process.env.FLOOR_MEDIA === 'receive') {
+  process.stdout.write(JSON.stringify(await receiveRate()) + '\n');
+  process.exit(0);
+}
+
+/** FLOOR_MEDIA=receive: media messages received and downloaded per second by stock sockets. */
+async function receiveRate(): Promise<{ ms: number; messages: number }> {
+  useSimulatorCertificate(process.env.FLOOR_ROOT_PUBLIC_KEY!);
+  const n = Number(process.env.FLOOR_SESSIONS), perSession = Number(process.env.FLOOR_PER_SESSION), size = Number(process.env.FLOOR_SIZE);
+  const mine = Array.from({ length: n }, (_, i) => `+1752${String(i).padStart(7, '0')}`);
+  const contacts = Array.from({ length: n }, (_, i) => `+1753${String(i).padStart(7, '0')}`);
+  const provisioned = await simCall<{ creds: never; preKeys: Record<string, unknown> }[]>('/provision', { phones: mine, pushName: 'Floor' });
+  await simCall('/contacts', { phones: contacts, receipts: 'none' });
+  const dispatcher = new Agent({ connect: { ca: Buffer.from(process.env.FLOOR_CA!, 'base64').toString('utf8') } });
+  let done = 0;
+  const waiters: (() => void)[] = [];
+  await pool(provisioned, 10, async (p) => {
+    const auth = memoryAuthState(p.creds, p.preKeys as never);
+    const sock = makeWASocket({ waWebSocketUrl: process.env.FLOOR_WS!, auth: auth.state, logger: pino({ level: 'silent' }), shouldSyncHistoryMessage: () => false });
+    sock.ev.on('messages.upsert', ({ messages }) => {
+      for (const m of messages) {
+        const video = m.message?.videoMessage;
+        if (!video || m.key.fromMe) continue;
+        void downloadContentFromMessage(video, 'video', { options: { dispatcher } as never })
+          .then((stream) => pipeline(stream, new Writable({ write(_c: Buffer, _e, cb) { cb(); } })))
+          .then(() => { done++; waiters.splice(0).forEach((w) => w()); });
+      }
+    });
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('open timeout')), 60_000);
+      sock.ev.on('connection.update', (u) => { if (u.connection === 'open') { clearTimeout(t); resolve(); } });
+    });
+  });
+  const until = async (count: number) => { while (done < count) await new Promise<void>((r) => waiters.push(r)); };
+  const sendAll = (k: number) => pool(Array.from({ length: n * k }, (_, i) => i), 8,
+    (i) => simCall('/send-media', { from: contacts[i % n], to: mine[i % n], size }));
+  await sendAll(1);
+  await until(n); // warm-up: Signal sessions, media connections
+  const t0 = performance.now();
+  await sendAll(perSession);
+  await until(n + n * perSession);
+  return { ms: performance.now() - t0, messages: n * perSession };
+}
 
 const sock = process.env.FLOOR_MEDIA === 'send' ? await openSocket() : null;
 const start = live();
