@@ -154,11 +154,13 @@ export class OutboundDispatcher {
         const row = queue.rows.shift();
         if (!row) continue;
         if ((this.inFlight.get(row.id) ?? 0) <= Date.now()) {
-          // Our claim may have lapsed (renewals failed, e.g. Postgres restarting): leave the row and the
-          // rows behind it (per-recipient order) to the claim functions, which reclaim expired claims.
-          const dropped = [row, ...queue.rows.splice(0)];
-          for (const r of dropped) this.inFlight.delete(r.id);
-          this.deps.logger.warn({ rows: dropped.length, session: sessionId }, 'outbound claims lapsed in memory; leaving them to be reclaimed');
+          // Our claim may have lapsed (renewals failed or came back late): do not send on it. Give it and the
+          // rows behind it back, due now, to be claimed again in order (a row left 'sending' under our own
+          // live claim would not hold back its recipient's later rows); if that fails, the claims expire.
+          this.deps.logger.warn({ rows: 1 + queue.rows.length, session: sessionId }, 'outbound claims lapsed in memory; giving them back');
+          this.inFlight.delete(row.id);
+          await this.requeue(row, 0, 'requeued', 'The claim lapsed before sending; taken again in order')
+            .catch((err) => this.deps.logger.warn({ err, session: sessionId }, 'giving back lapsed rows failed; their claims expire'));
           continue;
         }
         this.processing.add(row.id);

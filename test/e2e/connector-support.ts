@@ -161,4 +161,17 @@ export async function queueText(db: TestDatabase, s: { sessionId: string; userId
   return { id: row!.id as string, waId: row!.wa_message_id as string };
 }
 
+/**
+ * For a failed order check: every copy the contact received (time, text, id) and every row to it (status,
+ * attempts, last error, claim), so a rare failure says which copies moved and why.
+ */
+export async function deliveryReport(db: TestDatabase, sim: Simulator, contact: string): Promise<string> {
+  const t0 = sim.contact(contact).received()[0]?.at ?? 0;
+  const copies = sim.contact(contact).received().map((m) => `+${m.at - t0}ms ${m.text} ${m.id}`);
+  const rows = await db.sql<{ text: string; status: string; attempts: number; error_code: string | null; claimed_by: string | null; sent_at: Date | null }[]>`
+    select text, status, attempts, error_code, claimed_by, sent_at from outbound_messages where recipient = ${contact} order by created_at, id`;
+  return ['received:', ...copies, 'rows:', ...rows.map((r) =>
+    `${r.text} ${r.status} attempts=${r.attempts} error=${r.error_code ?? '-'} by=${r.claimed_by ?? '-'} sent=${r.sent_at?.toISOString() ?? '-'}`)].join('\n');
+}
+
 export { createTestDatabase, createUser, asUser };
