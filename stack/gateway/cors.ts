@@ -6,9 +6,11 @@ const ALLOWED_METHODS = 'GET,HEAD,PUT,PATCH,POST,DELETE,OPTIONS';
 const DEFAULT_ALLOWED_HEADERS =
   'authorization,x-client-info,apikey,content-type,prefer,range,accept,accept-profile,content-profile,' +
   'x-supabase-api-version,x-region,x-upsert,cache-control';
+// Every response header supabase-js reads (postgrest-js Content-Range and Retry-After, auth-js X-Total-Count,
+// Link and X-Supabase-Api-Version, storage-js Content-Type and Content-Length), so a browser sees them too.
 const EXPOSED_HEADERS =
   'Content-Range,Content-Location,Content-Profile,Preference-Applied,Range-Unit,X-Supabase-Api-Version,' +
-  'X-Total-Count,Location,Content-Length,Content-Type,X-Request-Id';
+  'X-Total-Count,Link,Retry-After,Location,Content-Length,Content-Type,X-Request-Id';
 
 export function corsHeaders(req: IncomingMessage): Record<string, string> {
   const origin = req.headers.origin;

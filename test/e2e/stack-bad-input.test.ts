@@ -66,7 +66,11 @@ describe('gateway: API key and CORS', () => {
     expect(pre.headers.get('access-control-allow-methods')).toContain('PATCH');
     const res = await rest('/whatsapp_sessions?select=id', { headers: { origin: 'http://localhost:5173' } });
     expect(res.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
-    expect(res.headers.get('access-control-expose-headers')).toContain('Content-Range');
+    // Every response header supabase-js reads must be readable by a browser's fetch.
+    const exposed = (res.headers.get('access-control-expose-headers') ?? '').toLowerCase().split(',');
+    for (const name of ['content-range', 'retry-after', 'x-total-count', 'link', 'x-supabase-api-version', 'content-type', 'content-length']) {
+      expect(exposed).toContain(name);
+    }
   });
 });
 
