@@ -5,9 +5,12 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { JwtKeys } from './keys.ts';
+import type { ServiceRequest } from './gateway/index.ts';
 
 export interface RealtimeHandle {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** `/realtime/v1/api/…` (the REST broadcast); `path` is below `/realtime/v1`. */
+  handleHttp(request: ServiceRequest): Promise<void>;
   close(): Promise<void>;
 }
 

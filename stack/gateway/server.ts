@@ -9,6 +9,8 @@ import { PayloadTooLargeError, readBody, sendJson, type ServiceHandler } from '.
 
 export interface UpgradeHandler {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Plain HTTP below the prefix (Realtime's `/realtime/v1/api/broadcast`). */
+  handleHttp: ServiceHandler;
 }
 
 export interface GatewayOptions {
@@ -22,7 +24,7 @@ export interface GatewayOptions {
   functions: ServiceHandler;
   /** /storage/v1, when the stack serves Storage. */
   storage?: ServiceHandler;
-  /** Receives `/realtime/v1/websocket` upgrades (after the API key check), when Realtime runs. */
+  /** Receives `/realtime/v1/websocket` upgrades and `/realtime/v1/api/…` requests (after the API key check), when Realtime runs. */
   realtime?: UpgradeHandler;
 }
 
@@ -55,6 +57,8 @@ export function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   // Kong's storage route has no key-auth either: public and signed URLs work without a key, and
   // Storage verifies the Authorization JWT itself.
   if (options.storage) routes.push({ prefix: '/storage/v1', handler: options.storage, needsApiKey: () => false, cors: true });
+  // Kong's realtime-v1-rest route (key-auth, CORS): the REST broadcast API.
+  if (options.realtime) routes.push({ prefix: '/realtime/v1', handler: options.realtime.handleHttp, needsApiKey: () => true, cors: true });
   const log = options.logger;
 
   const server = createServer((req, res) => {

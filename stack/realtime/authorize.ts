@@ -32,3 +32,32 @@ export async function authorizePrivateTopic(pool: Pool, logger: Logger, topic: s
     client.release();
   }
 }
+
+/**
+ * Whether `claims` may send a broadcast on a private topic: Realtime's write check, an insert into
+ * `realtime.messages` (extension broadcast) under the insert policies as the claims' role, rolled back.
+ */
+export async function authorizeBroadcastWrite(pool: Pool, logger: Logger, subTopic: string, claims: AccessClaims): Promise<boolean> {
+  if (claims.role === 'service_role') return true;
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    await client.query(
+      `select set_config('role', $1, true), set_config('request.jwt.claims', $2, true), set_config('realtime.topic', $3, true)`,
+      [claims.role, JSON.stringify(claims), subTopic],
+    );
+    await client.query(
+      `insert into realtime.messages (topic, extension, private, payload, event)
+       values ($1, 'broadcast', true, '{}'::jsonb, 'authorization_probe')`,
+      [subTopic],
+    );
+    return true;
+  } catch (error) {
+    // 42501: the insert policies refuse these claims (the expected "no"); anything else is logged.
+    if ((error as { code?: string }).code !== '42501') logger.warn({ err: error, topic: subTopic }, 'realtime: broadcast write authorization failed');
+    return false;
+  } finally {
+    await client.query('rollback').catch(() => {});
+    client.release();
+  }
+}

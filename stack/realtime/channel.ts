@@ -21,6 +21,8 @@ export class Channel implements Subscriber {
   /** Bindings the join's claims could not subscribe; retried when an access_token brings other claims. */
   rejectedBindings: PgBinding[] | null = null;
   closed = false;
+  /** Whether these claims may broadcast on this private channel; null until first checked (and after a new token). */
+  broadcastWrite: boolean | null = null;
   private expiryTimer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -43,6 +45,7 @@ export class Channel implements Subscriber {
   }
 
   updateClaims(claims: AccessClaims): void {
+    this.broadcastWrite = null;
     this.role = claims.role;
     this.claimsJson = JSON.stringify(claims);
     this.watchExpiry(claims);

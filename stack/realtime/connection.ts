@@ -88,8 +88,7 @@ export class Connection implements ChannelTransport {
       case 'access_token':
         return this.refreshToken(channel, message);
       case 'broadcast':
-        this.broadcast(channel, message);
-        return;
+        return this.broadcast(channel, message);
       case 'presence':
         this.reply(message, 'ok', {}); // presence is not implemented: accepted and ignored
         return;
@@ -221,18 +220,23 @@ export class Connection implements ChannelTransport {
     this.confirmSubscribed(channel);
   }
 
-  private broadcast(channel: Channel, message: PhoenixMessage): void {
+  /**
+   * Realtime's BroadcastHandler: on a private channel only claims the `realtime.messages` insert policies allow may
+   * send (checked once per channel and token); a refused message is dropped without a reply, as Realtime drops it.
+   */
+  private async broadcast(channel: Channel, message: PhoenixMessage): Promise<void> {
     const { payload } = message;
     if (typeof payload.event !== 'string') {
       this.reply(message, 'error', { reason: 'broadcast needs an event' });
       return;
     }
+    if (channel.isPrivate) {
+      channel.broadcastWrite ??= await this.ctx.authorizeBroadcastWrite(channel.name, JSON.parse(channel.claimsJson) as AccessClaims);
+      if (!channel.broadcastWrite || channel.closed) return;
+    }
     const outgoing = { type: 'broadcast', event: payload.event, payload: payload.payload ?? {} } as Record<string, unknown>;
     if (isObject(payload.meta)) outgoing.meta = payload.meta;
-    for (const peer of this.ctx.topics.peers(channel.topic)) {
-      if (peer === channel && !channel.broadcastSelf) continue;
-      peer.transport.sendBroadcast(peer, outgoing);
-    }
+    this.ctx.topics.broadcast(channel.topic, channel.isPrivate, outgoing, channel.broadcastSelf ? undefined : channel);
     if (channel.broadcastAck) this.reply(message, 'ok', {});
   }
 
@@ -248,8 +252,9 @@ export class Connection implements ChannelTransport {
 
   sendBroadcast(channel: Channel, payload: Record<string, unknown>): void {
     const body = payload.payload;
-    if (body instanceof Uint8Array && this.vsn === '2.0.0') {
-      this.send(encodeBinaryBroadcast(channel.topic, String(payload.event), body));
+    if (body instanceof Uint8Array) {
+      // vsn 1.0.0 has no binary frame: Realtime does not deliver a binary payload to such a client either.
+      if (this.vsn === '2.0.0') this.send(encodeBinaryBroadcast(channel.topic, String(payload.event), body));
       return;
     }
     this.send(encodeFrame({ joinRef: null, ref: null, topic: channel.topic, event: 'broadcast', payload }, this.vsn));

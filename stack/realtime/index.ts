@@ -4,9 +4,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import pg from 'pg';
+import type { ServiceRequest } from '../gateway/index.ts';
 import { WebSocketServer } from 'ws';
 import { hs256Keys, verifyAccessToken, type AccessClaims, type JwtKeys } from '../keys.ts';
-import { authorizePrivateTopic } from './authorize.ts';
+import { authorizeBroadcastWrite, authorizePrivateTopic } from './authorize.ts';
+import { handleRealtimeHttp } from './http-broadcast.ts';
 import { Connection } from './connection.ts';
 import { TypeCatalog } from './decode.ts';
 import { Dispatcher } from './dispatcher.ts';
@@ -33,6 +35,8 @@ export interface RealtimeServerOptions {
 
 export interface RealtimeServer {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** HTTP requests below `/realtime/v1` (`path` without that prefix): the REST broadcast API. */
+  handleHttp(request: ServiceRequest): Promise<void>;
   close(): Promise<void>;
   /** Drops every client socket from the server side (clients reconnect and rejoin). For tests. */
   dropConnections(): number;
@@ -82,6 +86,7 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
     topics,
     connections: new Set(),
     authorizePrivate: (topic, claims) => authorizePrivateTopic(pool, logger, topic, claims),
+    authorizeBroadcastWrite: (subTopic, claims) => authorizeBroadcastWrite(pool, logger, subTopic, claims),
   };
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   let closing = false;
@@ -114,6 +119,9 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
         logger.error({ err: error }, 'realtime: upgrade failed');
         socket.destroy();
       });
+    },
+    handleHttp(request) {
+      return handleRealtimeHttp(ctx, request);
     },
     dropConnections() {
       const all = [...ctx.connections];

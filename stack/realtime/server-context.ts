@@ -17,6 +17,8 @@ export interface ServerContext {
   topics: TopicHub;
   connections: Set<Connection>;
   authorizePrivate(topic: string, claims: AccessClaims): Promise<boolean>;
+  /** Realtime's broadcast write check on a private topic (`realtime.messages` insert policies). */
+  authorizeBroadcastWrite(subTopic: string, claims: AccessClaims): Promise<boolean>;
 }
 
 /** Joined channels by topic, for broadcast between clients. */
@@ -48,9 +50,17 @@ export class TopicHub {
     const isPrivate = record.private !== false;
     const body = record.payload;
     const payload = body && typeof body === 'object' && !Array.isArray(body) ? { ...body, id: record.id } : body;
-    for (const channel of this.peers(`realtime:${record.topic}`)) {
-      if (channel.isPrivate !== isPrivate) continue;
-      channel.transport.sendBroadcast(channel, { type: 'broadcast', event: record.event, payload });
+    this.broadcast(`realtime:${record.topic}`, isPrivate, { type: 'broadcast', event: record.event, payload });
+  }
+
+  /**
+   * One broadcast to the channels of `topic` (`realtime:<sub-topic>`): Realtime keeps public and private channels of one topic on
+   * different PubSub topics, so a private message reaches private channels only and a public one public ones.
+   */
+  broadcast(topic: string, isPrivate: boolean, message: Record<string, unknown>, except?: Channel): void {
+    for (const channel of this.peers(topic)) {
+      if (channel.isPrivate !== isPrivate || channel === except) continue;
+      channel.transport.sendBroadcast(channel, message);
     }
   }
 }
