@@ -271,6 +271,48 @@ describe('whatsapp function: GET /messages', () => {
   });
 });
 
+describe('whatsapp function: who a message is with (the phone, or the name and "number hidden", never a LID)', () => {
+  it('GET /messages and GET /conversations: a LID-only contact has contact null, number_hidden and its name; the owner\'s phone is never the contact', async () => {
+    const user = await userWithSession();
+    const contact = (lid: string, phone: string | null, name: string) => h.stack.sql`select record_whatsapp_contact(${user.sessionId},
+      ${lid}, ${phone}, ${phone ? 'message' : null}, ${name}, p_seen => true) as id`.then(([r]) => r!.id as string);
+    const hidden = await contact('987654321012345@lid', null, 'Lead sin número');
+    const known = await contact('987654321012346@lid', '+14155550123', 'Ana');
+    const inbound = (id: string, contactId: string, fromMe: boolean, text: string, second: number) => h.stack.sql`select store_inbound_message(${h.stack.sql.json({
+      session_id: user.sessionId, user_id: user.id, wa_message_id: id, contact_id: contactId, from_me: fromMe, message_type: 'conversation', text,
+      chat_jid: contactId === hidden ? '987654321012345@lid' : '987654321012346@lid', push_name: fromMe ? null : 'pushed',
+      sender_phone: fromMe ? '+15550001111' : null, wa_timestamp: new Date(Date.UTC(2026, 11, 7, 10, 0, second)).toISOString() })})`;
+    await inbound('NH1', hidden, false, 'vi tu anuncio', 0);
+    await inbound('NH2', hidden, true, 'typed on the phone', 1);
+    await inbound('NH3', known, false, 'hola', 2);
+
+    const page = await api('GET', `/messages?session_id=${user.sessionId}`, { token: user.token });
+    expect(page.status).toBe(200);
+    const byText = Object.fromEntries(page.body.messages.map((m: any) => [m.text, m]));
+    expect(byText['vi tu anuncio']).toMatchObject({ contact: null, number_hidden: true, contact_name: 'Lead sin número', contact_id: hidden });
+    expect(byText['typed on the phone']).toMatchObject({ contact: null, number_hidden: true, contact_name: 'Lead sin número', from_me: true });
+    expect(byText['hola']).toMatchObject({ contact: '+14155550123', number_hidden: false, contact_name: 'Ana', contact_id: known });
+    expect(JSON.stringify(page.body.messages.map((m: any) => m.contact))).not.toMatch(/987654321|15550001111/);
+
+    const list = await api('GET', `/conversations?session_id=${user.sessionId}`, { token: user.token });
+    expect(list.status).toBe(200);
+    expect(list.body.conversations).toEqual([
+      { contact_id: known, session_id: user.sessionId, phone_number: '+14155550123', number_hidden: false, display_name: 'Ana',
+        last_message: { text: 'hola', type: 'conversation', from_me: false, pending: false, at: expect.any(String) },
+        unread_count: 1, last_activity_at: expect.any(String) },
+      { contact_id: hidden, session_id: user.sessionId, phone_number: null, number_hidden: true, display_name: 'Lead sin número',
+        last_message: { text: 'typed on the phone', type: 'conversation', from_me: true, pending: false, at: expect.any(String) },
+        unread_count: 0, last_activity_at: expect.any(String) },
+    ]);
+    const other = await userWithSession();
+    expect((await api('GET', '/conversations', { token: other.token })).body).toEqual({ conversations: [] });
+    const foreign = await api('GET', `/conversations?session_id=${user.sessionId}`, { token: other.token });
+    expect([foreign.status, foreign.body.error.code]).toEqual([404, 'session_not_found']);
+    const bad = await api('GET', '/conversations?limit=0', { token: user.token });
+    expect([bad.status, bad.body.error.code]).toEqual([400, 'validation_failed']);
+  });
+});
+
 describe('whatsapp function: rate limit', () => {
   it('limits each user per window across requests (429 rate_limited with Retry-After); other users are unaffected', async () => {
     const user = await createSignedInUser(h.stack);

@@ -44,7 +44,7 @@ describe('whatsapp function: meta routes', () => {
     const listed = Object.entries(doc.paths as Record<string, Record<string, any>>)
       .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`)).sort();
     expect(listed).toEqual([
-      'GET /whatsapp/docs', 'GET /whatsapp/health', 'GET /whatsapp/messages', 'GET /whatsapp/openapi.json',
+      'GET /whatsapp/conversations', 'GET /whatsapp/docs', 'GET /whatsapp/health', 'GET /whatsapp/messages', 'GET /whatsapp/openapi.json',
       'GET /whatsapp/sessions/current', 'GET /whatsapp/sessions/{id}', 'GET /whatsapp/settings',
       'GET /whatsapp/webhooks/events', 'GET /whatsapp/webhooks/events/{id}', 'POST /whatsapp/messages',
       'POST /whatsapp/sessions', 'POST /whatsapp/sessions/{id}/disconnect', 'POST /whatsapp/sessions/{id}/logout',
@@ -82,7 +82,7 @@ describe('whatsapp function: meta routes', () => {
     for (const route of ['POST</span> <code>/whatsapp/sessions</code>', 'GET</span> <code>/whatsapp/messages</code>', '<code>/whatsapp/sessions/{id}/logout</code>']) {
       expect(body).toContain(route);
     }
-    expect((body as string).match(/curl -X/g)?.length).toBe(18);
+    expect((body as string).match(/curl -X/g)?.length).toBe(19);
   });
 });
 

@@ -42,6 +42,15 @@ export function phoneJid(e164: string): string {
   return `${e164.slice(1)}@s.whatsapp.net`;
 }
 
+/**
+ * The E.164 number of a WhatsApp phone JID (`<digits>[:device]@s.whatsapp.net`), or null for anything else:
+ * a LID (`<digits>@lid`) is not a phone number and is never shown as one.
+ */
+export function phoneOfJid(jid: string | null | undefined): string | null {
+  const user = jid ? /^([0-9]{5,20})(?::[0-9]+)?@s\.whatsapp\.net$/.exec(jid)?.[1] : undefined;
+  return user && isE164(`+${user}`) ? `+${user}` : null;
+}
+
 /** true when libphonenumber-js knows the ISO 3166-1 alpha-2 code (for config validation). */
 export function isKnownCountry(code: string): boolean {
   return isSupportedCountry(code);

@@ -11,6 +11,7 @@ import {
   SendMessageHeaders,
   SendMessageSchema,
 } from '../schemas/message.ts';
+import { contactsByIds } from '../store/contacts.ts';
 import { decodeCursor, encodeCursor } from '../store/cursor.ts';
 import { sniffObject } from '../store/media.ts';
 import { findOutboundByKey, insertOutbound, listMessages, type OutboundRow } from '../store/messages.ts';
@@ -182,7 +183,8 @@ export function registerMessageRoutes(app: App, deps: RouteDeps): void {
       }
       const { items, hasMore } = await listMessages(db, { userId: c.get('user').id, sessionId: query.session_id }, cursor, query.limit);
       const last = items.at(-1);
-      return c.json({ messages: items.map(toListedView), next_cursor: hasMore && last ? encodeCursor(last) : null }, 200);
+      const contacts = await contactsByIds(db, items.flatMap((item) => (item.row.contact_id ? [item.row.contact_id] : [])));
+      return c.json({ messages: items.map((item) => toListedView(item, contacts)), next_cursor: hasMore && last ? encodeCursor(last) : null }, 200);
     },
   );
 }

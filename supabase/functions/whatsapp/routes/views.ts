@@ -1,6 +1,9 @@
 // Row -> API shape. Internal columns (leases, claims, user ids) never leave the function.
+import { phoneOfJid } from '../../_shared/phone.ts';
+import type { ContactRow, ConversationRow } from '../store/contacts.ts';
 import type { InboundRow, ListedMessage, OutboundRow } from '../store/messages.ts';
 import { isActiveStatus, type CommandRow, type SessionRow } from '../store/sessions.ts';
+import type { ConversationView } from '../schemas/conversation.ts';
 import type { ListedMessageView, OutboundView } from '../schemas/message.ts';
 import type { CommandView, SessionView } from '../schemas/session.ts';
 
@@ -63,12 +66,23 @@ export function toOutboundView(row: OutboundRow): OutboundView {
   };
 }
 
-function inboundView(row: InboundRow): ListedMessageView {
+/**
+ * The other party of an inbound row under the display rule: the contact's phone when known, else null with
+ * number_hidden (and the name), never a LID. On what the owner typed on the phone the sender is the owner,
+ * so only the contact or a phone chat JID name the other party.
+ */
+function inboundParty(row: InboundRow, contact: ContactRow | undefined) {
+  const phone = contact?.phone_number ?? (row.from_me ? null : row.sender_phone) ?? phoneOfJid(row.chat_jid);
+  const name = contact ? (contact.saved_name ?? contact.push_name) : row.from_me ? null : row.push_name;
+  return { contact: phone, contact_id: row.contact_id, contact_name: name, number_hidden: phone === null };
+}
+
+function inboundView(row: InboundRow, contact: ContactRow | undefined): ListedMessageView {
   return {
     direction: 'inbound',
     id: String(row.id),
     session_id: row.session_id,
-    contact: row.sender_phone ?? row.chat_jid,
+    ...inboundParty(row, contact),
     text: row.text,
     type: row.message_type,
     status: 'received',
@@ -80,14 +94,18 @@ function inboundView(row: InboundRow): ListedMessageView {
   };
 }
 
-export function toListedView(item: ListedMessage): ListedMessageView {
-  if (item.direction === 'inbound') return inboundView(item.row);
+export function toListedView(item: ListedMessage, contacts: Map<string, ContactRow>): ListedMessageView {
+  const contact = item.row.contact_id ? contacts.get(item.row.contact_id) : undefined;
+  if (item.direction === 'inbound') return inboundView(item.row, contact);
   const row = item.row;
   return {
     direction: 'outbound',
     id: row.id,
     session_id: row.session_id,
     contact: row.recipient,
+    contact_id: row.contact_id,
+    contact_name: contact ? (contact.saved_name ?? contact.push_name) : null,
+    number_hidden: false,
     text: row.text,
     type: row.content_type,
     status: row.status,
@@ -96,5 +114,22 @@ export function toListedView(item: ListedMessage): ListedMessageView {
     wa_message_id: row.wa_message_id,
     error: row.error,
     timestamp: row.created_at,
+  };
+}
+
+export function toConversationView(row: ConversationRow): ConversationView {
+  return {
+    contact_id: row.contact_id!,
+    session_id: row.session_id!,
+    // the view already applies the rule; a phone it names is E.164 (never a LID)
+    phone_number: row.phone_number,
+    number_hidden: row.number_hidden ?? row.phone_number === null,
+    display_name: row.display_name,
+    last_message: {
+      text: row.last_message_text, type: row.last_message_type, from_me: row.last_message_from_me,
+      pending: row.last_message_pending, at: row.last_message_at,
+    },
+    unread_count: row.unread_count ?? 0,
+    last_activity_at: row.last_activity_at,
   };
 }

@@ -115,7 +115,12 @@ export const ListedMessageSchema = z.object({
   direction: z.enum(['outbound', 'inbound']),
   id: z.string().openapi({ description: 'Row id (uuid for outbound, number as text for inbound)' }),
   session_id: z.uuid(),
-  contact: z.string().nullable().openapi({ description: 'The other party: recipient (outbound) or sender phone / chat (inbound)' }),
+  contact: z.string().nullable().openapi({ description: 'The other party\'s phone number (E.164): the recipient (outbound), the contact ' +
+    '(inbound, also on what the owner typed on the phone). null when the contact does not share it (`number_hidden`): show ' +
+    '`contact_name` and "number hidden"; a LID is never given as a phone number', example: '+14155552671' }),
+  contact_id: z.uuid().nullable().openapi({ description: 'The contact (`whatsapp_contacts.id`, the `contact_id` of GET /conversations)' }),
+  contact_name: z.string().nullable().openapi({ description: 'The name the contact is known by (saved name, else push name)' }),
+  number_hidden: z.boolean().openapi({ description: 'true when the contact\'s phone number is not known (WhatsApp shows only a LID)' }),
   text: z.string().nullable(),
   type: z.string().openapi({ description: 'text, or the WhatsApp message type of an inbound message' }),
   status: z.string().openapi({ description: 'Outbound delivery status, or `received`' }),

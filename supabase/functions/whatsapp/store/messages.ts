@@ -6,18 +6,18 @@ import { type DatabaseError, toApiError } from '../../_shared/postgrest-error.ts
 import type { Db } from '../types.ts';
 import { type Cursor, compareNewestFirst, type Keyed } from './cursor.ts';
 
-export const OUTBOUND_COLUMNS = 'id,session_id,recipient,content_type,text,media_path,media_file_name,media_mime_type,media_size_bytes,quoted_wa_message_id,idempotency_key,status,attempts,wa_message_id,error_code,error,created_at,updated_at,sent_at,delivered_at,read_at,failed_at';
-const INBOUND_COLUMNS = 'id,session_id,wa_message_id,chat_jid,sender_jid,sender_phone,push_name,from_me,message_type,text,wa_timestamp,received_at';
+export const OUTBOUND_COLUMNS = 'id,session_id,contact_id,recipient,content_type,text,media_path,media_file_name,media_mime_type,media_size_bytes,quoted_wa_message_id,idempotency_key,status,attempts,wa_message_id,error_code,error,created_at,updated_at,sent_at,delivered_at,read_at,failed_at';
+const INBOUND_COLUMNS = 'id,session_id,wa_message_id,chat_jid,sender_jid,sender_phone,push_name,from_me,message_type,text,wa_timestamp,received_at,contact_id';
 
 export type OutboundRow = Pick<Tables<'outbound_messages'>,
-  | 'id' | 'session_id' | 'recipient' | 'content_type' | 'text' | 'media_path' | 'media_file_name' | 'media_mime_type'
+  | 'id' | 'session_id' | 'contact_id' | 'recipient' | 'content_type' | 'text' | 'media_path' | 'media_file_name' | 'media_mime_type'
   | 'media_size_bytes' | 'quoted_wa_message_id' | 'idempotency_key' | 'status' | 'attempts'
   | 'wa_message_id' | 'error_code' | 'error' | 'created_at' | 'updated_at' | 'sent_at' | 'delivered_at' | 'read_at'
   | 'failed_at'>;
 
 export type InboundRow = Pick<Tables<'inbound_messages'>,
   | 'id' | 'session_id' | 'wa_message_id' | 'chat_jid' | 'sender_jid' | 'sender_phone' | 'push_name' | 'from_me'
-  | 'message_type' | 'text' | 'wa_timestamp' | 'received_at'>;
+  | 'message_type' | 'text' | 'wa_timestamp' | 'received_at' | 'contact_id'>;
 
 export type NewOutbound = Required<Pick<TablesInsert<'outbound_messages'>,
   | 'session_id' | 'user_id' | 'recipient' | 'content_type' | 'text' | 'media_path' | 'media_file_name'

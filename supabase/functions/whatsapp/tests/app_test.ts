@@ -22,7 +22,7 @@ Deno.test('GET /health answers ok without sign-in', async () => {
 });
 
 Deno.test('data routes refuse callers without a user token (401 auth_required)', async () => {
-  for (const [method, path] of [['POST', '/sessions'], ['GET', '/sessions/current'], ['POST', '/messages'], ['GET', '/messages'],
+  for (const [method, path] of [['POST', '/sessions'], ['GET', '/sessions/current'], ['POST', '/messages'], ['GET', '/messages'], ['GET', '/conversations'],
     ['GET', '/settings'], ['PUT', '/settings'], ['POST', '/settings/webhook-secret'], ['GET', '/webhooks/events'],
     ['GET', `/webhooks/events/evt_${'0'.repeat(32)}`], ['POST', `/webhooks/events/evt_${'0'.repeat(32)}/redeliver`],
     ['POST', '/webhooks/events/redeliver']]) {
@@ -107,7 +107,7 @@ Deno.test('the OpenAPI document is 3.0, lists every route with responses, and re
   const ops = Object.entries(doc.paths as Record<string, Record<string, { responses: object }>>)
     .flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`)).sort();
   const expected = [
-    'GET /whatsapp/docs', 'GET /whatsapp/health', 'GET /whatsapp/messages', 'GET /whatsapp/openapi.json',
+    'GET /whatsapp/conversations', 'GET /whatsapp/docs', 'GET /whatsapp/health', 'GET /whatsapp/messages', 'GET /whatsapp/openapi.json',
     'GET /whatsapp/sessions/current', 'GET /whatsapp/sessions/{id}', 'POST /whatsapp/messages', 'POST /whatsapp/sessions',
     'POST /whatsapp/sessions/{id}/disconnect', 'POST /whatsapp/sessions/{id}/logout', 'POST /whatsapp/sessions/{id}/reconnect',
     'GET /whatsapp/settings', 'PUT /whatsapp/settings', 'POST /whatsapp/settings/webhook-secret',
