@@ -38,6 +38,8 @@ export interface LinkedDevice {
   pushName: string
   loggedOut: boolean
   refuseConnections: boolean
+  /** hold_connections: logins parked unanswered, resumed by clearFaults (undefined = not holding) */
+  heldLogins?: (() => void)[]
   /** a PreKeyLow notification is outstanding (cleared by the next upload) */
   preKeyLowSent?: boolean
   /** stanzas waiting for the device to come online (contacts' messages, receipts) */

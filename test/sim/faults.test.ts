@@ -53,6 +53,21 @@ describe('simulator faults give the DisconnectReason Baileys reports for the rea
     again.end()
   })
 
+  it('hold_connections parks each new login unanswered until cleared; the held login then goes on', async () => {
+    const phone = nextPhone()
+    const client = await connectLinked(sim, phone)
+    sim.fault(phone, 'hold_connections')
+    sim.fault(phone, 'close')
+    expect(await client.closed()).toBe(DisconnectReason.connectionClosed)
+    const held = connectClient(sim, client.auth)
+    await sim.waitForDevice(phone, (d) => d.heldLogins === 1)
+    expect(sim.devices().find((d) => d.phone === phone)?.connected).toBe(false)
+    sim.clearFaults(phone)
+    await held.opened()
+    expect(sim.devices().find((d) => d.phone === phone)).toMatchObject({ connected: true, heldLogins: 0 })
+    held.end()
+  })
+
   it('silence, and drop with every stanza lost: Baileys keep-alive gives up with 408', async () => {
     const silent = nextPhone()
     const dropped = nextPhone()

@@ -13,6 +13,7 @@ export const FAULT_STATUS = {
   unavailable: 503, // <stream:error code="503"/>
   restart_required: 515, // <stream:error code="515"/>
   refuse_connections: 428, // each new socket is dropped right after the Noise handshake
+  hold_connections: undefined, // each new login waits unanswered until clearFaults (Baileys: its connect timeout)
   silence: 408, // nothing answered any more: Baileys' keep-alive gives up after keepAliveIntervalMs + 5 s
   drop: 408, // stanzas lost (both ways by default); with every stanza lost, same as silence
   delay: undefined, // stanzas arrive late, the connection stays up
@@ -68,6 +69,9 @@ export class FaultBook {
       case 'refuse_connections':
         device.refuseConnections = true
         return
+      case 'hold_connections':
+        device.heldLogins ??= []
+        return
       case 'delay':
         this.set(device, { delayMs: opts.ms ?? 2000 })
         return
@@ -89,6 +93,9 @@ export class FaultBook {
 
   clear(device: LinkedDevice): void {
     device.refuseConnections = false
+    const held = device.heldLogins ?? []
+    device.heldLogins = undefined
+    for (const resume of held) resume()
     this.persistent.delete(device)
     const conn = device.connection
     if (conn) Object.assign(conn.faults, { delayMs: 0, dropIn: 0, dropOut: 0, dropTag: undefined })

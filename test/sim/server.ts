@@ -70,6 +70,8 @@ export interface DeviceInfo {
   pendingOffline: number
   /** messages and receipts sent to the device that it has not acknowledged yet */
   unacked: number
+  /** logins parked by hold_connections (sockets that may have closed since) */
+  heldLogins: number
 }
 
 export class Simulator {
@@ -301,7 +303,7 @@ export class Simulator {
     }
   }
 
-  /** Removes standing faults (delay, drop, silence, refuse_connections). */
+  /** Removes standing faults (delay, drop, silence, refuse_connections); held logins go on. */
   clearFaults(phoneOrJid: string): void {
     for (const d of this.devicesOf(phoneOrJid)) this.faults.clear(d)
   }
@@ -318,6 +320,7 @@ export class Simulator {
       preKeysOnServer: d.preKeys.size,
       pendingOffline: d.pending.length,
       unacked: d.unacked.size,
+      heldLogins: d.heldLogins?.length ?? 0,
     }))
   }
 

@@ -26,6 +26,12 @@ export function startSession(ctx: SimContext, conn: SimConnection, hello: Client
     conn.terminate()
     return
   }
+  if (device.heldLogins) {
+    device.heldLogins.push(() => {
+      if (conn.isOpen) startSession(ctx, conn, hello, applyFaults)
+    })
+    return
+  }
   const previous = device.connection
   if (previous && previous !== conn && previous.isOpen) {
     previous.endWith({ tag: 'stream:error', attrs: {}, content: [{ tag: 'conflict', attrs: { type: 'replaced' } }] })
