@@ -35,4 +35,8 @@ if (config.processes > 1) {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  // A process the supervisor forked (CONNECTOR_PROCESSES > 1) has an IPC channel to it. The channel closes when
+  // the supervisor dies, even by SIGKILL (nothing forwards a signal then): stop as on SIGTERM rather than run on
+  // as an orphan that keeps renewing its leases while the supervisor's restart forks new processes beside it.
+  if (process.channel) process.once('disconnect', () => void stop('supervisor gone'));
 }

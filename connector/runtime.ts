@@ -129,6 +129,8 @@ export async function runConnector(config: ConnectorConfig, logger: Logger): Pro
     if (expired.length) logger.info({ expired }, 'idle sessions expired');
     const wiped = await store.sessions.deleteUnfinishedLinkCredentials(config.lifecycle.unfinishedLinkMaxAgeMs);
     if (wiped) logger.info({ sessions: wiped }, 'deleted credentials of links that never finished');
+    const abandoned = await store.sessions.wipeAbandonedEnded();
+    if (abandoned.length) logger.info({ sessions: abandoned }, 'wiped the credentials of replaced/expired sessions whose holder died');
   };
   await housekeeping().catch((err) => logger.warn({ err }, 'housekeeping failed'));
   const housekeepingTimer = setInterval(() => void housekeeping().catch((err) => logger.warn({ err }, 'housekeeping failed')),

@@ -109,6 +109,12 @@ export function makeSessionStore(sql: Sql) {
       return Number(row?.n ?? 0);
     },
 
+    /** Replaced/expired sessions whose holder died with their credentials (its lease expired since): wiped. */
+    async wipeAbandonedEnded(): Promise<string[]> {
+      const rows = await sql`select * from wipe_abandoned_ended_sessions() as id`;
+      return rows.map((r) => r.id as string);
+    },
+
     async countByStatus(): Promise<Record<string, number>> {
       const rows = await sql`select status, count(*)::int as n from whatsapp_sessions group by status`;
       return Object.fromEntries(rows.map((r) => [r.status as string, r.n as number]));

@@ -1411,6 +1411,10 @@ export type Database = {
         }
         Returns: Json
       }
+      wipe_abandoned_ended_sessions: {
+        Args: Record<PropertyKey, never>
+        Returns: string[]
+      }
       wipe_session_auth_state: {
         Args: { p_epoch: number; p_owner: string; p_session_id: string }
         Returns: number

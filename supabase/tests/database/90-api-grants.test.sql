@@ -168,6 +168,8 @@ insert into expected_grants (object, role, privileges) values
     ('function consume_api_rate_limit(uuid, text, integer, integer)', 'service_role', 'execute'),
   -- functions: the connector ends a replaced session (logged out on WhatsApp or not, credentials wiped)
     ('function finish_replaced_session(uuid, text, bigint, boolean)', 'service_role', 'execute'),
+  -- functions: housekeeping wipes the credentials of a replaced/expired session whose holder died
+    ('function wipe_abandoned_ended_sessions()', 'service_role', 'execute'),
   -- functions: triggers and what only they call (as the owner)
     ('function enforce_outbound_quota()', 'nobody', ''),
     ('function replaced_without_logout_note()', 'nobody', ''),
