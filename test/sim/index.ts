@@ -1,4 +1,5 @@
-export { startSimulator, Simulator, type StartSimulatorOptions, type DeviceInfo } from './server.ts'
+export { startSimulator, Simulator, type StartSimulatorOptions } from './server.ts'
+export type { DeviceInfo } from './device-info.ts'
 export type { RestrictOptions } from './handlers/restrictions.ts'
 export {
   DEFAULT_BEHAVIOURS,

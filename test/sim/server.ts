@@ -25,6 +25,7 @@ import { seedHistory, type SeedConversation } from './history.ts'
 import { provisionLinkedDevice, type ProvisionedDevice, type ProvisionOptions } from './provision.ts'
 import { MediaHost, type MediaHostStats, type RetryableStatus } from './media/host.ts'
 import { SimConnection } from './transport/connection.ts'
+import type { DeviceInfo } from './device-info.ts'
 
 export interface StartSimulatorOptions {
   /** default 0 (the OS picks a free port) */
@@ -56,22 +57,6 @@ export interface StartSimulatorOptions {
    * test can run a minute of WhatsApp time in seconds; the client must be scaled alike (Baileys' qrTimeout). Default 1.
    */
   timeScale?: number
-}
-
-export interface DeviceInfo {
-  phone: string
-  jid: string
-  lid: string
-  deviceId: number
-  pushName: string
-  connected: boolean
-  loggedOut: boolean
-  preKeysOnServer: number
-  pendingOffline: number
-  /** messages and receipts sent to the device that it has not acknowledged yet */
-  unacked: number
-  /** logins parked by hold_connections (sockets that may have closed since) */
-  heldLogins: number
 }
 
 export class Simulator {
