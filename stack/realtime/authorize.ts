@@ -4,7 +4,9 @@ import type { Pool } from 'pg';
 import type { AccessClaims } from '../keys.ts';
 import type { Logger } from './logger.ts';
 
-export async function authorizePrivateTopic(pool: Pool, logger: Logger, topic: string, claims: AccessClaims): Promise<boolean> {
+export async function authorizePrivateTopic(
+  pool: Pool, logger: Logger, topic: string, claims: AccessClaims, extension: 'broadcast' | 'presence' = 'broadcast',
+): Promise<boolean> {
   if (claims.role === 'service_role') return true;
   const subTopic = topic.replace(/^realtime:/, '');
   const client = await pool.connect();
@@ -12,8 +14,8 @@ export async function authorizePrivateTopic(pool: Pool, logger: Logger, topic: s
     await client.query('begin');
     const { rows: [probe] } = await client.query<{ id: string }>(
       `insert into realtime.messages (topic, extension, private, payload, event)
-       values ($1, 'broadcast', true, '{}'::jsonb, 'authorization_probe') returning id::text`,
-      [subTopic],
+       values ($1, $2, true, '{}'::jsonb, 'authorization_probe') returning id::text`,
+      [subTopic, extension],
     );
     await client.query(
       `select set_config('role', $1, true), set_config('request.jwt.claims', $2, true), set_config('realtime.topic', $3, true)`,
@@ -34,10 +36,12 @@ export async function authorizePrivateTopic(pool: Pool, logger: Logger, topic: s
 }
 
 /**
- * Whether `claims` may send a broadcast on a private topic: Realtime's write check, an insert into
- * `realtime.messages` (extension broadcast) under the insert policies as the claims' role, rolled back.
+ * Whether `claims` may send a broadcast (or track presence) on a private topic: Realtime's write check, an insert
+ * into `realtime.messages` (extension broadcast or presence) under the insert policies as the claims' role, rolled back.
  */
-export async function authorizeBroadcastWrite(pool: Pool, logger: Logger, subTopic: string, claims: AccessClaims): Promise<boolean> {
+export async function authorizeBroadcastWrite(
+  pool: Pool, logger: Logger, subTopic: string, claims: AccessClaims, extension: 'broadcast' | 'presence' = 'broadcast',
+): Promise<boolean> {
   if (claims.role === 'service_role') return true;
   const client = await pool.connect();
   try {
@@ -48,8 +52,8 @@ export async function authorizeBroadcastWrite(pool: Pool, logger: Logger, subTop
     );
     await client.query(
       `insert into realtime.messages (topic, extension, private, payload, event)
-       values ($1, 'broadcast', true, '{}'::jsonb, 'authorization_probe')`,
-      [subTopic],
+       values ($1, $2, true, '{}'::jsonb, 'authorization_probe')`,
+      [subTopic, extension],
     );
     return true;
   } catch (error) {

@@ -23,6 +23,11 @@ export class Channel implements Subscriber {
   closed = false;
   /** Whether these claims may broadcast on this private channel; null until first checked (and after a new token). */
   broadcastWrite: boolean | null = null;
+  /** Presence: the key this channel tracks under (the join's `presence.key`, else a UUID, as Realtime does). */
+  presenceKey: string = crypto.randomUUID();
+  /** On a private channel, whether the claims may read / track presence (`realtime.messages` policies, extension presence). */
+  presenceRead: boolean | null = null;
+  presenceWrite: boolean | null = null;
   private expiryTimer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -46,6 +51,7 @@ export class Channel implements Subscriber {
 
   updateClaims(claims: AccessClaims): void {
     this.broadcastWrite = null;
+    this.presenceWrite = null;
     this.role = claims.role;
     this.claimsJson = JSON.stringify(claims);
     this.watchExpiry(claims);

@@ -90,8 +90,7 @@ export class Connection implements ChannelTransport {
       case 'broadcast':
         return this.broadcast(channel, message);
       case 'presence':
-        this.reply(message, 'ok', {}); // presence is not implemented: accepted and ignored
-        return;
+        return this.presence(channel, message);
       default:
         this.reply(message, 'error', { reason: `unknown event ${message.event}` });
     }
@@ -129,6 +128,8 @@ export class Connection implements ChannelTransport {
     }
     const broadcast = isObject(config.broadcast) ? config.broadcast : {};
     const channel = new Channel(message.topic, message.joinRef, claims, broadcast.self === true, broadcast.ack === true, config.private === true, this);
+    const presence = isObject(config.presence) ? config.presence : {};
+    if (typeof presence.key === 'string' && presence.key !== '') channel.presenceKey = presence.key;
     this.channels.set(message.topic, channel);
     this.ctx.topics.join(channel);
 
@@ -148,7 +149,11 @@ export class Connection implements ChannelTransport {
     const response = Array.isArray(config.postgres_changes)
       ? { postgres_changes: bindings.map((binding) => ({ ...binding.params, id: binding.id })) }
       : {};
+    if (channel.isPrivate && presence.enabled === true) channel.presenceRead = await this.ctx.authorizePrivate(message.topic, claims, 'presence');
+    if (channel.closed) return;
     this.reply(message, 'ok', response);
+    // PresenceHandler.sync after the join: the current state, when presence is enabled and may be read.
+    if (presence.enabled === true && (!channel.isPrivate || channel.presenceRead)) channel.push('presence_state', this.ctx.presence.state(channel));
     if (bindings.length === 0) return;
     if (bindingError !== null) {
       channel.rejectedBindings = bindings;
@@ -189,6 +194,7 @@ export class Connection implements ChannelTransport {
 
   private leave(channel: Channel): void {
     channel.close();
+    this.ctx.presence.untrack(channel);
     if (this.channels.get(channel.topic) === channel) this.channels.delete(channel.topic);
     this.ctx.dispatcher.remove(channel);
     this.ctx.topics.leave(channel);
@@ -238,6 +244,41 @@ export class Connection implements ChannelTransport {
     if (isObject(payload.meta)) outgoing.meta = payload.meta;
     this.ctx.topics.broadcast(channel.topic, channel.isPrivate, outgoing, channel.broadcastSelf ? undefined : channel);
     if (channel.broadcastAck) this.reply(message, 'ok', {});
+  }
+
+  /**
+   * PresenceHandler: `track` {payload} and `untrack`. On a private channel tracking needs the presence insert
+   * policies (and reading them the select policies, checked here when the join did not enable presence).
+   */
+  private async presence(channel: Channel, message: PhoenixMessage): Promise<void> {
+    const { payload } = message;
+    const event = typeof payload.event === 'string' ? payload.event.toLowerCase() : '';
+    if (event === 'untrack') {
+      this.ctx.presence.untrack(channel);
+      this.reply(message, 'ok', {});
+      return;
+    }
+    if (event !== 'track') {
+      this.reply(message, 'error', { reason: `unknown presence event ${String(payload.event)}` });
+      return;
+    }
+    const tracked = payload.payload ?? {};
+    if (!isObject(tracked)) {
+      this.reply(message, 'error', { reason: 'invalid_payload' });
+      return;
+    }
+    if (channel.isPrivate) {
+      const claims = JSON.parse(channel.claimsJson) as AccessClaims;
+      channel.presenceRead ??= await this.ctx.authorizePrivate(channel.topic, claims, 'presence');
+      channel.presenceWrite ??= await this.ctx.authorizeBroadcastWrite(channel.name, claims, 'presence');
+      if (channel.closed) return;
+      if (!channel.presenceWrite) {
+        this.reply(message, 'error', { reason: 'unauthorized' });
+        return;
+      }
+    }
+    this.ctx.presence.track(channel, channel.presenceKey, tracked);
+    this.reply(message, 'ok', {});
   }
 
   // ChannelTransport ---------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import { WebSocketServer } from 'ws';
 import { hs256Keys, verifyAccessToken, type AccessClaims, type JwtKeys } from '../keys.ts';
 import { authorizeBroadcastWrite, authorizePrivateTopic } from './authorize.ts';
 import { handleRealtimeHttp } from './http-broadcast.ts';
+import { PresenceHub } from './presence.ts';
 import { Connection } from './connection.ts';
 import { TypeCatalog } from './decode.ts';
 import { Dispatcher } from './dispatcher.ts';
@@ -85,8 +86,9 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
     heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 60_000,
     topics,
     connections: new Set(),
-    authorizePrivate: (topic, claims) => authorizePrivateTopic(pool, logger, topic, claims),
-    authorizeBroadcastWrite: (subTopic, claims) => authorizeBroadcastWrite(pool, logger, subTopic, claims),
+    authorizePrivate: (topic, claims, extension) => authorizePrivateTopic(pool, logger, topic, claims, extension),
+    authorizeBroadcastWrite: (subTopic, claims, extension) => authorizeBroadcastWrite(pool, logger, subTopic, claims, extension),
+    presence: new PresenceHub(topics),
   };
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   let closing = false;

@@ -5,6 +5,7 @@ import type { Channel } from './channel.ts';
 import type { Connection } from './connection.ts';
 import type { Dispatcher } from './dispatcher.ts';
 import type { Logger } from './logger.ts';
+import type { PresenceHub } from './presence.ts';
 import type { ReplicationStream } from './replication.ts';
 
 export interface ServerContext {
@@ -16,9 +17,10 @@ export interface ServerContext {
   heartbeatTimeoutMs: number;
   topics: TopicHub;
   connections: Set<Connection>;
-  authorizePrivate(topic: string, claims: AccessClaims): Promise<boolean>;
-  /** Realtime's broadcast write check on a private topic (`realtime.messages` insert policies). */
-  authorizeBroadcastWrite(subTopic: string, claims: AccessClaims): Promise<boolean>;
+  authorizePrivate(topic: string, claims: AccessClaims, extension?: 'broadcast' | 'presence'): Promise<boolean>;
+  /** Realtime's write check on a private topic (`realtime.messages` insert policies), for broadcast or presence. */
+  authorizeBroadcastWrite(subTopic: string, claims: AccessClaims, extension?: 'broadcast' | 'presence'): Promise<boolean>;
+  presence: PresenceHub;
 }
 
 /** Joined channels by topic, for broadcast between clients. */
