@@ -2,7 +2,8 @@
 // and paced queue per session, sendMessage with the row-derived WhatsApp id, then sent / retry / failed.
 // Sends are pipelined: the next row of a session goes out once the previous frame is written, without
 // waiting for WhatsApp's ack (up to pipelineDepth unacked); order holds because one socket writes the
-// frames in order, and a failed send stops the rows taken after it from going out ahead of its retry.
+// frames in order, and a failed send stops the rows taken after it from going out ahead of its retry: they go
+// back with it, and the session claims nothing until every row it had in hand is back (SessionQueue.hold).
 // Acked rows and receipts are written in batches (one statement for many: batcher.ts).
 // Delivery and read receipts move rows on from messages.update (handleReceipts).
 import type { BaileysEventMap, WAMessage } from '@whiskeysockets/baileys';
@@ -12,11 +13,14 @@ import type { Metrics } from '../ops/metrics.ts';
 import type { EffectiveSettings, SettingsCache } from '../settings/index.ts';
 import type { OutboundReceipt, OutboundRow, Store } from '../store/index.ts';
 import { sentContentJson, type ConfirmedIds, type SessionConnection } from '../whatsapp/index.ts';
+import { QUERY_DEADLINE_MS } from '../store/db.ts';
 import { Batcher } from './batcher.ts';
 import { contentForRow, keepsSentContent, type ContentDeps } from './content.ts';
+import { OnWhatsAppCache } from './on-whatsapp.ts';
 import { paceDelay } from './pacing.ts';
-import { SessionQueue, withTimeout } from './session-queue.ts';
+import { SessionQueue, untilWritten, withTimeout } from './session-queue.ts';
 import { normalizeRecipient } from './recipient.ts';
+import { showTyping } from './typing.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -45,7 +49,7 @@ export class OutboundDispatcher {
   /** Rows claimed by this connector and held in memory → when their claim expires (local clock). */
   private readonly inFlight = new Map<string, number>();
   private readonly processing = new Set<string>();
-  private readonly onWhatsApp = new Map<string, { exists: boolean; at: number }>();
+  private readonly onWhatsApp: OnWhatsAppCache;
   private stopped = false;
   private claiming: Promise<void> | null = null;
   private claimAgain = false;
@@ -54,6 +58,7 @@ export class OutboundDispatcher {
   private readonly receipts: Batcher<OutboundReceipt, void>;
 
   constructor(private readonly deps: DispatcherDeps) {
+    this.onWhatsApp = new OnWhatsAppCache(deps.config.outbound.onWhatsAppCacheTtlMs);
     const owner = deps.config.connectorId;
     this.sentRows = new Batcher(async (rows) => {
       const moved = await deps.store.messages.markSentMany(owner, rows);
@@ -110,9 +115,11 @@ export class OutboundDispatcher {
         this.claimAgain = false;
         while (!this.stopped && this.inFlight.size < config.outbound.batchSize) {
           const startedAt = Date.now();
-          const rows = await store.messages.claimOutbound(config.connectorId, this.deps.openSessionIds(),
+          const sessionIds = this.deps.openSessionIds().filter((id) => !this.queues.get(id)?.held(startedAt));
+          const epochs = new Map(sessionIds.map((id) => [id, this.queues.get(id)?.holdEpoch ?? 0]));
+          const rows = await store.messages.claimOutbound(config.connectorId, sessionIds,
             config.outbound.batchSize - this.inFlight.size, config.outbound.claimTtlMs);
-          for (const row of rows) this.enqueue(row, startedAt + config.outbound.claimTtlMs);
+          for (const row of rows) this.enqueue(row, startedAt + config.outbound.claimTtlMs, epochs.get(row.session_id) ?? 0);
           if (rows.length === 0) break;
         }
       } while (this.claimAgain && !this.stopped);
@@ -122,11 +129,18 @@ export class OutboundDispatcher {
     return this.claiming;
   }
 
-  private enqueue(row: OutboundRow, claimExpiresAt: number): void {
+  private enqueue(row: OutboundRow, claimExpiresAt: number, holdEpoch: number): void {
     if (this.inFlight.has(row.id)) return; // our own claim renewed while the row waits in its queue
-    this.inFlight.set(row.id, claimExpiresAt);
     let queue = this.queues.get(row.session_id);
     if (!queue) this.queues.set(row.session_id, (queue = new SessionQueue()));
+    if (queue.holdEpoch !== holdEpoch) { // claimed while this session's rows went back: it waits for the next claim, in order
+      this.deps.store.messages.giveBack(row.id, this.deps.config.connectorId).catch((err) => {
+        queue.hold(Date.now() + this.deps.config.outbound.claimTtlMs + QUERY_DEADLINE_MS);
+        this.deps.logger.warn({ err, message: row.id }, 'giving back a row claimed during a retry failed; its claim expires instead');
+      });
+      return;
+    }
+    this.inFlight.set(row.id, claimExpiresAt);
     queue.rows.push(row);
     if (!queue.running) void this.drain(row.session_id, queue);
   }
@@ -148,22 +162,25 @@ export class OutboundDispatcher {
         }
         const wait = paceDelay(queue.lastSendAt, settings.pacing, Date.now());
         if (wait > 0) {
-          if (settings.typingIndicator) this.showTyping(queue.rows[0]!, settings);
+          if (settings.typingIndicator) showTyping(this.deps.connection(queue.rows[0]!.session_id), queue.rows[0]!, settings, this.deps.logger);
           await sleep(wait);
         }
         const row = queue.rows.shift();
         if (!row) continue;
         if ((this.inFlight.get(row.id) ?? 0) <= Date.now()) {
           // Our claim may have lapsed (renewals failed or came back late): do not send on it. Give it and the
-          // rows behind it back, due now, to be claimed again in order (a row left 'sending' under our own
-          // live claim would not hold back its recipient's later rows); if that fails, the claims expire.
+          // rows behind it back, due now, to be claimed again in order (in hand meanwhile: the session's
+          // claims hold); if that fails, requeue holds them until the claims have expired.
           this.deps.logger.warn({ rows: 1 + queue.rows.length, session: sessionId }, 'outbound claims lapsed in memory; giving them back');
           this.inFlight.delete(row.id);
+          queue.inHand += 1;
           await this.requeue(row, 0, 'requeued', 'The claim lapsed before sending; taken again in order')
-            .catch((err) => this.deps.logger.warn({ err, session: sessionId }, 'giving back lapsed rows failed; their claims expire'));
+            .catch((err) => this.deps.logger.warn({ err, session: sessionId }, 'giving back lapsed rows failed; their claims expire'))
+            .finally(() => (queue.inHand -= 1));
           continue;
         }
         this.processing.add(row.id);
+        queue.inHand += 1;
         let awaitingAck: Promise<void> | undefined;
         try {
           awaitingAck = (await this.process(row, settings, queue))?.finishing;
@@ -173,6 +190,9 @@ export class OutboundDispatcher {
         const done = () => {
           this.processing.delete(row.id);
           this.inFlight.delete(row.id);
+          queue.inHand -= 1;
+          // the last row in hand settled: a hold on the session's claims may have ended
+          if (queue.inHand === 0 && !queue.held(Date.now()) && !this.stopped) void this.sweep().catch(() => {});
         };
         if (awaitingAck) {
           queue.unacked += 1;
@@ -194,15 +214,6 @@ export class OutboundDispatcher {
     }
     if (queue.rows.length && !this.stopped) void this.drain(sessionId, queue);
     else if (!this.stopped) void this.sweep().catch(() => {});
-  }
-
-  /** "typing…" to the recipient while a paced send waits (best effort: WhatsApp clears it when the message arrives). */
-  private showTyping(row: OutboundRow, settings: EffectiveSettings): void {
-    const conn = this.deps.connection(row.session_id);
-    const recipient = normalizeRecipient(row.recipient, settings.defaultCountry);
-    if (!conn?.open || !conn.sock || !recipient.ok) return;
-    conn.sock.sendPresenceUpdate('composing', recipient.jid)
-      .catch((err) => this.deps.logger.debug({ err, message: row.id }, 'typing indicator not sent'));
   }
 
   /** The user paused sending: the session's queued rows go back untried; claims skip the session until resumed. */
@@ -242,7 +253,7 @@ export class OutboundDispatcher {
       if (!(await store.messages.stillClaimed(row.id, owner))) return null;
     }
     try {
-      if (!(await this.existsOnWhatsApp(conn, recipient.jid))) {
+      if (!(await this.onWhatsApp.exists(conn, recipient.jid))) {
         await this.fail(row, 'not_on_whatsapp', `${recipient.e164} is not on WhatsApp`);
         return null;
       }
@@ -321,16 +332,21 @@ export class OutboundDispatcher {
    */
   private async requeue(row: OutboundRow, delayMs: number, code: string, reason: string): Promise<void> {
     const owner = this.deps.config.connectorId;
-    const behind = this.queues.get(row.session_id)?.rows.splice(0) ?? [];
+    const queue = this.queues.get(row.session_id);
+    queue?.hold();
+    const behind = queue?.rows.splice(0) ?? [];
     // Out of memory first: if the database is unreachable these rows are reclaimed once their claims expire.
     for (const later of behind) this.inFlight.delete(later.id);
-    const results = await Promise.allSettled([
-      this.deps.store.messages.retry(row.id, owner, delayMs, code, reason),
-      ...behind.map((later) => this.deps.store.messages
-        .retry(later.id, owner, delayMs, 'requeued', 'An earlier message to this session is being retried')),
-    ]);
+    const retry = (r: OutboundRow, c: string, why: string) => this.untilWritten('putting a row back in the queue', () => this.deps.store.messages.retry(r.id, owner, delayMs, c, why));
+    const results = await Promise.allSettled([retry(row, code, reason),
+      ...behind.map((later) => retry(later, 'requeued', 'An earlier message to this session is being retried'))]);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    if (failed) {
+      // Still claimed by us in the database (a renewal sent earlier may even land later): nothing newer of
+      // this session may be claimed before that claim has surely expired and the row is due again.
+      queue?.hold(Date.now() + this.deps.config.outbound.claimTtlMs + QUERY_DEADLINE_MS);
+      throw failed.reason;
+    }
   }
 
   /**
@@ -339,34 +355,18 @@ export class OutboundDispatcher {
    * our own sweeps do not queue it again; giving up early would mean resending the same id.
    */
   private async markSent(row: OutboundRow, recipientJid: string): Promise<void> {
-    const until = Date.now() + Math.max(60_000, this.deps.config.outbound.claimTtlMs);
-    for (;;) {
-      try {
-        await this.sentRows.add({ id: row.id, recipientJid });
-        return;
-      } catch (error) {
-        if (this.stopped || Date.now() >= until) throw error;
-        this.deps.logger.warn({ err: error, message: row.id }, 'marking a row sent failed; trying again');
-        await sleep(250);
-      }
-    }
+    await this.untilWritten('marking a row sent', () => this.sentRows.add({ id: row.id, recipientJid }));
+  }
+
+  /** Retries a write for max(60 s, claim TTL) unless stopped (Postgres may be restarting). */
+  private untilWritten<T>(what: string, write: () => Promise<T>): Promise<T> {
+    return untilWritten(write, Date.now() + Math.max(60_000, this.deps.config.outbound.claimTtlMs), () => this.stopped,
+      (err) => this.deps.logger.warn({ err }, `${what} failed; trying again`));
   }
 
   private async fail(row: OutboundRow, code: string, reason: string): Promise<void> {
     this.deps.metrics.failed.inc({ code });
     await this.deps.store.messages.fail(row.id, this.deps.config.connectorId, code, reason);
-  }
-
-  private async existsOnWhatsApp(conn: SessionConnection, jid: string): Promise<boolean> {
-    const ttl = this.deps.config.outbound.onWhatsAppCacheTtlMs;
-    const key = `${conn.sessionId}/${jid}`;
-    const cached = this.onWhatsApp.get(key);
-    if (cached && Date.now() - cached.at < ttl) return cached.exists;
-    const result = await conn.sock!.onWhatsApp(jid);
-    const exists = Boolean(result?.some((r) => r.exists));
-    if (this.onWhatsApp.size > 50_000) this.onWhatsApp.clear();
-    this.onWhatsApp.set(key, { exists, at: Date.now() });
-    return exists;
   }
 
   /** messages.update: delivery (3) and read (4, played 5) receipts for messages we sent. */

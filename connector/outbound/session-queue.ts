@@ -12,7 +12,31 @@ export class SessionQueue {
   unacked = 0;
   /** bumped by every failed send: a row taken before that must not go out ahead of the retried one */
   generation = 0;
+  /** rows taken off `rows` and not settled yet (being prepared, or on the wire awaiting the ack) */
+  inHand = 0;
+  /**
+   * Set when rows of this session went back to the database (a retry, lapsed claims): the session takes
+   * no new claims until every row in hand has settled, else a requeued newer row could be claimed and
+   * sent while an older one is still on its way back (our own live claim does not hold newer rows back).
+   * `holdUntil`: a row whose write-back failed keeps our claim until it expires.
+   */
+  private holding = false;
+  private holdUntil = 0;
+  /** bumped by every hold: rows a claim returns after a hold began are given back, not sent */
+  holdEpoch = 0;
   private roomWaiter: (() => void) | null = null;
+
+  hold(untilMs = 0): void {
+    if (!this.holding) this.holdEpoch += 1;
+    this.holding = true;
+    this.holdUntil = Math.max(this.holdUntil, untilMs);
+  }
+
+  /** Whether claims must skip this session now (the hold ends once nothing is in hand and no failed write-back is pending). */
+  held(now: number): boolean {
+    if (this.holding && this.inHand === 0 && now >= this.holdUntil) this.holding = false;
+    return this.holding;
+  }
 
   room(): Promise<void> {
     return new Promise((resolve) => (this.roomWaiter = resolve));
@@ -31,4 +55,17 @@ export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
     const timer = setTimeout(() => reject(new Error(`sendMessage timed out after ${ms} ms`)), ms);
     promise.then((v) => { clearTimeout(timer); resolve(v); }, (e) => { clearTimeout(timer); reject(e); });
   });
+}
+
+/** Tries `write` again every 250 ms until it succeeds, `until` passes or `stopped()`; then its error. */
+export async function untilWritten<T>(write: () => Promise<T>, until: number, stopped: () => boolean, onError: (error: unknown) => void): Promise<T> {
+  for (;;) {
+    try {
+      return await write();
+    } catch (error) {
+      if (stopped() || Date.now() >= until) throw error;
+      onError(error);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
 }

@@ -17,9 +17,11 @@ let sessions: Awaited<ReturnType<typeof createLinkedSession>>[] = [];
 beforeAll(async () => {
   db = await createTestDatabase();
   sim = await startSimulator({ receiptDelayMs: 20 });
-  sessions = await Promise.all([0, 1].map(() => createLinkedSession(db, sim)));
-  connector = await startTestConnector(db, sim);
-  await waitFor(async () => connector.sessions().filter((s) => s.open).length === 2, 'two open sessions');
+  sessions = await Promise.all([0, 1, 2].map(() => createLinkedSession(db, sim)));
+  // More pool connections than the default 4: the last case holds a row lock for seconds, and every claim
+  // renewal that includes that row waits on it meanwhile (a real slow commit would not last that long).
+  connector = await startTestConnector(db, sim, { DATABASE_POOL_SIZE: '12' });
+  await waitFor(async () => connector.sessions().filter((s) => s.open).length === 3, 'three open sessions');
 });
 afterAll(async () => {
   await connector?.stop();
@@ -78,5 +80,39 @@ describe('connector: pipelined sends', () => {
     const report = JSON.stringify([...new Set(texts)]) === JSON.stringify(expected) ? undefined : await deliveryReport(db, sim, contact);
     expect([...new Set(texts)], report).toEqual(expected);
     for (const q of queued) expect(sim.contact(contact).receivedCount(q.waId)).toBeGreaterThanOrEqual(1);
+  }, 150_000);
+
+  // A drop puts every row in hand back in the queue, one retry statement each. Under load those statements
+  // commit in any order and far apart; while the oldest is still 'sending' (claimed by us, so it does not
+  // hold newer rows back in claim_ready_outbound_messages), the newer ones are due again. A row lock held
+  // by the test on the oldest row makes its write-back wait, as a slow commit would: the session must
+  // claim nothing until every row it had in hand is back, so the resends keep the order.
+  it('a drop whose oldest row is slow to go back to the queue: the newer rows wait for it, the contact gets them in order', async () => {
+    const s = sessions[2]!;
+    const contact = await randomPhone();
+    await warmUp(s, contact);
+    sim.fault(s.phone, 'drop', { direction: 'in', tag: 'message' }); // the frames die with the socket: WhatsApp never has them
+    const queued: { id: string; waId: string }[] = [];
+    for (let i = 0; i < 8; i++) queued.push(await queueText(db, s, contact, `in hand ${i}`));
+    await waitFor(async () => (await db.sql`select 1 from outbound_messages where id = any(${queued.map((q) => q.id)})
+      and status = 'sending' and attempts = 1`).length === queued.length, 'every row claimed');
+    const lock = await db.sql.reserve();
+    try {
+      await lock`begin`;
+      await lock`select 1 from outbound_messages where id = ${queued[0]!.id} for update`;
+      sim.fault(s.phone, 'close');
+      sim.clearFaults(s.phone);
+      await waitFor(async () => (await db.sql`select 1 from outbound_messages where id = any(${queued.slice(1).map((q) => q.id)})
+        and status = 'queued'`).length === queued.length - 1, 'the newer rows back in the queue', 30_000);
+      // long enough for the reconnect and several claims (100 ms retry delay, 100 ms sweeps) if they were allowed
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      expect(sim.contact(contact).received().slice(1).map((m) => m.text)).toEqual([]);
+    } finally {
+      await lock`rollback`;
+      lock.release();
+    }
+    await waitFor(async () => (await statuses(queued.map((q) => q.id))).every((st) => ['sent', 'delivered', 'read'].includes(st)),
+      'every row sent after the drop', 90_000);
+    expect(sim.contact(contact).received().slice(1).map((m) => m.text)).toEqual(queued.map((_, i) => `in hand ${i}`));
   }, 150_000);
 });
