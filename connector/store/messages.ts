@@ -35,7 +35,8 @@ export function makeMessageStore(sql: Sql) {
       if (openSessionIds.length === 0) return [];
       return withDeadline(sql<OutboundRow[]>`select id, session_id, user_id, recipient, content_type, text, media_path, media_file_name,
           media_mime_type, quoted_wa_message_id, attempts, wa_message_id, created_at
-        from claim_ready_outbound_messages(${owner}, ${openSessionIds}::uuid[], ${limit}, ${interval(claimTtlMs)}::interval)`);
+        from claim_ready_outbound_messages(${owner}, ${openSessionIds}::uuid[], ${limit}, ${interval(claimTtlMs)}::interval)
+        order by created_at, id`); // UPDATE ... RETURNING has no order; the session queues send in the order returned
     },
     async renewClaims(owner: string, ids: string[], claimTtlMs: number): Promise<number> {
       if (ids.length === 0) return 0;

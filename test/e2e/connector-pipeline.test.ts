@@ -113,6 +113,10 @@ describe('connector: pipelined sends', () => {
     }
     await waitFor(async () => (await statuses(queued.map((q) => q.id))).every((st) => ['sent', 'delivered', 'read'].includes(st)),
       'every row sent after the drop', 90_000);
-    expect(sim.contact(contact).received().slice(1).map((m) => m.text)).toEqual(queued.map((_, i) => `in hand ${i}`));
+    const got = sim.contact(contact).received().slice(1).map((m) => m.text);
+    const expected = queued.map((_, i) => `in hand ${i}`);
+    const report = JSON.stringify(got) === JSON.stringify(expected) ? undefined
+      : `${await deliveryReport(db, sim, contact)}\nsim: ${JSON.stringify(sim.stats())}`;
+    expect(got, report).toEqual(expected);
   }, 150_000);
 });
