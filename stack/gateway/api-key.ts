@@ -1,5 +1,8 @@
 // Kong's key-auth as Supabase configures it: `apikey` header (or `?apikey=` query) must be one of
 // the project's API keys; the request then goes on with its own Authorization header.
+// A secret key (`sb_secret_…`) is refused with 401 on every route when the request comes from a browser,
+// as Supabase's gateway does: a secret key in a browser is a leaked key. "From a browser" is judged by the
+// User-Agent (every browser's starts with `Mozilla/`; Node, Deno, curl and server SDKs' do not).
 import type { IncomingMessage } from 'node:http';
 import { headerValue } from './http.ts';
 
@@ -14,7 +17,19 @@ export type ApiKeyCheck =
   | { ok: true; key: string }
   | { ok: false; status: 401; body: { message: string } };
 
+const fromBrowser = (req: IncomingMessage) => /^Mozilla\//.test(headerValue(req, 'user-agent') ?? '');
+
+/** The refusal of a secret key sent from a browser, checked on every route (with or without key-auth). */
+export function refuseSecretKeyFromBrowser(req: IncomingMessage, query: URLSearchParams): ApiKeyCheck | undefined {
+  const key = headerValue(req, 'apikey') ?? query.get('apikey') ?? '';
+  const bearer = /^bearer\s+(\S+)/i.exec(headerValue(req, 'authorization') ?? '')?.[1] ?? '';
+  if (!(key.startsWith('sb_secret_') || bearer.startsWith('sb_secret_')) || !fromBrowser(req)) return undefined;
+  return { ok: false, status: 401, body: { message: 'Forbidden use of secret API key in browser' } };
+}
+
 export function checkApiKey(req: IncomingMessage, query: URLSearchParams, keys: ApiKeys): ApiKeyCheck {
+  const refused = refuseSecretKeyFromBrowser(req, query);
+  if (refused) return refused;
   const key = headerValue(req, 'apikey') ?? query.get('apikey') ?? undefined;
   if (!key) return { ok: false, status: 401, body: { message: 'No API key found in request' } };
   const known = [keys.anonKey, keys.serviceRoleKey, keys.publishableKey, keys.secretKey];

@@ -1,11 +1,12 @@
 // CORS as Supabase's Kong cors plugin answers it: every origin allowed, credentials allowed,
-// preflights answered by the gateway itself (never forwarded).
+// preflights answered by the gateway itself (never forwarded). The default list includes x-retry-count,
+// which postgrest-js adds to the GET/HEAD requests it retries on 503/520.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 const ALLOWED_METHODS = 'GET,HEAD,PUT,PATCH,POST,DELETE,OPTIONS';
 const DEFAULT_ALLOWED_HEADERS =
   'authorization,x-client-info,apikey,content-type,prefer,range,accept,accept-profile,content-profile,' +
-  'x-supabase-api-version,x-region,x-upsert,cache-control';
+  'x-supabase-api-version,x-region,x-upsert,cache-control,x-retry-count';
 // Every response header supabase-js reads (postgrest-js Content-Range and Retry-After, auth-js X-Total-Count,
 // Link and X-Supabase-Api-Version, storage-js Content-Type and Content-Length), so a browser sees them too.
 const EXPOSED_HEADERS =

@@ -3,8 +3,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { applyCors } from './cors.ts';
-import { checkApiKey, type ApiKeys } from './api-key.ts';
+import { applyCors, corsHeaders } from './cors.ts';
+import { checkApiKey, refuseSecretKeyFromBrowser, type ApiKeys } from './api-key.ts';
 import { PayloadTooLargeError, readBody, sendJson, type ServiceHandler } from './http.ts';
 
 export interface UpgradeHandler {
@@ -78,11 +78,12 @@ export function startGateway(options: GatewayOptions): Promise<RunningGateway> {
       return;
     }
     const path = url.pathname.slice(route.prefix.length) || '/';
-    if (route.needsApiKey(path)) {
-      const check = checkApiKey(req, url.searchParams, options.keys);
+    const check = route.needsApiKey(path) ? checkApiKey(req, url.searchParams, options.keys) : refuseSecretKeyFromBrowser(req, url.searchParams);
+    if (check) {
       if (!check.ok) {
         req.resume();
-        sendJson(res, check.status, check.body);
+        // Routes that answer CORS themselves (functions) still need it on the gateway's own refusal.
+        sendJson(res, check.status, check.body, route.cors ? {} : corsHeaders(req));
         return;
       }
     }
