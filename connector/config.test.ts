@@ -28,7 +28,11 @@ describe('loadConfig', () => {
     expect(config.media).toBeNull();
     expect(config.whatsapp.simulatorMediaCa).toBeNull();
     const media = loadConfig({ ...base, MEDIA: 'enabled', SUPABASE_URL: 'http://127.0.0.1:54321', SUPABASE_SERVICE_ROLE_KEY: 'k' }).media;
-    expect(media).toMatchObject({ bucket: 'whatsapp-media', downloadConcurrency: 4 });
+    expect(media).toMatchObject({ bucket: 'whatsapp-media', downloadConcurrency: 4, serviceKey: 'k' });
+    // The secret key (sb_secret_…) is the connector's key; the legacy service_role JWT only a fallback.
+    const both = loadConfig({ ...base, MEDIA: 'enabled', CONNECTOR_REALTIME: 'enabled', SUPABASE_URL: 'http://127.0.0.1:54321',
+      SUPABASE_SECRET_KEY: 'sb_secret_x', SUPABASE_SERVICE_ROLE_KEY: 'legacy' });
+    expect([both.media?.serviceKey, both.realtime?.serviceKey]).toEqual(['sb_secret_x', 'sb_secret_x']);
   });
 
   it('names the missing or bad variable', () => {
@@ -37,6 +41,7 @@ describe('loadConfig', () => {
     expect(problems({ ...base, AUTH_STATE_ENCRYPTION_KEY: 'short' })).toMatch(/^AUTH_STATE_ENCRYPTION_KEY: must be 32 bytes/m);
     expect(problems({ ...base, CONNECTOR_REALTIME: 'enabled' })).toMatch(/^SUPABASE_URL: required/m);
     expect(problems({ ...base, MEDIA: 'enabled' })).toMatch(/^SUPABASE_URL: required to keep media in Storage/m);
+    expect(problems({ ...base, MEDIA: 'enabled' })).toMatch(/^SUPABASE_SECRET_KEY: required to keep media in Storage/m);
     expect(problems({ ...base, WA_SIM_MEDIA_CA: Buffer.from('-----BEGIN CERTIFICATE-----').toString('base64') })).toMatch(/^WA_SIM_MEDIA_CA: only for the simulator/m);
     expect(problems({ ...base, WA_SIM_MEDIA_CA: 'bm90IGEgY2VydA==' })).toMatch(/^WA_SIM_MEDIA_CA: must be/m);
     expect(problems({ ...base, DEFAULT_COUNTRY: 'usa' })).toMatch(/^DEFAULT_COUNTRY: /m);

@@ -20,6 +20,9 @@ const schema = z.object({
   DATABASE_URL: z.string().trim().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection string'),
   DATABASE_POOL_SIZE: int(1, 10),
   SUPABASE_URL: z.string().trim().url().optional(),
+  /** The project's secret key (`sb_secret_…`): Realtime doorbell and Storage. */
+  SUPABASE_SECRET_KEY: z.string().trim().min(1).optional(),
+  /** The legacy service_role JWT key; used when SUPABASE_SECRET_KEY is not set. */
   SUPABASE_SERVICE_ROLE_KEY: z.string().trim().min(1).optional(),
   CONNECTOR_REALTIME: z.enum(['enabled', 'disabled']).default('enabled'),
   CONNECTOR_ID: z.string().trim().min(1).max(200).optional(),
@@ -124,7 +127,8 @@ function buildConfig(env: z.infer<typeof schema>) {
   const oldKeys = parseOldKeys(env.AUTH_STATE_ENCRYPTION_OLD_KEYS, problems);
   const realtime = env.CONNECTOR_REALTIME === 'enabled';
   if (realtime && !env.SUPABASE_URL) problems.push('SUPABASE_URL: required for the Realtime doorbell (or set CONNECTOR_REALTIME=disabled)');
-  if (realtime && !env.SUPABASE_SERVICE_ROLE_KEY) problems.push('SUPABASE_SERVICE_ROLE_KEY: required for the Realtime doorbell (or set CONNECTOR_REALTIME=disabled)');
+  const secretKey = env.SUPABASE_SECRET_KEY ?? env.SUPABASE_SERVICE_ROLE_KEY;
+  if (realtime && !secretKey) problems.push('SUPABASE_SECRET_KEY: required for the Realtime doorbell (or the legacy SUPABASE_SERVICE_ROLE_KEY; or set CONNECTOR_REALTIME=disabled)');
   if (Boolean(env.WA_WEBSOCKET_URL) !== Boolean(env.WA_SIM_ROOT_KEY) && env.WA_SIM_ROOT_KEY) {
     problems.push('WA_WEBSOCKET_URL: required when WA_SIM_ROOT_KEY is set (the simulator\'s ws:// address)');
   }
@@ -135,7 +139,7 @@ function buildConfig(env: z.infer<typeof schema>) {
   }
   const media = env.MEDIA === 'enabled';
   if (media && !env.SUPABASE_URL) problems.push('SUPABASE_URL: required to keep media in Storage (or set MEDIA=disabled)');
-  if (media && !env.SUPABASE_SERVICE_ROLE_KEY) problems.push('SUPABASE_SERVICE_ROLE_KEY: required to keep media in Storage (or set MEDIA=disabled)');
+  if (media && !secretKey) problems.push('SUPABASE_SECRET_KEY: required to keep media in Storage (or the legacy SUPABASE_SERVICE_ROLE_KEY; or set MEDIA=disabled)');
   if (env.WA_SIM_MEDIA_CA && !(env.WA_WEBSOCKET_URL && env.WA_SIM_ROOT_KEY)) {
     problems.push('WA_SIM_MEDIA_CA: only for the simulator (set WA_WEBSOCKET_URL and WA_SIM_ROOT_KEY too)');
   }
@@ -146,7 +150,7 @@ function buildConfig(env: z.infer<typeof schema>) {
   return {
     connectorId: env.CONNECTOR_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
     database: { url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE },
-    realtime: realtime ? { url: env.SUPABASE_URL!, serviceKey: env.SUPABASE_SERVICE_ROLE_KEY! } : null,
+    realtime: realtime ? { url: env.SUPABASE_URL!, serviceKey: secretKey! } : null,
     logLevel: env.LOG_LEVEL,
     /** false: the CLI turns off tsx's source-mapped stack traces (Baileys formats a stack for every query) */
     sourceMaps: env.CONNECTOR_SOURCE_MAPS === 'enabled',
@@ -214,7 +218,7 @@ function buildConfig(env: z.infer<typeof schema>) {
     /** null = MEDIA=disabled: inbound media keep their metadata (media_state disabled), outbound media rows fail. The size cap is per user: settings.mediaMaxBytes */
     media: media ? {
       storageUrl: env.SUPABASE_URL!,
-      serviceKey: env.SUPABASE_SERVICE_ROLE_KEY!,
+      serviceKey: secretKey!,
       bucket: 'whatsapp-media',
       downloadConcurrency: env.MEDIA_DOWNLOAD_CONCURRENCY,
       downloadTimeoutMs: env.MEDIA_DOWNLOAD_TIMEOUT_MS,

@@ -1,5 +1,5 @@
 // Builds the web app (vite build) and serves it: static files from web/dist, the runtime config at
-// /config.js and /config.json ({ supabaseUrl, supabaseAnonKey }), and index.html for client routes.
+// /config.js and /config.json ({ supabaseUrl, supabasePublishableKey }), and index.html for client routes.
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -35,7 +35,7 @@ export interface ServeWebAppOptions {
   port: number;
   host?: string;
   supabaseUrl: string;
-  supabaseAnonKey: string;
+  supabasePublishableKey: string;
   /** Built app; defaults to web/dist (run buildWebApp() first). */
   distDir?: string;
 }
@@ -69,13 +69,13 @@ const securityHeaders = {
 
 export async function serveWebApp(options: ServeWebAppOptions): Promise<WebAppServer> {
   if (!options.supabaseUrl) throw new Error('serveWebApp: supabaseUrl is required');
-  if (!options.supabaseAnonKey) throw new Error('serveWebApp: supabaseAnonKey is required');
+  if (!options.supabasePublishableKey) throw new Error('serveWebApp: supabasePublishableKey is required');
   const distDir = resolve(options.distDir ?? DEFAULT_DIST_DIR);
   const indexPath = join(distDir, 'index.html');
   const indexStat = await stat(indexPath).catch(() => null);
   if (!indexStat?.isFile()) throw new Error(`serveWebApp: ${indexPath} is missing; run buildWebApp() first`);
 
-  const config = Object.freeze({ supabaseUrl: options.supabaseUrl, supabaseAnonKey: options.supabaseAnonKey });
+  const config = Object.freeze({ supabaseUrl: options.supabaseUrl, supabasePublishableKey: options.supabasePublishableKey });
   const configJson = JSON.stringify(config);
   const configJs = `window.__WL_CONFIG__ = Object.freeze(${configJson});\n`;
 

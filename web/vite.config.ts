@@ -1,6 +1,6 @@
 // Vite config for the web app. The built app reads its Supabase URL and key at runtime from
 // /config.js (served by web/serve.ts), so one build works against any stack. During `vite dev`
-// the plugin below serves /config.js from VITE_SUPABASE_URL / VITE_SUPABASE_ANON_KEY.
+// the plugin below serves /config.js from VITE_SUPABASE_URL / VITE_SUPABASE_PUBLISHABLE_KEY.
 import { fileURLToPath } from 'node:url';
 import react from '@vitejs/plugin-react';
 import { defineConfig, loadEnv, type Plugin } from 'vite';
@@ -13,7 +13,7 @@ function devRuntimeConfig(env: Record<string, string>): Plugin {
     apply: 'serve',
     configureServer(server) {
       server.middlewares.use('/config.js', (_req, res) => {
-        const config = { supabaseUrl: env.VITE_SUPABASE_URL, supabaseAnonKey: env.VITE_SUPABASE_ANON_KEY };
+        const config = { supabaseUrl: env.VITE_SUPABASE_URL, supabasePublishableKey: env.VITE_SUPABASE_PUBLISHABLE_KEY };
         res.setHeader('content-type', 'text/javascript; charset=utf-8');
         res.setHeader('cache-control', 'no-store');
         res.end(`window.__WL_CONFIG__ = ${JSON.stringify(config)};\n`);

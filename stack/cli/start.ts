@@ -101,7 +101,7 @@ async function main(): Promise<void> {
         ...process.env,
         DATABASE_URL: stack.databaseUrl,
         SUPABASE_URL: stack.url,
-        SUPABASE_SERVICE_ROLE_KEY: stack.serviceRoleKey,
+        SUPABASE_SECRET_KEY: stack.secretKey,
         AUTH_STATE_ENCRYPTION_KEY: process.env.AUTH_STATE_ENCRYPTION_KEY ?? (await localEncryptionKey()),
         LOG_LEVEL: config.logLevel,
         ...(simulator ? { WA_WEBSOCKET_URL: simulator.url, WA_SIM_ROOT_KEY: simulator.rootPublicKeyBase64 } : {}),
@@ -116,7 +116,7 @@ async function main(): Promise<void> {
       command: VITE,
       args: ['--config', join(repoRoot, 'web', 'vite.config.ts'), '--host', '127.0.0.1', '--port', String(config.webPort), '--strictPort'],
       cwd: join(repoRoot, 'web'),
-      env: { ...process.env, VITE_SUPABASE_URL: stack.url, VITE_SUPABASE_ANON_KEY: stack.anonKey },
+      env: { ...process.env, VITE_SUPABASE_URL: stack.url, VITE_SUPABASE_PUBLISHABLE_KEY: stack.publishableKey },
     }, logger));
   }
   await writeSummary(stack, webUrl, simulator?.controlUrl);
@@ -186,14 +186,15 @@ async function writeSummary(running: RunningStack, webUrl: string | undefined, s
   const lines = [
     '# Written by `npm start` (local development values; the same as `supabase start`).',
     `SUPABASE_URL=${running.url}`,
-    `SUPABASE_ANON_KEY=${running.anonKey}`,
-    `SUPABASE_SERVICE_ROLE_KEY=${running.serviceRoleKey}`,
     `SUPABASE_PUBLISHABLE_KEY=${running.publishableKey}`,
     `SUPABASE_SECRET_KEY=${running.secretKey}`,
+    '# Legacy JWT-based keys (being retired by Supabase at the end of 2026):',
+    `SUPABASE_ANON_KEY=${running.anonKey}`,
+    `SUPABASE_SERVICE_ROLE_KEY=${running.serviceRoleKey}`,
     `SUPABASE_JWT_SECRET=${running.jwtSecret}`,
     `DATABASE_URL=${running.databaseUrl}`,
     `VITE_SUPABASE_URL=${running.url}`,
-    `VITE_SUPABASE_ANON_KEY=${running.anonKey}`,
+    `VITE_SUPABASE_PUBLISHABLE_KEY=${running.publishableKey}`,
     ...(webUrl ? [`WEB_URL=${webUrl}`] : []),
     ...(simulatorControl ? [`WA_SIM_CONTROL_URL=${simulatorControl}`] : []),
   ];
@@ -210,11 +211,12 @@ function printBanner(running: RunningStack, readyMs: number, webUrl: string | un
     ['DB URL', running.databaseUrl],
     ['Web app', webUrl ?? '(not started)'],
     ...(simulatorControl ? ([['Simulator control', simulatorControl]] as [string, string][]) : []),
-    ['anon key', running.anonKey],
-    ['service_role key', running.serviceRoleKey],
     ['Publishable key', running.publishableKey],
     ['Secret key', running.secretKey],
-    ['JWT secret', running.jwtSecret],
+    ['JWKS', `${running.url}/auth/v1/.well-known/jwks.json (${running.jwtKeys.algorithm})`],
+    ['anon key (legacy)', running.anonKey],
+    ['service_role key (legacy)', running.serviceRoleKey],
+    ['JWT secret (legacy)', running.jwtSecret],
     ['Demo login', 'demo@example.com / demo-password-123'],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));

@@ -36,7 +36,7 @@ describe('connector: Realtime doorbell', () => {
   it('acts on new commands and outbound rows through Realtime INSERT events, not only the sweep timer', async () => {
     const s = await createLinkedSession(asDb(), sim);
     const connector = await start({
-      CONNECTOR_REALTIME: 'enabled', SUPABASE_URL: stack.url, SUPABASE_SERVICE_ROLE_KEY: stack.serviceRoleKey,
+      CONNECTOR_REALTIME: 'enabled', SUPABASE_URL: stack.url, SUPABASE_SECRET_KEY: stack.secretKey,
       SWEEP_INTERVAL_MS: '600000',
     });
     await waitFor(async () => connector.sessions().find((x) => x.id === s.sessionId && x.open), 'the session open (start sweep)');
@@ -65,7 +65,7 @@ describe('connector: Realtime doorbell', () => {
   it('keeps working with Realtime unavailable: sweeps on the timer deliver (warned, not fatal)', async () => {
     const s = await createLinkedSession(asDb(), sim);
     const connector = await start({
-      CONNECTOR_REALTIME: 'enabled', SUPABASE_URL: 'http://127.0.0.1:9', SUPABASE_SERVICE_ROLE_KEY: stack.serviceRoleKey,
+      CONNECTOR_REALTIME: 'enabled', SUPABASE_URL: 'http://127.0.0.1:9', SUPABASE_SECRET_KEY: stack.secretKey,
       SWEEP_INTERVAL_MS: '200',
     });
     await waitFor(async () => connector.sessions().find((x) => x.id === s.sessionId && x.open), 'the session open');

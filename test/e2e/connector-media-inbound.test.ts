@@ -25,7 +25,7 @@ const STORAGE_UPLOAD_LIMIT = 1024 * 1024;
 
 function startConnector(): ChildProcess {
   const env = connectorEnv(db, sim, {
-    MEDIA: 'enabled', SUPABASE_URL: stack.url, SUPABASE_SERVICE_ROLE_KEY: stack.serviceRoleKey,
+    MEDIA: 'enabled', SUPABASE_URL: stack.url, SUPABASE_SECRET_KEY: stack.secretKey,
     WA_SIM_MEDIA_CA: Buffer.from(sim.mediaCaPem).toString('base64'), MEDIA_RETRY_BASE_MS: '200',
     LOG_LEVEL: process.env.CONNECTOR_TEST_LOG ?? 'warn',
   });

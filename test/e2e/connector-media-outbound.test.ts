@@ -28,7 +28,7 @@ beforeAll(async () => {
   other = await stack.signUp();
   session = await createLinkedSession(db, sim, undefined, undefined, owner.user.id);
   connector = await startTestConnector(db, sim, {
-    MEDIA: 'enabled', SUPABASE_URL: stack.url, SUPABASE_SERVICE_ROLE_KEY: stack.serviceRoleKey,
+    MEDIA: 'enabled', SUPABASE_URL: stack.url, SUPABASE_SECRET_KEY: stack.secretKey,
     WA_SIM_MEDIA_CA: Buffer.from(sim.mediaCaPem).toString('base64'),
   });
   await waitFor(async () => connector.sessions().some((s) => s.open), 'the session to open');
@@ -155,7 +155,7 @@ describe('connector: outbound media', () => {
     // a new connector (nothing of the first socket's memory) gets the retry receipt and resends the same id
     await connector.stop();
     connector = await startTestConnector(db, sim, {
-      MEDIA: 'enabled', SUPABASE_URL: stack.url, SUPABASE_SERVICE_ROLE_KEY: stack.serviceRoleKey,
+      MEDIA: 'enabled', SUPABASE_URL: stack.url, SUPABASE_SECRET_KEY: stack.secretKey,
       WA_SIM_MEDIA_CA: Buffer.from(sim.mediaCaPem).toString('base64'),
     });
     await waitFor(async () => connector.sessions().some((s) => s.open), 'the session to open again');

@@ -61,8 +61,8 @@ describe.skipIf(Boolean(process.env.SUPABASE_URL) || process.platform !== 'linux
     expect(output).toContain('sb_publishable_');
     expect(await readFile(join(dataDir, 'stack.env'), 'utf8')).toContain(`SUPABASE_URL=${url}`);
 
-    const anonKey = /anon key\s+(\S+)/.exec(output)![1]!;
-    const rest = await fetch(`${url}/rest/v1/whatsapp_sessions?select=id`, { headers: { apikey: anonKey } });
+    const publishableKey = /Publishable key\s+(\S+)/.exec(output)![1]!;
+    const rest = await fetch(`${url}/rest/v1/whatsapp_sessions?select=id`, { headers: { apikey: publishableKey } });
     expect(rest.status).toBe(401); // anon has no grant: the API answered
     const health = await fetch(`${url}/functions/v1/whatsapp/health`);
     expect(health.status).toBe(200); // the Deno function is running now

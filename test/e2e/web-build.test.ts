@@ -9,7 +9,7 @@ import { buildWebApp, serveWebApp, type WebAppServer } from '../../web/index.ts'
 import { findAccessibilityViolations, launchChromium, openPage, screenshot } from './web-browser.ts';
 
 const supabaseUrl = 'http://127.0.0.1:9'; // never contacted: a signed-out page makes no API calls
-const supabaseAnonKey = 'test-anon-key';
+const supabasePublishableKey = 'sb_publishable_test-key';
 
 let distDir: string;
 let server: WebAppServer;
@@ -18,7 +18,7 @@ let browser: Browser;
 beforeAll(async () => {
   distDir = await mkdtemp(join(tmpdir(), 'wl-web-dist-'));
   await buildWebApp({ outDir: distDir, logLevel: 'error' });
-  server = await serveWebApp({ port: 0, supabaseUrl, supabaseAnonKey, distDir });
+  server = await serveWebApp({ port: 0, supabaseUrl, supabasePublishableKey, distDir });
   browser = await launchChromium();
 });
 
@@ -39,9 +39,9 @@ describe('web app build and server', () => {
     const js = await fetch(`${server.url}/config.js`);
     expect(js.headers.get('content-type')).toContain('javascript');
     expect(js.headers.get('cache-control')).toBe('no-store');
-    expect(await js.text()).toContain(JSON.stringify({ supabaseUrl, supabaseAnonKey }));
+    expect(await js.text()).toContain(JSON.stringify({ supabaseUrl, supabasePublishableKey }));
     const json = await fetch(`${server.url}/config.json`);
-    expect(await json.json()).toEqual({ supabaseUrl, supabaseAnonKey });
+    expect(await json.json()).toEqual({ supabaseUrl, supabasePublishableKey });
   });
 
   it('serves index.html for client routes, 404 for missing assets and paths outside dist', async () => {

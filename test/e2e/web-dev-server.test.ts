@@ -1,5 +1,5 @@
 // `npm start` serves the web app with the Vite dev server (React StrictMode, config from
-// VITE_SUPABASE_URL / VITE_SUPABASE_ANON_KEY). This proves that mode links a phone by QR live, with
+// VITE_SUPABASE_URL / VITE_SUPABASE_PUBLISHABLE_KEY). This proves that mode links a phone by QR live, with
 // Realtime subscriptions surviving StrictMode's double effects, and logs no console errors.
 import { createServer, type ViteDevServer } from 'vite';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +15,7 @@ let devUrl: string;
 beforeAll(async () => {
   h = await startWebHarness({ build: false });
   process.env.VITE_SUPABASE_URL = h.stack.url;
-  process.env.VITE_SUPABASE_ANON_KEY = h.stack.anonKey;
+  process.env.VITE_SUPABASE_PUBLISHABLE_KEY = h.stack.publishableKey;
   dev = await createServer({
     configFile: fileURLToPath(new URL('../../web/vite.config.ts', import.meta.url)),
     server: { port: 0, host: '127.0.0.1', strictPort: false },

@@ -69,7 +69,7 @@ export async function startWebHarness(
     );
     cleanups.push(() => connector.stop());
     const web = build
-      ? await serveWebApp({ port: 0, supabaseUrl: stack.url, supabaseAnonKey: stack.anonKey, distDir })
+      ? await serveWebApp({ port: 0, supabaseUrl: stack.url, supabasePublishableKey: stack.publishableKey, distDir })
       : { url: '', port: 0, close: async () => {} };
     cleanups.push(() => web.close());
     const browser = await launchChromium();

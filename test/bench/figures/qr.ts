@@ -76,7 +76,7 @@ export const qr: Figure = {
       // browser: click -> QR visible
       ctx.log('qr: building the web app and launching Chromium');
       await buildWebApp({ outDir: distDir, logLevel: 'error' });
-      const web = await serveWebApp({ port: 0, supabaseUrl: stack.url, supabaseAnonKey: stack.anonKey, distDir });
+      const web = await serveWebApp({ port: 0, supabaseUrl: stack.url, supabasePublishableKey: stack.publishableKey, distDir });
       cleanups.push(() => web.close());
       const browser = await launchChromium();
       cleanups.push(() => browser.close());

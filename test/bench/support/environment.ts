@@ -163,8 +163,8 @@ export async function startConnectorProcess(opts: ConnectorOptions): Promise<Con
     SEND_JITTER_MS: '0',
     MAX_SESSIONS: '5000',
     ...(opts.db.stack
-      ? { SUPABASE_URL: opts.db.stack.url, SUPABASE_SERVICE_ROLE_KEY: opts.db.stack.serviceRoleKey, CONNECTOR_REALTIME: 'enabled' }
-      : { CONNECTOR_REALTIME: 'disabled', MEDIA: 'disabled', SUPABASE_URL: '', SUPABASE_SERVICE_ROLE_KEY: '' }),
+      ? { SUPABASE_URL: opts.db.stack.url, SUPABASE_SECRET_KEY: opts.db.stack.secretKey, CONNECTOR_REALTIME: 'enabled' }
+      : { CONNECTOR_REALTIME: 'disabled', MEDIA: 'disabled', SUPABASE_URL: '', SUPABASE_SECRET_KEY: '' }),
     ...opts.env,
   };
   const proc = spawnNode('connector/main.ts', { env, nodeArgs: opts.nodeArgs, quiet: opts.quiet ?? false });

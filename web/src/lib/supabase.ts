@@ -8,21 +8,21 @@ export type AppSupabase = SupabaseClient<Database>;
 
 export interface AppConfig {
   supabaseUrl: string;
-  supabaseAnonKey: string;
+  supabasePublishableKey: string;
 }
 
 export function readAppConfig(): AppConfig | null {
   const runtime = window.__WL_CONFIG__;
   const supabaseUrl = runtime?.supabaseUrl || import.meta.env.VITE_SUPABASE_URL;
-  const supabaseAnonKey = runtime?.supabaseAnonKey || import.meta.env.VITE_SUPABASE_ANON_KEY;
-  if (!supabaseUrl || !supabaseAnonKey) return null;
-  return { supabaseUrl, supabaseAnonKey };
+  const supabasePublishableKey = runtime?.supabasePublishableKey || import.meta.env.VITE_SUPABASE_PUBLISHABLE_KEY;
+  if (!supabaseUrl || !supabasePublishableKey) return null;
+  return { supabaseUrl, supabasePublishableKey };
 }
 
 let client: AppSupabase | null = null;
 
 export function getSupabase(config: AppConfig): AppSupabase {
-  client ??= createClient<Database>(config.supabaseUrl, config.supabaseAnonKey, {
+  client ??= createClient<Database>(config.supabaseUrl, config.supabasePublishableKey, {
     auth: { persistSession: true, autoRefreshToken: true, detectSessionInUrl: false },
   });
   return client;
