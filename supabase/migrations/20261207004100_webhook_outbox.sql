@@ -171,15 +171,30 @@ create or replace function public.inbound_message_webhook() returns trigger
   end;
   $$;
 
+-- One event per status a message reached. A receipt can overtake the 'sent' write (the ack and the
+-- delivery receipt arrive together and the row goes from sending to delivered at once): the statuses it
+-- passed over get their events too, each with its own status, so a CRM always sees sent before it counts
+-- delivered or read.
 create or replace function public.outbound_status_webhook() returns trigger
   language plpgsql
   security definer
   set search_path to ''
   as $$
+  declare
+    v_step public.outbound_status;
+    v_data jsonb;
   begin
-    if new.status in ('sent', 'delivered', 'read', 'failed') then
-      perform public.enqueue_webhook_event(new.user_id, 'message.status', new.id || ':' || new.status,
+    if new.status = 'failed' then
+      perform public.enqueue_webhook_event(new.user_id, 'message.status', new.id || ':failed',
         public.webhook_outbound_message_data(new));
+    elsif new.status in ('sent', 'delivered', 'read') then
+      v_data := public.webhook_outbound_message_data(new);
+      foreach v_step in array array['sent', 'delivered', 'read']::public.outbound_status[] loop
+        exit when v_step > new.status;
+        continue when old.status in ('sent', 'delivered', 'read') and v_step <= old.status;
+        perform public.enqueue_webhook_event(new.user_id, 'message.status', new.id || ':' || v_step,
+          jsonb_set(v_data, '{message,status}', to_jsonb(v_step)));
+      end loop;
     end if;
     return null;
   end;

@@ -60,6 +60,8 @@ export async function startWebHarness(
         AUTH_STATE_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
         WA_WEBSOCKET_URL: sim.url,
         WA_SIM_ROOT_KEY: sim.rootPublicKeyBase64,
+        // The simulator's media hosts use its own CA: without it every media send fails its upload.
+        WA_SIM_MEDIA_CA: Buffer.from(sim.mediaCaPem).toString('base64'),
         HEALTH_PORT: '0',
         HEALTH_HOST: '127.0.0.1',
         LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',

@@ -2,7 +2,7 @@
 -- is off or not subscribed), with stable ids; the connector's claim/attempt cycle (retry, dead letter,
 -- delivered); users read only their own events and delivery log, and redeliver only their own.
 begin;
-select plan(30);
+select plan(32);
 
 \set alice '{"sub":"11111111-1111-4111-8111-111111111111","role":"authenticated"}'
 \set bob '{"sub":"22222222-2222-4222-8222-222222222222","role":"authenticated"}'
@@ -132,6 +132,26 @@ select results_eq(
   $$values ('pending'::text, 0)$$, 'bob redelivers his dead event: pending again, same id');
 select throws_ok($$select public.redeliver_webhook_event('evt_' || md5('message.status:0b000000-0000-4000-8000-000000000001:delivered'))$$,
   'WL409', null, 'a pending event cannot be redelivered');
+
+-- A receipt that overtook the 'sent' write: the statuses passed over are events too, each with its own status.
+reset role;
+update public.configuracion_mensajeria_usuario set config = '{"webhook": {"url": "https://bob.example/hook", "enabled": true}}'
+ where user_id = '22222222-2222-4222-8222-222222222222';
+insert into public.outbound_messages (id, session_id, user_id, recipient, text, status, claimed_by, claim_expires_at, attempts) values
+  ('0b000000-0000-4000-8000-000000000002', 'bbbbbbbb-0000-4000-8000-000000000001', '22222222-2222-4222-8222-222222222222',
+   '+15557770001', 'overtaken', 'sending', 'c1', now() + interval '1 minute', 1);
+select public.record_outbound_receipts(array['bbbbbbbb-0000-4000-8000-000000000001']::uuid[], array[
+  (select wa_message_id from public.outbound_messages where id = '0b000000-0000-4000-8000-000000000002')],
+  array['read']::public.outbound_status[]);
+select results_eq(
+  $$select data #>> '{message,status}' from public.webhook_events
+     where event_type = 'message.status' and data #>> '{message,id}' = '0b000000-0000-4000-8000-000000000002' order by seq$$,
+  $$values ('sent'::text), ('delivered'::text), ('read'::text)$$, 'sending straight to read: sent, delivered and read events, in that order');
+update public.outbound_messages set status = 'read' where id = '0b000000-0000-4000-8000-000000000001';
+select results_eq(
+  $$select data #>> '{message,status}' from public.webhook_events
+     where event_type = 'message.status' and data #>> '{message,id}' = '0b000000-0000-4000-8000-000000000001' order by seq$$,
+  $$values ('sent'::text), ('delivered'::text), ('read'::text)$$, 'delivered to read: one read event, none again for sent or delivered');
 
 select * from finish();
 rollback;
