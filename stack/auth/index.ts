@@ -21,7 +21,19 @@ interface AuthRoute {
   handler: AuthRouteHandler;
 }
 
-const NOT_IMPLEMENTED = ['/otp', '/verify', '/recover', '/magiclink', '/invite', '/factors', '/authorize', '/callback'];
+// GoTrue routes auth-js calls that this stack does not serve: 422 not_implemented naming the route, never
+// GoTrue's "404 Not Found" for a route that does not exist (which would read as a wrong URL).
+const NOT_IMPLEMENTED = ['/otp', '/verify', '/recover', '/magiclink', '/invite', '/authorize', '/callback', '/resend', '/reauthenticate', '/admin/generate_link'];
+const NOT_IMPLEMENTED_PREFIXES = [
+  '/factors', '/passkeys', '/sso', '/oauth', '/user/identities', '/user/oauth', '/admin/custom-providers', '/admin/oauth', '/admin/sso',
+];
+/** Routes below one admin user: MFA factors and passkeys. */
+const ADMIN_USER_SUBROUTE = /^\/admin\/users\/[^/]+\/(factors|passkeys)(\/.*)?$/;
+
+function notImplementedRoute(path: string): boolean {
+  return NOT_IMPLEMENTED.includes(path) || ADMIN_USER_SUBROUTE.test(path)
+    || NOT_IMPLEMENTED_PREFIXES.some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
+}
 
 const exactly = (wanted: string) => (path: string) => path === wanted;
 
@@ -35,8 +47,8 @@ const ROUTES: AuthRoute[] = [
   { method: 'PUT', matches: exactly('/user'), handler: updateUser },
   { method: 'POST', matches: exactly('/logout'), handler: logout },
   { method: 'POST', matches: exactly('/verify'), handler: verify },
+  { matches: notImplementedRoute, handler: (_ctx, request) => Promise.reject(authErrors.notImplemented(request.path)) },
   { matches: (path) => path === '/admin/users' || path.startsWith('/admin/users/'), handler: adminUsers },
-  { matches: (path) => NOT_IMPLEMENTED.includes(path), handler: (_ctx, request) => Promise.reject(authErrors.notImplemented(request.path)) },
 ];
 
 export function createAuthService(options: AuthServiceOptions): ServiceHandler {

@@ -63,6 +63,8 @@ export const token: AuthRouteHandler = async (ctx, request) => {
     sendJson(request.res, 200, await toSessionJson(options, user, rotated.sessionId, rotated.refreshToken));
     return;
   }
+  // GoTrue's other grants (PKCE code exchange, OIDC id_token, Web3, passkeys): named, not "unsupported".
+  if (grant && ['pkce', 'id_token', 'web3', 'passkey'].includes(grant)) throw authErrors.notImplemented(`grant_type=${grant}`);
   throw authErrors.unsupportedGrant();
 };
 
