@@ -158,6 +158,23 @@ describe('web app against the stack, connector and simulator', () => {
     expect(await findAccessibilityViolations(page)).toEqual([]);
   });
 
+  it('names a contact by name and phone, and one who hides her number by her name and "number hidden", never by LID digits', async () => {
+    const { page } = main;
+    // a contact who shares her number: name and phone, also on what the owner typed to her on the phone
+    const carla = page.locator('li[data-direction="in"]:not([data-status="from-phone"])', { hasText: 'Got it, thanks!' });
+    await expect(carla.textContent()).resolves.toContain('From Carla Contact · +34');
+    const typed = page.locator('li[data-status="from-phone"]', { hasText: 'Typed on the phone' });
+    await expect(typed.textContent()).resolves.toContain('To Carla Contact · +34');
+    const lina = h.sim.contact(randomPhone('+346'), { name: 'Lina Lead' }).setSharesPhone(false);
+    const text = `Hi, I saw your ad ${Date.now()}`;
+    await lina.sendText(accountPhone, text);
+    const row = page.locator('li[data-direction="in"]', { hasText: text });
+    await row.waitFor({ timeout: 30_000 });
+    await expect(row.textContent()).resolves.toContain('From Lina Lead · number hidden');
+    expect(await row.textContent()).not.toContain(lina.lid.split('@')[0]!);
+    await screenshot(page, '07b-number-hidden');
+  });
+
   it('shows the connected state in Spanish on a 360 px phone screen without horizontal scrolling', async () => {
     const phone = await open({ locale: 'es-ES', width: 360, height: 780 });
     await phone.page.goto(h.web.url);

@@ -4,14 +4,9 @@
 // WhatsApp decides the rest (the connector's onWhatsApp check), and strict validity data rejects real
 // but newly allocated ranges. National numbers need a default country; "00" is an international prefix.
 import { type CountryCode, isSupportedCountry, parsePhoneNumberFromString } from 'libphonenumber-js';
+export { isE164, phoneOfJid } from './e164.ts';
 
 const PHONE_JID = /^([0-9]{5,20})@s\.whatsapp\.net$/;
-/** The stored form (the same pattern as public.is_e164_phone). */
-const E164 = /^\+[1-9][0-9]{6,14}$/;
-
-export function isE164(phone: string): boolean {
-  return E164.test(phone);
-}
 
 export type PhoneParse =
   | { ok: true; e164: string }
@@ -40,15 +35,6 @@ export function normalizePhoneNumber(input: string, defaultCountry?: string | nu
 /** The WhatsApp user JID of an E.164 number. */
 export function phoneJid(e164: string): string {
   return `${e164.slice(1)}@s.whatsapp.net`;
-}
-
-/**
- * The E.164 number of a WhatsApp phone JID (`<digits>[:device]@s.whatsapp.net`), or null for anything else:
- * a LID (`<digits>@lid`) is not a phone number and is never shown as one.
- */
-export function phoneOfJid(jid: string | null | undefined): string | null {
-  const user = jid ? /^([0-9]{5,20})(?::[0-9]+)?@s\.whatsapp\.net$/.exec(jid)?.[1] : undefined;
-  return user && isE164(`+${user}`) ? `+${user}` : null;
 }
 
 /** true when libphonenumber-js knows the ISO 3166-1 alpha-2 code (for config validation). */

@@ -110,6 +110,7 @@ export const en = {
   'messages.noSession': 'Messages appear here once WhatsApp is linked.',
   'messages.outgoing': 'To {who}',
   'messages.incoming': 'From {who}',
+  'messages.numberHidden': 'number hidden',
   'messages.status.queued': 'Queued',
   'messages.status.sending': 'Sending',
   'messages.status.sent': 'Sent',

@@ -112,6 +112,7 @@ export const es: Messages = {
   'messages.noSession': 'Los mensajes aparecerán aquí cuando vincules WhatsApp.',
   'messages.outgoing': 'Para {who}',
   'messages.incoming': 'De {who}',
+  'messages.numberHidden': 'número oculto',
   'messages.status.queued': 'En cola',
   'messages.status.sending': 'Enviando',
   'messages.status.sent': 'Enviado',

@@ -14,14 +14,17 @@ export type WhatsappSession = Pick<Tables<'whatsapp_sessions'>,
   | 'created_at' | 'updated_at'>;
 
 export type OutboundMessage = Pick<Tables<'outbound_messages'>,
-  | 'id' | 'session_id' | 'recipient' | 'text' | 'status' | 'error_code' | 'error' | 'created_at' | 'sent_at'
+  | 'id' | 'session_id' | 'contact_id' | 'recipient' | 'text' | 'status' | 'error_code' | 'error' | 'created_at' | 'sent_at'
   | 'delivered_at' | 'read_at' | 'failed_at'
   // its file, when content_type is a media kind
   | 'content_type' | 'media_path' | 'media_file_name' | 'media_mime_type' | 'media_size_bytes'>;
 
 export type InboundMessage = Pick<Tables<'inbound_messages'>,
-  | 'id' | 'session_id' | 'sender_phone' | 'chat_jid' | 'push_name' | 'from_me' | 'message_type' | 'text'
+  | 'id' | 'session_id' | 'contact_id' | 'sender_phone' | 'chat_jid' | 'push_name' | 'from_me' | 'message_type' | 'text'
   | 'wa_timestamp' | 'received_at'
   // its file (media_kind null: none)
   | 'media_kind' | 'media_state' | 'media_path' | 'media_mime_type' | 'media_size_bytes' | 'media_file_name'
   | 'media_duration_seconds' | 'media_width' | 'media_height'>;
+
+/** Who a message is with: the phone when WhatsApp gave it (null = number hidden), the names. */
+export type WhatsappContact = Pick<Tables<'whatsapp_contacts'>, 'id' | 'phone_number' | 'push_name' | 'saved_name'>;

@@ -1,26 +1,16 @@
-import { useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { useI18n } from '../../i18n/index.tsx';
 import type { MessageKey } from '../../i18n/en.ts';
-import { formatPhone } from '../../lib/phone.ts';
 import type { AppSupabase } from '../../lib/supabase.ts';
+import type { WhatsappContact } from '../../lib/types.ts';
 import { inboundMedia, MediaView, outboundMedia } from '../media/index.ts';
 import { formatTime } from '../../lib/time.ts';
+import { partyLabel, partyName, partyOf } from './contact-label.ts';
 import type { MessageItem } from './use-messages.ts';
 
 /** Messages the owner wrote from the phone (or another linked device) arrive as inbound rows with from_me. */
 function fromPhone(item: MessageItem): boolean {
   return item.direction === 'in' && item.row.from_me;
-}
-
-function chatPhone(jid: string): string {
-  const [user = jid, server] = jid.split('@');
-  return server === 's.whatsapp.net' && /^\d+$/.test(user) ? formatPhone(`+${user}`) : user;
-}
-
-function who(item: MessageItem): string {
-  if (item.direction === 'out') return formatPhone(item.row.recipient);
-  if (item.row.from_me) return chatPhone(item.row.chat_jid);
-  return item.row.push_name || formatPhone(item.row.sender_phone) || item.row.chat_jid.split('@')[0] || item.row.chat_jid;
 }
 
 function statusKey(item: MessageItem): MessageKey {
@@ -29,7 +19,7 @@ function statusKey(item: MessageItem): MessageKey {
 }
 
 /** Announces status changes and new incoming messages through a polite live region. */
-function useAnnouncements(items: MessageItem[]): string {
+function useAnnouncements(items: MessageItem[], who: (item: MessageItem) => string): string {
   const { t } = useI18n();
   const seen = useRef<Map<string, string> | null>(null);
   const [text, setText] = useState('');
@@ -46,13 +36,17 @@ function useAnnouncements(items: MessageItem[]): string {
       else if (before !== undefined) setText(t('messages.announceStatus', { who: who(item), status: t(statusKey(item)) }));
       break;
     }
-  }, [items, t]);
+  }, [items, t, who]);
   return text;
 }
 
-export function MessageList({ supabase, items, hasSession }: { supabase: AppSupabase; items: MessageItem[]; hasSession: boolean }) {
+export function MessageList({ supabase, items, contacts, hasSession }: {
+  supabase: AppSupabase; items: MessageItem[]; contacts: Map<string, WhatsappContact>; hasSession: boolean;
+}) {
   const { t, lang } = useI18n();
-  const announcement = useAnnouncements(items);
+  const numberHidden = t('messages.numberHidden');
+  const who = useCallback((item: MessageItem) => partyLabel(partyOf(item, contacts), numberHidden), [contacts, numberHidden]);
+  const announcement = useAnnouncements(items, who);
 
   return (
     <div className="message-list-wrap">
@@ -83,7 +77,7 @@ export function MessageList({ supabase, items, hasSession }: { supabase: AppSupa
                   </span>
                   <time className="message-time" dateTime={when}>{formatTime(when, lang)}</time>
                 </div>
-                {media && <MediaView supabase={supabase} media={media} caption={item.row.text} who={who(item)} />}
+                {media && <MediaView supabase={supabase} media={media} caption={item.row.text} who={partyName(partyOf(item, contacts), numberHidden)} />}
                 {(!media || item.row.text) && (
                   <p className="message-text">
                     {item.row.text ?? (item.direction === 'in' ? t('messages.nonText', { type: item.row.message_type }) : '')}
