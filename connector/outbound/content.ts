@@ -10,7 +10,7 @@ import type { AnyMessageContent, MiscMessageGenerationOptions, WAMessage } from 
 import { fileTypeStream } from 'file-type';
 import { bytesMatchType, SNIFF_BYTES } from '../../supabase/functions/_shared/media-type.ts';
 import type { MediaStorage } from '../media/index.ts';
-import type { OutboundRow } from '../store/index.ts';
+import { isRepAction, type OutboundRow } from '../store/index.ts';
 
 export type ContentResult =
   | { ok: true; content: AnyMessageContent; options: MiscMessageGenerationOptions; close(): void }
@@ -34,7 +34,25 @@ async function quotedMessage(deps: ContentDeps, row: OutboundRow, recipientJid: 
   };
 }
 
+/**
+ * A rep's action on an earlier message (the insert trigger check_outbound_action already refused a missing
+ * target, someone else's message and WhatsApp's windows): Baileys rc14 `react` (reactionMessage; '' removes
+ * ours), `edit` (protocolMessage MESSAGE_EDIT, stanza edit="1") and `delete` (protocolMessage REVOKE, edit="7"),
+ * each keyed by the target as WhatsApp knows it: this chat, whose side sent it, its id.
+ */
+async function actionContent(deps: ContentDeps, row: OutboundRow, recipientJid: string): Promise<ContentResult> {
+  const target = await deps.findQuoted(row.session_id, row.target_wa_message_id!);
+  if (!target) return { ok: false, final: true, code: 'target_not_found', reason: `No message ${row.target_wa_message_id} in this session` };
+  const key = { remoteJid: recipientJid, fromMe: target.fromMe, id: row.target_wa_message_id! };
+  const options: MiscMessageGenerationOptions = { messageId: row.wa_message_id };
+  const content: AnyMessageContent = row.content_type === 'reaction' ? { react: { text: row.text ?? '', key } }
+    : row.content_type === 'edit' ? { text: row.text ?? '', edit: key }
+      : { delete: key };
+  return { ok: true, content, options, close() {} };
+}
+
 export async function contentForRow(deps: ContentDeps, row: OutboundRow, recipientJid: string): Promise<ContentResult> {
+  if (isRepAction(row)) return actionContent(deps, row, recipientJid);
   const quoted = await quotedMessage(deps, row, recipientJid);
   const options: MiscMessageGenerationOptions = { messageId: row.wa_message_id, ...(quoted ? { quoted } : {}) };
   if (row.content_type === 'text') return { ok: true, content: { text: row.text ?? '' }, options, close() {} };
@@ -63,7 +81,7 @@ export async function contentForRow(deps: ContentDeps, row: OutboundRow, recipie
   const caption = row.text ?? undefined;
   const media = { stream };
   const content: AnyMessageContent = (() => {
-    switch (row.content_type) {
+    switch (row.content_type as Exclude<OutboundRow['content_type'], 'text' | 'reaction' | 'edit' | 'revoke'>) {
       case 'image': return { image: media, mimetype, caption };
       case 'video': return { video: media, mimetype, caption };
       case 'audio': return { audio: media, mimetype, ptt: false };

@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { ConnectorConfig } from '../config.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import type { EffectiveSettings, SettingsCache } from '../settings/index.ts';
-import type { OutboundReceipt, OutboundRow, Store } from '../store/index.ts';
+import { isRepAction, type OutboundReceipt, type OutboundRow, type Store } from '../store/index.ts';
 import { sentContentJson, type ConfirmedIds, type SessionConnection } from '../whatsapp/index.ts';
 import { QUERY_DEADLINE_MS } from '../store/db.ts';
 import { Batcher } from './batcher.ts';
@@ -309,7 +309,7 @@ export class OutboundDispatcher {
     metrics.sent.inc();
     conn.touch();
     await this.markSent(row, recipient.jid);
-    this.deps.onSent?.(conn, row.id, recipient.e164, recipient.jid);
+    if (!isRepAction(row)) this.deps.onSent?.(conn, row.id, recipient.e164, recipient.jid); // an action's contact is its target's
   }
 
   private async sendFailed(row: OutboundRow, error: unknown, queue: SessionQueue): Promise<void> {

@@ -15,6 +15,7 @@ export type { CommandName, CommandRow, CommandStore } from './commands.ts';
 export type { ContactSighting, ContactStore, PhoneSource } from './contacts.ts';
 export type { MediaFinalState, MediaJob, MediaStore } from './media.ts';
 export type { InboundMedia, InboundOutcome, InboundRow, MessageStore, OutboundReceipt, OutboundRow } from './messages.ts';
+export { isRepAction } from './messages.ts';
 export type { TimelineStore } from './timeline.ts';
 export type { Fence, SessionRow, SessionStatus, SessionStore, StatusChange } from './sessions.ts';
 export type { SettingsRow, SettingsStore } from './settings.ts';

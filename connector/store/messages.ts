@@ -1,5 +1,6 @@
 // outbound_messages (claims and transitions) and inbound_messages (idempotent inserts).
 import type { Enums, Tables, TablesInsert } from '../../supabase/functions/_shared/database.types.ts';
+import { isRepActionType, type RepActionType } from '../../supabase/functions/_shared/rep-actions.ts';
 import type { MediaFacts, MediaKind } from '../media/describe.ts';
 import { interval, withDeadline, type Sql } from './db.ts';
 import { MEDIA_DISABLED_REASON } from './media.ts';
@@ -10,8 +11,12 @@ export type InboundMedia = MediaFacts;
 /** A claimed row as the dispatcher needs it (postgres.js gives timestamps as Date); `text` is a media row's caption. */
 export type OutboundRow = Pick<Tables<'outbound_messages'>,
   | 'id' | 'session_id' | 'user_id' | 'recipient' | 'text' | 'attempts' | 'wa_message_id'
-  | 'media_path' | 'media_file_name' | 'media_mime_type' | 'quoted_wa_message_id'>
-  & { content_type: 'text' | MediaKind; created_at: Date };
+  | 'media_path' | 'media_file_name' | 'media_mime_type' | 'quoted_wa_message_id' | 'target_wa_message_id'>
+  & { content_type: 'text' | MediaKind | RepActionType; created_at: Date };
+
+/** A row that acts on an earlier message (a reaction, an edit, a delete for everyone) instead of being one. */
+export const isRepAction = (row: Pick<OutboundRow, 'content_type'>): row is OutboundRow & { content_type: RepActionType } =>
+  isRepActionType(row.content_type);
 
 /** A new inbound_messages row (postgres.js takes the timestamp as a Date). */
 export type InboundRow = Required<Pick<TablesInsert<'inbound_messages'>,
@@ -34,7 +39,7 @@ export function makeMessageStore(sql: Sql) {
     async claimOutbound(owner: string, openSessionIds: string[], limit: number, claimTtlMs: number): Promise<OutboundRow[]> {
       if (openSessionIds.length === 0) return [];
       return withDeadline(sql<OutboundRow[]>`select id, session_id, user_id, recipient, content_type, text, media_path, media_file_name,
-          media_mime_type, quoted_wa_message_id, attempts, wa_message_id, created_at
+          media_mime_type, quoted_wa_message_id, target_wa_message_id, attempts, wa_message_id, created_at
         from claim_ready_outbound_messages(${owner}, ${openSessionIds}::uuid[], ${limit}, ${interval(claimTtlMs)}::interval)
         order by created_at, id`); // UPDATE ... RETURNING has no order; the session queues send in the order returned
     },

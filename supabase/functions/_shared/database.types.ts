@@ -304,7 +304,9 @@ export type Database = {
           contact_id: string | null
           content_type: string
           created_at: string
+          deleted_at: string | null
           delivered_at: string | null
+          edited_at: string | null
           error: string | null
           error_code: string | null
           failed_at: string | null
@@ -315,6 +317,7 @@ export type Database = {
           media_path: string | null
           media_size_bytes: number | null
           next_attempt_at: string
+          previous_texts: NonNullable<Json>
           quoted_wa_message_id: string | null
           read_at: string | null
           recipient: string
@@ -322,6 +325,7 @@ export type Database = {
           sent_at: string | null
           session_id: string
           status: Database["public"]["Enums"]["outbound_status"]
+          target_wa_message_id: string | null
           text: string | null
           updated_at: string
           user_id: string
@@ -335,7 +339,9 @@ export type Database = {
           contact_id?: string | null
           content_type?: string
           created_at?: string
+          deleted_at?: string | null
           delivered_at?: string | null
+          edited_at?: string | null
           error?: string | null
           error_code?: string | null
           failed_at?: string | null
@@ -346,6 +352,7 @@ export type Database = {
           media_path?: string | null
           media_size_bytes?: number | null
           next_attempt_at?: string
+          previous_texts?: NonNullable<Json>
           quoted_wa_message_id?: string | null
           read_at?: string | null
           recipient: string
@@ -353,6 +360,7 @@ export type Database = {
           sent_at?: string | null
           session_id: string
           status?: Database["public"]["Enums"]["outbound_status"]
+          target_wa_message_id?: string | null
           text?: string | null
           updated_at?: string
           user_id?: string
@@ -365,7 +373,9 @@ export type Database = {
           contact_id?: string | null
           content_type?: string
           created_at?: string
+          deleted_at?: string | null
           delivered_at?: string | null
+          edited_at?: string | null
           error?: string | null
           error_code?: string | null
           failed_at?: string | null
@@ -376,6 +386,7 @@ export type Database = {
           media_path?: string | null
           media_size_bytes?: number | null
           next_attempt_at?: string
+          previous_texts?: NonNullable<Json>
           quoted_wa_message_id?: string | null
           read_at?: string | null
           recipient?: string
@@ -383,6 +394,7 @@ export type Database = {
           sent_at?: string | null
           session_id?: string
           status?: Database["public"]["Enums"]["outbound_status"]
+          target_wa_message_id?: string | null
           text?: string | null
           updated_at?: string
           user_id?: string
@@ -890,7 +902,9 @@ export type Database = {
           contact_id: string | null
           content_type: string
           created_at: string
+          deleted_at: string | null
           delivered_at: string | null
+          edited_at: string | null
           error: string | null
           error_code: string | null
           failed_at: string | null
@@ -901,6 +915,7 @@ export type Database = {
           media_path: string | null
           media_size_bytes: number | null
           next_attempt_at: string
+          previous_texts: NonNullable<Json>
           quoted_wa_message_id: string | null
           read_at: string | null
           recipient: string
@@ -908,6 +923,7 @@ export type Database = {
           sent_at: string | null
           session_id: string
           status: Database["public"]["Enums"]["outbound_status"]
+          target_wa_message_id: string | null
           text: string | null
           updated_at: string
           user_id: string

@@ -2,6 +2,7 @@
 import type { SupabaseClient } from '@supabase/supabase-js';
 import type { Tables, TablesInsert } from '../../_shared/database.types.ts';
 import { ApiError } from '../../_shared/api-error.ts';
+import { REP_ACTION_LIST } from '../../_shared/rep-actions.ts';
 import { type DatabaseError, toApiError } from '../../_shared/postgrest-error.ts';
 import type { Db } from '../types.ts';
 import { type Cursor, compareNewestFirst, type Keyed } from './cursor.ts';
@@ -90,6 +91,8 @@ async function pageOf<Row>(
   const untyped = db as unknown as SupabaseClient;
   const base = () => {
     let q = untyped.from(spec.table).select(spec.columns).eq('user_id', filter.userId);
+    // a reaction, edit or delete row is not a message of the list: its effect shows on the message it targets
+    if (spec.kind === 'o') q = q.not('content_type', 'in', REP_ACTION_LIST);
     if (filter.sessionId) q = q.eq('session_id', filter.sessionId);
     return q.order(spec.timeColumn, { ascending: false }).order('id', { ascending: false }).limit(limit);
   };

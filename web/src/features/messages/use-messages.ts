@@ -5,6 +5,7 @@ import type { AppSupabase } from '../../lib/supabase.ts';
 import { channelName } from '../../lib/supabase.ts';
 import { parseTimestamp } from '../../lib/time.ts';
 import type { InboundMessage, OutboundMessage } from '../../lib/types.ts';
+import { isRepActionType, REP_ACTION_LIST } from '../../../../supabase/functions/_shared/rep-actions.ts';
 
 const LIMIT = 50;
 
@@ -84,10 +85,10 @@ export function useMessages(supabase: AppSupabase, sessionId: string | undefined
     const channel = supabase
       .channel(channelName(`wl-messages-${sessionId}`))
       .on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'outbound_messages', filter }, (payload) => {
-        if (active) addOutbound(payload.new as OutboundMessage);
+        if (active && !isRepActionType((payload.new as OutboundMessage).content_type)) addOutbound(payload.new as OutboundMessage);
       })
       .on('postgres_changes', { event: 'UPDATE', schema: 'public', table: 'outbound_messages', filter }, (payload) => {
-        if (active) addOutbound(payload.new as OutboundMessage);
+        if (active && !isRepActionType((payload.new as OutboundMessage).content_type)) addOutbound(payload.new as OutboundMessage);
       })
       .on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'inbound_messages', filter }, (payload) => {
         if (active) addInbound([payload.new as InboundMessage]);
@@ -141,7 +142,8 @@ async function fetchPage(
   sessionId: string,
   before: { outbound?: string; inbound?: string } = {},
 ): Promise<Page> {
-  let out = supabase.from('outbound_messages').select('*').eq('session_id', sessionId);
+  // reactions, edits and deletes are rows too, but not messages of the list
+  let out = supabase.from('outbound_messages').select('*').eq('session_id', sessionId).not('content_type', 'in', REP_ACTION_LIST);
   let inc = supabase.from('inbound_messages').select('*').eq('session_id', sessionId);
   if (before.outbound) out = out.lt('created_at', before.outbound);
   if (before.inbound) inc = inc.lt('received_at', before.inbound);
