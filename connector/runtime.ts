@@ -12,6 +12,7 @@ import { CommandRunner } from './lifecycle/command-runner.ts';
 import { startHealthServer } from './ops/health-server.ts';
 import { createMetrics } from './ops/metrics.ts';
 import { OutboundDispatcher } from './outbound/index.ts';
+import { AccountRestrictions } from './outbound/restrictions.ts';
 import { SettingsCache } from './settings/index.ts';
 import { createStore } from './store/index.ts';
 import { createDb } from './store/db.ts';
@@ -46,7 +47,10 @@ export async function runConnector(config: ConnectorConfig, logger: Logger): Pro
   const metrics = createMetrics(() => store.sessions.countByStatus(), () => manager.size);
   const settings = new SettingsCache(store.settings, config.settingsDefaults, logger);
   const mediaStorage = config.media ? createMediaStorage(config.media) : null;
+  // The reachout time-lock of each session (issue 12 §2.6): learnt on every socket open, holds sends to new contacts.
+  const restrictions = new AccountRestrictions({ store, logger, metrics, owner: config.connectorId });
   const dispatcher: OutboundDispatcher = new OutboundDispatcher({
+    restrictions,
     config, store, logger, metrics, confirmed, settings, connection: (id) => manager.get(id),
     content: { storage: mediaStorage, findQuoted: (sessionId, id) => store.messages.findQuoted(sessionId, id) },
     onSent: (conn, messageId, phone, jid) => void inbound.onSent(conn, messageId, phone, jid)
@@ -94,6 +98,7 @@ export async function runConnector(config: ConnectorConfig, logger: Logger): Pro
     config, store, logger, authDeps, confirmed, versions,
     hooks: {
       onOpen: (conn) => {
+        restrictions.watch(conn);
         void settings.forUser(conn.userId);
         if (!alsChecked) {
           alsChecked = true;

@@ -18,11 +18,9 @@ import { Batcher } from './batcher.ts';
 import { contentForRow, keepsSentContent, type ContentDeps } from './content.ts';
 import { OnWhatsAppCache } from './on-whatsapp.ts';
 import { paceDelay } from './pacing.ts';
-import { SessionQueue, untilWritten, withTimeout } from './session-queue.ts';
+import { SessionQueue, sleep, untilWritten, withTimeout } from './session-queue.ts';
 import { normalizeRecipient } from './recipient.ts';
 import { showTyping } from './typing.ts';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface DispatcherDeps {
   config: ConnectorConfig;
@@ -37,6 +35,7 @@ export interface DispatcherDeps {
   settings: SettingsCache;
   /** where media rows' files come from (outbound/content.ts) */
   content: ContentDeps;
+  restrictions?: import('./restrictions.ts').AccountRestrictions; // the reachout time-lock: new contacts wait
   /** a row reached WhatsApp (acked): its recipient's contact is recorded beside the send path */
   onSent?(conn: SessionConnection, messageId: string, phone: string, jid: string): void;
 }
@@ -253,6 +252,7 @@ export class OutboundDispatcher {
       if (!(await store.messages.stillClaimed(row.id, owner))) return null;
     }
     try {
+      if (await this.deps.restrictions?.hold(conn, row, recipient.e164)) return null;
       if (!(await this.onWhatsApp.exists(conn, recipient.jid))) {
         await this.fail(row, 'not_on_whatsapp', `${recipient.e164} is not on WhatsApp`);
         return null;
@@ -302,7 +302,7 @@ export class OutboundDispatcher {
       await withTimeout(acked, config.outbound.sendTimeoutMs);
     } catch (error) {
       conn.acks.forget(row.wa_message_id);
-      await this.sendFailed(row, error, queue);
+      if (!(await this.deps.restrictions?.hold(conn, row, recipient.e164, error))) await this.sendFailed(row, error, queue);
       return;
     }
     metrics.sendLatency.observe((Date.now() - new Date(row.created_at).getTime()) / 1000);

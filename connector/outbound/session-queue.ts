@@ -50,6 +50,8 @@ export class SessionQueue {
   }
 }
 
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`sendMessage timed out after ${ms} ms`)), ms);

@@ -64,6 +64,11 @@ export function makeMessageStore(sql: Sql) {
       const [row] = await withDeadline(sql`select return_outbound_message(${id}, ${owner}) as ok`);
       return Boolean(row?.ok);
     },
+    /** Holds a claimed row until an account restriction ends (hold_outbound_message: queued, due then, attempt given back). */
+    async hold(id: string, owner: string, until: Date, error: string): Promise<boolean> {
+      const [row] = await withDeadline(sql`select hold_outbound_message(${id}, ${owner}, ${until}, ${error}) as ok`);
+      return Boolean(row?.ok);
+    },
     async fail(id: string, owner: string, code: string, error: string): Promise<boolean> {
       const [row] = await withDeadline(sql`select fail_outbound_message(${id}, ${owner}, ${code}, ${error}) as ok`);
       return Boolean(row?.ok);

@@ -84,6 +84,19 @@ export function makeSessionStore(sql: Sql) {
       return Boolean(row?.ok);
     },
 
+    /** The account's reachout time-lock on the row (null lifts it and makes the rows held for it due). */
+    async setRestriction(fence: Fence, restriction: { until: Date; kind: string } | null): Promise<boolean> {
+      const [row] = await sql`select set_session_restriction(${fence.sessionId}, ${fence.owner}, ${fence.epoch},
+        ${restriction?.until ?? null}, ${restriction?.kind ?? null}) as ok`;
+      return Boolean(row?.ok);
+    },
+
+    /** Whether the account already has a chat with this phone (a restriction holds only sends to new contacts). */
+    async hasChatWith(sessionId: string, phone: string): Promise<boolean> {
+      const [row] = await sql`select session_has_chat_with(${sessionId}, ${phone}) as ok`;
+      return Boolean(row?.ok);
+    },
+
     async touchActivity(fence: Fence): Promise<void> {
       await sql`select touch_session_activity(${fence.sessionId}, ${fence.owner}, ${fence.epoch})`;
     },

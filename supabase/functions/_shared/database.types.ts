@@ -742,6 +742,8 @@ export type Database = {
           qr: string | null
           qr_expires_at: string | null
           reconnect_attempts: number
+          restricted_until: string | null
+          restriction_kind: string | null
           status: Database["public"]["Enums"]["session_status"]
           updated_at: string
           user_id: string
@@ -768,6 +770,8 @@ export type Database = {
           qr?: string | null
           qr_expires_at?: string | null
           reconnect_attempts?: number
+          restricted_until?: string | null
+          restriction_kind?: string | null
           status?: Database["public"]["Enums"]["session_status"]
           updated_at?: string
           user_id?: string
@@ -794,6 +798,8 @@ export type Database = {
           qr?: string | null
           qr_expires_at?: string | null
           reconnect_attempts?: number
+          restricted_until?: string | null
+          restriction_kind?: string | null
           status?: Database["public"]["Enums"]["session_status"]
           updated_at?: string
           user_id?: string
@@ -981,6 +987,8 @@ export type Database = {
           qr: string | null
           qr_expires_at: string | null
           reconnect_attempts: number
+          restricted_until: string | null
+          restriction_kind: string | null
           status: Database["public"]["Enums"]["session_status"]
           updated_at: string
           user_id: string
@@ -1088,6 +1096,15 @@ export type Database = {
           p_session_id: string
         }
         Returns: undefined
+      }
+      hold_outbound_message: {
+        Args: {
+          p_error: string
+          p_message_id: string
+          p_owner: string
+          p_until: string
+        }
+        Returns: boolean
       }
       is_active_session_status: {
         Args: { p_status: Database["public"]["Enums"]["session_status"] }
@@ -1315,6 +1332,8 @@ export type Database = {
           qr: string | null
           qr_expires_at: string | null
           reconnect_attempts: number
+          restricted_until: string | null
+          restriction_kind: string | null
           status: Database["public"]["Enums"]["session_status"]
           updated_at: string
           user_id: string
@@ -1385,6 +1404,20 @@ export type Database = {
           isOneToOne: true
           isSetofReturn: false
         }
+      }
+      session_has_chat_with: {
+        Args: { p_phone: string; p_session_id: string }
+        Returns: boolean
+      }
+      set_session_restriction: {
+        Args: {
+          p_epoch: number
+          p_kind: string
+          p_owner: string
+          p_session_id: string
+          p_until: string
+        }
+        Returns: boolean
       }
       set_session_status: {
         Args: {

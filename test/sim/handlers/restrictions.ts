@@ -52,7 +52,9 @@ export function handleMexQuery(ctx: SimContext, device: LinkedDevice, iq: Binary
   const queryId = query?.attrs.query_id
   let data: Record<string, unknown>
   if (queryId === REACHOUT_TIMELOCK) {
-    data = { xwa2_fetch_account_reachout_timelock: timelockJson(activeRestriction(ctx, device.user)) }
+    const lock = activeRestriction(ctx, device.user)
+    if (device.connection) logLink(ctx, device.connection, 'timelock_query', { phone: device.user.phone, active: String(!!lock) })
+    data = { xwa2_fetch_account_reachout_timelock: timelockJson(lock) }
   } else if (queryId === MESSAGE_CAPPING_INFO) {
     const now = Math.floor(Date.now() / 1000)
     const used = device.user.newChatsStarted
@@ -99,6 +101,11 @@ export interface RestrictOptions {
   durationMs?: number
   /** default RESTRICT_ALL_COMPANIONS (seen in whatsmeow#1197) */
   enforcementType?: string
+  /**
+   * default true: push NotificationUserReachoutTimelockUpdate to the online companions. false: a lock the companion
+   * does not hear of (set while it was away, or a push it missed) is first met as a 463 on a send.
+   */
+  push?: boolean
 }
 
 /** Sets the reachout time-lock of `phone`'s account and pushes it to its online companions. Returns the end. */
@@ -107,6 +114,6 @@ export function restrictAccount(ctx: SimContext, phone: string, opts: RestrictOp
   if (!user) throw new Error(`${normalizePhone(phone)} is marked not on WhatsApp`)
   const until = opts.until?.getTime() ?? Date.now() + (opts.durationMs ?? DAY_S * 1000)
   ctx.restrictions.set(user.phone, { until, enforcementType: opts.enforcementType ?? 'RESTRICT_ALL_COMPANIONS' })
-  pushTimelockUpdate(ctx, user)
+  if (opts.push ?? true) pushTimelockUpdate(ctx, user)
   return new Date(until)
 }
