@@ -4,7 +4,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { findAccessibilityViolations, openPage, screenshot, type WatchedPage } from './web-browser.ts';
-import { randomPhone, startWebHarness, type WebHarness } from './web-harness.ts';
+import { randomPhone, scanLikeAUser, startWebHarness, type WebHarness } from './web-harness.ts';
 
 let h: WebHarness;
 let pages: WatchedPage[] = [];
@@ -83,5 +83,54 @@ describe('web link flow: passkey-gated account (passkey_prologue_request)', () =
     await page.getByRole('button', { name: 'Try again' }).click();
     await page.locator(`canvas[data-qr-value]:not([data-qr-value="${first}"])`).waitFor({ timeout: 30_000 });
     await expect(status(page).textContent()).resolves.toContain('Linking');
+  });
+});
+
+describe('web: account restriction and outdated client (issue 12 §2.3, §2.6)', () => {
+  it('in Spanish: a restricted number stays connected and the page says until when new contacts wait', async () => {
+    const phone = randomPhone('+346');
+    const page = await signedIn('es-ES');
+    await page.getByRole('button', { name: 'Conectar WhatsApp' }).click();
+    const qr = page.locator('canvas[data-qr-value]');
+    await qr.waitFor({ timeout: 30_000 });
+    await scanLikeAUser(h.sim, () => qr.getAttribute('data-qr-value'), { phone });
+    await page.locator(`[data-testid="connected-phone"][data-phone="${phone}"]`).waitFor({ timeout: 30_000 });
+    await expect(page.getByTestId('restriction').count()).resolves.toBe(0);
+    h.sim.restrict(phone, { durationMs: 3_600_000 });
+    const notice = page.getByTestId('restriction');
+    await notice.waitFor({ timeout: 30_000 });
+    await expect(notice.getAttribute('data-kind')).resolves.toBe('RESTRICT_ALL_COMPANIONS');
+    await expect(notice.textContent()).resolves.toContain('WhatsApp restringió este número hasta el');
+    await expect(notice.textContent()).resolves.toContain('no se pierden');
+    await expect(status(page).textContent()).resolves.toContain('Conectado');
+    await screenshot(page, '22-restricted-es');
+    expect(await findAccessibilityViolations(page)).toEqual([]);
+    h.sim.liftRestriction(phone);
+  });
+
+  it('in English: WhatsApp refuses the WA Web version (405, also after a fresh fetch): the page says so, no QR, and "Try again" links once the version is accepted', async () => {
+    const versions = h.sim.versions();
+    const [a, b, c] = versions.current;
+    // what sw.js publishes lags behind the floor: the connector's one retry with a freshly fetched version fails too
+    h.sim.setVersions({ minimum: [a, b, c + 1] });
+    try {
+      const page = await signedIn('en-US');
+      await page.getByRole('button', { name: 'Connect WhatsApp' }).click();
+      await status(page).filter({ hasText: 'WhatsApp version outdated' }).waitFor({ timeout: 30_000 });
+      await expect(page.getByTestId('ended-body').textContent()).resolves.toContain('the WhatsApp Web version this service uses is out of date');
+      await expect(page.locator('canvas[data-qr-value]').count()).resolves.toBe(0);
+      await screenshot(page, '23-client-outdated-en');
+      expect(await findAccessibilityViolations(page)).toEqual([]);
+      // WhatsApp publishes the version it accepts: the retry fetches it and shows a QR that links
+      h.sim.setVersions({ current: [a, b, c + 1] });
+      await page.getByRole('button', { name: 'Try again' }).click();
+      const qr = page.locator('canvas[data-qr-value]');
+      await qr.waitFor({ timeout: 30_000 });
+      const phone = randomPhone('+1555');
+      await scanLikeAUser(h.sim, () => qr.getAttribute('data-qr-value'), { phone });
+      await page.locator(`[data-testid="connected-phone"][data-phone="${phone}"]`).waitFor({ timeout: 30_000 });
+    } finally {
+      h.sim.setVersions(versions);
+    }
   });
 });

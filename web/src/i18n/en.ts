@@ -80,6 +80,8 @@ export const en = {
   'connect.expiredBody': 'This link expired after a long time without activity. Link again to use WhatsApp here.',
   'connect.passkeyBody': 'WhatsApp asks for a passkey to link this account: your phone showed "Continue on WhatsApp Web". This app cannot finish a passkey link. Link with your phone number and a pairing code instead, or try the QR code again.',
   'connect.outdatedBody': 'WhatsApp refused the link because the WhatsApp Web version this service uses is out of date. Try again: the service fetches the current version. If it happens again, tell your administrator.',
+  'connect.restrictedTitle': 'WhatsApp has restricted this number until {until}',
+  'connect.restrictedBody': 'Messages to people you have never chatted with wait here and are sent when the restriction ends; they are not lost. Chats with existing contacts keep working. Sending to many new contacts is what causes these restrictions.',
   'connect.usePairingInstead': 'Link with a phone number instead',
   'connect.reason': 'Reason: {reason}',
   'connect.retry': 'Try again',

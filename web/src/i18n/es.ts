@@ -82,6 +82,8 @@ export const es: Messages = {
   'connect.expiredBody': 'Esta vinculación caducó tras mucho tiempo sin actividad. Vuelve a vincular para usar WhatsApp aquí.',
   'connect.passkeyBody': 'WhatsApp pide una llave de acceso (passkey) para vincular esta cuenta: tu teléfono mostró «Continuar en WhatsApp Web». Esta aplicación no puede completar una vinculación con llave de acceso. Vincula con tu número de teléfono y un código de vinculación, o vuelve a intentarlo con el código QR.',
   'connect.outdatedBody': 'WhatsApp rechazó la vinculación porque la versión de WhatsApp Web que usa este servicio está desactualizada. Vuelve a intentarlo: el servicio obtiene la versión actual. Si vuelve a ocurrir, avisa a tu administrador.',
+  'connect.restrictedTitle': 'WhatsApp restringió este número hasta el {until}',
+  'connect.restrictedBody': 'Los mensajes a personas con las que nunca has chateado esperan aquí y se envían cuando termine la restricción; no se pierden. Los chats con contactos existentes siguen funcionando. Estas restricciones se deben a enviar a muchos contactos nuevos.',
   'connect.usePairingInstead': 'Vincular con un número de teléfono',
   'connect.reason': 'Motivo: {reason}',
   'connect.retry': 'Reintentar',

@@ -55,6 +55,9 @@ export interface SessionView {
   disconnected_at: string | null;
   created_at: string;
   updated_at: string;
+  /** not in the function's answer today: the row itself (select / Realtime) carries them */
+  restricted_until?: string | null;
+  restriction_kind?: string | null;
 }
 
 export function sessionFromView(view: SessionView): WhatsappSession {
@@ -73,6 +76,8 @@ export function sessionFromView(view: SessionView): WhatsappSession {
     reconnect_attempts: 0,
     connected_at: view.connected_at,
     disconnected_at: view.disconnected_at,
+    restricted_until: view.restricted_until ?? null,
+    restriction_kind: view.restriction_kind ?? null,
     created_at: view.created_at,
     updated_at: view.updated_at,
   };

@@ -5,9 +5,26 @@ import { formatDateTime } from '../../lib/time.ts';
 import type { WhatsappSession } from '../../lib/types.ts';
 import { Waiting } from './link-steps.tsx';
 
+/**
+ * WhatsApp's reachout time-lock (restricted_until, restriction_kind: not a status, the session stays connected):
+ * messages to new contacts wait until it ends, chats with existing contacts go on.
+ */
+export function RestrictionNotice({ session }: { session: WhatsappSession }) {
+  const { t, lang } = useI18n();
+  if (!session.restricted_until || new Date(session.restricted_until).getTime() <= Date.now()) return null;
+  return (
+    <div className="restriction" role="note" data-testid="restriction" data-kind={session.restriction_kind ?? ''}>
+      <p><strong>{t('connect.restrictedTitle', { until: formatDateTime(session.restricted_until, lang) })}</strong></p>
+      <p>{t('connect.restrictedBody')}</p>
+    </div>
+  );
+}
+
 export function SessionDetails({ session }: { session: WhatsappSession }) {
   const { t, lang } = useI18n();
   return (
+    <>
+    <RestrictionNotice session={session} />
     <dl className="details">
       <div>
         <dt>{t('connect.phone')}</dt>
@@ -30,6 +47,7 @@ export function SessionDetails({ session }: { session: WhatsappSession }) {
         </div>
       )}
     </dl>
+    </>
   );
 }
 
