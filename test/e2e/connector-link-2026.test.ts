@@ -3,7 +3,7 @@
 // Stock rc14 against the same behaviours: test/sim/linking-2026.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  createTestDatabase, recordSessionTransitions, requestLink, sessionRow, sessionTransitions, startSimulator,
+  createTestDatabase, recordSessionTransitions, requestLink, scanLikeAUser, sessionRow, sessionTransitions, startSimulator,
   startTestConnector, waitFor, waitForStatus, randomPhone, type Simulator, type TestDatabase,
 } from './connector-support.ts';
 import type { RunningConnector } from '../../connector/index.ts';
@@ -126,5 +126,36 @@ describe('connector: pairing code with a standard browser display (PR #2769)', (
     await sim.enterPairingCode(row.pairing_code, { phone, pushName: 'Coded' });
     expect(await waitForStatus(db, sessionId, 'connected')).toMatchObject({ phone_number: phone });
     expect(sim.linkEvents('pairing_code_refused')).toEqual([]);
+  });
+});
+
+describe('connector: a scan of an expired QR (bad input from the phone)', () => {
+  it('the phone refuses the expired ref ("expired"), the link keeps showing its current QR with nothing half-written, and the current QR links', async () => {
+    // WhatsApp's ref timing scaled 10x down (the server's first ref lives 60 s, later ones 20 s); the connector shows
+    // each ref 20 s (scaled): by the time the first ref is expired on the server the page shows its 4th
+    const scale = 0.1;
+    const own = await createTestDatabase();
+    const fast = await startSimulator({ timeScale: scale, rootKey: sim.rootKeyBase64 });
+    const fastConnector = await startTestConnector(own, fast, { QR_TIMEOUT_MS: String(20_000 * scale) });
+    try {
+      const { sessionId } = await requestLink(own);
+      const first = await qrOf(sessionId, undefined, own);
+      const shownAt = Date.now();
+      // a photo of the first QR, scanned after the server's 60 s (scaled) for it
+      await new Promise((r) => setTimeout(r, 60_000 * scale + 300 - (Date.now() - shownAt)));
+      const current = await qrOf(sessionId, first, own);
+      expect(parseQr(current).ref).not.toBe(parseQr(first).ref);
+      const phone = await randomPhone();
+      await expect(refusalOf(fast.scanQr(first, { phone }))).resolves.toBe('expired');
+      const row = await sessionRow(own, sessionId);
+      expect(row).toMatchObject({ status: 'qr', phone_number: null, wa_jid: null, connected_at: null });
+      expect(fast.linkEvents('pair_success_sent')).toEqual([]);
+      await scanLikeAUser(fast, async () => (await sessionRow(own, sessionId)).qr, { phone });
+      expect(await waitForStatus(own, sessionId, 'connected')).toMatchObject({ phone_number: phone });
+    } finally {
+      await fastConnector.stop();
+      await fast.stop();
+      await own.drop();
+    }
   });
 });
