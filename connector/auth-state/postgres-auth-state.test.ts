@@ -33,6 +33,31 @@ const deps = (envelopeKey: Buffer | null = key, old: Buffer[] = []) => ({
 
 describe('Postgres auth state', () => {
 
+  it('close() waits for the writes in flight and takes no more: nothing lands after a wipe', async () => {
+    const fence = await newFence();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const slow = { ...deps(), rows: { ...store.authRows, write: async (...args: Parameters<Store['authRows']['write']>) => {
+      await gate;
+      return store.authRows.write(...args);
+    } } };
+    const auth = await usePostgresAuthState(fence, slow);
+    const inFlight = auth.state.keys.set({ 'sender-key-memory': { a: { x: true } } });
+    let closed = false;
+    const closing = auth.close().then(() => { closed = true; });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(closed).toBe(false);
+    release();
+    await inFlight;
+    await closing;
+    await store.authRows.wipe(fence);
+    auth.state.creds.me = { id: '15550001111:7@s.whatsapp.net', name: 'Ann' };
+    await auth.saveCreds();
+    await auth.state.keys.set({ 'sender-key-memory': { b: { y: true } } });
+    const [{ n }] = await db.sql`select count(*)::int as n from whatsapp_auth_state where session_id = ${fence.sessionId}` as unknown as [{ n: number }];
+    expect(n).toBe(0);
+  });
+
   it('writes creds only when they changed (Baileys emits creds.update with the same values on every login)', async () => {
     const fence = await newFence();
     let writes = 0;

@@ -23,6 +23,11 @@ export interface PostgresAuthState {
   saveCreds(): Promise<void>;
   /** Drops this session's cached keys (on close). */
   forget(): void;
+  /**
+   * Takes no more writes and waits for those in flight: called before the credentials are wiped, so a key
+   * or creds write Baileys makes as its socket goes down cannot land after the wipe.
+   */
+  close(): Promise<void>;
 }
 
 export function encodeValue(envelope: Envelope, sessionId: string, kind: string, keyId: string, value: unknown): Buffer {
@@ -48,6 +53,8 @@ export async function usePostgresAuthState(fence: Fence, deps: AuthStateDeps): P
     : initAuthCreds();
 
   let credsWrites: Promise<void> = Promise.resolve();
+  let closed = false;
+  const keyWrites = new Set<Promise<unknown>>();
   // What the database holds, as JSON: Baileys emits creds.update on every login (me.lid, unchanged), and
   // a write of the same creds is a fenced round trip for nothing.
   let savedJson: string | null = stored ? JSON.stringify(creds, BufferJSON.replacer) : null;
@@ -84,12 +91,17 @@ export async function usePostgresAuthState(fence: Fence, deps: AuthStateDeps): P
           writes.push({ kind, keyId: id, value: value ? encodeValue(envelope, sessionId, kind, id, value) : null });
         }
       }
+      if (closed) return;
+      const write = rows.write(fence, writes);
+      keyWrites.add(write);
       try {
-        await rows.write(fence, writes);
+        await write;
       } catch (error) {
         // The write did not happen: never let the cache claim it did.
         for (const w of writes) cache.delete(cacheKey(w.kind, w.keyId));
         throw error;
+      } finally {
+        keyWrites.delete(write);
       }
       for (const [kind, entries] of Object.entries(data)) {
         for (const [id, value] of Object.entries(entries ?? {})) cache.set(cacheKey(kind, id), value ?? null);
@@ -108,6 +120,7 @@ export async function usePostgresAuthState(fence: Fence, deps: AuthStateDeps): P
     saveCreds() {
       // Serialized per session so an older snapshot never overwrites a newer one; skipped when unchanged.
       const write = credsWrites.then(async () => {
+        if (closed) return;
         const json = JSON.stringify(creds, BufferJSON.replacer);
         if (json === savedJson) return;
         const value = envelope.seal(Buffer.from(json, 'utf8'), aadOf(sessionId, CREDS_KIND, ''));
@@ -119,6 +132,10 @@ export async function usePostgresAuthState(fence: Fence, deps: AuthStateDeps): P
     },
     forget() {
       cache.deletePrefix(`${sessionId}\u0000`);
+    },
+    async close() {
+      closed = true;
+      await Promise.allSettled([credsWrites, ...keyWrites]);
     },
   };
 }

@@ -280,6 +280,7 @@ export class SessionConnection {
   }
 
   private async wipeCredentials(): Promise<void> {
+    await this.auth?.close();
     await this.deps.store.authRows.wipe(this.fence);
     this.auth?.forget();
   }
