@@ -53,11 +53,15 @@ export async function ensureStorageSchema(url: string): Promise<'applied' | 'pre
   }
 }
 
-/** Applies pending migrations with the pinned Supabase CLI (`supabase migration up --db-url`). */
+/**
+ * Applies pending migrations with the pinned Supabase CLI (`supabase migration up --db-url`). `--include-all`:
+ * after a `git pull`, a branch's migration can be older than one already applied here; without it the CLI
+ * refuses ("Found local migration files to be inserted before the last migration") and `npm start` stops.
+ */
 export async function applyMigrations(url: string): Promise<string> {
   const { stdout, stderr } = await execFileAsync(
     process.execPath,
-    [supabaseCli, 'migration', 'up', '--db-url', withSslDisabled(url), '--yes'],
+    [supabaseCli, 'migration', 'up', '--include-all', '--db-url', withSslDisabled(url), '--yes'],
     { cwd: repoRoot, env: { ...process.env, SUPABASE_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1' } },
   ).catch((error: { stdout?: string; stderr?: string; message: string }) => {
     throw new Error(`supabase migration up failed: ${error.stderr || error.stdout || error.message}`);
