@@ -305,7 +305,7 @@ describe('whatsapp function: who a message is with (the phone, or the name and "
         unread_count: 0, last_activity_at: expect.any(String) },
     ]);
     const other = await userWithSession();
-    expect((await api('GET', '/conversations', { token: other.token })).body).toEqual({ conversations: [] });
+    expect((await api('GET', '/conversations', { token: other.token })).body).toEqual({ conversations: [], next_cursor: null });
     const foreign = await api('GET', `/conversations?session_id=${user.sessionId}`, { token: other.token });
     expect([foreign.status, foreign.body.error.code]).toEqual([404, 'session_not_found']);
     const bad = await api('GET', '/conversations?limit=0', { token: user.token });

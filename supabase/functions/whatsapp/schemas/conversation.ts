@@ -3,7 +3,9 @@ import { NullableTimestamp } from './common.ts';
 
 export const ListConversationsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50)
-    .openapi({ param: { name: 'limit', in: 'query' }, example: 50 }),
+    .openapi({ param: { name: 'limit', in: 'query' }, example: 50, description: 'Conversations per page, 1–200' }),
+  cursor: z.string().min(1).max(500).optional()
+    .openapi({ param: { name: 'cursor', in: 'query' }, description: 'next_cursor of the previous page' }),
   session_id: z.uuid().optional()
     .openapi({ param: { name: 'session_id', in: 'query' }, description: 'Only this session (default: all of the user\'s sessions)' }),
 });
@@ -27,6 +29,7 @@ export const ConversationSchema = z.object({
 
 export const ConversationListSchema = z.object({
   conversations: z.array(ConversationSchema),
+  next_cursor: z.string().nullable().openapi({ description: 'Pass as `cursor` for the next page; null on the last page' }),
 }).openapi('ConversationList');
 
 export type ConversationView = z.infer<typeof ConversationSchema>;

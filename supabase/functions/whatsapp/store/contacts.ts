@@ -2,6 +2,7 @@
 import type { Tables } from '../../_shared/database.types.ts';
 import { toApiError } from '../../_shared/postgrest-error.ts';
 import type { Db } from '../types.ts';
+import type { ConversationCursor } from './cursor.ts';
 
 export type ContactRow = Pick<Tables<'whatsapp_contacts'>, 'id' | 'phone_number' | 'push_name' | 'saved_name'>;
 
@@ -20,12 +21,26 @@ export async function contactsByIds(db: Db, ids: string[]): Promise<Map<string, 
   return new Map((data ?? []).map((row) => [row.id, row]));
 }
 
-/** The caller's conversations, most recent activity first. */
-export async function listConversations(db: Db, filter: { userId: string; sessionId?: string }, limit: number): Promise<ConversationRow[]> {
-  let q = db.from('whatsapp_conversations').select(CONVERSATION_COLUMNS).eq('user_id', filter.userId);
+/**
+ * A page of the caller's conversations, newest last message first; at the same instant by contact id. The key
+ * (last_message_at, contact_id) is unique and changes only when a message arrives (the conversation moves to
+ * the top), so paging with it never repeats or skips a conversation that stayed put. Fetches one more row
+ * than asked to tell whether another page follows.
+ */
+export async function listConversations(
+  db: Db,
+  filter: { userId: string; sessionId?: string },
+  after: ConversationCursor | undefined,
+  limit: number,
+): Promise<{ rows: ConversationRow[]; hasMore: boolean }> {
+  let q = db.from('whatsapp_conversations').select(CONVERSATION_COLUMNS).eq('user_id', filter.userId)
+    .not('last_message_at', 'is', null);
   if (filter.sessionId) q = q.eq('session_id', filter.sessionId);
-  const { data, error } = await q.order('last_activity_at', { ascending: false, nullsFirst: false })
-    .order('contact_id', { ascending: true }).limit(limit);
+  // the cursor's values are checked (a timestamp, a uuid) before they reach the filter; quoted all the same
+  if (after) q = q.or(`last_message_at.lt."${after.t}",and(last_message_at.eq."${after.t}",contact_id.gt.${after.c})`);
+  const { data, error } = await q.order('last_message_at', { ascending: false })
+    .order('contact_id', { ascending: true }).limit(limit + 1);
   if (error) throw toApiError(error);
-  return data ?? [];
+  const rows = data ?? [];
+  return { rows: rows.slice(0, limit), hasMore: rows.length > limit };
 }

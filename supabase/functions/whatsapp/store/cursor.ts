@@ -1,4 +1,5 @@
-// The opaque cursor of GET /messages: the (time, kind, id) of the last item returned, base64url JSON.
+// The opaque cursors of GET /messages (the (time, kind, id) of the last item returned) and GET /conversations
+// (the (last_message_at, contact_id) of the last conversation returned), base64url JSON.
 // Times stay the exact strings Postgres produced (microseconds), never rounded through Date.
 import { ApiError } from '../../_shared/api-error.ts';
 
@@ -12,25 +13,49 @@ export interface Cursor {
 
 export type Keyed = Cursor;
 
-export function encodeCursor(cursor: Cursor): string {
-  const json = JSON.stringify({ t: cursor.t, k: cursor.k, i: cursor.i });
-  return btoa(json).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+/** The position after a conversation: its last message's time and its contact id. */
+export interface ConversationCursor {
+  t: string;
+  c: string;
+}
+
+function encodeOpaque(value: unknown): string {
+  return btoa(JSON.stringify(value)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
 const invalid = () => new ApiError(400, 'invalid_cursor', 'The cursor is not one this API returned');
 
-export function decodeCursor(value: string): Cursor {
-  let parsed: unknown;
+function decodeOpaque(value: string): unknown {
   try {
-    parsed = JSON.parse(atob(value.replace(/-/g, '+').replace(/_/g, '/')));
+    return JSON.parse(atob(value.replace(/-/g, '+').replace(/_/g, '/')));
   } catch {
     throw invalid();
   }
-  const c = parsed as Partial<Cursor> | null;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function encodeCursor(cursor: Cursor): string {
+  return encodeOpaque({ t: cursor.t, k: cursor.k, i: cursor.i });
+}
+
+export function decodeCursor(value: string): Cursor {
+  const c = decodeOpaque(value) as Partial<Cursor> | null;
   if (!c || typeof c.t !== 'string' || Number.isNaN(toMicros(c.t)) || (c.k !== 'o' && c.k !== 'i')) throw invalid();
   if (c.k === 'o' && (typeof c.i !== 'string' || !/^[0-9a-f-]{36}$/i.test(c.i))) throw invalid();
   if (c.k === 'i' && (typeof c.i !== 'number' || !Number.isSafeInteger(c.i))) throw invalid();
   return { t: c.t, k: c.k, i: c.i as string | number };
+}
+
+export function encodeConversationCursor(cursor: ConversationCursor): string {
+  return encodeOpaque({ t: cursor.t, c: cursor.c });
+}
+
+export function decodeConversationCursor(value: string): ConversationCursor {
+  const c = decodeOpaque(value) as Partial<ConversationCursor> | null;
+  if (!c || typeof c !== 'object' || typeof c.t !== 'string' || Number.isNaN(toMicros(c.t))) throw invalid();
+  if (typeof c.c !== 'string' || !UUID.test(c.c)) throw invalid();
+  return { t: c.t, c: c.c };
 }
 
 /** Microseconds since the epoch of a timestamptz string with up to 6 fractional digits. */

@@ -2,7 +2,14 @@
 import { toApiError } from '../../_shared/postgrest-error.ts';
 import { normalizePhoneNumber } from '../../_shared/phone.ts';
 import { loadConfig } from '../config.ts';
-import { compareNewestFirst, decodeCursor, encodeCursor, toMicros } from '../store/cursor.ts';
+import {
+  compareNewestFirst,
+  decodeConversationCursor,
+  decodeCursor,
+  encodeConversationCursor,
+  encodeCursor,
+  toMicros,
+} from '../store/cursor.ts';
 import { assert, assertEquals, assertThrows } from './assert.ts';
 
 const env = { SUPABASE_URL: 'http://127.0.0.1:54321/', SUPABASE_ANON_KEY: 'anon-key-for-in-process-tests', SUPABASE_SERVICE_ROLE_KEY: 'service-role-key-for-in-process-tests' };
@@ -56,6 +63,16 @@ Deno.test('cursors round-trip and reject anything we did not issue', () => {
   for (const bad of ['x', btoa('{}'), encodeCursor({ t: 'yesterday', k: 'o', i: c.i }), encodeCursor({ t: c.t, k: 'i', i: 'drop table' })]) {
     assertThrows(() => decodeCursor(bad), /cursor/);
   }
+});
+
+Deno.test('conversation cursors round-trip and reject anything we did not issue', () => {
+  const c = { t: '2026-11-28T10:00:00.123456+00:00', c: '7d3f1c2e-5b6a-4c8d-9e0f-1a2b3c4d5e6f' };
+  assertEquals(decodeConversationCursor(encodeConversationCursor(c)), c);
+  const forged = [
+    'x', btoa('null'), btoa('7'), encodeConversationCursor({ t: 'yesterday', c: c.c }),
+    encodeConversationCursor({ t: c.t, c: 'x),contact_id.neq.(' }), encodeCursor({ t: c.t, k: 'o', i: c.c }),
+  ];
+  for (const bad of forged) assertThrows(() => decodeConversationCursor(bad), /cursor/);
 });
 
 Deno.test('timestamps compare at microsecond precision across formats; outbound first on ties', () => {
