@@ -10,6 +10,7 @@ import { readAuthConfig } from './auth/config.ts';
 import { createAuthService } from './auth/index.ts';
 import type { RunningPostgres } from './db/embedded.ts';
 import { ensureStorageSchema, prepareDatabase, repoRoot } from './db/prepare.ts';
+import { TIMESTAMP_TEXT } from './db/timestamp-text.ts';
 import { createFunctionsService, type FunctionsService } from './functions/index.ts';
 import { startGateway, type RunningGateway } from './gateway/index.ts';
 import {
@@ -144,7 +145,9 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
       logger.info('stack: storage schema added to an existing database');
     }
 
-    const sql = postgres(databaseUrl, { max: 10, prepare: false, onnotice: () => {}, connection: { application_name: 'local-gateway' } });
+    const sql = postgres(databaseUrl, {
+      max: 10, prepare: false, onnotice: () => {}, connection: { application_name: 'local-gateway' }, types: { date: TIMESTAMP_TEXT },
+    });
     cleanups.push(() => sql.end({ timeout: 2 }));
 
     const jwtSecret = LOCAL_JWT_SECRET;

@@ -70,6 +70,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     '-D', options.dataDir,
     '-p', String(port),
     '-c', 'lc_messages=C',
+    // A Supabase database runs in UTC: timestamptz values come back as +00:00 whatever this machine's zone.
+    '-c', 'timezone=UTC',
     '-c', 'wal_level=logical',
     '-c', 'max_wal_senders=20',
     '-c', 'max_replication_slots=20',
