@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  asUser, createLinkedSession, createTestDatabase, queueText, randomPhone, recordSessionTransitions, requestLink, sessionRow,
+  asUser, ConnectorLog, createLinkedSession, createTestDatabase, queueText, randomPhone, recordSessionTransitions, requestLink, sessionRow,
   sessionTransitions, scanLikeAUser, startSimulator, startTestConnector, waitFor, waitForHistory, waitForStatus, type SessionTransition,
   type Simulator, type TestDatabase,
 } from './connector-support.ts';
@@ -9,11 +9,12 @@ import type { RunningConnector } from '../../connector/index.ts';
 let db: TestDatabase;
 let sim: Simulator;
 let connector: RunningConnector;
+const log = new ConnectorLog();
 beforeAll(async () => {
   db = await createTestDatabase();
   await recordSessionTransitions(db);
   sim = await startSimulator({ qrTimeoutsMs: { first: 1500, next: 1500, count: 2, graceMs: 3000 } });
-  connector = await startTestConnector(db, sim, { QR_TIMEOUT_MS: '1500' });
+  connector = await startTestConnector(db, sim, { QR_TIMEOUT_MS: '1500' }, log);
 });
 afterAll(async () => {
   await connector.stop();
@@ -94,22 +95,31 @@ describe('connector: disconnect codes', () => {
   it('440 marks the session replaced, does not fight for the link and wipes its credentials', async () => {
     const s = await createLinkedSession(db, sim);
     await open(s.sessionId);
+    const device = () => sim.devices().find((d) => d.jid === s.jid)!;
+    const logins = device().logins;
     sim.fault(s.phone, 'replaced');
     const row = await waitForStatus(db, s.sessionId, 'replaced');
     expect(row.last_error).toMatch(/replaced/);
-    await waitFor(async () => !connector.sessions().find((x) => x.id === s.sessionId), 'the socket closed for good');
-    await sim.waitForDevice(s.phone, (d) => !d.connected);
-    // Both ways back are shut: a sweep (which resumes wanted sessions) must leave it alone, and a reconnect timer,
-    // had one survived, fires within RECONNECT_MAX_MS (500 ms here): wait past it, then check nothing came back.
-    await connector.sweep();
-    await new Promise((r) => setTimeout(r, 1_000));
-    await connector.sweep();
+    // The connector says what it decided on the close: 'replaced' (a reconnect would say 'reconnect' and its delay),
+    // and then that the session closed for good (an ended connection opens no socket, whatever timer fires).
+    const closed = await log.waitForLine('connection closed', { session: s.sessionId, code: 440 });
+    expect(closed.decision).toMatchObject({ action: 'replaced' });
+    await log.waitForLine('session closed', { session: s.sessionId, why: 'replaced' });
     expect(connector.sessions().find((x) => x.id === s.sessionId)).toBeUndefined();
-    expect(sim.devices().find((d) => d.phone === s.phone)?.connected).toBe(false);
+    await sim.waitForDevice(s.phone, (d) => !d.connected);
+    // The one way back left is a sweep resuming it. A session stored after the 440 is resumed by a later sweep,
+    // which would have picked the replaced one too; any login of the replaced device meanwhile fails at once.
+    const witness = await createLinkedSession(db, sim);
+    await waitFor(async () => {
+      if (device().logins !== logins) throw new Error(`the replaced device logged in again (${device().logins - logins} times)`);
+      return connector.sessions().find((x) => x.id === witness.sessionId && x.open);
+    }, 'a session stored after the 440 resumed by a sweep');
+    expect(connector.sessions().find((x) => x.id === s.sessionId)).toBeUndefined();
+    expect(device()).toMatchObject({ connected: false, logins });
     const history = await sessionTransitions(db, s.sessionId);
     expect(history.at(-1)).toMatchObject({ status: 'replaced', code: 440 });
     // 440: no logout (the device is whoever-logged-in's now), and the credentials of the ended session are wiped
-    expect(sim.devices().find((d) => d.jid === s.jid)?.loggedOut).toBe(false);
+    expect(device().loggedOut).toBe(false);
     expect(await credentialRows(s.sessionId)).toBe(0);
   });
 

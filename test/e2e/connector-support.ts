@@ -2,6 +2,7 @@
 // connector in-process (startConnector) or as a child process (tsx connector/main.ts).
 import '../support/patched-baileys.ts';
 import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
 import pino from 'pino';
 import { installConsoleGuard } from '../../connector/ops/console-guard.ts';
 import { loadConfig, startConnector, type RunningConnector } from '../../connector/index.ts';
@@ -46,9 +47,31 @@ export function connectorEnv(db: TestDatabase, sim: Simulator, overrides: Record
   };
 }
 
-export async function startTestConnector(db: TestDatabase, sim: Simulator, overrides: Record<string, string> = {}): Promise<RunningConnector> {
-  const config = loadConfig(connectorEnv(db, sim, overrides));
-  return startConnector(config, { logger: pino({ level: config.logLevel, base: { connector: config.connectorId } }) });
+/**
+ * The connector's own log lines (info and up), parsed: what it decided, as it says so itself. A test waits on a
+ * line instead of sleeping past the moment something might have happened.
+ */
+export class ConnectorLog {
+  readonly lines: Record<string, unknown>[] = [];
+  readonly stream = new Writable({
+    write: (chunk: Buffer, _encoding, done) => {
+      for (const line of String(chunk).split('\n')) if (line) this.lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+
+  /** Waits for a line with this msg whose fields include `fields` (shallow; nested objects compared by JSON). */
+  waitForLine(msg: string, fields: Record<string, unknown>, timeoutMs?: number): Promise<Record<string, unknown>> {
+    return waitFor(async () => this.lines.find((l) => l.msg === msg
+      && Object.entries(fields).every(([k, v]) => JSON.stringify(l[k]) === JSON.stringify(v))), `log line '${msg}' ${JSON.stringify(fields)}`, timeoutMs);
+  }
+}
+
+export async function startTestConnector(db: TestDatabase, sim: Simulator, overrides: Record<string, string> = {},
+  log?: ConnectorLog): Promise<RunningConnector> {
+  const config = loadConfig(connectorEnv(db, sim, log ? { LOG_LEVEL: 'info', ...overrides } : overrides));
+  const base = { connector: config.connectorId };
+  return startConnector(config, { logger: log ? pino({ level: config.logLevel, base }, log.stream) : pino({ level: config.logLevel, base }) });
 }
 
 export { startSimulator };

@@ -13,4 +13,6 @@ export interface DeviceInfo {
   unacked: number
   /** logins parked by hold_connections (sockets that may have closed since) */
   heldLogins: number
+  /** login payloads the device sent (accepted, refused or held): a client that reconnects shows up here */
+  logins: number
 }

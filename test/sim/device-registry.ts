@@ -38,6 +38,8 @@ export interface LinkedDevice {
   pushName: string
   loggedOut: boolean
   refuseConnections: boolean
+  /** login payloads this device's noise key sent (accepted, refused or held): a client reconnecting shows up here */
+  logins: number
   /** hold_connections: logins parked unanswered, resumed by clearFaults (undefined = not holding) */
   heldLogins?: (() => void)[]
   /** a PreKeyLow notification is outstanding (cleared by the next upload) */

@@ -50,6 +50,8 @@ describe('simulator faults give the DisconnectReason Baileys reports for the rea
     sim.clearFaults(phone)
     const again = connectClient(sim, client.auth)
     await again.opened()
+    // every login payload is counted, refused ones too: first login, the refused one, this one
+    expect(sim.devices().find((d) => d.phone === phone)?.logins).toBe(3)
     again.end()
   })
 
@@ -64,7 +66,8 @@ describe('simulator faults give the DisconnectReason Baileys reports for the rea
     expect(sim.devices().find((d) => d.phone === phone)?.connected).toBe(false)
     sim.clearFaults(phone)
     await held.opened()
-    expect(sim.devices().find((d) => d.phone === phone)).toMatchObject({ connected: true, heldLogins: 0 })
+    // a held login that goes on is one login, not two
+    expect(sim.devices().find((d) => d.phone === phone)).toMatchObject({ connected: true, heldLogins: 0, logins: 2 })
     held.end()
   })
 

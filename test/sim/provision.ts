@@ -79,6 +79,7 @@ export function provisionLinkedDevice(ctx: SimContext, opts: ProvisionOptions): 
     pushName,
     loggedOut: false,
     refuseConnections: false,
+    logins: 0,
     pending: [],
     unacked: new Map(),
     connection: undefined,

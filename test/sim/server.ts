@@ -306,6 +306,7 @@ export class Simulator {
       pendingOffline: d.pending.length,
       unacked: d.unacked.size,
       heldLogins: d.heldLogins?.length ?? 0,
+      logins: d.logins,
     }))
   }
 

@@ -17,6 +17,12 @@ const PRIVACY = ['last', 'online', 'profile', 'status', 'groupadd', 'readreceipt
 /** A login payload (username + device) arrived: accept with `<success>`, or refuse as WhatsApp does. */
 export function startSession(ctx: SimContext, conn: SimConnection, hello: ClientHello, applyFaults: (d: LinkedDevice, c: SimConnection) => void): void {
   const device = ctx.registry.deviceByNoiseKey(hello.clientStatic)
+  if (device) device.logins++
+  answerLogin(ctx, conn, hello, applyFaults)
+}
+
+function answerLogin(ctx: SimContext, conn: SimConnection, hello: ClientHello, applyFaults: (d: LinkedDevice, c: SimConnection) => void): void {
+  const device = ctx.registry.deviceByNoiseKey(hello.clientStatic)
   const username = hello.payload.username?.toString()
   if (!device || device.loggedOut || (username && username !== device.user.phone) || (hello.payload.device ?? 0) !== device.deviceId) {
     conn.endWith({ tag: 'failure', attrs: { reason: '401', location: 'sim' } })
@@ -28,7 +34,7 @@ export function startSession(ctx: SimContext, conn: SimConnection, hello: Client
   }
   if (device.heldLogins) {
     device.heldLogins.push(() => {
-      if (conn.isOpen) startSession(ctx, conn, hello, applyFaults)
+      if (conn.isOpen) answerLogin(ctx, conn, hello, applyFaults)
     })
     return
   }
