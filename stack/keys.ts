@@ -162,14 +162,29 @@ async function verifyJwt(token: string, key: KeyResolver): Promise<JWTPayload> {
   }
 }
 
+/** The anon / service_role claims of a new-style API key (`sb_publishable_…` / `sb_secret_…`), if it is one of ours. */
+export function apiKeyClaims(key: string): AccessClaims | undefined {
+  if (key === LOCAL_PUBLISHABLE_KEY) return { role: 'anon', iss: 'supabase-demo' };
+  if (key === LOCAL_SECRET_KEY) return { role: 'service_role', iss: 'supabase-demo' };
+  return undefined;
+}
+
 /**
- * Verifies a Supabase JWT (a legacy API key or a user's access token) and returns its claims.
- * The new-style `sb_publishable_…` / `sb_secret_…` keys map to the anon / service_role claims.
+ * Verifies what a caller sent as its `apikey` (header, query or Realtime's join): a new-style key maps to
+ * the anon / service_role claims (what Supabase's gateway swaps in for it), anything else must be a JWT.
  */
 export async function verifyAccessToken(token: string | undefined | null, keys: JwtKeys): Promise<AccessClaims> {
   if (!token) throw new InvalidJwtError('missing', 'No API key or access token found in the request');
-  if (token === LOCAL_PUBLISHABLE_KEY) return { role: 'anon', iss: 'supabase-demo' };
-  if (token === LOCAL_SECRET_KEY) return { role: 'service_role', iss: 'supabase-demo' };
+  return apiKeyClaims(token) ?? verifyJwtClaims(token, keys);
+}
+
+/**
+ * Verifies an `Authorization: Bearer` token: a JWT only (a legacy API key or a user's access token).
+ * An `sb_…` key there is not a JWT and is refused as malformed: Supabase's gateway replaces it only
+ * when it equals the `apikey` header (stack/gateway/api-key.ts), anything else reaches the service as sent.
+ */
+export async function verifyJwtClaims(token: string | undefined | null, keys: JwtKeys): Promise<AccessClaims> {
+  if (!token) throw new InvalidJwtError('missing', 'No API key or access token found in the request');
   const payload = await keys.verify(token);
   const role = payload.role;
   if (role !== 'anon' && role !== 'authenticated' && role !== 'service_role') {

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { Transform } from 'node:stream';
 import type { Logger } from 'pino';
 import { decodeProtectedHeader } from 'jose';
-import { InvalidJwtError, verifyAccessToken, type JwtKeys } from '../keys.ts';
+import { InvalidJwtError, verifyJwtClaims, type JwtKeys } from '../keys.ts';
 import { bearerToken, corsHeaders, headerValue, sendJson, type ServiceHandler, type ServiceRequest } from '../gateway/index.ts';
 import { readEnvFile, readFunctionsConfig, type FunctionConfig } from './config.ts';
 import { DenoFunctionProcess } from './deno-process.ts';
@@ -97,10 +97,13 @@ export async function createFunctionsService(options: FunctionsServiceOptions): 
   }
 
   async function checkJwt(request: ServiceRequest): Promise<{ status: number; body: unknown } | undefined> {
-    const token = bearerToken(request.req) ?? (headerValue(request.req, 'apikey')?.startsWith('sb_') ? headerValue(request.req, 'apikey') : undefined);
+    // verify_jwt checks the Authorization header only, and only JWTs pass it: an sb_ key (as the bearer or
+    // the apikey) does not ("Edge Functions only support JWT verification via the anon and service_role
+    // JWT-based API keys", guides/api/api-keys, Known limitations).
+    const token = bearerToken(request.req);
     if (!token) return { status: 401, body: { code: 'UNAUTHORIZED_NO_AUTH_HEADER', message: 'Missing authorization header' } };
     try {
-      await verifyAccessToken(token, options.jwtKeys);
+      await verifyJwtClaims(token, options.jwtKeys);
       return undefined;
     } catch (error) {
       if (!(error instanceof InvalidJwtError)) throw error;

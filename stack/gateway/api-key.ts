@@ -3,6 +3,12 @@
 // A secret key (`sb_secret_…`) is refused with 401 on every route when the request comes from a browser,
 // as Supabase's gateway does: a secret key in a browser is a leaked key. "From a browser" is judged by the
 // User-Agent (every browser's starts with `Mozilla/`; Node, Deno, curl and server SDKs' do not).
+// An `sb_…` key as `Authorization: Bearer` is accepted only when it equals the `apikey` (supabase-js sends
+// both when nobody is signed in): the gateway then puts the key's role JWT in its place, as Supabase's Kong
+// does (docker/volumes/api/kong-entrypoint.sh, LUA_AUTH_EXPR). Any other `Bearer sb_…` reaches the service
+// as sent and is refused there as not a JWT ("You cannot send a publishable or secret key in the
+// Authorization: Bearer header, except if the value exactly equals the apikey header",
+// guides/api/api-keys, Known limitations). Functions get Authorization untouched (verify_jwt refuses it).
 import type { IncomingMessage } from 'node:http';
 import { headerValue } from './http.ts';
 
@@ -25,6 +31,14 @@ export function refuseSecretKeyFromBrowser(req: IncomingMessage, query: URLSearc
   const bearer = /^bearer\s+(\S+)/i.exec(headerValue(req, 'authorization') ?? '')?.[1] ?? '';
   if (!(key.startsWith('sb_secret_') || bearer.startsWith('sb_secret_')) || !fromBrowser(req)) return undefined;
   return { ok: false, status: 401, body: { message: 'Forbidden use of secret API key in browser' } };
+}
+
+/** Kong's request-transformer: `Bearer <sb_ key>` equal to the apikey becomes `Bearer <that key's role JWT>`. */
+export function replaceApiKeyBearer(req: IncomingMessage, query: URLSearchParams, keys: ApiKeys): void {
+  const bearer = /^bearer\s+(\S+)\s*$/i.exec(headerValue(req, 'authorization') ?? '')?.[1];
+  if (!bearer?.startsWith('sb_') || bearer !== (headerValue(req, 'apikey') ?? query.get('apikey'))) return;
+  const roleJwt = bearer === keys.secretKey ? keys.serviceRoleKey : bearer === keys.publishableKey ? keys.anonKey : undefined;
+  if (roleJwt) req.headers.authorization = `Bearer ${roleJwt}`;
 }
 
 export function checkApiKey(req: IncomingMessage, query: URLSearchParams, keys: ApiKeys): ApiKeyCheck {

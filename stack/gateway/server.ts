@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { applyCors, corsHeaders } from './cors.ts';
-import { checkApiKey, refuseSecretKeyFromBrowser, type ApiKeys } from './api-key.ts';
+import { checkApiKey, refuseSecretKeyFromBrowser, replaceApiKeyBearer, type ApiKeys } from './api-key.ts';
 import { PayloadTooLargeError, readBody, sendJson, type ServiceHandler } from './http.ts';
 
 export interface UpgradeHandler {
@@ -42,6 +42,8 @@ interface Route {
   needsApiKey: (path: string) => boolean;
   /** false: the service answers CORS itself (Edge Functions do, with their own allowed origins). */
   cors: boolean;
+  /** true: Authorization reaches the service untouched (functions); else an sb_ bearer equal to the apikey is replaced. */
+  keepAuthorization?: boolean;
 }
 
 // GoTrue paths that Supabase's Kong leaves open (links in e-mails, OAuth redirects, public keys).
@@ -52,7 +54,7 @@ export function startGateway(options: GatewayOptions): Promise<RunningGateway> {
     { prefix: '/auth/v1', handler: options.auth, needsApiKey: (path) => !OPEN_AUTH_PATHS.has(path), cors: true },
     { prefix: '/rest/v1', handler: options.rest, needsApiKey: () => true, cors: true },
     // The edge runtime checks JWTs itself (verify_jwt); Kong's functions route has no key-auth.
-    { prefix: '/functions/v1', handler: options.functions, needsApiKey: () => false, cors: false },
+    { prefix: '/functions/v1', handler: options.functions, needsApiKey: () => false, cors: false, keepAuthorization: true },
   ];
   // Kong's storage route has no key-auth either: public and signed URLs work without a key, and
   // Storage verifies the Authorization JWT itself.
@@ -87,6 +89,7 @@ export function startGateway(options: GatewayOptions): Promise<RunningGateway> {
         return;
       }
     }
+    if (!route.keepAuthorization) replaceApiKeyBearer(req, url.searchParams, options.keys);
     try {
       await route.handler({
         req,

@@ -4,7 +4,7 @@
 // as the JSON or application/octet-stream body (httpSend()). Both answer 202 with an empty body. Private messages
 // need the `realtime.messages` insert policies (the batch drops a refused topic, the single endpoint is 403).
 import { sendEmpty, sendJson, type ServiceRequest } from '../gateway/index.ts';
-import { verifyAccessToken, type AccessClaims, type JwtKeys } from '../keys.ts';
+import { verifyAccessToken, verifyJwtClaims, type AccessClaims, type JwtKeys } from '../keys.ts';
 import { isObject } from './protocol.ts';
 import type { ServerContext } from './server-context.ts';
 
@@ -37,9 +37,8 @@ async function authenticate(request: ServiceRequest, keys: JwtKeys): Promise<Acc
   const authorization = request.req.headers.authorization;
   const bearer = authorization ? /^bearer (.+)$/i.exec(authorization.trim())?.[1] : undefined;
   const apikey = request.req.headers.apikey;
-  const token = bearer ?? (Array.isArray(apikey) ? apikey[0] : apikey);
   try {
-    return await verifyAccessToken(token, keys);
+    return bearer ? await verifyJwtClaims(bearer, keys) : await verifyAccessToken(Array.isArray(apikey) ? apikey[0] : apikey, keys);
   } catch {
     return null;
   }

@@ -2,7 +2,7 @@
 // `set_config('role', …)` plus the request.jwt.* settings, so RLS and auth.uid() decide.
 import type { IncomingMessage } from 'node:http';
 import type postgres from 'postgres';
-import { InvalidJwtError, verifyAccessToken, type AccessClaims, type JwtKeys } from '../keys.ts';
+import { InvalidJwtError, verifyAccessToken, verifyJwtClaims, type AccessClaims, type JwtKeys } from '../keys.ts';
 import { bearerToken, headerValue } from '../gateway/index.ts';
 import { restErrors } from './errors.ts';
 
@@ -12,9 +12,11 @@ export interface Caller {
 }
 
 export async function identifyCaller(req: IncomingMessage, query: URLSearchParams, jwtKeys: JwtKeys): Promise<Caller> {
-  const token = bearerToken(req) ?? headerValue(req, 'apikey') ?? query.get('apikey') ?? undefined;
+  const bearer = bearerToken(req);
+  const token = bearer ?? headerValue(req, 'apikey') ?? query.get('apikey') ?? undefined;
   try {
-    const claims = await verifyAccessToken(token, jwtKeys);
+    // The bearer must be a JWT (an sb_ key there is refused as one); the apikey may be an sb_ key.
+    const claims = bearer ? await verifyJwtClaims(bearer, jwtKeys) : await verifyAccessToken(token, jwtKeys);
     return { role: claims.role, claims };
   } catch (error) {
     if (!(error instanceof InvalidJwtError)) throw error;

@@ -5,7 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import type postgres from 'postgres';
 import { bearerToken } from '../gateway/index.ts';
-import { InvalidJwtError, verifyAccessToken, type AccessClaims, type ApiRole, type JwtKeys } from '../keys.ts';
+import { InvalidJwtError, verifyJwtClaims, type AccessClaims, type ApiRole, type JwtKeys } from '../keys.ts';
 import { fromPostgresError, isPostgresError, StorageError, storageErrors } from './errors.ts';
 
 export interface StorageCaller {
@@ -37,7 +37,7 @@ export async function identifyCaller(req: IncomingMessage, jwtKeys: JwtKeys, all
   const token = bearerToken(req);
   if (!token && allowAnonymous) return ANONYMOUS;
   try {
-    const claims = await verifyAccessToken(token, jwtKeys);
+    const claims = await verifyJwtClaims(token, jwtKeys);
     return { role: claims.role, claims, authenticated: true, owner: typeof claims.sub === 'string' ? claims.sub : undefined };
   } catch (error) {
     if (!(error instanceof InvalidJwtError)) throw error;

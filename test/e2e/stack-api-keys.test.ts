@@ -1,7 +1,9 @@
 // The new API keys at the gateway as on Supabase: sb_publishable_… acts as anon and sb_secret_… as
 // service_role in the `apikey` header; a secret key is refused (401) on every route when the request comes
 // from a browser — shown with real Chromium and with a browser User-Agent —, while server callers (Node,
-// Deno, curl) use it; the legacy anon / service_role JWT keys keep working. CORS lets postgrest-js's
+// Deno, curl) use it; the legacy anon / service_role JWT keys keep working. An sb_ key as
+// `Authorization: Bearer` counts only when it equals the apikey (what supabase-js sends signed out); any
+// other is refused as not a JWT (guides/api/api-keys, Known limitations). CORS lets postgrest-js's
 // X-Retry-Count header through.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
@@ -37,6 +39,34 @@ describe('API keys at the gateway', () => {
     // anon has no grant on whatsapp_sessions (no default privileges): PostgREST's 401 for anon on 42501.
     expect(publishable.status).toBe(401);
     expect(await publishable.json()).toMatchObject({ code: '42501' });
+  });
+
+  it('Bearer sb_… equal to the apikey acts as that key; unequal, it is refused as not a JWT (never as the bearer\'s role)', async () => {
+    // Equal (supabase-js signed out): the gateway puts the key's role JWT in its place, on rest and storage too.
+    const buckets = (headers: Record<string, string>) => fetch(`${stack.url}/storage/v1/bucket`, { headers });
+    const secretBuckets = await buckets({ apikey: stack.secretKey, authorization: `Bearer ${stack.secretKey}` });
+    expect(secretBuckets.status).toBe(200);
+    // A secret key as the bearer with the publishable apikey: no service_role, PostgREST refuses a non-JWT.
+    const escalated = await sessions({ apikey: stack.publishableKey, authorization: `Bearer ${stack.secretKey}` });
+    expect(escalated.status).toBe(401);
+    expect(await escalated.json()).toMatchObject({ code: 'PGRST301' });
+    const legacyApikey = await sessions({ apikey: stack.anonKey, authorization: `Bearer ${stack.secretKey}` });
+    expect(legacyApikey.status).toBe(401);
+    expect(await legacyApikey.json()).toMatchObject({ code: 'PGRST301' });
+    const otherBuckets = await buckets({ apikey: stack.publishableKey, authorization: `Bearer ${stack.secretKey}` });
+    expect(otherBuckets.status).toBe(400);
+    expect(await otherBuckets.json()).toMatchObject({ statusCode: '403' });
+    const admin = await fetch(`${stack.url}/auth/v1/admin/users`, { headers: { apikey: stack.publishableKey, authorization: `Bearer ${stack.secretKey}` } });
+    expect(admin.status).toBe(403);
+    expect(await admin.json()).toMatchObject({ error_code: 'bad_jwt' });
+    // The key only as the bearer: key-auth finds no API key (Supabase: 401 "No API key found in request").
+    const bearerOnly = await sessions({ authorization: `Bearer ${stack.secretKey}` });
+    expect(bearerOnly.status).toBe(401);
+    expect(await bearerOnly.json()).toMatchObject({ message: 'No API key found in request' });
+    // A user's token with an sb_ apikey is still the user.
+    const signedIn = await sessions({ apikey: stack.secretKey, authorization: `Bearer ${user.accessToken}` });
+    expect(signedIn.status).toBe(200);
+    expect(await signedIn.json()).toHaveLength(1);
   });
 
   it('a secret key with a browser User-Agent is 401 on rest, auth, storage and functions; the publishable key is not', async () => {

@@ -36,10 +36,15 @@ Deno.test('data routes refuse callers without a user token (401 auth_required)',
 Deno.test('an API key is not a sign-in (401 auth_required): publishable, secret, legacy anon and service_role', async () => {
   const anonJwt = `eyJhbGciOiJIUzI1NiJ9.${btoa(JSON.stringify({ role: 'anon', iss: 'supabase-demo' }))}.sig`;
   const serviceRoleJwt = `eyJhbGciOiJIUzI1NiJ9.${btoa(JSON.stringify({ role: 'service_role', iss: 'supabase-demo' }))}.sig`;
+  // As supabase-js sends them signed out (the same key as apikey and bearer), and as a bearer beside another apikey:
+  // Supabase passes Authorization to functions untouched, and an sb_ key is never a JWT (guides/functions/auth-headers).
   for (const token of [baseEnv.SUPABASE_ANON_KEY, 'sb_publishable_abc', 'sb_secret_abc', anonJwt, serviceRoleJwt]) {
-    const { res, json } = await call('/sessions/current', { headers: { Authorization: `Bearer ${token}` } });
-    assertEquals(res.status, 401);
-    assertEquals(json.error.code, 'auth_required');
+    for (const apikey of [undefined, token, 'sb_publishable_other']) {
+      const headers: Record<string, string> = { Authorization: `Bearer ${token}`, ...(apikey ? { apikey } : {}) };
+      const { res, json } = await call('/sessions/current', { headers });
+      assertEquals(res.status, 401, `${token} with apikey ${apikey}`);
+      assertEquals(json.error.code, 'auth_required');
+    }
   }
 });
 
