@@ -34,6 +34,8 @@ export const floor: Figure = {
         latencyP50: lat.toDecrypted.p50, latencyP95: lat.toDecrypted.p95, latencyP99: lat.toDecrypted.p99,
         frameP50: lat.toFrame.p50, frameP99: lat.toFrame.p99,
         rate1: one.ackedPerSec, rate50: fifty.ackedPerSec,
+        // CPU ms per acked message: % of a core x 10 ms/s ÷ msg/s
+        cpuPerMsg1: (one.clientCpuPct * 10) / one.ackedPerSec, cpuPerMsg50: (fifty.clientCpuPct * 10) / fifty.ackedPerSec,
       });
       const rows: ResultRow[] = [
         { figure: 'floor: sendMessage -> sim has frame p50', value: lat.toFrame.p50, unit: 'ms', goal: null },
@@ -45,6 +47,8 @@ export const floor: Figure = {
           note: `client CPU ${Math.round(one.clientCpuPct)}%, sim CPU ${Math.round(one.simCpuPct)}%, window ${window / 1000} s` },
         { figure: 'floor: msg/s, 50 sessions (acked)', value: fifty.ackedPerSec, unit: 'msg/s', goal: null,
           note: `stock Baileys (per-socket AsyncLocalStorage); client CPU ${Math.round(fifty.clientCpuPct)}%, sim CPU ${Math.round(fifty.simCpuPct)}%` },
+        { figure: 'floor: Baileys CPU per acked message, 1 / 50 sessions', value: ctx.floor.cpuPerMsg1!, unit: 'ms', goal: null,
+          note: `50 sessions: ${ctx.floor.cpuPerMsg50!.toFixed(2)} ms` },
       ];
       return { rows, details: { latency: lat, throughput1: one, throughput50: fifty } };
     } finally {

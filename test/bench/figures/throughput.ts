@@ -71,14 +71,21 @@ export const throughput: Figure = {
       const notSent = (counts.failed ?? 0) + (counts.queued ?? 0) + (counts.sending ?? 0);
       const connectorCpu = ((cpu1 - cpu0) / elapsed) * 100;
       const simCpu = ((sim1.cpuMs - sim0.cpuMs) / elapsed) * 100;
+      const cpuPerMsg = (cpu1 - cpu0) / n;
+      const baileysCpuPerMsg = ctx.floor.cpuPerMsg1 ?? NaN;
       return {
         rows: [
           { figure: 'throughput: 50 sessions, pacing off', value: rate, unit: 'msg/s', goal: { op: '>=', value: ctx.floor.rate1 ?? NaN }, floor: ctx.floor.rate1,
             note: `${windowMs / 1000} s window, ${n} rows sent in it; connector CPU ${Math.round(connectorCpu)}% of a core, sim CPU ${Math.round(simCpu)}%; ` +
               `after the window ${JSON.stringify(counts)}, drained in ${(drainMs / 1000).toFixed(1)} s; floor at 50 sessions ${Math.round(ctx.floor.rate50 ?? NaN)} msg/s` },
+          { figure: 'throughput: connector CPU per sent message ÷ Baileys\' (1-session floor)', value: cpuPerMsg / baileysCpuPerMsg, unit: 'x',
+            goal: { op: '<=', value: 1.2 },
+            note: `connector ${cpuPerMsg.toFixed(2)} ms/msg (whole process: Baileys + store + Realtime client), Baileys alone ${baileysCpuPerMsg.toFixed(2)} ms/msg ` +
+              `(50 stock sessions ${(ctx.floor.cpuPerMsg50 ?? NaN).toFixed(2)})` },
+          { figure: 'throughput: 50 sessions ÷ 1-session floor', value: rate / (ctx.floor.rate1 ?? NaN), unit: 'x', goal: { op: '>=', value: 1 } },
           { figure: 'throughput: rows not sent (failed/stuck)', value: notSent, unit: 'rows', goal: { op: '<=', value: 0 } },
         ],
-        details: { rate, rows: n, elapsed, counts, connectorCpu, simCpu, drainMs },
+        details: { rate, rows: n, elapsed, counts, connectorCpu, simCpu, drainMs, cpuPerMsg, baileysCpuPerMsg },
       };
     } finally {
       if (connector) await stopConnector(connector);
