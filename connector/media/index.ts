@@ -3,3 +3,4 @@
 export { describeMedia, extensionFor, inboundObjectPath, type MediaFacts, type MediaKind, type MediaSource } from './describe.ts';
 export { InboundMediaKeeper, type InboundMediaDeps } from './inbound-media.ts';
 export { createMediaStorage, MediaStorageError, type MediaStorage } from './storage.ts';
+export { voiceNoteFacts, type VoiceNoteFacts } from './waveform.ts';

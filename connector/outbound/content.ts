@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import type { AnyMessageContent, MiscMessageGenerationOptions, WAMessage } from '@whiskeysockets/baileys';
 import { fileTypeStream } from 'file-type';
 import { bytesMatchType, SNIFF_BYTES } from '../../supabase/functions/_shared/media-type.ts';
-import type { MediaStorage } from '../media/index.ts';
+import { voiceNoteFacts, type MediaStorage } from '../media/index.ts';
 import { isRepAction, type OutboundRow } from '../store/index.ts';
 
 export type ContentResult =
@@ -80,12 +80,17 @@ export async function contentForRow(deps: ContentDeps, row: OutboundRow, recipie
   const mimetype = row.media_mime_type;
   const caption = row.text ?? undefined;
   const media = { stream };
+  // read from two further streams of the object (bounded decode, media/waveform.ts); rc14 would send no waveform
+  const voice = row.content_type === 'voice' ? await voiceNoteFacts(() => deps.storage!.open(row.media_path!)) : null;
+  // `waveform` is not in rc14's AnyMediaMessageContent type, but prepareWAMessageMedia spreads the content into the
+  // AudioMessage and computes one only when it is undefined (Utils/messages.js requiresWaveformProcessing)
+  const voiceFacts = voice ? { seconds: voice.seconds, ...(voice.waveform ? { waveform: voice.waveform } : {}) } : {};
   const content: AnyMessageContent = (() => {
     switch (row.content_type as Exclude<OutboundRow['content_type'], 'text' | 'reaction' | 'edit' | 'revoke'>) {
       case 'image': return { image: media, mimetype, caption };
       case 'video': return { video: media, mimetype, caption };
       case 'audio': return { audio: media, mimetype, ptt: false };
-      case 'voice': return { audio: media, mimetype: 'audio/ogg; codecs=opus', ptt: true };
+      case 'voice': return { audio: media, mimetype: 'audio/ogg; codecs=opus', ptt: true, ...voiceFacts };
       case 'sticker': return { sticker: media, mimetype };
       case 'document': return { document: media, mimetype, fileName: row.media_file_name ?? basename(row.media_path!), caption };
     }

@@ -4,6 +4,7 @@
 // the simulator's media host, and the contact decrypts exactly the bytes the user uploaded. Refusals: the
 // insert trigger (missing, someone else's, zero-byte objects: nothing queued) and the connector's MIME
 // sniffing (an executable uploaded as application/pdf fails with media_type_mismatch, never sent).
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningConnector } from '../../connector/index.ts';
 import { startTestStack, type SignedUpUser, type TestStack } from '../support/stack.ts';
@@ -105,6 +106,27 @@ describe('connector: outbound media', () => {
       return rows.every((r) => r.status === 'read');
     }, 'every media row to be read');
     expect(sim.stats()).toMatchObject({ mediaErrors: 0 });
+  }, 120_000);
+
+  it('sends a voice note with the length and waveform of its audio (rc14 computes none: it needs audio-decode, not installed)', async () => {
+    const contact = sim.contact(await randomPhone());
+    const note = readFileSync(new URL('../support/fixtures/voice-note.ogg', import.meta.url));
+    const path = await upload(owner, 'real-note.ogg', note, 'audio/ogg');
+    const { data, error } = await queue(owner, { recipient: contact.phone, content_type: 'voice', media_path: path });
+    expect(error).toBeNull();
+    const [got] = await contact.waitForCount(1, { timeoutMs: 60_000 });
+    expect(got!.id).toBe(data!.wa_message_id);
+    expect(got!.media).toMatchObject({ kind: 'voice', ptt: true, seconds: 4 });
+    expect(got!.media!.data.equals(note)).toBe(true);
+    // 1 s silence, 1 s loud, 1 s at a quarter, 1 s silence (the fixture): 64 bars of 0-100
+    const bars = Array.from(got!.media!.waveform ?? []);
+    expect(bars).toHaveLength(64);
+    expect(Math.max(...bars.slice(1, 15))).toBeLessThanOrEqual(2);
+    expect(Math.min(...bars.slice(17, 31))).toBeGreaterThanOrEqual(85);
+    expect(Math.max(...bars.slice(33, 47))).toBeLessThanOrEqual(35);
+    expect(Math.min(...bars.slice(33, 47))).toBeGreaterThanOrEqual(15);
+    expect(Math.max(...bars.slice(49, 63))).toBeLessThanOrEqual(2);
+    expect((await finalRow(data!.id)).status).not.toBe('failed');
   }, 120_000);
 
   it('refuses a missing, someone else\'s or empty object at insert (nothing queued), and an executable uploaded as a PDF when sending', async () => {
