@@ -28,7 +28,7 @@ describe('whatsapp Edge Function under Deno', () => {
     expect(result.code).toBe(0);
   }, 180_000);
 
-  it('passes its in-process deno tests (auth refusals, ES256 via JWKS, limits, CORS, OpenAPI, docs, helpers)', async () => {
+  it('passes its in-process deno tests (auth refusals, ES256 via JWKS, key rotation and revocation, limits, CORS, OpenAPI, docs, helpers)', async () => {
     // Type-checked by the test above: run without a second check (the machine has 2 shared cores).
     const result = await denoRun(['test', '--no-check', '--config', config, '--allow-env', '--allow-net=127.0.0.1', 'supabase/functions/whatsapp/tests/']);
     expect(result.output).toMatch(/ok \| \d+ passed \| 0 failed/);

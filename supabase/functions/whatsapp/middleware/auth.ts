@@ -83,14 +83,22 @@ export function createUserClient(config: RequireUserOptions['config'], token: st
   });
 }
 
+/**
+ * The JWKS cache. Rotation: a token naming a kid the cached set lacks refetches the set, at most once per
+ * cooldown (concurrent requests share one fetch; inside the cooldown such tokens are refused without a
+ * fetch, so random kids cannot make a refetch storm). Revocation: a removed key's tokens still pass until
+ * the cached set is older than the max age (10 minutes, as auth-js caches it), then they are refused.
+ * Supabase publishes a standby key in the JWKS before it signs, so caches hold it before its tokens arrive.
+ */
+export const JWKS_CACHE = { maxAgeMs: 10 * 60_000, cooldownMs: 30_000, timeoutMs: 5_000 } as const;
+
 export function requireUser({ config }: RequireUserOptions): MiddlewareHandler<AppEnv> {
   const issuer = `${config.supabaseUrl}/auth/v1`;
-  // One key set for the process: fetched on first use, kept 10 minutes (as auth-js does), refetched at
-  // most every 30 s when a token names a kid it does not hold.
+  // One key set for the process, fetched on first use.
   const jwks = createRemoteJWKSet(new URL(`${issuer}/.well-known/jwks.json`), {
-    cacheMaxAge: 10 * 60_000,
-    cooldownDuration: 30_000,
-    timeoutDuration: 5_000,
+    cacheMaxAge: JWKS_CACHE.maxAgeMs,
+    cooldownDuration: JWKS_CACHE.cooldownMs,
+    timeoutDuration: JWKS_CACHE.timeoutMs,
   });
   const legacyVerifier = createClient(config.supabaseUrl, config.supabasePublishableKey, clientOptions);
 

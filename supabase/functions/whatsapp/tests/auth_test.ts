@@ -7,21 +7,9 @@
 import { createApp } from '../app.ts';
 import { loadConfig } from '../config.ts';
 import { assert, assertEquals } from './assert.ts';
+import { encode, signingKey } from './signing.ts';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
-const b64url = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
-const encode = (value: unknown) => b64url(new TextEncoder().encode(JSON.stringify(value)));
-
-async function signingKey() {
-  const pair = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']) as CryptoKeyPair;
-  const jwk = { ...(await crypto.subtle.exportKey('jwk', pair.publicKey)), kid: 'test-key', alg: 'ES256', use: 'sig' };
-  const sign = async (claims: Record<string, unknown>) => {
-    const input = `${encode({ alg: 'ES256', kid: 'test-key', typ: 'JWT' })}.${encode(claims)}`;
-    const signature = await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, pair.privateKey, new TextEncoder().encode(input));
-    return `${input}.${b64url(new Uint8Array(signature))}`;
-  };
-  return { jwk, sign };
-}
 
 Deno.test('ES256 tokens are verified against the JWKS, and the database sees the caller\'s own token', async () => {
   const key = await signingKey();
