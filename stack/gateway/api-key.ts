@@ -1,8 +1,12 @@
 // Kong's key-auth as Supabase configures it: `apikey` header (or `?apikey=` query) must be one of
 // the project's API keys; the request then goes on with its own Authorization header.
 // A secret key (`sb_secret_…`) is refused with 401 on every route when the request comes from a browser,
-// as Supabase's gateway does: a secret key in a browser is a leaked key. "From a browser" is judged by the
-// User-Agent (every browser's starts with `Mozilla/`; Node, Deno, curl and server SDKs' do not).
+// as Supabase's gateway does: "You cannot use a secret key in the browser (matches on the `User-Agent`
+// header) and it will always reply with HTTP 401 Unauthorized" (supabase.com/docs/guides/api/api-keys,
+// "service_role and secret keys"). Supabase does not publish the pattern; we match a User-Agent that starts
+// with `Mozilla/` (every browser's does; Node, Deno, curl and server SDKs' do not). Users report the same 401
+// and body below from Google Apps Script's UrlFetchApp, whose User-Agent is `Mozilla/5.0 (compatible;
+// Google-Apps-Script; …)` and cannot be changed: a server, refused because its User-Agent looks like a browser.
 // An `sb_…` key as `Authorization: Bearer` is accepted only when it equals the `apikey` (supabase-js sends
 // both when nobody is signed in): the gateway then puts the key's role JWT in its place, as Supabase's Kong
 // does (docker/volumes/api/kong-entrypoint.sh, LUA_AUTH_EXPR). Any other `Bearer sb_…` reaches the service

@@ -85,6 +85,19 @@ describe('API keys at the gateway', () => {
     expect(legacyAnon.status).toBe(200);
   });
 
+  it('the browser rule is the User-Agent: Mozilla/… (browsers, Apps Script) is refused, server clients are not', async () => {
+    const appsScript = 'Mozilla/5.0 (compatible; Google-Apps-Script; beanserver; +https://script.google.com; id: UAEmdDd)';
+    for (const ua of [CHROME_UA, appsScript, 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15']) {
+      const res = await sessions({ 'user-agent': ua, apikey: stack.secretKey });
+      expect(res.status, ua).toBe(401);
+      expect(await res.json()).toEqual({ message: 'Forbidden use of secret API key in browser' });
+    }
+    for (const ua of ['Deno/2.5.6', 'curl/8.14.1', 'node', 'supabase-py/2.20.0', 'PostgREST-client Mozilla-free']) {
+      const res = await sessions({ 'user-agent': ua, apikey: stack.secretKey });
+      expect(res.status, ua).toBe(200);
+    }
+  });
+
   it.skipIf(external)('real Chromium: the secret key is refused, the publishable key with the user\'s token works', async () => {
     browser = await launchChromium();
     const page = await browser.newPage();
