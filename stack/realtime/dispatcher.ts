@@ -1,7 +1,10 @@
 // Fans decoded WAL changes out to subscribed channels, in memory.
-// service_role subscribers (bypassrls) get changes at once. Everyone else goes through one ordered queue:
-// while an RLS check batch is in flight, new changes accumulate and are checked together in the next one,
-// so under load the cost is one round trip per batch, not per change or per subscriber.
+// Every change goes through one ordered queue: while a check batch is in flight, new changes accumulate
+// and are checked together in the next one, so under load the cost is one round trip per batch, not per
+// change or per subscriber. service_role subscribers (bypassrls) skip the RLS probe, but they too get a
+// change only once its transaction is visible to other sessions: the WAL hands us a commit a moment before
+// that, and a subscriber that reads on the event (the connector's doorbell claims the new command) would
+// otherwise find nothing and wait for its next timer.
 import type { PgBinding } from './bindings.ts';
 import { matchesFilters } from './filters.ts';
 import type { Logger } from './logger.ts';
@@ -79,12 +82,7 @@ export class Dispatcher {
         continue;
       }
       const dataJson = serializeChange(change, transaction.commitTimestamp);
-      const checked: Target[] = [];
-      for (const target of targets) {
-        if (target.subscriber.role === 'service_role') target.subscriber.sendChange(target.ids, dataJson);
-        else checked.push(target);
-      }
-      if (checked.length > 0) this.queue.push({ change, xid: transaction.xid, commitTimestamp: transaction.commitTimestamp, dataJson, targets: checked });
+      this.queue.push({ change, xid: transaction.xid, commitTimestamp: transaction.commitTimestamp, dataJson, targets });
     }
     if (this.queue.length > 0 && !this.checking) void this.drain();
   }
@@ -123,6 +121,10 @@ export class Dispatcher {
           const key = item.change.keyText ? rowKey(item.change.relation.oid, item.change.keyText) : null;
           for (const target of item.targets) {
             if (!target.subscriber.isOpen()) continue;
+            if (isTrusted(target.subscriber)) {
+              target.subscriber.sendChange(target.ids, item.dataJson);
+              continue;
+            }
             if (item.change.type !== 'DELETE' && !this.canSelectKey(target.subscriber.role, item.change)) {
               target.subscriber.sendChange(target.ids, errorOnly(item.change, ERROR_UNAUTHORIZED));
               continue;
@@ -143,7 +145,7 @@ export class Dispatcher {
   private async loadPrivileges(batch: QueuedChange[]): Promise<void> {
     const pairs = new Map<string, [string, Change['relation']]>();
     for (const { change, targets } of batch) {
-      for (const { subscriber } of targets) pairs.set(`${subscriber.role}\u0000${change.relation.oid}`, [subscriber.role, change.relation]);
+      for (const { subscriber } of targets) if (!isTrusted(subscriber)) pairs.set(`${subscriber.role}\u0000${change.relation.oid}`, [subscriber.role, change.relation]);
     }
     try {
       await this.privileges.load(pairs.values());
@@ -178,7 +180,7 @@ export class Dispatcher {
     for (const { change, targets } of batch) {
       if (change.type === 'DELETE' || !change.keyText) continue;
       for (const { subscriber } of targets) {
-        if (!subscriber.isOpen() || !this.canSelectKey(subscriber.role, change)) continue;
+        if (isTrusted(subscriber) || !subscriber.isOpen() || !this.canSelectKey(subscriber.role, change)) continue;
         let group = groups.get(subscriber.claimsJson);
         if (!group) {
           group = { role: subscriber.role, claimsJson: subscriber.claimsJson, tables: new Map() };
@@ -190,9 +192,19 @@ export class Dispatcher {
       }
     }
     const requests = [...groups.values()];
-    const results = await this.rls.check(requests, [...new Set(batch.map((item) => item.xid))]);
+    const xids = [...new Set(batch.map((item) => item.xid))];
+    if (requests.length === 0) {
+      await this.rls.waitUntilVisible(xids);
+      return new Map();
+    }
+    const results = await this.rls.check(requests, xids);
     return new Map(requests.map((request, i) => [request.claimsJson, results[i]!]));
   }
+}
+
+/** bypassrls: no probe, no column limits. */
+function isTrusted(subscriber: Subscriber): boolean {
+  return subscriber.role === 'service_role';
 }
 
 function indexKey(schema: string, table: string): string {

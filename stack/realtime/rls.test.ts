@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, createUser, type TestDatabase } from '../../test/support/postgres.ts';
 import type { RelationInfo } from './changes.ts';
 import { TypeCatalog } from './decode.ts';
+import { Dispatcher, type Subscriber } from './dispatcher.ts';
+import { ColumnPrivileges } from './privileges.ts';
 import { RlsChecker, rowKey, type VisibilityRequest } from './rls.ts';
 
 let db: TestDatabase;
@@ -101,4 +103,31 @@ describe('RLS re-check of a decoded commit', () => {
     const [visible] = await checker.check([request(owner, '0')], [Number(rows[0]!.xid)]);
     expect([...visible!]).toEqual([]);
   }, 30_000);
+});
+
+describe('a service_role subscriber (no RLS probe)', () => {
+  it('gets a decoded change only once its transaction is visible, so a read on the event finds the row', async () => {
+    const owner = await createUser(db.sql);
+    const insert = await openInsert(owner);
+    const received: string[] = [];
+    // A stand-in for a Realtime socket: the dispatcher's own Subscriber interface, recording what it is sent.
+    const subscriber: Subscriber = {
+      role: 'service_role', claimsJson: JSON.stringify({ role: 'service_role' }),
+      bindings: [{ id: 1, event: 'INSERT', schema: 'public', table: 'session_commands', filters: [], params: {} }],
+      isOpen: () => true,
+      sendChange: (_ids, dataJson) => received.push(dataJson),
+    };
+    const dispatcher = new Dispatcher(checker, new ColumnPrivileges(pool), silent);
+    dispatcher.add(subscriber);
+    dispatcher.dispatch({
+      xid: insert.xid, commitTimestamp: new Date().toISOString(),
+      changes: [{ type: 'INSERT', relation, record: { id: Number(insert.id) }, oldRecord: null, keyText: [insert.id] }],
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(received).toEqual([]);
+    await insert.commit();
+    for (let i = 0; i < 200 && received.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(received).toHaveLength(1);
+    expect(JSON.parse(received[0]!)).toMatchObject({ table: 'session_commands', type: 'INSERT', record: { id: Number(insert.id) } });
+  });
 });

@@ -47,6 +47,21 @@ export class RlsChecker {
     }
   }
 
+  /** Waits (up to the same bound) until every one of these transactions is visible; for subscribers with no probe. */
+  async waitUntilVisible(xids: number[]): Promise<void> {
+    if (xids.length === 0) return;
+    const deadline = Date.now() + this.visibilityWaitMs;
+    try {
+      for (;;) {
+        const { rows } = await this.pool.query<{ committed: boolean | null }>(committedStatement(xids));
+        if (rows[0]?.committed !== false || Date.now() >= deadline) return;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    } catch (error) {
+      this.logger.warn({ err: error }, 'realtime: visibility check failed; delivering anyway');
+    }
+  }
+
   private async runWhenVisible(requests: VisibilityRequest[], xids: number[]): Promise<Set<string>[]> {
     const deadline = Date.now() + this.visibilityWaitMs;
     for (;;) {
