@@ -39,6 +39,10 @@ export class TimelineRecorder {
     for (const { key, reaction } of reactions) {
       if (!key.id || !key.remoteJid || isJidGroup(key.remoteJid)) continue;
       const reactorFromMe = Boolean(reaction.key?.fromMe);
+      // Our own reaction rows are recorded when they reach WhatsApp (apply_outbound_action, with the row's
+      // sent_at); their echo (emitOwnEvents) would record it a second time, with another time, and so raise
+      // a second message.updated. A reaction typed on the phone has an id we never sent.
+      if (reactorFromMe && reaction.key?.id && (await this.deps.store.messages.isOwnOutbound(conn.sessionId, reaction.key.id))) continue;
       const contact = await this.deps.contacts.contactFor(conn, key, null);
       const ms = toNumber(reaction.senderTimestampMs);
       await this.deps.store.timeline.recordReaction(conn.sessionId, key.id, reactorFromMe, contact?.id ?? null,

@@ -71,15 +71,18 @@ describe('connector: rep actions', () => {
     await sentRow(reaction);
     const shown = () => contact.repActions().reactions.get(asked)?.get(owner())?.emoji;
     await contact.waitUntil(() => (shown() === '👍' ? true : undefined), 'the reaction on the phone');
-    const [stored] = await db.sql`select emoji from message_reactions where wa_message_id = ${asked} and from_me`;
-    expect(stored!.emoji).toBe('👍');
+    // The phone can show the reaction before the connector has processed Baileys' own-message event
+    // (emitOwnEvents runs on the next tick after the relay): the row follows, it is not written first.
+    await waitFor(async () => (await db.sql`select emoji from message_reactions where wa_message_id = ${asked} and from_me`)[0]?.emoji === '👍',
+      'the reaction stored');
     await waitFor(async () => (await updatedEvents(asked)).length === 1, 'message.updated for the reaction');
     expect((await updatedEvents(asked))[0]).toMatchObject({ change: 'reaction', reaction: { emoji: '👍', from_me: true, removed: false } });
 
     const removal = await act('reaction', asked, '');
     await sentRow(removal);
     await contact.waitUntil(() => (shown() === '' ? true : undefined), 'the reaction removed on the phone');
-    expect(await db.sql`select 1 from message_reactions where wa_message_id = ${asked} and from_me`).toHaveLength(0);
+    await waitFor(async () => (await db.sql`select 1 from message_reactions where wa_message_id = ${asked} and from_me`).length === 0,
+      'the stored reaction removed');
     await waitFor(async () => (await updatedEvents(asked)).length === 2, 'message.updated for the removal');
     expect((await updatedEvents(asked))[1]).toMatchObject({ change: 'reaction', reaction: { removed: true } });
     // an action is not a message of the conversation
