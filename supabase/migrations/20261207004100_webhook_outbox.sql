@@ -10,7 +10,8 @@
 -- a URL, are enabled and subscribe to its type at the moment of the change.
 --
 -- Body sent to the CRM: { "type": <event_type>, "timestamp": <occurred_at>, "data": <data> }. The data
--- shapes are built by the webhook_*_data functions below (one place each; see docs in the README).
+-- shapes are built by the webhook_*_data functions (one place each: the session's below, the messages' in
+-- 20261207004120 and 20261207004300; see docs in the README).
 
 -- Outbox ---------------------------------------------------------------------------------------------
 create table public.webhook_events (
@@ -123,30 +124,8 @@ create or replace function public.enqueue_webhook_event(p_user_id uuid, p_event_
   end;
   $$;
 
-create or replace function public.webhook_inbound_message_data(m public.inbound_messages) returns jsonb
-  language sql stable
-  set search_path to ''
-  as $$
-    select jsonb_build_object(
-      'session_id', m.session_id,
-      'message', jsonb_build_object(
-        'id', m.id, 'wa_message_id', m.wa_message_id, 'chat_jid', m.chat_jid, 'from_me', m.from_me,
-        'type', m.message_type, 'text', m.text, 'timestamp', m.wa_timestamp, 'received_at', m.received_at),
-      'contact', jsonb_build_object('jid', m.sender_jid, 'phone', m.sender_phone, 'name', m.push_name))
-  $$;
-
-create or replace function public.webhook_outbound_message_data(m public.outbound_messages) returns jsonb
-  language sql stable
-  set search_path to ''
-  as $$
-    select jsonb_build_object(
-      'session_id', m.session_id,
-      'message', jsonb_build_object(
-        'id', m.id, 'wa_message_id', m.wa_message_id, 'idempotency_key', m.idempotency_key,
-        'recipient', m.recipient, 'recipient_jid', m.recipient_jid, 'status', m.status,
-        'error_code', m.error_code, 'error', m.error,
-        'sent_at', m.sent_at, 'delivered_at', m.delivered_at, 'read_at', m.read_at, 'failed_at', m.failed_at))
-  $$;
+-- webhook_inbound_message_data(inbound_messages) is defined in 20261207004120 (with the timeline's fields) and
+-- webhook_outbound_message_data(outbound_messages) in 20261207004300 (rep actions add the last columns it names).
 
 -- No QR or pairing code in a webhook: they are credentials for linking the account.
 create or replace function public.webhook_session_data(s public.whatsapp_sessions, p_previous_status public.session_status) returns jsonb
@@ -227,38 +206,8 @@ create trigger whatsapp_sessions_status_webhook
 
 -- Delivery (connector) ------------------------------------------------------------------------------
 
--- Claims due events (pending and due, or delivering with an expired claim: a connector died mid-request)
--- of users whose webhook is on and who have a signing secret, with what a delivery needs.
-create or replace function public.claim_webhook_events(p_owner text, p_limit integer, p_ttl interval)
-  returns table (id text, user_id uuid, event_type text, data jsonb, occurred_at timestamptz, attempts integer,
-                 url text, secret text)
-  language sql
-  set search_path to ''
-  as $$
-    with due as (
-      select e.id
-        from public.webhook_events e
-        join public.configuracion_mensajeria_usuario s on s.user_id = e.user_id and s.platform = 'whatsapp'
-        join public.messaging_webhook_secrets w on w.user_id = e.user_id
-       where ((e.status = 'pending' and e.next_attempt_at <= now())
-              or (e.status = 'delivering' and e.claim_expires_at < now()))
-         and coalesce((s.config #>> '{webhook,enabled}')::boolean, false)
-         and coalesce(s.config #>> '{webhook,url}', '') <> ''
-       order by e.next_attempt_at
-       limit p_limit
-       for update of e skip locked
-    ), claimed as (
-      update public.webhook_events e
-         set status = 'delivering', claimed_by = p_owner, claim_expires_at = now() + p_ttl
-        from due where e.id = due.id
-      returning e.*
-    )
-    select c.id, c.user_id, c.event_type, c.data, c.occurred_at, c.attempts,
-           s.config #>> '{webhook,url}', w.secret
-      from claimed c
-      join public.configuracion_mensajeria_usuario s on s.user_id = c.user_id and s.platform = 'whatsapp'
-      join public.messaging_webhook_secrets w on w.user_id = c.user_id
-  $$;
+-- claim_webhook_events(owner, limit, ttl): due events of users whose webhook is on, fair between users, is
+-- defined in 20261207004110.
 
 -- Records one attempt of a claimed event: a 2xx delivers it; otherwise it is retried after p_retry_in, or
 -- dead when p_retry_in is null (the connector's bound). false: the claim was lost (nothing written).
@@ -354,17 +303,13 @@ create or replace function public.redeliver_webhook_event(p_event_id text)
   $$;
 
 revoke execute on function public.enqueue_webhook_event(uuid, text, text, jsonb),
-  public.webhook_inbound_message_data(public.inbound_messages),
-  public.webhook_outbound_message_data(public.outbound_messages),
   public.webhook_session_data(public.whatsapp_sessions, public.session_status),
   public.inbound_message_webhook(), public.outbound_status_webhook(), public.session_status_webhook(),
-  public.claim_webhook_events(text, integer, interval),
   public.record_webhook_attempt(text, text, text, integer, text, integer, interval),
   public.return_webhook_event(text, text), public.delete_old_webhook_events(interval),
   public.redeliver_webhook_event(text)
   from public, anon, authenticated;
 grant execute on function public.enqueue_webhook_event(uuid, text, text, jsonb),
-  public.claim_webhook_events(text, integer, interval),
   public.record_webhook_attempt(text, text, text, integer, text, integer, interval),
   public.return_webhook_event(text, text), public.delete_old_webhook_events(interval),
   public.redeliver_webhook_event(text)

@@ -144,32 +144,10 @@ create trigger outbound_messages_apply_action
                      and new.content_type in ('reaction', 'edit', 'revoke'))
   execute function public.apply_outbound_action();
 
--- message.updated for a message the CRM sent, edited or deleted by a rep (ids stable per fact, as for inbound).
-create or replace function public.outbound_message_updated_webhook() returns trigger
-  language plpgsql
-  security definer
-  set search_path to ''
-  as $$
-  declare
-    v_key text := new.session_id || ':' || new.wa_message_id;
-  begin
-    if new.deleted_at is not null and old.deleted_at is null then
-      perform public.enqueue_webhook_event(new.user_id, 'message.updated', v_key || ':deleted',
-        public.webhook_outbound_message_data(new) || jsonb_build_object('change', 'deleted'));
-    elsif new.edited_at is distinct from old.edited_at and new.edited_at is not null then
-      perform public.enqueue_webhook_event(new.user_id, 'message.updated', v_key || ':edited:' || new.edited_at,
-        public.webhook_outbound_message_data(new) || jsonb_build_object('change', 'edited', 'previous_text', old.text));
-    end if;
-    return null;
-  end;
-  $$;
+-- message.updated for a message the CRM sent, edited or deleted by a rep: the trigger of 20261207005300.
 
-create trigger outbound_messages_updated_webhook
-  after update of edited_at, deleted_at on public.outbound_messages
-  for each row when (old.edited_at is distinct from new.edited_at or old.deleted_at is distinct from new.deleted_at)
-  execute function public.outbound_message_updated_webhook();
-
--- The outbound webhook shape gains what an action row and an edited/deleted message carry.
+-- The outbound message as webhooks carry it (message.status, message.updated): a message, an action row, an edit
+-- or a deletion.
 create or replace function public.webhook_outbound_message_data(m public.outbound_messages) returns jsonb
   language sql stable
   set search_path to ''
@@ -185,8 +163,7 @@ create or replace function public.webhook_outbound_message_data(m public.outboun
         'sent_at', m.sent_at, 'delivered_at', m.delivered_at, 'read_at', m.read_at, 'failed_at', m.failed_at))
   $$;
 
-revoke execute on function public.check_outbound_action(), public.apply_outbound_action(),
-  public.outbound_message_updated_webhook() from public, anon, authenticated;
+revoke execute on function public.check_outbound_action(), public.apply_outbound_action() from public, anon, authenticated;
 revoke execute on function public.webhook_outbound_message_data(public.outbound_messages) from public, anon, authenticated;
 
 grant insert (target_wa_message_id) on table public.outbound_messages to authenticated;

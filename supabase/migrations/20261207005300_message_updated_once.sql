@@ -1,13 +1,26 @@
--- One message.updated event per change (supabase/tests/database/42-webhook-one-event-per-change.test.sql).
+-- message.updated webhooks (issue 15 item 2): an edit, a delete for everyone and a reaction (added, changed or
+-- removed) on a message of the timeline (20261207001100), received or sent by the CRM (rep actions,
+-- 20261207004300), each written by a trigger on the change in its transaction: record_inbound_edit,
+-- record_inbound_deletion, record_message_reaction, apply_outbound_action. data.change says which: 'edited' |
+-- 'deleted' | 'reaction'. Ids are stable per fact: the same edit (message + edited_at), the deletion of a
+-- message, the same reaction (side + reacted_at).
 --
--- 1. A reaction re-recorded with the same emoji is no change. The CRM's own reaction was written twice: once
---    by apply_outbound_action at the action row's sent_at, and once by the connector from Baileys' echo of our
---    own send (emitOwnEvents: messages.reaction, timed when Baileys built the message). When the echo came
---    first, the sent write moved reacted_at on and the trigger wrote a second event with another id. The same
---    for any reaction stanza seen again later. The trigger now writes on an insert, a changed emoji, a removal.
--- 2. Edits and deletions of inbound (20261207004120) and outbound (20261207004300) messages were two copies of
---    one trigger body; one function serves both tables now (each table keeps its one trigger).
+-- One event per change (supabase/tests/database/42-webhook-one-event-per-change.test.sql):
+-- * A reaction re-recorded with the same emoji is no change. The CRM's own reaction is recorded twice: by
+--   apply_outbound_action at the action row's sent_at, and by the connector from Baileys' echo of our own send
+--   (emitOwnEvents: messages.reaction, timed when Baileys built the message). When the echo came first, the
+--   sent write moved reacted_at on and a second event with another id followed. The reaction trigger writes on
+--   an insert, a changed emoji and a removal.
+-- * Edits and deletions of both tables are one trigger body (message_edit_webhook); a row edited and deleted in
+--   one write is one 'deleted' event.
+--
+-- These triggers were first written in 20261207004120 and 20261207004300 (functions inbound_/
+-- outbound_message_updated_webhook, and the reaction one without the check); a database that applied those
+-- versions ends in the same state as a fresh one (create or replace, drop if exists).
 
+-- A reaction names the message by its WhatsApp id; message.id is the row it reacts to (an inbound_messages id
+-- when from_me is false or it was typed on the phone, an outbound_messages uuid when the CRM sent it), null
+-- if that row is not stored (e.g. older than the history import).
 create or replace function public.message_reaction_webhook() returns trigger
   language plpgsql
   security definer
@@ -41,8 +54,11 @@ create or replace function public.message_reaction_webhook() returns trigger
   end;
   $$;
 
+create or replace trigger message_reactions_webhook
+  after insert or update of emoji, reacted_at or delete on public.message_reactions
+  for each row execute function public.message_reaction_webhook();
+
 -- An edit or a delete for everyone of a message, received (inbound_messages) or sent by the CRM (outbound_messages).
--- A row that is edited and deleted in one write is one 'deleted' event. Ids are stable per fact.
 create or replace function public.message_edit_webhook() returns trigger
   language plpgsql
   security definer
@@ -79,7 +95,8 @@ create or replace trigger outbound_messages_updated_webhook
   for each row when (old.edited_at is distinct from new.edited_at or old.deleted_at is distinct from new.deleted_at)
   execute function public.message_edit_webhook();
 
-drop function public.inbound_message_updated_webhook();
-drop function public.outbound_message_updated_webhook();
+-- a database that applied the earlier versions of 004120/004300 has these, no longer called
+drop function if exists public.inbound_message_updated_webhook();
+drop function if exists public.outbound_message_updated_webhook();
 
-revoke execute on function public.message_edit_webhook() from public, anon, authenticated;
+revoke execute on function public.message_edit_webhook(), public.message_reaction_webhook() from public, anon, authenticated;
