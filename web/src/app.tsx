@@ -3,6 +3,7 @@ import type { Session } from '@supabase/supabase-js';
 import { LanguageSwitch } from './components/language-switch.tsx';
 import { AuthPage, useAuthSession } from './features/auth/index.ts';
 import { ConnectPanel, useWhatsappSession } from './features/connect/index.ts';
+import { ConversationsPage } from './features/conversations/index.ts';
 import { MessagesPanel } from './features/messages/index.ts';
 import { SettingsPage } from './features/settings/index.ts';
 import { DeliveryLogPage } from './features/webhooks/index.ts';
@@ -45,7 +46,7 @@ function ConfiguredApp({ supabase }: { supabase: AppSupabase }) {
 function Workspace({ supabase, auth }: { supabase: AppSupabase; auth: Session }) {
   const { t } = useI18n();
   const state = useWhatsappSession(supabase, auth.user.id);
-  const [view, setView] = useState<'workspace' | 'settings' | 'webhooks'>('workspace');
+  const [view, setView] = useState<'workspace' | 'conversations' | 'settings' | 'webhooks'>('workspace');
   const account = (
     <div className="account">
       <span className="account-email" title={t('auth.signedInAs', { email: auth.user.email ?? '' })}>
@@ -66,6 +67,7 @@ function Workspace({ supabase, auth }: { supabase: AppSupabase; auth: Session })
     <Shell account={account}>
       <nav className="tabs" aria-label={t('nav.label')}>
         {tab('workspace', t('nav.workspace'))}
+        {tab('conversations', t('nav.conversations'))}
         {tab('settings', t('nav.settings'))}
         {tab('webhooks', t('nav.webhooks'))}
       </nav>
@@ -75,6 +77,7 @@ function Workspace({ supabase, auth }: { supabase: AppSupabase; auth: Session })
           <MessagesPanel supabase={supabase} session={state.session} />
         </div>
       )}
+      {view === 'conversations' && <ConversationsPage key={auth.user.id} supabase={supabase} session={state.session} />}
       {view === 'settings' && <SettingsPage key={auth.user.id} supabase={supabase} />}
       {view === 'webhooks' && <DeliveryLogPage key={auth.user.id} supabase={supabase} />}
     </Shell>

@@ -40,8 +40,10 @@ function useAnnouncements(items: MessageItem[], who: (item: MessageItem) => stri
   return text;
 }
 
-export function MessageList({ supabase, items, contacts, hasSession }: {
+/** `title` and `titleId` name the list (default: the recent messages of the workspace). */
+export function MessageList({ supabase, items, contacts, hasSession, title, titleId = 'recent-title' }: {
   supabase: AppSupabase; items: MessageItem[]; contacts: Map<string, WhatsappContact>; hasSession: boolean;
+  title?: string; titleId?: string;
 }) {
   const { t, lang } = useI18n();
   const numberHidden = t('messages.numberHidden');
@@ -50,12 +52,12 @@ export function MessageList({ supabase, items, contacts, hasSession }: {
 
   return (
     <div className="message-list-wrap">
-      <h3 className="section-title" id="recent-title">{t('messages.recent')}</h3>
+      <h3 className="section-title" id={titleId}>{title ?? t('messages.recent')}</h3>
       <p className="visually-hidden" role="status" aria-live="polite">{announcement}</p>
       {items.length === 0 ? (
         <p className="empty">{hasSession ? t('messages.empty') : t('messages.noSession')}</p>
       ) : (
-        <ul className="message-list" aria-labelledby="recent-title" data-testid="message-list">
+        <ul className="message-list" aria-labelledby={titleId} data-testid="message-list">
           {items.map((item) => {
             const failed = item.direction === 'out' && item.row.status === 'failed';
             const status = item.direction === 'out' ? item.row.status : item.row.from_me ? 'from-phone' : 'received';
