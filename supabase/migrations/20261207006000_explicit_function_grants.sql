@@ -3,7 +3,8 @@
 -- service_role unless a migration says so). Checked by supabase/tests/database/90-api-grants.test.sql.
 
 -- The connector's functions: for service_role (a secret-key caller) as well as the connector's own
--- direct connection (the owner); never for anon or authenticated (revoked where they were made).
+-- direct connection (the owner); never for anon or authenticated (revoked where they were made). The outbound
+-- claims, sent and receipts are granted in 20261207007000/007100, where they are defined.
 grant execute on function
   public.acquire_session_lease(uuid, text, interval),
   public.renew_session_leases(text, interval),
@@ -19,14 +20,10 @@ grant execute on function
   public.wipe_session_auth_state(uuid, text, bigint),
   public.expire_idle_sessions(interval),
   public.delete_unfinished_link_credentials(interval),
-  public.claim_ready_outbound_messages(text, uuid[], integer, interval),
-  public.renew_outbound_claims(text, uuid[], interval),
   public.return_outbound_message(uuid, text),
-  public.mark_outbound_sent(uuid, text, text),
   public.retry_outbound_message(uuid, text, interval, text, text),
   public.fail_outbound_message(uuid, text, text, text),
   public.fail_unsent_messages(uuid, text, text),
-  public.record_outbound_receipt(uuid, text, public.outbound_status),
   public.write_session_auth_state(uuid, text, bigint, text[], text[], bytea[])
   to service_role;
 

@@ -1,6 +1,6 @@
 -- Throughput (issue 16): the connector records many sends and receipts in one statement instead of one
--- round trip per message. The single-row functions keep their signatures and become the one-element
--- case of these, so each transition is still defined once.
+-- round trip per message. The single-row functions (mark_outbound_sent, record_outbound_receipt) are the
+-- one-element case of these, so each transition is defined once.
 
 -- Rows WhatsApp acked: 'sent', claim released. Only rows still claimed by p_owner and 'sending' move;
 -- returns the ids that did (a row another connector took over, or a receipt already moved, is left alone).
@@ -26,9 +26,12 @@ create or replace function public.mark_outbound_sent(p_message_id uuid, p_owner 
     select exists (select 1 from public.mark_outbound_messages_sent(p_owner, array[p_message_id], array[p_recipient_jid]))
   $$;
 
--- Delivery and read receipts (session, WhatsApp id, status), as record_outbound_receipt describes
--- (forward only, also settling a row that waits for its retry). A message listed twice takes its
--- furthest status. Returns how many rows moved.
+-- Delivery and read receipts (session, WhatsApp id, status). Status only moves forward (outbound_status is
+-- declared in that order): sent -> delivered -> read. A receipt also settles a row that waits for its retry: a row goes back to
+-- 'queued' when its socket closed before WhatsApp's ack arrived, although WhatsApp may have had it all
+-- along, and the receipt proves it (the retry would send the same WhatsApp id again). Only rows that
+-- were tried (attempts > 0) can have a receipt: WhatsApp ids derive from row ids and are unknown before.
+-- A message listed twice takes its furthest status. Returns how many rows moved.
 create or replace function public.record_outbound_receipts(
   p_session_ids uuid[], p_wa_message_ids text[], p_statuses public.outbound_status[])
   returns integer
@@ -78,12 +81,16 @@ create or replace function public.record_outbound_receipt(
   end;
   $$;
 
--- The connector's (postgres / service_role) only, like the single-row functions.
+-- The connector's (postgres / service_role) only.
 revoke execute on function
   public.mark_outbound_messages_sent(text, uuid[], text[]),
-  public.record_outbound_receipts(uuid[], text[], public.outbound_status[])
+  public.mark_outbound_sent(uuid, text, text),
+  public.record_outbound_receipts(uuid[], text[], public.outbound_status[]),
+  public.record_outbound_receipt(uuid, text, public.outbound_status)
   from public, anon, authenticated;
 grant execute on function
   public.mark_outbound_messages_sent(text, uuid[], text[]),
-  public.record_outbound_receipts(uuid[], text[], public.outbound_status[])
+  public.mark_outbound_sent(uuid, text, text),
+  public.record_outbound_receipts(uuid[], text[], public.outbound_status[]),
+  public.record_outbound_receipt(uuid, text, public.outbound_status)
   to service_role;

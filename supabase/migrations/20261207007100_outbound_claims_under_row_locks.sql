@@ -1,7 +1,20 @@
--- Claims under row locks (issue 16). Redefines claim_ready_outbound_messages and renew_outbound_claims
--- (000510); signatures, return types and grants unchanged.
+-- The connector's outbound claims and their renewal (issue 16: under row locks).
 --
--- The claim locks its rows with SKIP LOCKED, so a row another transaction holds a lock on (a write-back
+-- Claims outbound rows only for sessions whose socket is open, never overtaking a retry.
+--
+-- Due rows are queued rows whose next attempt is due and 'sending' rows whose claim expired (a
+-- connector died mid-send), of connected sessions the caller leases. Two rules on top:
+--  * right after a start or take-over a session is leased and still 'connected' (from the previous
+--    connector) while its new socket is not open yet: rows claimed then can only be put back with a
+--    delay, and newer rows overtake them;
+--  * a row waiting for its retry (queued, next_attempt_at in the future) is overtaken by newer rows to
+--    the same recipient.
+-- So the claim takes only the sessions the caller has open, and skips a row while an older row of the same
+-- session and recipient waits for a retry, or is still claimed by another connector under a live claim
+-- (after a take-over: the dead connector's in-flight rows go first once their claim expires), so
+-- messages reach each recipient in the order they were queued.
+--
+-- Under row locks: the claim locks its rows with SKIP LOCKED, so a row another transaction holds a lock on (a write-back
 -- still committing, a user's update) is passed over. Its older-row check reads the snapshot, where the
 -- locked row looks due, so the claim used to hand out the NEWER rows of that recipient: sent before the
 -- older one, against the per-recipient order. Now a row is handed out only when every older unsettled row
@@ -51,6 +64,13 @@ create or replace function public.claim_ready_outbound_messages(
     returning m.*
   $$;
 
+-- Keeps claims alive for rows waiting in a session's paced queue.
+--
+-- claim_ready_outbound_messages hands out rows with a claim TTL. A paced queue can hold a row longer than
+-- that; without renewal the same connector reclaims its own rows (inflating attempts) and, worse, a
+-- second connector could not tell a live claim from a dead one. The connector renews the claims of the
+-- rows it still holds on a timer (TTL/3), like a lease.
+--
 -- A row another transaction holds a lock on is skipped, not waited for: one slow write must not stall
 -- the renewal of every other claim (the timer renews at a third of the TTL, so the skipped row is
 -- renewed by the next round). Returns how many claims were extended.
@@ -71,3 +91,13 @@ create or replace function public.renew_outbound_claims(p_owner text, p_message_
       returning 1)
     select count(*)::integer from renewed
   $$;
+
+-- Nobody but the connector (postgres / service_role) may call these.
+revoke execute on function
+  public.claim_ready_outbound_messages(text, uuid[], integer, interval),
+  public.renew_outbound_claims(text, uuid[], interval)
+  from public, anon, authenticated;
+grant execute on function
+  public.claim_ready_outbound_messages(text, uuid[], integer, interval),
+  public.renew_outbound_claims(text, uuid[], interval)
+  to service_role;
