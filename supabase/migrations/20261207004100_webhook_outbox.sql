@@ -190,9 +190,14 @@ create or replace function public.session_status_webhook() returns trigger
   end;
   $$;
 
+-- History imported on link (imported = true: the recent chats WhatsApp sends a new link, possibly a year of
+-- them) is no message.received: a CRM that answers new messages would answer all of it. It is in the tables
+-- for the CRM to read (GET /messages, whatsapp_conversations, imported flag); later edits, deletions and
+-- reactions of those messages are changes happening now and do raise message.updated.
 create trigger inbound_messages_webhook
   after insert on public.inbound_messages
-  for each row execute function public.inbound_message_webhook();
+  for each row when (not new.imported)
+  execute function public.inbound_message_webhook();
 
 create trigger outbound_messages_status_webhook
   after update of status on public.outbound_messages

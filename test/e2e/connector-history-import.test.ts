@@ -58,9 +58,10 @@ const rows = (sessionId: string, ids: string[]) => db.sql`select * from inbound_
   where session_id = ${sessionId} and wa_message_id = any(${ids}) order by wa_timestamp`;
 
 describe('connector: history import on link', () => {
-  it('imports the recent chats as imported rows joined to their contacts; the conversations view shows them', async () => {
+  it('imports the recent chats as imported rows joined to their contacts; the conversations view shows them; no message.received for them', async () => {
     const importedBefore = await metric('whatsapp_history_messages_imported_total');
-    const { me, alice, hidden, ids, sessionId } = await linkWithHistory();
+    // the CRM's webhook is on (no delivery is needed: the events are rows of the outbox, written with the message)
+    const { me, alice, hidden, ids, sessionId } = await linkWithHistory({ webhook: { url: 'https://crm.example.com/hooks/whatsapp', enabled: true } });
     const all = [ids.aliceIn, ids.aliceOut, ids.hiddenIn];
     const stored = await waitFor(async () => { const r = await rows(sessionId, all); return r.length === 3 ? r : null; }, 'the imported rows');
     expect(stored.map((r) => [r.wa_message_id, r.from_me, r.text, r.imported])).toEqual([
@@ -89,6 +90,11 @@ describe('connector: history import on link', () => {
     const live = await alice.sendText(me, 'then M it is');
     const [row] = await waitFor(async () => { const r = await rows(sessionId, [live]); return r.length ? r : null; }, 'the live row');
     expect(row).toMatchObject({ imported: false, contact_id: aliceContact!.id });
+
+    // history is not news: only the live message is a message.received (a CRM would auto-answer the history)
+    const received = await db.sql`select data #>> '{message,wa_message_id}' as id, data #>> '{message,imported}' as imported
+      from webhook_events where user_id = ${row!.user_id} and event_type = 'message.received'`;
+    expect(received).toEqual([{ id: live, imported: 'false' }]);
   }, 120_000);
 
   it('with history import turned off, the contacts and mappings are recorded and no message is imported', async () => {

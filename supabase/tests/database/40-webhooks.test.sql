@@ -2,7 +2,7 @@
 -- is off or not subscribed), with stable ids; the connector's claim/attempt cycle (retry, dead letter,
 -- delivered); users read only their own events and delivery log, and redeliver only their own.
 begin;
-select plan(32);
+select plan(33);
 
 \set alice '{"sub":"11111111-1111-4111-8111-111111111111","role":"authenticated"}'
 \set bob '{"sub":"22222222-2222-4222-8222-222222222222","role":"authenticated"}'
@@ -32,6 +32,10 @@ select results_eq(
       from public.webhook_events$$,
   $$values ('message.received'::text, true, 'hi bob'::text, '+15557770001'::text, 'pending'::text)$$,
   'an inbound message is a message.received event with an id derived from the message');
+insert into public.inbound_messages (session_id, user_id, wa_message_id, chat_jid, sender_phone, message_type, text, wa_timestamp, imported) values
+  ('bbbbbbbb-0000-4000-8000-000000000001', '22222222-2222-4222-8222-222222222222', 'B0', '15557770001@s.whatsapp.net', '+15557770001', 'text', 'last year', now() - interval '1 year', true);
+select is_empty($$select 1 from public.webhook_events where data #>> '{message,wa_message_id}' = 'B0'$$,
+  'a message imported from the history sent on link is no message.received (a CRM would answer a year of history)');
 
 insert into public.outbound_messages (id, session_id, user_id, recipient, text) values
   ('0b000000-0000-4000-8000-000000000001', 'bbbbbbbb-0000-4000-8000-000000000001', '22222222-2222-4222-8222-222222222222', '+15557770001', 'hello');
