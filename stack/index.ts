@@ -18,7 +18,7 @@ import {
   loadOrCreateSigningKeys, type JwtKeys, type SigningAlgorithm,
 } from './keys.ts';
 import { hasAllMigrations } from './migration-status.ts';
-import { startRealtime, type RealtimeHandle } from './realtime-wiring.ts';
+import { startRealtime, type RealtimeHandle, type RealtimeLimits } from './realtime-wiring.ts';
 import { createRestService } from './rest/index.ts';
 import { createStorageService, readStorageFileSizeLimit } from './storage/index.ts';
 
@@ -64,6 +64,8 @@ export interface StartStackOptions {
   storage?: boolean;
   /** Serve /realtime/v1/websocket when stack/realtime exists. Default true. */
   realtime?: boolean;
+  /** Realtime's quotas (stack/realtime/limits.ts); default Supabase's Free plan. */
+  realtimeLimits?: Partial<RealtimeLimits>;
   /** Request body limit in bytes (413 above it). Default 10 MiB. */
   maxBodyBytes?: number;
   /** Access token lifetime in seconds. Default 3600. */
@@ -186,7 +188,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
     let realtime: RealtimeHandle | undefined;
     if (options.realtime ?? true) {
       try {
-        realtime = await startRealtime({ databaseUrl, jwtKeys, logger: logger.child({ component: 'realtime' }) });
+        realtime = await startRealtime({ databaseUrl, jwtKeys, limits: options.realtimeLimits, logger: logger.child({ component: 'realtime' }) });
       } catch (error) {
         // e.g. a given DATABASE_URL without wal_level=logical: serve everything else.
         logger.error({ err: error }, 'stack: Realtime could not start; /realtime/v1/websocket answers 404');

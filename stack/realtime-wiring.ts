@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { JwtKeys } from './keys.ts';
 import type { ServiceRequest } from './gateway/index.ts';
+import type { RealtimeLimits } from './realtime/limits.ts';
 
 export interface RealtimeHandle {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
@@ -14,7 +15,10 @@ export interface RealtimeHandle {
   close(): Promise<void>;
 }
 
-type CreateRealtimeServer = (options: { databaseUrl: string; jwtKeys: JwtKeys; logger: Logger }) => Promise<RealtimeHandle>;
+export type { RealtimeLimits } from './realtime/limits.ts';
+
+type RealtimeOptions = { databaseUrl: string; jwtKeys: JwtKeys; logger: Logger; limits?: Partial<RealtimeLimits> };
+type CreateRealtimeServer = (options: RealtimeOptions) => Promise<RealtimeHandle>;
 
 const realtimeIndex = new URL('./realtime/index.ts', import.meta.url);
 
@@ -22,7 +26,7 @@ export function realtimeAvailable(): boolean {
   return existsSync(realtimeIndex);
 }
 
-export async function startRealtime(options: { databaseUrl: string; jwtKeys: JwtKeys; logger: Logger }): Promise<RealtimeHandle | undefined> {
+export async function startRealtime(options: RealtimeOptions): Promise<RealtimeHandle | undefined> {
   if (!realtimeAvailable()) {
     options.logger.warn('realtime: stack/realtime/index.ts not found; /realtime/v1/websocket answers 404');
     return undefined;

@@ -3,6 +3,7 @@
 import type { AccessClaims } from '../keys.ts';
 import type { PgBinding } from './bindings.ts';
 import type { Subscriber } from './dispatcher.ts';
+import type { ClientPresenceWindow } from './limits.ts';
 
 export interface ChannelTransport {
   sendPush(channel: Channel, event: string, payload: Record<string, unknown>): void;
@@ -28,6 +29,8 @@ export class Channel implements Subscriber {
   /** On a private channel, whether the claims may read / track presence (`realtime.messages` policies, extension presence). */
   presenceRead: boolean | null = null;
   presenceWrite: boolean | null = null;
+  /** Realtime's per-channel presence call limit (set by the connection on join). */
+  presenceWindow!: ClientPresenceWindow;
   private expiryTimer: NodeJS.Timeout | null = null;
 
   constructor(

@@ -5,6 +5,7 @@ import type { WebSocket } from 'ws';
 import { InvalidJwtError, verifyAccessToken, type AccessClaims } from '../keys.ts';
 import { BindingError, parseBindings, resolveBindings, type PgBinding } from './bindings.ts';
 import { Channel, type ChannelTransport } from './channel.ts';
+import { ClientPresenceWindow, joinRefusal } from './limits.ts';
 import {
   ProtocolError, decodeFrame, encodeBinaryBroadcast, encodeFrame, encodeFrameWithRawPayload, isObject,
   type PhoenixMessage, type Vsn,
@@ -104,6 +105,12 @@ export class Connection implements ChannelTransport {
       this.leave(previous);
       this.send(encodeFrame({ joinRef: previous.joinRef, ref: null, topic: previous.topic, event: 'phx_close', payload: {} }, this.vsn));
     }
+    const refusal = joinRefusal(this.ctx.limits, this, this.channels.size);
+    if (refusal) {
+      this.reply(message, 'error', { reason: refusal.reason });
+      if (refusal.disconnect) this.ws.close(1000, 'disconnect');
+      return;
+    }
     const token = typeof payload.access_token === 'string' && payload.access_token !== '' ? payload.access_token : this.apikey;
     let claims: AccessClaims;
     try {
@@ -130,7 +137,9 @@ export class Connection implements ChannelTransport {
     const channel = new Channel(message.topic, message.joinRef, claims, broadcast.self === true, broadcast.ack === true, config.private === true, this);
     const presence = isObject(config.presence) ? config.presence : {};
     if (typeof presence.key === 'string' && presence.key !== '') channel.presenceKey = presence.key;
+    channel.presenceWindow = new ClientPresenceWindow(this.ctx.limits.config.clientPresenceMaxCalls, this.ctx.limits.config.clientPresenceWindowMs);
     this.channels.set(message.topic, channel);
+    this.ctx.limits.users.add(this);
     this.ctx.topics.join(channel);
 
     let bindingError: string | null = null;
@@ -240,6 +249,12 @@ export class Connection implements ChannelTransport {
       channel.broadcastWrite ??= await this.ctx.authorizeBroadcastWrite(channel.name, JSON.parse(channel.claimsJson) as AccessClaims);
       if (!channel.broadcastWrite || channel.closed) return;
     }
+    this.ctx.limits.events.add();
+    // Tenants.validate_payload_size: over the limit nothing is sent; only an ack'ing channel hears why.
+    if (this.ctx.limits.payloadTooLarge(payload.payload instanceof Uint8Array ? payload.payload : payload)) {
+      if (channel.broadcastAck) this.replyRaw(message, 'error', 'payload_size_exceeded');
+      return;
+    }
     const outgoing = { type: 'broadcast', event: payload.event, payload: payload.payload ?? {} } as Record<string, unknown>;
     if (isObject(payload.meta)) outgoing.meta = payload.meta;
     this.ctx.topics.broadcast(channel.topic, channel.isPrivate, outgoing, channel.broadcastSelf ? undefined : channel);
@@ -252,6 +267,7 @@ export class Connection implements ChannelTransport {
    */
   private async presence(channel: Channel, message: PhoenixMessage): Promise<void> {
     const { payload } = message;
+    if (!channel.presenceWindow.allow()) return this.shutdown(channel, 'Client presence rate limit exceeded');
     const event = typeof payload.event === 'string' ? payload.event.toLowerCase() : '';
     if (event === 'untrack') {
       this.ctx.presence.untrack(channel);
@@ -275,6 +291,12 @@ export class Connection implements ChannelTransport {
       if (!channel.presenceWrite) {
         this.reply(message, 'error', { reason: 'unauthorized' });
         return;
+      }
+    }
+    if (!this.ctx.presence.isUnchanged(channel, channel.presenceKey, tracked)) {
+      if (this.ctx.limits.payloadTooLarge(tracked)) return this.shutdown(channel, 'Track message size exceeded');
+      if (this.ctx.limits.presenceEvents.avg > this.ctx.limits.config.maxPresenceEventsPerSecond) {
+        return this.shutdown(channel, 'Too many presence messages per second');
       }
     }
     this.ctx.presence.track(channel, channel.presenceKey, tracked);
@@ -310,6 +332,11 @@ export class Connection implements ChannelTransport {
 
   // --------------------------------------------------------------------------------------------------
   private reply(message: PhoenixMessage, status: 'ok' | 'error', response: Record<string, unknown>): void {
+    this.replyRaw(message, status, response);
+  }
+
+  /** Realtime replies some errors with an atom as the whole response (`{status: 'error', response: 'payload_size_exceeded'}`). */
+  private replyRaw(message: PhoenixMessage, status: 'ok' | 'error', response: Record<string, unknown> | string): void {
     if (message.ref === null) return;
     this.send(encodeFrame({ joinRef: message.joinRef, ref: message.ref, topic: message.topic, event: 'phx_reply', payload: { status, response } }, this.vsn));
   }
@@ -330,6 +357,7 @@ export class Connection implements ChannelTransport {
     if (this.heartbeatTimer) clearTimeout(this.heartbeatTimer);
     for (const channel of [...this.channels.values()]) this.leave(channel);
     this.ctx.connections.delete(this);
+    this.ctx.limits.users.delete(this);
   }
 }
 

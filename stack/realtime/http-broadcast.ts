@@ -8,8 +8,6 @@ import { verifyAccessToken, verifyJwtClaims, type AccessClaims, type JwtKeys } f
 import { isObject } from './protocol.ts';
 import type { ServerContext } from './server-context.ts';
 
-/** Realtime's tenant default `max_payload_size_in_kb` (3000), measured here on the JSON text. */
-const MAX_PAYLOAD_BYTES = 3000 * 1000;
 const UNSUPPORTED_MEDIA_TYPE = 'Unsupported Media Type. Use application/json or application/octet-stream';
 
 type FieldErrors = Record<string, string[]>;
@@ -47,8 +45,13 @@ async function authenticate(request: ServiceRequest, keys: JwtKeys): Promise<Acc
 async function broadcastBatch(ctx: ServerContext, request: ServiceRequest, claims: AccessClaims): Promise<void> {
   const body = parseJson(await request.body());
   if (body === INVALID_JSON) return sendJson(request.res, 400, { message: 'Bad Request: the body is not valid JSON' });
-  const { messages, errors } = validateBatch(isObject(body) ? body : {});
+  const { messages, errors } = validateBatch(ctx, isObject(body) ? body : {});
   if (errors) return sendJson(request.res, 422, { errors });
+  // BatchBroadcast.check_rate_limit: the project's messages per second, this batch included.
+  const rate = ctx.limits.events.avg;
+  const max = ctx.limits.config.maxEventsPerSecond;
+  if (rate > max) return sendJson(request.res, 429, { message: 'You have exceeded your rate limit' });
+  if (messages.length + rate > max) return sendJson(request.res, 429, { message: 'Too many messages to broadcast, please reduce the batch size' });
   for (const message of messages.filter((m) => !m.private)) deliver(ctx, message, false);
   const privateTopics = new Map<string, BatchMessage[]>();
   for (const message of messages.filter((m) => m.private)) {
@@ -71,7 +74,7 @@ interface BatchMessage {
 }
 
 /** BatchBroadcast's changeset: `messages` required, each with topic, event and a payload object. */
-function validateBatch(body: Record<string, unknown>): { messages: BatchMessage[]; errors?: Record<string, unknown> } {
+function validateBatch(ctx: ServerContext, body: Record<string, unknown>): { messages: BatchMessage[]; errors?: Record<string, unknown> } {
   const list = body.messages;
   if (list === undefined || list === null || (Array.isArray(list) && list.length === 0)) return { messages: [], errors: { messages: ["can't be blank"] } };
   if (!Array.isArray(list) || !list.every(isObject)) return { messages: [], errors: { messages: ['is invalid'] } };
@@ -89,7 +92,7 @@ function validateBatch(body: Record<string, unknown>): { messages: BatchMessage[
     const payload = raw.payload;
     if (payload === undefined || payload === null) errors.payload = ["can't be blank"];
     else if (!isObject(payload)) errors.payload = ['is invalid'];
-    else if (tooLarge(payload)) errors.payload = ['Payload size exceeds tenant limit'];
+    else if (ctx.limits.payloadTooLarge(payload)) errors.payload = ['Payload size exceeds tenant limit'];
     const isPrivate = castBoolean(raw.private);
     if (isPrivate === undefined) errors.private = ['is invalid'];
     const id = raw.id;
@@ -113,6 +116,7 @@ function castBoolean(value: unknown): boolean | undefined {
 }
 
 function deliver(ctx: ServerContext, message: BatchMessage, isPrivate: boolean): void {
+  ctx.limits.events.add();
   const outgoing: Record<string, unknown> = { type: 'broadcast', event: message.event, payload: message.payload };
   if (message.id) outgoing.meta = { id: message.id };
   ctx.topics.broadcast(`realtime:${message.topic}`, isPrivate, outgoing);
@@ -138,10 +142,12 @@ async function broadcastSingle(ctx: ServerContext, request: ServiceRequest, clai
   const errors: FieldErrors = {};
   if (topic.trim() === '') errors.topic = ["can't be blank"];
   if (event.trim() === '') errors.event = ["can't be blank"];
-  if (payload instanceof Uint8Array ? payload.byteLength > MAX_PAYLOAD_BYTES + 500 : tooLarge(payload)) errors.payload = ['Payload size exceeds tenant limit'];
+  if (ctx.limits.payloadTooLarge(payload)) errors.payload = ['Payload size exceeds tenant limit'];
   if (Object.keys(errors).length > 0) return sendJson(res, 422, { errors });
+  if (ctx.limits.events.avg >= ctx.limits.config.maxEventsPerSecond) return sendJson(res, 429, { message: 'You have exceeded your rate limit' });
   const isPrivate = request.query.get('private') === 'true';
   if (isPrivate && !(await ctx.authorizeBroadcastWrite(topic, claims))) return sendJson(res, 403, { message: 'Unauthorized' });
+  ctx.limits.events.add();
   ctx.topics.broadcast(`realtime:${topic}`, isPrivate, { type: 'broadcast', event, payload });
   sendEmpty(res, 202);
 }
@@ -155,8 +161,4 @@ function parseJson(raw: Buffer): unknown {
   } catch {
     return INVALID_JSON;
   }
-}
-
-function tooLarge(payload: Record<string, unknown>): boolean {
-  return Buffer.byteLength(JSON.stringify(payload)) > MAX_PAYLOAD_BYTES;
 }

@@ -13,6 +13,7 @@ import { PresenceHub } from './presence.ts';
 import { Connection } from './connection.ts';
 import { TypeCatalog } from './decode.ts';
 import { Dispatcher } from './dispatcher.ts';
+import { FREE_PLAN_LIMITS, TenantLimits, type RealtimeLimits } from './limits.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import { ColumnPrivileges } from './privileges.ts';
 import { ProtocolError, parseVsn, type Vsn } from './protocol.ts';
@@ -21,6 +22,7 @@ import { RlsChecker } from './rls.ts';
 import { TopicHub, type ServerContext } from './server-context.ts';
 
 export type { Logger } from './logger.ts';
+export type { RealtimeLimits } from './limits.ts';
 
 export interface RealtimeServerOptions {
   /** Superuser (or replication-capable) connection string of the project database. */
@@ -32,6 +34,8 @@ export interface RealtimeServerOptions {
   heartbeatTimeoutMs?: number;
   /** Publication to stream. Default `supabase_realtime`. */
   publication?: string;
+  /** Realtime's quotas; default the Free plan's (limits.ts). */
+  limits?: Partial<RealtimeLimits>;
 }
 
 export interface RealtimeServer {
@@ -49,7 +53,8 @@ export interface RealtimeServer {
   onStreamStateChange(listener: (state: 'streaming' | 'down') => void): () => void;
 }
 
-const MAX_FRAME_BYTES = 8 * 1024 * 1024;
+/** Realtime's endpoint `max_frame_size`: a larger frame closes the socket (1009). */
+const MAX_FRAME_BYTES = 5_000_000;
 
 export async function createRealtimeServer(options: RealtimeServerOptions): Promise<RealtimeServer> {
   const logger = options.logger ?? silentLogger;
@@ -72,7 +77,13 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
     await pool.end().catch(() => {});
     throw new Error(`realtime: cannot stream the WAL (is wal_level=logical?): ${(error as Error).message}`, { cause: error });
   }
-  const topics = new TopicHub();
+  const limits = new TenantLimits({ ...FREE_PLAN_LIMITS, ...options.limits });
+  // MessageDispatcher: every broadcast delivered counts; once the project is over its rate, the channel it reached
+  // is shut down ("Too many messages per second"), as RealtimeChannel's :update_rate_counter does.
+  const topics = new TopicHub((channel) => {
+    limits.events.add();
+    if (limits.events.triggered) channel.transport.shutdown(channel, 'Too many messages per second');
+  });
   const dispatcher = new Dispatcher(new RlsChecker(pool, types, logger), new ColumnPrivileges(pool), logger,
     (record) => topics.deliverMessage(record));
   stream.on('transaction', (transaction) => dispatcher.dispatch(transaction));
@@ -88,7 +99,8 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
     connections: new Set(),
     authorizePrivate: (topic, claims, extension) => authorizePrivateTopic(pool, logger, topic, claims, extension),
     authorizeBroadcastWrite: (subTopic, claims, extension) => authorizeBroadcastWrite(pool, logger, subTopic, claims, extension),
-    presence: new PresenceHub(topics),
+    presence: new PresenceHub(topics, (n) => limits.presenceEvents.add(n)),
+    limits,
   };
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   let closing = false;

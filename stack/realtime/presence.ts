@@ -21,7 +21,14 @@ export class PresenceHub {
   /** Tracked channels by presence topic (`<public|private>:<topic>`). */
   private readonly byTopic = new Map<string, Map<Channel, Tracked>>();
 
-  constructor(private readonly topics: TopicHub) {}
+  /** `delivered(n)`: n presence_diff pushes made (Realtime counts them against the project's presence rate). */
+  constructor(private readonly topics: TopicHub, private readonly delivered: (n: number) => void = () => {}) {}
+
+  /** Tracking this payload again under this key changes nothing (Realtime's :no_payload_change). */
+  isUnchanged(channel: Channel, key: string, payload: Record<string, unknown>): boolean {
+    const previous = this.byTopic.get(presenceTopic(channel))?.get(channel);
+    return previous !== undefined && previous.key === key && previous.payloadJson === JSON.stringify(payload);
+  }
 
   /** What a channel sees after its join (`presence_state`). */
   state(channel: Channel): Grouped {
@@ -51,11 +58,14 @@ export class PresenceHub {
   }
 
   private diff(source: Channel, diff: { joins: Grouped; leaves: Grouped }): void {
+    let pushed = 0;
     for (const peer of this.topics.peers(source.topic)) {
       if (peer.isPrivate !== source.isPrivate) continue;
       if (peer.isPrivate && peer.presenceRead !== true) continue;
       peer.push('presence_diff', diff);
+      pushed++;
     }
+    this.delivered(pushed);
   }
 }
 

@@ -4,6 +4,7 @@ import type { AccessClaims, JwtKeys } from '../keys.ts';
 import type { Channel } from './channel.ts';
 import type { Connection } from './connection.ts';
 import type { Dispatcher } from './dispatcher.ts';
+import type { TenantLimits } from './limits.ts';
 import type { Logger } from './logger.ts';
 import type { PresenceHub } from './presence.ts';
 import type { ReplicationStream } from './replication.ts';
@@ -21,11 +22,15 @@ export interface ServerContext {
   /** Realtime's write check on a private topic (`realtime.messages` insert policies), for broadcast or presence. */
   authorizeBroadcastWrite(subTopic: string, claims: AccessClaims, extension?: 'broadcast' | 'presence'): Promise<boolean>;
   presence: PresenceHub;
+  limits: TenantLimits;
 }
 
 /** Joined channels by topic, for broadcast between clients. */
 export class TopicHub {
   private readonly byTopic = new Map<string, Set<Channel>>();
+
+  /** Called after each broadcast delivered to a channel (Realtime counts it and checks the project's rate). */
+  constructor(private readonly delivered: (channel: Channel) => void = () => {}) {}
 
   join(channel: Channel): void {
     let set = this.byTopic.get(channel.topic);
@@ -63,6 +68,7 @@ export class TopicHub {
     for (const channel of this.peers(topic)) {
       if (channel.isPrivate !== isPrivate || channel === except) continue;
       channel.transport.sendBroadcast(channel, message);
+      this.delivered(channel);
     }
   }
 }

@@ -14,7 +14,7 @@
 //
 // TestStack: { url, anonKey, serviceRoleKey, publishableKey, secretKey, jwtSecret, jwtKeys, databaseUrl, sql,
 //   external, storageDir, client(accessToken?), serviceClient(), signUp({email?, password?, data?}), stop() }
-// Options: { functionsDir, configPath, functionEnv, prestartFunctions, maxBodyBytes, realtime, storageFileSizeLimit, jwtAlgorithm, logLevel }
+// Options: { functionsDir, configPath, functionEnv, prestartFunctions, maxBodyBytes, realtime, realtimeLimits, storageFileSizeLimit, jwtAlgorithm, logLevel }
 // go to startStack.
 //
 // Against a real Supabase (e.g. `supabase start`) instead: set SUPABASE_URL, SUPABASE_ANON_KEY,
@@ -33,7 +33,7 @@ import {
 import { createTestDatabase } from './postgres.ts';
 
 export interface TestStackOptions
-  extends Pick<StartStackOptions, 'functionsDir' | 'configPath' | 'functionEnv' | 'prestartFunctions' | 'maxBodyBytes' | 'realtime' | 'jwtExpirySeconds' | 'storageFileSizeLimit' | 'jwtAlgorithm'> {
+  extends Pick<StartStackOptions, 'functionsDir' | 'configPath' | 'functionEnv' | 'prestartFunctions' | 'maxBodyBytes' | 'realtime' | 'realtimeLimits' | 'jwtExpirySeconds' | 'storageFileSizeLimit' | 'jwtAlgorithm'> {
   /** pino level for the stack's logs; default `warn` (LOG_LEVEL overrides). */
   logLevel?: string;
 }
