@@ -10,6 +10,7 @@ import type { AnyMessageContent, MiscMessageGenerationOptions, WAMessage } from 
 import { fileTypeStream } from 'file-type';
 import { bytesMatchType, SNIFF_BYTES } from '../../supabase/functions/_shared/media-type.ts';
 import { voiceNoteFacts, type MediaStorage } from '../media/index.ts';
+import type { RepActionType } from '../../supabase/functions/_shared/rep-actions.ts';
 import { isRepAction, type OutboundRow } from '../store/index.ts';
 
 export type ContentResult =
@@ -27,7 +28,7 @@ export interface ContentDeps {
 async function quotedMessage(deps: ContentDeps, row: OutboundRow, recipientJid: string): Promise<WAMessage | undefined> {
   if (!row.quoted_wa_message_id) return undefined;
   const found = await deps.findQuoted(row.session_id, row.quoted_wa_message_id);
-  if (!found) return undefined; // sent without the quote rather than not at all
+  if (!found) return undefined; // the insert trigger refuses a quote of an unknown id (quoted_not_found): gone since
   return {
     key: { remoteJid: recipientJid, fromMe: found.fromMe, id: row.quoted_wa_message_id },
     message: { conversation: found.text ?? '' },
@@ -41,6 +42,7 @@ async function quotedMessage(deps: ContentDeps, row: OutboundRow, recipientJid: 
  * each keyed by the target as WhatsApp knows it: this chat, whose side sent it, its id.
  */
 async function actionContent(deps: ContentDeps, row: OutboundRow, recipientJid: string): Promise<ContentResult> {
+  if (row.content_type === 'read') return { ok: false, final: true, code: 'not_a_message', reason: 'A read receipt is sent by read-receipt.ts' };
   const target = await deps.findQuoted(row.session_id, row.target_wa_message_id!);
   if (!target) return { ok: false, final: true, code: 'target_not_found', reason: `No message ${row.target_wa_message_id} in this session` };
   const key = { remoteJid: recipientJid, fromMe: target.fromMe, id: row.target_wa_message_id! };
@@ -86,7 +88,7 @@ export async function contentForRow(deps: ContentDeps, row: OutboundRow, recipie
   // AudioMessage and computes one only when it is undefined (Utils/messages.js requiresWaveformProcessing)
   const voiceFacts = voice ? { seconds: voice.seconds, ...(voice.waveform ? { waveform: voice.waveform } : {}) } : {};
   const content: AnyMessageContent = (() => {
-    switch (row.content_type as Exclude<OutboundRow['content_type'], 'text' | 'reaction' | 'edit' | 'revoke'>) {
+    switch (row.content_type as Exclude<OutboundRow['content_type'], 'text' | RepActionType>) {
       case 'image': return { image: media, mimetype, caption };
       case 'video': return { video: media, mimetype, caption };
       case 'audio': return { audio: media, mimetype, ptt: false };

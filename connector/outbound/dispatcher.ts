@@ -18,6 +18,7 @@ import { Batcher } from './batcher.ts';
 import { contentForRow, keepsSentContent, type ContentDeps } from './content.ts';
 import { OnWhatsAppCache } from './on-whatsapp.ts';
 import { paceDelay } from './pacing.ts';
+import { isReadReceipt, sendReadReceipt } from './read-receipt.ts';
 import { SessionQueue, sleep, untilWritten, withTimeout } from './session-queue.ts';
 import { normalizeRecipient } from './recipient.ts';
 import { showTyping } from './typing.ts';
@@ -73,9 +74,7 @@ export class OutboundDispatcher {
     this.renewTimer.unref();
   }
 
-  get backlog() {
-    return this.inFlight.size;
-  }
+  get backlog() { return this.inFlight.size; }
 
   private renew(): void {
     const { config, store, logger } = this.deps;
@@ -159,7 +158,7 @@ export class OutboundDispatcher {
           await this.giveBackPaused(sessionId, queue);
           break;
         }
-        const wait = paceDelay(queue.lastSendAt, settings.pacing, Date.now());
+        const wait = isReadReceipt(queue.rows[0]!) ? 0 : paceDelay(queue.lastSendAt, settings.pacing, Date.now());
         if (wait > 0) {
           if (settings.typingIndicator) showTyping(this.deps.connection(queue.rows[0]!.session_id), queue.rows[0]!, settings, this.deps.logger);
           await sleep(wait);
@@ -252,6 +251,11 @@ export class OutboundDispatcher {
       if (!(await store.messages.stillClaimed(row.id, owner))) return null;
     }
     try {
+      if (isReadReceipt(row)) { // not a message: no ack to wait for (read-receipt.ts)
+        await withTimeout(sendReadReceipt(conn.sock, store, row), config.outbound.sendTimeoutMs);
+        await this.markSent(row, recipient.jid);
+        return null;
+      }
       if (await this.deps.restrictions?.hold(conn, row, recipient.e164)) return null;
       if (!(await this.onWhatsApp.exists(conn, recipient.jid))) {
         await this.fail(row, 'not_on_whatsapp', `${recipient.e164} is not on WhatsApp`);
@@ -326,10 +330,7 @@ export class OutboundDispatcher {
     await this.requeue(row, delay, 'send_error', message);
   }
 
-  /**
-   * Transient failure: the row goes back to the queue, and so do the rows queued behind it in this
-   * session (same delay), so that per-recipient order survives retries.
-   */
+  /** Transient failure: the row and the rows queued behind it in this session go back (same delay): order survives retries. */
   private async requeue(row: OutboundRow, delayMs: number, code: string, reason: string): Promise<void> {
     const owner = this.deps.config.connectorId;
     const queue = this.queues.get(row.session_id);
@@ -381,10 +382,7 @@ export class OutboundDispatcher {
     await Promise.all(receipts.map((r) => this.receipts.add(r)));
   }
 
-  /**
-   * Stops taking rows, waits (up to graceMs) for the sends in progress, and gives the rows still waiting
-   * in queues back (queued, due now) so the next connector does not wait for their claims to expire.
-   */
+  /** Stops taking rows, waits (up to graceMs) for sends in progress, gives queued rows back (due now) for the next connector. */
   async stop(graceMs: number): Promise<void> {
     this.stopped = true;
     clearInterval(this.renewTimer);

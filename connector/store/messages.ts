@@ -14,9 +14,12 @@ export type OutboundRow = Pick<Tables<'outbound_messages'>,
   | 'media_path' | 'media_file_name' | 'media_mime_type' | 'quoted_wa_message_id' | 'target_wa_message_id'>
   & { content_type: 'text' | MediaKind | RepActionType; created_at: Date };
 
-/** A row that acts on an earlier message (a reaction, an edit, a delete for everyone) instead of being one. */
+/** A row that acts on an earlier message (a reaction, an edit, a delete for everyone, a read receipt) instead of being one. */
 export const isRepAction = (row: Pick<OutboundRow, 'content_type'>): row is OutboundRow & { content_type: RepActionType } =>
   isRepActionType(row.content_type);
+
+/** Most message ids one read receipt carries (the newest; older unread ones are marked read with them). */
+const READ_RECEIPT_MAX_IDS = 500;
 
 /** A new inbound_messages row (postgres.js takes the timestamp as a Date). */
 export type InboundRow = Required<Pick<TablesInsert<'inbound_messages'>,
@@ -109,6 +112,12 @@ export function makeMessageStore(sql: Sql) {
         select true, text from outbound_messages where session_id = ${sessionId} and wa_message_id = ${waMessageId}
         limit 1`);
       return row ? { fromMe: Boolean(row.from_me), text: (row.text as string | null) ?? null } : null;
+    },
+    /** The chat's received messages a 'read' row covers (unread_messages_up_to), oldest first, as receipt keys. */
+    async unreadUpTo(sessionId: string, waMessageId: string): Promise<{ chatJid: string; waMessageId: string }[]> {
+      const rows = await withDeadline(sql<{ chat_jid: string; wa_message_id: string }[]>`select chat_jid, wa_message_id
+        from unread_messages_up_to(${sessionId}, ${waMessageId}) order by date_trunc('second', wa_timestamp) desc, received_at desc, id desc limit ${READ_RECEIPT_MAX_IDS}`);
+      return rows.reverse().map((r) => ({ chatJid: r.chat_jid, waMessageId: r.wa_message_id }));
     },
     async stillClaimed(id: string, owner: string): Promise<boolean> {
       const rows = await withDeadline(sql`select 1 from outbound_messages where id = ${id} and status = 'sending' and claimed_by = ${owner}`);

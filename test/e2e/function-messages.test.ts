@@ -61,6 +61,8 @@ describe('whatsapp function: POST /messages', () => {
       [{ token: user.token, body: 'to=+14155552671&text=hi', headers: { 'Content-Type': 'text/plain' } }, 415, 'unsupported_media_type'],
       [{ token: user.token, json: { ...ok, text: 'x'.repeat(40_000) } }, 413, 'payload_too_large'],
       [{ token: user.token, json: { ...ok, idempotency_key: 'a' }, headers: { 'Idempotency-Key': 'b' } }, 400, 'idempotency_key_mismatch'],
+      // a reply quoting a message this session does not have (insert trigger: WL404, hint quoted_not_found)
+      [{ token: user.token, json: { ...ok, quoted_wa_message_id: 'NOSUCHID' } }, 404, 'quoted_not_found'],
       // Postgres text cannot hold U+0000 (SQLSTATE 22P05 through PostgREST's JSON): a 400, not a 500
       [{ token: user.token, json: { ...ok, text: 'hi\u0000there' } }, 400, 'validation_failed'],
       [{ token: user.token, json: { ...ok, text: '\u0000' } }, 400, 'validation_failed'],
@@ -143,6 +145,9 @@ describe('whatsapp function: POST /messages with media', () => {
 
   it('queues each media kind from the caller\'s upload, with caption, file name and quoted message; type and size come from the object', async () => {
     const user = await userWithSession();
+    const quoted = 'QUOTED1'; // a message of this session (a quote of an unknown id is refused: quoted_not_found)
+    await h.stack.sql`insert into inbound_messages (session_id, user_id, wa_message_id, chat_jid, sender_jid, sender_phone, message_type, text, wa_timestamp)
+      values (${user.sessionId}, ${user.id}, ${quoted}, '14155552671@s.whatsapp.net', '14155552671@s.whatsapp.net', '+14155552671', 'text', 'the question', now())`;
     const kinds = [
       { content_type: 'image', data: mediaFixtures.jpeg(), mime: 'image/jpeg', name: 'house.jpg', text: 'the house' },
       { content_type: 'video', data: mediaFixtures.mp4(20_000), mime: 'video/mp4', name: 'tour.mp4' },
@@ -154,14 +159,14 @@ describe('whatsapp function: POST /messages with media', () => {
     for (const k of kinds) {
       const media_path = await upload(user, k.name, k.data, k.mime);
       const json = {
-        to: '+14155552671', content_type: k.content_type, media_path, quoted_wa_message_id: 'QUOTED1',
+        to: '+14155552671', content_type: k.content_type, media_path, quoted_wa_message_id: quoted,
         ...(k.text ? { text: k.text } : {}), ...(k.media_file_name ? { media_file_name: k.media_file_name } : {}),
       };
       const reply = await api('POST', '/messages', { token: user.token, json });
       expect(reply.status, JSON.stringify(reply.body)).toBe(202);
       expect(reply.body).toMatchObject({
         content_type: k.content_type, media_path, media_mime_type: k.mime, media_size_bytes: k.data.length, status: 'queued',
-        text: k.text ?? null, media_file_name: k.media_file_name ?? null, quoted_wa_message_id: 'QUOTED1',
+        text: k.text ?? null, media_file_name: k.media_file_name ?? null, quoted_wa_message_id: quoted,
       });
       const [row] = await h.stack.sql`select content_type, media_path, media_mime_type, media_size_bytes::int as size from outbound_messages where id = ${reply.body.id}`;
       expect(row).toEqual({ content_type: k.content_type, media_path, media_mime_type: k.mime, size: k.data.length });

@@ -102,6 +102,7 @@ export type Database = {
           previous_texts: NonNullable<Json>
           push_name: string | null
           raw: NonNullable<Json>
+          read_at: string | null
           received_at: string
           resolved_at: string | null
           sender_jid: string | null
@@ -143,6 +144,7 @@ export type Database = {
           previous_texts?: NonNullable<Json>
           push_name?: string | null
           raw?: NonNullable<Json>
+          read_at?: string | null
           received_at?: string
           resolved_at?: string | null
           sender_jid?: string | null
@@ -183,6 +185,7 @@ export type Database = {
           previous_texts?: NonNullable<Json>
           push_name?: string | null
           raw?: NonNullable<Json>
+          read_at?: string | null
           received_at?: string
           resolved_at?: string | null
           sender_jid?: string | null
@@ -1119,6 +1122,10 @@ export type Database = {
         Args: { p_status: Database["public"]["Enums"]["session_status"] }
         Returns: boolean
       }
+      mark_conversation_read: {
+        Args: { p_contact_id: string }
+        Returns: string
+      }
       mark_inbound_media_stored: {
         Args: {
           p_id: number
@@ -1436,6 +1443,56 @@ export type Database = {
       touch_session_activity: {
         Args: { p_epoch: number; p_owner: string; p_session_id: string }
         Returns: undefined
+      }
+      unread_messages_up_to: {
+        Args: { p_session_id: string; p_wa_message_id: string }
+        Returns: {
+          chat_jid: string
+          contact_id: string | null
+          deleted_at: string | null
+          edited_at: string | null
+          from_me: boolean
+          id: number
+          imported: boolean
+          media_attempts: number
+          media_claim_expires_at: string | null
+          media_claimed_by: string | null
+          media_duration_seconds: number | null
+          media_error: string | null
+          media_file_name: string | null
+          media_height: number | null
+          media_kind: Database["public"]["Enums"]["media_kind"] | null
+          media_mime_type: string | null
+          media_next_attempt_at: string | null
+          media_path: string | null
+          media_size_bytes: number | null
+          media_source: Json | null
+          media_state: Database["public"]["Enums"]["media_state"] | null
+          media_stored_at: string | null
+          media_width: number | null
+          message_type: string
+          pending: boolean
+          pending_reason: string | null
+          previous_texts: NonNullable<Json>
+          push_name: string | null
+          raw: NonNullable<Json>
+          read_at: string | null
+          received_at: string
+          resolved_at: string | null
+          sender_jid: string | null
+          sender_phone: string | null
+          session_id: string
+          text: string | null
+          user_id: string
+          wa_message_id: string
+          wa_timestamp: string
+        }[]
+        SetofOptions: {
+          from: "*"
+          to: "inbound_messages"
+          isOneToOne: false
+          isSetofReturn: true
+        }
       }
       webhook_event_types: {
         Args: Record<PropertyKey, never>

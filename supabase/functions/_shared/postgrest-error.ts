@@ -40,13 +40,18 @@ const DEFAULTS: Record<string, (message: string) => ApiError> = {
 };
 
 const OWN_SQLSTATES = new Set(['WL403', 'WL404', 'WL409', 'WL411', 'WL413', 'WL415', 'WL422', 'WL429']);
+/** Refusals whose hint names the reason (e.g. the rep actions' `target_not_found`, `edit_window_passed`): the hint is the code. */
+const HINT_IS_CODE = new Set(['WL403', 'WL404', 'WL409']);
+const CODE_SHAPE = /^[a-z][a-z0-9_]{2,63}$/;
 
 /** An ApiError for a known SQLSTATE, or a 500 carrying the database error as its (logged) cause. */
 export function toApiError(error: DatabaseError, overrides: SqlstateOverrides = {}): ApiError {
   const sqlstate = error.code ?? '';
   const ownMessage = OWN_SQLSTATES.has(sqlstate) ? (error.message ?? '') : '';
-  const override = overrides[sqlstate];
   const base = DEFAULTS[sqlstate]?.(ownMessage);
+  const hinted = HINT_IS_CODE.has(sqlstate) && error.hint && CODE_SHAPE.test(error.hint) ? error.hint : null;
+  if (base && hinted) return new ApiError(base.status, hinted, base.message, { cause: error }); // the SQL named it
+  const override = overrides[sqlstate];
   if (override) {
     return new ApiError(base?.status ?? 400, override[0], override[1] ?? base?.message ?? 'Request failed', { cause: error });
   }

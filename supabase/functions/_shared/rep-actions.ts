@@ -1,7 +1,7 @@
 // outbound_messages rows that act on an earlier message instead of being one (content_type; the schema's
-// outbound_messages_content_type_check in migration 20261207004300 lists them): connector, function and web
+// outbound_messages_content_type_check in migration 20261207004400 lists them): connector, function and web
 // import them from here. Listings of messages leave them out; their effect shows on the target.
-export const REP_ACTION_TYPES = ['reaction', 'edit', 'revoke'] as const;
+export const REP_ACTION_TYPES = ['reaction', 'edit', 'revoke', 'read'] as const;
 export type RepActionType = (typeof REP_ACTION_TYPES)[number];
 
 export const isRepActionType = (contentType: string): contentType is RepActionType =>

@@ -52,7 +52,7 @@ select is(
                             'is_terminal_session_status', 'is_e164_phone',
                             'save_messaging_settings', 'rotate_webhook_secret',
                             'webhook_secret_created_at', 'messaging_config_problems', 'webhook_event_types',
-                            'redeliver_webhook_event', 'redeliver_webhook_events')),
+                            'redeliver_webhook_event', 'redeliver_webhook_events', 'mark_conversation_read')),
   null,
   'no other function in public is executable by anon or authenticated');
 select is(

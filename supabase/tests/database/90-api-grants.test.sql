@@ -166,6 +166,7 @@ insert into expected_grants (object, role, privileges) values
     ('function redeliver_webhook_event(text)', 'service_role', 'execute'),
     ('function redeliver_webhook_events(text[], text, text, timestamp with time zone, timestamp with time zone, integer)', 'authenticated', 'execute'),
     ('function redeliver_webhook_events(text[], text, text, timestamp with time zone, timestamp with time zone, integer)', 'service_role', 'execute'),
+    ('function mark_conversation_read(uuid)', 'authenticated', 'execute'),
   -- functions: the Edge Function's rate limit, called with its secret key for the user it verified (a user
   -- who could call it would choose the window and reset their own count, issue 16 item 9)
     ('function consume_api_rate_limit(uuid, text, integer, integer)', 'service_role', 'execute'),
@@ -183,6 +184,7 @@ insert into expected_grants (object, role, privileges) values
     ('function check_outbound_action()', 'nobody', ''),
     ('function apply_outbound_action()', 'nobody', ''),
     ('function message_edit_webhook()', 'nobody', ''),
+    ('function unread_messages_up_to(uuid, text)', 'nobody', ''),
     ('function inbound_message_webhook()', 'nobody', ''),
     ('function outbound_status_webhook()', 'nobody', ''),
     ('function session_status_webhook()', 'nobody', ''),

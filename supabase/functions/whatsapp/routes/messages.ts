@@ -98,7 +98,8 @@ export function registerMessageRoutes(app: App, deps: RouteDeps): void {
         400: errorResponse('`validation_failed`, `unknown_field`, `invalid_json`, `invalid_phone_number`, `idempotency_key_mismatch`, ' +
           'or `media_empty`: the file has no bytes'),
         403: errorResponse('`media_not_yours`: `media_path` is not in the caller\'s own folder (`<user_id>/...`)'),
-        404: errorResponse('`session_not_found`: `session_id` is not one of the caller\'s sessions; `media_not_found`: no such object in `whatsapp-media`'),
+        404: errorResponse('`session_not_found`: `session_id` is not one of the caller\'s sessions; `media_not_found`: no such object in `whatsapp-media`; ' +
+          '`quoted_not_found`: `quoted_wa_message_id` is not a message of this session'),
         409: errorResponse('`no_active_session`, `session_cannot_send` (e.g. logged out) or `idempotency_conflict`'),
         413: errorResponse('`payload_too_large`: the request body; `media_too_large`: the file is larger than WhatsApp takes for its kind'),
         415: errorResponse('`unsupported_media_type`: the request body is not JSON; `media_type_not_accepted`: WhatsApp does not take this ' +
