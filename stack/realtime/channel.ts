@@ -29,6 +29,8 @@ export class Channel implements Subscriber {
   /** On a private channel, whether the claims may read / track presence (`realtime.messages` policies, extension presence). */
   presenceRead: boolean | null = null;
   presenceWrite: boolean | null = null;
+  /** Ids of realtime.messages rows replayed at the join: their live delivery is skipped. */
+  replayedIds: ReadonlySet<string> = new Set();
   /** Realtime's per-channel presence call limit (set by the connection on join). */
   presenceWindow!: ClientPresenceWindow;
   private expiryTimer: NodeJS.Timeout | null = null;

@@ -256,8 +256,8 @@ describe('realtime channels', () => {
       const user = await createUser(db.sql);
       const client = await createTestClient(withMessages.url, { token: await signUserToken(user) });
       const publicClient = await createTestClient(withMessages.url);
-      const privateLog = new EventLog<{ event: string; payload: Record<string, unknown> }>();
-      const publicLog = new EventLog<{ event: string; payload: Record<string, unknown> }>();
+      const privateLog = new EventLog<{ event: string; payload: Record<string, unknown>; meta?: unknown }>();
+      const publicLog = new EventLog<{ event: string; payload: Record<string, unknown>; meta?: unknown }>();
       const privateChannel = client.channel(`user:${user}`, { config: { private: true } }).on('broadcast', { event: '*' }, privateLog.push);
       const publicChannel = publicClient.channel('news').on('broadcast', { event: '*' }, publicLog.push);
       await subscribeWithStatuses(privateChannel).waitFor((s) => s.status === 'SUBSCRIBED');
@@ -266,7 +266,9 @@ describe('realtime channels', () => {
       await db.sql`select realtime.send('{"hello":"private"}'::jsonb, 'greeting', ${`user:${user}`}, true)`;
       await db.sql`select realtime.send('{"hello":"public"}'::jsonb, 'headline', 'news', false)`;
       const received = await privateLog.waitFor((m) => m.event === 'greeting');
-      expect(received.payload).toMatchObject({ hello: 'private', id: expect.any(String) });
+      // As Realtime sends it: the stored payload untouched, the message id in meta.
+      expect(received).toMatchObject({ payload: { hello: 'private' }, meta: { id: expect.stringMatching(/^[0-9a-f-]{36}$/) } });
+      expect(received.payload).toEqual({ hello: 'private' });
       expect((await publicLog.waitFor((m) => m.event === 'headline')).payload).toMatchObject({ hello: 'public' });
       expect(publicLog.events.map((m) => m.event)).toEqual(['headline']);
       await client.removeAllChannels();

@@ -10,6 +10,7 @@ import {
   ProtocolError, decodeFrame, encodeBinaryBroadcast, encodeFrame, encodeFrameWithRawPayload, isObject,
   type PhoenixMessage, type Vsn,
 } from './protocol.ts';
+import { loadReplay, replayRequest, type ReplayedMessage } from './replay.ts';
 import type { ServerContext } from './server-context.ts';
 
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
@@ -133,6 +134,17 @@ export class Connection implements ChannelTransport {
       });
       return;
     }
+    const replay = replayRequest(config, config.private === true);
+    if (replay && 'error' in replay) return this.reply(message, 'error', { reason: replay.error });
+    let replayed: ReplayedMessage[] = [];
+    if (replay) {
+      try {
+        replayed = await loadReplay(this.ctx.pool, message.topic.replace(/^realtime:/, ''), replay.since, replay.limit);
+      } catch (error) {
+        this.ctx.logger.warn({ err: error }, 'realtime: replay query failed');
+        return this.reply(message, 'error', { reason: 'UnableToReplayMessages: Realtime was unable to replay messages' });
+      }
+    }
     const broadcast = isObject(config.broadcast) ? config.broadcast : {};
     const channel = new Channel(message.topic, message.joinRef, claims, broadcast.self === true, broadcast.ack === true, config.private === true, this);
     const presence = isObject(config.presence) ? config.presence : {};
@@ -161,6 +173,8 @@ export class Connection implements ChannelTransport {
     if (channel.isPrivate && presence.enabled === true) channel.presenceRead = await this.ctx.authorizePrivate(message.topic, claims, 'presence');
     if (channel.closed) return;
     this.reply(message, 'ok', response);
+    channel.replayedIds = new Set(replayed.map((m) => m.id));
+    for (const m of replayed) this.sendBroadcast(channel, { type: 'broadcast', event: m.event, payload: m.payload, meta: { replayed: true, id: m.id } });
     // PresenceHandler.sync after the join: the current state, when presence is enabled and may be read.
     if (presence.enabled === true && (!channel.isPrivate || channel.presenceRead)) channel.push('presence_state', this.ctx.presence.state(channel));
     if (bindings.length === 0) return;

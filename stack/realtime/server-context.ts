@@ -55,9 +55,8 @@ export class TopicHub {
   deliverMessage(record: Record<string, unknown>): void {
     if (record.extension !== 'broadcast' || typeof record.topic !== 'string' || typeof record.event !== 'string') return;
     const isPrivate = record.private !== false;
-    const body = record.payload;
-    const payload = body && typeof body === 'object' && !Array.isArray(body) ? { ...body, id: record.id } : body;
-    this.broadcast(`realtime:${record.topic}`, isPrivate, { type: 'broadcast', event: record.event, payload });
+    // ReplicationConnection: the stored payload as it is, the row's id in `meta` (a UserBroadcast's metadata).
+    this.broadcast(`realtime:${record.topic}`, isPrivate, { type: 'broadcast', event: record.event, payload: record.payload, meta: { id: record.id } });
   }
 
   /**
@@ -67,6 +66,8 @@ export class TopicHub {
   broadcast(topic: string, isPrivate: boolean, message: Record<string, unknown>, except?: Channel): void {
     for (const channel of this.peers(topic)) {
       if (channel.isPrivate !== isPrivate || channel === except) continue;
+      const id = (message.meta as { id?: unknown } | undefined)?.id;
+      if (typeof id === 'string' && channel.replayedIds.has(id)) continue; // MessageDispatcher.already_replayed?
       channel.transport.sendBroadcast(channel, message);
       this.delivered(channel);
     }
