@@ -17,11 +17,12 @@ import { coldStart } from './figures/cold-start.ts';
 import { qr } from './figures/qr.ts';
 import { media } from './figures/media.ts';
 import { mediaRate } from './figures/media-rate.ts';
+import { realtimeChurn } from './figures/realtime-churn.ts';
 import { guardRun } from './support/reaper.ts';
 
 await guardRun(); // nothing this run starts outlives it (issue 16 item 2)
 
-const all: Figure[] = [floor, simFigures, authState, sendLatency, throughput, memory, coldStart, qr, media, mediaRate];
+const all: Figure[] = [floor, simFigures, authState, sendLatency, throughput, memory, coldStart, qr, media, mediaRate, realtimeChurn];
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');

@@ -10,7 +10,7 @@ describe('the Postgres fixture', () => {
     const tables = await db.sql<{ tablename: string }[]>`
       select tablename from pg_tables where schemaname = 'public' order by tablename`;
     expect(tables.map((t) => t.tablename)).toEqual([
-      'api_rate_limits', 'configuracion_mensajeria_usuario', 'inbound_messages', 'message_reactions', 'messaging_webhook_secrets',
+      'api_rate_limits', 'configuracion_mensajeria_usuario', 'connector_heartbeats', 'inbound_messages', 'message_reactions', 'messaging_webhook_secrets',
       'outbound_messages', 'outbound_sent_content', 'session_commands', 'webhook_deliveries', 'webhook_events', 'whatsapp_auth_state', 'whatsapp_contacts',
       'whatsapp_media_rules', 'whatsapp_sessions', 'write_quotas',
     ]);

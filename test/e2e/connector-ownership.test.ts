@@ -69,12 +69,17 @@ describe('connector: database stalls', () => {
     connectors.push(c);
     const s = await createLinkedSession(db, sim);
     await waitFor(async () => c.sessions().find((x) => x.id === s.sessionId && x.open), 'session open');
-    // Hold the session row lock: the heartbeat's UPDATE blocks (a stalled database, as the connector sees it).
+    // Hold the connector's heartbeat row lock: the heartbeat blocks (a stalled database, as the connector sees it).
+    // The lease lives while its own expiry or its owner's heartbeat has not passed.
+    await waitFor(async () => (await db.sql`select 1 from connector_heartbeats h join whatsapp_sessions s on s.lease_owner = h.owner
+      where s.id = ${s.sessionId}`).length === 1, 'the first heartbeat');
     const locker = db.sql.reserve();
     const conn = await locker;
     await conn`begin`;
-    await conn`select 1 from whatsapp_sessions where id = ${s.sessionId} for update`;
-    const [{ expires }] = await db.sql`select lease_expires_at as expires from whatsapp_sessions where id = ${s.sessionId}` as unknown as [{ expires: Date }];
+    await conn`select 1 from connector_heartbeats h join whatsapp_sessions s on s.lease_owner = h.owner
+      where s.id = ${s.sessionId} for update of h`;
+    const [{ expires }] = await db.sql`select greatest(s.lease_expires_at, h.expires_at) as expires
+      from whatsapp_sessions s join connector_heartbeats h on h.owner = s.lease_owner where s.id = ${s.sessionId}` as unknown as [{ expires: Date }];
     await waitFor(async () => !c.sessions().find((x) => x.id === s.sessionId), 'the socket closed', 10_000);
     const [{ now }] = await db.sql`select now() as now` as unknown as [{ now: Date }];
     expect(now.getTime()).toBeLessThan(expires.getTime());

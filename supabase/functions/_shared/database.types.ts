@@ -71,6 +71,21 @@ export type Database = {
         }
         Relationships: []
       }
+      connector_heartbeats: {
+        Row: {
+          expires_at: string
+          owner: string
+        }
+        Insert: {
+          expires_at: string
+          owner: string
+        }
+        Update: {
+          expires_at?: string
+          owner?: string
+        }
+        Relationships: []
+      }
       inbound_messages: {
         Row: {
           chat_jid: string

@@ -61,6 +61,7 @@ insert into expected_grants (object, role, privileges) values
     ('table api_rate_limits', 'service_role', 'delete, insert, references, select, trigger, truncate, update'),
     ('table configuracion_mensajeria_usuario', 'authenticated', 'insert (user_id, platform, name, active, config), select, update (name, active, config)'),
     ('table configuracion_mensajeria_usuario', 'service_role', 'delete, insert, references, select, trigger, truncate, update'),
+    ('table connector_heartbeats', 'service_role', 'delete, insert, select, update'),
     ('table inbound_messages', 'authenticated', 'select'),
     ('table inbound_messages', 'service_role', 'delete, insert, references, select, trigger, truncate, update'),
     ('table messaging_webhook_secrets', 'service_role', 'delete, insert, references, select, trigger, truncate, update'),
