@@ -195,14 +195,30 @@ create or replace function realtime.topic() returns text
   language sql stable
   as $$ select nullif(current_setting('realtime.topic', true), '')::text $$;
 
+-- Realtime's own (tenant migration 20260605120000): the payload gets the message id unless it has an `id`,
+-- and a failed insert is only a warning, so a trigger calling it never fails the caller's transaction.
 create or replace function realtime.send(payload jsonb, event text, topic text, private boolean default true)
   returns void
   language plpgsql
   as $$
+  declare
+    generated_id uuid;
+    final_payload jsonb;
   begin
-    perform set_config('realtime.topic', topic, true);
-    insert into realtime.messages (payload, event, topic, private, extension)
-    values (payload, event, topic, private, 'broadcast');
+    begin
+      generated_id := gen_random_uuid();
+      if payload ? 'id' then
+        final_payload := payload;
+      else
+        final_payload := jsonb_set(payload, '{id}', to_jsonb(generated_id));
+      end if;
+      execute format('SET LOCAL realtime.topic TO %L', topic);
+      insert into realtime.messages (id, payload, event, topic, private, extension)
+      values (generated_id, final_payload, event, topic, private, 'broadcast');
+    exception
+      when others then
+        raise warning 'WarnSendingBroadcastMessage: %', sqlerrm;
+    end;
   end;
   $$;
 

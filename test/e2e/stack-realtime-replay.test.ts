@@ -56,13 +56,30 @@ describe.skipIf(Boolean(process.env.SUPABASE_URL))('broadcast replay', () => {
     const { channel, log, status } = join({ broadcast: { replay: { since, limit: 2 } } });
     expect(await status).toBe('SUBSCRIBED');
     await log.waitFor((m) => m.payload.n === 3);
-    expect(log.events.map((m) => [m.payload, m.meta?.replayed])).toEqual([[{ n: 2 }, true], [{ n: 3 }, true]]);
+    expect(log.events.map((m) => [m.payload.n, m.meta?.replayed])).toEqual([[2, true], [3, true]]);
+    // realtime.send put the message id in the payload too.
     expect(log.events[0]!.meta!.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(log.events[0]!.payload).toEqual({ n: 2, id: log.events[0]!.meta!.id });
     await send(4);
     const live = await log.waitFor((m) => m.payload.n === 4);
     expect(live.meta).toEqual({ id: expect.stringMatching(/^[0-9a-f-]{36}$/) });
     expect(log.events).toHaveLength(3);
     await stack.client().removeChannel(channel);
+  });
+
+  it('realtime.send as Realtime defines it: a payload with its own id keeps it; a failed insert is only a warning', async () => {
+    await stack.sql`select realtime.send(${stack.sql.json({ id: 'mine' })}, 'own-id', ${topic}, true)`;
+    const [row] = await stack.sql<{ payload: { id: string } }[]>`select payload from realtime.messages where event = 'own-id'`;
+    expect(row!.payload).toEqual({ id: 'mine' });
+    const warnings: string[] = [];
+    const sql = (await import('postgres')).default(stack.databaseUrl, { max: 1, onnotice: (n) => warnings.push(String(n.message)) });
+    try {
+      await sql`select realtime.send('{}'::jsonb, 'no-topic', null, true)`; // topic is not null: the insert fails
+    } finally {
+      await sql.end();
+    }
+    expect(warnings.join('\n')).toContain('WarnSendingBroadcastMessage');
+    expect((await stack.sql`select 1 from realtime.messages where event = 'no-topic'`).length).toBe(0);
   });
 
   it('at most 25 are replayed; rows older than 72 hours are not', async () => {
