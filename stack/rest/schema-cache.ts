@@ -159,7 +159,9 @@ async function readSchema(sql: postgres.Sql): Promise<SchemaSnapshot> {
       from pg_proc p
       join pg_namespace n on n.oid = p.pronamespace
       join pg_type t on t.oid = p.prorettype
-     where n.nspname = 'public' and p.prokind = 'f'`;
+     where n.nspname = 'public' and p.prokind = 'f'
+     -- creation order: overloads listed in a PGRST203 message (and tried) in a stable order, not the plan's
+     order by p.oid`;
 
   const tables = new Map<string, TableInfo>();
   for (const row of columns) {
