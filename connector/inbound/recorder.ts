@@ -53,6 +53,7 @@ export class InboundRecorder {
     const outcome = await store.messages.storeInbound(row, media, this.deps.keepMedia);
     if (outcome !== 'duplicate') {
       if (!imported) metrics.received.inc();
+      if (media?.thumbnail) await store.media.recordThumbnail(conn.sessionId, row.wa_message_id, media.thumbnail);
       if (media) this.deps.onMedia();
     }
     conn.touch();

@@ -32,6 +32,17 @@ export interface MediaFacts {
   height: number | null;
   fileName: string | null;
   source: MediaSource | null;
+  /** the JPEG preview the message carries (images, video, documents), when it is one and at most THUMBNAIL_MAX_BYTES */
+  thumbnail: Buffer | null;
+}
+
+/** inbound_messages.media_thumbnail's bound (migration 20261207003200) */
+export const THUMBNAIL_MAX_BYTES = 65_536;
+
+/** A preview worth keeping: JPEG (FF D8 FF) and small; anything else is left in `raw` only. */
+export function jpegThumbnailOf(bytes: Uint8Array | null | undefined): Buffer | null {
+  if (!bytes || bytes.length < 4 || bytes.length > THUMBNAIL_MAX_BYTES) return null;
+  return bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff ? Buffer.from(bytes) : null;
 }
 
 type AnyMedia = proto.Message.IImageMessage & proto.Message.IVideoMessage & proto.Message.IAudioMessage
@@ -84,6 +95,7 @@ export function describeMedia(msg: WAMessage): MediaFacts | null {
     height: part.kind === 'image' || part.kind === 'video' || part.kind === 'sticker' ? num(m.height) : null,
     fileName: part.kind === 'document' ? (m.fileName ?? null) : null,
     source,
+    thumbnail: part.kind === 'image' || part.kind === 'video' || part.kind === 'document' ? jpegThumbnailOf(m.jpegThumbnail) : null,
   };
 }
 

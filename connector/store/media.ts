@@ -43,6 +43,11 @@ export function makeMediaStore(sql: Sql) {
       const [row] = await withDeadline(sql`select disable_inbound_media(${sessionIds}::uuid[], ${MEDIA_DISABLED_REASON}) as n`);
       return Number(row?.n ?? 0);
     },
+    /** The preview WhatsApp sent with a stored media message (record_inbound_media_thumbnail). */
+    async recordThumbnail(sessionId: string, waMessageId: string, jpeg: Buffer): Promise<boolean> {
+      const [row] = await withDeadline(sql`select record_inbound_media_thumbnail(${sessionId}, ${waMessageId}, ${jpeg}) as ok`);
+      return Boolean(row?.ok);
+    },
     async fail(id: string, owner: string, state: MediaFinalState, error: string): Promise<boolean> {
       const [row] = await withDeadline(sql`select fail_inbound_media(${id}, ${owner}, ${state}::media_state, ${error}) as ok`);
       return Boolean(row?.ok);

@@ -191,4 +191,30 @@ describe('connector: inbound media', () => {
     const listed = await owner.client.storage.from('whatsapp-media').list(`${owner.user.id}/${session.sessionId}`, { search: damaged.id });
     expect(listed.data).toEqual([]);
   }, 120_000);
+
+  it('keeps the JPEG preview WhatsApp sends with a photo, video or document, also when the file is not downloaded; the owner reads it, nobody else', async () => {
+    await db.sql`insert into configuracion_mensajeria_usuario (user_id, platform, name, config)
+      values (${owner.user.id}, 'whatsapp', 'default', ${db.sql.json({ media_max_bytes: 100_000 })})
+      on conflict (user_id, platform) do update set config = excluded.config`;
+    const contact = sim.contact(await randomPhone());
+    const preview = mediaFixtures.jpeg();
+    const photo = await contact.sendMedia(session.phone, { kind: 'image', data: mediaFixtures.png(), mimetype: 'image/png', jpegThumbnail: preview });
+    const big = await contact.sendMedia(session.phone, { kind: 'video', data: mediaFixtures.mp4(300_000), mimetype: 'video/mp4', seconds: 9, jpegThumbnail: preview });
+    const doc = await contact.sendMedia(session.phone, { kind: 'document', data: mediaFixtures.pdf(), mimetype: 'application/pdf', fileName: 'plan.pdf', jpegThumbnail: preview });
+    // not a JPEG: left in raw, never shown as one
+    const odd = await contact.sendMedia(session.phone, { kind: 'image', data: mediaFixtures.jpeg(), mimetype: 'image/jpeg', jpegThumbnail: mediaFixtures.png() });
+
+    for (const [id, state] of [[photo.id, 'stored'], [big.id, 'too_large'], [doc.id, 'stored']] as const) {
+      const row = await mediaRow(id, state);
+      expect(Buffer.from(row.media_thumbnail as Uint8Array).equals(preview)).toBe(true);
+    }
+    expect((await mediaRow(odd.id, 'stored')).media_thumbnail).toBeNull();
+
+    // through the Data API as the owner (bytea comes as \x hex), and nobody else
+    const mine = await owner.client.from('inbound_messages').select('media_thumbnail').eq('wa_message_id', big.id).single();
+    expect(mine.error).toBeNull();
+    expect(Buffer.from((mine.data!.media_thumbnail as string).slice(2), 'hex').equals(preview)).toBe(true);
+    const theirs = await stranger.client.from('inbound_messages').select('media_thumbnail').eq('wa_message_id', big.id);
+    expect(theirs.data).toEqual([]);
+  }, 120_000);
 });

@@ -60,7 +60,7 @@ afterAll(async () => {
 
 let inboundCount = 0;
 /** An inbound media message as the connector stores it: the object first, then the row (Realtime shows it). */
-async function receive(media: { kind: string; state?: string; ext: string; mime: string; bytes?: Buffer; caption?: string; fileName?: string; size?: number; duration?: number; width?: number; height?: number }) {
+async function receive(media: { kind: string; state?: string; ext: string; mime: string; bytes?: Buffer; caption?: string; fileName?: string; size?: number; duration?: number; width?: number; height?: number; thumbnail?: Buffer }) {
   const waId = `MEDIA${Date.now()}${inboundCount++}`;
   const path = `${session.user_id}/${session.id}/${waId}.${media.ext}`;
   const state = media.state ?? 'stored';
@@ -76,6 +76,7 @@ async function receive(media: { kind: string; state?: string; ext: string; mime:
       media_path: state === 'stored' ? path : null, media_stored_at: state === 'stored' ? new Date() : null,
       media_mime_type: media.mime, media_size_bytes: media.size ?? media.bytes?.length ?? null, media_file_name: media.fileName ?? null,
       media_duration_seconds: media.duration ?? null, media_width: media.width ?? null, media_height: media.height ?? null,
+      media_thumbnail: media.thumbnail ?? null,
       // 'pending' = a download in progress: claimed by a connector. Unclaimed, this harness's connector
       // (MEDIA=disabled) would end it 'disabled' at its next sweep, as it does with every pending download.
       ...(state === 'pending' ? { media_claimed_by: 'web-media-test', media_claim_expires_at: new Date(Date.now() + 600_000) } : {}),
@@ -145,6 +146,41 @@ describe('inbound media in the inbox', () => {
         media_claimed_by = null, media_claim_expires_at = null
        where session_id = ${session.id} and wa_message_id = ${downloading.waId}`;
     await page.locator('[data-testid="media"][data-state="pending"]').waitFor({ state: 'detached', timeout: 30_000 });
+  });
+
+  it('shows the preview WhatsApp sent before the file is downloaded and when it never is, and as the video\'s poster', async () => {
+    const { page } = main;
+    const thumbnail = files.jpeg; // a real JPEG made by Chromium, as WhatsApp's jpegThumbnail is
+    const downloading = await receive({ kind: 'image', state: 'pending', ext: 'jpg', mime: 'image/jpeg', size: 2_000_000, thumbnail });
+    const preview = page.getByRole('img', { name: 'Preview: Photo from Carla Contact' });
+    await preview.waitFor({ timeout: 30_000 });
+    // decoded by the browser from the row itself (Realtime insert): no signed URL, no Storage request
+    await expect.poll(() => preview.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth)).toBe(files.jpegSize.width);
+    expect(await preview.getAttribute('src')).toMatch(/^data:image\/jpeg;base64,/);
+    await page.locator('[data-testid="media"][data-kind="image"][data-state="pending"]', { hasText: 'Downloading the file…' }).waitFor();
+
+    await receive({ kind: 'video', state: 'too_large', ext: 'mp4', mime: 'video/mp4', size: 250_000_000, duration: 75, thumbnail });
+    const kept = page.getByRole('img', { name: 'Preview: Video from Carla Contact 1:15' });
+    await expect.poll(() => kept.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth), { timeout: 30_000 }).toBe(files.jpegSize.width);
+
+    await receive({ kind: 'video', ext: 'mp4', mime: 'video/mp4', bytes: files.mp4, duration: 2, width: 64, height: 48, thumbnail });
+    const video = page.getByLabel('Video from Carla Contact 0:02');
+    await video.waitFor({ timeout: 30_000 });
+    expect(await video.getAttribute('poster')).toMatch(/^data:image\/jpeg;base64,/);
+
+    // the download finishes: the full photo replaces the preview in place
+    const { error } = await h.stack.serviceClient().storage.from(BUCKET).upload(downloading.path, files.jpeg, { contentType: 'image/jpeg' });
+    if (error) throw error;
+    await h.stack.sql`
+      update inbound_messages set media_state = 'stored', media_path = ${downloading.path}, media_stored_at = now(),
+        media_claimed_by = null, media_claim_expires_at = null
+       where session_id = ${session.id} and wa_message_id = ${downloading.waId}`;
+    await preview.waitFor({ state: 'detached', timeout: 30_000 });
+    const full = page.getByRole('img', { name: 'Photo from Carla Contact', exact: true });
+    await expect.poll(() => full.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth), { timeout: 30_000 }).toBe(files.jpegSize.width);
+    expect(await full.getAttribute('src')).toContain(`/storage/v1/object/sign/${BUCKET}/${downloading.path}?token=`);
+    await screenshot(page, 'media-04-previews');
+    expect(await findAccessibilityViolations(page)).toEqual([]);
   });
 
   it('another user can neither sign, download nor list these files', async () => {

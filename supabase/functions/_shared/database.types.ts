@@ -110,6 +110,7 @@ export type Database = {
           media_source: Json | null
           media_state: Database["public"]["Enums"]["media_state"] | null
           media_stored_at: string | null
+          media_thumbnail: string | null
           media_width: number | null
           message_type: string
           pending: boolean
@@ -152,6 +153,7 @@ export type Database = {
           media_source?: Json | null
           media_state?: Database["public"]["Enums"]["media_state"] | null
           media_stored_at?: string | null
+          media_thumbnail?: string | null
           media_width?: number | null
           message_type: string
           pending?: boolean
@@ -193,6 +195,7 @@ export type Database = {
           media_source?: Json | null
           media_state?: Database["public"]["Enums"]["media_state"] | null
           media_stored_at?: string | null
+          media_thumbnail?: string | null
           media_width?: number | null
           message_type?: string
           pending?: boolean
@@ -1183,6 +1186,14 @@ export type Database = {
         }
         Returns: boolean
       }
+      record_inbound_media_thumbnail: {
+        Args: {
+          p_session_id: string
+          p_thumbnail: string
+          p_wa_message_id: string
+        }
+        Returns: boolean
+      }
       record_message_reaction: {
         Args: {
           p_contact_id: string
@@ -1484,6 +1495,7 @@ export type Database = {
           media_source: Json | null
           media_state: Database["public"]["Enums"]["media_state"] | null
           media_stored_at: string | null
+          media_thumbnail: string | null
           media_width: number | null
           message_type: string
           pending: boolean

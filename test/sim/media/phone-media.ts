@@ -19,6 +19,8 @@ export interface MediaInput {
   seconds?: number
   width?: number
   height?: number
+  /** the JPEG preview the phone puts in image, video and document messages */
+  jpegThumbnail?: Buffer
 }
 
 /** What a phone decrypted from a media message (or why it could not). */
@@ -98,17 +100,18 @@ export function buildMediaMessage(host: MediaHost, input: MediaInput): { message
   switch (input.kind) {
     case 'image':
     case 'sticker':
-      content = { ...common, caption: input.kind === 'image' ? input.caption : undefined, width: input.width, height: input.height }
+      content = { ...common, caption: input.kind === 'image' ? input.caption : undefined, width: input.width, height: input.height,
+        jpegThumbnail: input.kind === 'image' ? input.jpegThumbnail : undefined }
       break
     case 'video':
-      content = { ...common, caption: input.caption, seconds: input.seconds, width: input.width, height: input.height }
+      content = { ...common, caption: input.caption, seconds: input.seconds, width: input.width, height: input.height, jpegThumbnail: input.jpegThumbnail }
       break
     case 'audio':
     case 'voice':
       content = { ...common, seconds: input.seconds, ptt: input.kind === 'voice' }
       break
     case 'document':
-      content = { ...common, caption: input.caption, fileName: input.fileName ?? 'file', title: input.fileName ?? 'file' }
+      content = { ...common, caption: input.caption, fileName: input.fileName ?? 'file', title: input.fileName ?? 'file', jpegThumbnail: input.jpegThumbnail }
       break
   }
   return { message: { [FIELD[input.kind]]: content }, kept: { keyType, mediaKey: enc.mediaKey, file: enc.file } }
@@ -138,7 +141,7 @@ export function recordedFromInput(input: MediaInput): RecordedMedia {
     seconds: input.seconds ?? null,
     ptt: input.kind === 'voice' ? true : input.kind === 'audio' ? false : null,
     waveform: null,
-    jpegThumbnail: null,
+    jpegThumbnail: input.jpegThumbnail ?? null,
     width: input.width ?? null,
     height: input.height ?? null,
     data: input.data,

@@ -132,6 +132,7 @@ export const en = {
   'media.kind.voice': 'Voice note',
   'media.kind.document': 'Document',
   'media.kind.sticker': 'Sticker',
+  'media.preview': 'Preview: {what}',
   'media.label.image': 'Photo from {who}',
   'media.label.video': 'Video from {who} {duration}',
   'media.label.audio': 'Audio from {who} {duration}',

@@ -134,6 +134,7 @@ export const es: Messages = {
   'media.kind.voice': 'Nota de voz',
   'media.kind.document': 'Documento',
   'media.kind.sticker': 'Sticker',
+  'media.preview': 'Vista previa: {what}',
   'media.label.image': 'Foto de {who}',
   'media.label.video': 'Vídeo de {who} {duration}',
   'media.label.audio': 'Audio de {who} {duration}',

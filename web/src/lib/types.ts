@@ -24,7 +24,7 @@ export type InboundMessage = Pick<Tables<'inbound_messages'>,
   | 'wa_timestamp' | 'received_at'
   // its file (media_kind null: none)
   | 'media_kind' | 'media_state' | 'media_path' | 'media_mime_type' | 'media_size_bytes' | 'media_file_name'
-  | 'media_duration_seconds' | 'media_width' | 'media_height'>;
+  | 'media_duration_seconds' | 'media_width' | 'media_height' | 'media_thumbnail'>;
 
 /** Who a message is with: the phone when WhatsApp gave it (null = number hidden), the names. */
 export type WhatsappContact = Pick<Tables<'whatsapp_contacts'>, 'id' | 'phone_number' | 'push_name' | 'saved_name'>;

@@ -21,4 +21,6 @@ export interface MessageMedia {
   durationSeconds: number | null;
   width: number | null;
   height: number | null;
+  /** the JPEG preview WhatsApp sent with the message, as a data: URL (shown before or without the file) */
+  thumbnail: string | null;
 }

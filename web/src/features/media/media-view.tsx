@@ -1,6 +1,7 @@
 // The media of one message, through a signed URL of the private bucket: photos and stickers shown,
 // voice notes and audio playable, video playable and downloadable, documents downloadable. A file
-// that is not stored (still downloading, too large, failed, expired, not kept) says why instead.
+// that is not stored (still downloading, too large, failed, expired, not kept) says why instead. The preview
+// WhatsApp sent with a photo, video or document (media.thumbnail) is shown before and without the file.
 import type { AppSupabase } from '../../lib/supabase.ts';
 import { useI18n } from '../../i18n/index.tsx';
 import type { MessageKey } from '../../i18n/en.ts';
@@ -16,17 +17,26 @@ const NOT_STORED: Record<Exclude<MediaState, 'stored'>, MessageKey> = {
   disabled: 'media.disabled',
 };
 
+/** The small picture WhatsApp sent with the message; decorative when the full file is shown beside it. */
+function Preview({ media, label }: { media: MessageMedia; label: string | null }) {
+  if (!media.thumbnail) return null;
+  return <img className="media-preview" src={media.thumbnail} alt={label ?? ''} data-testid="media-preview" />;
+}
+
 export function MediaView({ supabase, media, caption, who }: { supabase: AppSupabase; media: MessageMedia; caption: string | null; who: string }) {
   const { t } = useI18n();
   const state = media.state ?? 'stored';
   if (state !== 'stored' || !media.path) {
     const reason = state === 'stored' ? 'media.failed' : NOT_STORED[state];
     return (
-      <p className="media-missing" data-testid="media" data-kind={media.kind} data-state={state}>
-        <span className="media-kind">{t(`media.kind.${media.kind}`)}</span>
-        {media.fileName && <span className="media-file-name">{media.fileName}</span>}
-        <span>{t(reason, { size: formatBytes(media.sizeBytes) })}</span>
-      </p>
+      <div className="media-missing" data-testid="media" data-kind={media.kind} data-state={state}>
+        <Preview media={media} label={t('media.preview', { what: t(`media.label.${media.kind}`, { who, duration: formatDuration(media.durationSeconds) }) })} />
+        <p>
+          <span className="media-kind">{t(`media.kind.${media.kind}`)}</span>
+          {media.fileName && <span className="media-file-name">{media.fileName}</span>}
+          <span>{t(reason, { size: formatBytes(media.sizeBytes) })}</span>
+        </p>
+      </div>
     );
   }
   return <StoredMedia supabase={supabase} media={{ ...media, path: media.path }} caption={caption} who={who} />;
@@ -43,10 +53,15 @@ function StoredMedia({ supabase, media, caption, who }: { supabase: AppSupabase;
   if (view.status === 'error') {
     return <p className="media-missing" {...common} data-state="unavailable">{t('media.unavailable')}</p>;
   }
-  if (view.status === 'loading') {
-    return <p className="media-loading" {...common} data-state="loading">{t('app.loading')}</p>;
-  }
   const label = t(`media.label.${media.kind}`, { who, duration: formatDuration(media.durationSeconds) });
+  if (view.status === 'loading') {
+    return (
+      <div className="media-loading" {...common} data-state="loading">
+        <Preview media={media} label={t('media.preview', { what: label })} />
+        <p>{t('app.loading')}</p>
+      </div>
+    );
+  }
   const download = saved.status === 'ready' && (
     <a className="media-download" href={saved.url} download={fileName} data-testid="media-download">
       {t('media.download', { name: fileName, size: formatBytes(media.sizeBytes) })}
@@ -74,7 +89,7 @@ function StoredMedia({ supabase, media, caption, who }: { supabase: AppSupabase;
     case 'video':
       return (
         <figure className="media media-video" {...common}>
-          <video controls preload="metadata" src={view.url} aria-label={label}
+          <video controls preload="metadata" src={view.url} aria-label={label} poster={media.thumbnail ?? undefined}
             width={media.width ?? undefined} height={media.height ?? undefined} />
           {download}
         </figure>
@@ -83,6 +98,7 @@ function StoredMedia({ supabase, media, caption, who }: { supabase: AppSupabase;
       return (
         <figure className="media media-document" {...common}>
           <figcaption className="media-kind">{t('media.kind.document')}</figcaption>
+          <Preview media={media} label={null} />
           {download || <span>{fileName}</span>}
         </figure>
       );

@@ -2,6 +2,16 @@
 import type { InboundMessage, OutboundMessage } from '../../lib/types.ts';
 import type { MediaKind, MessageMedia } from './media-types.ts';
 
+/** A bytea column as the Data API and Realtime give it (`\\x` + hex) → a data: URL of the JPEG, or null. */
+export function jpegDataUrl(bytea: string | null | undefined): string | null {
+  if (!bytea || !bytea.startsWith('\\x') || bytea.length < 10 || bytea.length % 2 !== 0) return null;
+  const hex = bytea.slice(2);
+  if (!/^[0-9a-f]+$/i.test(hex)) return null;
+  let binary = '';
+  for (let i = 0; i < hex.length; i += 2) binary += String.fromCharCode(parseInt(hex.slice(i, i + 2), 16));
+  return `data:image/jpeg;base64,${btoa(binary)}`;
+}
+
 export function inboundMedia(row: InboundMessage): MessageMedia | null {
   if (!row.media_kind) return null;
   return {
@@ -14,6 +24,7 @@ export function inboundMedia(row: InboundMessage): MessageMedia | null {
     durationSeconds: row.media_duration_seconds,
     width: row.media_width,
     height: row.media_height,
+    thumbnail: jpegDataUrl(row.media_thumbnail),
   };
 }
 
@@ -29,5 +40,6 @@ export function outboundMedia(row: OutboundMessage): MessageMedia | null {
     durationSeconds: null,
     width: null,
     height: null,
+    thumbnail: null,
   };
 }
