@@ -44,9 +44,12 @@ describe('whatsapp function: meta routes', () => {
     const listed = Object.entries(doc.paths as Record<string, Record<string, any>>)
       .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`)).sort();
     expect(listed).toEqual([
+      'DELETE /whatsapp/messages/{wa_message_id}/reaction',
       'GET /whatsapp/conversations', 'GET /whatsapp/docs', 'GET /whatsapp/health', 'GET /whatsapp/messages', 'GET /whatsapp/openapi.json',
       'GET /whatsapp/sessions/current', 'GET /whatsapp/sessions/{id}', 'GET /whatsapp/settings',
-      'GET /whatsapp/webhooks/events', 'GET /whatsapp/webhooks/events/{id}', 'POST /whatsapp/messages',
+      'GET /whatsapp/webhooks/events', 'GET /whatsapp/webhooks/events/{id}', 'POST /whatsapp/conversations/{contact_id}/read',
+      'POST /whatsapp/messages', 'POST /whatsapp/messages/{wa_message_id}/edit', 'POST /whatsapp/messages/{wa_message_id}/reaction',
+      'POST /whatsapp/messages/{wa_message_id}/read', 'POST /whatsapp/messages/{wa_message_id}/reply', 'POST /whatsapp/messages/{wa_message_id}/revoke',
       'POST /whatsapp/sessions', 'POST /whatsapp/sessions/{id}/disconnect', 'POST /whatsapp/sessions/{id}/logout',
       'POST /whatsapp/sessions/{id}/reconnect', 'POST /whatsapp/settings/webhook-secret',
       'POST /whatsapp/webhooks/events/redeliver', 'POST /whatsapp/webhooks/events/{id}/redeliver', 'PUT /whatsapp/settings',
@@ -71,6 +74,10 @@ describe('whatsapp function: meta routes', () => {
       'session_id', 'to', 'content_type', 'text', 'media_path', 'media_file_name', 'quoted_wa_message_id', 'idempotency_key',
     ]);
     expect(doc.components.schemas.SendMessage.properties.content_type.enum).toEqual(['text', 'image', 'video', 'audio', 'voice', 'document', 'sticker']);
+    expect(Object.keys(doc.components.schemas.Session.properties)).toEqual([
+      'id', 'status', 'active', 'link_method', 'phone_number', 'push_name', 'qr', 'pairing_code', 'last_error', 'last_disconnect_code',
+      'connected_at', 'disconnected_at', 'last_activity_at', 'restricted_until', 'restriction_kind', 'created_at', 'updated_at',
+    ]);
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
   });
 
@@ -82,7 +89,7 @@ describe('whatsapp function: meta routes', () => {
     for (const route of ['POST</span> <code>/whatsapp/sessions</code>', 'GET</span> <code>/whatsapp/messages</code>', '<code>/whatsapp/sessions/{id}/logout</code>']) {
       expect(body).toContain(route);
     }
-    expect((body as string).match(/curl -X/g)?.length).toBe(19);
+    expect((body as string).match(/curl -X/g)?.length).toBe(26);
   });
 });
 
@@ -187,6 +194,18 @@ describe('whatsapp function: sessions', () => {
     expect(current.body).toMatchObject({ id, status: 'qr', qr: { value: '2@qr-payload', expires_at: expect.any(String) } });
     const byId = await api('GET', `/sessions/${id}`, { token: user.token });
     expect(byId.body).toEqual(current.body);
+    expect(current.body).toMatchObject({ restricted_until: null, restriction_kind: null });
+  });
+
+  it('GET /sessions/current shows an account restriction (restricted_until, restriction_kind) while the session stays connected', async () => {
+    const user = await createSignedInUser(h.stack);
+    const id = await linkedSession(user);
+    await h.stack.sql`update whatsapp_sessions set status = 'connected', phone_number = '+14155550100', connected_at = now(),
+      restricted_until = '2026-12-08T10:00:00Z', restriction_kind = 'RESTRICT_ALL_COMPANIONS' where id = ${id}`;
+    const current = await api('GET', '/sessions/current', { token: user.token });
+    expect(current.status).toBe(200);
+    expect(current.body).toMatchObject({ id, status: 'connected', restriction_kind: 'RESTRICT_ALL_COMPANIONS' });
+    expect(new Date(current.body.restricted_until).toISOString()).toBe('2026-12-08T10:00:00.000Z');
   });
 
   it('GET /sessions/current falls back to the latest ended session, showing why it ended', async () => {

@@ -11,6 +11,7 @@ import { handleErrors, handleNotFound } from './middleware/errors.ts';
 import { rateLimit, rateLimitCounter } from './middleware/rate-limit.ts';
 import { rejectInvalid } from './middleware/validation.ts';
 import type { RouteDeps } from './routes/deps.ts';
+import { registerActionRoutes } from './routes/actions.ts';
 import { registerConversationRoutes } from './routes/conversations.ts';
 import { registerMessageRoutes } from './routes/messages.ts';
 import { registerMetaRoutes } from './routes/meta.ts';
@@ -60,6 +61,7 @@ export function createApp(config: Readonly<Config>, options: CreateAppOptions = 
   registerSessionRoutes(app, deps);
   registerMessageRoutes(app, deps);
   registerConversationRoutes(app, deps);
+  registerActionRoutes(app, deps);
   registerSettingsRoutes(app, deps);
   registerWebhookRoutes(app, deps);
   return app;

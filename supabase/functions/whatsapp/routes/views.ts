@@ -22,6 +22,8 @@ export function toSessionView(row: SessionRow): SessionView {
     connected_at: row.connected_at,
     disconnected_at: row.disconnected_at,
     last_activity_at: row.last_activity_at,
+    restricted_until: row.restricted_until,
+    restriction_kind: row.restriction_kind,
     created_at: row.created_at,
     updated_at: row.updated_at,
   };

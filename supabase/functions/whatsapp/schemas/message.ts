@@ -9,11 +9,11 @@ export const MAX_TEXT_CHARS = 4096;
  * surrogate is not Unicode at all (Postgres' JSON parser refuses it; a UTF-8 encoder silently turns it into U+FFFD).
  */
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-const isStorable = (value: string) => !UNSTORABLE.test(value);
+export const isStorable = (value: string) => !UNSTORABLE.test(value);
 const UNSTORABLE_MESSAGE = 'must not contain NUL characters (U+0000) or unpaired surrogates';
 
 /** Reports what is wrong with a message text or caption (counted as Postgres counts: code points), if anything. */
-function messageTextProblem(text: string, maxChars: number, report: (message: string) => void): void {
+export function messageTextProblem(text: string, maxChars: number, report: (message: string) => void): void {
   if (text.trim() === '') report('text must not be empty');
   else if (!isStorable(text)) report(`text ${UNSTORABLE_MESSAGE}`);
   else if ([...text].length > maxChars) report(`text is longer than ${maxChars} characters`);

@@ -29,6 +29,10 @@ export const SessionSchema = z.object({
   connected_at: NullableTimestamp,
   disconnected_at: NullableTimestamp,
   last_activity_at: Timestamp,
+  restricted_until: NullableTimestamp.openapi({ description: 'While set, WhatsApp restricts the number (reachout time-lock) ' +
+    'until then: messages to new contacts wait queued, chats with existing contacts go on; the status stays connected' }),
+  restriction_kind: z.string().nullable()
+    .openapi({ description: 'The restriction\'s kind as WhatsApp reports it (set together with restricted_until)', example: 'RESTRICT_ALL_COMPANIONS' }),
   created_at: Timestamp,
   updated_at: Timestamp,
 }).openapi('Session');

@@ -4,12 +4,12 @@ import { ApiError } from '../../_shared/api-error.ts';
 import { toApiError } from '../../_shared/postgrest-error.ts';
 import type { Db } from '../types.ts';
 
-export const SESSION_COLUMNS = 'id,user_id,status,link_method,pairing_phone,phone_number,push_name,qr,qr_expires_at,pairing_code,last_error,last_disconnect_code,connected_at,disconnected_at,last_activity_at,created_at,updated_at';
+export const SESSION_COLUMNS = 'id,user_id,status,link_method,pairing_phone,phone_number,push_name,qr,qr_expires_at,pairing_code,last_error,last_disconnect_code,connected_at,disconnected_at,last_activity_at,restricted_until,restriction_kind,created_at,updated_at';
 
 export type SessionRow = Pick<Tables<'whatsapp_sessions'>,
   | 'id' | 'user_id' | 'status' | 'link_method' | 'pairing_phone' | 'phone_number' | 'push_name' | 'qr' | 'qr_expires_at'
   | 'pairing_code' | 'last_error' | 'last_disconnect_code' | 'connected_at' | 'disconnected_at' | 'last_activity_at'
-  | 'created_at' | 'updated_at'>;
+  | 'restricted_until' | 'restriction_kind' | 'created_at' | 'updated_at'>;
 
 export type CommandRow = Pick<Tables<'session_commands'>,
   'id' | 'session_id' | 'command' | 'status' | 'error' | 'created_at' | 'updated_at'>;

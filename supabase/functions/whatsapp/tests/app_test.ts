@@ -118,6 +118,10 @@ Deno.test('the OpenAPI document is 3.0, lists every route with responses, and re
     'GET /whatsapp/settings', 'PUT /whatsapp/settings', 'POST /whatsapp/settings/webhook-secret',
     'GET /whatsapp/webhooks/events', 'GET /whatsapp/webhooks/events/{id}', 'POST /whatsapp/webhooks/events/{id}/redeliver',
     'POST /whatsapp/webhooks/events/redeliver',
+    'POST /whatsapp/messages/{wa_message_id}/reaction', 'DELETE /whatsapp/messages/{wa_message_id}/reaction',
+    'POST /whatsapp/messages/{wa_message_id}/edit', 'POST /whatsapp/messages/{wa_message_id}/revoke',
+    'POST /whatsapp/messages/{wa_message_id}/read', 'POST /whatsapp/messages/{wa_message_id}/reply',
+    'POST /whatsapp/conversations/{contact_id}/read',
   ].sort();
   assertEquals(ops, expected);
   for (const ref of JSON.stringify(doc).match(/"#\/components\/[^"]+"/g) ?? []) {
