@@ -15,6 +15,8 @@ export interface PgBinding {
   /** '*' matches every table of `schema` ('*' schema: every published table). */
   table: string;
   filters: Filter[];
+  /** `select` (realtime-js 2.10x): only these columns (and the primary key) in columns/record/old_record; null: all. */
+  select: string[] | null;
   /** What the client sent, echoed back with the id (realtime-js matches the reply by position). */
   params: Record<string, unknown>;
 }
@@ -41,13 +43,13 @@ export function parseBindings(raw: unknown): PgBinding[] {
     if (params.filter !== undefined && params.filter !== null && typeof params.filter !== 'string') {
       throw new BindingError('postgres_changes filter must be a string');
     }
-    return { id: bindingId(params), event: event as BindingEvent, schema, table, filters: [], params };
+    return { id: bindingId(params), event: event as BindingEvent, schema, table, filters: [], select: null, params };
   });
 }
 
 /** Realtime uses :erlang.phash2(params); any stable 27-bit hash of the params does (ids are opaque to clients). */
 function bindingId(params: Record<string, unknown>): number {
-  const text = JSON.stringify([params.event, params.schema, params.table, params.filter ?? null]);
+  const text = JSON.stringify([params.event, params.schema, params.table, params.filter ?? null, params.select ?? null]);
   let hash = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
     hash ^= text.charCodeAt(i);
@@ -70,6 +72,7 @@ export async function resolveBindings(pool: Pool, role: string, bindings: PgBind
       if (error instanceof FilterError) throw new BindingError(`${describe()}: ${error.message}`);
       throw error;
     }
+    binding.select = parseSelect(binding);
     if (binding.schema === '*' || binding.table === '*') {
       if (binding.schema !== '*') {
         const { rowCount } = await pool.query('select 1 from pg_namespace where nspname = $1', [binding.schema]);
@@ -83,6 +86,20 @@ export async function resolveBindings(pool: Pool, role: string, bindings: PgBind
       [binding.schema, binding.table],
     );
     if (!table) throw new BindingError(describe());
+    for (const name of binding.select ?? []) {
+      const { rows: [column] } = await pool.query<{ selectable: boolean }>(
+        `select has_column_privilege($3, a.attrelid, a.attnum, 'SELECT') as selectable
+           from pg_attribute a where a.attrelid = $1 and a.attname = $2 and a.attnum > 0 and not a.attisdropped`,
+        [table.oid, name, role],
+      );
+      if (!column?.selectable) {
+        // The subscription insert trigger's exception (realtime.subscription_check_filters), as Subscriptions.create words it.
+        const filter = typeof binding.params.filter === 'string' ? binding.params.filter : '';
+        throw new BindingError('Unable to subscribe to changes with given parameters. An exception happened so please check your connect '
+          + `parameters: [event: ${binding.event}, schema: ${binding.schema}, table: ${binding.table}, filters: [${filter}], `
+          + `select: ${JSON.stringify(binding.select)}]. Exception: ERROR P0001 (raise_exception) invalid column for select ${name}`);
+      }
+    }
     for (const filter of binding.filters) {
       const { rows: [column] } = await pool.query<{ type: string; selectable: boolean }>(
         `select format_type(a.atttypid, a.atttypmod) as type,
@@ -101,4 +118,18 @@ export async function resolveBindings(pool: Pool, role: string, bindings: PgBind
       }
     }
   }
+}
+
+/** Subscriptions.parse_select: a list of column names (non-strings dropped, none left: every column). */
+function parseSelect(binding: PgBinding): string[] | null {
+  const raw = binding.params.select;
+  if (typeof raw === 'string') {
+    throw new BindingError('Error parsing `select` params: expected a list of column name strings, e.g. select: ["col1", "col2"]');
+  }
+  const names = Array.isArray(raw) ? raw.filter((name): name is string => typeof name === 'string') : [];
+  if (names.length === 0) return null;
+  if (binding.schema === '*' || binding.table === '*') {
+    throw new BindingError('Column selection is not supported for wildcard subscriptions. Provide an explicit schema and table name.');
+  }
+  return names;
 }

@@ -23,6 +23,8 @@ export interface Subscriber {
 interface Target {
   subscriber: Subscriber;
   ids: number[];
+  /** The bindings' `select` (one message per distinct selection, as Realtime fans out); null: every column. */
+  select: string[] | null;
 }
 
 interface QueuedChange {
@@ -97,15 +99,18 @@ export class Dispatcher {
     const targets: Target[] = [];
     const filterRecord = change.type === 'DELETE' ? change.oldRecord : change.record;
     for (const subscriber of candidates) {
-      const ids: number[] = [];
+      const bySelection = new Map<string, Target>();
       for (const binding of subscriber.bindings) {
         if (binding.event !== '*' && binding.event !== change.type) continue;
         if (binding.schema !== '*' && binding.schema !== schema) continue;
         if (binding.table !== '*' && binding.table !== table) continue;
         if (!matchesFilters(binding.filters, filterRecord, change.relation.columnTypes)) continue;
-        if (!ids.includes(binding.id)) ids.push(binding.id);
+        const selection = JSON.stringify(binding.select);
+        let target = bySelection.get(selection);
+        if (!target) bySelection.set(selection, (target = { subscriber, ids: [], select: binding.select }));
+        if (!target.ids.includes(binding.id)) target.ids.push(binding.id);
       }
-      if (ids.length > 0) targets.push({ subscriber, ids });
+      targets.push(...bySelection.values());
     }
     return targets;
   }
@@ -122,7 +127,7 @@ export class Dispatcher {
           for (const target of item.targets) {
             if (!target.subscriber.isOpen()) continue;
             if (isTrusted(target.subscriber)) {
-              target.subscriber.sendChange(target.ids, item.dataJson);
+              target.subscriber.sendChange(target.ids, this.dataFor(item, target.subscriber.role, target.select));
               continue;
             }
             if (item.change.type !== 'DELETE' && !this.canSelectKey(target.subscriber.role, item.change)) {
@@ -131,7 +136,7 @@ export class Dispatcher {
             }
             // DELETEs are not RLS-checked (the row is gone), as in Supabase.
             const allowed = item.change.type === 'DELETE' || (key !== null && visible.get(target.subscriber.claimsJson)?.has(key));
-            if (allowed) target.subscriber.sendChange(target.ids, this.dataFor(item, target.subscriber.role));
+            if (allowed) target.subscriber.sendChange(target.ids, this.dataFor(item, target.subscriber.role, target.select));
           }
         }
       }
@@ -161,15 +166,21 @@ export class Dispatcher {
     return change.relation.primaryKey.every((name) => selectable.has(name));
   }
 
-  private dataFor(item: QueuedChange, role: string): string {
-    const selectable = this.privileges.get(role, item.change.relation);
-    if (selectable === null) return item.dataJson;
-    item.variants ??= new Map();
-    let json = item.variants.get(role);
+  private dataFor(item: QueuedChange, role: string, select: string[] | null): string {
+    const { relation } = item.change;
     // Unknown privileges (lookup failed) fall back to the primary key only, never to every column.
+    const known = isTrusted({ role }) ? null : this.privileges.get(role, relation);
+    const selectable = known === undefined ? new Set(relation.primaryKey) : known;
+    if (selectable === null && select === null) return item.dataJson;
+    // A selection keeps the primary key too, as apply_rls does.
+    const wanted = select === null ? null : new Set([...select, ...relation.primaryKey]);
+    const visible = wanted === null ? selectable! : new Set([...wanted].filter((name) => selectable === null || selectable.has(name)));
+    item.variants ??= new Map();
+    const key = `${role}\u0000${JSON.stringify(select)}`;
+    let json = item.variants.get(key);
     if (json === undefined) {
-      json = serializeChange(item.change, item.commitTimestamp, selectable ?? new Set(item.change.relation.primaryKey));
-      item.variants.set(role, json);
+      json = serializeChange(item.change, item.commitTimestamp, visible);
+      item.variants.set(key, json);
     }
     return json;
   }
@@ -203,7 +214,7 @@ export class Dispatcher {
 }
 
 /** bypassrls: no probe, no column limits. */
-function isTrusted(subscriber: Subscriber): boolean {
+function isTrusted(subscriber: Pick<Subscriber, 'role'>): boolean {
   return subscriber.role === 'service_role';
 }
 

@@ -113,7 +113,7 @@ describe('a service_role subscriber (no RLS probe)', () => {
     // A stand-in for a Realtime socket: the dispatcher's own Subscriber interface, recording what it is sent.
     const subscriber: Subscriber = {
       role: 'service_role', claimsJson: JSON.stringify({ role: 'service_role' }),
-      bindings: [{ id: 1, event: 'INSERT', schema: 'public', table: 'session_commands', filters: [], params: {} }],
+      bindings: [{ id: 1, event: 'INSERT', schema: 'public', table: 'session_commands', filters: [], select: null, params: {} }],
       isOpen: () => true,
       sendChange: (_ids, dataJson) => received.push(dataJson),
     };
