@@ -44,6 +44,8 @@ describe('loadConfig', () => {
     expect(problems({ ...base, MEDIA: 'enabled' })).toMatch(/^SUPABASE_SECRET_KEY: required to keep media in Storage/m);
     expect(problems({ ...base, WA_SIM_MEDIA_CA: Buffer.from('-----BEGIN CERTIFICATE-----').toString('base64') })).toMatch(/^WA_SIM_MEDIA_CA: only for the simulator/m);
     expect(problems({ ...base, WA_SIM_MEDIA_CA: 'bm90IGEgY2VydA==' })).toMatch(/^WA_SIM_MEDIA_CA: must be/m);
+    expect(problems({ ...base, WA_SIM_MEDIA_HOST: '127.0.0.1:4443' })).toMatch(/^WA_SIM_MEDIA_HOST: only for the simulator/m);
+    expect(problems({ ...base, WA_SIM_MEDIA_HOST: 'https://x/' })).toMatch(/^WA_SIM_MEDIA_HOST: must be/m);
     expect(problems({ ...base, DEFAULT_COUNTRY: 'usa' })).toMatch(/^DEFAULT_COUNTRY: /m);
     expect(problems({ ...base, WEBHOOK_TIMEOUT_MS: '5000', WEBHOOK_CLAIM_TTL_MS: '5500' })).toMatch(/^WEBHOOK_CLAIM_TTL_MS: must exceed/m);
     expect(problems({ ...base, WEBHOOK_ALLOW_PRIVATE_ENDPOINTS: 'yes' })).toMatch(/^WEBHOOK_ALLOW_PRIVATE_ENDPOINTS: /m);

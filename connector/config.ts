@@ -96,6 +96,7 @@ const schema = z.object({
   WA_SIM_MEDIA_CA: z.string().trim().refine((v) => Buffer.from(v, 'base64').toString('utf8').includes('-----BEGIN CERTIFICATE-----'), {
     message: 'must be the simulator\'s media CA certificate (PEM), base64 encoded',
   }).optional(),
+  WA_SIM_MEDIA_HOST: z.string().trim().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be the simulator\'s media host as host:port').optional(),
   BAILEYS_SHARED_ALS: z.enum(['enabled', 'disabled']).default('enabled'),
   BAILEYS_FAST_HANDSHAKE: z.enum(['enabled', 'disabled']).default('enabled'),
   CONNECTOR_SOURCE_MAPS: z.enum(['enabled', 'disabled']).default('disabled'),
@@ -143,6 +144,7 @@ function buildConfig(env: z.infer<typeof schema>) {
   if (env.WA_SIM_MEDIA_CA && !(env.WA_WEBSOCKET_URL && env.WA_SIM_ROOT_KEY)) {
     problems.push('WA_SIM_MEDIA_CA: only for the simulator (set WA_WEBSOCKET_URL and WA_SIM_ROOT_KEY too)');
   }
+  if (env.WA_SIM_MEDIA_HOST && !env.WA_SIM_MEDIA_CA) problems.push('WA_SIM_MEDIA_HOST: only for the simulator (set WA_SIM_MEDIA_CA too)');
   if (env.WA_VERSION !== 'latest' && env.WA_VERSION_URL) problems.push('WA_VERSION_URL: only used with WA_VERSION=latest');
   if (problems.length) throw new ConfigError(problems);
   const simulator = Boolean(env.WA_WEBSOCKET_URL && env.WA_SIM_ROOT_KEY);
@@ -231,6 +233,11 @@ function buildConfig(env: z.infer<typeof schema>) {
       webSocketUrl: env.WA_WEBSOCKET_URL ?? null,
       /** simulator mode only: the CA of the simulator's media host (PEM), trusted for media and nothing else */
       simulatorMediaCa: env.WA_SIM_MEDIA_CA ? Buffer.from(env.WA_SIM_MEDIA_CA, 'base64').toString('utf8') : null,
+      /**
+       * simulator mode only: the simulator's media host (host:port) that stands in for mmg.whatsapp.net, where
+       * Baileys downloads what comes without a URL (the history sync chunks); null: only URLs a message names
+       */
+      simulatorMediaHost: env.WA_SIM_MEDIA_HOST ?? null,
       simulatorRootKey: env.WA_SIM_ROOT_KEY ? Buffer.from(env.WA_SIM_ROOT_KEY, 'base64') : null,
       sharedAsyncLocalStorage: env.BAILEYS_SHARED_ALS === 'enabled',
       fastHandshake: env.BAILEYS_FAST_HANDSHAKE === 'enabled',

@@ -3,6 +3,8 @@
 // recorded, first, so that its messages join their contacts; its messages become inbound_messages with
 // imported = true (CRM automations skip them) when the user's history import setting is on, read as each
 // chunk arrives. A message that was already stored live stays as it is (the upsert answers 'duplicate').
+// The phone sends the bootstrap and then RECENT chunks (each downloaded by Baileys, so their events may overlap):
+// one session's chunks are imported one after the other, in the order they arrived.
 import type { BaileysEventMap } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
 import type { Metrics } from '../ops/metrics.ts';
@@ -19,12 +21,26 @@ export interface HistoryImportDeps {
 }
 
 export class HistoryImporter {
+  /** the last chunk import of each session (settled: its outcome was handed to its caller) */
+  private readonly tails = new Map<string, Promise<void>>();
+
   constructor(private readonly deps: HistoryImportDeps) {}
 
-  async onHistory(conn: SessionConnection, history: BaileysEventMap['messaging-history.set']): Promise<void> {
+  onHistory(conn: SessionConnection, history: BaileysEventMap['messaging-history.set']): Promise<void> {
+    const previous = this.tails.get(conn.sessionId) ?? Promise.resolve();
+    const run = previous.then(() => this.importChunk(conn, history));
+    const tail = run.catch(() => {});
+    this.tails.set(conn.sessionId, tail);
+    void tail.then(() => {
+      if (this.tails.get(conn.sessionId) === tail) this.tails.delete(conn.sessionId);
+    });
+    return run;
+  }
+
+  private async importChunk(conn: SessionConnection, history: BaileysEventMap['messaging-history.set']): Promise<void> {
     const { recorder, settings, logger, metrics } = this.deps;
     await recorder.onContactEvent(conn, { type: 'messaging-history.set', history });
-    const log = { session: conn.sessionId, syncType: history.syncType, messages: history.messages.length };
+    const log = { session: conn.sessionId, syncType: history.syncType, chunkOrder: history.chunkOrder, progress: history.progress, messages: history.messages.length };
     if (!(await settings.forUser(conn.userId)).historyImport) {
       logger.info(log, 'history sync: contacts recorded, messages not imported (history import is off)');
       metrics.historyChunks.inc({ imported: 'no' });

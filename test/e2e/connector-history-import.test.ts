@@ -2,7 +2,8 @@
 // history sync, test/sim/handlers/history-sync.ts) become inbound_messages flagged imported, joined to their
 // contacts (the phone from the sync's mappings, or number hidden), and the conversations view shows them; a
 // live message afterwards is not imported. With the user's history_import setting off, the contacts and
-// mappings are still recorded, the messages are not.
+// mappings are still recorded, the messages are not. The later chunks (RECENT, downloaded from the media host)
+// are imported too: every message once, in order, and the mappings they carry.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningConnector } from '../../connector/index.ts';
 import {
@@ -16,7 +17,8 @@ let connector: RunningConnector;
 beforeAll(async () => {
   db = await createTestDatabase();
   sim = await startSimulator();
-  connector = await startTestConnector(db, sim);
+  // the RECENT chunks are media the phone uploads: Baileys downloads them from the simulator's media host
+  connector = await startTestConnector(db, sim, { WA_SIM_MEDIA_CA: Buffer.from(sim.mediaCaPem).toString('base64'), WA_SIM_MEDIA_HOST: sim.mediaHost });
 });
 afterAll(async () => {
   await connector?.stop();
@@ -30,6 +32,19 @@ const metric = async (name: string) => {
   return Number(new RegExp(`^${escaped} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
 };
 
+async function linkAs(me: string, settings?: Record<string, unknown>) {
+  const sent = sim.linkEvents('history_sync_sent').length;
+  const { sessionId, userId } = await requestLink(db);
+  if (settings) {
+    await db.sql`insert into configuracion_mensajeria_usuario (user_id, platform, name, config)
+      values (${userId}, 'whatsapp', 'default', ${db.sql.json(settings as never)})`;
+  }
+  await scanLikeAUser(sim, async () => (await sessionRow(db, sessionId)).qr, { phone: me });
+  await waitForStatus(db, sessionId, 'connected');
+  await waitFor(async () => sim.linkEvents('history_sync_sent').length > sent, 'the history sync sent');
+  return { sessionId, userId };
+}
+
 /** An account with two past chats (one with a contact who hides her number), linked by QR. */
 async function linkWithHistory(settings?: Record<string, unknown>) {
   const me = await randomPhone();
@@ -42,15 +57,7 @@ async function linkWithHistory(settings?: Record<string, unknown>) {
       { fromMe: true, text: 'sí, te la guardo', at: minutesAgo(29), id: ids.aliceOut }] },
     { with: hidden.phone, phoneShared: false, messages: [{ fromMe: false, text: 'info please', at: minutesAgo(10), id: ids.hiddenIn }] },
   ]);
-  const sent = sim.linkEvents('history_sync_sent').length;
-  const { sessionId, userId } = await requestLink(db);
-  if (settings) {
-    await db.sql`insert into configuracion_mensajeria_usuario (user_id, platform, name, config)
-      values (${userId}, 'whatsapp', 'default', ${db.sql.json(settings as never)})`;
-  }
-  await scanLikeAUser(sim, async () => (await sessionRow(db, sessionId)).qr, { phone: me });
-  await waitForStatus(db, sessionId, 'connected');
-  await waitFor(async () => sim.linkEvents('history_sync_sent').length > sent, 'the history sync sent');
+  const { sessionId } = await linkAs(me, settings);
   return { me, alice, hidden, ids, sessionId };
 }
 
@@ -80,7 +87,7 @@ describe('connector: history import on link', () => {
     expect(await metric('whatsapp_history_messages_imported_total')).toBe(importedBefore + 3);
 
     const conversations = await db.sql`select display_name, phone_number, number_hidden, last_message_text, last_message_from_me,
-      unread_count from whatsapp_conversations where session_id = ${sessionId} order by last_activity_at desc`;
+      unread_count from whatsapp_conversations where session_id = ${sessionId} order by last_message_at desc`;
     expect(conversations).toEqual([
       { display_name: 'Hidden', phone_number: null, number_hidden: true, last_message_text: 'info please', last_message_from_me: false, unread_count: 1 },
       { display_name: 'Alice', phone_number: alice.phone, number_hidden: false, last_message_text: 'sí, te la guardo', last_message_from_me: true, unread_count: 0 },
@@ -105,5 +112,56 @@ describe('connector: history import on link', () => {
     expect(contacts).toEqual([{ lid: alice.lid, phone_number: alice.phone }, { lid: hidden.lid, phone_number: null }]);
     expect(await rows(sessionId, [ids.aliceIn, ids.aliceOut, ids.hiddenIn])).toEqual([]);
     expect(await db.sql`select 1 from inbound_messages where session_id = ${sessionId}`).toEqual([]);
+  }, 120_000);
+
+  it('imports the later chunks too (RECENT, from the media host): every message once, in order, with the mappings they carry', async () => {
+    const me = await randomPhone();
+    const alice = sim.contact(await randomPhone(), { name: 'Alice' });
+    const hidden = sim.contact(await randomPhone(), { name: 'Hidden' });
+    const bob = sim.contact(await randomPhone(), { name: 'Bob' }); // an older chat: only in a RECENT chunk
+    const at = (minutesAgo: number) => new Date(Date.now() - minutesAgo * 60_000);
+    const tag = Date.now().toString(36).toUpperCase();
+    const seeded = (who: string, count: number, newestMinutesAgo: number) => Array.from({ length: count }, (_, i) => ({
+      id: `CH${tag}${who}${i}`, fromMe: i % 3 === 2, text: `${who} ${i}`, at: at(newestMinutesAgo + (count - i) * 7) }));
+    const history = { alice: seeded('A', 7, 10), hidden: seeded('H', 4, 5), bob: seeded('B', 3, 600) };
+    sim.seedHistory(me, [
+      { with: alice.phone, messages: history.alice },
+      { with: hidden.phone, phoneShared: false, messages: history.hidden },
+      { with: bob.phone, messages: history.bob },
+    ], { bootstrapConversations: 2, bootstrapMessagesPerConversation: 2, messagesPerChunk: 3 });
+    const chunksBefore = sim.linkEvents('history_chunk_sent').length;
+    const importedBefore = await metric('whatsapp_history_messages_imported_total');
+    const { sessionId } = await linkAs(me);
+    const all = [...history.alice, ...history.hidden, ...history.bob];
+
+    // 4 in the bootstrap (Alice's and Hidden's newest two), the other 10 in RECENT chunks of 3, 3, 3, 1
+    await waitFor(async () => sim.linkEvents('history_chunk_sent').length - chunksBefore === 4 || null, 'the RECENT chunks sent');
+    const chunks = sim.linkEvents('history_chunk_sent').slice(chunksBefore).map((e) => e.detail);
+    expect(chunks.map((d) => [d?.chunkOrder, d?.progress, d?.messages])).toEqual([['1', '25', '3'], ['2', '50', '3'], ['3', '75', '3'], ['4', '100', '1']]);
+    const stored = await waitFor(async () => {
+      const r = await db.sql`select wa_message_id, text, from_me, imported, contact_id from inbound_messages
+        where session_id = ${sessionId} order by wa_timestamp, wa_message_id`;
+      return r.length >= all.length ? r : null;
+    }, 'every chunk imported', 60_000);
+    // once each (no duplicate across chunks), in the order they were written, all flagged imported
+    const inOrder = [...all].sort((a, b) => a.at.getTime() - b.at.getTime() || (a.id < b.id ? -1 : 1));
+    expect(stored.map((r) => [r.wa_message_id, r.text, r.from_me, r.imported])).toEqual(inOrder.map((m) => [m.id, m.text, m.fromMe, true]));
+    await waitFor(async () => (await metric('whatsapp_history_messages_imported_total')) - importedBefore === all.length || null, 'the metric');
+
+    // the mapping in Bob's chunk gave his contact its phone; each contact's rows join it
+    const contacts = await db.sql`select id, lid, phone_number from whatsapp_contacts where session_id = ${sessionId}`;
+    const byLid = new Map(contacts.map((c) => [c.lid, c]));
+    expect(byLid.get(bob.lid)).toMatchObject({ phone_number: bob.phone });
+    expect(byLid.get(hidden.lid)).toMatchObject({ phone_number: null });
+    const contactOf = (id: string) => stored.find((r) => r.wa_message_id === id)!.contact_id;
+    expect(new Set(history.bob.map((m) => contactOf(m.id)))).toEqual(new Set([byLid.get(bob.lid)!.id]));
+    expect(new Set(history.alice.map((m) => contactOf(m.id)))).toEqual(new Set([byLid.get(alice.lid)!.id]));
+    const conversations = await db.sql`select display_name, phone_number, last_message_text from whatsapp_conversations
+      where session_id = ${sessionId} order by last_message_at desc`;
+    expect(conversations).toEqual([
+      { display_name: 'Hidden', phone_number: null, last_message_text: 'H 3' },
+      { display_name: 'Alice', phone_number: alice.phone, last_message_text: 'A 6' },
+      { display_name: 'Bob', phone_number: bob.phone, last_message_text: 'B 2' },
+    ]);
   }, 120_000);
 });

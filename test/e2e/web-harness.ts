@@ -62,6 +62,8 @@ export async function startWebHarness(
         WA_SIM_ROOT_KEY: sim.rootPublicKeyBase64,
         // The simulator's media hosts use its own CA: without it every media send fails its upload.
         WA_SIM_MEDIA_CA: Buffer.from(sim.mediaCaPem).toString('base64'),
+        // ... and stands in for mmg.whatsapp.net, where the history sync chunks are downloaded from
+        WA_SIM_MEDIA_HOST: sim.mediaHost,
         HEALTH_PORT: '0',
         HEALTH_HOST: '127.0.0.1',
         LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',

@@ -52,6 +52,7 @@ export interface LinkEvent {
     | 'pair_success_sent'
     | 'paired'
     | 'history_sync_sent'
+    | 'history_chunk_sent'
     | 'restricted_ack'
     | 'timelock_query'
   detail?: Record<string, string>

@@ -66,6 +66,16 @@ export interface HistoryConversation {
   messages: { id: string; fromMe: boolean; text: string; at: number }[]
 }
 
+/** How much of the history goes inline in the INITIAL_BOOTSTRAP and how much in each RECENT chunk. */
+export interface HistoryChunking {
+  /** conversations in the bootstrap (the newest); the others come only in RECENT chunks */
+  bootstrapConversations: number
+  /** newest messages of each bootstrap conversation carried inline; older ones come in RECENT chunks */
+  bootstrapMessagesPerConversation: number
+  /** messages per RECENT chunk */
+  messagesPerChunk: number
+}
+
 /** A message a simulated phone sent, kept so it can be re-encrypted when a linked device asks for a retry. */
 export interface OutboxEntry {
   recipient: SimUser
@@ -111,6 +121,8 @@ export interface SimUser {
   chats: Set<string>
   /** what the phone holds from before the companion linked (`sim.seedHistory`) */
   history: HistoryConversation[]
+  /** how the phone splits that history into the chunks it sends (`sim.seedHistory` options; history-sync.ts) */
+  historyChunking?: Partial<HistoryChunking>
   /** conversations this account's companions started (the new-chat cap's used quota) */
   newChatsStarted: number
 }

@@ -2,7 +2,7 @@
 // the history sync of the next new link (handlers/history-sync.ts) and make those contacts existing chats (not
 // "new contacts" for a restriction).
 import type { SimContext } from './context.ts'
-import { normalizePhone } from './device-registry.ts'
+import { normalizePhone, type HistoryChunking } from './device-registry.ts'
 import { newMessageId } from './context.ts'
 import { startChat } from './handlers/messages.ts'
 
@@ -15,9 +15,11 @@ export interface SeedConversation {
   messages: { fromMe: boolean; text: string; at?: Date; id?: string }[]
 }
 
-export function seedHistory(ctx: SimContext, phone: string, conversations: SeedConversation[]): void {
+/** `chunking`: how the phone splits the history it sends (defaults in handlers/history-sync.ts). */
+export function seedHistory(ctx: SimContext, phone: string, conversations: SeedConversation[], chunking?: Partial<HistoryChunking>): void {
   const owner = ctx.registry.user(phone)
   if (!owner) throw new Error(`${phone} is marked not on WhatsApp`)
+  if (chunking) owner.historyChunking = { ...owner.historyChunking, ...chunking }
   for (const c of conversations) {
     const other = ctx.registry.user(c.with)
     if (!other) throw new Error(`${c.with} is marked not on WhatsApp`)

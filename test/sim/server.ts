@@ -12,7 +12,7 @@ import {
 import { DEFAULT_BEHAVIOURS, DEFAULT_VERSIONS, type Behaviours, type WaVersions } from './behaviours.ts'
 import { SimContact, type ContactOptions } from './contact.ts'
 import { type ConnectionState, type LinkEvent, type QrTimeouts, type SimContext } from './context.ts'
-import { DeviceRegistry, normalizePhone, type LinkedDevice } from './device-registry.ts'
+import { DeviceRegistry, normalizePhone, type HistoryChunking, type LinkedDevice } from './device-registry.ts'
 import { FaultBook, type FaultKind, type FaultOptions } from './faults.ts'
 import { handleDeviceNode, startSession } from './handlers/login.ts'
 import { requeueUnacked } from './handlers/messages.ts'
@@ -197,9 +197,12 @@ export class Simulator {
     this.ctx.restrictions.delete(normalizePhone(phone))
   }
 
-  /** What the phone of `phone` holds from before a companion links: sent in the history sync of the next new link. */
-  seedHistory(phone: string, conversations: SeedConversation[]): void {
-    seedHistory(this.ctx, phone, conversations)
+  /**
+   * What the phone of `phone` holds from before a companion links: sent in the history sync of the next new link
+   * (the INITIAL_BOOTSTRAP inline, then RECENT chunks through the media host; `chunking` sizes them).
+   */
+  seedHistory(phone: string, conversations: SeedConversation[], chunking?: Partial<HistoryChunking>): void {
+    seedHistory(this.ctx, phone, conversations, chunking)
   }
 
   /** Linking events so far (what the server sent, what clients answered), oldest first. */

@@ -7,8 +7,11 @@
 //   fileSha256 = SHA-256(plaintext), fileEncSha256 = SHA-256(file)
 import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto'
 
-/** The media types of MEDIA_HKDF_KEY_MAPPING (rc14 Defaults/index.js) that messages carry. */
-export type MediaKeyType = 'image' | 'video' | 'audio' | 'ptt' | 'document' | 'sticker' | 'gif' | 'ptv'
+/**
+ * The media types of MEDIA_HKDF_KEY_MAPPING (rc14 Defaults/index.js) that messages carry, and 'md-msg-hist': a
+ * history sync chunk the phone uploads for a new companion (handlers/history-sync.ts).
+ */
+export type MediaKeyType = 'image' | 'video' | 'audio' | 'ptt' | 'document' | 'sticker' | 'gif' | 'ptv' | 'md-msg-hist'
 
 const HKDF_INFO: Record<MediaKeyType, string> = {
   image: 'Image',
@@ -19,6 +22,7 @@ const HKDF_INFO: Record<MediaKeyType, string> = {
   audio: 'Audio',
   ptt: 'Audio',
   document: 'Document',
+  'md-msg-hist': 'History',
 }
 
 export interface MediaKeys {
