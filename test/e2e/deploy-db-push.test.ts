@@ -1,10 +1,13 @@
 // The database step of deploying onto a Supabase project created today (README "Deploy"): the migrations
 // pushed with the pinned CLI (`supabase db push --db-url`, supabase@2.117.0, no Docker) onto a fresh,
 // empty database prepared like a new project (the Supabase roles and schemas, no default privileges:
-// stack/db/supabase-compat.sql), then the role test (90-api-grants) run against what the push left.
+// stack/db/supabase-compat.sql), then the role test (90-api-grants) run against what the push left, then
+// the connector host step: `connector/main.ts` as its own process, configured by environment variables
+// only, against that database, sends a queued message to the simulator (Realtime and Storage, which need
+// the stack, are covered by the connector-doorbell and connector-media-* tests).
 // What cannot run here (a hosted project, `supabase link`, `secrets set`, `functions deploy`) is listed
 // in the README.
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +16,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { installPgtap } from '../../scripts/pgtap.ts';
 import { applyBootstrap, withDatabase, withSslDisabled } from '../../stack/db/prepare.ts';
+import { connectorEnv, createLinkedSession, deliveryReport, queueText, randomPhone, startSimulator, waitFor } from './connector-support.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const cli = `${root}node_modules/supabase/dist/supabase.js`;
@@ -84,4 +88,35 @@ describe('supabase db push --db-url onto a fresh project database', () => {
     expect(grants.code, grants.output).toBe(0);
     expect(grants.output).toMatch(/Result: PASS/);
   }, 300_000);
+
+  it('the connector, from environment variables only, runs against the pushed database and sends a queued message', async () => {
+    const sim = await startSimulator();
+    const sql = postgres(url, { onnotice: () => {} });
+    const db = { url, sql, drop: () => sql.end() };
+    let child: ChildProcess | undefined;
+    try {
+      // Nothing but the environment: PATH/HOME for node itself, and the connector's own variables.
+      const host = Object.fromEntries(['PATH', 'HOME'].flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : [])));
+      const env = { ...host, ...connectorEnv(db, sim, { LOG_LEVEL: 'warn' }) };
+      child = spawn(process.execPath, ['--import', 'tsx', 'connector/main.ts'], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
+      const session = await createLinkedSession(db, sim);
+      const contact = await randomPhone();
+      const row = await queueText(db, session, contact, 'hello from a project created today');
+      const delivered = await waitFor(async () => sim.contact(contact).received().some((m) => m.text === 'hello from a project created today'),
+        'the message delivered', 90_000).catch(async (error: Error) => { throw new Error(`${error.message}\n${await deliveryReport(db, sim, contact)}`); });
+      expect(delivered).toBe(true);
+      const status = await waitFor(async () => {
+        const [sent] = await sql<{ status: string }[]>`select status::text from outbound_messages where id = ${row.id}`;
+        return sent && !['queued', 'sending'].includes(sent.status) ? sent.status : null;
+      }, 'the row past queued/sending', 30_000);
+      expect(['sent', 'delivered', 'read']).toContain(status);
+      expect(child.exitCode).toBeNull();
+    } finally {
+      if (child && child.exitCode === null && child.signalCode === null) {
+        await new Promise((resolve) => { child!.once('exit', resolve); child!.kill('SIGTERM'); });
+      }
+      await sql.end();
+      await sim.stop();
+    }
+  }, 180_000);
 });
