@@ -1,6 +1,7 @@
 // Lease heartbeats (issue 16, migration 007200): a connector's heartbeat is one row of its own, so renewing
 // the leases of many sessions writes no whatsapp_sessions row (a table Realtime decodes every change of).
-// A lease lives while its own expiry or its owner's heartbeat has not passed.
+// A lease lives while its own expiry or its owner's heartbeat has not passed. Also (007300): an unchanged
+// WA Web version is not written again on every login.
 import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.ts';
@@ -65,5 +66,23 @@ describe('connector heartbeats', () => {
     expect(await value(db.sql`select acquire_session_lease(${session.id}, ${owner}, '1 hour')`)).toBe('1');
     await db.sql`insert into connector_heartbeats (owner, expires_at) values (${owner}, now() - interval '1 second')`;
     expect(await beat(owner)).toEqual([session.id]);
+  });
+});
+
+describe('record_session_wa_version', () => {
+  it('writes the row only when the version changed, and answers for the fence either way', async () => {
+    const owner = randomOwner();
+    const session = await insertSession(db.sql, { status: 'connected', phone_number: randomPhone(), connected_at: new Date() });
+    expect(await value(db.sql`select acquire_session_lease(${session.id}, ${owner}, '1 hour')`)).toBe('1');
+    const record = (version: string, epoch = 1) =>
+      value<boolean>(db.sql`select record_session_wa_version(${session.id}, ${owner}, ${epoch}, ${version})`);
+    expect(await record('2.3000.1')).toBe(true);
+    const [before] = await versions([session.id]);
+    expect(await record('2.3000.1')).toBe(true);
+    expect(await versions([session.id]), 'an unchanged version was written again').toEqual([before]);
+    expect(await record('2.3000.2')).toBe(true);
+    expect(await db.sql`select wa_web_version from whatsapp_sessions where id = ${session.id}`).toEqual([{ wa_web_version: '2.3000.2' }]);
+    expect(await record('2.3000.3', 7)).toBe(false);
+    expect(await db.sql`select wa_web_version from whatsapp_sessions where id = ${session.id}`).toEqual([{ wa_web_version: '2.3000.2' }]);
   });
 });
