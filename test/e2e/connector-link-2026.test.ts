@@ -1,32 +1,18 @@
 // Linking through the connector against WhatsApp as it behaves in late 2026 (issue 12 §2): the simulator's
 // behaviours all on (its defaults), the connector with its Baileys patches (connector/whatsapp/baileys-patches).
 // Stock rc14 against the same behaviours: test/sim/linking-2026.test.ts.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  createTestDatabase, recordSessionTransitions, requestLink, scanLikeAUser, sessionRow, sessionTransitions, startSimulator,
-  startTestConnector, waitFor, waitForStatus, randomPhone, type Simulator, type TestDatabase,
+  useConnectorFixture, createTestDatabase, recordSessionTransitions, requestLink, scanLikeAUser, sessionRow, sessionTransitions, startSimulator, startTestConnector, waitFor, waitForStatus, randomPhone, type TestDatabase,
 } from './connector-support.ts';
-import type { RunningConnector } from '../../connector/index.ts';
 import { parseQr, SimScanError } from '../sim/index.ts';
 
-let db: TestDatabase;
-let sim: Simulator;
-let connector: RunningConnector;
-beforeAll(async () => {
-  db = await createTestDatabase();
-  sim = await startSimulator();
-  connector = await startTestConnector(db, sim);
-});
-afterAll(async () => {
-  await connector?.stop();
-  await sim?.stop();
-  await db?.drop();
-});
+const fx = useConnectorFixture();
 
 const refusalOf = (p: Promise<unknown>) =>
   p.then(() => 'linked', (e: unknown) => (e instanceof SimScanError ? e.code : `error: ${(e as Error).message}`));
 
-async function qrOf(sessionId: string, other?: string, on: TestDatabase = db): Promise<string> {
+async function qrOf(sessionId: string, other?: string, on: TestDatabase = fx.db): Promise<string> {
   return waitFor(async () => {
     const row = await sessionRow(on, sessionId);
     return row.status === 'qr' && row.qr !== other ? (row.qr as string) : null;
@@ -35,37 +21,37 @@ async function qrOf(sessionId: string, other?: string, on: TestDatabase = db): P
 
 describe('connector: linking with the registration refresh (companion_reg_refresh, Baileys#2737)', () => {
   it('acks the refresh, rotates the ADV secret, re-renders the same ref in the row, and the scan of the new QR links', async () => {
-    expect(sim.behaviours().companionRegRefresh).toBe(true);
-    const { sessionId } = await requestLink(db);
+    expect(fx.sim.behaviours().companionRegRefresh).toBe(true);
+    const { sessionId } = await requestLink(fx.db);
     const first = await qrOf(sessionId);
     const phone = await randomPhone();
-    await expect(refusalOf(sim.scanQr(first, { phone, pushName: 'Refreshed' }))).resolves.toBe('registration_refresh');
+    await expect(refusalOf(fx.sim.scanQr(first, { phone, pushName: 'Refreshed' }))).resolves.toBe('registration_refresh');
     const second = await qrOf(sessionId, first);
     // the current ref again, with only the ADV secret (4th field) replaced
     expect(parseQr(second).ref).toBe(parseQr(first).ref);
     expect(parseQr(second).noiseKey).toEqual(parseQr(first).noiseKey);
     expect(parseQr(second).advSecret).not.toEqual(parseQr(first).advSecret);
     // the pre-login ack now goes out (PR #2749)
-    await waitFor(async () => sim.linkEvents('notification_ack').find((e) => e.detail?.type === 'companion_reg_refresh'), 'the ack');
+    await waitFor(async () => fx.sim.linkEvents('notification_ack').find((e) => e.detail?.type === 'companion_reg_refresh'), 'the ack');
     // the old QR is dead on the phone; the new one links
-    await expect(refusalOf(sim.scanQr(first, { phone }))).resolves.toBe('retired_secret');
-    await sim.scanQr(second, { phone, pushName: 'Refreshed' });
-    expect(await waitForStatus(db, sessionId, 'connected')).toMatchObject({ phone_number: phone, qr: null, push_name: 'Refreshed' });
+    await expect(refusalOf(fx.sim.scanQr(first, { phone }))).resolves.toBe('retired_secret');
+    await fx.sim.scanQr(second, { phone, pushName: 'Refreshed' });
+    expect(await waitForStatus(fx.db, sessionId, 'connected')).toMatchObject({ phone_number: phone, qr: null, push_name: 'Refreshed' });
     // a second scan of the QR that linked: its ref is used up, nothing changes
-    await expect(refusalOf(sim.scanQr(second, { phone }))).resolves.toBe('unknown_ref');
-    expect((await sessionRow(db, sessionId)).status).toBe('connected');
+    await expect(refusalOf(fx.sim.scanQr(second, { phone }))).resolves.toBe('unknown_ref');
+    expect((await sessionRow(fx.db, sessionId)).status).toBe('connected');
   });
 
   it('a scan during the refresh (before the new QR is shown) fails on the phone and leaves the link waiting', async () => {
-    const { sessionId } = await requestLink(db);
+    const { sessionId } = await requestLink(fx.db);
     const first = await qrOf(sessionId);
     const phone = await randomPhone();
-    await expect(refusalOf(sim.scanQr(first, { phone }))).resolves.toBe('registration_refresh');
-    await expect(refusalOf(sim.scanQr(first, { phone }))).resolves.toBe('retired_secret');
+    await expect(refusalOf(fx.sim.scanQr(first, { phone }))).resolves.toBe('registration_refresh');
+    await expect(refusalOf(fx.sim.scanQr(first, { phone }))).resolves.toBe('retired_secret');
     const second = await qrOf(sessionId, first);
-    expect((await sessionRow(db, sessionId)).phone_number).toBeNull();
-    await sim.scanQr(second, { phone });
-    await waitForStatus(db, sessionId, 'connected');
+    expect((await sessionRow(fx.db, sessionId)).phone_number).toBeNull();
+    await fx.sim.scanQr(second, { phone });
+    await waitForStatus(fx.db, sessionId, 'connected');
   });
 });
 
@@ -78,7 +64,7 @@ describe('connector: passkey-gated accounts (passkey_prologue_request, Baileys#2
     // Every QR the row held, recorded by a trigger: a 25 ms poll missed a QR scanned and cleared between two polls.
     await recordSessionTransitions(own);
     // the same root key: the trusted simulator certificate is process-wide (applySimulatorCertificate)
-    const fast = await startSimulator({ timeScale: scale, rootKey: sim.rootKeyBase64 });
+    const fast = await startSimulator({ timeScale: scale, rootKey: fx.sim.rootKeyBase64 });
     const fastConnector = await startTestConnector(own, fast, { QR_TIMEOUT_MS: String(20_000 * scale) });
     try {
       const phone = await randomPhone();
@@ -116,16 +102,16 @@ describe('connector: passkey-gated accounts (passkey_prologue_request, Baileys#2
 
 describe('connector: pairing code with a standard browser display (PR #2769)', () => {
   it('the code request is accepted (display "Chrome (Windows)") and the code typed on the phone links', async () => {
-    expect(sim.behaviours().pairingCodeDisplayCheck).toBe(true);
+    expect(fx.sim.behaviours().pairingCodeDisplayCheck).toBe(true);
     const phone = await randomPhone();
-    const { sessionId } = await requestLink(db, 'pairing_code', phone);
+    const { sessionId } = await requestLink(fx.db, 'pairing_code', phone);
     const row = await waitFor(async () => {
-      const r = await sessionRow(db, sessionId);
+      const r = await sessionRow(fx.db, sessionId);
       return r.status === 'pairing_code' ? r : null;
     }, 'a pairing code in the session row');
-    await sim.enterPairingCode(row.pairing_code, { phone, pushName: 'Coded' });
-    expect(await waitForStatus(db, sessionId, 'connected')).toMatchObject({ phone_number: phone });
-    expect(sim.linkEvents('pairing_code_refused')).toEqual([]);
+    await fx.sim.enterPairingCode(row.pairing_code, { phone, pushName: 'Coded' });
+    expect(await waitForStatus(fx.db, sessionId, 'connected')).toMatchObject({ phone_number: phone });
+    expect(fx.sim.linkEvents('pairing_code_refused')).toEqual([]);
   });
 });
 
@@ -135,7 +121,7 @@ describe('connector: a scan of an expired QR (bad input from the phone)', () => 
     // each ref 20 s (scaled): by the time the first ref is expired on the server the page shows its 4th
     const scale = 0.1;
     const own = await createTestDatabase();
-    const fast = await startSimulator({ timeScale: scale, rootKey: sim.rootKeyBase64 });
+    const fast = await startSimulator({ timeScale: scale, rootKey: fx.sim.rootKeyBase64 });
     const fastConnector = await startTestConnector(own, fast, { QR_TIMEOUT_MS: String(20_000 * scale) });
     try {
       const { sessionId } = await requestLink(own);

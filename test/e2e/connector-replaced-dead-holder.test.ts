@@ -2,56 +2,42 @@
 // crash, SIGKILL, a lost database). The holder would have logged the device out and wiped the credentials
 // (finish_replaced_session); a dead one never does, and the replacing transaction leaves a held session to its
 // holder. Once that lease has expired, the housekeeping of any connector wipes them and the row says so.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  createLinkedSession, createTestDatabase, requestLink, scanLikeAUser, sessionRow, startSimulator, startTestConnector,
-  waitFor, waitForStatus, type Simulator, type TestDatabase,
+  useConnectorFixture, createLinkedSession, requestLink, scanLikeAUser, sessionRow, waitFor, waitForStatus,
 } from './connector-support.ts';
-import type { RunningConnector } from '../../connector/index.ts';
 
-let db: TestDatabase;
-let sim: Simulator;
-let connector: RunningConnector;
-beforeAll(async () => {
-  db = await createTestDatabase();
-  sim = await startSimulator();
-  connector = await startTestConnector(db, sim, { EXPIRE_INTERVAL_MS: '1000' });
-});
-afterAll(async () => {
-  await connector?.stop();
-  await sim?.stop();
-  await db?.drop();
-});
+const fx = useConnectorFixture({ env: { EXPIRE_INTERVAL_MS: '1000' } });
 
 const credentialRows = async (sessionId: string) =>
-  (await db.sql`select count(*)::int as n from whatsapp_auth_state where session_id = ${sessionId}`)[0]!.n as number;
+  (await fx.db.sql`select count(*)::int as n from whatsapp_auth_state where session_id = ${sessionId}`)[0]!.n as number;
 
 describe('connector: a replaced session whose holder died', () => {
   it('keeps its credentials while the dead holder\'s lease is live, and loses them once it expired, with the reason', async () => {
-    const older = await createLinkedSession(db, sim);
-    await waitFor(async () => connector.sessions().find((s) => s.id === older.sessionId && s.open), 'the older session open');
+    const older = await createLinkedSession(fx.db, fx.sim);
+    await waitFor(async () => fx.connector.sessions().find((s) => s.id === older.sessionId && s.open), 'the older session open');
     // The holder dies: its lease now belongs to a connector that never renews it nor comes back (what a crash leaves).
     // This connector sees the lease gone and closes its socket without a write.
-    await db.sql`update whatsapp_sessions set lease_owner = 'crashed-connector', lease_epoch = lease_epoch + 1,
+    await fx.db.sql`update whatsapp_sessions set lease_owner = 'crashed-connector', lease_epoch = lease_epoch + 1,
       lease_expires_at = now() + interval '1 hour' where id = ${older.sessionId}`;
-    await waitFor(async () => !connector.sessions().find((s) => s.id === older.sessionId), 'the older socket closed');
+    await waitFor(async () => !fx.connector.sessions().find((s) => s.id === older.sessionId), 'the older socket closed');
 
-    const { sessionId } = await requestLink(db);
-    await waitForStatus(db, sessionId, 'qr');
-    await scanLikeAUser(sim, async () => (await sessionRow(db, sessionId)).qr, { phone: older.phone });
-    await waitForStatus(db, sessionId, 'connected');
-    expect(await sessionRow(db, older.sessionId)).toMatchObject({ status: 'replaced', lease_owner: 'crashed-connector' });
+    const { sessionId } = await requestLink(fx.db);
+    await waitForStatus(fx.db, sessionId, 'qr');
+    await scanLikeAUser(fx.sim, async () => (await sessionRow(fx.db, sessionId)).qr, { phone: older.phone });
+    await waitForStatus(fx.db, sessionId, 'connected');
+    expect(await sessionRow(fx.db, older.sessionId)).toMatchObject({ status: 'replaced', lease_owner: 'crashed-connector' });
     // what housekeeping runs (every second here) leaves a session to its holder while the lease is live
-    expect((await db.sql`select * from wipe_abandoned_ended_sessions() as id`).map((r) => r.id)).not.toContain(older.sessionId);
+    expect((await fx.db.sql`select * from wipe_abandoned_ended_sessions() as id`).map((r) => r.id)).not.toContain(older.sessionId);
     expect(await credentialRows(older.sessionId)).toBeGreaterThan(0);
 
     // the dead holder's lease runs out
-    await db.sql`update whatsapp_sessions set lease_expires_at = now() where id = ${older.sessionId}`;
+    await fx.db.sql`update whatsapp_sessions set lease_expires_at = now() where id = ${older.sessionId}`;
     await waitFor(async () => (await credentialRows(older.sessionId)) === 0, 'the abandoned credentials wiped');
-    expect(await sessionRow(db, older.sessionId)).toMatchObject({ status: 'replaced', lease_owner: null });
-    expect((await sessionRow(db, older.sessionId)).last_error).toMatch(/could not be logged out on WhatsApp \(remove it under Linked devices on the phone\); credentials wiped/);
+    expect(await sessionRow(fx.db, older.sessionId)).toMatchObject({ status: 'replaced', lease_owner: null });
+    expect((await sessionRow(fx.db, older.sessionId)).last_error).toMatch(/could not be logged out on WhatsApp \(remove it under Linked devices on the phone\); credentials wiped/);
     // the newer link is untouched
     expect(await credentialRows(sessionId)).toBeGreaterThan(0);
-    expect((await sessionRow(db, sessionId)).status).toBe('connected');
+    expect((await sessionRow(fx.db, sessionId)).status).toBe('connected');
   });
 });

@@ -5,57 +5,43 @@
 // connector used to retry such a row until it failed (send_failed), every retry another refused message to a new
 // contact. Now the row says restricted_until / restriction_kind, sends to new contacts are held (queued, not failed),
 // chats go on, and the held rows go out when the lock ends.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  createLinkedSession, createTestDatabase, queueText, randomPhone, sessionRow, startSimulator, startTestConnector, waitFor,
-  type Simulator, type TestDatabase,
+  useConnectorFixture, createLinkedSession, queueText, randomPhone, sessionRow, waitFor,
 } from './connector-support.ts';
-import type { RunningConnector } from '../../connector/index.ts';
 
-let db: TestDatabase;
-let sim: Simulator;
-let connector: RunningConnector;
-beforeAll(async () => {
-  db = await createTestDatabase();
-  sim = await startSimulator({ receiptDelayMs: 10 });
-  connector = await startTestConnector(db, sim);
-});
-afterAll(async () => {
-  await connector?.stop();
-  await sim?.stop();
-  await db?.drop();
-});
+const fx = useConnectorFixture({ simulator: { receiptDelayMs: 10 } });
 
-const timelockQueries = (phone: string) => sim.linkEvents('timelock_query').filter((e) => `+${e.detail?.phone}` === phone);
-const outbound = async (id: string) => (await db.sql`select * from outbound_messages where id = ${id}`)[0]!;
+const timelockQueries = (phone: string) => fx.sim.linkEvents('timelock_query').filter((e) => `+${e.detail?.phone}` === phone);
+const outbound = async (id: string) => (await fx.db.sql`select * from outbound_messages where id = ${id}`)[0]!;
 
 /** A linked session with one existing chat: the contact wrote first (inbound row stored). */
 async function sessionWithChat() {
-  const session = await createLinkedSession(db, sim);
-  await waitFor(async () => connector.sessions().find((s) => s.id === session.sessionId && s.open), 'the session open');
+  const session = await createLinkedSession(fx.db, fx.sim);
+  await waitFor(async () => fx.connector.sessions().find((s) => s.id === session.sessionId && s.open), 'the session open');
   // the connector asks for the time-lock on every socket open (rc14 never does by itself)
   await waitFor(async () => timelockQueries(session.phone).length > 0, 'the time-lock query at open');
-  const known = sim.contact(await randomPhone(), { name: 'Known' });
+  const known = fx.sim.contact(await randomPhone(), { name: 'Known' });
   const waId = await known.sendText(session.phone, 'hola, ¿tienen stock?');
-  await waitFor(async () => (await db.sql`select 1 from inbound_messages where wa_message_id = ${waId}`)[0], 'the inbound row');
-  return { session, known, stranger: sim.contact(await randomPhone(), { name: 'Stranger' }) };
+  await waitFor(async () => (await fx.db.sql`select 1 from inbound_messages where wa_message_id = ${waId}`)[0], 'the inbound row');
+  return { session, known, stranger: fx.sim.contact(await randomPhone(), { name: 'Stranger' }) };
 }
 
 describe('connector: the reachout time-lock (463)', () => {
   it("the server's push: the row says restricted until when and which kind; a new contact's row is held without being sent, a chat goes on; after the lock the held row goes out and the row is cleared", async () => {
     const { session, known, stranger } = await sessionWithChat();
-    const until = sim.restrict(session.phone, { durationMs: 6000 });
+    const until = fx.sim.restrict(session.phone, { durationMs: 6000 });
     const row = await waitFor(async () => {
-      const r = await sessionRow(db, session.sessionId);
+      const r = await sessionRow(fx.db, session.sessionId);
       return r.restricted_until ? r : null;
     }, 'restricted_until on the session row');
     expect(row.status).toBe('connected');
     expect(row.restriction_kind).toBe('RESTRICT_ALL_COMPANIONS');
     expect(Math.abs(new Date(row.restricted_until).getTime() - until.getTime())).toBeLessThan(1000);
 
-    const refusalsBefore = sim.linkEvents('restricted_ack').length;
-    const cold = await queueText(db, session, stranger.phone, 'oferta para ti');
-    const warm = await queueText(db, session, known.phone, 'sí, hay stock');
+    const refusalsBefore = fx.sim.linkEvents('restricted_ack').length;
+    const cold = await queueText(fx.db, session, stranger.phone, 'oferta para ti');
+    const warm = await queueText(fx.db, session, known.phone, 'sí, hay stock');
     await known.waitForMessage({ id: warm.waId }, { timeoutMs: 20_000 });
     const held = await waitFor(async () => {
       const r = await outbound(cold.id);
@@ -67,36 +53,36 @@ describe('connector: the reachout time-lock (463)', () => {
     expect(new Date(held.next_attempt_at).getTime()).toBeGreaterThanOrEqual(until.getTime() - 1000);
     expect(stranger.received()).toEqual([]);
     // held, not tried: WhatsApp saw no message to the new contact
-    expect(sim.linkEvents('restricted_ack').length - refusalsBefore).toBe(0);
+    expect(fx.sim.linkEvents('restricted_ack').length - refusalsBefore).toBe(0);
 
     await stranger.waitForMessage({ id: cold.waId }, { timeoutMs: 30_000 });
     await waitFor(async () => ['sent', 'delivered', 'read'].includes((await outbound(cold.id)).status), 'the held row sent');
-    await waitFor(async () => (await sessionRow(db, session.sessionId)).restricted_until === null, 'the restriction cleared');
-    expect((await sessionRow(db, session.sessionId)).restriction_kind).toBeNull();
+    await waitFor(async () => (await sessionRow(fx.db, session.sessionId)).restricted_until === null, 'the restriction cleared');
+    expect((await sessionRow(fx.db, session.sessionId)).restriction_kind).toBeNull();
   });
 
   it('a lock the connector did not hear of: the first 463 makes it ask, that row and the later ones to new contacts are held (one refusal, none failed), and go out after it', async () => {
     const { session, stranger } = await sessionWithChat();
-    const other = sim.contact(await randomPhone());
-    const refusalsBefore = sim.linkEvents('restricted_ack').length;
-    const until = sim.restrict(session.phone, { durationMs: 5000, push: false });
-    const first = await queueText(db, session, stranger.phone, 'primer contacto');
+    const other = fx.sim.contact(await randomPhone());
+    const refusalsBefore = fx.sim.linkEvents('restricted_ack').length;
+    const until = fx.sim.restrict(session.phone, { durationMs: 5000, push: false });
+    const first = await queueText(fx.db, session, stranger.phone, 'primer contacto');
     const held = await waitFor(async () => {
       const r = await outbound(first.id);
       return r.error_code === 'account_restricted' ? r : null;
     }, 'the refused row held');
     expect(held.status).toBe('queued');
-    expect((await sessionRow(db, session.sessionId)).restriction_kind).toBe('RESTRICT_ALL_COMPANIONS');
-    const second = await queueText(db, session, other.phone, 'segundo contacto');
+    expect((await sessionRow(fx.db, session.sessionId)).restriction_kind).toBe('RESTRICT_ALL_COMPANIONS');
+    const second = await queueText(fx.db, session, other.phone, 'segundo contacto');
     await waitFor(async () => (await outbound(second.id)).error_code === 'account_restricted', 'the next cold row held');
-    expect(sim.linkEvents('restricted_ack').length - refusalsBefore).toBe(1);
+    expect(fx.sim.linkEvents('restricted_ack').length - refusalsBefore).toBe(1);
     // it asked after the 463 and heard the lock is on
     expect(timelockQueries(session.phone).at(-1)?.detail?.active).toBe('true');
     expect(Date.now()).toBeLessThan(until.getTime());
 
     await stranger.waitForMessage({ id: first.waId }, { timeoutMs: 30_000 });
     await other.waitForMessage({ id: second.waId }, { timeoutMs: 30_000 });
-    const rows = await db.sql`select status from outbound_messages where id = any(${[first.id, second.id]})`;
+    const rows = await fx.db.sql`select status from outbound_messages where id = any(${[first.id, second.id]})`;
     expect(rows.every((r) => r.status !== 'failed')).toBe(true);
   });
 });

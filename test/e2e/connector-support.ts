@@ -4,9 +4,11 @@ import '../support/patched-baileys.ts';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import pino from 'pino';
+import { afterAll, beforeAll } from 'vitest';
 import { installConsoleGuard } from '../../connector/ops/console-guard.ts';
 import { loadConfig, startConnector, type RunningConnector } from '../../connector/index.ts';
 import { asUser, createTestDatabase, createUser, type TestDatabase } from '../support/postgres.ts';
+import type { TestStack, TestStackOptions } from '../support/stack.ts';
 
 installConsoleGuard();
 const simulator = await import('../sim/index.ts');
@@ -198,3 +200,60 @@ export async function deliveryReport(db: TestDatabase, sim: Simulator, contact: 
 }
 
 export { createTestDatabase, createUser, asUser };
+
+export type LinkedSession = Awaited<ReturnType<typeof createLinkedSession>>;
+
+export interface ConnectorFixture {
+  db: TestDatabase;
+  sim: Simulator;
+  connector: RunningConnector;
+  /** the linked sessions asked for, open on the connector */
+  sessions: LinkedSession[];
+  /** only with `stack`: the local stack whose Postgres `db` is */
+  stack: TestStack;
+}
+
+export interface ConnectorFixtureOptions {
+  simulator?: Parameters<typeof startSimulator>[0];
+  /** connector env overrides; a function when they depend on the stack or the simulator */
+  env?: Record<string, string> | ((fx: ConnectorFixture) => Record<string, string>);
+  log?: ConnectorLog;
+  /** a local stack (Auth, REST, Storage…) instead of a bare test database */
+  stack?: TestStackOptions;
+  /** sessions linked before the connector starts (owned by new users): set-up waits until all are open */
+  linkedSessions?: number;
+  /** runs once the database, the simulator and the linked sessions exist, before the connector starts */
+  before?: (fx: ConnectorFixture) => Promise<unknown>;
+}
+
+/**
+ * A test file's world: a database (or a local stack), the simulator, one in-process connector and the linked
+ * sessions asked for, all open. Call it at the top of the file: it registers the beforeAll that builds them
+ * and the afterAll that stops them (connector, simulator, database). The fields are set once beforeAll ran.
+ */
+export function useConnectorFixture(options: ConnectorFixtureOptions = {}): ConnectorFixture {
+  const fx = { sessions: [] as LinkedSession[] } as ConnectorFixture;
+  beforeAll(async () => {
+    if (options.stack) {
+      const { startTestStack } = await import('../support/stack.ts');
+      fx.stack = await startTestStack(options.stack);
+      fx.db = { url: fx.stack.databaseUrl, sql: fx.stack.sql, drop: async () => {} };
+    } else {
+      fx.db = await createTestDatabase();
+    }
+    fx.sim = await startSimulator(options.simulator);
+    fx.sessions = await Promise.all(Array.from({ length: options.linkedSessions ?? 0 }, () => createLinkedSession(fx.db, fx.sim)));
+    await options.before?.(fx);
+    const env = typeof options.env === 'function' ? options.env(fx) : options.env;
+    fx.connector = await startTestConnector(fx.db, fx.sim, env, options.log);
+    const open = () => fx.sessions.every((s) => fx.connector.sessions().some((c) => c.id === s.sessionId && c.open));
+    await waitFor(async () => open(), `${fx.sessions.length} linked sessions open`);
+  }, 120_000);
+  afterAll(async () => {
+    await fx.connector?.stop();
+    await fx.sim?.stop();
+    await fx.db?.drop();
+    await fx.stack?.stop();
+  });
+  return fx;
+}
