@@ -2,46 +2,30 @@
 // of leaving it pending forever: media that arrive get media_state 'disabled' with their metadata and the
 // reason; media still pending from before it was turned off end 'disabled' at the next sweep; an outbound
 // media row fails with media_disabled. Real Baileys against test/sim, real Postgres; no Storage at all.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningConnector } from '../../connector/index.ts';
+import { describe, expect, it } from 'vitest';
 import { mediaFixtures } from '../support/media-fixtures.ts';
-import {
-  createLinkedSession, createTestDatabase, randomPhone, startSimulator, startTestConnector, waitFor,
-  type Simulator, type TestDatabase,
-} from './connector-support.ts';
+import { useConnectorFixture, randomPhone, waitFor } from './connector-support.ts';
 
-let db: TestDatabase;
-let sim: Simulator;
-let connector: RunningConnector;
-let session: Awaited<ReturnType<typeof createLinkedSession>>;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  sim = await startSimulator({ receiptDelayMs: 10 });
-  session = await createLinkedSession(db, sim);
+const fx = useConnectorFixture({
+  simulator: { receiptDelayMs: 10 },
+  linkedSessions: 1,
+  env: { MEDIA: 'disabled' },
   // a download still pending from when this session's connector kept media
-  await db.sql`insert into inbound_messages (session_id, user_id, wa_message_id, chat_jid, message_type, wa_timestamp,
-      media_kind, media_state, media_next_attempt_at, media_source, media_mime_type)
+  before: ({ db, session }) => db.sql`insert into inbound_messages (session_id, user_id, wa_message_id, chat_jid, message_type,
+      wa_timestamp, media_kind, media_state, media_next_attempt_at, media_source, media_mime_type)
     values (${session.sessionId}, ${session.userId}, 'BEFORE1', '15550001111@s.whatsapp.net', 'imageMessage', now(),
-      'image', 'pending', now(), '{}', 'image/jpeg')`;
-  connector = await startTestConnector(db, sim, { MEDIA: 'disabled' });
-  await waitFor(async () => connector.sessions().some((s) => s.open), 'the session to open');
-}, 120_000);
-afterAll(async () => {
-  await connector?.stop();
-  await sim?.stop();
-  await db?.drop();
+      'image', 'pending', now(), '{}', 'image/jpeg')`,
 });
 
 const row = (waId: string) => waitFor(async () => {
-  const [r] = await db.sql`select * from inbound_messages where session_id = ${session.sessionId} and wa_message_id = ${waId}`;
+  const [r] = await fx.db.sql`select * from inbound_messages where session_id = ${fx.session.sessionId} and wa_message_id = ${waId}`;
   return r && r.media_state !== 'pending' ? r : null;
 }, `message ${waId} to leave media_state pending`);
 
 describe('connector: MEDIA=disabled', () => {
   it('media that arrive are recorded as disabled with their metadata and the reason, never pending', async () => {
-    const contact = sim.contact(await randomPhone());
-    const doc = await contact.sendMedia(session.phone, {
+    const contact = fx.sim.contact(await randomPhone());
+    const doc = await contact.sendMedia(fx.session.phone, {
       kind: 'document', data: mediaFixtures.pdf(3000), mimetype: 'application/pdf', fileName: 'terms.pdf', caption: 'read this',
     });
     const r = await row(doc.id);
@@ -51,26 +35,26 @@ describe('connector: MEDIA=disabled', () => {
     });
     expect(r.media_error).toMatch(/MEDIA=disabled/);
     expect(r.media_source).toMatchObject({ field: 'documentMessage' });
-    expect(sim.mediaStats().downloads).toBe(0);
+    expect(fx.sim.mediaStats().downloads).toBe(0);
   });
 
   it('a download left pending from before media was turned off ends disabled at the next sweep', async () => {
-    await connector.sweep();
+    await fx.connector.sweep();
     const r = await row('BEFORE1');
     expect(r).toMatchObject({ media_state: 'disabled', media_path: null, media_claimed_by: null });
     expect(r.media_error).toMatch(/MEDIA=disabled/);
   });
 
   it('an outbound media row fails with media_disabled, nothing sent', async () => {
-    const path = `${session.userId}/outbox/photo.png`;
-    await db.sql`insert into storage.objects (bucket_id, name, owner_id, metadata)
-      values ('whatsapp-media', ${path}, ${session.userId}, ${db.sql.json({ size: 68, mimetype: 'image/png' })})`;
-    const contact = sim.contact(await randomPhone());
-    const [queued] = await db.sql`insert into outbound_messages (session_id, user_id, recipient, content_type, media_path)
-      values (${session.sessionId}, ${session.userId}, ${contact.phone}, 'image', ${path}) returning id, wa_message_id`;
-    await connector.sweep();
+    const path = `${fx.session.userId}/outbox/photo.png`;
+    await fx.db.sql`insert into storage.objects (bucket_id, name, owner_id, metadata)
+      values ('whatsapp-media', ${path}, ${fx.session.userId}, ${fx.db.sql.json({ size: 68, mimetype: 'image/png' })})`;
+    const contact = fx.sim.contact(await randomPhone());
+    const [queued] = await fx.db.sql`insert into outbound_messages (session_id, user_id, recipient, content_type, media_path)
+      values (${fx.session.sessionId}, ${fx.session.userId}, ${contact.phone}, 'image', ${path}) returning id, wa_message_id`;
+    await fx.connector.sweep();
     const failed = await waitFor(async () => {
-      const [r] = await db.sql`select status, error_code from outbound_messages where id = ${queued!.id}`;
+      const [r] = await fx.db.sql`select status, error_code from outbound_messages where id = ${queued!.id}`;
       return r?.status === 'failed' ? r : null;
     }, 'the media row to fail');
     expect(failed).toMatchObject({ error_code: 'media_disabled' });

@@ -209,6 +209,8 @@ export interface ConnectorFixture {
   connector: RunningConnector;
   /** the linked sessions asked for, open on the connector */
   sessions: LinkedSession[];
+  /** the first of them */
+  session: LinkedSession;
   /** only with `stack`: the local stack whose Postgres `db` is */
   stack: TestStack;
 }
@@ -222,7 +224,8 @@ export interface ConnectorFixtureOptions {
   stack?: TestStackOptions;
   /** sessions linked before the connector starts (owned by new users): set-up waits until all are open */
   linkedSessions?: number;
-  /** runs once the database, the simulator and the linked sessions exist, before the connector starts */
+  /** runs once the database, the simulator and the linked sessions exist, before the connector starts; sessions it
+   *  pushes onto fx.sessions (e.g. owned by a signed-up user of the stack) are waited for like the others */
   before?: (fx: ConnectorFixture) => Promise<unknown>;
 }
 
@@ -244,6 +247,7 @@ export function useConnectorFixture(options: ConnectorFixtureOptions = {}): Conn
     fx.sim = await startSimulator(options.simulator);
     fx.sessions = await Promise.all(Array.from({ length: options.linkedSessions ?? 0 }, () => createLinkedSession(fx.db, fx.sim)));
     await options.before?.(fx);
+    fx.session = fx.sessions[0]!;
     const env = typeof options.env === 'function' ? options.env(fx) : options.env;
     fx.connector = await startTestConnector(fx.db, fx.sim, env, options.log);
     const open = () => fx.sessions.every((s) => fx.connector.sessions().some((c) => c.id === s.sessionId && c.open));
