@@ -5,39 +5,27 @@
 // insert trigger (missing, someone else's, zero-byte objects: nothing queued) and the connector's MIME
 // sniffing (an executable uploaded as application/pdf fails with media_type_mismatch, never sent).
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningConnector } from '../../connector/index.ts';
-import { startTestStack, type SignedUpUser, type TestStack } from '../support/stack.ts';
+import { describe, expect, it } from 'vitest';
+import type { SignedUpUser } from '../support/stack.ts';
 import { mediaFixtures } from '../support/media-fixtures.ts';
 import {
-  createLinkedSession, randomPhone, startSimulator, startTestConnector, waitFor, type Simulator, type TestDatabase,
+  useConnectorFixture, createLinkedSession, randomPhone, startTestConnector, waitFor,
 } from './connector-support.ts';
 
-let stack: TestStack;
-let db: TestDatabase;
-let sim: Simulator;
-let connector: RunningConnector;
 let owner: SignedUpUser;
 let other: SignedUpUser;
-let session: Awaited<ReturnType<typeof createLinkedSession>>;
-
-beforeAll(async () => {
-  stack = await startTestStack();
-  db = { url: stack.databaseUrl, sql: stack.sql, drop: async () => {} };
-  sim = await startSimulator({ receiptDelayMs: 10 });
-  owner = await stack.signUp();
-  other = await stack.signUp();
-  session = await createLinkedSession(db, sim, undefined, undefined, owner.user.id);
-  connector = await startTestConnector(db, sim, {
+const fx = useConnectorFixture({
+  stack: {},
+  simulator: { receiptDelayMs: 10 },
+  before: async ({ stack, db, sim, sessions }) => {
+    owner = await stack.signUp();
+    other = await stack.signUp();
+    sessions.push(await createLinkedSession(db, sim, undefined, undefined, owner.user.id));
+  },
+  env: ({ stack, sim }) => ({
     MEDIA: 'enabled', SUPABASE_URL: stack.url, SUPABASE_SECRET_KEY: stack.secretKey,
     WA_SIM_MEDIA_CA: Buffer.from(sim.mediaCaPem).toString('base64'),
-  });
-  await waitFor(async () => connector.sessions().some((s) => s.open), 'the session to open');
-}, 120_000);
-afterAll(async () => {
-  await connector?.stop();
-  await sim?.stop();
-  await stack?.stop();
+  }),
 });
 
 async function upload(user: SignedUpUser, name: string, data: Buffer, contentType: string): Promise<string> {
@@ -48,19 +36,19 @@ async function upload(user: SignedUpUser, name: string, data: Buffer, contentTyp
 }
 
 async function queue(user: SignedUpUser, row: Record<string, unknown>) {
-  return user.client.from('outbound_messages').insert({ session_id: session.sessionId, ...row }).select('id, wa_message_id').single();
+  return user.client.from('outbound_messages').insert({ session_id: fx.session.sessionId, ...row }).select('id, wa_message_id').single();
 }
 
 const finalRow = (id: string) => waitFor(async () => {
-  const [row] = await db.sql`select status, error_code, error, media_mime_type, media_size_bytes from outbound_messages where id = ${id}`;
+  const [row] = await fx.db.sql`select status, error_code, error, media_mime_type, media_size_bytes from outbound_messages where id = ${id}`;
   return row && ['sent', 'delivered', 'read', 'failed'].includes(row.status as string) ? row : null;
 }, `row ${id} to leave the queue`, 60_000);
 
 describe('connector: outbound media', () => {
   it('sends each kind from the user\'s upload; the contact decrypts the same bytes, with caption, file name and push-to-talk', async () => {
-    const contact = sim.contact(await randomPhone(), { name: 'Buyer' });
-    const ask = await contact.sendText(session.phone, 'can you send the quote?');
-    await waitFor(async () => (await db.sql`select 1 from inbound_messages where wa_message_id = ${ask}`)[0], 'the question to be stored');
+    const contact = fx.sim.contact(await randomPhone(), { name: 'Buyer' });
+    const ask = await contact.sendText(fx.session.phone, 'can you send the quote?');
+    await waitFor(async () => (await fx.db.sql`select 1 from inbound_messages where wa_message_id = ${ask}`)[0], 'the question to be stored');
     const files = [
       { content_type: 'image', data: mediaFixtures.png(), mime: 'image/png', name: 'photo.png', text: 'the kitchen' },
       { content_type: 'video', data: mediaFixtures.mp4(250_000), mime: 'video/mp4', name: 'tour.mp4', text: 'tour' },
@@ -102,14 +90,14 @@ describe('connector: outbound media', () => {
     }
     // receipts as for text: the contact's phone reads them
     await waitFor(async () => {
-      const rows = await db.sql`select status from outbound_messages where id = any(${queued.map((q) => q.id)}::uuid[])`;
+      const rows = await fx.db.sql`select status from outbound_messages where id = any(${queued.map((q) => q.id)}::uuid[])`;
       return rows.every((r) => r.status === 'read');
     }, 'every media row to be read');
-    expect(sim.stats()).toMatchObject({ mediaErrors: 0 });
+    expect(fx.sim.stats()).toMatchObject({ mediaErrors: 0 });
   }, 120_000);
 
   it('sends a voice note with the length and waveform of its audio (rc14 computes none: it needs audio-decode, not installed)', async () => {
-    const contact = sim.contact(await randomPhone());
+    const contact = fx.sim.contact(await randomPhone());
     const note = readFileSync(new URL('../support/fixtures/voice-note.ogg', import.meta.url));
     const path = await upload(owner, 'real-note.ogg', note, 'audio/ogg');
     const { data, error } = await queue(owner, { recipient: contact.phone, content_type: 'voice', media_path: path });
@@ -130,8 +118,8 @@ describe('connector: outbound media', () => {
   }, 120_000);
 
   it('refuses a missing, someone else\'s or empty object at insert (nothing queued), and an executable uploaded as a PDF when sending', async () => {
-    const contact = sim.contact(await randomPhone());
-    const before = (await db.sql`select count(*)::int as n from outbound_messages where session_id = ${session.sessionId}`)[0]!.n as number;
+    const contact = fx.sim.contact(await randomPhone());
+    const before = (await fx.db.sql`select count(*)::int as n from outbound_messages where session_id = ${fx.session.sessionId}`)[0]!.n as number;
     const missing = await queue(owner, { recipient: contact.phone, content_type: 'document', media_path: `${owner.user.id}/outbox/nothing.pdf` });
     expect(missing.error).toMatchObject({ code: 'WL404' });
     const foreignPath = await upload(other, 'theirs.pdf', mediaFixtures.pdf(), 'application/pdf');
@@ -142,7 +130,7 @@ describe('connector: outbound media', () => {
     expect(empty.error).toMatchObject({ code: 'WL411' });
     const exeAsName = await upload(owner, 'setup.pdf', mediaFixtures.exe(), 'application/x-msdownload');
     expect((await queue(owner, { recipient: contact.phone, content_type: 'document', media_path: exeAsName })).error).toMatchObject({ code: 'WL415' });
-    expect((await db.sql`select count(*)::int as n from outbound_messages where session_id = ${session.sessionId}`)[0]!.n).toBe(before);
+    expect((await fx.db.sql`select count(*)::int as n from outbound_messages where session_id = ${fx.session.sessionId}`)[0]!.n).toBe(before);
 
     // declared a PDF (the browser goes by the name), the bytes are a Windows executable: failed, never sent
     const disguised = await upload(owner, 'invoice.pdf', mediaFixtures.exe(), 'application/pdf');
@@ -154,33 +142,33 @@ describe('connector: outbound media', () => {
     expect(contact.receivedCount(data!.wa_message_id)).toBe(0);
   }, 120_000);
   it('a media message the contact could not decrypt is sent again after a restart, from what was kept at send time (getMessage)', async () => {
-    const contact = sim.contact(await randomPhone(), { name: 'Returning' });
+    const contact = fx.sim.contact(await randomPhone(), { name: 'Returning' });
     // a reply first, so the connector's session with this phone is established (it then encrypts `msg`, not `pkmsg`)
     const hello = await queue(owner, { recipient: contact.phone, content_type: 'text', text: 'hello' });
     await contact.waitForMessage({ id: hello.data!.wa_message_id }, { timeoutMs: 30_000 });
-    const reply = await contact.sendText(session.phone, 'hi, send me the photo');
-    await waitFor(async () => (await db.sql`select 1 from inbound_messages where wa_message_id = ${reply}`)[0], 'the reply to be stored');
+    const reply = await contact.sendText(fx.session.phone, 'hi, send me the photo');
+    await waitFor(async () => (await fx.db.sql`select 1 from inbound_messages where wa_message_id = ${reply}`)[0], 'the reply to be stored');
 
     // the phone is restored from a backup: the next message cannot be decrypted, and its retry receipt comes late
     contact.loseSignalSessions();
-    const decryptErrors = sim.stats().decryptErrors;
+    const decryptErrors = fx.sim.stats().decryptErrors;
     const photo = mediaFixtures.png();
     const path = await upload(owner, 'again.png', photo, 'image/png');
     const { data, error } = await queue(owner, { recipient: contact.phone, content_type: 'image', media_path: path, text: 'as promised' });
     expect(error).toBeNull();
-    await waitFor(async () => (await db.sql`select 1 from outbound_messages where id = ${data!.id} and status = 'sent'`)[0], 'the row to be sent');
-    await waitFor(async () => sim.stats().decryptErrors > decryptErrors, 'the phone to fail decrypting it');
+    await waitFor(async () => (await fx.db.sql`select 1 from outbound_messages where id = ${data!.id} and status = 'sent'`)[0], 'the row to be sent');
+    await waitFor(async () => fx.sim.stats().decryptErrors > decryptErrors, 'the phone to fail decrypting it');
     expect(contact.receivedCount(data!.wa_message_id)).toBe(0);
-    const [kept] = await db.sql`select message from outbound_sent_content where message_id = ${data!.id}`;
+    const [kept] = await fx.db.sql`select message from outbound_sent_content where message_id = ${data!.id}`;
     expect(kept!.message.imageMessage).toMatchObject({ caption: 'as promised', mimetype: 'image/png' });
 
     // a new connector (nothing of the first socket's memory) gets the retry receipt and resends the same id
-    await connector.stop();
-    connector = await startTestConnector(db, sim, {
-      MEDIA: 'enabled', SUPABASE_URL: stack.url, SUPABASE_SECRET_KEY: stack.secretKey,
-      WA_SIM_MEDIA_CA: Buffer.from(sim.mediaCaPem).toString('base64'),
+    await fx.connector.stop();
+    fx.connector = await startTestConnector(fx.db, fx.sim, {
+      MEDIA: 'enabled', SUPABASE_URL: fx.stack.url, SUPABASE_SECRET_KEY: fx.stack.secretKey,
+      WA_SIM_MEDIA_CA: Buffer.from(fx.sim.mediaCaPem).toString('base64'),
     });
-    await waitFor(async () => connector.sessions().some((s) => s.open), 'the session to open again');
+    await waitFor(async () => fx.connector.sessions().some((s) => s.open), 'the session to open again');
     expect(contact.answerRetries()).toBe(1);
     const again = await contact.waitForMessage({ id: data!.wa_message_id }, { timeoutMs: 30_000 });
     expect(again.media?.error).toBeUndefined();

@@ -3,66 +3,51 @@
 // placeholder replaced in place by the phone's resend (or left pending when the phone never answers); what
 // the owner typed on the phone while the connector was down; edits, deletes for everyone, reactions; the
 // conversations view as a CRM reads it.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningConnector } from '../../connector/index.ts';
-import { startTestStack, type SignedUpUser, type TestStack } from '../support/stack.ts';
-import {
-  createLinkedSession, queueText, randomPhone, startSimulator, startTestConnector, waitFor, type Simulator, type TestDatabase,
-} from './connector-support.ts';
+import { describe, expect, it } from 'vitest';
+import type { SignedUpUser } from '../support/stack.ts';
+import { createLinkedSession, queueText, randomPhone, startTestConnector, useConnectorFixture, waitFor } from './connector-support.ts';
 
-let stack: TestStack;
-let db: TestDatabase;
-let sim: Simulator;
-let connector: RunningConnector;
 let owner: SignedUpUser;
 let stranger: SignedUpUser;
-let session: Awaited<ReturnType<typeof createLinkedSession>>;
+const fx = useConnectorFixture({
+  stack: { realtime: false },
+  simulator: { receiptDelayMs: 10 },
+  before: async ({ stack, db, sim, sessions }) => {
+    [owner, stranger] = await Promise.all([stack.signUp(), stack.signUp()]);
+    sessions.push(await createLinkedSession(db, sim, undefined, undefined, owner.user.id));
+  },
+});
 
 const rowsOf = (waId: string) =>
-  db.sql`select * from inbound_messages where session_id = ${session.sessionId} and wa_message_id = ${waId}`;
+  fx.db.sql`select * from inbound_messages where session_id = ${fx.session.sessionId} and wa_message_id = ${waId}`;
 const inbound = (waId: string, ready: (row: Record<string, any>) => boolean = () => true) => waitFor(async () => {
   const [row] = await rowsOf(waId);
   return row && ready(row) ? row : null;
 }, `inbound row ${waId}`);
-const open = () => waitFor(async () => connector.sessions().some((s) => s.open), 'the session open');
-
-beforeAll(async () => {
-  stack = await startTestStack({ realtime: false });
-  db = { url: stack.databaseUrl, sql: stack.sql, drop: async () => {} };
-  sim = await startSimulator({ receiptDelayMs: 10 });
-  [owner, stranger] = await Promise.all([stack.signUp(), stack.signUp()]);
-  session = await createLinkedSession(db, sim, undefined, undefined, owner.user.id);
-  connector = await startTestConnector(db, sim);
-  await open();
-}, 120_000);
-afterAll(async () => {
-  await connector?.stop();
-  await sim?.stop();
-  await stack?.stop();
-});
+const open = () => waitFor(async () => fx.connector.sessions().some((s) => s.open), 'the session open');
 
 describe('connector: the timeline', () => {
   it('stores a message once whatever JID form it arrives under (LID then phone JID, and phone JID then LID)', async () => {
-    const contact = sim.contact(await randomPhone(), { name: 'Twice' });
-    const first = await contact.sendText(session.phone, 'by LID first');
+    const contact = fx.sim.contact(await randomPhone(), { name: 'Twice' });
+    const first = await contact.sendText(fx.session.phone, 'by LID first');
     await inbound(first);
-    await contact.sendText(session.phone, 'by LID first', { id: first, addressing: 'pn' });
-    const second = await contact.sendText(session.phone, 'by phone JID first', { addressing: 'pn' });
+    await contact.sendText(fx.session.phone, 'by LID first', { id: first, addressing: 'pn' });
+    const second = await contact.sendText(fx.session.phone, 'by phone JID first', { addressing: 'pn' });
     await inbound(second);
-    await contact.sendText(session.phone, 'by phone JID first', { id: second });
-    const marker = await contact.sendText(session.phone, 'after both replays');
+    await contact.sendText(fx.session.phone, 'by phone JID first', { id: second });
+    const marker = await contact.sendText(fx.session.phone, 'after both replays');
     const last = await inbound(marker);
-    const rows = await db.sql`select wa_message_id, contact_id from inbound_messages
-      where session_id = ${session.sessionId} and wa_message_id = any(${[first, second]})`;
+    const rows = await fx.db.sql`select wa_message_id, contact_id from inbound_messages
+      where session_id = ${fx.session.sessionId} and wa_message_id = any(${[first, second]})`;
     expect(rows.map((r) => r.wa_message_id).sort()).toEqual([first, second].sort());
     expect(new Set(rows.map((r) => r.contact_id))).toEqual(new Set([last.contact_id]));
-    expect(sim.stats().decryptErrors ?? 0).toBe(0);
+    expect(fx.sim.stats().decryptErrors ?? 0).toBe(0);
   });
 
   it('an ad lead\'s placeholder is pending, then replaced in place by the content the phone resends; one never resent stays pending', async () => {
-    const lead = sim.contact(await randomPhone(), { name: 'Ad Lead' }).setSharesPhone(false);
-    const lost = lead.sendAdLead(session.phone, 'this one the phone lost', { resendable: false });
-    const id = lead.sendAdLead(session.phone, 'I clicked your ad: price?');
+    const lead = fx.sim.contact(await randomPhone(), { name: 'Ad Lead' }).setSharesPhone(false);
+    const lost = lead.sendAdLead(fx.session.phone, 'this one the phone lost', { resendable: false });
+    const id = lead.sendAdLead(fx.session.phone, 'I clicked your ad: price?');
     const pending = await inbound(id);
     expect(pending).toMatchObject({ pending: true, pending_reason: 'Message absent from node', text: null, message_type: 'placeholder' });
     // rc14 waits 2 s, then asks the phone (a peer data operation); the content comes back under the same id.
@@ -71,42 +56,42 @@ describe('connector: the timeline', () => {
       pending_reason: null, push_name: 'Ad Lead', contact_id: pending.contact_id });
     expect(resolved.resolved_at).toBeTruthy();
     expect(await rowsOf(id)).toHaveLength(1);
-    await waitFor(async () => sim.stats().placeholderResendsAsked >= 2, 'both placeholders asked for');
+    await waitFor(async () => fx.sim.stats().placeholderResendsAsked >= 2, 'both placeholders asked for');
     expect(await rowsOf(lost)).toMatchObject([{ pending: true, text: null, contact_id: pending.contact_id }]);
-    const [conversation] = await db.sql`select * from whatsapp_conversations where contact_id = ${pending.contact_id}`;
+    const [conversation] = await fx.db.sql`select * from whatsapp_conversations where contact_id = ${pending.contact_id}`;
     expect(conversation).toMatchObject({ phone_number: null, number_hidden: true, display_name: 'Ad Lead', unread_count: 2 });
   }, 60_000);
 
   it('what the owner typed on the phone while the connector was stopped appears after the restart, as from_me', async () => {
-    const contact = sim.contact(await randomPhone(), { name: 'Customer' });
-    await inbound(await contact.sendText(session.phone, 'hello?'));
-    await connector.stop();
-    await waitFor(async () => !sim.devices().some((d) => d.jid === session.jid && d.connected), 'the socket closed');
-    const typed = await sim.phone(session.phone).sendText(contact.phone, 'typed on the phone while you were down');
-    connector = await startTestConnector(db, sim);
+    const contact = fx.sim.contact(await randomPhone(), { name: 'Customer' });
+    await inbound(await contact.sendText(fx.session.phone, 'hello?'));
+    await fx.connector.stop();
+    await waitFor(async () => !fx.sim.devices().some((d) => d.jid === fx.session.jid && d.connected), 'the socket closed');
+    const typed = await fx.sim.phone(fx.session.phone).sendText(contact.phone, 'typed on the phone while you were down');
+    fx.connector = await startTestConnector(fx.db, fx.sim);
     await open();
     const row = await inbound(typed);
     expect(row).toMatchObject({ from_me: true, text: 'typed on the phone while you were down' });
-    const [conversation] = await db.sql`select * from whatsapp_conversations where contact_id = ${row.contact_id}`;
+    const [conversation] = await fx.db.sql`select * from whatsapp_conversations where contact_id = ${row.contact_id}`;
     expect(conversation).toMatchObject({ last_message_text: 'typed on the phone while you were down', last_message_from_me: true,
       unread_count: 0, phone_number: contact.phone, number_hidden: false });
   }, 90_000);
 
   it('edits keep the previous text, delete for everyone marks the row, reactions are recorded on the right message', async () => {
-    const contact = sim.contact(await randomPhone(), { name: 'Editor' });
-    const id = await contact.sendText(session.phone, 'meet at 5');
+    const contact = fx.sim.contact(await randomPhone(), { name: 'Editor' });
+    const id = await contact.sendText(fx.session.phone, 'meet at 5');
     await inbound(id);
-    await contact.editMessage(session.phone, id, 'meet at 6');
+    await contact.editMessage(fx.session.phone, id, 'meet at 6');
     const edited = await inbound(id, (r) => r.text === 'meet at 6');
     expect(edited.previous_texts).toMatchObject([{ text: 'meet at 5' }]);
     expect(edited.edited_at).toBeTruthy();
 
-    const sent = await queueText(db, session, contact.phone, 'see you then');
+    const sent = await queueText(fx.db, fx.session, contact.phone, 'see you then');
     await contact.waitForMessage({ id: sent.waId }, { timeoutMs: 45_000 });
-    await contact.react(session.phone, sent.waId, '👍');
-    await contact.react(session.phone, id, '😀', { mine: true });
+    await contact.react(fx.session.phone, sent.waId, '👍');
+    await contact.react(fx.session.phone, id, '😀', { mine: true });
     const reactions = await waitFor(async () => {
-      const r = await db.sql`select wa_message_id, from_me, emoji, contact_id from message_reactions where session_id = ${session.sessionId}
+      const r = await fx.db.sql`select wa_message_id, from_me, emoji, contact_id from message_reactions where session_id = ${fx.session.sessionId}
         and wa_message_id = any(${[sent.waId, id]}) order by emoji`;
       return r.length === 2 ? r : null;
     }, 'both reactions');
@@ -114,16 +99,16 @@ describe('connector: the timeline', () => {
       { wa_message_id: sent.waId, from_me: false, emoji: '👍', contact_id: edited.contact_id },
       { wa_message_id: id, from_me: false, emoji: '😀', contact_id: edited.contact_id },
     ]);
-    await contact.react(session.phone, sent.waId, '');
-    await waitFor(async () => (await db.sql`select 1 from message_reactions where wa_message_id = ${sent.waId}`).length === 0, 'the reaction removed');
+    await contact.react(fx.session.phone, sent.waId, '');
+    await waitFor(async () => (await fx.db.sql`select 1 from message_reactions where wa_message_id = ${sent.waId}`).length === 0, 'the reaction removed');
 
-    const gone = await contact.sendText(session.phone, 'oops, wrong chat');
+    const gone = await contact.sendText(fx.session.phone, 'oops, wrong chat');
     await inbound(gone);
-    await contact.deleteForEveryone(session.phone, gone);
+    await contact.deleteForEveryone(fx.session.phone, gone);
     const deleted = await inbound(gone, (r) => r.deleted_at !== null);
     expect(deleted.text).toBe('oops, wrong chat');
     // protocol messages and reactions are not messages of their own
-    expect(await db.sql`select message_type from inbound_messages where contact_id = ${edited.contact_id} and from_me = false
+    expect(await fx.db.sql`select message_type from inbound_messages where contact_id = ${edited.contact_id} and from_me = false
       order by id`).toEqual([{ message_type: 'conversation' }, { message_type: 'conversation' }]);
   }, 90_000);
 
