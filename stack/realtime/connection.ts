@@ -177,6 +177,8 @@ export class Connection implements ChannelTransport {
     for (const m of replayed) this.sendBroadcast(channel, { type: 'broadcast', event: m.event, payload: m.payload, meta: { replayed: true, id: m.id } });
     // PresenceHandler.sync after the join: the current state, when presence is enabled and may be read.
     if (presence.enabled === true && (!channel.isPrivate || channel.presenceRead)) channel.push('presence_state', this.ctx.presence.state(channel));
+    // config.broadcast.replication_ready: a system message once the database's change stream runs (Realtime's :notify_replication_ready).
+    if (broadcast.replication_ready) void this.ctx.stream.waitReady().then(() => channel.push('system', { message: 'Replication connection established', status: 'ok', extension: 'system', channel: channel.name }));
     if (bindings.length === 0) return;
     if (bindingError !== null) {
       channel.rejectedBindings = bindings;

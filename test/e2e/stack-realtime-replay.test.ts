@@ -104,3 +104,15 @@ describe.skipIf(Boolean(process.env.SUPABASE_URL))('broadcast replay', () => {
     expect(await join({ broadcast: { replay: { since: 'yesterday' } } }).status).toContain('UnableToReplayMessages: Replay params are not valid');
   });
 });
+
+describe.skipIf(Boolean(process.env.SUPABASE_URL))('replication_ready', () => {
+  it('config.broadcast.replication_ready gets the system message "Replication connection established" after the join', async () => {
+    const client = stack.client();
+    type System = { status?: string; message?: string; extension?: string };
+    const system = new EventLog<System>();
+    const channel = client.channel('ready-check', { config: { broadcast: { replication_ready: true } } }).on('system', {}, (m: System) => system.push(m));
+    await new Promise<void>((resolve) => channel.subscribe((status) => status === 'SUBSCRIBED' && resolve()));
+    expect(await system.waitFor((m) => m.extension === 'system')).toMatchObject({ status: 'ok', message: 'Replication connection established', channel: 'ready-check' });
+    await client.removeChannel(channel);
+  });
+});
