@@ -87,14 +87,17 @@ export async function contentForRow(deps: ContentDeps, row: OutboundRow, recipie
   // `waveform` is not in rc14's AnyMediaMessageContent type, but prepareWAMessageMedia spreads the content into the
   // AudioMessage and computes one only when it is undefined (Utils/messages.js requiresWaveformProcessing)
   const voiceFacts = voice ? { seconds: voice.seconds, ...(voice.waveform ? { waveform: voice.waveform } : {}) } : {};
+  // the preview queued with the row (the web app draws a video's first frame); without one rc14 makes a photo's
+  // itself (sharp) and tries an ffmpeg binary for a video, which fails here: the video goes without, as WhatsApp takes
+  const preview = row.media_thumbnail ? { jpegThumbnail: row.media_thumbnail.toString('base64') } : {};
   const content: AnyMessageContent = (() => {
     switch (row.content_type as Exclude<OutboundRow['content_type'], 'text' | RepActionType>) {
-      case 'image': return { image: media, mimetype, caption };
-      case 'video': return { video: media, mimetype, caption };
+      case 'image': return { image: media, mimetype, caption, ...preview };
+      case 'video': return { video: media, mimetype, caption, ...preview };
       case 'audio': return { audio: media, mimetype, ptt: false };
       case 'voice': return { audio: media, mimetype: 'audio/ogg; codecs=opus', ptt: true, ...voiceFacts };
       case 'sticker': return { sticker: media, mimetype };
-      case 'document': return { document: media, mimetype, fileName: row.media_file_name ?? basename(row.media_path!), caption };
+      case 'document': return { document: media, mimetype, fileName: row.media_file_name ?? basename(row.media_path!), caption, ...preview };
     }
   })();
   return { ok: true, content, options, close };

@@ -12,7 +12,7 @@ export type InboundMedia = MediaFacts;
 export type OutboundRow = Pick<Tables<'outbound_messages'>,
   | 'id' | 'session_id' | 'user_id' | 'recipient' | 'text' | 'attempts' | 'wa_message_id'
   | 'media_path' | 'media_file_name' | 'media_mime_type' | 'quoted_wa_message_id' | 'target_wa_message_id'>
-  & { content_type: 'text' | MediaKind | RepActionType; created_at: Date };
+  & { content_type: 'text' | MediaKind | RepActionType; created_at: Date; media_thumbnail: Buffer | null };
 
 /** A row that acts on an earlier message (a reaction, an edit, a delete for everyone, a read receipt) instead of being one. */
 export const isRepAction = (row: Pick<OutboundRow, 'content_type'>): row is OutboundRow & { content_type: RepActionType } =>
@@ -42,7 +42,7 @@ export function makeMessageStore(sql: Sql) {
     async claimOutbound(owner: string, openSessionIds: string[], limit: number, claimTtlMs: number): Promise<OutboundRow[]> {
       if (openSessionIds.length === 0) return [];
       return withDeadline(sql<OutboundRow[]>`select id, session_id, user_id, recipient, content_type, text, media_path, media_file_name,
-          media_mime_type, quoted_wa_message_id, target_wa_message_id, attempts, wa_message_id, created_at
+          media_mime_type, media_thumbnail, quoted_wa_message_id, target_wa_message_id, attempts, wa_message_id, created_at
         from claim_ready_outbound_messages(${owner}, ${openSessionIds}::uuid[], ${limit}, ${interval(claimTtlMs)}::interval)
         order by created_at, id`); // UPDATE ... RETURNING has no order; the session queues send in the order returned
     },

@@ -117,6 +117,31 @@ describe('connector: outbound media', () => {
     expect((await finalRow(data!.id)).status).not.toBe('failed');
   }, 120_000);
 
+  it('sends a video with the preview queued with it (the web app draws one; rc14 needs ffmpeg); without one the video goes without', async () => {
+    const contact = sim.contact(await randomPhone());
+    const preview = mediaFixtures.jpeg();
+    const path = await upload(owner, 'with-preview.mp4', mediaFixtures.mp4(60_000), 'video/mp4');
+    const withPreview = await queue(owner, {
+      recipient: contact.phone, content_type: 'video', media_path: path, text: 'the flat', media_thumbnail: `\\x${preview.toString('hex')}`,
+    });
+    expect(withPreview.error).toBeNull();
+    const bare = await queue(owner, { recipient: contact.phone, content_type: 'video', media_path: path });
+    expect(bare.error).toBeNull();
+    // only a JPEG of at most 64 KiB, and not on a voice note
+    const png = await queue(owner, { recipient: contact.phone, content_type: 'video', media_path: path, media_thumbnail: `\\x${mediaFixtures.png().toString('hex')}` });
+    expect(png.error).toMatchObject({ code: '23514' });
+    const voicePath = await upload(owner, 'n.ogg', mediaFixtures.ogg(), 'audio/ogg');
+    const onVoice = await queue(owner, { recipient: contact.phone, content_type: 'voice', media_path: voicePath, media_thumbnail: `\\x${preview.toString('hex')}` });
+    expect(onVoice.error).toMatchObject({ code: '23514' });
+
+    const received = await contact.waitForCount(2, { timeoutMs: 60_000 });
+    expect(received.map((m) => m.id)).toEqual([withPreview.data!.wa_message_id, bare.data!.wa_message_id]);
+    expect(received[0]!.media).toMatchObject({ kind: 'video', caption: 'the flat' });
+    expect(received[0]!.media!.jpegThumbnail?.equals(preview)).toBe(true);
+    expect(received[1]!.media!.jpegThumbnail).toBeNull();
+    expect(received[1]!.media!.error).toBeUndefined();
+  }, 120_000);
+
   it('refuses a missing, someone else\'s or empty object at insert (nothing queued), and an executable uploaded as a PDF when sending', async () => {
     const contact = fx.sim.contact(await randomPhone());
     const before = (await fx.db.sql`select count(*)::int as n from outbound_messages where session_id = ${fx.session.sessionId}`)[0]!.n as number;

@@ -244,6 +244,25 @@ describe('attaching a file in the send form', () => {
     expect(await findAccessibilityViolations(page)).toEqual([]);
   });
 
+  it('sends a video with a preview of its first frame drawn by the browser (the connector has no ffmpeg)', async () => {
+    const { page } = main;
+    await attach({ name: 'tour.mp4', mimeType: 'video/mp4', buffer: files.mp4 });
+    await page.getByRole('textbox', { name: 'Message' }).fill('Video tour');
+    await send();
+    await page.getByText('Message queued.').waitFor({ timeout: 30_000 });
+    const row = await queued({ content_type: 'video', text: 'Video tour' });
+    const [thumb] = await h.stack.sql<{ media_thumbnail: Buffer }[]>`
+      select media_thumbnail from outbound_messages where id = ${row.id}`;
+    const jpeg = thumb!.media_thumbnail;
+    expect(jpeg.subarray(0, 3).toString('hex')).toBe('ffd8ff');
+    expect(jpeg.subarray(-2).toString('hex')).toBe('ffd9');
+    // the JPEG's frame header: 96 px wide, the video's 64x48 aspect
+    const sof = jpeg.indexOf(Buffer.from([0xff, 0xc0]));
+    expect(sof).toBeGreaterThan(0);
+    expect({ height: jpeg.readUInt16BE(sof + 5), width: jpeg.readUInt16BE(sof + 7) }).toEqual({ width: 96, height: 72 });
+    expect(await storedBytes(row.media_path)).toEqual(files.mp4);
+  });
+
   it('sends Ogg audio as a voice note when asked, and a document under its file name', async () => {
     const { page } = main;
     await attach({ name: 'memo.ogg', mimeType: 'audio/ogg', buffer: files.voiceNote });

@@ -337,6 +337,7 @@ export type Database = {
           media_mime_type: string | null
           media_path: string | null
           media_size_bytes: number | null
+          media_thumbnail: string | null
           next_attempt_at: string
           previous_texts: NonNullable<Json>
           quoted_wa_message_id: string | null
@@ -372,6 +373,7 @@ export type Database = {
           media_mime_type?: string | null
           media_path?: string | null
           media_size_bytes?: number | null
+          media_thumbnail?: string | null
           next_attempt_at?: string
           previous_texts?: NonNullable<Json>
           quoted_wa_message_id?: string | null
@@ -406,6 +408,7 @@ export type Database = {
           media_mime_type?: string | null
           media_path?: string | null
           media_size_bytes?: number | null
+          media_thumbnail?: string | null
           next_attempt_at?: string
           previous_texts?: NonNullable<Json>
           quoted_wa_message_id?: string | null
@@ -941,6 +944,7 @@ export type Database = {
           media_mime_type: string | null
           media_path: string | null
           media_size_bytes: number | null
+          media_thumbnail: string | null
           next_attempt_at: string
           previous_texts: NonNullable<Json>
           quoted_wa_message_id: string | null

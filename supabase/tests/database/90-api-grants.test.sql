@@ -65,7 +65,7 @@ insert into expected_grants (object, role, privileges) values
     ('table inbound_messages', 'authenticated', 'select'),
     ('table inbound_messages', 'service_role', 'delete, insert, references, select, trigger, truncate, update'),
     ('table messaging_webhook_secrets', 'service_role', 'delete, insert, references, select, trigger, truncate, update'),
-    ('table outbound_messages', 'authenticated', 'insert (session_id, user_id, recipient, content_type, text, idempotency_key, media_path, media_file_name, quoted_wa_message_id, target_wa_message_id), select'),
+    ('table outbound_messages', 'authenticated', 'insert (session_id, user_id, recipient, content_type, text, idempotency_key, media_path, media_file_name, quoted_wa_message_id, media_thumbnail, target_wa_message_id), select'),
     ('table outbound_messages', 'service_role', 'delete, insert, references, select, trigger, truncate, update'),
     ('table outbound_sent_content', 'service_role', 'delete, insert, references, select, trigger, truncate, update'),
     ('table session_commands', 'authenticated', 'insert (session_id, user_id, command, payload), select'),

@@ -5,6 +5,7 @@
 import type { AppSupabase } from '../../lib/supabase.ts';
 import type { OutboundMessage } from '../../lib/types.ts';
 import { MEDIA_BUCKET, type MediaKind, type MediaRule } from './media-types.ts';
+import { videoThumbnail } from './video-thumbnail.ts';
 
 /** Why a file cannot be sent; each code has its own message (media.error.* in i18n). */
 export type AttachmentErrorCode =
@@ -73,6 +74,7 @@ export async function sendAttachment(supabase: AppSupabase, request: AttachmentR
   const bucket = supabase.storage.from(MEDIA_BUCKET);
   const uploaded = await bucket.upload(path, file, { contentType: rule.mime_type, upsert: false });
   if (uploaded.error) throw fromStorage(uploaded.error);
+  const thumbnail = rule.kind === 'video' ? await videoThumbnail(file) : null;
 
   const { data, error } = await supabase
     .from('outbound_messages')
@@ -84,6 +86,7 @@ export async function sendAttachment(supabase: AppSupabase, request: AttachmentR
       media_path: path,
       media_file_name: rule.kind === 'document' ? documentName(file.name, rule.extension) : null,
       idempotency_key: crypto.randomUUID(),
+      ...(thumbnail ? { media_thumbnail: thumbnail } : {}),
     })
     .select('*')
     .single();
