@@ -77,14 +77,18 @@ export function createAuthStore(sql: postgres.Sql) {
       confirmEmail?: boolean;
     },
   ): Promise<UserRow> {
+    const user = metadataUpdate(changes.userMetadata);
+    const app = metadataUpdate(changes.appMetadata);
     try {
       const [row] = await sql<UserRow[]>`
         update auth.users set
           email = coalesce(${changes.email?.toLowerCase() ?? null}, email),
           encrypted_password = coalesce(${changes.passwordHash ?? null}, encrypted_password),
           email_confirmed_at = case when ${changes.confirmEmail ?? false} then coalesce(email_confirmed_at, now()) else email_confirmed_at end,
-          raw_user_meta_data = coalesce(raw_user_meta_data, '{}'::jsonb) || ${sql.json((changes.userMetadata ?? {}) as postgres.JSONValue)},
-          raw_app_meta_data = coalesce(raw_app_meta_data, '{}'::jsonb) || ${sql.json((changes.appMetadata ?? {}) as postgres.JSONValue)},
+          raw_user_meta_data = case when raw_user_meta_data is null then ${sql.json(user.all)}
+            else (raw_user_meta_data - ${user.deleted}::text[]) || ${sql.json(user.kept)} end,
+          raw_app_meta_data = case when raw_app_meta_data is null then ${sql.json(app.all)}
+            else (raw_app_meta_data - ${app.deleted}::text[]) || ${sql.json(app.kept)} end,
           updated_at = now()
         where id = ${id} and deleted_at is null
         returning ${userColumns}`;
@@ -216,4 +220,17 @@ export type AuthStore = ReturnType<typeof createAuthStore>;
 
 function newRefreshToken(): string {
   return randomBytes(16).toString('base64url');
+}
+
+/**
+ * GoTrue's UpdateUserMetaData / UpdateAppMetaData: the given keys replace the stored ones, a key given as null is
+ * deleted, the others stay (stored metadata still null: the updates as they are).
+ */
+function metadataUpdate(updates: Record<string, unknown> | undefined): { all: postgres.JSONValue; kept: postgres.JSONValue; deleted: string[] } {
+  const entries = Object.entries(updates ?? {});
+  return {
+    all: (updates ?? {}) as postgres.JSONValue,
+    kept: Object.fromEntries(entries.filter(([, value]) => value !== null)) as postgres.JSONValue,
+    deleted: entries.filter(([, value]) => value === null).map(([key]) => key),
+  };
 }

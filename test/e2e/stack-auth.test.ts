@@ -93,6 +93,20 @@ describe('auth (GoTrue subset)', () => {
     expect(again.error).toBeNull();
   });
 
+  it('metadata updates merge key by key and a key set to null is removed, as GoTrue does (user and admin API)', async () => {
+    const { client, user } = await stack.signUp({ data: { name: 'Ada', nickname: 'ada' } });
+    const { data, error } = await client.auth.updateUser({ data: { nickname: null, plan: 'pro' } });
+    expect(error).toBeNull();
+    expect(data.user?.user_metadata).toEqual({ name: 'Ada', plan: 'pro' });
+    const admin = stack.serviceClient().auth.admin;
+    await admin.updateUserById(user.id, { app_metadata: { tier: 'gold', flag: true } });
+    const updated = await admin.updateUserById(user.id, { app_metadata: { flag: null }, user_metadata: { plan: null } });
+    expect(updated.error).toBeNull();
+    expect(updated.data.user?.app_metadata).toMatchObject({ tier: 'gold' });
+    expect(updated.data.user?.app_metadata).not.toHaveProperty('flag');
+    expect(updated.data.user?.user_metadata).toEqual({ name: 'Ada' });
+  });
+
   it('PUT /user with a new e-mail only records the change; a confirmation token through POST /verify (verifyOtp) completes it, once', async () => {
     const { client, email, password, user } = await stack.signUp();
     const newEmail = `changed-${Date.now()}@test.local`;
