@@ -227,7 +227,8 @@ export class Connection implements ChannelTransport {
 
   private async refreshToken(channel: Channel, message: PhoenixMessage): Promise<void> {
     const token = message.payload.access_token;
-    if (typeof token !== 'string' || token === '') return;
+    // Realtime ignores an API key (`sb_…`) sent as access_token: the channel keeps the claims it has.
+    if (typeof token !== 'string' || token === '' || token.startsWith('sb_')) return;
     try {
       channel.updateClaims(await verifyAccessToken(token, this.ctx.jwtKeys));
     } catch (error) {

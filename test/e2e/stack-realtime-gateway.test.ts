@@ -54,4 +54,26 @@ describe('realtime through the gateway', () => {
     });
     expect(await received).toMatchObject({ id, status: 'connecting' });
   });
+
+  it.runIf(!process.env.SUPABASE_URL)('an API key sent as access_token leaves the channel its user claims (Realtime ignores sb_ tokens)', async () => {
+    const { client } = await stack.signUp();
+    const { data: session, error } = await client.rpc('request_whatsapp_link');
+    if (error) throw error;
+    const id = (session as { id: string }).id;
+    const updates: Record<string, unknown>[] = [];
+    let subscribedToPostgres!: () => void;
+    const ready = new Promise<void>((resolve) => (subscribedToPostgres = resolve));
+    const channel = client
+      .channel(`session-key-${id}`, { config: { broadcast: { ack: true } } })
+      .on('postgres_changes', { event: 'UPDATE', schema: 'public', table: 'whatsapp_sessions', filter: `id=eq.${id}` }, (payload) => updates.push(payload.new))
+      .on('system', {}, (payload: { message?: string }) => payload.message === 'Subscribed to PostgreSQL' && subscribedToPostgres());
+    channel.subscribe();
+    await ready;
+    await client.realtime.setAuth(stack.publishableKey);
+    // Frames are handled in order: once this ack is back, the access_token before it has been handled.
+    expect(await channel.send({ type: 'broadcast', event: 'sync', payload: {} })).toBe('ok');
+    await stack.sql`update whatsapp_sessions set status = 'connecting' where id = ${id}`;
+    await expect.poll(() => updates.length, { timeout: 10_000 }).toBe(1);
+    expect(updates[0]).toMatchObject({ id, status: 'connecting' });
+  });
 });
