@@ -1,8 +1,8 @@
 // Who a message, a contacts event or a LID mapping is about, as a contact sighting (LID-first). Only 1:1
 // users: phone JIDs (`<pn>@s.whatsapp.net`) and LIDs (`<lid>@lid`), device suffixes dropped.
-import { isLidUser, isPnUser, jidDecode, type Contact, type LIDMapping, type WAMessageKey } from '@whiskeysockets/baileys';
+import { isLidUser, isPnUser, jidDecode, toNumber, type Chat, type Contact, type LIDMapping, type WAMessageKey } from '@whiskeysockets/baileys';
 import { isE164 } from '../../supabase/functions/_shared/phone.ts';
-import type { ContactSighting, PhoneSource } from '../store/index.ts';
+import type { ContactSighting, HistoryChat, PhoneSource } from '../store/index.ts';
 
 /** E.164 of a phone JID, or null (a LID, a group, a malformed user). */
 export function phoneOfJid(jid: string | null | undefined): string | null {
@@ -52,4 +52,13 @@ export function sightingFromMapping(mapping: LIDMapping, source: PhoneSource): C
   const phone = phoneOfJid(mapping.pn) ?? phoneOfJid(mapping.lid);
   if (!lid || !phone) return null;
   return { lid, phone, phoneSource: source };
+}
+
+/** A 1:1 conversation of a history sync (its id is the LID or the phone JID; pnJid/lidJid the other form), or null. */
+export function historyChatOf(chat: Chat): HistoryChat | null {
+  const lid = lidOfJid(chat.id) ?? lidOfJid(chat.lidJid);
+  const phone = phoneOfJid(chat.id) ?? phoneOfJid(chat.pnJid);
+  if (!lid && !phone) return null;
+  const seconds = toNumber(chat.conversationTimestamp ?? chat.lastMsgTimestamp ?? 0);
+  return { lid, phone, at: seconds > 0 ? new Date(seconds * 1000).toISOString() : null };
 }

@@ -10,7 +10,7 @@ import type { Metrics } from '../ops/metrics.ts';
 import type { ContactSighting, InboundOutcome, Store } from '../store/index.ts';
 import type { ContactEvent, SessionConnection } from '../whatsapp/index.ts';
 import { extractInbound } from './extract.ts';
-import { phoneOfJid, sightingFromContact, sightingFromKey, sightingFromMapping } from './identity.ts';
+import { historyChatOf, phoneOfJid, sightingFromContact, sightingFromKey, sightingFromMapping } from './identity.ts';
 
 export interface InboundRecorderDeps {
   store: Store;
@@ -68,6 +68,11 @@ export class InboundRecorder {
              ...event.history.contacts.map(sightingFromContact)]
           : event.contacts.map(sightingFromContact);
     for (const s of sightings) if (s) await this.deps.store.contacts.record(conn.sessionId, s);
+    if (event.type === 'messaging-history.set') {
+      // the chats it lists exist on the account (restrictions: not new contacts), whether or not messages are imported
+      const chats = event.history.chats.map(historyChatOf).filter((c) => c !== null);
+      await this.deps.store.contacts.recordHistoryChats(conn.sessionId, chats);
+    }
   }
 
   /** After a send to a phone number: the row points at that contact, with the LID behind the number when known. */

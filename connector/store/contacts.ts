@@ -16,6 +16,13 @@ export interface ContactSighting {
   seen?: boolean;
 }
 
+/** A conversation a history sync listed: its contact's LID and/or phone, and its last message time (ISO). */
+export interface HistoryChat {
+  lid: string | null;
+  phone: string | null;
+  at: string | null;
+}
+
 export function makeContactStore(sql: Sql) {
   return {
     /** The contact's id (created, completed or merged). */
@@ -24,6 +31,12 @@ export function makeContactStore(sql: Sql) {
         ${s.phone ? s.phoneSource : null}, ${s.pushName ?? null}, ${s.savedName ?? null}, ${s.username ?? null},
         ${s.seen ?? false}) as id`);
       return row!.id;
+    },
+    /** The 1:1 chats a history sync listed (existing chats, imported or not); returns how many contacts were marked. */
+    async recordHistoryChats(sessionId: string, chats: HistoryChat[]): Promise<number> {
+      if (chats.length === 0) return 0;
+      const [row] = await withDeadline(sql<{ n: number }[]>`select record_history_chats(${sessionId}, ${sql.json(chats as never)}) as n`);
+      return row!.n;
     },
     /** After a send: the outbound row points at its recipient's contact. */
     async recordOutbound(messageId: string, phone: string, lid: string | null): Promise<string> {

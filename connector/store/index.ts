@@ -12,7 +12,7 @@ export { isLeaseLostError } from './db.ts';
 export type { Sql } from './db.ts';
 export type { AuthRowStore, AuthRowWrite } from './auth-rows.ts';
 export type { CommandName, CommandRow, CommandStore } from './commands.ts';
-export type { ContactSighting, ContactStore, PhoneSource } from './contacts.ts';
+export type { ContactSighting, ContactStore, HistoryChat, PhoneSource } from './contacts.ts';
 export type { MediaFinalState, MediaJob, MediaStore } from './media.ts';
 export type { InboundMedia, InboundOutcome, InboundRow, MessageStore, OutboundReceipt, OutboundRow } from './messages.ts';
 export { isRepAction } from './messages.ts';

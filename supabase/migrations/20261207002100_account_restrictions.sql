@@ -57,8 +57,9 @@ create or replace function public.hold_outbound_message(p_message_id uuid, p_own
     select exists (select 1 from held)
   $$;
 
--- Whether the account has a conversation with this phone number (a message of the contact, or one of ours that
--- WhatsApp took): what "new contact" means for the time-lock. History imported on link counts once imported.
+-- Whether the account has a conversation with this phone number (a message of the contact, one of ours that
+-- WhatsApp took, or a chat the history sync sent on link listed, imported or not: history_chat_at, migration
+-- 20261207001200): what "new contact" means for the time-lock.
 create or replace function public.session_has_chat_with(p_session_id uuid, p_phone text)
   returns boolean
   language sql stable
@@ -67,7 +68,8 @@ create or replace function public.session_has_chat_with(p_session_id uuid, p_pho
     select exists (
       select 1 from public.whatsapp_contacts c
        where c.session_id = p_session_id and c.phone_number = p_phone
-         and (exists (select 1 from public.inbound_messages m where m.contact_id = c.id)
+         and (c.history_chat_at is not null
+              or exists (select 1 from public.inbound_messages m where m.contact_id = c.id)
               or exists (select 1 from public.outbound_messages o
                           where o.contact_id = c.id and o.status in ('sent', 'delivered', 'read'))))
   $$;

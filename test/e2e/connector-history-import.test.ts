@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningConnector } from '../../connector/index.ts';
 import {
-  createTestDatabase, randomPhone, requestLink, scanLikeAUser, sessionRow, startSimulator, startTestConnector, waitFor, waitForStatus,
+  createTestDatabase, queueText, randomPhone, requestLink, scanLikeAUser, sessionRow, startSimulator, startTestConnector, waitFor, waitForStatus,
   type Simulator, type TestDatabase,
 } from './connector-support.ts';
 
@@ -57,8 +57,8 @@ async function linkWithHistory(settings?: Record<string, unknown>) {
       { fromMe: true, text: 'sí, te la guardo', at: minutesAgo(29), id: ids.aliceOut }] },
     { with: hidden.phone, phoneShared: false, messages: [{ fromMe: false, text: 'info please', at: minutesAgo(10), id: ids.hiddenIn }] },
   ]);
-  const { sessionId } = await linkAs(me, settings);
-  return { me, alice, hidden, ids, sessionId };
+  const { sessionId, userId } = await linkAs(me, settings);
+  return { me, alice, hidden, ids, sessionId, userId };
 }
 
 const rows = (sessionId: string, ids: string[]) => db.sql`select * from inbound_messages
@@ -112,6 +112,11 @@ describe('connector: history import on link', () => {
     expect(contacts).toEqual([{ lid: alice.lid, phone_number: alice.phone }, { lid: hidden.lid, phone_number: null }]);
     expect(await rows(sessionId, [ids.aliceIn, ids.aliceOut, ids.hiddenIn])).toEqual([]);
     expect(await db.sql`select 1 from inbound_messages where session_id = ${sessionId}`).toEqual([]);
+    // the chats it listed are existing chats all the same (restrictions hold sends to new contacts only)
+    const chats = await db.sql`select lid, history_chat_at is not null as listed from whatsapp_contacts where session_id = ${sessionId}`;
+    expect(chats.every((c) => c.listed)).toBe(true);
+    const [known] = await db.sql`select session_has_chat_with(${sessionId}, ${alice.phone}) as yes, session_has_chat_with(${sessionId}, '+15550009999') as stranger`;
+    expect(known).toEqual({ yes: true, stranger: false });
   }, 120_000);
 
   it('imports the later chunks too (RECENT, from the media host): every message once, in order, with the mappings they carry', async () => {
@@ -163,5 +168,24 @@ describe('connector: history import on link', () => {
       { display_name: 'Alice', phone_number: alice.phone, last_message_text: 'A 6' },
       { display_name: 'Bob', phone_number: bob.phone, last_message_text: 'B 2' },
     ]);
+  }, 120_000);
+
+  it('with history import off, a restricted account still reaches a chat the history listed; only a new contact waits (issue 12)', async () => {
+    const skippedBefore = await metric('whatsapp_history_sync_chunks_total{imported="no"}');
+    const { me, alice, sessionId, userId } = await linkWithHistory({ history_import: false });
+    await waitFor(async () => (await metric('whatsapp_history_sync_chunks_total{imported="no"}')) > skippedBefore, 'the chunk handled, import off');
+    sim.restrict(me, { durationMs: 120_000 });
+    await waitFor(async () => (await sessionRow(db, sessionId)).restricted_until, 'restricted_until on the session row');
+    const stranger = sim.contact(await randomPhone(), { name: 'Stranger' });
+    const cold = await queueText(db, { sessionId, userId }, stranger.phone, 'oferta');
+    const warm = await queueText(db, { sessionId, userId }, alice.phone, '¿te guardo la talla M?');
+    // no message of Alice's is stored, but the history listed the chat: it is not a new contact
+    await alice.waitForMessage({ id: warm.waId }, { timeoutMs: 20_000 });
+    const held = await waitFor(async () => {
+      const [r] = await db.sql`select status, error_code from outbound_messages where id = ${cold.id}`;
+      return r?.error_code === 'account_restricted' ? r : null;
+    }, 'the row to the new contact held');
+    expect(held).toEqual({ status: 'queued', error_code: 'account_restricted' });
+    expect(stranger.received()).toEqual([]);
   }, 120_000);
 });

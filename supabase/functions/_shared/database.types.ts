@@ -667,6 +667,7 @@ export type Database = {
         Row: {
           created_at: string
           first_seen_at: string
+          history_chat_at: string | null
           id: string
           last_seen_at: string
           lid: string | null
@@ -684,6 +685,7 @@ export type Database = {
         Insert: {
           created_at?: string
           first_seen_at?: string
+          history_chat_at?: string | null
           id?: string
           last_seen_at?: string
           lid?: string | null
@@ -701,6 +703,7 @@ export type Database = {
         Update: {
           created_at?: string
           first_seen_at?: string
+          history_chat_at?: string | null
           id?: string
           last_seen_at?: string
           lid?: string | null
@@ -1171,6 +1174,10 @@ export type Database = {
         Returns: boolean
       }
       messaging_config_problems: { Args: { p_config: Json }; Returns: string[] }
+      record_history_chats: {
+        Args: { p_chats: Json; p_session_id: string }
+        Returns: number
+      }
       record_inbound_deletion: {
         Args: {
           p_deleted_at: string

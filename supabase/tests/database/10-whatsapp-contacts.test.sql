@@ -1,6 +1,6 @@
 -- whatsapp_contacts: LID-first identity (record_whatsapp_contact, record_outbound_contact) and RLS.
 begin;
-select plan(24);
+select plan(28);
 
 \set alice '{"sub":"11111111-1111-4111-8111-111111111111","role":"authenticated"}'
 \set bob '{"sub":"22222222-2222-4222-8222-222222222222","role":"authenticated"}'
@@ -88,6 +88,19 @@ select throws_ok($$select public.record_whatsapp_contact('aaaaaaaa-0000-4000-800
 -- bob's own contact, for RLS.
 select lives_ok($$select public.record_whatsapp_contact('bbbbbbbb-0000-4000-8000-000000000001', '900000000000001@lid', '+15557770001', 'message')$$,
   'another session may know the same person as its own contact');
+
+-- A chat the history sync listed is an existing chat for the restrictions, with no message stored (import off).
+select public.record_whatsapp_contact('aaaaaaaa-0000-4000-8000-000000000001', '900000000000077@lid', '+15557770077', 'history_sync', 'Old Client');
+select ok(not public.session_has_chat_with('aaaaaaaa-0000-4000-8000-000000000001', '+15557770077'),
+  'a contact with no message and no history chat is a new contact');
+select is(public.record_history_chats('aaaaaaaa-0000-4000-8000-000000000001',
+  '[{"lid": "900000000000077@lid", "phone": null, "at": "2026-06-01T10:00:00Z"}, {"lid": null, "phone": "+15557770077", "at": "2026-05-01T10:00:00Z"},
+    {"lid": "900000000000078@lid", "phone": null, "at": null}]'), 1,
+  'record_history_chats marks the contact a chat names (by LID or phone) and skips an unknown one');
+select ok(public.session_has_chat_with('aaaaaaaa-0000-4000-8000-000000000001', '+15557770077'),
+  'a chat the history sync listed is an existing chat, without any stored message');
+select ok(not public.session_has_chat_with('bbbbbbbb-0000-4000-8000-000000000001', '+15557770077'),
+  'and only in its own session');
 
 set local role authenticated;
 select set_config('request.jwt.claims', :'bob', true);

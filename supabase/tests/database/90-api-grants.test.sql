@@ -132,6 +132,7 @@ insert into expected_grants (object, role, privileges) values
     ('function wipe_session_auth_state(uuid, text, bigint)', 'service_role', 'execute'),
     ('function write_session_auth_state(uuid, text, bigint, text[], text[], bytea[])', 'service_role', 'execute'),
     ('function claim_webhook_events(text, integer, interval)', 'service_role', 'execute'),
+    ('function record_history_chats(uuid, jsonb)', 'service_role', 'execute'),
     ('function record_outbound_contact(uuid, text, text)', 'service_role', 'execute'),
     ('function record_inbound_deletion(uuid, text, boolean, timestamp with time zone)', 'service_role', 'execute'),
     ('function record_inbound_edit(uuid, text, boolean, text, timestamp with time zone)', 'service_role', 'execute'),
