@@ -18,11 +18,12 @@ import { qr } from './figures/qr.ts';
 import { media } from './figures/media.ts';
 import { mediaRate } from './figures/media-rate.ts';
 import { realtimeChurn } from './figures/realtime-churn.ts';
+import { webhookLatency } from './figures/webhook-latency.ts';
 import { guardRun } from './support/reaper.ts';
 
 await guardRun(); // nothing this run starts outlives it (issue 16 item 2)
 
-const all: Figure[] = [floor, simFigures, authState, sendLatency, throughput, memory, coldStart, qr, media, mediaRate, realtimeChurn];
+const all: Figure[] = [floor, simFigures, authState, sendLatency, throughput, memory, coldStart, qr, media, mediaRate, realtimeChurn, webhookLatency];
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');

@@ -108,6 +108,7 @@ export interface OutboundView {
   session_id: string;
   to: string;
   text: string | null;
+  wa_message_id: string;
   status: OutboundStatus;
   error_code: string | null;
   error: string | null;
@@ -120,5 +121,5 @@ export interface OutboundView {
 
 export async function sendMessage(supabase: AppSupabase, request: SendMessageRequest): Promise<OutboundMessage> {
   const { to, ...view } = await invoke<OutboundView>(supabase, 'whatsapp/messages', 'POST', request);
-  return { ...view, contact_id: null, recipient: to, content_type: 'text', media_path: null, media_file_name: null, media_mime_type: null, media_size_bytes: null };
+  return { ...view, contact_id: null, recipient: to, content_type: 'text', media_path: null, media_file_name: null, media_mime_type: null, media_size_bytes: null, edited_at: null, deleted_at: null };
 }

@@ -10,7 +10,10 @@ import type { WhatsappSession } from '../../lib/types.ts';
 import { partyLabel } from '../messages/contact-label.ts';
 import { MessageList } from '../messages/message-list.tsx';
 import { useContacts } from '../messages/use-contacts.ts';
+import type { MessageItem } from '../messages/use-messages.ts';
+import { MessageActions, ReplyBox } from './message-actions.tsx';
 import { type Conversation, useConversations } from './use-conversations.ts';
+import { useRepActions } from './use-rep-actions.ts';
 import { useThread } from './use-thread.ts';
 import './conversations.css';
 
@@ -48,6 +51,19 @@ export function ConversationsPage({ supabase, session }: { supabase: AppSupabase
   const numberHidden = t('messages.numberHidden');
   const labelOf = (c: Conversation) => partyLabel({ phone: c.phone_number, name: c.display_name }, numberHidden);
   const open = conversations.find((c) => c.contact_id === openId);
+  const actions = useRepActions(supabase, session?.id, t);
+  const [quoting, setQuoting] = useState<MessageItem | null>(null);
+  const openConversation = (id: string | null) => {
+    setOpenId(id);
+    setQuoting(null);
+  };
+  const sendReply = async (text: string) => {
+    if (!quoting || quoting.direction !== 'in') return false;
+    const recipient = open?.phone_number ?? quoting.row.sender_phone;
+    const ok = await actions.reply(quoting.row.wa_message_id, recipient, text);
+    if (ok) setQuoting(null);
+    return ok;
+  };
 
   return (
     <div className="conversations">
@@ -63,7 +79,7 @@ export function ConversationsPage({ supabase, session }: { supabase: AppSupabase
             <ul className="conversation-list" aria-labelledby="conversations-title" data-testid="conversation-list">
               {conversations.map((c) => (
                 <ConversationEntry key={c.contact_id} conversation={c} label={labelOf(c)} current={c.contact_id === openId}
-                  onOpen={() => setOpenId(c.contact_id)} />
+                  onOpen={() => openConversation(c.contact_id)} />
               ))}
             </ul>
           )}
@@ -75,13 +91,22 @@ export function ConversationsPage({ supabase, session }: { supabase: AppSupabase
       <section className="card" aria-labelledby="thread-title" data-testid="thread">
         <header className="card-header">
           <h2 id="thread-title" className="card-title">{open ? labelOf(open) : t('conversations.pick')}</h2>
+          {open && (open.unread_count ?? 0) > 0 && (
+            <button type="button" className="button button-secondary" onClick={() => void actions.markRead(open.contact_id!)}>
+              {t('actions.markRead')}
+            </button>
+          )}
         </header>
         <div className="card-body">
           {thread.error && <Alert tone="error">{thread.error}</Alert>}
+          {actions.error && <Alert tone="error">{actions.error}</Alert>}
+          <p className="visually-hidden" role="status" aria-live="polite">{actions.notice ?? ''}</p>
           {open && (
             <MessageList supabase={supabase} items={thread.items} contacts={contacts} hasSession={!!session}
-              title={t('conversations.threadMessages')} titleId="thread-messages-title" />
+              title={t('conversations.threadMessages')} titleId="thread-messages-title"
+              actions={(item) => <MessageActions item={item} actions={actions} onReply={setQuoting} />} />
           )}
+          {open && quoting && <ReplyBox quoting={quoting} onSend={sendReply} onCancel={() => setQuoting(null)} />}
         </div>
       </section>
     </div>

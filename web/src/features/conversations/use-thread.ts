@@ -66,18 +66,28 @@ export function useThread(supabase: AppSupabase, sessionId: string | undefined, 
       if (row.contact_id === contactId) put([inItem(row)]);
       else put([], [`in:${row.id}`]);
     };
-    const onOutbound = (row: OutboundMessage) => {
+    const onOutbound = async (row: OutboundMessage) => {
       if (!active || isRepActionType(row.content_type)) return;
-      if (row.contact_id === contactId) put([outItem(row)]);
-      else put([], [`out:${row.id}`]);
+      if (row.contact_id !== contactId) {
+        put([], [`out:${row.id}`]);
+        return;
+      }
+      // wa_message_id is a generated column: logical replication (Postgres 15) leaves it out of Realtime's
+      // payload, and the rep actions need it; read it once
+      if (row.wa_message_id === undefined) {
+        const { data } = await supabase.from('outbound_messages').select('wa_message_id').eq('id', row.id).limit(1);
+        if (!active || !data?.[0]) return;
+        row = { ...row, wa_message_id: data[0].wa_message_id };
+      }
+      put([outItem(row)]);
     };
     const filter = `session_id=eq.${sessionId}`;
     const channel = supabase
       .channel(channelName(`wl-thread-${contactId}`))
       .on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'inbound_messages', filter }, (p) => onInbound(p.new as InboundMessage))
       .on('postgres_changes', { event: 'UPDATE', schema: 'public', table: 'inbound_messages', filter }, (p) => onInbound(p.new as InboundMessage))
-      .on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'outbound_messages', filter }, (p) => onOutbound(p.new as OutboundMessage))
-      .on('postgres_changes', { event: 'UPDATE', schema: 'public', table: 'outbound_messages', filter }, (p) => onOutbound(p.new as OutboundMessage))
+      .on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'outbound_messages', filter }, (p) => void onOutbound(p.new as OutboundMessage))
+      .on('postgres_changes', { event: 'UPDATE', schema: 'public', table: 'outbound_messages', filter }, (p) => void onOutbound(p.new as OutboundMessage))
       .subscribe((status) => {
         if (status === 'SUBSCRIBED') void load();
       });

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 import { useI18n } from '../../i18n/index.tsx';
 import type { MessageKey } from '../../i18n/en.ts';
 import type { AppSupabase } from '../../lib/supabase.ts';
@@ -40,10 +40,10 @@ function useAnnouncements(items: MessageItem[], who: (item: MessageItem) => stri
   return text;
 }
 
-/** `title` and `titleId` name the list (default: the recent messages of the workspace). */
-export function MessageList({ supabase, items, contacts, hasSession, title, titleId = 'recent-title' }: {
+/** `title` and `titleId` name the list (default: the recent messages of the workspace); `actions` adds buttons under each message. */
+export function MessageList({ supabase, items, contacts, hasSession, title, titleId = 'recent-title', actions }: {
   supabase: AppSupabase; items: MessageItem[]; contacts: Map<string, WhatsappContact>; hasSession: boolean;
-  title?: string; titleId?: string;
+  title?: string; titleId?: string; actions?: (item: MessageItem) => ReactNode;
 }) {
   const { t, lang } = useI18n();
   const numberHidden = t('messages.numberHidden');
@@ -71,6 +71,7 @@ export function MessageList({ supabase, items, contacts, hasSession, title, titl
                 data-direction={item.direction}
                 data-status={status}
                 data-message-id={String(item.row.id)}
+                data-wa-message-id={item.row.wa_message_id}
               >
                 <div className="message-meta">
                   <span className="message-who">
@@ -90,6 +91,7 @@ export function MessageList({ supabase, items, contacts, hasSession, title, titl
                   {failed && item.row.error && (
                     <span className="message-error">{t('messages.failedReason', { reason: item.row.error })}</span>
                   )}
+                  {actions?.(item)}
                 </div>
               </li>
             );
