@@ -26,7 +26,7 @@ async function measure(proc: ConnectorProcess, memFile: string, idleMs: number):
     if (i > 0) await sleep(2000);
     await rm(memFile, { force: true });
     process.kill(proc.pid, 'SIGUSR2');
-    const mem = await waitUntil(async () => readFile(memFile, 'utf8').then((t) => JSON.parse(t) as { heapUsed: number; external: number }, () => undefined), 10_000, 'memory report');
+    const mem = await waitUntil(async () => readFile(memFile, 'utf8').then((t) => JSON.parse(t) as { heapUsed: number; external: number }, () => undefined), 60_000, 'memory report'); // a full GC of a few hundred MB on a loaded 2-core box takes seconds
     samples.push({ rss: await rssMb(proc.pid), heapUsed: mem.heapUsed / 2 ** 20, external: mem.external / 2 ** 20 });
   }
   return samples.reduce((min, s) => (s.rss < min.rss ? s : min));
