@@ -47,6 +47,19 @@ describe('connector: messaging', () => {
     expect(rows).toHaveLength(1);
   });
 
+  it('stores a burst of one contact\'s messages in the order WhatsApp delivered them (the timeline and mark-read rely on it)', async () => {
+    const s = fx.sessions[2]!;
+    const contact = fx.sim.contact(await randomPhone());
+    const sent: string[] = [];
+    for (let i = 0; i < 30; i++) sent.push(await contact.sendText(s.phone, `burst ${i}`));
+    await waitFor(async () => (await fx.db.sql`select count(*)::int as n from inbound_messages where wa_message_id = any(${sent})`)[0]!.n === sent.length,
+      'the burst stored');
+    const stored = await fx.db.sql`select wa_message_id from inbound_messages where wa_message_id = any(${sent}) order by id`;
+    expect(stored.map((r) => r.wa_message_id)).toEqual(sent);
+    const byReceipt = await fx.db.sql`select wa_message_id from inbound_messages where wa_message_id = any(${sent}) order by received_at, id`;
+    expect(byReceipt.map((r) => r.wa_message_id)).toEqual(sent);
+  });
+
   it('stores what the owner typed on the phone as from_me, and not the messages the connector itself sent', async () => {
     const s = fx.sessions[1]!;
     const contact = await randomPhone();

@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { assertPatchTargets, BAILEYS_VERSION, BaileysDriftError, hooksSource } from './install.ts';
 import { LINKING_PATCHES } from './linking-patches.ts';
-import { MEDIA_REUPLOAD_ON_EXPIRY, RECEIPT_FAILURE_KEEPS_MESSAGE, SESSION_KEY_LOCK, SHARED_ALS } from './patches.ts';
+import { LIVE_MESSAGES_IN_ORDER, MEDIA_REUPLOAD_ON_EXPIRY, RECEIPT_FAILURE_KEEPS_MESSAGE, SESSION_KEY_LOCK, SHARED_ALS } from './patches.ts';
 
 const run = promisify(execFile);
 const pkgJson = () => JSON.parse(readFileSync(join(nodeModules, '@whiskeysockets/baileys/package.json'), 'utf8')) as Record<string, unknown>;
@@ -25,7 +25,7 @@ describe('Baileys source patches', () => {
   it('still match the installed Baileys: each exact snippet is there, once (fails when Baileys changes)', async () => {
     const pkg = JSON.parse(await readFile(join(nodeModules, '@whiskeysockets/baileys/package.json'), 'utf8'));
     expect(pkg.version).toBe('7.0.0-rc14');
-    for (const patch of [SHARED_ALS, SESSION_KEY_LOCK, RECEIPT_FAILURE_KEEPS_MESSAGE, MEDIA_REUPLOAD_ON_EXPIRY, ...LINKING_PATCHES]) {
+    for (const patch of [SHARED_ALS, SESSION_KEY_LOCK, RECEIPT_FAILURE_KEEPS_MESSAGE, MEDIA_REUPLOAD_ON_EXPIRY, LIVE_MESSAGES_IN_ORDER, ...LINKING_PATCHES]) {
       const source = await readFile(join(nodeModules, patch.file), 'utf8');
       expect(source.split(patch.target), patch.name).toHaveLength(2);
     }
@@ -39,7 +39,7 @@ describe('Baileys source patches', () => {
   });
 
   it('the drift check refuses another Baileys version and a target that is missing or not unique', async () => {
-    const all = [SHARED_ALS, SESSION_KEY_LOCK, RECEIPT_FAILURE_KEEPS_MESSAGE, MEDIA_REUPLOAD_ON_EXPIRY, ...LINKING_PATCHES];
+    const all = [SHARED_ALS, SESSION_KEY_LOCK, RECEIPT_FAILURE_KEEPS_MESSAGE, MEDIA_REUPLOAD_ON_EXPIRY, LIVE_MESSAGES_IN_ORDER, ...LINKING_PATCHES];
     expect(() => assertPatchTargets(all)).not.toThrow();
     // a copy of the installed package with only its version changed (what an upgrade to rc15 / 7.0.0 would look like)
     const fake = join(await mkdtemp(join(tmpdir(), 'wl-baileys-')), 'node_modules', '@whiskeysockets', 'baileys');

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire, register } from 'node:module';
 import { dirname, join } from 'node:path';
 import { LINKING_PATCHES } from './linking-patches.ts';
-import { MEDIA_REUPLOAD_ON_EXPIRY, RECEIPT_FAILURE_KEEPS_MESSAGE, SESSION_KEY_LOCK, SHARED_ALS, type BaileysPatch } from './patches.ts';
+import { LIVE_MESSAGES_IN_ORDER, MEDIA_REUPLOAD_ON_EXPIRY, RECEIPT_FAILURE_KEEPS_MESSAGE, SESSION_KEY_LOCK, SHARED_ALS, type BaileysPatch } from './patches.ts';
 import { sessionKeys } from './session-keys.ts';
 
 /** The only Baileys the patches were written for (package.json pins it exactly). */
@@ -89,7 +89,7 @@ function provideSharedAls(): void {
  */
 export function installBaileysPatches(options: { sharedAls: boolean }): 'installed' | 'unsupported' {
   if (state) return state;
-  const patches = [SESSION_KEY_LOCK, RECEIPT_FAILURE_KEEPS_MESSAGE, MEDIA_REUPLOAD_ON_EXPIRY, ...LINKING_PATCHES];
+  const patches = [SESSION_KEY_LOCK, RECEIPT_FAILURE_KEEPS_MESSAGE, MEDIA_REUPLOAD_ON_EXPIRY, LIVE_MESSAGES_IN_ORDER, ...LINKING_PATCHES];
   if (options.sharedAls) patches.push(SHARED_ALS);
   assertPatchTargets(patches);
   (globalThis as Record<string, unknown>).__whatsappLiteSessionKeys = sessionKeys;

@@ -4,7 +4,7 @@
 export interface BaileysPatch {
   name:
     | 'shared-als' | 'session-key-lock' | 'receipt-failure-keeps-message' | 'media-reupload-on-expiry'
-    | 'pre-login-ack' | 'companion-reg-refresh' | 'passkey-gate';
+    | 'pre-login-ack' | 'companion-reg-refresh' | 'passkey-gate' | 'live-messages-in-order';
   /** path inside node_modules */
   file: string;
   target: string;
@@ -65,4 +65,29 @@ export const MEDIA_REUPLOAD_ON_EXPIRY: BaileysPatch = {
   target: `typeof error?.status === 'number' && // treat errors with status as HTTP failures requiring reupload
             REUPLOAD_REQUIRED_STATUS.includes(error.status)) {`,
   replacement: `REUPLOAD_REQUIRED_STATUS.includes(error?.output?.statusCode ?? error?.status)) {`,
+};
+
+/**
+ * rc14 handles every live `<message>` node as it arrives, side by side (messages-recv.js processNode), and
+ * awaits the LID-mapping lookups and writes of each one before its decrypt takes the message mutex: a
+ * node whose lookup is slower is overtaken, so a burst of one contact's messages reaches messages.upsert
+ * out of order (test/e2e/connector-messaging.test.ts "a burst ...": 30 messages came out in three
+ * interleaved runs). The timeline and mark-read use the order messages were stored in within a second.
+ * With this patch live message nodes are handled one after another in arrival order, as the offline
+ * queue (makeOfflineNodeProcessor) already handles offline ones.
+ */
+export const LIVE_MESSAGES_IN_ORDER: BaileysPatch = {
+  name: 'live-messages-in-order',
+  file: '@whiskeysockets/baileys/lib/Socket/messages-recv.js',
+  target: `        else {
+            await processNodeWithBuffer(node, identifier, exec);
+        }`,
+  replacement: `        else if (type === 'message') {
+            const handled = (processNode.liveMessages ?? Promise.resolve()).then(() => processNodeWithBuffer(node, identifier, exec));
+            processNode.liveMessages = handled.catch(() => { });
+            await handled;
+        }
+        else {
+            await processNodeWithBuffer(node, identifier, exec);
+        }`,
 };
