@@ -118,6 +118,12 @@ describe('supabase functions deploy whatsapp (pinned CLI, upload recorded)', () 
       await mkdir(dirname(join(layout, path)), { recursive: true });
       await writeFile(join(layout, path), text);
     }
+    // What a machine that serves the function has cached: without a lockfile Deno resolves npm ranges from the
+    // registry's package documents, which a run under the repository's deno.lock never fetched (a fresh clone's
+    // cache lacked them, and which tests ran before this one decided the outcome). Fetched here, from the
+    // repository, online; the uploaded layout below then gets nothing but that cache.
+    const warmed = await denoRun(['cache', '--no-lock', '--config', 'supabase/functions/whatsapp/deno.json', 'supabase/functions/whatsapp/index.ts'], root);
+    expect(warmed.code, warmed.output).toBe(0);
     // Offline twice over: --cached-only where Deno has it, and every download sent to a proxy nobody answers.
     const offline = { HTTPS_PROXY: 'http://127.0.0.1:9', HTTP_PROXY: 'http://127.0.0.1:9', NO_PROXY: '', https_proxy: 'http://127.0.0.1:9', http_proxy: 'http://127.0.0.1:9', no_proxy: '' };
     const args = ['--no-lock', '--no-remote', '--config', 'supabase/functions/whatsapp/deno.json', 'supabase/functions/whatsapp/index.ts'];
