@@ -118,7 +118,7 @@ describe('connector: outbound media', () => {
   }, 120_000);
 
   it('sends a video with the preview queued with it (the web app draws one; rc14 needs ffmpeg); without one the video goes without', async () => {
-    const contact = sim.contact(await randomPhone());
+    const contact = fx.sim.contact(await randomPhone());
     const preview = mediaFixtures.jpeg();
     const path = await upload(owner, 'with-preview.mp4', mediaFixtures.mp4(60_000), 'video/mp4');
     const withPreview = await queue(owner, {
