@@ -12,6 +12,7 @@ import { watchConfirmations } from './confirmations.ts';
 import type { ConnectionDeps, ContactEvent, LinkRequest } from './connection-deps.ts';
 import { messageFromSentContent } from './sent-content.ts';
 import { createSocket, type WASocket } from './socket-options.ts';
+import { EventOrder } from './event-order.ts';
 import { SessionWaVersion } from './session-version.ts';
 import type { WaVersionChoice } from './wa-version.ts';
 
@@ -20,7 +21,6 @@ export type { ConnectionDeps, ConnectionHooks, ContactEvent, LinkRequest } from 
 // Baileys' own timing when qrTimeout is not set: the first ref lives 60 s, each later one 20 s.
 const FIRST_QR_TTL_MS = 60_000;
 const LATER_QR_TTL_MS = 20_000;
-const UNORDERED_EVENTS: ReadonlySet<keyof BaileysEventMap> = new Set(['connection.update', 'creds.update', 'messaging-history.set']);
 
 export class SessionConnection {
   readonly sessionId: string;
@@ -37,8 +37,7 @@ export class SessionConnection {
   private qrCount = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private lastTouch = 0;
-  /** The tail of the message events handled in order (see `on` in createSocketWith). */
-  private inOrder: Promise<unknown> = Promise.resolve();
+  private readonly events = new EventOrder();
   private drained: Promise<void> = new Promise(() => {});
   private markDrained: () => void = () => {};
   private settledWaiters: (() => void)[] = [];
@@ -115,17 +114,11 @@ export class SessionConnection {
     });
     // Messages and receipts a replaced socket still emits (decrypted as it closed) are handled: their writes
     // are idempotent and fenced. Connection and creds events of a replaced socket are not.
-    // Message events are handled one after another, in the order Baileys emitted them: handled side by side,
-    // a burst of one contact's messages was stored out of order (a later one committed first), and an edit or
-    // a reaction could be handled before the message it refers to was stored. Connection and creds events
-    // never wait behind them, nor does a history sync (it can be large; its rows are imported, not live).
     const on = <E extends keyof BaileysEventMap>(event: E, fn: (arg: BaileysEventMap[E]) => unknown) => {
       const late = event === 'messages.upsert' || event === 'messages.update';
-      const inOrder = !UNORDERED_EVENTS.has(event);
       sock.ev.on(event, (arg) => {
         if ((sock !== this.sock && !late) || this.ended) return;
-        const handled = (inOrder ? this.inOrder : Promise.resolve()).then(() => fn(arg)).catch((error) => this.handleError(error, event));
-        if (inOrder) this.inOrder = handled;
+        this.events.handle(event, () => fn(arg), (error) => this.handleError(error, event)); // event-order.ts
       });
     };
     on('connection.update', (u) => this.onConnectionUpdate(sock, u));
