@@ -11,9 +11,9 @@ const fx = useConnectorFixture({
   linkedSessions: 1,
   env: { MEDIA: 'disabled' },
   // a download still pending from when this session's connector kept media
-  before: ({ db, session }) => db.sql`insert into inbound_messages (session_id, user_id, wa_message_id, chat_jid, message_type,
+  before: ({ db, sessions: [session] }) => db.sql`insert into inbound_messages (session_id, user_id, wa_message_id, chat_jid, message_type,
       wa_timestamp, media_kind, media_state, media_next_attempt_at, media_source, media_mime_type)
-    values (${session.sessionId}, ${session.userId}, 'BEFORE1', '15550001111@s.whatsapp.net', 'imageMessage', now(),
+    values (${session!.sessionId}, ${session!.userId}, 'BEFORE1', '15550001111@s.whatsapp.net', 'imageMessage', now(),
       'image', 'pending', now(), '{}', 'image/jpeg')`,
 });
 

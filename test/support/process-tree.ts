@@ -42,7 +42,8 @@ export function watchTree(root: number, everyMs = 100): { seen: Map<string, Proc
   let running = true;
   const loop = (async () => {
     while (running) {
-      for (const p of await descendants(root)) seen.set(`${p.pid}/${p.start}`, p);
+      // one failed sample (a /proc race) must not end the watch: a rejected loop stops recording silently
+      for (const p of await descendants(root).catch(() => [])) seen.set(`${p.pid}/${p.start}`, p);
       await new Promise((r) => setTimeout(r, everyMs));
     }
   })();
