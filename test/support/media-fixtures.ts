@@ -50,7 +50,8 @@ export const mediaFixtures = {
    * Ogg Opus as a voice note is laid out (RFC 7845): an OpusHead page, an OpusTags page, then audio pages whose
    * granule positions count 48 kHz samples, the last one flagged end-of-stream at `seconds` (plus the pre-skip), so
    * a reader of the container (music-metadata, which Baileys uses for `seconds`) finds the duration. The audio
-   * packets are filler up to about `size` bytes: nothing here decodes them.
+   * packets are filler up to about `size` bytes that no Opus decoder accepts: each starts with a code-3 TOC byte
+   * and a frame count of 0, which RFC 6716 section 3.2.5 forbids (random bytes alone often decode as Opus).
    */
   ogg: (size = 2048, seconds = 4): Buffer => {
     const preSkip = 312
@@ -59,7 +60,7 @@ export const mediaFixtures = {
     const pages = [oggPage(0x02, 0n, 0, opusHead), oggPage(0, 0n, 1, opusTags)]
     const packet = Math.max(1, Math.min(250, Math.floor((size - 100) / seconds) - 28))
     for (let s = 1; s <= seconds; s++) {
-      pages.push(oggPage(s === seconds ? 0x04 : 0, BigInt(preSkip + 48_000 * s), 1 + s, randomBytes(packet)))
+      pages.push(oggPage(s === seconds ? 0x04 : 0, BigInt(preSkip + 48_000 * s), 1 + s, Buffer.concat([Buffer.from([0x03, 0x00]), randomBytes(Math.max(0, packet - 2))])))
     }
     return Buffer.concat(pages)
   },
