@@ -209,6 +209,9 @@ export const en = {
   'error.invalidWebhookUrl': 'The webhook URL must start with http:// or https:// and contain no user name or password.',
 
   'nav.conversations': 'Conversations',
+  'messages.fromHistory': 'From the phone\'s history',
+  'messages.previousText': 'Before: {text}',
+  'messages.theirReaction': '{who} reacted {emoji}',
   'conversations.title': 'Conversations',
   'conversations.empty': 'No conversations yet. They appear here when a contact writes or you send a message.',
   'conversations.pick': 'Choose a conversation',

@@ -211,6 +211,9 @@ export const es: Messages = {
   'error.invalidWebhookUrl': 'La URL del webhook debe empezar por http:// o https:// y no llevar usuario ni contraseña.',
 
   'nav.conversations': 'Conversaciones',
+  'messages.fromHistory': 'Del historial del teléfono',
+  'messages.previousText': 'Antes: {text}',
+  'messages.theirReaction': '{who} reaccionó {emoji}',
   'conversations.title': 'Conversaciones',
   'conversations.empty': 'Aún no hay conversaciones. Aparecen aquí cuando un contacto escribe o envías un mensaje.',
   'conversations.pick': 'Elige una conversación',

@@ -22,6 +22,8 @@ export type OutboundMessage = Pick<Tables<'outbound_messages'>,
 export type InboundMessage = Pick<Tables<'inbound_messages'>,
   | 'id' | 'session_id' | 'contact_id' | 'sender_phone' | 'chat_jid' | 'push_name' | 'from_me' | 'message_type' | 'text'
   | 'wa_timestamp' | 'received_at' | 'wa_message_id' | 'read_at' | 'deleted_at'
+  // the timeline: an ad lead's placeholder still waiting for its content, the contact's edits, history from the phone
+  | 'pending' | 'edited_at' | 'previous_texts' | 'imported'
   // its file (media_kind null: none)
   | 'media_kind' | 'media_state' | 'media_path' | 'media_mime_type' | 'media_size_bytes' | 'media_file_name'
   | 'media_duration_seconds' | 'media_width' | 'media_height' | 'media_thumbnail'>;

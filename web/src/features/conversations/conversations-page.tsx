@@ -12,6 +12,7 @@ import { MessageList } from '../messages/message-list.tsx';
 import { useContacts } from '../messages/use-contacts.ts';
 import type { MessageItem } from '../messages/use-messages.ts';
 import { MessageActions, ReplyBox } from './message-actions.tsx';
+import { useContactReactions } from './use-contact-reactions.ts';
 import { type Conversation, useConversations } from './use-conversations.ts';
 import { useRepActions } from './use-rep-actions.ts';
 import { useThread } from './use-thread.ts';
@@ -52,6 +53,7 @@ export function ConversationsPage({ supabase, session }: { supabase: AppSupabase
   const labelOf = (c: Conversation) => partyLabel({ phone: c.phone_number, name: c.display_name }, numberHidden);
   const open = conversations.find((c) => c.contact_id === openId);
   const actions = useRepActions(supabase, session?.id, t);
+  const theirReactions = useContactReactions(supabase, session?.id);
   const [quoting, setQuoting] = useState<MessageItem | null>(null);
   const openConversation = (id: string | null) => {
     setOpenId(id);
@@ -104,7 +106,16 @@ export function ConversationsPage({ supabase, session }: { supabase: AppSupabase
           {open && (
             <MessageList supabase={supabase} items={thread.items} contacts={contacts} hasSession={!!session}
               title={t('conversations.threadMessages')} titleId="thread-messages-title"
-              actions={(item) => <MessageActions item={item} actions={actions} onReply={setQuoting} />} />
+              actions={(item) => (
+                <>
+                  {theirReactions.has(item.row.wa_message_id) && (
+                    <span className="message-reaction" data-testid="contact-reaction">
+                      {t('messages.theirReaction', { who: open ? open.display_name ?? labelOf(open) : '', emoji: theirReactions.get(item.row.wa_message_id)! })}
+                    </span>
+                  )}
+                  <MessageActions item={item} actions={actions} onReply={setQuoting} />
+                </>
+              )} />
           )}
           {open && quoting && <ReplyBox quoting={quoting} onSend={sendReply} onCancel={() => setQuoting(null)} />}
         </div>

@@ -5,6 +5,7 @@ import type { AppSupabase } from '../../lib/supabase.ts';
 import type { WhatsappContact } from '../../lib/types.ts';
 import { inboundMedia, MediaView, outboundMedia } from '../media/index.ts';
 import { formatTime } from '../../lib/time.ts';
+import { InboundFlags } from './inbound-flags.tsx';
 import { partyLabel, partyName, partyOf } from './contact-label.ts';
 import type { MessageItem } from './use-messages.ts';
 
@@ -83,7 +84,8 @@ export function MessageList({ supabase, items, contacts, hasSession, title, titl
                 {media && <MediaView supabase={supabase} media={media} caption={item.row.text} who={partyName(partyOf(item, contacts), numberHidden)} />}
                 {(!media || item.row.text) && (
                   <p className="message-text">
-                    {item.row.text ?? (item.direction === 'in' ? t('messages.nonText', { type: item.row.message_type }) : '')}
+                    {item.row.text ?? (item.direction === 'out' ? ''
+                      : item.row.pending ? t('conversations.pending') : t('messages.nonText', { type: item.row.message_type }))}
                   </p>
                 )}
                 <div className="message-foot">
@@ -91,6 +93,7 @@ export function MessageList({ supabase, items, contacts, hasSession, title, titl
                   {failed && item.row.error && (
                     <span className="message-error">{t('messages.failedReason', { reason: item.row.error })}</span>
                   )}
+                  {item.direction === 'in' && <InboundFlags row={item.row} />}
                   {actions?.(item)}
                 </div>
               </li>
