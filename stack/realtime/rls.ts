@@ -47,31 +47,39 @@ export class RlsChecker {
     }
   }
 
-  /** Waits (up to the same bound) until every one of these transactions is visible; for subscribers with no probe. */
+  /**
+   * Waits (up to the same bound) until every one of these transactions is visible; for subscribers with no probe.
+   * One snapshot check per batch; asked again at once (no poll sleep) only while a transaction the WAL already
+   * committed is still in progress for snapshots, a window of microseconds between the commit record and the
+   * end of the transaction in the process array.
+   */
   async waitUntilVisible(xids: number[]): Promise<void> {
     if (xids.length === 0) return;
     const deadline = Date.now() + this.visibilityWaitMs;
     try {
       for (;;) {
-        const { rows } = await this.pool.query<{ committed: boolean | null }>(committedStatement(xids));
-        if (rows[0]?.committed !== false || Date.now() >= deadline) return;
-        await new Promise((resolve) => setTimeout(resolve, 5));
+        const { rows } = await this.pool.query<VisibilityRow>(committedStatement(xids));
+        if (!stillCommitting(rows[0]) || Date.now() >= deadline) return;
+        this.visibilityRetries += 1;
       }
     } catch (error) {
       this.logger.warn({ err: error }, 'realtime: visibility check failed; delivering anyway');
     }
   }
 
+  /** How many checks found a decoded transaction not yet visible and asked again (for tests and measurements). */
+  visibilityRetries = 0;
+
   private async runWhenVisible(requests: VisibilityRequest[], xids: number[]): Promise<Set<string>[]> {
     const deadline = Date.now() + this.visibilityWaitMs;
     for (;;) {
-      const { visible, committed } = await this.run(requests, xids);
-      if (committed || Date.now() >= deadline) return visible;
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      const { visible, committing } = await this.run(requests, xids);
+      if (!committing || Date.now() >= deadline) return visible;
+      this.visibilityRetries += 1;
     }
   }
 
-  private async run(requests: VisibilityRequest[], xids: number[]): Promise<{ visible: Set<string>[]; committed: boolean }> {
+  private async run(requests: VisibilityRequest[], xids: number[]): Promise<{ visible: Set<string>[]; committing: boolean }> {
     // The first statement's snapshot precedes the probes' (read committed: one snapshot per statement), so
     // once it sees the transactions, so do the probes.
     const statements = ['begin isolation level read committed read only', committedStatement(xids)];
@@ -98,14 +106,14 @@ export class RlsChecker {
       throw error;
     }
     client.release();
-    const committed = (results[1]?.rows[0] as { committed?: boolean | null } | undefined)?.committed !== false;
+    const committing = stillCommitting(results[1]?.rows[0] as VisibilityRow | undefined);
     const visible = requests.map(() => new Set<string>());
     results.forEach((result, index) => {
       const owner = owners[index];
       if (!owner) return;
       for (const row of result.rows) visible[owner.request]!.add(`${owner.relation}:${row.k}`);
     });
-    return { visible, committed };
+    return { visible, committing };
   }
 
   private probe(relation: RelationInfo, keys: string[][]): string {
@@ -123,16 +131,28 @@ export class RlsChecker {
   }
 }
 
+interface VisibilityRow { committed: boolean | null; committing: boolean | null }
+
+/** Some transaction is not visible yet but committed (or committing) by the commit log: worth asking again. */
+function stillCommitting(row: VisibilityRow | undefined): boolean {
+  return row?.committed === false && row.committing === true;
+}
+
 /**
- * `committed`: every xid is visible in this statement's snapshot. pgoutput gives 32-bit xids; the epoch is
+ * `committed`: every xid is visible in this statement's snapshot; `committing`: one that is not is still
+ * 'in progress' or already 'committed' by pg_xact_status (the commit record is written before the
+ * transaction leaves the process array), so it becomes visible in moments. An aborted or unknown xid never
+ * will: the caller stops waiting. pgoutput gives 32-bit xids; the epoch is
  * taken from the snapshot's xmax (an xid more than 2^31 above it belongs to the previous epoch).
  */
 function committedStatement(xids: number[]): string {
   const list = xids.length > 0 ? xids.map((xid) => String(Number(xid) >>> 0)).join(', ') : 'null';
-  return `select bool_and(pg_visible_in_snapshot(
-      (case when (e | v) - m > 2147483648 then (e | v) - 4294967296 else e | v end)::text::xid8, s)) as committed
+  return `select bool_and(visible) as committed,
+         bool_or(not visible and pg_xact_status(x) in ('in progress', 'committed')) as committing
+    from (select x, pg_visible_in_snapshot(x, s) as visible from (select s,
+      (case when (e | v) - m > 2147483648 then (e | v) - 4294967296 else e | v end)::text::xid8 as x
     from (select s, pg_snapshot_xmax(s)::text::bigint as m, pg_snapshot_xmax(s)::text::bigint & ~4294967295::bigint as e
             from pg_current_snapshot() s) snap,
          unnest(array[${list}]::bigint[]) v
-   where v is not null`;
+   where v is not null) xs) checked`;
 }
