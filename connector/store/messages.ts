@@ -46,10 +46,11 @@ export function makeMessageStore(sql: Sql) {
         from claim_ready_outbound_messages(${owner}, ${openSessionIds}::uuid[], ${limit}, ${interval(claimTtlMs)}::interval)
         order by created_at, id`); // UPDATE ... RETURNING has no order; the session queues send in the order returned
     },
-    async renewClaims(owner: string, ids: string[], claimTtlMs: number): Promise<number> {
-      if (ids.length === 0) return 0;
-      const [row] = await withDeadline(sql`select renew_outbound_claims(${owner}, ${ids}::uuid[], ${interval(claimTtlMs)}::interval) as n`);
-      return Number(row?.n ?? 0);
+    /** Extends the claims still ours; returns the ids it extended (a row locked by another transaction is skipped: not among them). */
+    async renewClaims(owner: string, ids: string[], claimTtlMs: number): Promise<Set<string>> {
+      if (ids.length === 0) return new Set();
+      const rows = await withDeadline(sql<{ id: string }[]>`select id from renew_outbound_claims(${owner}, ${ids}::uuid[], ${interval(claimTtlMs)}::interval) as id`);
+      return new Set(rows.map((r) => r.id));
     },
     /** Many acked rows in one statement (mark_outbound_messages_sent); returns the ids that moved to 'sent'. */
     async markSentMany(owner: string, rows: { id: string; recipientJid: string }[]): Promise<Set<string>> {

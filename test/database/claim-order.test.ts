@@ -38,11 +38,11 @@ async function claim(owner: string, session: SessionRow) {
 }
 
 /** renew_outbound_claims on its own connection, failing (55P03) instead of waiting more than 5 s on a lock. */
-async function renew(owner: string, ids: string[]): Promise<number> {
+async function renew(owner: string, ids: string[]): Promise<string[]> {
   return claimer.begin(async (tx) => {
     await tx`set local lock_timeout = '5s'`;
-    const [row] = await tx`select renew_outbound_claims(${owner}, ${ids}::uuid[], '10 minutes') as n`;
-    return Number(row!.n);
+    const rows = await tx<{ id: string }[]>`select id from renew_outbound_claims(${owner}, ${ids}::uuid[], '10 minutes') as id`;
+    return rows.map((r) => r.id).sort();
   });
 }
 
@@ -95,13 +95,15 @@ describe('renew_outbound_claims while one of the rows is locked', () => {
       select id, claim_expires_at from outbound_messages where id = any(${[a.id, b.id]}::uuid[])`;
     const expiresBefore = new Map(before.map((r) => [r.id, r.claim_expires_at.getTime()]));
 
-    expect(await whileLocked(a.id, () => renew(owner, [a.id, b.id]))).toBe(1);
+    expect(await whileLocked(a.id, () => renew(owner, [a.id, b.id])), 'the locked row must not be reported renewed').toEqual([b.id]);
     const after = await db.sql<{ id: string; claim_expires_at: Date }[]>`
       select id, claim_expires_at from outbound_messages where id = any(${[a.id, b.id]}::uuid[])`;
     const expiresAfter = new Map(after.map((r) => [r.id, r.claim_expires_at.getTime()]));
     expect(expiresAfter.get(a.id)).toBe(expiresBefore.get(a.id));
     expect(expiresAfter.get(b.id)).toBeGreaterThan(expiresBefore.get(b.id)!);
 
-    expect(await renew(owner, [a.id, b.id])).toBe(2);
+    expect(await renew(owner, [a.id, b.id])).toEqual([a.id, b.id].sort());
+    // a row no longer ours (or not sending) is not reported either
+    expect(await renew(randomOwner(), [a.id, b.id])).toEqual([]);
   });
 });
