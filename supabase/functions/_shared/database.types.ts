@@ -1318,7 +1318,7 @@ export type Database = {
       }
       renew_outbound_claims: {
         Args: { p_claim_ttl: string; p_message_ids: string[]; p_owner: string }
-        Returns: number
+        Returns: string[]
       }
       renew_session_leases: {
         Args: { p_owner: string; p_ttl: string }
