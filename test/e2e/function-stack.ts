@@ -3,7 +3,7 @@
 // fresh users; and a plain-fetch caller as a CRM would use. Not a test file itself.
 import { fileURLToPath } from 'node:url';
 import type { SupabaseClient } from '@supabase/supabase-js';
-import { startTestStack, type TestStack } from '../support/stack.ts';
+import { startTestStack, type TestStack, type TestStackOptions } from '../support/stack.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -18,8 +18,12 @@ export interface FunctionHarness {
   stop(): Promise<void>;
 }
 
-export async function startFunctionHarness(extraEnv: Record<string, string> = {}): Promise<FunctionHarness> {
+export async function startFunctionHarness(
+  extraEnv: Record<string, string> = {},
+  stackOptions: Pick<TestStackOptions, 'jwtAlgorithm'> = {},
+): Promise<FunctionHarness> {
   const stack = await startTestStack({
+    ...stackOptions,
     realtime: false,
     functionEnv: {
       DENO_DIR: `${root}.data/deno`,
