@@ -119,6 +119,30 @@ describe('connector: history import on link', () => {
     expect(known).toEqual({ yes: true, stranger: false });
   }, 120_000);
 
+  it('the push names the phone sends (PUSH_NAME) land on the contacts, also by LID, and never replace the name the owner saved', async () => {
+    const me = await randomPhone();
+    const alice = sim.contact(await randomPhone(), { name: 'Alice Pushname' });
+    const hidden = sim.contact(await randomPhone(), { name: 'Hidden Pushname' });
+    // saved in the owner's address book as 'Alice (tienda)'; the hidden one is not saved (no displayName)
+    sim.seedHistory(me, [
+      { with: alice.phone, savedAs: 'Alice (tienda)', messages: [{ fromMe: false, text: 'hola' }] },
+      { with: hidden.phone, phoneShared: false, savedAs: '', messages: [{ fromMe: false, text: 'info' }] },
+    ]);
+    const sentNames = sim.linkEvents('history_push_names_sent').length;
+    // import off: no message brings a push name along, so what lands came from PUSH_NAME alone
+    const { sessionId } = await linkAs(me, { history_import: false });
+    await waitFor(async () => sim.linkEvents('history_push_names_sent').length > sentNames, 'the push names sent');
+    expect(sim.linkEvents('history_push_names_sent').at(-1)?.detail).toMatchObject({ names: '2' });
+    const contacts = () => db.sql`select lid, phone_number, push_name, saved_name from whatsapp_contacts
+      where session_id = ${sessionId} order by phone_number nulls last`;
+    await waitFor(async () => { const c = await contacts(); return c.length === 2 && c.every((x) => x.push_name !== null); }, 'the push names recorded');
+    expect(await contacts()).toEqual([
+      { lid: alice.lid, phone_number: alice.phone, push_name: 'Alice Pushname', saved_name: 'Alice (tienda)' },
+      { lid: hidden.lid, phone_number: null, push_name: 'Hidden Pushname', saved_name: null },
+    ]);
+    expect(await db.sql`select 1 from inbound_messages where session_id = ${sessionId}`).toEqual([]);
+  }, 120_000);
+
   it('imports the later chunks too (RECENT, from the media host): every message once, in order, with the mappings they carry', async () => {
     const me = await randomPhone();
     const alice = sim.contact(await randomPhone(), { name: 'Alice' });

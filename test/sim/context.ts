@@ -53,6 +53,7 @@ export interface LinkEvent {
     | 'paired'
     | 'history_sync_sent'
     | 'history_chunk_sent'
+    | 'history_push_names_sent'
     | 'restricted_ack'
     | 'timelock_query'
   detail?: Record<string, string>

@@ -63,6 +63,8 @@ export interface HistoryConversation {
   with: SimUser
   /** false: the contact does not share its phone number; the conversation is known by LID only */
   phoneShared: boolean
+  /** the name the owner saved the contact under in the phone's address book (Conversation.displayName); none: not saved */
+  savedAs?: string
   messages: { id: string; fromMe: boolean; text: string; at: number }[]
 }
 

@@ -11,6 +11,8 @@ export interface SeedConversation {
   with: string
   /** default true; false: the contact does not share its number, the conversation is known by LID only */
   phoneShared?: boolean
+  /** the name the owner saved the contact under (the address book); default: the contact's own name */
+  savedAs?: string
   /** oldest first; `at` defaults to minutes before now */
   messages: { fromMe: boolean; text: string; at?: Date; id?: string }[]
 }
@@ -28,6 +30,7 @@ export function seedHistory(ctx: SimContext, phone: string, conversations: SeedC
     owner.history.push({
       with: other,
       phoneShared: c.phoneShared ?? true,
+      savedAs: c.savedAs ?? other.name,
       messages: c.messages.map((m, i) => ({
         id: m.id ?? newMessageId(),
         fromMe: m.fromMe,

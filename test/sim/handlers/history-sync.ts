@@ -17,8 +17,14 @@
 //    back in time chunk by chunk; within a conversation newest first (rc14 processHistoryMessage keeps the first
 //    message of each conversation as its latest). Baileys completes RECENT at progress 100 (Socket/chats.js).
 // The chunk sizes are ours (WhatsApp does not publish them); `sim.seedHistory(…, chunking)` sets them per test.
-// Not modelled: FULL and ON_DEMAND history, PUSH_NAME, app-state patches (the server answers app-state sync with
-// empty collections: login.ts).
+// 3. PUSH_NAME, right after the bootstrap: the push names (the name each contact gave themselves) of the
+//    account's contacts, HistorySync{syncType PUSH_NAME, pushnames [{id, pushname}]} (WAProto HistorySync.pushnames
+//    = 7, Pushname {id 1, pushname 2}), as media like a RECENT chunk; rc14 processHistoryMessage turns each into a
+//    contact {id, notify} of messaging-history.set (Utils/history.js, case PUSH_NAME), no chats, no messages. The id
+//    is the contact's phone JID, or its LID when it hides its number. The bootstrap's Conversation.displayName is
+//    the name the owner saved (the address book), a different name (`savedAs`).
+// Not modelled: FULL and ON_DEMAND history, app-state patches (the server answers app-state sync with empty
+// collections: login.ts).
 import { deflateSync } from 'node:zlib'
 import { proto } from '@whiskeysockets/baileys'
 import { logLink, newMessageId, unixNow, type SimContext } from '../context.ts'
@@ -46,7 +52,7 @@ function conversationOf({ conversation: c, messages }: ChunkPart): proto.IConver
   return {
     id: other.lid,
     ...(c.phoneShared ? { pnJid: other.pn } : {}),
-    displayName: other.name,
+    ...(c.savedAs ? { displayName: c.savedAs } : {}),
     lastMsgTimestamp: Math.floor(last / 1000),
     messages: messages.map(({ message: m, order }) => ({
       msgOrderId: order,
@@ -101,6 +107,14 @@ export function historyChunks(user: SimUser): { bootstrap: proto.IHistorySync; r
   }
 }
 
+/** The push names `user`'s phone knows for the contacts of its conversations (exported for tests). */
+export function pushNames(user: SimUser): proto.IHistorySync {
+  return {
+    syncType: proto.HistorySync.HistorySyncType.PUSH_NAME,
+    pushnames: user.history.map(c => ({ id: c.phoneShared ? c.with.pn : c.with.lid, pushname: c.with.name })),
+  }
+}
+
 /** The HistorySync payload of a new link of `device`'s account (exported for tests). */
 export function initialBootstrap(device: LinkedDevice): proto.IHistorySync {
   return historyChunks(device.user).bootstrap
@@ -133,6 +147,20 @@ export async function sendInitialHistorySync(ctx: SimContext, device: LinkedDevi
       mappings: String(bootstrap.phoneNumberToLidMappings?.length ?? 0),
       chunks: String(recent.length),
     })
+  }
+  if (user.history.length) {
+    const names = pushNames(user)
+    const enc = encryptMedia(deflateSync(proto.HistorySync.encode(names).finish()), 'md-msg-hist')
+    const { directPath } = ctx.media.publish(enc.file)
+    const namesId = await sendNotification(ctx, device, {
+      fileSha256: enc.fileSha256,
+      fileLength: enc.fileLength,
+      mediaKey: enc.mediaKey,
+      fileEncSha256: enc.fileEncSha256,
+      directPath,
+      syncType: proto.Message.HistorySyncType.PUSH_NAME,
+    })
+    if (device.connection) logLink(ctx, device.connection, 'history_push_names_sent', { id: namesId, names: String(names.pushnames?.length ?? 0) })
   }
   for (const chunk of recent) {
     const enc = encryptMedia(deflateSync(proto.HistorySync.encode(chunk).finish()), 'md-msg-hist')
