@@ -20,7 +20,7 @@ import { OnWhatsAppCache } from './on-whatsapp.ts';
 import { paceDelay } from './pacing.ts';
 import { isReadReceipt, sendReadReceipt } from './read-receipt.ts';
 import { SessionQueue, sleep, untilWritten, withTimeout } from './session-queue.ts';
-import { normalizeRecipient } from './recipient.ts';
+import { recipientOfRow } from './recipient.ts';
 import { showTyping } from './typing.ts';
 
 export interface DispatcherDeps {
@@ -235,7 +235,7 @@ export class OutboundDispatcher {
       await this.requeue(row, 1000, 'session_not_ready', 'The WhatsApp session is not connected yet');
       return null;
     }
-    const recipient = normalizeRecipient(row.recipient, settings.defaultCountry);
+    const recipient = recipientOfRow(row, settings.defaultCountry);
     if (!recipient.ok) {
       await this.fail(row, recipient.code, recipient.reason);
       return null;
@@ -257,8 +257,9 @@ export class OutboundDispatcher {
         await this.markSent(row, recipient.jid);
         return null;
       }
-      if (await this.deps.restrictions?.hold(conn, row, recipient.e164)) return null;
-      if (!(await this.onWhatsApp.exists(conn, recipient.jid))) {
+      // a LID-addressed row answers a contact who wrote to us: an existing chat, on WhatsApp (no USync by LID)
+      if (recipient.e164 !== null && await this.deps.restrictions?.hold(conn, row, recipient.e164)) return null;
+      if (recipient.e164 !== null && !(await this.onWhatsApp.exists(conn, recipient.jid))) {
         await this.fail(row, 'not_on_whatsapp', `${recipient.e164} is not on WhatsApp`);
         return null;
       }
@@ -300,21 +301,22 @@ export class OutboundDispatcher {
     }
   }
 
-  private async afterSend(row: OutboundRow, conn: SessionConnection, recipient: { e164: string; jid: string },
+  private async afterSend(row: OutboundRow, conn: SessionConnection, recipient: { e164: string | null; jid: string },
     acked: Promise<void>, queue: SessionQueue): Promise<void> {
     const { config, metrics } = this.deps;
     try {
       await withTimeout(acked, config.outbound.sendTimeoutMs);
     } catch (error) {
       conn.acks.forget(row.wa_message_id);
-      if (!(await this.deps.restrictions?.hold(conn, row, recipient.e164, error))) await this.sendFailed(row, error, queue);
+      const held = recipient.e164 !== null && await this.deps.restrictions?.hold(conn, row, recipient.e164, error);
+      if (!held) await this.sendFailed(row, error, queue);
       return;
     }
     metrics.sendLatency.observe((Date.now() - new Date(row.created_at).getTime()) / 1000);
     metrics.sent.inc();
     conn.touch();
     await this.markSent(row, recipient.jid);
-    if (!isRepAction(row)) this.deps.onSent?.(conn, row.id, recipient.e164, recipient.jid); // an action's contact is its target's
+    if (!isRepAction(row) && recipient.e164 !== null) this.deps.onSent?.(conn, row.id, recipient.e164, recipient.jid); // an action's contact is its target's; a LID row names its own
   }
 
   private async sendFailed(row: OutboundRow, error: unknown, queue: SessionQueue): Promise<void> {

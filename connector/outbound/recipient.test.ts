@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeRecipient } from './recipient.ts';
+import { normalizeRecipient, recipientOfRow } from './recipient.ts';
 
 describe('normalizeRecipient', () => {
   it('normalizes international numbers with punctuation to E.164 and a WhatsApp jid', () => {
@@ -16,5 +16,17 @@ describe('normalizeRecipient', () => {
     expect(normalizeRecipient('5550002222', null)).toMatchObject({ ok: false, code: 'invalid_recipient', reason: expect.stringContaining('country code') });
     expect(normalizeRecipient('+12', null)).toMatchObject({ ok: false, code: 'invalid_recipient' });
     expect(normalizeRecipient('+1 555 000 22223333', null)).toMatchObject({ ok: false, code: 'invalid_recipient' });
+  });
+});
+
+describe('recipientOfRow', () => {
+  it('sends to the phone when the row has one, else to the LID the database addressed it to', () => {
+    expect(recipientOfRow({ recipient: '+15550002222', recipient_jid: null }, null)).toEqual({ ok: true, e164: '+15550002222', jid: '15550002222@s.whatsapp.net' });
+    expect(recipientOfRow({ recipient: null, recipient_jid: '100000000000123@lid' }, null)).toEqual({ ok: true, e164: null, jid: '100000000000123@lid' });
+  });
+
+  it('refuses a row with neither (or with a jid that is not a LID)', () => {
+    expect(recipientOfRow({ recipient: null, recipient_jid: null }, null)).toMatchObject({ ok: false, code: 'invalid_recipient' });
+    expect(recipientOfRow({ recipient: null, recipient_jid: '15550002222@s.whatsapp.net' }, null)).toMatchObject({ ok: false, code: 'invalid_recipient' });
   });
 });

@@ -10,7 +10,7 @@ export type InboundMedia = MediaFacts;
 
 /** A claimed row as the dispatcher needs it (postgres.js gives timestamps as Date); `text` is a media row's caption. */
 export type OutboundRow = Pick<Tables<'outbound_messages'>,
-  | 'id' | 'session_id' | 'user_id' | 'recipient' | 'text' | 'attempts' | 'wa_message_id'
+  | 'id' | 'session_id' | 'user_id' | 'recipient' | 'recipient_jid' | 'text' | 'attempts' | 'wa_message_id'
   | 'media_path' | 'media_file_name' | 'media_mime_type' | 'quoted_wa_message_id' | 'target_wa_message_id'>
   & { content_type: 'text' | MediaKind | RepActionType; created_at: Date; media_thumbnail: Buffer | null };
 
@@ -41,7 +41,7 @@ export function makeMessageStore(sql: Sql) {
     /** Due rows of the sessions whose socket is open, never overtaking a row that waits for its retry. */
     async claimOutbound(owner: string, openSessionIds: string[], limit: number, claimTtlMs: number): Promise<OutboundRow[]> {
       if (openSessionIds.length === 0) return [];
-      return withDeadline(sql<OutboundRow[]>`select id, session_id, user_id, recipient, content_type, text, media_path, media_file_name,
+      return withDeadline(sql<OutboundRow[]>`select id, session_id, user_id, recipient, recipient_jid, content_type, text, media_path, media_file_name,
           media_mime_type, media_thumbnail, quoted_wa_message_id, target_wa_message_id, attempts, wa_message_id, created_at
         from claim_ready_outbound_messages(${owner}, ${openSessionIds}::uuid[], ${limit}, ${interval(claimTtlMs)}::interval)
         order by created_at, id`); // UPDATE ... RETURNING has no order; the session queues send in the order returned

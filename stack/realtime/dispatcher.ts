@@ -38,27 +38,11 @@ interface QueuedChange {
 }
 
 const MAX_BATCH = 2_000;
-/** ReplicationPoller reads at most poll_max_changes (100) changes per poll and checks the rate once per poll. */
-const POLL_MAX_CHANGES = 100;
-
-/**
- * The project's postgres_changes rate (Tenants.db_events_per_second_rate: max_events_per_second): each delivered
- * change counts once per subscription it reaches; while triggered, a poll's changes are dropped (nobody gets them,
- * no error is sent; Realtime only logs MessagePerSecondRateLimitReached).
- */
-export interface ChangesRate {
-  readonly triggered: boolean;
-  add(n: number): void;
-}
-
-const UNLIMITED: ChangesRate = { triggered: false, add: () => {} };
 
 export class Dispatcher {
   private readonly index = new Map<string, Set<Subscriber>>();
   private queue: QueuedChange[] = [];
   private checking = false;
-  /** Whether the rate limit's trigger has been logged (reset once under it again). */
-  private rateLogged = false;
 
   constructor(
     private readonly rls: RlsChecker,
@@ -66,7 +50,6 @@ export class Dispatcher {
     private readonly logger: Logger,
     /** Rows inserted into realtime.messages (Broadcast from Database). */
     private readonly onMessage: (record: Record<string, unknown>) => void = () => {},
-    private readonly rate: ChangesRate = UNLIMITED,
   ) {}
 
   add(subscriber: Subscriber): void {
@@ -96,9 +79,8 @@ export class Dispatcher {
       if (targets.length === 0) continue;
       if (change.type !== 'DELETE' && change.relation.primaryKey.length === 0) {
         // Realtime cannot re-check a row it cannot address, and says so to every subscriber.
-        if (this.rateLimited(1)) continue;
         const error = errorOnly(change, ERROR_NO_PRIMARY_KEY);
-        for (const target of targets) this.send(target, error);
+        for (const target of targets) target.subscriber.sendChange(target.ids, error);
         continue;
       }
       const dataJson = serializeChange(change, transaction.commitTimestamp);
@@ -140,24 +122,21 @@ export class Dispatcher {
         const batch = this.queue.splice(0, MAX_BATCH);
         await this.loadPrivileges(batch);
         const visible = await this.checkBatch(batch);
-        let dropping = false;
-        for (const [index, item] of batch.entries()) {
-          if (index % POLL_MAX_CHANGES === 0) dropping = this.rateLimited(Math.min(POLL_MAX_CHANGES, batch.length - index));
-          if (dropping) continue;
+        for (const item of batch) {
           const key = item.change.keyText ? rowKey(item.change.relation.oid, item.change.keyText) : null;
           for (const target of item.targets) {
             if (!target.subscriber.isOpen()) continue;
             if (isTrusted(target.subscriber)) {
-              this.send(target, this.dataFor(item, target.subscriber.role, target.select));
+              target.subscriber.sendChange(target.ids, this.dataFor(item, target.subscriber.role, target.select));
               continue;
             }
             if (item.change.type !== 'DELETE' && !this.canSelectKey(target.subscriber.role, item.change)) {
-              this.send(target, errorOnly(item.change, ERROR_UNAUTHORIZED));
+              target.subscriber.sendChange(target.ids, errorOnly(item.change, ERROR_UNAUTHORIZED));
               continue;
             }
             // DELETEs are not RLS-checked (the row is gone), as in Supabase.
             const allowed = item.change.type === 'DELETE' || (key !== null && visible.get(target.subscriber.claimsJson)?.has(key));
-            if (allowed) this.send(target, this.dataFor(item, target.subscriber.role, target.select));
+            if (allowed) target.subscriber.sendChange(target.ids, this.dataFor(item, target.subscriber.role, target.select));
           }
         }
       }
@@ -166,23 +145,6 @@ export class Dispatcher {
     } finally {
       this.checking = false;
     }
-  }
-
-  private send(target: Target, dataJson: string): void {
-    this.rate.add(target.ids.length);
-    target.subscriber.sendChange(target.ids, dataJson);
-  }
-
-  /** Whether a poll of `count` changes is dropped by the project's rate (ReplicationPoller's :rate_limited skip). */
-  private rateLimited(count: number): boolean {
-    if (!this.rate.triggered) {
-      this.rateLogged = false;
-      return false;
-    }
-    // Logged once each time the limit triggers (RateCounter's log_fn), not per dropped poll.
-    if (!this.rateLogged) this.logger.error({ dropped: count }, 'MessagePerSecondRateLimitReached: Too many postgres changes messages per second');
-    this.rateLogged = true;
-    return true;
   }
 
   private async loadPrivileges(batch: QueuedChange[]): Promise<void> {

@@ -85,7 +85,7 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
     if (limits.events.triggered) channel.transport.shutdown(channel, 'Too many messages per second');
   });
   const dispatcher = new Dispatcher(new RlsChecker(pool, types, logger), new ColumnPrivileges(pool), logger,
-    (record) => topics.deliverMessage(record), limits.dbEvents);
+    (record) => topics.deliverMessage(record));
   stream.on('transaction', (transaction) => dispatcher.dispatch(transaction));
 
   const ctx: ServerContext = {

@@ -6,10 +6,7 @@
 export interface RealtimeLimits {
   /** Sockets with a joined channel, per project ("Concurrent connections"). */
   maxConcurrentUsers: number;
-  /**
-   * Messages per second, per project ("Messages per second"): broadcasts sent and delivered, REST broadcasts; and,
-   * counted apart against the same number, postgres_changes deliveries (over it, changes are dropped).
-   */
+  /** Messages per second, per project: broadcasts sent and delivered, REST broadcasts ("Messages per second"). */
   maxEventsPerSecond: number;
   /** Channel joins per second, per project. */
   maxJoinsPerSecond: number;
@@ -89,8 +86,6 @@ export class RateCounter {
 /** The project-wide counters one realtime server keeps (one tenant). */
 export class TenantLimits {
   readonly events: RateCounter;
-  /** postgres_changes deliveries (Tenants.db_events_per_second_rate: also max_events_per_second, its own counter). */
-  readonly dbEvents: RateCounter;
   readonly joins: RateCounter;
   readonly presenceEvents: RateCounter;
   /** Sockets counted as connected users (UsersCounter: added on their first join, removed when they close). */
@@ -98,7 +93,6 @@ export class TenantLimits {
 
   constructor(readonly config: RealtimeLimits) {
     this.events = new RateCounter(config.maxEventsPerSecond, config.rateTickMs);
-    this.dbEvents = new RateCounter(config.maxEventsPerSecond, config.rateTickMs);
     this.joins = new RateCounter(config.maxJoinsPerSecond, config.rateTickMs);
     this.presenceEvents = new RateCounter(config.maxPresenceEventsPerSecond, config.rateTickMs);
   }

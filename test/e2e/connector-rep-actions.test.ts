@@ -131,7 +131,7 @@ describe('connector: rep actions', () => {
     const queued = await queueText(db, s, contact.phone, 'later', 3_600_000);
     await db.sql`update outbound_messages set sent_at = now() - interval '16 minutes' where id = ${old.id}`;
     await db.sql`insert into inbound_messages (session_id, user_id, wa_message_id, chat_jid, sender_jid, message_type, text, wa_timestamp)
-      values (${s.sessionId}, ${s.userId}, 'HIDDEN1', '12345678901234@lid', '12345678901234@lid', 'text', 'hi', now())`;
+      values (${s.sessionId}, ${s.userId}, 'HIDDEN1', '120363000000000001@g.us', '12345678901234@lid', 'text', 'hi', now())`;
     const before = (await db.sql`select count(*)::int as n from outbound_messages where session_id = ${s.sessionId}`)[0]!.n;
 
     const cases: [() => Promise<unknown>, string, string | undefined][] = [

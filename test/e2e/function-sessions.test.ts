@@ -68,10 +68,11 @@ describe('whatsapp function: meta routes', () => {
       const [, kind, name] = JSON.parse(ref).split('/').slice(1);
       expect(doc.components[kind]?.[name], ref).toBeDefined();
     }
-    // text or media (content_type + media_path): the per-kind rules are checked beyond the schema
-    expect(doc.components.schemas.SendMessage).toMatchObject({ additionalProperties: false, required: ['to'] });
+    // text or media (content_type + media_path), to `to` or `contact_id` (one of them): checked beyond the schema
+    expect(doc.components.schemas.SendMessage).toMatchObject({ additionalProperties: false });
+    expect(doc.components.schemas.SendMessage.required ?? []).toEqual([]);
     expect(Object.keys(doc.components.schemas.SendMessage.properties)).toEqual([
-      'session_id', 'to', 'content_type', 'text', 'media_path', 'media_file_name', 'quoted_wa_message_id', 'idempotency_key',
+      'session_id', 'to', 'contact_id', 'content_type', 'text', 'media_path', 'media_file_name', 'quoted_wa_message_id', 'idempotency_key',
     ]);
     expect(doc.components.schemas.SendMessage.properties.content_type.enum).toEqual(['text', 'image', 'video', 'audio', 'voice', 'document', 'sticker']);
     expect(Object.keys(doc.components.schemas.Session.properties)).toEqual([

@@ -342,7 +342,7 @@ export type Database = {
           previous_texts: NonNullable<Json>
           quoted_wa_message_id: string | null
           read_at: string | null
-          recipient: string
+          recipient: string | null
           recipient_jid: string | null
           sent_at: string | null
           session_id: string
@@ -378,7 +378,7 @@ export type Database = {
           previous_texts?: NonNullable<Json>
           quoted_wa_message_id?: string | null
           read_at?: string | null
-          recipient: string
+          recipient?: string | null
           recipient_jid?: string | null
           sent_at?: string | null
           session_id: string
@@ -413,7 +413,7 @@ export type Database = {
           previous_texts?: NonNullable<Json>
           quoted_wa_message_id?: string | null
           read_at?: string | null
-          recipient?: string
+          recipient?: string | null
           recipient_jid?: string | null
           sent_at?: string | null
           session_id?: string
@@ -952,7 +952,7 @@ export type Database = {
           previous_texts: NonNullable<Json>
           quoted_wa_message_id: string | null
           read_at: string | null
-          recipient: string
+          recipient: string | null
           recipient_jid: string | null
           sent_at: string | null
           session_id: string

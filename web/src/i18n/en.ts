@@ -244,7 +244,7 @@ export const en = {
   'actions.error.target_deleted': 'The message was already deleted.',
   'actions.error.edit_window_passed': 'WhatsApp only allows editing within 15 minutes of sending.',
   'actions.error.delete_window_passed': 'WhatsApp only allows deleting for everyone within 2 days and 12 hours.',
-  'actions.error.recipient_unknown': 'This contact\'s number is hidden, so WhatsApp cannot be told yet.',
+  'actions.error.recipient_unknown': 'This chat has neither a phone number nor a WhatsApp id to answer.',
   'actions.error.quoted_not_found': 'The message you are replying to is no longer there.',
   'nav.webhooks': 'Webhook log',
   'webhooks.title': 'Webhook delivery log',

@@ -246,7 +246,7 @@ export const es: Messages = {
   'actions.error.target_deleted': 'El mensaje ya se eliminó.',
   'actions.error.edit_window_passed': 'WhatsApp solo permite editar durante 15 minutos después del envío.',
   'actions.error.delete_window_passed': 'WhatsApp solo permite eliminar para todos durante 2 días y 12 horas.',
-  'actions.error.recipient_unknown': 'El número de este contacto está oculto: aún no se puede enviar a WhatsApp.',
+  'actions.error.recipient_unknown': 'Este chat no tiene número de teléfono ni identificador de WhatsApp al que responder.',
   'actions.error.quoted_not_found': 'El mensaje al que respondes ya no está.',
   'nav.webhooks': 'Registro de webhooks',
   'webhooks.title': 'Registro de envíos del webhook',

@@ -54,12 +54,12 @@ const ACTIONS: ActionSpec[] = [
     method: 'post', path: '/messages/{wa_message_id}/reaction', type: 'reaction', summary: 'React to a message',
     description: 'Reacts with one emoji to a message of the session (received or sent); a new reaction replaces ours.',
     body: ReactBody, text: (b) => b.emoji as string, invalid: ['invalid_emoji', 'emoji must be one emoji (no letters, digits or spaces)'],
-    errors: targetErrors(null, '`recipient_unknown`: the contact\'s number is hidden (LID only), a reaction cannot be addressed'),
+    errors: targetErrors(null, '`recipient_unknown`: the chat has neither a phone number nor a LID'),
   },
   {
     method: 'delete', path: '/messages/{wa_message_id}/reaction', type: 'reaction', summary: 'Remove our reaction',
     description: 'Takes our reaction to the message back (the contact\'s phone shows none).', text: () => '',
-    errors: targetErrors(null, '`recipient_unknown`: the contact\'s number is hidden (LID only)'),
+    errors: targetErrors(null, '`recipient_unknown`: the chat has neither a phone number nor a LID'),
   },
   {
     method: 'post', path: '/messages/{wa_message_id}/edit', type: 'edit', summary: 'Edit a message the CRM sent',
@@ -79,7 +79,7 @@ const ACTIONS: ActionSpec[] = [
     method: 'post', path: '/messages/{wa_message_id}/read', type: 'read', summary: 'Mark read up to a message',
     description: 'Sends WhatsApp\'s read receipt (blue ticks) for the chat\'s unread received messages up to this one.',
     body: ActionBody, text: () => null,
-    errors: targetErrors(null, '`not_received`: a message we sent cannot be marked read; `recipient_unknown`: the number is hidden'),
+    errors: targetErrors(null, '`not_received`: a message we sent cannot be marked read; `recipient_unknown`: the chat has neither a phone number nor a LID'),
   },
 ];
 
@@ -119,7 +119,7 @@ export function registerActionRoutes(app: App, deps: RouteDeps): void {
         202: { content: { 'application/json': { schema: OutboundMessageSchema } }, description: 'The queued reply' },
         ...commonErrors, ...bodyErrors,
         404: errorResponse('`quoted_not_found`: no message with that id in this session; `session_not_found`'),
-        409: errorResponse('`recipient_unknown`: the contact\'s number is hidden (LID only); `no_active_session`, `session_cannot_send`'),
+        409: errorResponse('`recipient_unknown`: the chat has neither a phone number nor a contact (a contact whose number is hidden is answered at its LID); `no_active_session`, `session_cannot_send`'),
         ...rateLimitError,
       },
     }),
@@ -131,10 +131,11 @@ export function registerActionRoutes(app: App, deps: RouteDeps): void {
       const sessionId = await sendingSession(db, userId, body.session_id);
       const party = await replyRecipient(db, sessionId, quoted);
       if (!party) throw new ApiError(404, 'quoted_not_found', `No message ${quoted} in this session`);
+      // the phone when known, else the contact (the insert trigger addresses it to the contact's LID)
       const to = party.phone ? normalizePhoneNumber(party.phone, deps.config.defaultCountry) : null;
-      if (!to) throw new ApiError(409, 'recipient_unknown', 'The contact\'s number is hidden: a reply cannot be addressed to it yet');
+      if (!to && !party.contactId) throw new ApiError(409, 'recipient_unknown', 'The chat has neither a phone number nor a contact to answer');
       const result = await insertOutbound(db, {
-        session_id: sessionId, user_id: userId, recipient: to, content_type: 'text', text: body.text,
+        session_id: sessionId, user_id: userId, recipient: to, contact_id: to ? null : party.contactId, content_type: 'text', text: body.text,
         media_path: null, media_file_name: null, quoted_wa_message_id: quoted, idempotency_key: null,
       });
       if ('duplicateKey' in result) throw new ApiError(500, 'internal_error', 'Something went wrong on our side', { cause: 'no key, yet a duplicate' });
@@ -154,7 +155,7 @@ export function registerActionRoutes(app: App, deps: RouteDeps): void {
         202: { content: { 'application/json': { schema: ConversationReadSchema } }, description: 'The queued read receipt' },
         ...commonErrors,
         404: errorResponse('`contact_not_found`: not one of the caller\'s contacts'),
-        409: errorResponse('`recipient_unknown`: the contact\'s number is hidden (LID only)'),
+        409: errorResponse('`recipient_unknown`: the chat has neither a phone number nor a LID'),
         ...rateLimitError,
       },
     }),

@@ -21,7 +21,9 @@ import { toListedView, toOutboundView } from './views.ts';
 
 interface Requested {
   sessionId: string | undefined;
-  to: string;
+  /** the phone (E.164), or null when addressed by contact_id */
+  to: string | null;
+  contact_id: string | null;
   content_type: OutboundRow['content_type'];
   text: string | null;
   media_path: string | null;
@@ -31,7 +33,8 @@ interface Requested {
 
 /** A stored message is a replay of a request when everything the caller asked for matches. */
 function isSameRequest(row: OutboundRow, req: Requested): boolean {
-  return row.recipient === req.to && row.content_type === req.content_type && row.text === req.text
+  const sameParty = req.contact_id !== null ? row.contact_id === req.contact_id : row.recipient === req.to;
+  return sameParty && row.content_type === req.content_type && row.text === req.text
     && row.media_path === req.media_path && row.media_file_name === req.media_file_name
     && row.quoted_wa_message_id === req.quoted_wa_message_id
     && (req.sessionId === undefined || row.session_id === req.sessionId);
@@ -98,7 +101,8 @@ export function registerMessageRoutes(app: App, deps: RouteDeps): void {
         400: errorResponse('`validation_failed`, `unknown_field`, `invalid_json`, `invalid_phone_number`, `idempotency_key_mismatch`, ' +
           'or `media_empty`: the file has no bytes'),
         403: errorResponse('`media_not_yours`: `media_path` is not in the caller\'s own folder (`<user_id>/...`)'),
-        404: errorResponse('`session_not_found`: `session_id` is not one of the caller\'s sessions; `media_not_found`: no such object in `whatsapp-media`; ' +
+        404: errorResponse('`session_not_found`: `session_id` is not one of the caller\'s sessions; `contact_not_found`: `contact_id` is ' +
+          'not a contact of that session (or not the caller\'s); `media_not_found`: no such object in `whatsapp-media`; ' +
           '`quoted_not_found`: `quoted_wa_message_id` is not a message of this session'),
         409: errorResponse('`no_active_session`, `session_cannot_send` (e.g. logged out) or `idempotency_conflict`'),
         413: errorResponse('`payload_too_large`: the request body; `media_too_large`: the file is larger than WhatsApp takes for its kind'),
@@ -115,12 +119,12 @@ export function registerMessageRoutes(app: App, deps: RouteDeps): void {
         throw new ApiError(400, 'idempotency_key_mismatch', 'The Idempotency-Key header and the body\'s idempotency_key differ');
       }
       const key = body.idempotency_key ?? headerKey ?? null;
-      const to = normalizePhoneNumber(body.to, config.defaultCountry);
-      if (!to) {
+      const to = body.to === undefined ? null : normalizePhoneNumber(body.to, config.defaultCountry);
+      if (body.to !== undefined && !to) {
         throw new ApiError(400, 'invalid_phone_number', `to: "${body.to}" is not a valid phone number (use E.164, like +14155552671)`);
       }
       const requested: Requested = {
-        sessionId: body.session_id, to, content_type: body.content_type, text: body.text ?? null, media_path: body.media_path ?? null,
+        sessionId: body.session_id, to, contact_id: body.contact_id ?? null, content_type: body.content_type, text: body.text ?? null, media_path: body.media_path ?? null,
         media_file_name: body.media_file_name ?? null, quoted_wa_message_id: body.quoted_wa_message_id ?? null,
       };
       const db = c.get('db');

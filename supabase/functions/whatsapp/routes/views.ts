@@ -46,6 +46,7 @@ export function toOutboundView(row: OutboundRow): OutboundView {
     id: row.id,
     session_id: row.session_id,
     to: row.recipient,
+    contact_id: row.contact_id,
     content_type: row.content_type as OutboundView['content_type'],
     text: row.text,
     media_path: row.media_path,
@@ -107,7 +108,7 @@ export function toListedView(item: ListedMessage, contacts: Map<string, ContactR
     contact: row.recipient,
     contact_id: row.contact_id,
     contact_name: contact ? (contact.saved_name ?? contact.push_name) : null,
-    number_hidden: false,
+    number_hidden: row.recipient === null, // addressed to the contact's LID
     text: row.text,
     type: row.content_type,
     status: row.status,

@@ -37,8 +37,11 @@ const MediaPath = z.string().min(3).max(1024)
 
 export const SendMessageSchema = z.object({
   session_id: z.uuid().optional().openapi({ description: 'Default: the user\'s active session' }),
-  to: z.string().min(1).max(64)
-    .openapi({ description: 'Recipient phone number, E.164 (+14155552671) or national with the configured default country', example: '+14155552671' }),
+  to: z.string().min(1).max(64).optional()
+    .openapi({ description: 'Recipient phone number, E.164 (+14155552671) or national with the configured default country. Give `to` or `contact_id`', example: '+14155552671' }),
+  contact_id: z.uuid().optional()
+    .openapi({ description: 'Send to this contact (the `contact_id` of GET /conversations): to its phone when known, else to its LID, so a contact ' +
+      'whose number WhatsApp hides can be answered. Give `to` or `contact_id`' }),
   content_type: z.enum(CONTENT_TYPES).default('text')
     .openapi({ description: '`text` (default), or the media kind of `media_path`: image, video, audio, voice (a voice note, push-to-talk; Ogg Opus), document, sticker (WebP)' }),
   text: z.string().optional()
@@ -51,6 +54,7 @@ export const SendMessageSchema = z.object({
   idempotency_key: IdempotencyKey.optional(),
 }).strict().superRefine((body, ctx) => {
   const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+  if ((body.to === undefined) === (body.contact_id === undefined)) issue('to', 'give either to (a phone number) or contact_id');
   if (body.content_type === 'text') {
     if (body.text === undefined) issue('text', 'text is required for a text message');
     else messageTextProblem(body.text, MAX_TEXT_CHARS, (m) => issue('text', m));
@@ -80,7 +84,8 @@ export const SendMessageHeaders = z.object({
 export const OutboundMessageSchema = z.object({
   id: z.uuid(),
   session_id: z.uuid(),
-  to: z.string().openapi({ example: '+14155552671' }),
+  to: z.string().nullable().openapi({ description: 'The phone number; null when the contact\'s number is hidden and the message goes to its LID', example: '+14155552671' }),
+  contact_id: z.uuid().nullable().openapi({ description: 'The contact (set at once when addressed by contact_id, else once sent)' }),
   content_type: z.enum(CONTENT_TYPES),
   text: z.string().nullable().openapi({ description: 'The text, or a media message\'s caption' }),
   media_path: z.string().nullable(),

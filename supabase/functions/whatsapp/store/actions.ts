@@ -41,13 +41,16 @@ export async function markConversationRead(db: Db, contactId: string): Promise<s
   return (data as string | null) ?? null;
 }
 
-/** Who a reply to this message goes to: the contact who sent it, or the recipient of ours; null when no such message. */
-export async function replyRecipient(db: Db, sessionId: string, waMessageId: string): Promise<{ phone: string | null } | null> {
-  const inbound = await db.from('inbound_messages').select('sender_phone').eq('session_id', sessionId).eq('wa_message_id', waMessageId).limit(1);
+/**
+ * Who a reply to this message goes to: the contact who sent it, or the recipient of ours (its phone, and its contact so
+ * a number-hidden contact is addressed by contact_id); null when no such message.
+ */
+export async function replyRecipient(db: Db, sessionId: string, waMessageId: string): Promise<{ phone: string | null; contactId: string | null } | null> {
+  const inbound = await db.from('inbound_messages').select('sender_phone,contact_id').eq('session_id', sessionId).eq('wa_message_id', waMessageId).limit(1);
   if (inbound.error) throw toApiError(inbound.error);
-  if (inbound.data[0]) return { phone: inbound.data[0].sender_phone };
-  const outbound = await db.from('outbound_messages').select('recipient,content_type').eq('session_id', sessionId).eq('wa_message_id', waMessageId).limit(1);
+  if (inbound.data[0]) return { phone: inbound.data[0].sender_phone, contactId: inbound.data[0].contact_id };
+  const outbound = await db.from('outbound_messages').select('recipient,contact_id,content_type').eq('session_id', sessionId).eq('wa_message_id', waMessageId).limit(1);
   if (outbound.error) throw toApiError(outbound.error);
   const row = outbound.data[0];
-  return row && !isRepActionType(row.content_type) ? { phone: row.recipient } : null;
+  return row && !isRepActionType(row.content_type) ? { phone: row.recipient, contactId: row.contact_id } : null;
 }

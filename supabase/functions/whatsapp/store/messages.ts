@@ -22,7 +22,7 @@ export type InboundRow = Pick<Tables<'inbound_messages'>,
 
 export type NewOutbound = Required<Pick<TablesInsert<'outbound_messages'>,
   | 'session_id' | 'user_id' | 'recipient' | 'content_type' | 'text' | 'media_path' | 'media_file_name'
-  | 'quoted_wa_message_id' | 'idempotency_key'>>;
+  | 'quoted_wa_message_id' | 'idempotency_key'>> & { contact_id?: string | null };
 
 export type InsertResult = { inserted: OutboundRow } | { duplicateKey: true };
 

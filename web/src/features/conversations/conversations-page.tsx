@@ -61,8 +61,9 @@ export function ConversationsPage({ supabase, session }: { supabase: AppSupabase
   };
   const sendReply = async (text: string) => {
     if (!quoting || quoting.direction !== 'in') return false;
-    const recipient = open?.phone_number ?? quoting.row.sender_phone;
-    const ok = await actions.reply(quoting.row.wa_message_id, recipient, text);
+    const phone = open?.phone_number ?? quoting.row.sender_phone;
+    const contactId = open?.contact_id ?? quoting.row.contact_id;
+    const ok = await actions.reply(quoting.row.wa_message_id, { phone, contactId }, text);
     if (ok) setQuoting(null);
     return ok;
   };

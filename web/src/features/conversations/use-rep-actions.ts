@@ -67,11 +67,13 @@ export function useRepActions(supabase: AppSupabase, sessionId: string | undefin
     return done(failure);
   }, [supabase, sessionId, done]);
 
-  const reply = useCallback(async (quoted: string, recipient: string | null, text: string) => {
+  /** To the phone when known, else to the contact (the insert trigger addresses a number-hidden contact at its LID). */
+  const reply = useCallback(async (quoted: string, to: { phone: string | null; contactId: string | null }, text: string) => {
     if (!sessionId) return false;
-    if (!recipient) return done({ hint: 'recipient_unknown' });
+    if (!to.phone && !to.contactId) return done({ hint: 'recipient_unknown' });
+    const party = to.phone ? { recipient: to.phone } : { contact_id: to.contactId };
     const { error: failure } = await supabase.from('outbound_messages')
-      .insert({ session_id: sessionId, recipient, text, quoted_wa_message_id: quoted } as never);
+      .insert({ session_id: sessionId, ...party, text, quoted_wa_message_id: quoted } as never);
     return done(failure);
   }, [supabase, sessionId, done]);
 
