@@ -54,6 +54,7 @@ export class InboundRecorder {
     if (outcome !== 'duplicate') {
       if (!imported) metrics.received.inc();
       if (media?.thumbnail) await store.media.recordThumbnail(conn.sessionId, row.wa_message_id, media.thumbnail);
+      if (media?.waveform) await store.media.recordWaveform(conn.sessionId, row.wa_message_id, media.waveform);
       if (media) this.deps.onMedia();
     }
     conn.touch();

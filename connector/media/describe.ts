@@ -34,6 +34,8 @@ export interface MediaFacts {
   source: MediaSource | null;
   /** the JPEG preview the message carries (images, video, documents), when it is one and at most THUMBNAIL_MAX_BYTES */
   thumbnail: Buffer | null;
+  /** a voice note's (or audio's) waveform as the sender's phone drew it (AudioMessage.waveform), when it is sane */
+  waveform: Buffer | null;
 }
 
 /** inbound_messages.media_thumbnail's bound (migration 20261207003200) */
@@ -43,6 +45,15 @@ export const THUMBNAIL_MAX_BYTES = 65_536;
 export function jpegThumbnailOf(bytes: Uint8Array | null | undefined): Buffer | null {
   if (!bytes || bytes.length < 4 || bytes.length > THUMBNAIL_MAX_BYTES) return null;
   return bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff ? Buffer.from(bytes) : null;
+}
+
+/** inbound_messages.media_waveform's bound (migration 20261207003400); WhatsApp sends 64 bars */
+export const WAVEFORM_MAX_BARS = 256;
+
+/** A waveform worth keeping: 1..WAVEFORM_MAX_BARS bars, each 0-100 as WhatsApp draws them; anything else stays in `raw`. */
+export function waveformOf(bytes: Uint8Array | null | undefined): Buffer | null {
+  if (!bytes || bytes.length === 0 || bytes.length > WAVEFORM_MAX_BARS) return null;
+  return bytes.every((bar) => bar <= 100) ? Buffer.from(bytes) : null;
 }
 
 type AnyMedia = proto.Message.IImageMessage & proto.Message.IVideoMessage & proto.Message.IAudioMessage
@@ -96,6 +107,7 @@ export function describeMedia(msg: WAMessage): MediaFacts | null {
     fileName: part.kind === 'document' ? (m.fileName ?? null) : null,
     source,
     thumbnail: part.kind === 'image' || part.kind === 'video' || part.kind === 'document' ? jpegThumbnailOf(m.jpegThumbnail) : null,
+    waveform: part.kind === 'voice' || part.kind === 'audio' ? waveformOf(m.waveform) : null,
   };
 }
 

@@ -48,6 +48,11 @@ export function makeMediaStore(sql: Sql) {
       const [row] = await withDeadline(sql`select record_inbound_media_thumbnail(${sessionId}, ${waMessageId}, ${jpeg}) as ok`);
       return Boolean(row?.ok);
     },
+    /** A voice note's waveform as WhatsApp sent it (record_inbound_media_waveform). */
+    async recordWaveform(sessionId: string, waMessageId: string, waveform: Buffer): Promise<boolean> {
+      const [row] = await withDeadline(sql`select record_inbound_media_waveform(${sessionId}, ${waMessageId}, ${waveform}) as ok`);
+      return Boolean(row?.ok);
+    },
     async fail(id: string, owner: string, state: MediaFinalState, error: string): Promise<boolean> {
       const [row] = await withDeadline(sql`select fail_inbound_media(${id}, ${owner}, ${state}::media_state, ${error}) as ok`);
       return Boolean(row?.ok);

@@ -48,6 +48,9 @@ const connected = () => waitFor(async () => {
   return row;
 }, 'the connector to hold the session');
 
+/** 64 bars of 0-100, as a phone draws a voice note */
+const VOICE_WAVEFORM = Buffer.from(Array.from({ length: 64 }, (_, i) => Math.round(50 + 50 * Math.sin(i / 5))));
+
 const mediaRow = (waId: string, state: string) => waitFor(async () => {
   const [row] = await db.sql`select * from inbound_messages where session_id = ${session.sessionId} and wa_message_id = ${waId}`;
   return row?.media_state === state ? row : null;
@@ -77,7 +80,7 @@ describe('connector: inbound media', () => {
       { kind: 'image', data: mediaFixtures.jpeg(), mimetype: 'image/jpeg', caption: 'the house', width: 1, height: 1, ext: 'jpg' },
       { kind: 'video', data: mediaFixtures.mp4(400_000), mimetype: 'video/mp4', caption: 'walkthrough', seconds: 7, ext: 'mp4' },
       { kind: 'audio', data: mediaFixtures.mp3(), mimetype: 'audio/mpeg', seconds: 3, ext: 'mp3' },
-      { kind: 'voice', data: mediaFixtures.ogg(), mimetype: 'audio/ogg; codecs=opus', seconds: 4, ext: 'ogg' },
+      { kind: 'voice', data: mediaFixtures.ogg(), mimetype: 'audio/ogg; codecs=opus', seconds: 4, waveform: VOICE_WAVEFORM, ext: 'ogg' },
       { kind: 'document', data: mediaFixtures.pdf(50_000), mimetype: 'application/pdf', fileName: 'deed.pdf', caption: 'signed', ext: 'pdf' },
       { kind: 'sticker', data: mediaFixtures.webp(), mimetype: 'image/webp', ext: 'webp' },
     ] as const;
@@ -93,6 +96,8 @@ describe('connector: inbound media', () => {
       if ('width' in input) expect([row.media_width, row.media_height]).toEqual([input.width, input.height]);
       if ('caption' in input) expect(row.text).toBe(input.caption);
       expect(row.media_file_name).toBe('fileName' in input ? input.fileName : null);
+      // a voice note keeps the waveform the contact's phone drew (the inbox shows it); nothing else has one
+      expect(row.media_waveform === null ? null : [...(row.media_waveform as Uint8Array)]).toEqual('waveform' in input ? [...input.waveform] : null);
 
       // the owner downloads it through RLS and through a signed URL; the bytes are what the contact sent
       const mine = await owner.client.storage.from('whatsapp-media').download(row.media_path);

@@ -45,7 +45,8 @@ describe('whatsapp function: meta routes', () => {
       .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`)).sort();
     expect(listed).toEqual([
       'DELETE /whatsapp/messages/{wa_message_id}/reaction',
-      'GET /whatsapp/conversations', 'GET /whatsapp/docs', 'GET /whatsapp/health', 'GET /whatsapp/messages', 'GET /whatsapp/openapi.json',
+      'GET /whatsapp/conversations', 'GET /whatsapp/docs', 'GET /whatsapp/health', 'GET /whatsapp/messages',
+      'GET /whatsapp/messages/{direction}/{id}/thumbnail', 'GET /whatsapp/openapi.json',
       'GET /whatsapp/sessions/current', 'GET /whatsapp/sessions/{id}', 'GET /whatsapp/settings',
       'GET /whatsapp/webhooks/events', 'GET /whatsapp/webhooks/events/{id}', 'POST /whatsapp/conversations/{contact_id}/read',
       'POST /whatsapp/messages', 'POST /whatsapp/messages/{wa_message_id}/edit', 'POST /whatsapp/messages/{wa_message_id}/reaction',

@@ -111,6 +111,7 @@ export type Database = {
           media_state: Database["public"]["Enums"]["media_state"] | null
           media_stored_at: string | null
           media_thumbnail: string | null
+          media_waveform: string | null
           media_width: number | null
           message_type: string
           pending: boolean
@@ -154,6 +155,7 @@ export type Database = {
           media_state?: Database["public"]["Enums"]["media_state"] | null
           media_stored_at?: string | null
           media_thumbnail?: string | null
+          media_waveform?: string | null
           media_width?: number | null
           message_type: string
           pending?: boolean
@@ -196,6 +198,7 @@ export type Database = {
           media_state?: Database["public"]["Enums"]["media_state"] | null
           media_stored_at?: string | null
           media_thumbnail?: string | null
+          media_waveform?: string | null
           media_width?: number | null
           message_type?: string
           pending?: boolean
@@ -1205,6 +1208,14 @@ export type Database = {
         }
         Returns: boolean
       }
+      record_inbound_media_waveform: {
+        Args: {
+          p_session_id: string
+          p_wa_message_id: string
+          p_waveform: string
+        }
+        Returns: boolean
+      }
       record_message_reaction: {
         Args: {
           p_contact_id: string
@@ -1507,6 +1518,7 @@ export type Database = {
           media_state: Database["public"]["Enums"]["media_state"] | null
           media_stored_at: string | null
           media_thumbnail: string | null
+          media_waveform: string | null
           media_width: number | null
           message_type: string
           pending: boolean

@@ -21,6 +21,8 @@ export interface MediaInput {
   height?: number
   /** the JPEG preview the phone puts in image, video and document messages */
   jpegThumbnail?: Buffer
+  /** audio, voice: the waveform the phone drew (WhatsApp: 64 bars of 0-100) */
+  waveform?: Buffer
 }
 
 /** What a phone decrypted from a media message (or why it could not). */
@@ -108,7 +110,7 @@ export function buildMediaMessage(host: MediaHost, input: MediaInput): { message
       break
     case 'audio':
     case 'voice':
-      content = { ...common, seconds: input.seconds, ptt: input.kind === 'voice' }
+      content = { ...common, seconds: input.seconds, ptt: input.kind === 'voice', waveform: input.waveform }
       break
     case 'document':
       content = { ...common, caption: input.caption, fileName: input.fileName ?? 'file', title: input.fileName ?? 'file', jpegThumbnail: input.jpegThumbnail }
@@ -140,7 +142,7 @@ export function recordedFromInput(input: MediaInput): RecordedMedia {
     fileName: input.kind === 'document' ? (input.fileName ?? 'file') : null,
     seconds: input.seconds ?? null,
     ptt: input.kind === 'voice' ? true : input.kind === 'audio' ? false : null,
-    waveform: null,
+    waveform: input.waveform ?? null,
     jpegThumbnail: input.jpegThumbnail ?? null,
     width: input.width ?? null,
     height: input.height ?? null,

@@ -13,10 +13,12 @@ import {
 } from '../schemas/message.ts';
 import { contactsByIds } from '../store/contacts.ts';
 import { decodeCursor, encodeCursor } from '../store/cursor.ts';
-import { sniffObject } from '../store/media.ts';
+import { jpegOfDataUrl, MEDIA_URL_SECONDS, ThumbnailParams } from '../schemas/media.ts';
+import { findThumbnail, MEDIA_BUCKET, signMediaUrls, sniffObject } from '../store/media.ts';
 import { findOutboundByKey, insertOutbound, listMessages, type OutboundRow } from '../store/messages.ts';
 import { findActiveSession, findSession, isActiveStatus } from '../store/sessions.ts';
 import { type App, bearerSecurity, type RouteDeps } from './deps.ts';
+import { bytesOfBytea, signablePaths, ThumbnailBudget } from './media-view.ts';
 import { toListedView, toOutboundView } from './views.ts';
 
 interface Requested {
@@ -46,12 +48,21 @@ function isSameRequest(row: OutboundRow, req: Requested): boolean {
  * the insert trigger, which names the refusal (media_not_found, media_not_yours, media_empty).
  */
 async function refuseDisguisedFile(deps: RouteDeps, authorization: string, path: string): Promise<void> {
+  if (path.split('/')[0] === MEDIA_BUCKET) {
+    throw new ApiError(400, 'media_path_invalid', `media_path is the object's path inside the ${MEDIA_BUCKET} bucket, ` +
+      `without the bucket's name: "${path.slice(MEDIA_BUCKET.length + 1)}"`);
+  }
   const found = await sniffObject(deps.config, authorization, path);
   if (found && !bytesMatchType(found.sniffed, found.declared)) {
     throw new ApiError(415, 'media_type_mismatch',
       `The file's content is ${found.sniffed ?? 'not a known media type'}, not the ${baseMimeType(found.declared)} it was uploaded as`);
   }
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** bytea as PostgREST takes it */
+const byteaOf = (bytes: Uint8Array) => `\\x${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
 
 function idempotencyConflict(): ApiError {
   return new ApiError(409, 'idempotency_conflict', 'This idempotency key was already used for a different message');
@@ -72,7 +83,8 @@ export function registerMessageRoutes(app: App, deps: RouteDeps): void {
         '`<user_id>/` (supabase-js `storage.from(\'whatsapp-media\').upload(...)`), with an optional caption (`text`) and quoted ' +
         'message. The file is checked before anything is queued: it must exist, be the caller\'s, not be empty, be a type and ' +
         'size WhatsApp takes for that kind (GET the rules from the `whatsapp_media_rules` table) and its bytes must be what it ' +
-        'was uploaded as. The connector sends it; ' +
+        'was uploaded as. An image, video or document may carry `media_thumbnail`, the JPEG preview the contact\'s phone shows ' +
+        'until the file is downloaded. The connector sends it; ' +
         'follow its `status` (queued → sending → sent → delivered → read, or failed) through Realtime or GET /messages. ' +
         'With an idempotency key (body `idempotency_key` or header `Idempotency-Key`) a retry returns the first message ' +
         '(header `Idempotent-Replayed: true`) and nothing is sent twice.',
@@ -98,8 +110,9 @@ export function registerMessageRoutes(app: App, deps: RouteDeps): void {
         202: { content: { 'application/json': { schema: OutboundMessageSchema } }, description: 'The queued message (or, for a replayed idempotency key, the first one)' },
         ...commonErrors,
         ...bodyErrors,
-        400: errorResponse('`validation_failed`, `unknown_field`, `invalid_json`, `invalid_phone_number`, `idempotency_key_mismatch`, ' +
-          'or `media_empty`: the file has no bytes'),
+        400: errorResponse('`validation_failed` (also: a `media_thumbnail` that is not a JPEG data URL of at most 64 KiB), `unknown_field`, ' +
+          '`invalid_json`, `invalid_phone_number`, `idempotency_key_mismatch`, `media_empty`: the file has no bytes, or ' +
+          '`media_path_invalid`: the path starts with the bucket\'s name (give the path inside `whatsapp-media`)'),
         403: errorResponse('`media_not_yours`: `media_path` is not in the caller\'s own folder (`<user_id>/...`)'),
         404: errorResponse('`session_not_found`: `session_id` is not one of the caller\'s sessions; `contact_not_found`: `contact_id` is ' +
           'not a contact of that session (or not the caller\'s); `media_not_found`: no such object in `whatsapp-media`; ' +
@@ -150,7 +163,10 @@ export function registerMessageRoutes(app: App, deps: RouteDeps): void {
       }
       if (requested.media_path !== null) await refuseDisguisedFile(deps, c.req.header('Authorization')!, requested.media_path);
       const { sessionId: _, to: recipient, ...content } = requested;
-      const result = await insertOutbound(db, { session_id: session.id, user_id: userId, recipient, ...content, idempotency_key: key });
+      const thumbnail = body.media_thumbnail ? jpegOfDataUrl(body.media_thumbnail) : null;
+      const result = await insertOutbound(db, {
+        session_id: session.id, user_id: userId, recipient, ...content, idempotency_key: key, media_thumbnail: thumbnail ? byteaOf(thumbnail) : null,
+      });
       if ('duplicateKey' in result) {
         // A concurrent request with the same key won the insert: answer with its row.
         const winner = await findOutboundByKey(db, userId, key!);
@@ -168,7 +184,9 @@ export function registerMessageRoutes(app: App, deps: RouteDeps): void {
       tags: ['Messages'],
       summary: 'Recent messages, outbound and inbound, newest first',
       description: 'One merged, newest-first list of what the user sent and received. Pass `next_cursor` back as `cursor` ' +
-        'for the next page; it is null on the last page.',
+        'for the next page; it is null on the last page. A media message carries `media`: kind, type, size, file name, ' +
+        'duration / dimensions, a voice note\'s waveform, its Storage path and a signed URL (10 minutes), and its preview as a ' +
+        'data URL (at most 256 KiB of previews per page; the rest: GET /messages/{direction}/{id}/thumbnail).',
       security: bearerSecurity,
       middleware: guard,
       request: { query: ListMessagesQuery },
@@ -188,8 +206,41 @@ export function registerMessageRoutes(app: App, deps: RouteDeps): void {
       }
       const { items, hasMore } = await listMessages(db, { userId: c.get('user').id, sessionId: query.session_id }, cursor, query.limit);
       const last = items.at(-1);
-      const contacts = await contactsByIds(db, items.flatMap((item) => (item.row.contact_id ? [item.row.contact_id] : [])));
-      return c.json({ messages: items.map((item) => toListedView(item, contacts)), next_cursor: hasMore && last ? encodeCursor(last) : null }, 200);
+      const [contacts, signed] = await Promise.all([
+        contactsByIds(db, items.flatMap((item) => (item.row.contact_id ? [item.row.contact_id] : []))),
+        signMediaUrls(db, signablePaths(items), MEDIA_URL_SECONDS, c.get('logger')),
+      ]);
+      const ctx = { contacts, signed, budget: new ThumbnailBudget() };
+      return c.json({ messages: items.map((item) => toListedView(item, ctx)), next_cursor: hasMore && last ? encodeCursor(last) : null }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/messages/{direction}/{id}/thumbnail',
+      tags: ['Messages'],
+      summary: 'The preview of a media message',
+      description: 'The JPEG preview of an image, video or document message (`direction` and `id` of a GET /messages item): for the ' +
+        'items of a page whose `media.thumbnail` is null while `media.has_thumbnail` is true (the page\'s preview budget was spent).',
+      security: bearerSecurity,
+      middleware: guard,
+      request: { params: ThumbnailParams },
+      responses: {
+        200: { content: { 'image/jpeg': { schema: { type: 'string', format: 'binary' } } }, description: 'The JPEG' },
+        404: errorResponse('`message_not_found`: no such message of the caller; `thumbnail_not_found`: the message has no preview'),
+        ...commonErrors,
+        ...rateLimitError,
+      },
+    }),
+    async (c) => {
+      const { direction, id } = c.req.valid('param');
+      const validId = direction === 'inbound' ? /^[1-9][0-9]{0,18}$/.test(id) : UUID.test(id);
+      const found = validId ? await findThumbnail(c.get('db'), direction, id) : undefined;
+      if (found === undefined) throw new ApiError(404, 'message_not_found', 'No such message');
+      const jpeg = bytesOfBytea(found);
+      if (!jpeg) throw new ApiError(404, 'thumbnail_not_found', 'This message has no preview');
+      return c.body(jpeg, 200, { 'Content-Type': 'image/jpeg', 'Cache-Control': 'private, max-age=3600' });
     },
   );
 }

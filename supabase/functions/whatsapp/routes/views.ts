@@ -2,6 +2,8 @@
 import { phoneOfJid } from '../../_shared/phone.ts';
 import type { ContactRow, ConversationRow } from '../store/contacts.ts';
 import type { InboundRow, ListedMessage, OutboundRow } from '../store/messages.ts';
+import type { SignedUrls } from '../store/media.ts';
+import { inboundMedia, outboundMedia, type ThumbnailBudget } from './media-view.ts';
 import { isActiveStatus, type CommandRow, type SessionRow } from '../store/sessions.ts';
 import type { ConversationView } from '../schemas/conversation.ts';
 import type { ListedMessageView, OutboundView } from '../schemas/message.ts';
@@ -80,7 +82,14 @@ function inboundParty(row: InboundRow, contact: ContactRow | undefined) {
   return { contact: phone, contact_id: row.contact_id, contact_name: name, number_hidden: phone === null };
 }
 
-function inboundView(row: InboundRow, contact: ContactRow | undefined): ListedMessageView {
+/** What a listed message needs besides its row: its contacts, the page's signed URLs and preview budget. */
+export interface ListingContext {
+  contacts: Map<string, ContactRow>;
+  signed: SignedUrls;
+  budget: ThumbnailBudget;
+}
+
+function inboundView(row: InboundRow, contact: ContactRow | undefined, ctx: ListingContext): ListedMessageView {
   return {
     direction: 'inbound',
     id: String(row.id),
@@ -93,13 +102,14 @@ function inboundView(row: InboundRow, contact: ContactRow | undefined): ListedMe
     push_name: row.push_name,
     wa_message_id: row.wa_message_id,
     error: null,
+    media: inboundMedia(row, ctx.signed, ctx.budget),
     timestamp: row.received_at,
   };
 }
 
-export function toListedView(item: ListedMessage, contacts: Map<string, ContactRow>): ListedMessageView {
-  const contact = item.row.contact_id ? contacts.get(item.row.contact_id) : undefined;
-  if (item.direction === 'inbound') return inboundView(item.row, contact);
+export function toListedView(item: ListedMessage, ctx: ListingContext): ListedMessageView {
+  const contact = item.row.contact_id ? ctx.contacts.get(item.row.contact_id) : undefined;
+  if (item.direction === 'inbound') return inboundView(item.row, contact, ctx);
   const row = item.row;
   return {
     direction: 'outbound',
@@ -116,6 +126,7 @@ export function toListedView(item: ListedMessage, contacts: Map<string, ContactR
     push_name: null,
     wa_message_id: row.wa_message_id,
     error: row.error,
+    media: outboundMedia(row, ctx.signed, ctx.budget),
     timestamp: row.created_at,
   };
 }

@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { Constants } from '../../_shared/database.types.ts';
 import { NullableTimestamp, Timestamp } from './common.ts';
+import { MessageMediaSchema, ThumbnailDataUrl } from './media.ts';
 
 export const MAX_TEXT_CHARS = 4096;
 
@@ -51,6 +52,7 @@ export const SendMessageSchema = z.object({
     .openapi({ description: 'A document\'s file name as the contact sees it (default: the object\'s name)', example: 'Quote 2026.pdf' }),
   quoted_wa_message_id: z.string().min(1).max(128).optional()
     .openapi({ description: 'Reply to this message of the session (its wa_message_id)' }),
+  media_thumbnail: ThumbnailDataUrl.optional(),
   idempotency_key: IdempotencyKey.optional(),
 }).strict().superRefine((body, ctx) => {
   const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
@@ -71,6 +73,9 @@ export const SendMessageSchema = z.object({
     else if (/[/\\\u0000-\u001f\u007f]/.test(body.media_file_name) || !isStorable(body.media_file_name)) {
       issue('media_file_name', 'media_file_name must not contain slashes or control characters');
     }
+  }
+  if (body.media_thumbnail !== undefined && !CAPTIONED.includes(body.content_type)) {
+    issue('media_thumbnail', 'media_thumbnail is only for images, video and documents');
   }
   if (body.quoted_wa_message_id !== undefined && !isStorable(body.quoted_wa_message_id)) {
     issue('quoted_wa_message_id', `quoted_wa_message_id ${UNSTORABLE_MESSAGE}`);
@@ -133,6 +138,7 @@ export const ListedMessageSchema = z.object({
   push_name: z.string().nullable(),
   wa_message_id: z.string(),
   error: z.string().nullable(),
+  media: MessageMediaSchema.nullable().openapi({ description: 'What the file is and where to get it (null for text)' }),
   timestamp: Timestamp,
 }).openapi('ListedMessage');
 

@@ -1,10 +1,13 @@
-// The first bytes of a media object the caller uploaded, read from Storage as the caller (RLS on
-// storage.objects decides: someone else's object reads as missing). Only a Range of SNIFF_BYTES is fetched,
-// so a 100 MB document costs the function 4 KB.
+// Media in Storage and on message rows, always as the caller (RLS decides: someone else's object reads as missing):
+// the first bytes of an object the caller uploaded (only a Range of SNIFF_BYTES is fetched, so a 100 MB document
+// costs the function 4 KB), the signed URLs of a page's files, a message's preview.
 import { SNIFF_BYTES } from '../../_shared/media-type.ts';
 import { ApiError } from '../../_shared/api-error.ts';
 import { fileTypeFromBuffer } from 'file-type';
+import { serializeError, type Logger } from '../../_shared/log.ts';
+import { toApiError } from '../../_shared/postgrest-error.ts';
 import type { Config } from '../config.ts';
+import type { Db } from '../types.ts';
 
 export const MEDIA_BUCKET = 'whatsapp-media';
 
@@ -54,4 +57,38 @@ export async function sniffObject(config: Pick<Config, 'supabaseUrl' | 'supabase
   const head = await readObjectHead(config, authorization, path);
   if (!head.found) return null;
   return { declared: head.mimeType, sniffed: (await fileTypeFromBuffer(head.bytes))?.mime };
+}
+
+/** Signed URLs of a page's files (path -> URL), all valid until expiresAt. */
+export interface SignedUrls {
+  urls: Map<string, string>;
+  expiresAt: string | null;
+}
+
+/**
+ * Signs the page's files in one Storage call, as the caller (only their own objects sign). A listing does not fail
+ * because Storage does: the files then go without a URL (their path is still given) and the failure is logged.
+ */
+export async function signMediaUrls(db: Db, paths: string[], seconds: number, logger: Logger): Promise<SignedUrls> {
+  const urls = new Map<string, string>();
+  const unique = [...new Set(paths)];
+  if (unique.length === 0) return { urls, expiresAt: null };
+  const expiresAt = new Date(Date.now() + seconds * 1000).toISOString();
+  try {
+    const { data, error } = await db.storage.from(MEDIA_BUCKET).createSignedUrls(unique, seconds);
+    if (error) throw error;
+    for (const entry of data) if (entry.path && entry.signedUrl && !entry.error) urls.set(entry.path, entry.signedUrl);
+  } catch (cause) {
+    logger.warn('media urls not signed', { cause: serializeError(cause), count: unique.length });
+  }
+  return { urls, expiresAt };
+}
+
+/** The preview of one of the caller's messages (RLS decides), as PostgREST gives bytea; undefined when no such message. */
+export async function findThumbnail(db: Db, direction: 'inbound' | 'outbound', id: string): Promise<string | null | undefined> {
+  const { data, error } = direction === 'inbound'
+    ? await db.from('inbound_messages').select('media_thumbnail').eq('id', Number(id)).limit(1)
+    : await db.from('outbound_messages').select('media_thumbnail').eq('id', id).limit(1);
+  if (error) throw toApiError(error);
+  return data[0] ? data[0].media_thumbnail : undefined;
 }

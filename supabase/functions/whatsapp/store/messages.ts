@@ -8,7 +8,11 @@ import type { Db } from '../types.ts';
 import { type Cursor, compareNewestFirst, type Keyed } from './cursor.ts';
 
 export const OUTBOUND_COLUMNS = 'id,session_id,contact_id,recipient,content_type,text,media_path,media_file_name,media_mime_type,media_size_bytes,quoted_wa_message_id,idempotency_key,status,attempts,wa_message_id,error_code,error,created_at,updated_at,sent_at,delivered_at,read_at,failed_at';
-const INBOUND_COLUMNS = 'id,session_id,wa_message_id,chat_jid,sender_jid,sender_phone,push_name,from_me,message_type,text,wa_timestamp,received_at,contact_id';
+/** A listed outbound row: the row, and the preview it was sent with. */
+const LISTED_OUTBOUND_COLUMNS = `${OUTBOUND_COLUMNS},media_thumbnail`;
+const INBOUND_COLUMNS = 'id,session_id,wa_message_id,chat_jid,sender_jid,sender_phone,push_name,from_me,message_type,text,wa_timestamp,received_at,contact_id,' +
+  'media_kind,media_state,media_path,media_mime_type,media_size_bytes,media_duration_seconds,media_width,media_height,media_file_name,media_error,' +
+  'media_thumbnail,media_waveform';
 
 export type OutboundRow = Pick<Tables<'outbound_messages'>,
   | 'id' | 'session_id' | 'contact_id' | 'recipient' | 'content_type' | 'text' | 'media_path' | 'media_file_name' | 'media_mime_type'
@@ -16,13 +20,17 @@ export type OutboundRow = Pick<Tables<'outbound_messages'>,
   | 'wa_message_id' | 'error_code' | 'error' | 'created_at' | 'updated_at' | 'sent_at' | 'delivered_at' | 'read_at'
   | 'failed_at'>;
 
+export type ListedOutboundRow = OutboundRow & Pick<Tables<'outbound_messages'>, 'media_thumbnail'>;
+
 export type InboundRow = Pick<Tables<'inbound_messages'>,
   | 'id' | 'session_id' | 'wa_message_id' | 'chat_jid' | 'sender_jid' | 'sender_phone' | 'push_name' | 'from_me'
-  | 'message_type' | 'text' | 'wa_timestamp' | 'received_at' | 'contact_id'>;
+  | 'message_type' | 'text' | 'wa_timestamp' | 'received_at' | 'contact_id' | 'media_kind' | 'media_state' | 'media_path'
+  | 'media_mime_type' | 'media_size_bytes' | 'media_duration_seconds' | 'media_width' | 'media_height' | 'media_file_name'
+  | 'media_error' | 'media_thumbnail' | 'media_waveform'>;
 
 export type NewOutbound = Required<Pick<TablesInsert<'outbound_messages'>,
   | 'session_id' | 'user_id' | 'recipient' | 'content_type' | 'text' | 'media_path' | 'media_file_name'
-  | 'quoted_wa_message_id' | 'idempotency_key'>> & { contact_id?: string | null };
+  | 'quoted_wa_message_id' | 'idempotency_key'>> & { contact_id?: string | null } & Pick<TablesInsert<'outbound_messages'>, 'media_thumbnail'>;
 
 export type InsertResult = { inserted: OutboundRow } | { duplicateKey: true };
 
@@ -61,7 +69,7 @@ export async function insertOutbound(db: Db, message: NewOutbound): Promise<Inse
 }
 
 export type ListedMessage =
-  | (Keyed & { direction: 'outbound'; row: OutboundRow })
+  | (Keyed & { direction: 'outbound'; row: ListedOutboundRow })
   | (Keyed & { direction: 'inbound'; row: InboundRow });
 
 interface TableSpec {
@@ -71,7 +79,7 @@ interface TableSpec {
   kind: 'o' | 'i';
 }
 
-const OUTBOUND: TableSpec = { table: 'outbound_messages', columns: OUTBOUND_COLUMNS, timeColumn: 'created_at', kind: 'o' };
+const OUTBOUND: TableSpec = { table: 'outbound_messages', columns: LISTED_OUTBOUND_COLUMNS, timeColumn: 'created_at', kind: 'o' };
 const INBOUND: TableSpec = { table: 'inbound_messages', columns: INBOUND_COLUMNS, timeColumn: 'received_at', kind: 'i' };
 
 /**
@@ -119,7 +127,7 @@ export async function listMessages(
   limit: number,
 ): Promise<{ items: ListedMessage[]; hasMore: boolean }> {
   const [outbound, inbound] = await Promise.all([
-    pageOf<OutboundRow>(db, OUTBOUND, filter, cursor, limit + 1),
+    pageOf<ListedOutboundRow>(db, OUTBOUND, filter, cursor, limit + 1),
     pageOf<InboundRow>(db, INBOUND, filter, cursor, limit + 1),
   ]);
   const keyed: ListedMessage[] = [
