@@ -73,7 +73,7 @@ describe('whatsapp function: meta routes', () => {
     expect(doc.components.schemas.SendMessage).toMatchObject({ additionalProperties: false });
     expect(doc.components.schemas.SendMessage.required ?? []).toEqual([]);
     expect(Object.keys(doc.components.schemas.SendMessage.properties)).toEqual([
-      'session_id', 'to', 'contact_id', 'content_type', 'text', 'media_path', 'media_file_name', 'quoted_wa_message_id', 'idempotency_key',
+      'session_id', 'to', 'contact_id', 'content_type', 'text', 'media_path', 'media_file_name', 'quoted_wa_message_id', 'media_thumbnail', 'idempotency_key',
     ]);
     expect(doc.components.schemas.SendMessage.properties.content_type.enum).toEqual(['text', 'image', 'video', 'audio', 'voice', 'document', 'sticker']);
     expect(Object.keys(doc.components.schemas.Session.properties)).toEqual([
@@ -91,7 +91,7 @@ describe('whatsapp function: meta routes', () => {
     for (const route of ['POST</span> <code>/whatsapp/sessions</code>', 'GET</span> <code>/whatsapp/messages</code>', '<code>/whatsapp/sessions/{id}/logout</code>']) {
       expect(body).toContain(route);
     }
-    expect((body as string).match(/curl -X/g)?.length).toBe(26);
+    expect((body as string).match(/curl -X/g)?.length).toBe(27);
   });
 });
 

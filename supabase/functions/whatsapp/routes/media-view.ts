@@ -11,7 +11,7 @@ const MEDIA_KINDS: readonly string[] = Constants.public.Enums.media_kind;
 const isMediaKind = (value: string): value is MediaKind => MEDIA_KINDS.includes(value);
 
 /** bytea as PostgREST gives it (`\x` + hex) -> bytes; null for anything else. */
-export function bytesOfBytea(value: string | null): Uint8Array | null {
+export function bytesOfBytea(value: string | null): Uint8Array<ArrayBuffer> | null {
   if (!value || !value.startsWith('\\x') || value.length % 2 !== 0) return null;
   const hex = value.slice(2);
   if (!/^[0-9a-fA-F]*$/.test(hex)) return null;

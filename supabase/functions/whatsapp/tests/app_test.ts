@@ -112,7 +112,8 @@ Deno.test('the OpenAPI document is 3.0, lists every route with responses, and re
   const ops = Object.entries(doc.paths as Record<string, Record<string, { responses: object }>>)
     .flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`)).sort();
   const expected = [
-    'GET /whatsapp/conversations', 'GET /whatsapp/docs', 'GET /whatsapp/health', 'GET /whatsapp/messages', 'GET /whatsapp/openapi.json',
+    'GET /whatsapp/conversations', 'GET /whatsapp/docs', 'GET /whatsapp/health', 'GET /whatsapp/messages',
+    'GET /whatsapp/messages/{direction}/{id}/thumbnail', 'GET /whatsapp/openapi.json',
     'GET /whatsapp/sessions/current', 'GET /whatsapp/sessions/{id}', 'POST /whatsapp/messages', 'POST /whatsapp/sessions',
     'POST /whatsapp/sessions/{id}/disconnect', 'POST /whatsapp/sessions/{id}/logout', 'POST /whatsapp/sessions/{id}/reconnect',
     'GET /whatsapp/settings', 'PUT /whatsapp/settings', 'POST /whatsapp/settings/webhook-secret',
