@@ -89,8 +89,7 @@ export class OutboundDispatcher {
     if (ids.length === 0) return;
     const startedAt = Date.now();
     store.messages.renewClaims(config.connectorId, ids, config.outbound.claimTtlMs)
-      .then((renewed) => {
-        // only what the database extended: a skipped (locked) row keeps its old deadline until the next round
+      .then((renewed) => { // only what the database extended: a skipped (locked) row keeps its old deadline
         for (const id of renewed) if (this.inFlight.has(id)) this.inFlight.set(id, startedAt + config.outbound.claimTtlMs);
       })
       .catch((err) => logger.warn({ err }, 'renewing outbound claims failed'));
