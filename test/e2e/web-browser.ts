@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 
 export const SCREENSHOT_DIR = join(process.cwd(), 'test-results', 'web');
 
@@ -67,3 +68,54 @@ export async function findAccessibilityViolations(page: Page): Promise<AxeViolat
 }
 
 const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+/** What useWebSuite needs of a harness (test/e2e/web-harness.ts's WebHarness has it). */
+export interface SuiteHarness {
+  browser: Browser;
+  web: { url: string };
+  stop(): Promise<void>;
+}
+
+/**
+ * The set-up the conversation page tests share: `start` runs once before the file's tests; after each test no
+ * page it opened logged a console error; at the end every page is closed and the harness stopped.
+ * `signedIn` opens a fresh page (own storage) and signs `who` in on the web app.
+ */
+export function useWebSuite(start: () => Promise<SuiteHarness>) {
+  let harness: SuiteHarness | undefined;
+  const watched: WatchedPage[] = [];
+  beforeAll(async () => {
+    harness = await start();
+  }, 240_000);
+  afterEach(() => {
+    const errors = watched.flatMap((w) => w.errors.splice(0));
+    expect(errors, 'browser console errors').toEqual([]);
+  });
+  afterAll(async () => {
+    await Promise.all(watched.map((w) => w.context.close().catch(() => {})));
+    await harness?.stop();
+  });
+  return {
+    async signedIn(who: { email: string; password: string }, locale = 'en-US'): Promise<Page> {
+      const w = await openPage(harness!.browser, { locale });
+      watched.push(w);
+      await w.page.goto(harness!.web.url);
+      await w.page.locator('input[type=email]').fill(who.email);
+      await w.page.locator('input[type=password]').fill(who.password);
+      await w.page.locator('form button[type=submit]').click();
+      await w.page.locator('nav.tabs').waitFor();
+      return w.page;
+    },
+  };
+}
+
+/** Reads until `ok` holds (polling every 100 ms) and returns that value; after `timeoutMs` fails naming `what`. */
+export async function waitFor<T>(read: () => Promise<T> | T, ok: (value: T) => boolean, what: string, timeoutMs = 45_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (ok(value)) return value;
+    if (Date.now() > until) throw new Error(`${what}: still ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -3,39 +3,17 @@
 // hidden", never LID digits), unread counts, a conversation's messages in order, all live through Realtime;
 // Spanish; another user sees none of it. Screenshots go to test-results/web/.
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { findAccessibilityViolations, openPage, screenshot, type WatchedPage } from './web-browser.ts';
+import { describe, expect, it } from 'vitest';
+import { findAccessibilityViolations, screenshot, useWebSuite, waitFor } from './web-browser.ts';
 import { randomPhone, scanLikeAUser, startWebHarness, type WebHarness } from './web-harness.ts';
 
 let h: WebHarness;
-const watched: WatchedPage[] = [];
-beforeAll(async () => {
-  h = await startWebHarness();
-}, 240_000);
-afterEach(() => {
-  const errors = watched.flatMap((w) => w.errors.splice(0));
-  expect(errors, 'browser console errors').toEqual([]);
-});
-afterAll(async () => {
-  await Promise.all(watched.map((w) => w.context.close().catch(() => {})));
-  await h?.stop();
-});
+const { signedIn } = useWebSuite(async () => (h = await startWebHarness()));
 
 const accountPhone = randomPhone('+346');
 const carlaPhone = randomPhone('+346');
 let account: { email: string; password: string };
 let main: Page;
-
-async function signedIn(who: { email: string; password: string }, locale = 'en-US'): Promise<Page> {
-  const w = await openPage(h.browser, { locale });
-  watched.push(w);
-  await w.page.goto(h.web.url);
-  await w.page.locator('input[type=email]').fill(who.email);
-  await w.page.locator('input[type=password]').fill(who.password);
-  await w.page.locator('form button[type=submit]').click();
-  await w.page.locator('nav.tabs').waitFor();
-  return w.page;
-}
 
 /** WhatsApp's timestamps have whole seconds: wait into the next one so the order of the list is the test's. */
 const nextSecond = () => new Promise((r) => setTimeout(r, 1100 - (Date.now() % 1000)));
@@ -43,16 +21,6 @@ const nextSecond = () => new Promise((r) => setTimeout(r, 1100 - (Date.now() % 1
 const entries = (page: Page) => page.getByTestId('conversation-list').locator('button.conversation');
 const entryTexts = (page: Page) => entries(page).evaluateAll((els) => els.map((el) => el.textContent ?? ''));
 const threadTexts = (page: Page) => page.getByTestId('thread').locator('.message-text').allTextContents();
-
-async function waitFor<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string, timeoutMs = 30_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > until) throw new Error(`${what}: still ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('web app: conversations page', () => {
   it('lists the conversations live, newest first, by the display rule with unread counts, and opens one in order', async () => {

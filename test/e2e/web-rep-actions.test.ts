@@ -3,48 +3,15 @@
 // reply quoting the contact's message, edit and delete for everyone the reply; each shows on the contact's
 // phone in the simulator (test/sim/handlers/rep-actions.ts, receipts) and on the page. Spanish, with the
 // English labels checked on a second page; axe. Screenshots go to test-results/web/.
-import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { findAccessibilityViolations, openPage, screenshot, type WatchedPage } from './web-browser.ts';
+import { describe, expect, it } from 'vitest';
+import { findAccessibilityViolations, screenshot, useWebSuite, waitFor } from './web-browser.ts';
 import { randomPhone, scanLikeAUser, startWebHarness, type WebHarness } from './web-harness.ts';
 
 let h: WebHarness;
-const watched: WatchedPage[] = [];
-beforeAll(async () => {
-  h = await startWebHarness();
-}, 240_000);
-afterEach(() => {
-  const errors = watched.flatMap((w) => w.errors.splice(0));
-  expect(errors, 'browser console errors').toEqual([]);
-});
-afterAll(async () => {
-  await Promise.all(watched.map((w) => w.context.close().catch(() => {})));
-  await h?.stop();
-});
+const { signedIn } = useWebSuite(async () => (h = await startWebHarness()));
 
 const accountPhone = randomPhone('+346');
 const anaPhone = randomPhone('+346');
-
-async function signedIn(who: { email: string; password: string }, locale: string): Promise<Page> {
-  const w = await openPage(h.browser, { locale });
-  watched.push(w);
-  await w.page.goto(h.web.url);
-  await w.page.locator('input[type=email]').fill(who.email);
-  await w.page.locator('input[type=password]').fill(who.password);
-  await w.page.locator('form button[type=submit]').click();
-  await w.page.locator('nav.tabs').waitFor();
-  return w.page;
-}
-
-async function waitFor<T>(read: () => Promise<T> | T, ok: (value: T) => boolean, what: string, timeoutMs = 45_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > until) throw new Error(`${what}: still ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('web app: rep actions in a conversation', () => {
   it('marks read, reacts and un-reacts, replies quoting, edits and deletes for everyone; the contact\'s phone shows each', async () => {

@@ -4,23 +4,12 @@
 // taken back), an ad lead's placeholder the phone never resent ("Waiting for the message…"), and the messages
 // that came with the phone's history on link ("From the phone's history").
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { findAccessibilityViolations, openPage, screenshot, type WatchedPage } from './web-browser.ts';
+import { describe, expect, it } from 'vitest';
+import { findAccessibilityViolations, screenshot, useWebSuite } from './web-browser.ts';
 import { randomPhone, scanLikeAUser, startWebHarness, type WebHarness } from './web-harness.ts';
 
 let h: WebHarness;
-const watched: WatchedPage[] = [];
-beforeAll(async () => {
-  h = await startWebHarness();
-}, 240_000);
-afterEach(() => {
-  const errors = watched.flatMap((w) => w.errors.splice(0));
-  expect(errors, 'browser console errors').toEqual([]);
-});
-afterAll(async () => {
-  await Promise.all(watched.map((w) => w.context.close().catch(() => {})));
-  await h?.stop();
-});
+const { signedIn } = useWebSuite(async () => (h = await startWebHarness()));
 
 const message = (page: Page, waId: string) => page.getByTestId('thread').locator(`li[data-wa-message-id="${waId}"]`);
 
@@ -33,14 +22,7 @@ describe('web app: the timeline of a conversation', () => {
       { with: hugo.phone, messages: [{ fromMe: false, text: 'Pedido de la semana pasada', at: new Date(Date.now() - 3_600_000), id: historyId }] },
     ]);
     const signedUp = await h.stack.signUp();
-    const w = await openPage(h.browser, { locale: 'en-US' });
-    watched.push(w);
-    const page = w.page;
-    await page.goto(h.web.url);
-    await page.locator('input[type=email]').fill(signedUp.email);
-    await page.locator('input[type=password]').fill(signedUp.password);
-    await page.locator('form button[type=submit]').click();
-    await page.locator('nav.tabs').waitFor();
+    const page = await signedIn(signedUp);
     await page.getByRole('button', { name: 'Connect WhatsApp' }).click();
     const qr = page.locator('canvas[data-qr-value]');
     await qr.waitFor({ timeout: 30_000 });
