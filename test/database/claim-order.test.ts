@@ -84,6 +84,36 @@ describe('claim_ready_outbound_messages while an older row of the recipient is l
   });
 });
 
+describe('claim_ready_outbound_messages for rows addressed to a number-hidden contact (recipient null, LID jid)', () => {
+  const toLid = (lid: string, values: Record<string, unknown> = {}) => ({ recipient: null, recipient_jid: `${lid}@lid`, ...values });
+
+  it('an older row to the LID waiting for its retry, or locked, holds back the newer rows to that LID; another LID goes on', async () => {
+    const owner = randomOwner();
+    const session = await insertConnectedSession(db.sql, {}, owner);
+    const older = await insertOutbound(db.sql, session, toLid('210987654321001', {
+      text: 'first', status: 'queued', attempts: 1, next_attempt_at: new Date(Date.now() + 60_000) }));
+    const newer = await insertOutbound(db.sql, session, toLid('210987654321001', { text: 'second' }));
+    const other = await insertOutbound(db.sql, session, toLid('210987654321002', { text: 'someone else' }));
+
+    expect(await claim(owner, session), 'the newer row to the LID overtook the older one waiting for its retry').toEqual([other.id]);
+    await db.sql`update outbound_messages set next_attempt_at = now() where id = ${older.id}`;
+    expect(await whileLocked(older.id, () => claim(owner, session)), 'the newer row to the LID overtook its locked older row').toEqual([]);
+    expect(await claim(owner, session)).toEqual([older.id, newer.id]);
+  });
+
+  it('a row to the LID under another connector\'s live claim holds back the next row to it (never two in flight)', async () => {
+    const owner = randomOwner();
+    const session = await insertConnectedSession(db.sql, {}, owner);
+    const older = await insertOutbound(db.sql, session, toLid('210987654321003', {
+      status: 'sending', attempts: 1, claimed_by: randomOwner(), claim_expires_at: new Date(Date.now() + 60_000) }));
+    const newer = await insertOutbound(db.sql, session, toLid('210987654321003'));
+
+    expect(await claim(owner, session)).toEqual([]);
+    await db.sql`update outbound_messages set status = 'sent', claimed_by = null, claim_expires_at = null, sent_at = now() where id = ${older.id}`;
+    expect(await claim(owner, session)).toEqual([newer.id]);
+  });
+});
+
 describe('renew_outbound_claims while one of the rows is locked', () => {
   it('renews the other claims at once and leaves the locked row for the next renewal', async () => {
     const owner = randomOwner();
