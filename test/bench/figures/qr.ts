@@ -15,7 +15,7 @@ import { buildWebApp, serveWebApp } from '../../../web/index.ts';
 import { launchChromium } from '../../e2e/web-browser.ts';
 import type { Figure, ResultRow } from '../harness.ts';
 import { sleep, summarize, waitUntil } from '../harness.ts';
-import { startConnectorProcess, stopConnector, type Database } from '../support/environment.ts';
+import { BENCH_REALTIME_LIMITS, startConnectorProcess, stopConnector, type Database } from '../support/environment.ts';
 import { repoRoot } from '../support/processes.ts';
 import { SimHost } from '../support/sim-client.ts';
 
@@ -25,7 +25,7 @@ export const qr: Figure = {
     const distDir = await mkdtemp(join(tmpdir(), 'wl-bench-web-'));
     const sim = await SimHost.start();
     const stack = await startStack({
-      ephemeral: true, port: 0, dbPort: 0, seed: false, logger: pino({ level: 'warn' }), prestartFunctions: true,
+      ephemeral: true, port: 0, dbPort: 0, seed: false, logger: pino({ level: 'warn' }), prestartFunctions: true, realtimeLimits: BENCH_REALTIME_LIMITS,
       functionEnv: { DENO_DIR: `${repoRoot}.data/deno`, WHATSAPP_LOG_LEVEL: 'warn' },
     });
     const sql = postgres(stack.databaseUrl, { max: 2, onnotice: () => {} });

@@ -28,9 +28,17 @@ export interface Database {
   stop(): Promise<void>;
 }
 
+/**
+ * Realtime's quotas for a bench stack: the Free plan's 100 messages/s (stack/realtime/limits.ts) drops
+ * postgres_changes once a figure pushes more than ~500 rows per 5 s tick (the connector's doorbell then misses
+ * inserts and the figure measures the fallback poll). A bench measures the connector, not a plan: a project
+ * with a custom (Enterprise) quota.
+ */
+export const BENCH_REALTIME_LIMITS = { maxEventsPerSecond: 1_000_000, maxJoinsPerSecond: 10_000, maxConcurrentUsers: 100_000 } as const;
+
 /** The local Supabase stack (embedded Postgres, gateway, Realtime, functions) on free ports. */
 export async function startBenchStack(): Promise<Database> {
-  const stack = await startStack({ ephemeral: true, port: 0, dbPort: 0, seed: false, logger: pino({ level: 'warn' }) });
+  const stack = await startStack({ ephemeral: true, port: 0, dbPort: 0, seed: false, logger: pino({ level: 'warn' }), realtimeLimits: BENCH_REALTIME_LIMITS });
   const sql = postgres(stack.databaseUrl, { max: 4, onnotice: () => {} });
   return {
     url: stack.databaseUrl, sql, stack, pg: null, dataDir: null,
