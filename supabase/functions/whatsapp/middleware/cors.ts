@@ -8,7 +8,9 @@ export function allowCors(allowedOrigins: Config['allowedOrigins']): MiddlewareH
   return cors({
     origin: allowedOrigins === '*' ? '*' : [...allowedOrigins],
     allowMethods: ['GET', 'POST', 'PUT', 'OPTIONS'],
-    allowHeaders: ['Authorization', 'apikey', 'Content-Type', 'Idempotency-Key', 'x-client-info', 'x-region'],
+    // supabase-js's canonical list for Edge Functions (@supabase/supabase-js/cors: authorization, x-client-info,
+    // apikey, content-type, x-retry-count), plus our Idempotency-Key and x-region.
+    allowHeaders: ['Authorization', 'apikey', 'Content-Type', 'Idempotency-Key', 'x-client-info', 'x-region', 'x-retry-count'],
     exposeHeaders: ['Retry-After', 'RateLimit-Policy', 'Idempotent-Replayed', 'Location', 'X-Request-Id'],
     maxAge: 600,
   });
