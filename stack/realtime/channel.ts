@@ -24,6 +24,8 @@ export class Channel implements Subscriber {
   closed = false;
   /** Whether these claims may broadcast on this private channel; null until first checked (and after a new token). */
   broadcastWrite: boolean | null = null;
+  /** On a private channel, whether broadcasts reach it (the broadcast select policies; a presence-only reader gets none). */
+  broadcastRead = true;
   /** Presence: the key this channel tracks under (the join's `presence.key`, else a UUID, as Realtime does). */
   presenceKey: string = crypto.randomUUID();
   /** On a private channel, whether the claims may read / track presence (`realtime.messages` policies, extension presence). */

@@ -128,11 +128,11 @@ export class Connection implements ChannelTransport {
       this.reply(message, 'error', { reason: error.message });
       return;
     }
-    if (config.private === true && !(await this.ctx.authorizePrivate(message.topic, claims))) {
-      this.reply(message, 'error', {
-        reason: `Unauthorized: You do not have permissions to read from this Channel topic: ${message.topic.replace(/^realtime:/, '')}`,
-      });
-      return;
+    const presence = isObject(config.presence) ? config.presence : {};
+    // maybe_assign_policies: a private channel may be joined when its broadcast or (presence enabled) presence may be read.
+    const read = config.private === true ? await this.ctx.readPolicies(message.topic, claims, presence.enabled === true) : null;
+    if (read && !read.broadcast && !read.presence) {
+      return this.reply(message, 'error', { reason: `Unauthorized: ${noReadPermission(message.topic)}` });
     }
     const replay = replayRequest(config, config.private === true);
     if (replay && 'error' in replay) return this.reply(message, 'error', { reason: replay.error });
@@ -147,7 +147,7 @@ export class Connection implements ChannelTransport {
     }
     const broadcast = isObject(config.broadcast) ? config.broadcast : {};
     const channel = new Channel(message.topic, message.joinRef, claims, broadcast.self === true, broadcast.ack === true, config.private === true, this);
-    const presence = isObject(config.presence) ? config.presence : {};
+    if (read) [channel.broadcastRead, channel.presenceRead] = [read.broadcast, read.presence];
     if (typeof presence.key === 'string' && presence.key !== '') channel.presenceKey = presence.key;
     channel.presenceWindow = new ClientPresenceWindow(this.ctx.limits.config.clientPresenceMaxCalls, this.ctx.limits.config.clientPresenceWindowMs);
     this.channels.set(message.topic, channel);
@@ -170,7 +170,6 @@ export class Connection implements ChannelTransport {
     const response = Array.isArray(config.postgres_changes)
       ? { postgres_changes: bindings.map((binding) => ({ ...binding.params, id: binding.id })) }
       : {};
-    if (channel.isPrivate && presence.enabled === true) channel.presenceRead = await this.ctx.authorizePrivate(message.topic, claims, 'presence');
     if (channel.closed) return;
     this.reply(message, 'ok', response);
     channel.replayedIds = new Set(replayed.map((m) => m.id));
@@ -229,11 +228,22 @@ export class Connection implements ChannelTransport {
     const token = message.payload.access_token;
     // Realtime ignores an API key (`sb_…`) sent as access_token: the channel keeps the claims it has.
     if (typeof token !== 'string' || token === '' || token.startsWith('sb_')) return;
+    let claims: AccessClaims;
     try {
-      channel.updateClaims(await verifyAccessToken(token, this.ctx.jwtKeys));
+      claims = await verifyAccessToken(token, this.ctx.jwtKeys);
     } catch (error) {
-      this.shutdown(channel, describeTokenError(error, token));
-      return;
+      return this.shutdown(channel, describeTokenError(error, token));
+    }
+    channel.updateClaims(claims);
+    if (channel.isPrivate) {
+      // The new token's read policies (maybe_assign_policies again): none, or one granted before and no longer, ends the channel.
+      const read = await this.ctx.readPolicies(channel.topic, claims, channel.presenceRead !== null);
+      if (channel.closed) return;
+      if (!read.broadcast && !read.presence) return this.shutdown(channel, noReadPermission(channel.topic));
+      if ((channel.broadcastRead && !read.broadcast) || (channel.presenceRead === true && read.presence === false)) {
+        return this.shutdown(channel, `You no longer have permission to read from this Channel topic: ${channel.name}`);
+      }
+      [channel.broadcastRead, channel.presenceRead] = [read.broadcast, read.presence];
     }
     // A join sent before the client knew its user token (supabase-js' accessToken callback resolves after the
     // first join) ran with the apikey's claims; with the user's claims the bindings may now be fine.
@@ -291,24 +301,16 @@ export class Connection implements ChannelTransport {
       this.reply(message, 'ok', {});
       return;
     }
-    if (event !== 'track') {
-      this.reply(message, 'error', { reason: `unknown presence event ${String(payload.event)}` });
-      return;
-    }
+    if (payload.event === undefined) return this.reply(message, 'ok', {}); // PresenceHandler.handle(_, _, socket)
+    if (event !== 'track') return this.reply(message, 'error', {}); // :unknown_presence_event
     const tracked = payload.payload ?? {};
-    if (!isObject(tracked)) {
-      this.reply(message, 'error', { reason: 'invalid_payload' });
-      return;
-    }
+    if (!isObject(tracked)) return this.reply(message, 'error', { reason: 'Presence track payload must be a map' });
     if (channel.isPrivate) {
       const claims = JSON.parse(channel.claimsJson) as AccessClaims;
       channel.presenceRead ??= await this.ctx.authorizePrivate(channel.topic, claims, 'presence');
       channel.presenceWrite ??= await this.ctx.authorizeBroadcastWrite(channel.name, claims, 'presence');
       if (channel.closed) return;
-      if (!channel.presenceWrite) {
-        this.reply(message, 'error', { reason: 'unauthorized' });
-        return;
-      }
+      if (!channel.presenceWrite) return this.reply(message, 'error', {}); // {:error, :unauthorized} -> {:reply, :error, socket}
     }
     if (!this.ctx.presence.isUnchanged(channel, channel.presenceKey, tracked)) {
       if (this.ctx.limits.payloadTooLarge(tracked)) return this.shutdown(channel, 'Track message size exceeded');
@@ -376,6 +378,10 @@ export class Connection implements ChannelTransport {
     this.ctx.connections.delete(this);
     this.ctx.limits.users.delete(this);
   }
+}
+
+function noReadPermission(topic: string): string {
+  return `You do not have permissions to read from this Channel topic: ${topic.replace(/^realtime:/, '')}`;
 }
 
 function describeTokenError(error: unknown, token: string): string {

@@ -7,7 +7,7 @@ import pg from 'pg';
 import type { ServiceRequest } from '../gateway/index.ts';
 import { WebSocketServer } from 'ws';
 import { hs256Keys, verifyAccessToken, type AccessClaims, type JwtKeys } from '../keys.ts';
-import { authorizeBroadcastWrite, authorizePrivateTopic } from './authorize.ts';
+import { authorizeBroadcastWrite, authorizePrivateTopic, joinReadPolicies } from './authorize.ts';
 import { handleRealtimeHttp } from './http-broadcast.ts';
 import { PresenceHub } from './presence.ts';
 import { Connection } from './connection.ts';
@@ -98,6 +98,7 @@ export async function createRealtimeServer(options: RealtimeServerOptions): Prom
     topics,
     connections: new Set(),
     authorizePrivate: (topic, claims, extension) => authorizePrivateTopic(pool, logger, topic, claims, extension),
+    readPolicies: (topic, claims, presenceEnabled) => joinReadPolicies(pool, logger, topic, claims, presenceEnabled),
     authorizeBroadcastWrite: (subTopic, claims, extension) => authorizeBroadcastWrite(pool, logger, subTopic, claims, extension),
     presence: new PresenceHub(topics, (n) => limits.presenceEvents.add(n)),
     limits,

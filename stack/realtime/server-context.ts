@@ -1,5 +1,6 @@
 // What every connection of one realtime server shares.
 import type { Pool } from 'pg';
+import type { ReadPolicies } from './authorize.ts';
 import type { AccessClaims, JwtKeys } from '../keys.ts';
 import type { Channel } from './channel.ts';
 import type { Connection } from './connection.ts';
@@ -19,6 +20,8 @@ export interface ServerContext {
   topics: TopicHub;
   connections: Set<Connection>;
   authorizePrivate(topic: string, claims: AccessClaims, extension?: 'broadcast' | 'presence'): Promise<boolean>;
+  /** The read policies of a private topic as a join (or a token refresh) evaluates them. */
+  readPolicies(topic: string, claims: AccessClaims, presenceEnabled: boolean): Promise<ReadPolicies>;
   /** Realtime's write check on a private topic (`realtime.messages` insert policies), for broadcast or presence. */
   authorizeBroadcastWrite(subTopic: string, claims: AccessClaims, extension?: 'broadcast' | 'presence'): Promise<boolean>;
   presence: PresenceHub;
@@ -65,7 +68,7 @@ export class TopicHub {
    */
   broadcast(topic: string, isPrivate: boolean, message: Record<string, unknown>, except?: Channel): void {
     for (const channel of this.peers(topic)) {
-      if (channel.isPrivate !== isPrivate || channel === except) continue;
+      if (channel.isPrivate !== isPrivate || channel === except || !channel.broadcastRead) continue; // MessageDispatcher: broadcast_read?
       const id = (message.meta as { id?: unknown } | undefined)?.id;
       if (typeof id === 'string' && channel.replayedIds.has(id)) continue; // MessageDispatcher.already_replayed?
       channel.transport.sendBroadcast(channel, message);

@@ -1,13 +1,16 @@
 // Realtime Presence through the gateway with real supabase-js clients, as Realtime's PresenceHandler serves it:
 // presence_state after the join, track/untrack/leave as presence_diff to every channel of the topic (join/leave
 // events and presenceState() in realtime-js), a second track replacing the first, public and private channels
-// apart, and on a private channel tracking only with a `realtime.messages` insert policy for the topic.
+// apart, and on a private channel tracking only with a `realtime.messages` insert policy for the topic. Private joins
+// as RealtimeChannel.maybe_assign_policies allows them (broadcast read or, presence enabled, presence read); a
+// reader without the write policy is read-only (PresenceHandler: track {:error, :unauthorized} -> reply error), and
+// broadcasts and presence reach only the channels allowed to read each (MessageDispatcher broadcast_read?/presence_read?).
 import type { RealtimeChannel, SupabaseClient } from '@supabase/supabase-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventLog } from '../../stack/realtime/test-support.ts';
 import { startTestStack, type SignedUpUser, type TestStack } from '../support/stack.ts';
 
-type PresenceEvent = { event: 'sync' | 'join' | 'leave'; key?: string; metas: Record<string, unknown>[] };
+type PresenceEvent = { event: 'sync' | 'join' | 'leave' | 'broadcast'; key?: string; metas: Record<string, unknown>[] };
 
 let stack: TestStack;
 let user: SignedUpUser;
@@ -18,7 +21,11 @@ beforeAll(async () => {
     create policy "presence test: read own topics" on realtime.messages for select to authenticated
       using ((select realtime.topic()) in ('user:' || (select auth.uid())::text, 'readonly:' || (select auth.uid())::text));
     create policy "presence test: write own topic" on realtime.messages for insert to authenticated
-      with check ((select realtime.topic()) = 'user:' || (select auth.uid())::text and extension = 'presence')`);
+      with check ((select realtime.topic()) = 'user:' || (select auth.uid())::text and extension = 'presence');
+    create policy "presence test: presence only" on realtime.messages for select to authenticated
+      using ((select realtime.topic()) = 'watch:' || (select auth.uid())::text and extension = 'presence');
+    create policy "presence test: broadcast only" on realtime.messages for select to authenticated
+      using ((select realtime.topic()) = 'news:' || (select auth.uid())::text and extension = 'broadcast')`);
   user = await stack.signUp();
 });
 afterAll(() => stack?.stop());
@@ -30,7 +37,8 @@ async function present(client: SupabaseClient, name: string, key: string, isPriv
     .channel(name, { config: { presence: { key }, private: isPrivate } })
     .on('presence', { event: 'sync' }, () => log.push({ event: 'sync', metas: [] }))
     .on('presence', { event: 'join' }, ({ key: k, newPresences }) => log.push({ event: 'join', key: k, metas: newPresences }))
-    .on('presence', { event: 'leave' }, ({ key: k, leftPresences }) => log.push({ event: 'leave', key: k, metas: leftPresences }));
+    .on('presence', { event: 'leave' }, ({ key: k, leftPresences }) => log.push({ event: 'leave', key: k, metas: leftPresences }))
+    .on('broadcast', { event: '*' }, ({ event, payload }) => log.push({ event: 'broadcast', key: String(event), metas: [payload] }));
   await new Promise<void>((resolve, reject) => {
     channel.subscribe((status, error) => {
       if (status === 'SUBSCRIBED') resolve();
@@ -99,5 +107,43 @@ describe.skipIf(Boolean(process.env.SUPABASE_URL))('realtime presence', () => {
     await publicSide.log.waitFor((e) => e.event === 'join' && e.key === 'outsider');
     expect(keysOf(publicSide.channel)).toEqual(['outsider']);
     expect(keysOf(watcher.channel)).toEqual(['rep']);
+  });
+
+  it('private channels: a presence-only reader joins, sees presence and no broadcast, and may not track', async () => {
+    const topic = `watch:${user.user.id}`;
+    const reader = await present(await signedInClient(), topic, 'reader', true); // before: refused (broadcast read only)
+    const staff = await present(stack.serviceClient(), topic, 'staff', true);
+    const peer = await present(stack.serviceClient(), topic, 'peer', true);
+    expect(await staff.channel.send({ type: 'broadcast', event: 'news', payload: { n: 1 } })).toBe('ok');
+    expect(await staff.channel.track({ on: 1 })).toBe('ok');
+    await peer.log.waitFor((e) => e.event === 'broadcast' && e.key === 'news');
+    await reader.log.waitFor((e) => e.event === 'join' && e.key === 'staff'); // the diff came after the broadcast
+    expect(reader.log.events.filter((e) => e.event === 'broadcast')).toEqual([]);
+    expect(await reader.channel.track({ on: 1 })).toBe('error'); // read-only: no insert policy
+    expect(await staff.channel.track({ on: 2 })).toBe('ok');
+    await peer.log.waitFor((e) => e.event === 'join' && e.key === 'staff' && e.metas[0]?.on === 2);
+    await reader.log.waitFor((e) => e.event === 'join' && e.key === 'staff' && e.metas[0]?.on === 2);
+    expect(keysOf(reader.channel)).toEqual(['staff']); // the refused track added nothing
+    expect(keysOf(peer.channel)).toEqual(['staff']);
+  });
+
+  it('private channels: a broadcast-only reader with presence enabled gets broadcasts and no presence', async () => {
+    const topic = `news:${user.user.id}`;
+    const reader = await present(await signedInClient(), topic, 'reader', true);
+    const staff = await present(stack.serviceClient(), topic, 'staff', true);
+    expect(await staff.channel.track({ on: 1 })).toBe('ok');
+    expect(await staff.channel.send({ type: 'broadcast', event: 'after-track', payload: {} })).toBe('ok');
+    await reader.log.waitFor((e) => e.event === 'broadcast' && e.key === 'after-track'); // the diff went before it
+    expect(reader.log.events.filter((e) => e.event !== 'broadcast')).toEqual([]); // no presence_state, no diff
+  });
+
+  it('private channels: a token whose claims may read neither broadcast nor presence ends the channel', async () => {
+    const topic = `watch:${user.user.id}`;
+    const client = await signedInClient();
+    const reader = await present(client, topic, 'reader', true);
+    const closed = new Promise<string>((resolve) => reader.channel.on('system', {}, (m: { message: string }) => resolve(m.message)));
+    const other = await stack.signUp();
+    await client.realtime.setAuth(other.accessToken);
+    expect(await closed).toBe(`You do not have permissions to read from this Channel topic: ${topic}`);
   });
 });
