@@ -49,81 +49,7 @@ alter table public.outbound_messages
   add constraint outbound_messages_action_quote_check
     check (quoted_wa_message_id is null or content_type not in ('reaction', 'edit', 'revoke', 'read'));
 
-create or replace function public.check_outbound_action() returns trigger
-  language plpgsql
-  security definer
-  set search_path to ''
-  as $$
-  declare
-    v_out public.outbound_messages;
-    v_in public.inbound_messages;
-  begin
-    if new.quoted_wa_message_id is not null
-       and not exists (select 1 from public.inbound_messages i
-                        where i.session_id = new.session_id and i.wa_message_id = new.quoted_wa_message_id)
-       and not exists (select 1 from public.outbound_messages o
-                        where o.session_id = new.session_id and o.wa_message_id = new.quoted_wa_message_id
-                          and o.content_type not in ('reaction', 'edit', 'revoke', 'read')) then
-      raise exception 'no message % in this session to quote', new.quoted_wa_message_id
-        using errcode = 'WL404', hint = 'quoted_not_found';
-    end if;
-    if new.content_type not in ('reaction', 'edit', 'revoke', 'read') then
-      return new;
-    end if;
-    select * into v_out from public.outbound_messages o
-     where o.session_id = new.session_id and o.wa_message_id = new.target_wa_message_id
-       and o.content_type not in ('reaction', 'edit', 'revoke', 'read');
-    if v_out.id is null then
-      select * into v_in from public.inbound_messages i
-       where i.session_id = new.session_id and i.wa_message_id = new.target_wa_message_id
-       order by i.id limit 1;
-      if v_in.id is null then
-        raise exception 'no message % in this session', new.target_wa_message_id
-          using errcode = 'WL404', hint = 'target_not_found';
-      end if;
-      if new.content_type = 'read' and v_in.from_me then
-        raise exception 'only received messages can be marked read' using errcode = 'WL409', hint = 'not_received';
-      end if;
-      if new.content_type not in ('reaction', 'read') then
-        raise exception 'only messages the CRM sent can be edited or deleted for everyone'
-          using errcode = 'WL403', hint = 'not_your_message';
-      end if;
-      if v_in.sender_phone is null then
-        raise exception 'the contact''s number is hidden: the % cannot be addressed to it',
-          case new.content_type when 'read' then 'read receipt' else 'reaction' end
-          using errcode = 'WL409', hint = 'recipient_unknown';
-      end if;
-      new.recipient := v_in.sender_phone;
-      new.recipient_jid := case when new.content_type = 'read' then v_in.chat_jid end;
-      return new;
-    end if;
-    if new.content_type = 'read' then
-      raise exception 'only received messages can be marked read' using errcode = 'WL409', hint = 'not_received';
-    end if;
-    if new.content_type <> 'reaction' then
-      if v_out.sent_at is null or v_out.status not in ('sent', 'delivered', 'read') then
-        raise exception 'the message has not reached WhatsApp yet (it is %)', v_out.status
-          using errcode = 'WL409', hint = 'target_not_sent';
-      end if;
-      if v_out.deleted_at is not null then
-        raise exception 'the message was deleted for everyone' using errcode = 'WL409', hint = 'target_deleted';
-      end if;
-      if new.content_type = 'edit' and v_out.content_type <> 'text' then
-        raise exception 'only text messages can be edited' using errcode = 'WL409', hint = 'not_editable';
-      end if;
-      if new.content_type = 'edit' and v_out.sent_at < now() - interval '15 minutes' then
-        raise exception 'WhatsApp allows an edit within 15 minutes of sending' using errcode = 'WL409', hint = 'edit_window_passed';
-      end if;
-      if new.content_type = 'revoke' and v_out.sent_at < now() - interval '60 hours' then
-        raise exception 'WhatsApp allows a delete for everyone within 2 days and 12 hours of sending'
-          using errcode = 'WL409', hint = 'delete_window_passed';
-      end if;
-    end if;
-    new.recipient := v_out.recipient;
-    new.recipient_jid := v_out.recipient_jid;
-    return new;
-  end;
-  $$;
+-- check_outbound_action (the insert refusals above) is defined in 20261207004500, with its trigger.
 
 -- The chat's received messages a 'read' row covers: not ours, not yet read, up to its target (the timeline's
 -- order, as in whatsapp_conversations: WhatsApp's second, then when we stored it).
@@ -169,7 +95,6 @@ create or replace function public.apply_outbound_action() returns trigger
   end;
   $$;
 
-drop trigger outbound_messages_apply_action on public.outbound_messages;
 create trigger outbound_messages_apply_action
   after update of status on public.outbound_messages
   for each row when (old.status in ('queued', 'sending') and new.status in ('sent', 'delivered', 'read')
@@ -241,6 +166,7 @@ create or replace view public.whatsapp_conversations with (security_invoker = tr
 comment on view public.whatsapp_conversations is
   'One row per contact with messages: phone (null = number hidden), name, last message, unread_count (the contact''s messages after our last one, not marked read), last activity.';
 
+revoke execute on function public.apply_outbound_action() from public, anon, authenticated;
 revoke execute on function public.unread_messages_up_to(uuid, text) from public, anon, authenticated;
 revoke execute on function public.mark_conversation_read(uuid) from public, anon;
 grant execute on function public.mark_conversation_read(uuid) to authenticated;

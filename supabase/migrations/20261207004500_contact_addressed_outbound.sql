@@ -11,11 +11,9 @@
 --     as the caller, so RLS decides which contacts exist: another user's contact, or one of another session, is
 --     WL404 contact_not_found (nothing queued). Giving both recipient and contact_id, or contact_id on an action
 --     row (actions are addressed by their target), is WL422.
---   * check_outbound_action (004400's body, with one change): a reaction or read receipt for a message of a
+--   * check_outbound_action (the refusals listed in 004300 and 004400, defined only here, with one change): a reaction or read receipt for a message of a
 --     number-hidden contact is addressed to the chat's LID jid instead of being refused with recipient_unknown
 --     (kept only for a chat that has neither a phone nor a LID).
--- NOTE for the fold (hardening): this redefines check_outbound_action of 20261207004400; its 004400 body is now
--- dead (crm may not edit 004400 today).
 
 alter table public.outbound_messages
   alter column recipient drop not null,
@@ -140,3 +138,7 @@ create or replace function public.check_outbound_action() returns trigger
   $$;
 
 revoke execute on function public.check_outbound_action() from public, anon, authenticated;
+
+create trigger outbound_messages_check_action
+  before insert on public.outbound_messages
+  for each row execute function public.check_outbound_action();
