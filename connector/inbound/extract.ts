@@ -14,7 +14,7 @@ import { phoneOfJid } from './identity.ts';
 
 const RAW_LIMIT = 200_000;
 const SKIPPED_TYPES = new Set(['protocolMessage', 'senderKeyDistributionMessage', 'messageContextInfo', 'reactionMessage']);
-/** rc14 Utils/decode-wa-message.js NO_MESSAGE_FOUND_ERROR_TEXT: the stanza carried no <enc> (whatsapp-2026.md §5). */
+/** rc14 Utils/decode-wa-message.js NO_MESSAGE_FOUND_ERROR_TEXT: the stanza carried no <enc> (CTWA ad leads: Baileys PRs #2334, #2287). */
 export const ABSENT_FROM_NODE = 'Message absent from node';
 const CIPHERTEXT_STUB = 2; // proto.WebMessageInfo.StubType.CIPHERTEXT
 

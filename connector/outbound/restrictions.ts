@@ -1,6 +1,6 @@
 // Account restrictions (issue 12 §2.6): WhatsApp's reachout time-lock refuses a restricted account's messages to new
 // contacts with error 463 in the server's ack, while established chats keep working (Baileys#2441, #2800;
-// whatsmeow#1197; whatsapp-2026.md §6). rc14 never queries the lock on a 463 (its isReachoutTimelocked branch is
+// whatsmeow#1197; rc14 Socket/messages-recv.js handleBadAck L1512-1550). rc14 never queries the lock on a 463 (its isReachoutTimelocked branch is
 // unreachable: both codes are 463), so we do: on every socket open, on the server's push
 // (NotificationUserReachoutTimelockUpdate → connection.update.reachoutTimeLock) and after a 463. While the lock is
 // on, the session row says until when and which kind, and a row to a new contact is held until the lock ends

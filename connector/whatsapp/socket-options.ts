@@ -49,8 +49,9 @@ export function createSocket(config: ConnectorConfig, input: SocketInput) {
     browser: Browsers.windows('Chrome'),
     ...(config.whatsapp.webSocketUrl ? { waWebSocketUrl: config.whatsapp.webSocketUrl } : {}),
     // Today's WhatsApp sends a new link its initial history sync, which carries the LID↔phone mappings (HistorySync.
-    // phoneNumberToLidMappings, Conversation.pnJid/lidJid; whatsapp-2026.md §4): rc14 stores them as lid-mapping keys
-    // and emits them with messaging-history.set. `() => false` threw them away (rc14 logs "DANGER: DISABLING ALL
+    // phoneNumberToLidMappings = 15, Conversation.pnJid/lidJid in WAProto.proto): rc14 reads them in Utils/history.js
+    // (L45) and stores them as lid-mapping keys (Utils/process-message.js storeLIDPNMappings), and emits them with
+    // messaging-history.set. `() => false` threw them away (rc14 Socket/socket.js L36 logs "DANGER: DISABLING ALL
     // SYNC…"). Everything but FULL history is accepted, Baileys' own default; importing messages is inbound's call.
     shouldSyncHistoryMessage: ({ syncType }) => syncType !== proto.HistorySync.HistorySyncType.FULL,
     syncFullHistory: false,

@@ -1,5 +1,6 @@
 // History sync on link (issue 12 §2.5): today's WhatsApp sends a new companion its initial history sync, which
-// carries the LID↔phone mappings (whatsapp-2026.md §4; the simulator's test/sim/handlers/history-sync.ts). The
+// carries the LID↔phone mappings (WAProto HistorySync.phoneNumberToLidMappings, rc14 Utils/history.js; the
+// simulator's test/sim/handlers/history-sync.ts, which cites its sources). The
 // connector's old `shouldSyncHistoryMessage: () => false` threw them away: stock rc14 with that setting logs
 // "DANGER: DISABLING ALL SYNC…" and keeps no mapping (test/sim/account-2026.test.ts), so a contact who later writes
 // without sender_pn showed up as a bare LID. Now the mappings land in Baileys' lid-mapping keys (whatsapp_auth_state)

@@ -1,6 +1,7 @@
 // WhatsApp's linking and account behaviours as of late 2026, each ON by default (WhatsApp does it today) and
-// switchable per simulator (`startSimulator({ behaviours })`) or per test (`sim.setBehaviours(...)`). Facts and
-// sources: /work/shared/docs/whatsapp-2026.md; each handler cites the source of its model.
+// switchable per simulator (`startSimulator({ behaviours })`) or per test (`sim.setBehaviours(...)`). Each flag
+// names its reports below; each handler (handlers/*.ts, adv.ts) cites the primary source of its model (whatsmeow
+// file and lines, rc14 file, Baileys issue/PR). The API is documented in README.md ("Behaviours of late 2026").
 
 export interface Behaviours {
   /**

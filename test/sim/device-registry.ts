@@ -96,7 +96,7 @@ export interface SimUser {
   onWhatsApp: boolean
   /**
    * false: this account's messages reach linked devices by LID only, without sender_pn (Baileys PR #2744 saw
-   * it in production, per contact: remoteJidAlt undefined on every message; whatsapp-2026.md §4)
+   * it in production, per contact: remoteJidAlt undefined on every message; rc14 Utils/decode-wa-message.js extractAddressingContext)
    */
   sharesPhone: boolean
   receipts: ReceiptMode

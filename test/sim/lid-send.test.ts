@@ -8,7 +8,7 @@ afterEach(async () => {
   await Promise.all(sims.splice(0).map(s => s.stop()))
 })
 
-// Baileys 7 addresses a contact by its LID when the phone number is hidden (whatsapp-2026.md "Identity: LIDs"):
+// Baileys 7 addresses a contact by its LID when the phone number is hidden (Baileys#1950; rc14 Signal/lid-mapping.js):
 // the server routes an @lid message to that account's devices, and the receipts come back from the jid it was sent to.
 describe('simulator: a send addressed to a LID', () => {
   it('reaches the contact and its receipts come back keyed by the LID', async () => {

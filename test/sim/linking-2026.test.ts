@@ -84,7 +84,9 @@ describe('companion_reg_refresh (Baileys#2737)', () => {
     const client = connectClient(sim, auth)
     const qr = await client.nextQr()
     await expect(refusal(sim.scanQr(qr, { phone: '+15550201003' }))).resolves.toBe('registration_refresh')
-    // What WA Web does on the notification (whatsapp-2026.md §1.2), done by hand on stock rc14 (§1.4 step 4)
+    // What WA Web does on the notification (WAWebHandleCompanionReqRefreshNotification, as PR #2765 describes it:
+    // a new 32-byte secret, the current ref re-rendered), done by hand on stock rc14: its pair-success check reads
+    // creds.advSecretKey when pair-success arrives (rc14 Socket/socket.js L733 configureSuccessfulPairing)
     const fresh = Buffer.alloc(32, 7).toString('base64')
     auth.state.creds.advSecretKey = fresh
     const parts = qr.split(',')

@@ -1,7 +1,8 @@
 // Linking against WhatsApp as it behaves in late 2026 (issue 12), as source rewrites of Baileys 7.0.0-rc14
-// applied at load time like the others (patches.ts, install.ts). Written by us from the protocol facts in
-// docs/whatsapp-2026.md §1-§2; each target is one exact snippet of rc14, and baileys-patches.test.ts fails
-// when Baileys changes.
+// applied at load time like the others (patches.ts, install.ts). Written by us from the primary sources named on
+// each patch: Baileys#2737/PR #2765 and #2738/PR #2749 (registration refresh, pre-login ack), Baileys#2672/#2694
+// and whatsmeow pair-passkey.go (passkey gate), whatsmeow pair.go at 33cfac51 (what the HMAC check needs). Each
+// target is one exact snippet of rc14, and baileys-patches.test.ts fails when Baileys changes.
 import { PASSKEY_REQUIRED_REASON } from '../../lifecycle/decide-on-close.ts';
 import type { BaileysPatch } from './patches.ts';
 
@@ -43,6 +44,14 @@ const PAIR_QR_TARGET = `        const advB64 = creds.advSecretKey;
  * is checked against the new secret. Not during a pairing-code link: there the secret comes from the code exchange
  * (messages-recv.js `adv_secret`) and must not be replaced (a downstream test asserts it; unverified against WA Web).
  * The ack is the generic one (needs PRE_LOGIN_ACK).
+ *
+ * Why the QR must be re-rendered (primary source, whatsmeow tulir/whatsmeow pair.go at 33cfac51): the QR is
+ * `ref,noise,identity,AdvSecretKey,platform` (makeQRData L115-120: the secret is the 4th field), and at pair-success the
+ * companion checks HMAC-SHA256 keyed with its CURRENT AdvSecretKey over ([6,5] for a HOSTED account, prefixes L31-35) ‖
+ * Details (handlePair L152-170; whatsmeow answers a mismatch with 401 "hmac-mismatch", a bad account signature with 401
+ * "signature-mismatch", L188). rc14 makes the same check (Utils/validate-connection.js L141-148) against
+ * `creds.advSecretKey` read when pair-success arrives (Socket/socket.js L733), so the phone, which HMACs with the
+ * secret of the QR it scanned, must be shown a QR carrying the new secret.
  */
 export const COMPANION_REG_REFRESH: BaileysPatch = {
   name: 'companion-reg-refresh',
@@ -74,7 +83,7 @@ export const COMPANION_REG_REFRESH: BaileysPatch = {
 };
 
 /**
- * passkey_prologue_request (Baileys#2672, #2694; whatsmeow pair-passkey.go; docs §2): a passkey-gated account
+ * passkey_prologue_request (Baileys#2672, #2694; whatsmeow pair-passkey.go handlePasskeyNotification, notification.go L507): a passkey-gated account
  * answers the scan with this instead of pair-success, and rc14 drops it and keeps rotating QRs until 408 (users see
  * an endless QR loop). We do not run the WebAuthn ceremony (Evolution keeps theirs off: "a malformed IQ can get a
  * number banned"): the registration socket acks the notification, as whatsmeow and WA Web do, and ends the link

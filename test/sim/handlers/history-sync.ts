@@ -1,5 +1,5 @@
-// The history sync the phone sends a newly linked companion. Sources: whatsapp-2026.md §4 (history sync carries
-// the initial LID↔phone mappings; rc14 Utils/history.js:L38-78 reads HistorySync.phoneNumberToLidMappings (15)
+// The history sync the phone sends a newly linked companion. Sources: rc14 Socket/socket.js L36 (the "DANGER…
+// INITIAL LID MAPPINGS" warning: the initial history sync carries the LID↔phone mappings), Utils/history.js:L38-78 reads HistorySync.phoneNumberToLidMappings (15)
 // and Conversation.pnJid (39) / lidJid (42); Utils/process-message.js:L263-268 stores them), WAProto.proto
 // (HistorySyncNotification: fileSha256 1, fileLength 2, mediaKey 3, fileEncSha256 4, directPath 5, syncType 6,
 // chunkOrder 7, progress 9, oldestMsgInChunkTimestampSec 10, initialHistBootstrapInlinePayload 11), Baileys'

@@ -201,7 +201,8 @@ export async function completePairing(ctx: SimContext, pending: PendingPairing, 
 export function handleRegistrationNode(ctx: SimContext, c: SimConnection, node: BinaryNode): void {
   const state = connectionState(c)
   if (node.tag === 'ack' && node.attrs.class === 'notification') {
-    // recorded, not required (whatsapp-2026.md §1.3: whether WhatsApp needs the pre-login ack is unverified)
+    // recorded, not required: Baileys#2737 (comment of 2026-09-10) linked with PR #2765 alone, i.e. without the
+    // pre-login ack of PR #2749, so WhatsApp seemingly does not need it (unverified)
     logLink(ctx, c, 'notification_ack', { id: node.attrs.id ?? '', type: node.attrs.type ?? '', to: node.attrs.to ?? '' })
     return
   }

@@ -1,7 +1,7 @@
 // passkey_prologue_request (WhatsApp, since about 2026-06-30). Sources: Baileys#2672/#2694 (accounts in the rollout
 // see "Create a passkey" / "Continue on WhatsApp Web" on the phone, and the socket "just hangs" on rc14),
 // whatsmeow pair-passkey.go (handlePasskeyNotification L49, parsePasskeyNotification L288-303: the notification
-// carries <passkey_request_options> with WebAuthn JSON), notification.go L507. whatsapp-2026.md §2.
+// carries <passkey_request_options> with WebAuthn JSON), notification.go L507 (whatsmeow b572e5bc).
 //
 //   <notification from="@s.whatsapp.net" type="passkey_prologue_request" id t>
 //     <passkey_request_options>{"challenge","timeout","rpId","allowCredentials","userVerification","extensions"}</…>

@@ -1,4 +1,4 @@
-// Click-to-WhatsApp ad leads (whatsapp-2026.md §5): Meta's ads endpoint does not encrypt for linked devices,
+// Click-to-WhatsApp ad leads (WAHA#1913; rc14 Socket/messages-recv.js requestPlaceholderResend): Meta's ads endpoint does not encrypt for linked devices,
 // so they get the `<message>` without `<enc>` (Baileys PRs #2334, #2287; whatsmeow message.go:L323-331 for the
 // `<unavailable>` child), and rc14 asks the phone for it with a peer data operation (PLACEHOLDER_MESSAGE_RESEND,
 // Socket/messages-send.js:L342-367). The account's phone (device 0) answers with a peer message carrying

@@ -1,9 +1,14 @@
 // companion_reg_refresh (WhatsApp, since about 2026-07-28). Sources: Baileys#2737 (the report: after the scan the
 // server sends the notification, rc14 acks and drops it, the phone then says "Couldn't link device", no
 // pair-success, the QR ref pool drains), PR #2765 and WA Web's WAWebHandleCompanionReqRefreshNotification (the
-// companion must rotate advSecretKey and re-render the current ref), whatsapp-2026.md §1.
+// companion must rotate advSecretKey and re-render the current ref). Why a retired secret cannot link: whatsmeow
+// pair.go at 33cfac51 (tulir/whatsmeow), makeQRData L115-120 (the ADV secret is the QR's 4th field, the only one the
+// phone learns) and handlePair L152-190 (the companion's HMAC-SHA256 with its current AdvSecretKey over ([6,5] if
+// HOSTED, L31-35) ‖ Details; 401 "hmac-mismatch" / "signature-mismatch"); the HMAC itself is in ../adv.ts.
 //
-// Node shape (captured in the wild, whatsapp-2026.md §1.1):
+// Node shape (captured in the wild: the whatsmeow debug log quoted in the neonize README, `Recv <notification
+// type="companion_reg_refresh"><companion_reg_refresh/></notification>` then the ack; WA Web's handler requires one
+// of the children companion_reg_refresh / pair-device-rotate-qr):
 //   <notification from="@s.whatsapp.net" type="companion_reg_refresh" id t><companion_reg_refresh/></notification>
 // Expected answer: <ack id class="notification" type="companion_reg_refresh" to="s.whatsapp.net"/>. Nothing else.
 //

@@ -2,8 +2,9 @@
 // time-lock, WA Web NackCallerReachoutTimelocked; accounts sending to many new contacts), #2800 ("30-40 msgs to new
 // users → 24 h"), whatsmeow#1197 (a live capture: NotificationUserReachoutTimelockUpdate with EnforcementType
 // RESTRICT_ALL_COMPANIONS, IsActive, TimeEnforcementEnds; "server returned error 463" for new contacts only),
-// evolution-go#50 (463 is overloaded: established chats keep working), whatsapp-2026.md §6 (wire shapes from rc14:
-// the server ack `<ack class="message" id from t error="463"/>`, Socket/mex.js, Types/Mex.js query ids).
+// evolution-go#50 (463 is overloaded: established chats keep working), rc14 for the wire shapes (the server ack
+// `<ack class="message" id from t error="463"/>` read by Socket/messages-recv.js handleBadAck; Socket/mex.js and
+// Types/Mex.js for the w:mex query ids; whatsmeow send.go reads the same `error` attribute).
 //
 // The model: while an account is restricted, a message from any of its companions to a contact it has no
 // conversation with gets the 463 server ack and goes nowhere; messages to existing conversations are relayed. The
