@@ -1,9 +1,10 @@
 // Baileys socket options for one session. Pointing at the simulator is configuration only.
 import { Agent } from 'node:https';
-import makeWASocket, { Browsers, DEF_MEDIA_HOST, proto, WA_CERT_DETAILS, type AuthenticationState, type WAMessageKey } from '@whiskeysockets/baileys';
+import makeWASocket, { Browsers, DEF_MEDIA_HOST, WA_CERT_DETAILS, type proto, type AuthenticationState, type WAMessageKey } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
 import { Agent as UndiciAgent, type Dispatcher } from 'undici';
 import type { ConnectorConfig } from '../config.ts';
+import { shouldSyncHistoryMessage } from './history-policy.ts';
 import type { WaVersion } from './wa-version.ts';
 
 let certificateSet = false;
@@ -48,12 +49,8 @@ export function createSocket(config: ConnectorConfig, input: SocketInput) {
     // A standard "Browser (OS)" display: WhatsApp refuses a pairing code for any other with 400 (PR #2769; issue 12).
     browser: Browsers.windows('Chrome'),
     ...(config.whatsapp.webSocketUrl ? { waWebSocketUrl: config.whatsapp.webSocketUrl } : {}),
-    // Today's WhatsApp sends a new link its initial history sync, which carries the LID↔phone mappings (HistorySync.
-    // phoneNumberToLidMappings = 15, Conversation.pnJid/lidJid in WAProto.proto): rc14 reads them in Utils/history.js
-    // (L45) and stores them as lid-mapping keys (Utils/process-message.js storeLIDPNMappings), and emits them with
-    // messaging-history.set. `() => false` threw them away (rc14 Socket/socket.js L36 logs "DANGER: DISABLING ALL
-    // SYNC…"). Everything but FULL history is accepted, Baileys' own default; importing messages is inbound's call.
-    shouldSyncHistoryMessage: ({ syncType }) => syncType !== proto.HistorySync.HistorySyncType.FULL,
+    // Everything but FULL history: the initial sync carries the LID↔phone mappings (history-policy.ts).
+    shouldSyncHistoryMessage,
     syncFullHistory: false,
     markOnlineOnConnect: false,
     emitOwnEvents: true,
