@@ -136,10 +136,13 @@ async function letPostgresUserPass(dir: string): Promise<void> {
   logger.info({ dir, mode: (mode | 0o001).toString(8) }, 'data folder opened for the postgres user (o+x)');
 }
 
-/** Starts each Edge Function in the background (the first run downloads npm packages into the Deno cache). */
+/**
+ * Starts each Edge Function in the background (the first run downloads npm packages into the Deno cache).
+ * A preflight (OPTIONS) with the publishable key: it boots the function whatever its verify_jwt, needing no JWT.
+ */
 function warmFunctions(running: RunningStack): void {
   for (const name of running.functions) {
-    fetch(`${running.url}/functions/v1/${name}`, { headers: { authorization: `Bearer ${running.anonKey}` } })
+    fetch(`${running.url}/functions/v1/${name}`, { method: 'OPTIONS', headers: { apikey: running.publishableKey } })
       .then((res) => res.body?.cancel())
       .catch((error: unknown) => {
         if (!stopping) logger.warn({ err: error, function: name }, 'could not warm function');

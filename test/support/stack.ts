@@ -8,8 +8,9 @@
 //
 //   const { client, user } = await stack.signUp();      // a fresh user, signed in (real /auth/v1)
 //   await client.from('outbound_messages').select();     // RLS applies as that user
-//   stack.serviceClient()                                 // service_role: bypasses RLS
-//   stack.client()                                        // anon; stack.client(accessToken) for a given JWT
+//   stack.serviceClient()                                 // the secret key (sb_secret_…): service_role, bypasses RLS
+//   stack.client()                                        // the publishable key (sb_publishable_…): anon;
+//                                                         // stack.client(accessToken) for a given JWT
 //   stack.sql                                             // superuser postgres.js on the same database
 //
 // TestStack: { url, anonKey, serviceRoleKey, publishableKey, secretKey, jwtSecret, jwtKeys, databaseUrl, sql,
@@ -17,8 +18,11 @@
 // Options: { functionsDir, configPath, functionEnv, prestartFunctions, maxBodyBytes, realtime, realtimeLimits, storageFileSizeLimit, jwtAlgorithm, logLevel }
 // go to startStack.
 //
-// Against a real Supabase (e.g. `supabase start`) instead: set SUPABASE_URL, SUPABASE_ANON_KEY,
-// SUPABASE_SERVICE_ROLE_KEY and DATABASE_URL; nothing is started and stop() only closes clients.
+// Clients, signUp and restAs use the new API keys (publishable / secret), as a project created today does;
+// anonKey / serviceRoleKey (the legacy JWT keys) stay for the tests of the legacy mode.
+// Against a real Supabase (e.g. `supabase start`) instead: set SUPABASE_URL, SUPABASE_PUBLISHABLE_KEY,
+// SUPABASE_SECRET_KEY and DATABASE_URL (SUPABASE_ANON_KEY / SUPABASE_SERVICE_ROLE_KEY for the legacy keys);
+// nothing is started and stop() only closes clients.
 // Clients use `auth: { persistSession: false, autoRefreshToken: false }` and the `ws` WebSocket
 // (Node 20 has no global WebSocket).
 import { randomBytes } from 'node:crypto';
@@ -64,8 +68,9 @@ export interface TestStack {
   external: boolean;
   /** The local stack's Storage folder (its own temporary one; undefined against an external Supabase). */
   storageDir: string | undefined;
-  /** An anon client; with `accessToken`, every request carries that JWT instead. */
+  /** An anon client (publishable key); with `accessToken`, every request carries that JWT instead. */
   client(accessToken?: string): SupabaseClient;
+  /** A service_role client (secret key). */
   serviceClient(): SupabaseClient;
   /** Signs up a fresh user (random e-mail) through /auth/v1 and returns a client signed in as them. */
   signUp(options?: { email?: string; password?: string; data?: Record<string, unknown> }): Promise<SignedUpUser>;
@@ -77,7 +82,7 @@ export async function restAs(stack: TestStack, user: SignedUpUser, path: string,
   init: { method?: string; headers?: Record<string, string>; body?: string } = {}) {
   const res = await fetch(`${stack.url}/rest/v1${path}`, {
     method: init.method ?? 'GET',
-    headers: { apikey: stack.anonKey, authorization: `Bearer ${user.accessToken}`, 'content-type': 'application/json', ...init.headers },
+    headers: { apikey: stack.publishableKey, authorization: `Bearer ${user.accessToken}`, 'content-type': 'application/json', ...init.headers },
     body: init.body,
   });
   const text = await res.text();
@@ -142,12 +147,12 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   return {
     ...base,
     client: (accessToken) =>
-      track(createClient(base.url, base.anonKey, clientOptions(accessToken ? { Authorization: `Bearer ${accessToken}` } : undefined))),
-    serviceClient: () => track(createClient(base.url, base.serviceRoleKey, clientOptions())),
+      track(createClient(base.url, base.publishableKey, clientOptions(accessToken ? { Authorization: `Bearer ${accessToken}` } : undefined))),
+    serviceClient: () => track(createClient(base.url, base.secretKey, clientOptions())),
     async signUp(signUpOptions = {}) {
       const email = signUpOptions.email ?? `user-${randomBytes(6).toString('hex')}@test.local`;
       const password = signUpOptions.password ?? `pw-${randomBytes(8).toString('hex')}`;
-      const client = track(createClient(base.url, base.anonKey, clientOptions()));
+      const client = track(createClient(base.url, base.publishableKey, clientOptions()));
       const { data, error } = await client.auth.signUp({ email, password, options: { data: signUpOptions.data } });
       if (error) throw error;
       if (!data.session || !data.user) throw new Error('sign-up returned no session: is e-mail confirmation on?');

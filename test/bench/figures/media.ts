@@ -70,7 +70,7 @@ async function uploadObject(db: Database, path: string, data: Buffer): Promise<v
   const stack = db.stack!;
   const res = await fetch(`${stack.url}/storage/v1/object/whatsapp-media/${path}`, {
     method: 'POST', body: new Uint8Array(data),
-    headers: { authorization: `Bearer ${stack.serviceRoleKey}`, apikey: stack.serviceRoleKey, 'content-type': 'video/mp4' },
+    headers: { apikey: stack.secretKey, 'content-type': 'video/mp4' },
   });
   if (!res.ok) throw new Error(`upload ${path}: ${res.status} ${await res.text()}`);
 }

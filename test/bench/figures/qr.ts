@@ -35,7 +35,7 @@ export const qr: Figure = {
     try {
       connector = await startConnectorProcess({ db, sim });
       const signUp = async () => {
-        const client = createClient(stack.url, stack.anonKey, { auth: { persistSession: false, autoRefreshToken: false }, realtime: { transport: WebSocket as never } });
+        const client = createClient(stack.url, stack.publishableKey, { auth: { persistSession: false, autoRefreshToken: false }, realtime: { transport: WebSocket as never } });
         const email = `qr-${randomBytes(6).toString('hex')}@bench.local`;
         const password = `pw-${randomBytes(8).toString('hex')}`;
         const { data, error } = await client.auth.signUp({ email, password });
@@ -53,7 +53,7 @@ export const qr: Figure = {
         const t0 = performance.now();
         const res = await fetch(`${api}/sessions`, {
           method: 'POST',
-          headers: { authorization: `Bearer ${user.token}`, apikey: stack.anonKey, 'content-type': 'application/json' },
+          headers: { authorization: `Bearer ${user.token}`, apikey: stack.publishableKey, 'content-type': 'application/json' },
           body: JSON.stringify({ method: 'qr' }),
         });
         const body = (await res.json()) as { id?: string; session?: { id: string } };

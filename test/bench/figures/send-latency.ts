@@ -27,7 +27,7 @@ export const sendLatency: Figure = {
 
       // a second Realtime subscriber (like the connector's doorbell) in this process: how long the doorbell hop takes
       const realtimeAt = new Map<string, bigint>();
-      const watcher = createClient(db.stack!.url, db.stack!.serviceRoleKey, {
+      const watcher = createClient(db.stack!.url, db.stack!.secretKey, {
         auth: { persistSession: false, autoRefreshToken: false }, realtime: { transport: WebSocket as never },
       });
       await new Promise<void>((resolve) => {
