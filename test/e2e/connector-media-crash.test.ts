@@ -22,7 +22,7 @@ const children: ChildProcess[] = [];
 
 function spawnConnector(id: string): ChildProcess {
   const env = connectorEnv(db, sim, {
-    CONNECTOR_ID: id, MEDIA: 'enabled', SUPABASE_URL: stack.url, SUPABASE_SERVICE_ROLE_KEY: stack.serviceRoleKey,
+    CONNECTOR_ID: id, MEDIA: 'enabled', SUPABASE_URL: stack.url, SUPABASE_SECRET_KEY: stack.secretKey,
     WA_SIM_MEDIA_CA: Buffer.from(sim.mediaCaPem).toString('base64'), LEASE_TTL_MS: '4000', OUTBOUND_CLAIM_TTL_MS: '3000',
     LOG_LEVEL: process.env.CONNECTOR_TEST_LOG ?? 'warn',
   });

@@ -27,13 +27,13 @@ describe.skipIf(external)('auth admin', () => {
     const second = await admin.auth.admin.listUsers({ page: 2, perPage: 2 });
     expect(second.data.users[0]?.email).toBe('list-a@test.local');
 
-    const res = await fetch(`${stack.url}/auth/v1/admin/users?per_page=2&page=1`, { headers: { apikey: stack.serviceRoleKey, authorization: `Bearer ${stack.serviceRoleKey}` } });
+    const res = await fetch(`${stack.url}/auth/v1/admin/users?per_page=2&page=1`, { headers: { apikey: stack.secretKey, authorization: `Bearer ${stack.secretKey}` } });
     expect(res.headers.get('x-total-count')).toBe(String(n));
     expect(res.headers.get('link')).toBe(`</admin/users?page=2&per_page=2>; rel="next", </admin/users?page=${Math.ceil(n / 2)}&per_page=2>; rel="last"`);
-    const oldest = await fetch(`${stack.url}/auth/v1/admin/users?sort=created_at%20asc&filter=list-`, { headers: { apikey: stack.serviceRoleKey, authorization: `Bearer ${stack.serviceRoleKey}` } });
+    const oldest = await fetch(`${stack.url}/auth/v1/admin/users?sort=created_at%20asc&filter=list-`, { headers: { apikey: stack.secretKey, authorization: `Bearer ${stack.secretKey}` } });
     const body = (await oldest.json()) as { users: { email: string }[] };
     expect(body.users.map((u) => u.email)).toEqual(emails);
-    const badSort = await fetch(`${stack.url}/auth/v1/admin/users?sort=email`, { headers: { apikey: stack.serviceRoleKey, authorization: `Bearer ${stack.serviceRoleKey}` } });
+    const badSort = await fetch(`${stack.url}/auth/v1/admin/users?sort=email`, { headers: { apikey: stack.secretKey, authorization: `Bearer ${stack.secretKey}` } });
     expect(badSort.status).toBe(400);
     expect(await badSort.json()).toMatchObject({ error_code: 'validation_failed', msg: "Bad Sort Parameters: bad field for sort 'email'" });
   });

@@ -27,7 +27,7 @@ afterAll(async () => {
 function postFrom(localAddress: string, path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
   const url = new URL(`${stack.url}/auth/v1${path}`);
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', localAddress, headers: { apikey: stack.anonKey, 'content-type': 'application/json' } }, (res) => {
+    const req = request(url, { method: 'POST', localAddress, headers: { apikey: stack.publishableKey, 'content-type': 'application/json' } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown> }));

@@ -26,7 +26,7 @@ describe.skipIf(Boolean(process.env.SUPABASE_URL))('auth: what the local stack d
     expect(shape((await stack.client().auth.signInWithIdToken({ provider: 'google', token: 'x.y.z' })).error))
       .toEqual(unsupported('grant_type=id_token'));
     const exchange = await fetch(`${stack.url}/auth/v1/token?grant_type=pkce`, {
-      method: 'POST', headers: { apikey: stack.anonKey, 'content-type': 'application/json' }, body: JSON.stringify({ auth_code: 'a', code_verifier: 'b' }),
+      method: 'POST', headers: { apikey: stack.publishableKey, 'content-type': 'application/json' }, body: JSON.stringify({ auth_code: 'a', code_verifier: 'b' }),
     });
     expect(exchange.status).toBe(422);
     expect(await exchange.json()).toMatchObject({ error_code: 'not_implemented', msg: 'grant_type=pkce is not supported by the local development stack' });
@@ -40,7 +40,7 @@ describe.skipIf(Boolean(process.env.SUPABASE_URL))('auth: what the local stack d
   });
 
   it('a grant GoTrue does not know is 400 unsupported_grant_type and a path it does not have 404, as GoTrue answers', async () => {
-    const post = (path: string) => fetch(`${stack.url}/auth/v1${path}`, { method: 'POST', headers: { apikey: stack.anonKey, 'content-type': 'application/json' }, body: '{}' });
+    const post = (path: string) => fetch(`${stack.url}/auth/v1${path}`, { method: 'POST', headers: { apikey: stack.publishableKey, 'content-type': 'application/json' }, body: '{}' });
     const grant = await post('/token?grant_type=magic');
     expect(grant.status).toBe(400);
     expect(await grant.json()).toMatchObject({ error_code: 'unsupported_grant_type' });

@@ -153,7 +153,7 @@ describe('auth (GoTrue subset)', () => {
     const after = await stack.client().auth.getUser(accessToken);
     expect(after.data.user).toBeNull();
     expect(after.error?.name).toBe('AuthSessionMissingError'); // auth-js maps GoTrue's session_not_found to it
-    const raw = await fetch(`${stack.url}/auth/v1/user`, { headers: { apikey: stack.anonKey, authorization: `Bearer ${accessToken}` } });
+    const raw = await fetch(`${stack.url}/auth/v1/user`, { headers: { apikey: stack.publishableKey, authorization: `Bearer ${accessToken}` } });
     expect(raw.status).toBe(403);
     expect(await raw.json()).toMatchObject({ error_code: 'session_not_found' });
     const refresh = await stack.client().auth.refreshSession({ refresh_token: session.refresh_token });

@@ -19,7 +19,7 @@ beforeAll(async () => {
 afterAll(() => stack?.stop());
 
 function rest(path: string, init: RequestInit & { token?: string | null } = {}) {
-  const headers: Record<string, string> = { apikey: stack.anonKey, 'content-type': 'application/json', ...(init.headers as Record<string, string>) };
+  const headers: Record<string, string> = { apikey: stack.publishableKey, 'content-type': 'application/json', ...(init.headers as Record<string, string>) };
   const token = init.token === undefined ? user.accessToken : init.token;
   if (token) headers.authorization = `Bearer ${token}`;
   return fetch(`${stack.url}/rest/v1${path}`, { ...init, headers });
@@ -96,9 +96,9 @@ describe('rest: JWTs', () => {
   });
 
   it('/auth/v1/user without a bearer token is 401, with a broken one 403 bad_jwt', async () => {
-    const none = await fetch(`${stack.url}/auth/v1/user`, { headers: { apikey: stack.anonKey } });
+    const none = await fetch(`${stack.url}/auth/v1/user`, { headers: { apikey: stack.publishableKey } });
     expect(none.status).toBe(401);
-    const broken = await fetch(`${stack.url}/auth/v1/user`, { headers: { apikey: stack.anonKey, authorization: 'Bearer x.y.z' } });
+    const broken = await fetch(`${stack.url}/auth/v1/user`, { headers: { apikey: stack.publishableKey, authorization: 'Bearer x.y.z' } });
     expect(broken.status).toBe(403);
     expect(await broken.json()).toMatchObject({ error_code: 'bad_jwt' });
   });
@@ -184,7 +184,7 @@ describe('rest and gateway: bodies', () => {
     const big = JSON.stringify({ session_id: sessionId, recipient: '+15551234567', text: 'x'.repeat(300 * 1024) });
     const res = await rest('/outbound_messages', { method: 'POST', body: big });
     expect(res.status).toBe(413);
-    const auth = await fetch(`${stack.url}/auth/v1/signup`, { method: 'POST', headers: { apikey: stack.anonKey, 'content-type': 'application/json' }, body: big });
+    const auth = await fetch(`${stack.url}/auth/v1/signup`, { method: 'POST', headers: { apikey: stack.publishableKey, 'content-type': 'application/json' }, body: big });
     expect(auth.status).toBe(413);
     expect(await messageCount()).toBe(before);
     await assertStillServing();

@@ -42,7 +42,7 @@ async function listen(client: SupabaseClient, name: string, config: { private?: 
 async function post(path: string, body: string, headers: Record<string, string> = {}) {
   const res = await fetch(`${stack.url}/realtime/v1${path}`, {
     method: 'POST',
-    headers: { apikey: stack.anonKey, authorization: `Bearer ${user.accessToken}`, 'content-type': 'application/json', ...headers },
+    headers: { apikey: stack.publishableKey, authorization: `Bearer ${user.accessToken}`, 'content-type': 'application/json', ...headers },
     body,
   });
   const text = await res.text();

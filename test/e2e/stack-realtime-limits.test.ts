@@ -71,7 +71,7 @@ describe.skipIf(external)('messages per second', () => {
     for (let i = 0; i < 100; i++) await outbox.send({ type: 'broadcast', event: 'tick', payload: { i } });
     const res = await fetch(`${rates.url}/realtime/v1/api/broadcast`, {
       method: 'POST',
-      headers: { apikey: rates.anonKey, 'content-type': 'application/json' },
+      headers: { apikey: rates.publishableKey, 'content-type': 'application/json' },
       body: JSON.stringify({ messages: [{ topic: 'busy', event: 'tick', payload: {} }] }),
     });
     expect(res.status).toBe(429);
@@ -119,7 +119,7 @@ describe.skipIf(external)('join limits', () => {
     }
     expect(refusal).toContain('ClientJoinRateLimitReached: Too many joins per second');
     // Realtime also disconnects the socket (a Phoenix "disconnect" to the transport).
-    const ws = new WebSocket(`${rates.url.replace(/^http/, 'ws')}/realtime/v1/websocket?apikey=${rates.anonKey}&vsn=1.0.0`);
+    const ws = new WebSocket(`${rates.url.replace(/^http/, 'ws')}/realtime/v1/websocket?apikey=${rates.publishableKey}&vsn=1.0.0`);
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
     const frames: unknown[] = [];
     ws.on('message', (data) => frames.push(JSON.parse(String(data))));
@@ -153,7 +153,7 @@ describe.skipIf(external)('payload and frame size', () => {
   it('REST broadcast over the limit is 422 "Payload size exceeds tenant limit"', async () => {
     const res = await fetch(`${joins.url}/realtime/v1/api/broadcast`, {
       method: 'POST',
-      headers: { apikey: joins.anonKey, 'content-type': 'application/json' },
+      headers: { apikey: joins.publishableKey, 'content-type': 'application/json' },
       body: JSON.stringify({ messages: [{ topic: 'sizes', event: 'big', payload: { data: 'x'.repeat(257_000) } }] }),
     });
     expect(res.status).toBe(422);
@@ -161,7 +161,7 @@ describe.skipIf(external)('payload and frame size', () => {
   });
 
   it('a WebSocket frame over 5 MB closes the socket with 1009', async () => {
-    const ws = new WebSocket(`${joins.url.replace(/^http/, 'ws')}/realtime/v1/websocket?apikey=${joins.anonKey}&vsn=1.0.0`);
+    const ws = new WebSocket(`${joins.url.replace(/^http/, 'ws')}/realtime/v1/websocket?apikey=${joins.publishableKey}&vsn=1.0.0`);
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
     const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
     ws.send(JSON.stringify({ topic: 'realtime:x', event: 'broadcast', payload: { data: 'x'.repeat(5_000_000) }, ref: '1' }));

@@ -94,7 +94,7 @@ describe.skipIf(Boolean(process.env.SUPABASE_URL))('broadcast replay', () => {
   it('a public channel asking for replay is refused; so are params without an integer `since`', async () => {
     // realtime-js throws before sending such a join; the server refuses it from any other client.
     expect(() => join({ broadcast: { replay: { since: 0 } } }, false)).toThrow(/must be a private channel/);
-    const ws = new WebSocket(`${stack.url.replace(/^http/, 'ws')}/realtime/v1/websocket?apikey=${stack.anonKey}&vsn=1.0.0`);
+    const ws = new WebSocket(`${stack.url.replace(/^http/, 'ws')}/realtime/v1/websocket?apikey=${stack.publishableKey}&vsn=1.0.0`);
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
     const reply = new Promise<unknown>((resolve) => ws.once('message', (data) => resolve(JSON.parse(String(data)))));
     ws.send(JSON.stringify({ topic: 'realtime:news', event: 'phx_join', ref: '1', join_ref: '1', payload: { config: { broadcast: { replay: { since: 0 } } } } }));

@@ -101,7 +101,7 @@ describe('storage streams bytes', () => {
     try {
       const { stdout } = await execFileAsync(process.execPath, ['--input-type=module', '-e', CLIENT_SCRIPT], {
         cwd: repoRoot,
-        env: { ...process.env, STORAGE_URL: stack.url, STORAGE_KEY: stack.serviceRoleKey, STORAGE_SIZE: String(size) },
+        env: { ...process.env, STORAGE_URL: stack.url, STORAGE_KEY: stack.secretKey, STORAGE_SIZE: String(size) },
         maxBuffer: 1024 * 1024,
       });
       result = JSON.parse(stdout.trim().split('\n').at(-1)!) as typeof result;

@@ -56,7 +56,7 @@ export async function startWebHarness(
       loadConfig({
         DATABASE_URL: stack.databaseUrl,
         SUPABASE_URL: stack.url,
-        SUPABASE_SERVICE_ROLE_KEY: stack.serviceRoleKey,
+        SUPABASE_SECRET_KEY: stack.secretKey,
         AUTH_STATE_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
         WA_WEBSOCKET_URL: sim.url,
         WA_SIM_ROOT_KEY: sim.rootPublicKeyBase64,

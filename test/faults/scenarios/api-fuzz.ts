@@ -131,14 +131,14 @@ export const apiFuzz: Scenario = {
     const sql = postgres(stack.databaseUrl, { max: 2, onnotice: () => {} });
     try {
       const signUp = async () => {
-        const client = createClient(stack.url, stack.anonKey, { auth: { persistSession: false, autoRefreshToken: false }, realtime: { transport: WebSocket as never } });
+        const client = createClient(stack.url, stack.publishableKey, { auth: { persistSession: false, autoRefreshToken: false }, realtime: { transport: WebSocket as never } });
         const { data, error } = await client.auth.signUp({ email: `fuzz-${randomBytes(6).toString('hex')}@bench.local`, password: `pw-${randomBytes(8).toString('hex')}` });
         if (error || !data.session) throw error ?? new Error('no session');
         return data.session.access_token;
       };
       const api = `${stack.url}/functions/v1/whatsapp`;
       const [tokenA, tokenB] = await Promise.all([signUp(), signUp()]);
-      const created = await fetch(`${api}/sessions`, { method: 'POST', headers: { authorization: `Bearer ${tokenA}`, apikey: stack.anonKey, 'content-type': 'application/json' }, body: '{"method":"qr"}' });
+      const created = await fetch(`${api}/sessions`, { method: 'POST', headers: { authorization: `Bearer ${tokenA}`, apikey: stack.publishableKey, 'content-type': 'application/json' }, body: '{"method":"qr"}' });
       const createdBody = (await created.json()) as { id?: string; session?: { id?: string } };
       const sessionA = createdBody.id ?? createdBody.session?.id;
       if (!sessionA) throw new Error(`could not create user A's session: ${created.status} ${JSON.stringify(createdBody)}`);
