@@ -1,7 +1,7 @@
 // The contact's side of a conversation in Chromium, against the real stack, connector and simulator: what
 // WhatsApp did to a message after it arrived shows under it (issue 13 item 4): the contact's edit (the earlier
-// text stays readable), a delete for everyone (marked, text kept), the contact's reaction (live, and gone when
-// taken back), an ad lead's placeholder the phone never resent ("Waiting for the message…"), and the messages
+// text stays readable), a delete for everyone (marked, text kept), the contact's reaction (live, never shown as
+// ours, and gone when taken back) next to the rep's own reaction typed on the phone (live, as ours), an ad lead's placeholder the phone never resent ("Waiting for the message…"), and the messages
 // that came with the phone's history on link ("From the phone's history").
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
@@ -56,9 +56,22 @@ describe('web app: the timeline of a conversation', () => {
     await screenshot(page, 'timeline-01-contact-side');
     expect(await findAccessibilityViolations(page)).toEqual([]);
 
-    // taken back on the phone: gone without a reload
+    // the contact's reaction is theirs: no "Your reaction" and no remove button under it
+    await expect(edited.getByTestId('our-reaction').count()).resolves.toBe(0);
+    await edited.getByRole('button', { name: 'React 👍' }).waitFor();
+    // the rep reacts on the phone (another device): shown live as ours, next to Carla's
+    const rep = h.sim.phone(accountPhone);
+    await rep.react(carla.phone, first, '🙏');
+    await edited.getByTestId('our-reaction').filter({ hasText: 'Your reaction: 🙏' }).waitFor({ timeout: 30_000 });
+    await expect(edited.getByTestId('contact-reaction').textContent()).resolves.toBe('Carla Contact reacted ❤️');
+
+    // taken back on the phone: gone without a reload; ours stays until the rep takes it back too
     await carla.react(accountPhone, first, '', { mine: true });
     await edited.getByTestId('contact-reaction').waitFor({ state: 'detached', timeout: 30_000 });
+    await expect(edited.getByTestId('our-reaction').textContent()).resolves.toBe('Your reaction: 🙏');
+    await rep.react(carla.phone, first, '');
+    await edited.getByTestId('our-reaction').waitFor({ state: 'detached', timeout: 30_000 });
+    await edited.getByRole('button', { name: 'React 👍' }).waitFor();
 
     await entry('Lina Lead').click();
     await message(page, lead).waitFor({ timeout: 30_000 });

@@ -12,7 +12,7 @@ import { MessageList } from '../messages/message-list.tsx';
 import { useContacts } from '../messages/use-contacts.ts';
 import type { MessageItem } from '../messages/use-messages.ts';
 import { MessageActions, ReplyBox } from './message-actions.tsx';
-import { useContactReactions } from './use-contact-reactions.ts';
+import { useReactions } from './use-reactions.ts';
 import { type Conversation, useConversations } from './use-conversations.ts';
 import { useRepActions } from './use-rep-actions.ts';
 import { useThread } from './use-thread.ts';
@@ -53,7 +53,8 @@ export function ConversationsPage({ supabase, session }: { supabase: AppSupabase
   const labelOf = (c: Conversation) => partyLabel({ phone: c.phone_number, name: c.display_name }, numberHidden);
   const open = conversations.find((c) => c.contact_id === openId);
   const actions = useRepActions(supabase, session?.id, t);
-  const theirReactions = useContactReactions(supabase, session?.id);
+  const reactions = useReactions(supabase, session?.id);
+  const theirReactions = reactions.theirs;
   const [quoting, setQuoting] = useState<MessageItem | null>(null);
   const openConversation = (id: string | null) => {
     setOpenId(id);
@@ -114,7 +115,7 @@ export function ConversationsPage({ supabase, session }: { supabase: AppSupabase
                       {t('messages.theirReaction', { who: open ? open.display_name ?? labelOf(open) : '', emoji: theirReactions.get(item.row.wa_message_id)! })}
                     </span>
                   )}
-                  <MessageActions item={item} actions={actions} onReply={setQuoting} />
+                  <MessageActions item={item} actions={actions} ours={reactions.ours.get(item.row.wa_message_id)} onReply={setQuoting} />
                 </>
               )} />
           )}

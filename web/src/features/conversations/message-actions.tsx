@@ -27,14 +27,15 @@ function EditForm({ initial, onSave, onCancel }: { initial: string; onSave: (tex
   );
 }
 
-export function MessageActions({ item, actions, onReply }: { item: MessageItem; actions: RepActions; onReply: (item: MessageItem) => void }) {
+export function MessageActions({ item, actions, ours, onReply }: {
+  item: MessageItem; actions: RepActions; ours: string | undefined; onReply: (item: MessageItem) => void;
+}) {
   const { t } = useI18n();
   const [editing, setEditing] = useState(false);
   const [confirming, setConfirming] = useState(false);
   const waId = item.row.wa_message_id;
   if (item.direction === 'in') {
     if (item.row.from_me || item.row.deleted_at) return null;
-    const ours = actions.ourReactions.get(waId);
     return (
       <span className="message-actions">
         {ours ? (
