@@ -1,8 +1,9 @@
 // The contact's side of a conversation in Chromium, against the real stack, connector and simulator: what
 // WhatsApp did to a message after it arrived shows under it (issue 13 item 4): the contact's edit (the earlier
 // text stays readable), a delete for everyone (marked, text kept), the contact's reaction (live, never shown as
-// ours, and gone when taken back) next to the rep's own reaction typed on the phone (live, as ours), an ad lead's placeholder the phone never resent ("Waiting for the message…"), and the messages
-// that came with the phone's history on link ("From the phone's history").
+// ours, and gone when taken back) next to the rep's own reaction typed on the phone (live, as ours), an ad
+// lead's placeholder the phone never resent ("Waiting for the message…"), and the messages that came with the
+// phone's history on link ("From the phone's history").
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { findAccessibilityViolations, screenshot, useWebSuite } from './web-browser.ts';
