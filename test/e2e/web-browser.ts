@@ -79,7 +79,7 @@ export interface SuiteHarness {
 /**
  * The set-up the conversation page tests share: `start` runs once before the file's tests; after each test no
  * page it opened logged a console error; at the end every page is closed and the harness stopped.
- * `signedIn` opens a fresh page (own storage) and signs `who` in on the web app.
+ * `open` opens a fresh page (own storage) that is watched and closed so; `signedIn` opens one and signs `who` in.
  */
 export function useWebSuite(start: () => Promise<SuiteHarness>) {
   let harness: SuiteHarness | undefined;
@@ -95,10 +95,15 @@ export function useWebSuite(start: () => Promise<SuiteHarness>) {
     await Promise.all(watched.map((w) => w.context.close().catch(() => {})));
     await harness?.stop();
   });
+  const open = async (options: Parameters<typeof openPage>[1] = {}): Promise<WatchedPage> => {
+    const w = await openPage(harness!.browser, options);
+    watched.push(w);
+    return w;
+  };
   return {
+    open,
     async signedIn(who: { email: string; password: string }, locale = 'en-US'): Promise<Page> {
-      const w = await openPage(harness!.browser, { locale });
-      watched.push(w);
+      const w = await open({ locale });
       await w.page.goto(harness!.web.url);
       await w.page.locator('input[type=email]').fill(who.email);
       await w.page.locator('input[type=password]').fill(who.password);

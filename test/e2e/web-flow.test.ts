@@ -2,12 +2,11 @@
 // sign up/in, link by QR (decoded from the rendered picture), live status, send, receive, log out.
 // Screenshots of each step go to test-results/web/. Any browser console error fails the test.
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { findAccessibilityViolations, openPage, screenshot, type WatchedPage } from './web-browser.ts';
+import { describe, expect, it } from 'vitest';
+import { findAccessibilityViolations, screenshot, useWebSuite, type WatchedPage } from './web-browser.ts';
 import { decodeQrScreenshot, randomPhone, startWebHarness, type WebHarness } from './web-harness.ts';
 
 let h: WebHarness;
-const watched: WatchedPage[] = [];
 
 const accountPhone = randomPhone();
 // A number libphonenumber accepts (the function validates recipients); the simulator takes any.
@@ -15,12 +14,6 @@ const contactPhone = randomPhone('+346');
 const email = `web-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}@test.local`;
 const password = `pw-${Math.random().toString(36).slice(2, 12)}`;
 let main: WatchedPage;
-
-async function open(options: Parameters<typeof openPage>[1] = {}): Promise<WatchedPage> {
-  const w = await openPage(h.browser, options);
-  watched.push(w);
-  return w;
-}
 
 async function signIn(page: Page, who: { email: string; password: string }) {
   await page.getByLabel('Email').fill(who.email);
@@ -30,19 +23,7 @@ async function signIn(page: Page, who: { email: string; password: string }) {
 
 const status = (page: Page) => page.getByTestId('connection-status');
 
-beforeAll(async () => {
-  h = await startWebHarness();
-}, 240_000);
-
-afterEach(() => {
-  const errors = watched.flatMap((w) => w.errors.splice(0));
-  expect(errors, 'browser console errors').toEqual([]);
-});
-
-afterAll(async () => {
-  await Promise.all(watched.map((w) => w.context.close().catch(() => {})));
-  await h?.stop();
-});
+const { open } = useWebSuite(async () => (h = await startWebHarness()));
 
 describe('web app against the stack, connector and simulator', () => {
   it('creates an account, signs out, and signs in again with email and password', async () => {
@@ -188,7 +169,6 @@ describe('web app against the stack, connector and simulator', () => {
     await screenshot(phone.page, '08-phone-es-connected');
     expect(await findAccessibilityViolations(phone.page)).toEqual([]);
     await phone.context.close();
-    watched.splice(watched.indexOf(phone), 1);
   });
 
   it('pages back to older messages with "Show older messages"', async () => {
