@@ -3,7 +3,7 @@ import bcrypt from 'bcryptjs';
 import { sendJson } from '../gateway/index.ts';
 import { BCRYPT_COST, isObject, jsonBody, stringField, validateEmail, verifyToken, type AuthContext, type AuthRouteHandler } from './context.ts';
 import { authErrors } from './errors.ts';
-import { toUserJson } from './tokens.ts';
+import { toUserJson } from './user-json.ts';
 import type { ServiceRequest } from '../gateway/index.ts';
 const USER_ID = /^[0-9a-f-]{36}$/i;
 

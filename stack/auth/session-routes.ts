@@ -45,7 +45,7 @@ export const token: AuthRouteHandler = async (ctx, request) => {
     const user = await store.findUserByEmail(email);
     const valid = Boolean(user?.encrypted_password) && (await bcrypt.compare(password, user!.encrypted_password!));
     if (!user || !valid) throw authErrors.invalidCredentials();
-    if (user.banned_until && user.banned_until > new Date()) throw new AuthError(400, 'user_banned', 'User is banned');
+    if (user.banned) throw new AuthError(400, 'user_banned', 'User is banned');
     // A user created through the admin API without email_confirm (GoTrue's token.go).
     if (!user.email_confirmed_at) throw new AuthError(400, 'email_not_confirmed', 'Email not confirmed');
     const { sessionId, refreshToken } = await store.createSession(user.id);

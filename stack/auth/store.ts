@@ -3,31 +3,50 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type postgres from 'postgres';
 import { authErrors } from './errors.ts';
 
+/** Times are RFC 3339 text as GoTrue's JSON carries them (see rfc3339), null when unset. */
 export interface UserRow {
   id: string;
   aud: string | null;
   role: string | null;
   email: string | null;
   encrypted_password: string | null;
-  email_confirmed_at: Date | null;
+  email_confirmed_at: string | null;
+  invited_at: string | null;
   phone: string | null;
-  phone_confirmed_at: Date | null;
-  last_sign_in_at: Date | null;
+  phone_confirmed_at: string | null;
+  /** GoTrue's generated column: least(email_confirmed_at, phone_confirmed_at). */
+  confirmed_at: string | null;
+  last_sign_in_at: string | null;
   raw_app_meta_data: Record<string, unknown> | null;
   raw_user_meta_data: Record<string, unknown> | null;
-  created_at: Date | null;
-  updated_at: Date | null;
-  banned_until: Date | null;
-  deleted_at: Date | null;
+  created_at: string | null;
+  updated_at: string | null;
+  banned_until: string | null;
+  /** Whether banned_until is still ahead. */
+  banned: boolean;
+  deleted_at: string | null;
   is_anonymous: boolean;
   /** The pending new address ('' when none). */
   email_change: string | null;
-  email_change_sent_at: Date | null;
+  email_change_sent_at: string | null;
 }
 
-const USER_COLUMNS = `id, aud, role, email, encrypted_password, email_confirmed_at, phone, phone_confirmed_at,
-  last_sign_in_at, raw_app_meta_data, raw_user_meta_data, created_at, updated_at, banned_until, deleted_at, is_anonymous,
-  email_change, email_change_sent_at`;
+/**
+ * A timestamptz as Go's time.Time MarshalJSON writes it (time.RFC3339Nano) from what Postgres holds: UTC,
+ * microseconds with the trailing zeros cut, no fraction when it is zero ("2025-03-06T02:09:14.58066Z").
+ */
+function rfc3339(expression: string, name = expression): string {
+  return `rtrim(rtrim(to_char((${expression}) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US'), '0'), '.') || 'Z' as ${name}`;
+}
+
+const USER_COLUMNS = [
+  'id, aud, role, email, encrypted_password',
+  rfc3339('email_confirmed_at'), rfc3339('invited_at'), 'phone', rfc3339('phone_confirmed_at'),
+  rfc3339('least(email_confirmed_at, phone_confirmed_at)', 'confirmed_at'), rfc3339('last_sign_in_at'),
+  'raw_app_meta_data, raw_user_meta_data', rfc3339('created_at'), rfc3339('updated_at'), rfc3339('banned_until'),
+  'coalesce(banned_until > now(), false) as banned', rfc3339('deleted_at'), 'is_anonymous, email_change',
+  rfc3339('email_change_sent_at'),
+].join(', ');
 
 /** Refresh tokens revoked this recently may be presented again (concurrent tabs), as GoTrue allows. */
 const REFRESH_REUSE_INTERVAL_SECONDS = 10;

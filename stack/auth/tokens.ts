@@ -1,7 +1,8 @@
-// Access tokens with the claims GoTrue puts in them, and the user / session JSON auth-js expects.
+// Access tokens with the claims GoTrue puts in them, and the session JSON auth-js expects.
 import { SignJWT } from 'jose';
 import type { JwtKeys } from '../keys.ts';
 import type { UserRow } from './store.ts';
+import { toUserJson } from './user-json.ts';
 
 export interface TokenSettings {
   /** Signs access tokens (ES256 with the current signing key, or the legacy HS256 secret) and serves the JWKS. */
@@ -10,38 +11,6 @@ export interface TokenSettings {
   jwtExpirySeconds: number;
   /** `<gateway url>/auth/v1`: the `iss` claim. */
   issuer: () => string;
-}
-
-export function toUserJson(user: UserRow) {
-  const email = user.email ?? '';
-  return {
-    id: user.id,
-    aud: user.aud ?? 'authenticated',
-    role: user.role ?? 'authenticated',
-    email,
-    email_confirmed_at: user.email_confirmed_at,
-    phone: user.phone ?? '',
-    confirmed_at: user.email_confirmed_at ?? user.phone_confirmed_at,
-    last_sign_in_at: user.last_sign_in_at,
-    app_metadata: user.raw_app_meta_data ?? {},
-    user_metadata: user.raw_user_meta_data ?? {},
-    identities: [
-      {
-        identity_id: user.id,
-        id: user.id,
-        user_id: user.id,
-        identity_data: { email, email_verified: Boolean(user.email_confirmed_at), phone_verified: false, sub: user.id },
-        provider: 'email',
-        last_sign_in_at: user.last_sign_in_at,
-        created_at: user.created_at,
-        updated_at: user.updated_at,
-        email,
-      },
-    ],
-    created_at: user.created_at,
-    updated_at: user.updated_at,
-    is_anonymous: user.is_anonymous,
-  };
 }
 
 export async function signAccessToken(settings: TokenSettings, user: UserRow, sessionId: string, method = 'password') {

@@ -6,20 +6,11 @@ import { BCRYPT_COST, isObject, jsonBody, requireUser, stringField, validateEmai
 import { authErrors } from './errors.ts';
 import { newEmailToken, sendMail } from './mail.ts';
 import type { UserRow } from './store.ts';
-import { toUserJson } from './tokens.ts';
-
-/** GoTrue's user JSON plus the pending e-mail change (`new_email`, `email_change_sent_at`, omitted when none). */
-export function userJson(user: UserRow) {
-  return {
-    ...toUserJson(user),
-    ...(user.email_change ? { new_email: user.email_change } : {}),
-    ...(user.email_change_sent_at ? { email_change_sent_at: user.email_change_sent_at } : {}),
-  };
-}
+import { toUserJson } from './user-json.ts';
 
 export const getUser: AuthRouteHandler = async (ctx, request) => {
   const { user } = await requireUser(ctx, request);
-  sendJson(request.res, 200, userJson(user));
+  sendJson(request.res, 200, toUserJson(user));
 };
 
 export const updateUser: AuthRouteHandler = async (ctx, request) => {
@@ -39,7 +30,7 @@ export const updateUser: AuthRouteHandler = async (ctx, request) => {
     userMetadata: isObject(body.data) ? body.data : undefined,
   });
   if (changesEmail) updated = await requestEmailChange(ctx, updated, email);
-  sendJson(request.res, 200, userJson(updated));
+  sendJson(request.res, 200, toUserJson(updated));
 };
 
 /** Mails a token to the new address (and, with double_confirm_changes, to the current one). */

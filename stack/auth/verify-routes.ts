@@ -7,7 +7,6 @@ import { enforceRateLimit, jsonBody, stringField, type AuthRouteHandler } from '
 import { AuthError, authErrors } from './errors.ts';
 import { emailTokenHash } from './mail.ts';
 import { toSessionJson } from './tokens.ts';
-import { userJson } from './user-routes.ts';
 
 const otpExpired = () => new AuthError(403, 'otp_expired', 'Token has expired or is invalid');
 
@@ -27,5 +26,5 @@ export const verify: AuthRouteHandler = async (ctx, request) => {
   if (!user) throw otpExpired();
   const { sessionId, refreshToken } = await ctx.store.createSession(user.id);
   const session = await toSessionJson(ctx.options, user, sessionId, refreshToken, 'email_change');
-  sendJson(request.res, 200, { ...session, user: userJson(user) });
+  sendJson(request.res, 200, session);
 };
