@@ -64,10 +64,10 @@ describe('history sync on link', () => {
     const lines: string[] = []
     const logger = pino({ level: 'warn' }, new Writable({ write: (c, _e, d) => (lines.push(String(c)), d()) }))
     const auth = memoryAuthState()
-    const first = connectClient(sim, auth, { logger })
+    const first = connectClient(sim, auth, { logger, shouldSyncHistoryMessage: () => false })
     await sim.scanQr(await first.nextQr(), { phone: me })
     await first.closed()
-    const second = connectClient(sim, auth, { logger })
+    const second = connectClient(sim, auth, { logger, shouldSyncHistoryMessage: () => false })
     let sets = 0
     second.sock.ev.on('messaging-history.set', () => sets++)
     await second.opened()

@@ -22,6 +22,7 @@ const { default: makeWASocket, Browsers } = await import('@whiskeysockets/bailey
 const { createStore } = await import('../../connector/store/index.ts');
 const { Lru, makeEnvelope, usePostgresAuthState } = await import('../../connector/auth-state/index.ts');
 const { useSimulatorCertificate } = await import('../sim/certificate.ts');
+const { shouldSyncHistoryMessage } = await import('../../connector/whatsapp/history-policy.ts'); // loads Baileys: after the patches
 
 const store = createStore(url!, 4);
 const fence = { sessionId: sessionId!, owner: owner!, epoch: Number(epoch) };
@@ -43,7 +44,7 @@ const auth = await usePostgresAuthState(fence, { rows, envelope: makeEnvelope({ 
 useSimulatorCertificate(simRootKey!);
 const sock = makeWASocket({
   waWebSocketUrl: simUrl, auth: auth.state, logger: pino({ level: 'silent' }), browser: Browsers.windows('Chrome'),
-  shouldSyncHistoryMessage: () => false, markOnlineOnConnect: false,
+  shouldSyncHistoryMessage, markOnlineOnConnect: false, // the product's history policy, as the connector sets it
 });
 sock.ev.on('creds.update', () => void auth.saveCreds());
 const upserts: string[] = [];

@@ -8,6 +8,7 @@ import makeWASocket, { type SignalDataSet } from '@whiskeysockets/baileys';
 import pino from 'pino';
 import { Lru, makeEnvelope, usePostgresAuthState } from '../../../connector/auth-state/index.ts';
 import { createStore } from '../../../connector/store/index.ts';
+import { shouldSyncHistoryMessage } from '../../../connector/whatsapp/history-policy.ts';
 import { useSimulatorCertificate } from '../../sim/index.ts';
 import type { Figure } from '../harness.ts';
 import { summarize, waitUntil } from '../harness.ts';
@@ -53,7 +54,7 @@ export const authState: Figure = {
       };
       useSimulatorCertificate(sim.info.rootPublicKeyBase64);
       const t0 = performance.now();
-      const sock = makeWASocket({ waWebSocketUrl: sim.url, auth: authB.state, logger: pino({ level: 'silent' }), shouldSyncHistoryMessage: () => false });
+      const sock = makeWASocket({ waWebSocketUrl: sim.url, auth: authB.state, logger: pino({ level: 'silent' }), shouldSyncHistoryMessage }); // the product's policy
       sock.ev.on('creds.update', () => void authB.saveCreds());
       await new Promise<void>((resolve, reject) => {
         const t = setTimeout(() => reject(new Error('first login did not open within 60 s')), 60_000);

@@ -31,7 +31,8 @@ async function simCall<T>(path: string, body?: unknown): Promise<T> {
   return JSON.parse(text, BufferJSON.reviver) as T;
 }
 
-/** An open stock socket of a freshly provisioned device (before the measurement starts). */
+/** An open stock socket of a freshly provisioned device (before the measurement starts). History sync is off on
+ * purpose in both floors: bare Baileys as baileys-performance.md measured it (provisioned creds get none anyway). */
 async function openSocket() {
   useSimulatorCertificate(process.env.FLOOR_ROOT_PUBLIC_KEY!);
   const [p] = await simCall<{ creds: never; preKeys: Record<string, unknown> }[]>('/provision', { phones: ['+17420000000'], pushName: 'Floor' });

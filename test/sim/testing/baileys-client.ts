@@ -2,6 +2,7 @@ import './silence-libsignal.ts'
 import { Agent } from 'node:https'
 import makeWASocket, { Browsers, type ConnectionState, type UserFacingSocketConfig, type WASocket } from '@whiskeysockets/baileys'
 import pino from 'pino'
+import { shouldSyncHistoryMessage } from '../../../connector/whatsapp/history-policy.ts'
 import { useSimulatorCertificate } from '../certificate.ts'
 import type { MemoryAuthState } from './memory-auth-state.ts'
 
@@ -54,7 +55,9 @@ export function connectClient(sim: SimEndpoint, auth: MemoryAuthState, config: P
     auth: auth.state,
     logger,
     browser: Browsers.ubuntu('Chrome'),
-    shouldSyncHistoryMessage: () => false,
+    // the product's policy (everything but FULL: the initial sync carries the LID↔phone mappings); a test of the old
+    // `() => false` passes it in `config` (account-2026.test.ts)
+    shouldSyncHistoryMessage,
     markOnlineOnConnect: false,
     ...(sim.mediaCaPem ? { fetchAgent: new Agent({ ca: sim.mediaCaPem }) } : {}),
     ...config,
