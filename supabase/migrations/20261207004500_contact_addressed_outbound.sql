@@ -2,8 +2,9 @@
 -- and a contact whose number WhatsApp hides (LID only) can be written to, reacted to and marked read.
 --
 -- WhatsApp addresses such a contact by its LID (`<digits>@lid`); Baileys 7 sends to an @lid jid like to a phone
--- jid (whatsapp-2026.md "Identity: LIDs": sends to the phone jid are the more reliable ones, so the phone is used
--- whenever it is known). So:
+-- jid (rc14 lib/Socket/messages-send.js:L430-437, L587-612: the same relay path, addressed from the account's own
+-- LID), but sends to the phone jid are the more reliable ones (Baileys#1950: "If I send it to the PN, it receives
+-- it normally"), so the phone is used whenever it is known. So:
 --   * outbound_messages.recipient (the phone) may be null when recipient_jid holds the contact's LID jid; every row
 --     still has one address (outbound_messages_addressed_check).
 --   * insert trigger address_outbound_contact (runs before check_outbound_action: triggers fire by name) resolves a
