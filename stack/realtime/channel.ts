@@ -76,6 +76,11 @@ export class Channel implements Subscriber {
     if (!this.closed) this.transport.sendPush(this, event, payload);
   }
 
+  /** The postgres_changes subscription is live: Realtime's `system` "Subscribed to PostgreSQL". */
+  confirmSubscribed(): void {
+    this.push('system', { message: 'Subscribed to PostgreSQL', status: 'ok', extension: 'postgres_changes', channel: this.name });
+  }
+
   close(): void {
     this.closed = true;
     if (this.expiryTimer) clearTimeout(this.expiryTimer);
