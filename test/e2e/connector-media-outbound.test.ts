@@ -115,6 +115,10 @@ describe('connector: outbound media', () => {
     expect(Math.min(...bars.slice(33, 47))).toBeGreaterThanOrEqual(15);
     expect(Math.max(...bars.slice(49, 63))).toBeLessThanOrEqual(2);
     expect((await finalRow(data!.id)).status).not.toBe('failed');
+    // the row keeps the waveform it was sent with (record_outbound_content), which its owner reads for the inbox
+    const { data: mine, error: readError } = await owner.client.from('outbound_messages').select('media_waveform').eq('id', data!.id).single();
+    expect(readError).toBeNull();
+    expect(mine!.media_waveform).toBe(`\\x${Buffer.from(bars).toString('hex')}`);
   }, 120_000);
 
   it('sends a video with the preview queued with it (the web app draws one; rc14 needs ffmpeg); without one the video goes without', async () => {

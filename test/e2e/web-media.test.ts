@@ -58,9 +58,23 @@ afterAll(async () => {
   await h?.stop();
 });
 
+/** A waveform as WhatsApp sends one (64 bars of 0-100): rising, then falling. */
+const RAMP = Buffer.from(Array.from({ length: 64 }, (_, i) => (i < 32 ? i * 3 : (63 - i) * 3)));
+
+/** The waveform is drawn by the browser: one bar per value, the loudest the tallest, silence the shortest. */
+async function expectDrawn(waveform: ReturnType<WatchedPage['page']['locator']>, bars: Buffer) {
+  await waveform.waitFor({ timeout: 30_000 });
+  expect(await waveform.getAttribute('data-bars')).toBe(Array.from(bars).join(','));
+  const heights = await waveform.locator('rect').evaluateAll((rects) => rects.map((rect) => rect.getBoundingClientRect().height));
+  expect(heights).toHaveLength(bars.length);
+  const loudest = bars.indexOf(Math.max(...bars));
+  expect(Math.max(...heights)).toBe(heights[loudest]);
+  expect(heights[loudest]!).toBeGreaterThan(heights[0]! * 5);
+}
+
 let inboundCount = 0;
 /** An inbound media message as the connector stores it: the object first, then the row (Realtime shows it). */
-async function receive(media: { kind: string; state?: string; ext: string; mime: string; bytes?: Buffer; caption?: string; fileName?: string; size?: number; duration?: number; width?: number; height?: number; thumbnail?: Buffer }) {
+async function receive(media: { kind: string; state?: string; ext: string; mime: string; bytes?: Buffer; caption?: string; fileName?: string; size?: number; duration?: number; width?: number; height?: number; thumbnail?: Buffer; waveform?: Buffer }) {
   const waId = `MEDIA${Date.now()}${inboundCount++}`;
   const path = `${session.user_id}/${session.id}/${waId}.${media.ext}`;
   const state = media.state ?? 'stored';
@@ -76,7 +90,7 @@ async function receive(media: { kind: string; state?: string; ext: string; mime:
       media_path: state === 'stored' ? path : null, media_stored_at: state === 'stored' ? new Date() : null,
       media_mime_type: media.mime, media_size_bytes: media.size ?? media.bytes?.length ?? null, media_file_name: media.fileName ?? null,
       media_duration_seconds: media.duration ?? null, media_width: media.width ?? null, media_height: media.height ?? null,
-      media_thumbnail: media.thumbnail ?? null,
+      media_thumbnail: media.thumbnail ?? null, media_waveform: media.waveform ?? null,
       // 'pending' = a download in progress: claimed by a connector. Unclaimed, this harness's connector
       // (MEDIA=disabled) would end it 'disabled' at its next sweep, as it does with every pending download.
       ...(state === 'pending' ? { media_claimed_by: 'web-media-test', media_claim_expires_at: new Date(Date.now() + 600_000) } : {}),
@@ -96,13 +110,17 @@ describe('inbound media in the inbox', () => {
     await expect(page.getByText('Our shop front', { exact: true }).count()).resolves.toBe(1);
   });
 
-  it('plays a voice note', async () => {
+  it('plays a voice note, its waveform drawn from the row and filled in as it plays', async () => {
     const { page } = main;
-    await receive({ kind: 'voice', ext: 'ogg', mime: 'audio/ogg', bytes: files.voiceNote, duration: files.voiceNoteSeconds });
-    const audio = page.getByLabel('Voice note from Carla Contact 0:02');
+    await receive({ kind: 'voice', ext: 'ogg', mime: 'audio/ogg', bytes: files.voiceNote, duration: files.voiceNoteSeconds, waveform: RAMP });
+    const audio = page.getByLabel('Voice note from Carla Contact 0:02', { exact: true });
     await audio.waitFor({ timeout: 30_000 });
+    const waveform = page.getByRole('img', { name: 'Waveform: Voice note from Carla Contact 0:02' });
+    await expectDrawn(waveform, RAMP);
+    await expect(waveform.getAttribute('data-played')).resolves.toBe('0');
     await audio.evaluate((el: HTMLAudioElement) => el.play());
     await expect.poll(() => audio.evaluate((el: HTMLAudioElement) => el.currentTime), { timeout: 15_000 }).toBeGreaterThan(0.2);
+    await expect.poll(async () => Number(await waveform.getAttribute('data-played')), { timeout: 15_000 }).toBeGreaterThan(0);
     expect(await audio.evaluate((el: HTMLAudioElement) => Math.round(el.duration))).toBe(files.voiceNoteSeconds);
     await audio.evaluate((el: HTMLAudioElement) => el.pause());
   });
@@ -134,9 +152,11 @@ describe('inbound media in the inbox', () => {
     await page.locator('[data-testid="media"][data-state="pending"]', { hasText: 'Downloading the file…' }).waitFor({ timeout: 30_000 });
     await page.locator('[data-testid="media"][data-state="too_large"]', { hasText: 'Catalog.pdf' })
       .filter({ hasText: 'Not kept: the file (250 MB) is larger than your media limit.' }).waitFor({ timeout: 30_000 });
-    await receive({ kind: 'voice', state: 'disabled', ext: 'ogg', mime: 'audio/ogg', size: 9_000, duration: 4 });
+    await receive({ kind: 'voice', state: 'disabled', ext: 'ogg', mime: 'audio/ogg', size: 9_000, duration: 4, waveform: RAMP });
     await page.locator('[data-testid="media"][data-state="disabled"]', { hasText: 'Not downloaded: this server does not keep media files.' })
       .waitFor({ timeout: 30_000 });
+    // the shape still shows, from the row: WhatsApp sent it with the message
+    await expectDrawn(page.getByRole('img', { name: 'Waveform: Voice note from Carla Contact 0:04' }), RAMP);
 
     // The download finishes: the row is updated in place and the open page shows the video, no reload.
     const { error } = await h.stack.serviceClient().storage.from(BUCKET).upload(downloading.path, files.mp4, { contentType: 'video/mp4' });
@@ -272,6 +292,10 @@ describe('attaching a file in the send form', () => {
     const voice = await queued({ content_type: 'voice' });
     expect(voice.media_path).toMatch(/\.ogg$/);
     expect(await storedBytes(voice.media_path)).toEqual(files.voiceNote);
+    // the waveform the connector sent it with (recorded by record_outbound_content: connector-media-outbound tests
+    // that path; this harness's connector has MEDIA=disabled) reaches the open page by Realtime and is drawn
+    await h.stack.sql`update outbound_messages set media_waveform = ${RAMP} where id = ${voice.id}`;
+    await expectDrawn(page.locator(`li[data-direction="out"][data-message-id="${voice.id}"]`).getByRole('img', { name: /^Waveform: Voice note/ }), RAMP);
 
     const pdf = mediaFixtures.pdf(3000);
     await attach({ name: 'Price list.pdf', mimeType: 'application/pdf', buffer: pdf });

@@ -341,6 +341,7 @@ export type Database = {
           media_path: string | null
           media_size_bytes: number | null
           media_thumbnail: string | null
+          media_waveform: string | null
           next_attempt_at: string
           previous_texts: NonNullable<Json>
           quoted_wa_message_id: string | null
@@ -377,6 +378,7 @@ export type Database = {
           media_path?: string | null
           media_size_bytes?: number | null
           media_thumbnail?: string | null
+          media_waveform?: string | null
           next_attempt_at?: string
           previous_texts?: NonNullable<Json>
           quoted_wa_message_id?: string | null
@@ -412,6 +414,7 @@ export type Database = {
           media_path?: string | null
           media_size_bytes?: number | null
           media_thumbnail?: string | null
+          media_waveform?: string | null
           next_attempt_at?: string
           previous_texts?: NonNullable<Json>
           quoted_wa_message_id?: string | null
@@ -951,6 +954,7 @@ export type Database = {
           media_path: string | null
           media_size_bytes: number | null
           media_thumbnail: string | null
+          media_waveform: string | null
           next_attempt_at: string
           previous_texts: NonNullable<Json>
           quoted_wa_message_id: string | null

@@ -2,7 +2,7 @@
 -- against the object and WhatsApp's rules (one SQLSTATE per refusal, nothing inserted), inbound media
 -- transitions reserved to the connector.
 begin;
-select plan(33);
+select plan(41);
 
 \set alice '{"sub":"11111111-1111-4111-8111-111111111111","role":"authenticated"}'
 \set bob '{"sub":"22222222-2222-4222-8222-222222222222","role":"authenticated"}'
@@ -144,9 +144,34 @@ select is(public.record_outbound_content((select id from public.outbound_message
   '{"documentMessage": {"fileName": "quote.pdf"}}'), true, 'the connector holding the row keeps what it sent');
 select results_eq($$select message #>> '{documentMessage,fileName}' from public.outbound_sent_content$$, $$values ('quote.pdf')$$,
   'one kept content, as sent');
+-- a sent voice note's waveform reaches its row, for the inbox to draw (20261207008200), even when the contact's
+-- delivery receipt settled the row (claim cleared) before the connector's call came; one outside the rule is left out
+update public.outbound_messages set status = 'sending', claimed_by = 'conn-a', claim_expires_at = now() + interval '1 minute'
+ where content_type = 'voice';
+select is((select public.record_outbound_receipts(array[session_id], array[wa_message_id], array['delivered'::public.outbound_status])
+  from public.outbound_messages where content_type = 'voice'), 1, 'the receipt comes first: the voice row is delivered, its claim cleared');
+select is(public.record_outbound_content((select id from public.outbound_messages where content_type = 'voice'), 'conn-a',
+  jsonb_build_object('audioMessage', jsonb_build_object('ptt', true, 'waveform', encode('\x0000326464'::bytea, 'base64')))), true,
+  'the connector still keeps the voice note it sent');
+select results_eq($$select content_type::text, media_waveform from public.outbound_messages where content_type in ('voice', 'document') order by 1$$,
+  $$values ('document', null::bytea), ('voice', '\x0000326464'::bytea)$$, 'the voice row has the waveform it was sent with, the document none');
+select is(public.record_outbound_content((select id from public.outbound_messages where content_type = 'voice'), 'conn-b',
+  '{"audioMessage": {"ptt": true, "waveform": "AQID"}}'), false, 'on a settled row, a second send''s content does not replace the kept one');
+select results_eq($$select c.message #>> '{audioMessage,waveform}', m.media_waveform from public.outbound_sent_content c
+  join public.outbound_messages m on m.id = c.message_id where m.content_type = 'voice'$$,
+  $$values (encode('\x0000326464'::bytea, 'base64'), '\x0000326464'::bytea)$$, '… neither its content nor its waveform');
+update public.outbound_messages set status = 'sending', claimed_by = 'conn-a', claim_expires_at = now() + interval '1 minute'
+ where content_type = 'voice';
+select is(public.record_outbound_content((select id from public.outbound_messages where content_type = 'voice'), 'conn-a',
+  jsonb_build_object('audioMessage', jsonb_build_object('waveform', encode(decode(repeat('ff', 300), 'hex'), 'base64')))), true,
+  'a waveform longer than 256 bars does not stop the content being kept');
+select is((select octet_length(media_waveform) from public.outbound_messages where content_type = 'voice'), 5,
+  '… and is not taken for the row');
 set local role authenticated;
 select set_config('request.jwt.claims', :'alice', true);
 select throws_ok($$select * from public.outbound_sent_content$$, '42501', null, 'users cannot read the kept content (media keys)');
+select is((select media_waveform from public.outbound_messages where content_type = 'voice'), '\x0000326464'::bytea,
+  'the owner reads the waveform of her voice note');
 select throws_ok($$select public.record_outbound_content(gen_random_uuid(), 'me', '{}')$$, '42501', null,
   'users cannot write kept content');
 reset role;

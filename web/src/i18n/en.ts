@@ -146,6 +146,7 @@ export const en = {
   'media.disabled': 'Not downloaded: this server does not keep media files.',
   'media.unavailable': 'The file cannot be shown right now.',
   'media.download': 'Download {name} ({size})',
+  'media.waveform': 'Waveform: {what}',
   'media.error.media_type_not_accepted': 'WhatsApp does not accept this type of file.',
   'media.error.media_too_large': 'This file is too large for WhatsApp.',
   'media.error.media_empty': 'This file is empty.',

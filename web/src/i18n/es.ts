@@ -148,6 +148,7 @@ export const es: Messages = {
   'media.disabled': 'No descargado: este servidor no guarda archivos multimedia.',
   'media.unavailable': 'El archivo no se puede mostrar ahora.',
   'media.download': 'Descargar {name} ({size})',
+  'media.waveform': 'Forma de onda: {what}',
   'media.error.media_type_not_accepted': 'WhatsApp no acepta este tipo de archivo.',
   'media.error.media_too_large': 'Este archivo es demasiado grande para WhatsApp.',
   'media.error.media_empty': 'Este archivo está vacío.',

@@ -121,5 +121,5 @@ export interface OutboundView {
 
 export async function sendMessage(supabase: AppSupabase, request: SendMessageRequest): Promise<OutboundMessage> {
   const { to, ...view } = await invoke<OutboundView>(supabase, 'whatsapp/messages', 'POST', request);
-  return { ...view, contact_id: null, recipient: to, content_type: 'text', media_path: null, media_file_name: null, media_mime_type: null, media_size_bytes: null, edited_at: null, deleted_at: null };
+  return { ...view, contact_id: null, recipient: to, content_type: 'text', media_path: null, media_file_name: null, media_mime_type: null, media_size_bytes: null, media_waveform: null, edited_at: null, deleted_at: null };
 }

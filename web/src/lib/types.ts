@@ -17,7 +17,7 @@ export type OutboundMessage = Pick<Tables<'outbound_messages'>,
   | 'id' | 'session_id' | 'contact_id' | 'recipient' | 'text' | 'status' | 'error_code' | 'error' | 'created_at' | 'sent_at'
   | 'delivered_at' | 'read_at' | 'failed_at' | 'wa_message_id' | 'edited_at' | 'deleted_at'
   // its file, when content_type is a media kind
-  | 'content_type' | 'media_path' | 'media_file_name' | 'media_mime_type' | 'media_size_bytes'>;
+  | 'content_type' | 'media_path' | 'media_file_name' | 'media_mime_type' | 'media_size_bytes' | 'media_waveform'>;
 
 export type InboundMessage = Pick<Tables<'inbound_messages'>,
   | 'id' | 'session_id' | 'contact_id' | 'sender_phone' | 'chat_jid' | 'push_name' | 'from_me' | 'message_type' | 'text'
@@ -26,7 +26,7 @@ export type InboundMessage = Pick<Tables<'inbound_messages'>,
   | 'pending' | 'edited_at' | 'previous_texts' | 'imported'
   // its file (media_kind null: none)
   | 'media_kind' | 'media_state' | 'media_path' | 'media_mime_type' | 'media_size_bytes' | 'media_file_name'
-  | 'media_duration_seconds' | 'media_width' | 'media_height' | 'media_thumbnail'>;
+  | 'media_duration_seconds' | 'media_width' | 'media_height' | 'media_thumbnail' | 'media_waveform'>;
 
 /** Who a message is with: the phone when WhatsApp gave it (null = number hidden), the names. */
 export type WhatsappContact = Pick<Tables<'whatsapp_contacts'>, 'id' | 'phone_number' | 'push_name' | 'saved_name'>;

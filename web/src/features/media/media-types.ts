@@ -23,4 +23,6 @@ export interface MessageMedia {
   height: number | null;
   /** the JPEG preview WhatsApp sent with the message, as a data: URL (shown before or without the file) */
   thumbnail: string | null;
+  /** a voice note's waveform (WhatsApp's AudioMessage.waveform: bars of 0-100), received or as the connector sent it */
+  waveform: number[] | null;
 }

@@ -1,13 +1,16 @@
 // The media of one message, through a signed URL of the private bucket: photos and stickers shown,
 // voice notes and audio playable, video playable and downloadable, documents downloadable. A file
 // that is not stored (still downloading, too large, failed, expired, not kept) says why instead. The preview
-// WhatsApp sent with a photo, video or document (media.thumbnail) is shown before and without the file.
+// WhatsApp sent with a photo, video or document (media.thumbnail) is shown before and without the file, as is a
+// voice note's waveform (media.waveform, received or as sent), filled in as the note plays.
+import { useState } from 'react';
 import type { AppSupabase } from '../../lib/supabase.ts';
 import { useI18n } from '../../i18n/index.tsx';
 import type { MessageKey } from '../../i18n/en.ts';
 import { formatBytes, formatDuration } from './format.ts';
 import type { MediaState, MessageMedia } from './media-types.ts';
 import { useSignedUrl } from './signed-url.ts';
+import { Waveform } from './waveform.tsx';
 
 const NOT_STORED: Record<Exclude<MediaState, 'stored'>, MessageKey> = {
   pending: 'media.pending',
@@ -28,9 +31,11 @@ export function MediaView({ supabase, media, caption, who }: { supabase: AppSupa
   const state = media.state ?? 'stored';
   if (state !== 'stored' || !media.path) {
     const reason = state === 'stored' ? 'media.failed' : NOT_STORED[state];
+    const label = t(`media.label.${media.kind}`, { who, duration: formatDuration(media.durationSeconds) });
     return (
       <div className="media-missing" data-testid="media" data-kind={media.kind} data-state={state}>
-        <Preview media={media} label={t('media.preview', { what: t(`media.label.${media.kind}`, { who, duration: formatDuration(media.durationSeconds) }) })} />
+        <Preview media={media} label={t('media.preview', { what: label })} />
+        {media.waveform && <Waveform bars={media.waveform} label={label} progress={0} />}
         <p>
           <span className="media-kind">{t(`media.kind.${media.kind}`)}</span>
           {media.fileName && <span className="media-file-name">{media.fileName}</span>}
@@ -48,6 +53,7 @@ function StoredMedia({ supabase, media, caption, who }: { supabase: AppSupabase;
   const fileName = media.fileName ?? media.path.split('/').pop() ?? media.path;
   const view = useSignedUrl(supabase, media.path);
   const saved = useSignedUrl(supabase, isDownload ? media.path : null, fileName);
+  const [played, setPlayed] = useState(0);
   const common = { 'data-testid': 'media', 'data-kind': media.kind, 'data-state': 'stored', 'data-path': media.path };
 
   if (view.status === 'error') {
@@ -83,7 +89,9 @@ function StoredMedia({ supabase, media, caption, who }: { supabase: AppSupabase;
       return (
         <figure className={`media media-${media.kind}`} {...common}>
           <figcaption className="media-kind">{label}</figcaption>
-          <audio controls preload="metadata" src={view.url} aria-label={label} />
+          {media.waveform && <Waveform bars={media.waveform} label={label} progress={played} />}
+          <audio controls preload="metadata" src={view.url} aria-label={label}
+            onTimeUpdate={(event) => setPlayed(progressOf(event.currentTarget))} onEnded={() => setPlayed(0)} />
         </figure>
       );
     case 'video':
@@ -103,4 +111,9 @@ function StoredMedia({ supabase, media, caption, who }: { supabase: AppSupabase;
         </figure>
       );
   }
+}
+
+/** How far an audio element has played, 0-1 (0 while its length is not known). */
+function progressOf(audio: HTMLAudioElement): number {
+  return Number.isFinite(audio.duration) && audio.duration > 0 ? audio.currentTime / audio.duration : 0;
 }
