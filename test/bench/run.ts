@@ -15,6 +15,7 @@ import { throughput } from './figures/throughput.ts';
 import { memory } from './figures/memory.ts';
 import { coldStart } from './figures/cold-start.ts';
 import { qr } from './figures/qr.ts';
+import { linking } from './figures/linking.ts';
 import { media } from './figures/media.ts';
 import { mediaRate } from './figures/media-rate.ts';
 import { realtimeChurn } from './figures/realtime-churn.ts';
@@ -23,7 +24,7 @@ import { guardRun } from './support/reaper.ts';
 
 await guardRun(); // nothing this run starts outlives it (issue 16 item 2)
 
-const all: Figure[] = [floor, simFigures, authState, sendLatency, throughput, memory, coldStart, qr, media, mediaRate, realtimeChurn, webhookLatency];
+const all: Figure[] = [floor, simFigures, authState, sendLatency, throughput, memory, coldStart, qr, linking, media, mediaRate, realtimeChurn, webhookLatency];
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');

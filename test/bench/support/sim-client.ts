@@ -1,12 +1,14 @@
 // Starts test/bench/support/sim-host.ts in its own process and talks to its HTTP API.
 import { BufferJSON, type AuthenticationCreds } from '@whiskeysockets/baileys';
-import type { FaultKind, FaultOptions, KeyPair } from '../../sim/index.ts';
+import type { FaultKind, FaultOptions, KeyPair, LinkEvent } from '../../sim/index.ts';
 import { spawnReady, stopChild, type NodeChild } from './processes.ts';
 
 export interface SimInfo { url: string; rootPublicKeyBase64: string; rootKeyBase64: string; controlUrl: string; pid: number }
 export interface Provisioned { phone: string; jid: string; lid: string; creds: AuthenticationCreds; preKeys: Record<string, KeyPair> }
 /** count: copies of this id that arrived; idsForText: distinct ids the same text arrived under at that recipient */
 export interface Stamp { id: string; frameNs: string | null; recordNs: string | null; count: number; idsForText: number }
+/** a link event with the CLOCK_MONOTONIC time the simulator logged it (ns, as a decimal string) */
+export type StampedLinkEvent = LinkEvent & { ns: string };
 export interface ReceivedSummary { received: number; distinct: number; duplicates: number; duplicateIds: string[]; idList?: string[] }
 
 export class SimHost {
@@ -54,6 +56,16 @@ export class SimHost {
   clearFaults(target: string) { return this.call('POST', '/clear-faults', { target }); }
   dropAll() { return this.call<{ dropped: number }>('POST', '/drop-all', {}); }
   dropEvery(everyMs: number, forMs: number) { return this.call('POST', '/drop-every', { everyMs, forMs }); }
+
+  /** the phone scans a QR: the device it linked, or the code of the refusal (SimScanError) */
+  scan(qr: string, phone: string, pushName?: string) {
+    return this.call<{ linked?: { jid: string }; refused?: string }>('POST', '/scan', { qr, phone, pushName });
+  }
+  requirePasskey(phone: string) { return this.call('POST', '/require-passkey', { phone }); }
+  /** link events of `kind` logged after the first `after`; `logged` counts all so far (pass it as the next `after`) */
+  linkEvents(kind?: LinkEvent['kind'], after = 0) {
+    return this.call<{ logged: number; events: StampedLinkEvent[] }>('POST', '/link-events', { kind, after });
+  }
 
   stop() { return stopChild(this.proc, 5000); }
 }

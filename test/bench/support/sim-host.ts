@@ -9,7 +9,7 @@ import '../../sim/testing/silence-libsignal.ts';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BufferJSON } from '@whiskeysockets/baileys';
-import { startSimulator, type FaultKind, type FaultOptions } from '../../sim/index.ts';
+import { SimScanError, startSimulator, type FaultKind, type FaultOptions, type LinkEvent } from '../../sim/index.ts';
 import { DeviceRegistry, type SimUser } from '../../sim/device-registry.ts';
 import { SimConnection } from '../../sim/transport/connection.ts';
 import { installHandshakeShortcuts } from '../../../connector/whatsapp/handshake-crypto.ts';
@@ -97,6 +97,19 @@ const sim = await startSimulator({
   receiptDelayMs: process.env.SIM_RECEIPT_DELAY_MS ? Number(process.env.SIM_RECEIPT_DELAY_MS) : undefined,
 });
 
+// Each link event (what the server sent and clients answered while linking) also gets its CLOCK_MONOTONIC time, so
+// the orchestrator can time "the server sent passkey_prologue_request / companion_reg_refresh" → "a subscriber saw
+// the session row change" across processes. The log is test/sim's own array, appended to in one place (logLink).
+type StampedLinkEvent = LinkEvent & { ns?: bigint };
+const linkLog = (sim as unknown as { ctx: { linkLog: StampedLinkEvent[] } }).ctx.linkLog;
+let linkEventsLogged = 0;
+linkLog.push = function (this: StampedLinkEvent[], ...events: StampedLinkEvent[]) {
+  const ns = process.hrtime.bigint();
+  for (const e of events) e.ns = ns;
+  linkEventsLogged += events.length;
+  return Array.prototype.push.apply(this, events);
+};
+
 function send(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body, (k, v) => (typeof v === 'bigint' ? v.toString() : BufferJSON.replacer(k, v))));
@@ -171,6 +184,27 @@ async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
       duplicates = 0;
       received = 0;
       return send(res, 200, {});
+    case 'POST /scan': {
+      // the phone scans a QR: { linked: device } or { refused: SimScanError code } (a refusal is an answer, not a 4xx)
+      const { qr, phone, pushName } = body as { qr: string; phone: string; pushName?: string };
+      try {
+        const d = await sim.scanQr(qr, { phone, pushName });
+        return send(res, 200, { linked: d });
+      } catch (error) {
+        if (error instanceof SimScanError) return send(res, 200, { refused: error.code });
+        throw error;
+      }
+    }
+    case 'POST /require-passkey': {
+      sim.requirePasskey(String(body.phone), body.required !== false);
+      return send(res, 200, {});
+    }
+    case 'POST /link-events': {
+      // events of `kind` logged after the first `after` events (linkEventsLogged counts every one ever logged)
+      const { kind, after = 0 } = body as { kind?: LinkEvent['kind']; after?: number };
+      const skip = Math.max(0, after - (linkEventsLogged - linkLog.length));
+      return send(res, 200, { logged: linkEventsLogged, events: linkLog.slice(skip).filter((e) => !kind || e.kind === kind) });
+    }
     case 'GET /devices': {
       const all = sim.devices();
       return send(res, 200, { total: all.length, connected: all.filter((d) => d.connected).length,
