@@ -318,6 +318,58 @@ describe('whatsapp function: who a message is with (the phone, or the name and "
   });
 });
 
+describe('whatsapp function: GET /messages carries the timeline and lists one chat (contact_id)', () => {
+  it('pending, edits with previous texts, delete for everyone, imported and reactions; contact_id filters; a bad one is 4xx', async () => {
+    const user = await userWithSession();
+    const sql = h.stack.sql;
+    const contact = (lid: string, name: string) => sql`select record_whatsapp_contact(${user.sessionId}, ${lid}, null, null, ${name}, p_seen => true) as id`
+      .then(([r]) => r!.id as string);
+    const lead = await contact('987654321012347@lid', 'Lead');
+    const other = await contact('987654321012348@lid', 'Otro');
+    const at = (second: number) => new Date(Date.UTC(2026, 11, 7, 10, 0, second)).toISOString();
+    const inbound = (id: string, contactId: string, fields: Record<string, unknown>) => sql`select store_inbound_message(${sql.json({
+      session_id: user.sessionId, user_id: user.id, wa_message_id: id, contact_id: contactId, message_type: 'conversation',
+      chat_jid: contactId === lead ? '987654321012347@lid' : '987654321012348@lid', wa_timestamp: at(0), ...fields } as never)})`;
+    await inbound('PH1', lead, { message_type: 'placeholder', text: null, pending: true, pending_reason: 'message absent from node' });
+    await inbound('ED1', lead, { text: 'first' });
+    await sql`select record_inbound_edit(${user.sessionId}, 'ED1', false, 'second', ${at(5)})`;
+    await inbound('DL1', lead, { text: 'oops' });
+    await sql`select record_inbound_deletion(${user.sessionId}, 'DL1', false, ${at(6)})`;
+    await inbound('HI1', lead, { text: 'from the history', imported: true });
+    await inbound('OT1', other, { text: 'another chat' });
+    await sql`select record_message_reaction(${user.sessionId}, 'ED1', false, ${lead}, '❤️', ${at(7)})`;
+    await sql`select record_message_reaction(${user.sessionId}, 'ED1', true, null, '👍', ${at(8)})`;
+    const sent = await api('POST', '/messages', { token: user.token, json: { contact_id: lead, text: 'our answer' } });
+    expect(sent.status).toBe(202);
+
+    const chat = await api('GET', `/messages?contact_id=${lead}&session_id=${user.sessionId}`, { token: user.token });
+    expect(chat.status).toBe(200);
+    const byId = Object.fromEntries(chat.body.messages.map((m: any) => [m.wa_message_id, m]));
+    expect(Object.keys(byId).sort()).toEqual(['DL1', 'ED1', 'HI1', 'PH1', sent.body.wa_message_id].sort());
+    const plain = { pending: false, edited_at: null, previous_texts: [], deleted_at: null, imported: false, reactions: [] };
+    expect(byId.PH1).toMatchObject({ ...plain, pending: true, text: null, type: 'placeholder' });
+    expect(byId.ED1).toMatchObject({ ...plain, text: 'second', edited_at: expect.any(String),
+      previous_texts: [{ text: 'first', replaced_at: expect.any(String) }],
+      reactions: [{ emoji: '❤️', from_me: false, reacted_at: expect.any(String) }, { emoji: '👍', from_me: true, reacted_at: expect.any(String) }] });
+    expect(new Date(byId.ED1.edited_at).toISOString()).toBe(at(5));
+    expect(byId.DL1).toMatchObject({ ...plain, deleted_at: expect.any(String) });
+    expect(byId.HI1).toMatchObject({ ...plain, imported: true });
+    expect(byId[sent.body.wa_message_id]).toMatchObject({ ...plain, direction: 'outbound', text: 'our answer' });
+
+    const stranger = await userWithSession();
+    const cases: [string, string, number, string][] = [
+      [user.token, 'contact_id=nope', 400, 'validation_failed'],
+      [user.token, `contact_id=${crypto.randomUUID()}`, 404, 'contact_not_found'],
+      [user.token, `contact_id=${lead}&session_id=${stranger.sessionId}`, 404, 'session_not_found'],
+      [stranger.token, `contact_id=${lead}`, 404, 'contact_not_found'],
+    ];
+    for (const [token, query, status, code] of cases) {
+      const reply = await api('GET', `/messages?${query}`, { token });
+      expect([reply.status, reply.body.error?.code], query).toEqual([status, code]);
+    }
+  });
+});
+
 describe('whatsapp function: rate limit', () => {
   it('limits each user per window across requests (429 rate_limited with Retry-After); other users are unaffected', async () => {
     const user = await createSignedInUser(h.stack);

@@ -15,7 +15,7 @@ import { contactsByIds } from '../store/contacts.ts';
 import { decodeCursor, encodeCursor } from '../store/cursor.ts';
 import { jpegOfDataUrl, MEDIA_URL_SECONDS, ThumbnailParams } from '../schemas/media.ts';
 import { findThumbnail, MEDIA_BUCKET, signMediaUrls, sniffObject } from '../store/media.ts';
-import { findOutboundByKey, insertOutbound, listMessages, type OutboundRow } from '../store/messages.ts';
+import { findOutboundByKey, insertOutbound, listMessages, type OutboundRow, reactionsOf } from '../store/messages.ts';
 import { findActiveSession, findSession, isActiveStatus } from '../store/sessions.ts';
 import { type App, bearerSecurity, type RouteDeps } from './deps.ts';
 import { bytesOfBytea, signablePaths, ThumbnailBudget } from './media-view.ts';
@@ -186,14 +186,20 @@ export function registerMessageRoutes(app: App, deps: RouteDeps): void {
       description: 'One merged, newest-first list of what the user sent and received. Pass `next_cursor` back as `cursor` ' +
         'for the next page; it is null on the last page. A media message carries `media`: kind, type, size, file name, ' +
         'duration / dimensions, a voice note\'s waveform, its Storage path and a signed URL (10 minutes), and its preview as a ' +
-        'data URL (at most 256 KiB of previews per page; the rest: GET /messages/{direction}/{id}/thumbnail).',
+        'data URL (at most 256 KiB of previews per page; the rest: GET /messages/{direction}/{id}/thumbnail). Each item carries ' +
+        'its timeline: `pending` (an ad lead\'s placeholder still waiting for its content), `edited_at` and `previous_texts` ' +
+        '(the texts before each edit), `deleted_at` (deleted for everyone), `imported` (history sent on link) and `reactions`. ' +
+        'With `contact_id`, only one chat: the messages with that contact (the `contact_id` of GET /conversations).',
       security: bearerSecurity,
       middleware: guard,
       request: { query: ListMessagesQuery },
       responses: {
         200: { content: { 'application/json': { schema: MessagePageSchema } }, description: 'A page of messages' },
-        404: errorResponse('`session_not_found`: `session_id` is not one of the caller\'s sessions'),
+        404: errorResponse('`session_not_found`: `session_id` is not one of the caller\'s sessions; `contact_not_found`: `contact_id` ' +
+          'is not one of the caller\'s contacts (or not of `session_id`)'),
         ...commonErrors,
+        400: errorResponse('`validation_failed` (e.g. `limit` not 1–100, or a `session_id` / `contact_id` that is not a uuid) or ' +
+          '`invalid_cursor`: `cursor` is not a `next_cursor` this API returned'),
         ...rateLimitError,
       },
     }),
@@ -204,13 +210,21 @@ export function registerMessageRoutes(app: App, deps: RouteDeps): void {
       if (query.session_id && !(await findSession(db, query.session_id))) {
         throw new ApiError(404, 'session_not_found', 'No such session');
       }
-      const { items, hasMore } = await listMessages(db, { userId: c.get('user').id, sessionId: query.session_id }, cursor, query.limit);
+      if (query.contact_id) {
+        const contact = (await contactsByIds(db, [query.contact_id])).get(query.contact_id);
+        if (!contact || (query.session_id && contact.session_id !== query.session_id)) {
+          throw new ApiError(404, 'contact_not_found', 'No such contact');
+        }
+      }
+      const filter = { userId: c.get('user').id, sessionId: query.session_id, contactId: query.contact_id };
+      const { items, hasMore } = await listMessages(db, filter, cursor, query.limit);
       const last = items.at(-1);
-      const [contacts, signed] = await Promise.all([
+      const [contacts, reactions, signed] = await Promise.all([
         contactsByIds(db, items.flatMap((item) => (item.row.contact_id ? [item.row.contact_id] : []))),
+        reactionsOf(db, items),
         signMediaUrls(db, signablePaths(items), MEDIA_URL_SECONDS, c.get('logger')),
       ]);
-      const ctx = { contacts, signed, budget: new ThumbnailBudget() };
+      const ctx = { contacts, reactions, signed, budget: new ThumbnailBudget() };
       return c.json({ messages: items.map((item) => toListedView(item, ctx)), next_cursor: hasMore && last ? encodeCursor(last) : null }, 200);
     },
   );

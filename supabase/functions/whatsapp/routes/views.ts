@@ -1,7 +1,8 @@
 // Row -> API shape. Internal columns (leases, claims, user ids) never leave the function.
 import { phoneOfJid } from '../../_shared/phone.ts';
 import type { ContactRow, ConversationRow } from '../store/contacts.ts';
-import type { InboundRow, ListedMessage, OutboundRow } from '../store/messages.ts';
+import type { Json } from '../../_shared/database.types.ts';
+import { type InboundRow, type ListedMessage, type OutboundRow, reactionKey, type ReactionsByMessage } from '../store/messages.ts';
 import type { SignedUrls } from '../store/media.ts';
 import { inboundMedia, outboundMedia, type ThumbnailBudget } from './media-view.ts';
 import { isActiveStatus, type CommandRow, type SessionRow } from '../store/sessions.ts';
@@ -82,11 +83,29 @@ function inboundParty(row: InboundRow, contact: ContactRow | undefined) {
   return { contact: phone, contact_id: row.contact_id, contact_name: name, number_hidden: phone === null };
 }
 
-/** What a listed message needs besides its row: its contacts, the page's signed URLs and preview budget. */
+/** What a listed message needs besides its row: its contacts and reactions, the page's signed URLs and preview budget. */
 export interface ListingContext {
   contacts: Map<string, ContactRow>;
+  reactions: ReactionsByMessage;
   signed: SignedUrls;
   budget: ThumbnailBudget;
+}
+
+/** previous_texts as the schema writes it: [{ text, replaced_at }], oldest first (anything else is skipped). */
+function previousTexts(value: Json): ListedMessageView['previous_texts'] {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((entry) => {
+    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return [];
+    const { text, replaced_at } = entry;
+    return typeof replaced_at === 'string' && (typeof text === 'string' || text === null) ? [{ text, replaced_at }] : [];
+  });
+}
+
+/** The timeline fields both directions share: edits, delete for everyone, reactions. */
+function timeline(row: { session_id: string; wa_message_id: string; edited_at: string | null; previous_texts: Json; deleted_at: string | null }, ctx: ListingContext) {
+  const reactions = (ctx.reactions.get(reactionKey(row.session_id, row.wa_message_id)) ?? [])
+    .map(({ emoji, from_me, reacted_at }) => ({ emoji, from_me, reacted_at }));
+  return { edited_at: row.edited_at, previous_texts: previousTexts(row.previous_texts), deleted_at: row.deleted_at, reactions };
 }
 
 function inboundView(row: InboundRow, contact: ContactRow | undefined, ctx: ListingContext): ListedMessageView {
@@ -103,6 +122,9 @@ function inboundView(row: InboundRow, contact: ContactRow | undefined, ctx: List
     wa_message_id: row.wa_message_id,
     error: null,
     media: inboundMedia(row, ctx.signed, ctx.budget),
+    pending: row.pending,
+    imported: row.imported,
+    ...timeline(row, ctx),
     timestamp: row.received_at,
   };
 }
@@ -127,6 +149,9 @@ export function toListedView(item: ListedMessage, ctx: ListingContext): ListedMe
     wa_message_id: row.wa_message_id,
     error: row.error,
     media: outboundMedia(row, ctx.signed, ctx.budget),
+    pending: false,
+    imported: false,
+    ...timeline(row, ctx),
     timestamp: row.created_at,
   };
 }

@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { Constants } from '../../_shared/database.types.ts';
+import { Constants, type Tables } from '../../_shared/database.types.ts';
 import { NullableTimestamp, Timestamp } from './common.ts';
 import { MessageMediaSchema, ThumbnailDataUrl } from './media.ts';
 
@@ -119,7 +119,22 @@ export const ListMessagesQuery = z.object({
     .openapi({ param: { name: 'cursor', in: 'query' }, description: 'next_cursor of the previous page' }),
   session_id: z.uuid().optional()
     .openapi({ param: { name: 'session_id', in: 'query' }, description: 'Only this session (default: all of the user\'s sessions)' }),
+  contact_id: z.uuid().optional()
+    .openapi({ param: { name: 'contact_id', in: 'query' }, description: 'Only the messages with this contact (the `contact_id` of GET /conversations): one chat\'s timeline' }),
 });
+
+/** A text the message had before an edit (the column comment of inbound_messages.previous_texts). */
+export const PreviousTextSchema = z.object({
+  text: z.string().nullable(),
+  replaced_at: Timestamp,
+}).openapi('PreviousText');
+
+/** One side's reaction to a message (a message_reactions row: at most one per side). */
+export const ReactionSchema = z.object({
+  emoji: z.string().openapi({ example: '👍' }),
+  from_me: z.boolean().openapi({ description: 'true: the owner\'s reaction (from the CRM or the phone); false: the contact\'s' }),
+  reacted_at: Timestamp,
+}).openapi('Reaction');
 
 export const ListedMessageSchema = z.object({
   direction: z.enum(['outbound', 'inbound']),
@@ -139,6 +154,13 @@ export const ListedMessageSchema = z.object({
   wa_message_id: z.string(),
   error: z.string().nullable(),
   media: MessageMediaSchema.nullable().openapi({ description: 'What the file is and where to get it (null for text)' }),
+  pending: z.boolean().openapi({ description: 'true: WhatsApp delivered only a placeholder (an ad lead\'s first message); the row gets its ' +
+    'content in place when the phone resends it. Always false for outbound' }),
+  edited_at: NullableTimestamp.openapi({ description: 'When the author last edited the text (null: never edited)' }),
+  previous_texts: z.array(PreviousTextSchema).openapi({ description: 'The texts before each edit, oldest first' }),
+  deleted_at: NullableTimestamp.openapi({ description: 'When the author deleted it for everyone (the row and its text stay; show it as deleted)' }),
+  imported: z.boolean().openapi({ description: 'true: imported from the recent history WhatsApp sent when the number was linked (automations skip these)' }),
+  reactions: z.array(ReactionSchema).openapi({ description: 'The reactions to it: at most one of the contact and one of the owner' }),
   timestamp: Timestamp,
 }).openapi('ListedMessage');
 
@@ -149,3 +171,12 @@ export const MessagePageSchema = z.object({
 
 export type OutboundView = z.infer<typeof OutboundMessageSchema>;
 export type ListedMessageView = z.infer<typeof ListedMessageSchema>;
+export type ReactionView = z.infer<typeof ReactionSchema>;
+
+// Compile-time: the timeline fields of a listed message are the columns' own types (one vocabulary: a schema
+// change of one of them fails the type check here, not in a CRM).
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type TimelineColumn = 'pending' | 'edited_at' | 'deleted_at' | 'imported';
+export const LISTED_TIMELINE_IS_SCHEMA: Same<Pick<ListedMessageView, TimelineColumn>, Pick<Tables<'inbound_messages'>, TimelineColumn>>
+  & Same<Pick<ListedMessageView, 'edited_at' | 'deleted_at'>, Pick<Tables<'outbound_messages'>, 'edited_at' | 'deleted_at'>>
+  & Same<ReactionView, Pick<Tables<'message_reactions'>, 'emoji' | 'from_me' | 'reacted_at'>> = true;

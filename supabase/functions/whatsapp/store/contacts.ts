@@ -4,7 +4,7 @@ import { toApiError } from '../../_shared/postgrest-error.ts';
 import type { Db } from '../types.ts';
 import type { ConversationCursor } from './cursor.ts';
 
-export type ContactRow = Pick<Tables<'whatsapp_contacts'>, 'id' | 'phone_number' | 'push_name' | 'saved_name'>;
+export type ContactRow = Pick<Tables<'whatsapp_contacts'>, 'id' | 'session_id' | 'phone_number' | 'push_name' | 'saved_name'>;
 
 // one literal (not a concatenation): supabase-js infers the row type from it
 const CONVERSATION_COLUMNS = 'contact_id,session_id,phone_number,number_hidden,display_name,last_message_text,last_message_type,last_message_from_me,last_message_pending,last_message_at,unread_count,last_activity_at';
@@ -16,7 +16,7 @@ export type ConversationRow = Pick<Tables<'whatsapp_conversations'>,
 export async function contactsByIds(db: Db, ids: string[]): Promise<Map<string, ContactRow>> {
   const unique = [...new Set(ids)];
   if (unique.length === 0) return new Map();
-  const { data, error } = await db.from('whatsapp_contacts').select('id,phone_number,push_name,saved_name').in('id', unique);
+  const { data, error } = await db.from('whatsapp_contacts').select('id,session_id,phone_number,push_name,saved_name').in('id', unique);
   if (error) throw toApiError(error);
   return new Map((data ?? []).map((row) => [row.id, row]));
 }

@@ -9,10 +9,10 @@ import { type Cursor, compareNewestFirst, type Keyed } from './cursor.ts';
 
 export const OUTBOUND_COLUMNS = 'id,session_id,contact_id,recipient,content_type,text,media_path,media_file_name,media_mime_type,media_size_bytes,quoted_wa_message_id,idempotency_key,status,attempts,wa_message_id,error_code,error,created_at,updated_at,sent_at,delivered_at,read_at,failed_at';
 /** A listed outbound row: the row, and the preview it was sent with. */
-const LISTED_OUTBOUND_COLUMNS = `${OUTBOUND_COLUMNS},media_thumbnail`;
+const LISTED_OUTBOUND_COLUMNS = `${OUTBOUND_COLUMNS},media_thumbnail,edited_at,previous_texts,deleted_at`;
 const INBOUND_COLUMNS = 'id,session_id,wa_message_id,chat_jid,sender_jid,sender_phone,push_name,from_me,message_type,text,wa_timestamp,received_at,contact_id,' +
   'media_kind,media_state,media_path,media_mime_type,media_size_bytes,media_duration_seconds,media_width,media_height,media_file_name,media_error,' +
-  'media_thumbnail,media_waveform';
+  'media_thumbnail,media_waveform,pending,edited_at,previous_texts,deleted_at,imported';
 
 export type OutboundRow = Pick<Tables<'outbound_messages'>,
   | 'id' | 'session_id' | 'contact_id' | 'recipient' | 'content_type' | 'text' | 'media_path' | 'media_file_name' | 'media_mime_type'
@@ -20,13 +20,19 @@ export type OutboundRow = Pick<Tables<'outbound_messages'>,
   | 'wa_message_id' | 'error_code' | 'error' | 'created_at' | 'updated_at' | 'sent_at' | 'delivered_at' | 'read_at'
   | 'failed_at'>;
 
-export type ListedOutboundRow = OutboundRow & Pick<Tables<'outbound_messages'>, 'media_thumbnail'>;
+export type ListedOutboundRow = OutboundRow
+  & Pick<Tables<'outbound_messages'>, 'media_thumbnail' | 'edited_at' | 'previous_texts' | 'deleted_at'>;
 
 export type InboundRow = Pick<Tables<'inbound_messages'>,
   | 'id' | 'session_id' | 'wa_message_id' | 'chat_jid' | 'sender_jid' | 'sender_phone' | 'push_name' | 'from_me'
   | 'message_type' | 'text' | 'wa_timestamp' | 'received_at' | 'contact_id' | 'media_kind' | 'media_state' | 'media_path'
   | 'media_mime_type' | 'media_size_bytes' | 'media_duration_seconds' | 'media_width' | 'media_height' | 'media_file_name'
-  | 'media_error' | 'media_thumbnail' | 'media_waveform'>;
+  | 'media_error' | 'media_thumbnail' | 'media_waveform' | 'pending' | 'edited_at' | 'previous_texts' | 'deleted_at' | 'imported'>;
+
+export type ReactionRow = Pick<Tables<'message_reactions'>, 'session_id' | 'wa_message_id' | 'emoji' | 'from_me' | 'reacted_at'>;
+/** The reactions of a page of messages, by `${session_id}:${wa_message_id}`. */
+export type ReactionsByMessage = Map<string, ReactionRow[]>;
+export const reactionKey = (sessionId: string, waMessageId: string) => `${sessionId}:${waMessageId}`;
 
 export type NewOutbound = Required<Pick<TablesInsert<'outbound_messages'>,
   | 'session_id' | 'user_id' | 'recipient' | 'content_type' | 'text' | 'media_path' | 'media_file_name'
@@ -90,7 +96,7 @@ const INBOUND: TableSpec = { table: 'inbound_messages', columns: INBOUND_COLUMNS
 async function pageOf<Row>(
   db: Db,
   spec: TableSpec,
-  filter: { userId: string; sessionId?: string },
+  filter: MessageFilter,
   cursor: Cursor | undefined,
   limit: number,
 ): Promise<Row[]> {
@@ -102,6 +108,7 @@ async function pageOf<Row>(
     // a reaction, edit or delete row is not a message of the list: its effect shows on the message it targets
     if (spec.kind === 'o') q = q.not('content_type', 'in', REP_ACTION_LIST);
     if (filter.sessionId) q = q.eq('session_id', filter.sessionId);
+    if (filter.contactId) q = q.eq('contact_id', filter.contactId);
     return q.order(spec.timeColumn, { ascending: false }).order('id', { ascending: false }).limit(limit);
   };
   const run = async (q: ReturnType<typeof base>) => {
@@ -120,9 +127,12 @@ async function pageOf<Row>(
   return run(spec.kind === 'i' ? base().lte(spec.timeColumn, cursor.t) : base().lt(spec.timeColumn, cursor.t));
 }
 
+/** Whose messages: the caller's, optionally of one session and one contact. */
+export interface MessageFilter { userId: string; sessionId?: string; contactId?: string }
+
 export async function listMessages(
   db: Db,
-  filter: { userId: string; sessionId?: string },
+  filter: MessageFilter,
   cursor: Cursor | undefined,
   limit: number,
 ): Promise<{ items: ListedMessage[]; hasMore: boolean }> {
@@ -137,4 +147,19 @@ export async function listMessages(
   // Each list is already in order; a stable sort keeps their internal (id) order at equal keys.
   keyed.sort(compareNewestFirst);
   return { items: keyed.slice(0, limit), hasMore: keyed.length > limit };
+}
+
+/** The reactions to these messages (one query; ids the caller cannot see have none). */
+export async function reactionsOf(db: Db, items: ListedMessage[]): Promise<ReactionsByMessage> {
+  const ids = [...new Set(items.map((item) => item.row.wa_message_id))];
+  const found: ReactionsByMessage = new Map();
+  if (ids.length === 0) return found;
+  const { data, error } = await db.from('message_reactions').select('session_id,wa_message_id,emoji,from_me,reacted_at')
+    .in('wa_message_id', ids).order('from_me').order('reacted_at');
+  if (error) throw toApiError(error);
+  for (const row of data ?? []) {
+    const key = reactionKey(row.session_id, row.wa_message_id);
+    found.set(key, [...(found.get(key) ?? []), row]);
+  }
+  return found;
 }

@@ -135,6 +135,13 @@ Deno.test('the OpenAPI document is 3.0, lists every route with responses, and re
   }
   assertEquals(doc.components.schemas.SendMessage.additionalProperties, false);
   assert(doc.components.securitySchemes.bearerAuth);
+  // a listed message documents its timeline, and the list its one-chat filter
+  const listed = doc.components.schemas.ListedMessage;
+  for (const field of ['pending', 'edited_at', 'previous_texts', 'deleted_at', 'imported', 'reactions']) {
+    assert(listed.required.includes(field) && listed.properties[field].description, `ListedMessage.${field}`);
+  }
+  const listParams = doc.paths['/whatsapp/messages'].get.parameters.map((p: { name: string }) => p.name);
+  assert(listParams.includes('contact_id'), 'GET /messages?contact_id');
 });
 
 Deno.test('GET /docs is a self-contained page listing every route with curl examples', async () => {
