@@ -9,18 +9,5 @@ alter table public.whatsapp_sessions
 comment on column public.whatsapp_sessions.wa_web_version is
   'The WA Web version (e.g. 2.3000.1046120035) the connector announced on its latest socket for this session.';
 
--- Fenced like every connector write; false = fenced out (another connector holds the session).
-create or replace function public.record_session_wa_version(p_session_id uuid, p_owner text, p_epoch bigint, p_version text)
-  returns boolean
-  language sql
-  set search_path to ''
-  as $$
-    with changed as (
-      update public.whatsapp_sessions set wa_web_version = p_version
-       where id = p_session_id and lease_owner = p_owner and lease_epoch = p_epoch and lease_expires_at > now()
-      returning 1)
-    select exists (select 1 from changed)
-  $$;
-
-revoke execute on function public.record_session_wa_version(uuid, text, bigint, text) from public, anon, authenticated;
-grant execute on function public.record_session_wa_version(uuid, text, bigint, text) to service_role;
+-- The connector records it with record_session_wa_version (fenced; false = another connector holds the
+-- session), defined in 20261207007300 in its final form (it reads connector_heartbeats, made in 007200).

@@ -15,31 +15,9 @@ comment on column public.whatsapp_sessions.restricted_until is
 comment on column public.whatsapp_sessions.restriction_kind is
   'The time-lock''s enforcement type as WhatsApp reports it (e.g. RESTRICT_ALL_COMPANIONS, BIZ_QUALITY).';
 
--- The connector's view of the time-lock (its query, the server's push, a 463), fenced. p_until null lifts it:
--- the rows held for it are due at once. false = fenced out.
-create or replace function public.set_session_restriction(
-  p_session_id uuid, p_owner text, p_epoch bigint, p_until timestamptz, p_kind text)
-  returns boolean
-  language plpgsql
-  set search_path to ''
-  as $$
-  begin
-    update public.whatsapp_sessions
-       set restricted_until = p_until,
-           restriction_kind = case when p_until is null then null else left(coalesce(p_kind, 'unknown'), 64) end
-     where id = p_session_id and lease_owner = p_owner and lease_epoch = p_epoch and lease_expires_at > now();
-    if not found then
-      return false;
-    end if;
-    if p_until is null then
-      update public.outbound_messages
-         set next_attempt_at = now()
-       where session_id = p_session_id and status = 'queued' and error_code = 'account_restricted'
-         and next_attempt_at > now();
-    end if;
-    return true;
-  end;
-  $$;
+-- The connector's view of the time-lock (its query, the server's push, a 463) is written by
+-- set_session_restriction (fenced; p_until null lifts it and the rows held for it are due at once), defined in
+-- 20261207007200 in its final form (it reads connector_heartbeats, made there).
 
 -- A claimed row that must wait for a restriction to end: queued again, due at p_until, the claim's attempt given
 -- back (a hold is not a failed try: held rows never run out of attempts). Only the claim holder.
@@ -74,9 +52,7 @@ create or replace function public.session_has_chat_with(p_session_id uuid, p_pho
                           where o.contact_id = c.id and o.status in ('sent', 'delivered', 'read'))))
   $$;
 
-revoke execute on function public.set_session_restriction(uuid, text, bigint, timestamptz, text) from public, anon, authenticated;
 revoke execute on function public.hold_outbound_message(uuid, text, timestamptz, text) from public, anon, authenticated;
 revoke execute on function public.session_has_chat_with(uuid, text) from public, anon, authenticated;
-grant execute on function public.set_session_restriction(uuid, text, bigint, timestamptz, text) to service_role;
 grant execute on function public.hold_outbound_message(uuid, text, timestamptz, text) to service_role;
 grant execute on function public.session_has_chat_with(uuid, text) to service_role;

@@ -21,25 +21,9 @@ create or replace function public.replaced_without_logout_note()
   as $$ select 'replaced: this WhatsApp number was linked again in a newer session; the old device was not connected, '
              || 'so it could not be logged out on WhatsApp (remove it under Linked devices on the phone); credentials wiped' $$;
 
-create or replace function public.wipe_unheld_replaced_session()
-  returns trigger
-  language plpgsql
-  security definer
-  set search_path to ''
-  as $$
-  begin
-    if new.status = 'replaced' and old.status is distinct from 'replaced'
-       and (new.lease_owner is null or new.lease_expires_at <= now()) then
-      delete from public.whatsapp_auth_state where session_id = new.id;
-      new.last_error := public.replaced_without_logout_note();
-    end if;
-    return new;
-  end;
-  $$;
-
-create trigger whatsapp_sessions_wipe_unheld_replaced
-  before update of status on public.whatsapp_sessions
-  for each row execute function public.wipe_unheld_replaced_session();
+-- An older session nobody holds is wiped by the before-update trigger whatsapp_sessions_wipe_unheld_replaced
+-- (wipe_unheld_replaced_session), made in 20261207007200 with its final body ("nobody holds" reads
+-- connector_heartbeats, made there).
 
 -- The holder of a replaced session is done with it: p_logged_out says whether WhatsApp confirmed the logout
 -- of its device (the socket was open and remove-companion-device was sent). Credentials wiped, lease released.
@@ -64,6 +48,5 @@ create or replace function public.finish_replaced_session(p_session_id uuid, p_o
   $$;
 
 revoke execute on function public.replaced_without_logout_note() from public, anon, authenticated;
-revoke execute on function public.wipe_unheld_replaced_session() from public, anon, authenticated;
 revoke execute on function public.finish_replaced_session(uuid, text, bigint, boolean) from public, anon, authenticated;
 grant execute on function public.finish_replaced_session(uuid, text, bigint, boolean) to service_role;

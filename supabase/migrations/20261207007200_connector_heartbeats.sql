@@ -9,9 +9,10 @@
 --
 -- Redefines (same signatures, return types and grants; every other line as before): acquire_session_lease,
 -- renew_session_leases, assert_session_lease, claim_wanted_sessions, claim_session_commands,
--- set_session_status, delete_unfinished_link_credentials (000500), claim_ready_outbound_messages (007100),
--- record_session_wa_version (002000), set_session_restriction (002100), wipe_unheld_replaced_session
--- (005100), wipe_abandoned_ended_sessions (005200).
+-- set_session_status, delete_unfinished_link_credentials (000500), claim_ready_outbound_messages (007100).
+-- Defines, in their final form, the fenced writes and clean-ups of later features that read the heartbeat:
+-- set_session_restriction (its column: 002100), wipe_unheld_replaced_session with its trigger (005100) and
+-- wipe_abandoned_ended_sessions (005200). record_session_wa_version (its column: 002000) is in 007300.
 
 create table public.connector_heartbeats (
   owner text primary key,
@@ -215,20 +216,8 @@ create or replace function public.claim_ready_outbound_messages(
     returning m.*
   $$;
 
-create or replace function public.record_session_wa_version(p_session_id uuid, p_owner text, p_epoch bigint, p_version text)
-  returns boolean
-  language sql
-  set search_path to ''
-  as $$
-    with changed as (
-      update public.whatsapp_sessions set wa_web_version = p_version
-       where id = p_session_id and lease_owner = p_owner and lease_epoch = p_epoch
-         and (lease_expires_at > now()
-              or exists (select 1 from public.connector_heartbeats h where h.owner = p_owner and h.expires_at > now()))
-      returning 1)
-    select exists (select 1 from changed)
-  $$;
-
+-- The connector's view of the account's time-lock (its query, the server's push, a 463; 002100), fenced.
+-- p_until null lifts it: the rows held for it are due at once. false = fenced out.
 create or replace function public.set_session_restriction(
   p_session_id uuid, p_owner text, p_epoch bigint, p_until timestamptz, p_kind text)
   returns boolean
@@ -255,6 +244,9 @@ create or replace function public.set_session_restriction(
   end;
   $$;
 
+-- A session replaced by a newer link of its phone (complete_session_link) while nobody holds it: no live socket
+-- can log its device out, so its credentials are wiped in the same transaction and last_error says the device
+-- may still be listed on the phone (005100). A held one is left to its holder (finish_replaced_session).
 create or replace function public.wipe_unheld_replaced_session()
   returns trigger
   language plpgsql
@@ -273,6 +265,18 @@ create or replace function public.wipe_unheld_replaced_session()
   end;
   $$;
 
+-- (or replace: a database that applied 005100 before the fold already has the trigger)
+create or replace trigger whatsapp_sessions_wipe_unheld_replaced
+  before update of status on public.whatsapp_sessions
+  for each row execute function public.wipe_unheld_replaced_session();
+
+-- Credentials of an ended session whose holder died (issue 16 item 5, 005200: the gap 005100 left). A newer
+-- link that replaces a session held under a live lease leaves the wipe to the holder (it logs the device out on
+-- WhatsApp first, then finish_replaced_session); a holder that crashed, was SIGKILLed or lost its database never
+-- does, and the trigger above skipped the row because the lease was still live. The same holds for a session that
+-- expired while held. Every connector's housekeeping (at start and every EXPIRE_INTERVAL_MS) calls this: once
+-- the dead holder's lease has expired, the credentials are wiped and a replaced row says its device could not
+-- be logged out. Returns the sessions wiped.
 create or replace function public.wipe_abandoned_ended_sessions()
   returns setof uuid
   language sql
@@ -293,3 +297,13 @@ create or replace function public.wipe_abandoned_ended_sessions()
       returning a.session_id)
     select id from ended
   $$;
+
+revoke execute on function
+  public.set_session_restriction(uuid, text, bigint, timestamptz, text),
+  public.wipe_unheld_replaced_session(),
+  public.wipe_abandoned_ended_sessions()
+  from public, anon, authenticated;
+grant execute on function
+  public.set_session_restriction(uuid, text, bigint, timestamptz, text),
+  public.wipe_abandoned_ended_sessions()
+  to service_role;

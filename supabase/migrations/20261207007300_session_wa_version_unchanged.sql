@@ -2,7 +2,8 @@
 -- on a restart that is the version already on the row: one more whatsapp_sessions write per login (of
 -- about five), each decoded by Realtime for a browser watching the row. An unchanged version is not
 -- written again; the answer stays the fence's (true while the caller holds the lease).
--- Redefines record_session_wa_version (002000, 007200); signature and grants unchanged.
+-- record_session_wa_version is defined here only, in its final form (the column: 002000). Fenced like every
+-- connector write; false = fenced out (another connector holds the session).
 create or replace function public.record_session_wa_version(p_session_id uuid, p_owner text, p_epoch bigint, p_version text)
   returns boolean
   language plpgsql
@@ -26,3 +27,6 @@ create or replace function public.record_session_wa_version(p_session_id uuid, p
     return true;
   end;
   $$;
+
+revoke execute on function public.record_session_wa_version(uuid, text, bigint, text) from public, anon, authenticated;
+grant execute on function public.record_session_wa_version(uuid, text, bigint, text) to service_role;
