@@ -112,6 +112,51 @@ describe('whatsapp function: rep actions', () => {
     expect(await countOutbound(u.id)).toBe(before);
   });
 
+  it('an Idempotency-Key on an action, a reply or a conversation read replays the first row and queues nothing twice; the key with another body is 409 idempotency_conflict', async () => {
+    type Case = (u: Awaited<ReturnType<typeof seeded>>) => [method: string, path: string, json: unknown, otherPath: string, otherJson: unknown];
+    const cases: Case[] = [
+      (u) => ['POST', `/messages/${u.asked}/reaction`, { emoji: '👍' }, `/messages/${u.asked}/reaction`, { emoji: '❤️' }],
+      (u) => ['DELETE', `/messages/${u.later}/reaction`, undefined, `/messages/${u.asked}/reaction`, undefined],
+      (u) => ['POST', `/messages/${u.ours}/edit`, { text: 'Precio: 12 €' }, `/messages/${u.ours}/edit`, { text: 'Precio: 13 €' }],
+      (u) => ['POST', `/messages/${u.ours}/revoke`, {}, `/messages/${u.asked}/reaction`, { emoji: '👍' }],
+      (u) => ['POST', `/messages/${u.asked}/read`, {}, `/messages/${u.later}/read`, {}],
+      (u) => ['POST', `/messages/${u.asked}/reply`, { text: 'Son 10 €' }, `/messages/${u.asked}/reply`, { text: 'Son 11 €' }],
+      (u) => ['POST', `/conversations/${u.contactId}/read`, undefined, `/messages/${u.asked}/read`, {}],
+    ];
+    // a user per case: the local stack's message rate limit is 25 calls an hour
+    await Promise.all(cases.map(async (pick) => {
+      const u = await seeded();
+      const [method, path, json, otherPath, otherJson] = pick(u);
+      const call = (m: string, p: string, body: unknown) =>
+        api(m, p, { token: u.token, headers: { 'Idempotency-Key': 'crm-retry-1' }, ...(body === undefined ? {} : { json: body }) });
+      const first = await call(method, path, json);
+      expect(first.status, `${method} ${path} ${JSON.stringify(first.body)}`).toBe(202);
+      const before = await countOutbound(u.id);
+      const again = await call(method, path, json);
+      expect([again.status, again.headers.get('idempotent-replayed')], `${method} ${path} again`).toEqual([202, 'true']);
+      expect(again.body).toEqual(first.body);
+      const otherMethod = otherPath.endsWith('/reaction') && otherJson === undefined ? 'DELETE' : 'POST';
+      const changed = await call(otherMethod, otherPath, otherJson);
+      expect([changed.status, changed.body.error?.code], `the key of ${method} ${path} on ${otherMethod} ${otherPath}`).toEqual([409, 'idempotency_conflict']);
+      expect(await countOutbound(u.id)).toBe(before);
+    }));
+
+    const u = await seeded();
+    const call = (path: string, key: string, json: unknown) => api('POST', path, { token: u.token, headers: { 'Idempotency-Key': key }, json });
+    // concurrent retries of one new action: one row
+    const before = await countOutbound(u.id);
+    const burst = await Promise.all([0, 1, 2].map(() => call(`/messages/${u.later}/reaction`, 'crm-burst', { emoji: '🙏' })));
+    expect(burst.map((r) => r.status)).toEqual([202, 202, 202]);
+    expect(new Set(burst.map((r) => r.body.id)).size).toBe(1);
+    expect(await countOutbound(u.id)).toBe(before + 1);
+    // a key the CRM used for a plain send is not an action's
+    const sent = await api('POST', '/messages', { token: u.token, json: { to: CONTACT, text: 'Hola', idempotency_key: 'crm-send' } });
+    expect(sent.status).toBe(202);
+    expect((await call(`/messages/${u.asked}/reply`, 'crm-send', { text: 'Hola' })).body.error?.code).toBe('idempotency_conflict');
+    expect((await call(`/messages/${u.asked}/reaction`, '', { emoji: '👍' })).body.error?.code).toBe('validation_failed');
+    expect(await countOutbound(u.id)).toBe(before + 2);
+  });
+
   it('another user cannot act on these messages or mark this conversation read: not found, nothing written', async () => {
     const u = await seeded();
     const other = await createSignedInUser(h.stack);

@@ -1155,7 +1155,7 @@ export type Database = {
         Returns: boolean
       }
       mark_conversation_read: {
-        Args: { p_contact_id: string }
+        Args: { p_contact_id: string; p_idempotency_key?: string }
         Returns: string
       }
       mark_inbound_media_stored: {

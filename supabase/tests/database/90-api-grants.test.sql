@@ -170,7 +170,7 @@ insert into expected_grants (object, role, privileges) values
     ('function redeliver_webhook_event(text)', 'service_role', 'execute'),
     ('function redeliver_webhook_events(text[], text, text, timestamp with time zone, timestamp with time zone, integer)', 'authenticated', 'execute'),
     ('function redeliver_webhook_events(text[], text, text, timestamp with time zone, timestamp with time zone, integer)', 'service_role', 'execute'),
-    ('function mark_conversation_read(uuid)', 'authenticated', 'execute'),
+    ('function mark_conversation_read(uuid, text)', 'authenticated', 'execute'),
   -- functions: the Edge Function's rate limit, called with its secret key for the user it verified (a user
   -- who could call it would choose the window and reset their own count, issue 16 item 9)
     ('function consume_api_rate_limit(uuid, text, integer, integer)', 'service_role', 'execute'),

@@ -7,15 +7,16 @@ import { ApiError } from '../../_shared/api-error.ts';
 import { normalizePhoneNumber } from '../../_shared/phone.ts';
 import type { RepActionType } from '../../_shared/rep-actions.ts';
 import {
-  ActionBody, ContactParams, ConversationReadSchema, EditBody, ReactBody, RepActionSchema, ReplyBody, SessionQuery, WaMessageParams,
+  ActionBody, ActionHeaders, ContactParams, ConversationReadSchema, EditBody, ReactBody, RepActionSchema, ReplyBody, SessionQuery, WaMessageParams,
 } from '../schemas/action.ts';
 import { bodyErrors, commonErrors, errorResponse, rateLimitError } from '../schemas/common.ts';
 import { OutboundMessageSchema } from '../schemas/message.ts';
-import { findRepAction, insertRepAction, markConversationRead, replyRecipient } from '../store/actions.ts';
-import { insertOutbound } from '../store/messages.ts';
+import { findRepAction, inboundContactOf, insertRepAction, markConversationRead, replyRecipient, toActionView } from '../store/actions.ts';
+import { insertOutbound, type OutboundRow } from '../store/messages.ts';
 import { findActiveSession, findSession, isActiveStatus } from '../store/sessions.ts';
 import type { Db } from '../types.ts';
 import { type App, bearerSecurity, type RouteDeps } from './deps.ts';
+import { concurrentRequest, earlierRequest, requestKey } from './idempotency.ts';
 import { toOutboundView } from './views.ts';
 
 /** The session the action goes through: the named one, else the active one; it must be able to send. */
@@ -29,11 +30,18 @@ async function sendingSession(db: Db, userId: string, sessionId: string | undefi
   return session.id;
 }
 
-const queued = { content: { 'application/json': { schema: RepActionSchema } }, description: 'The queued action' };
+const queued = { content: { 'application/json': { schema: RepActionSchema } }, description: 'The queued action (or, for a replayed Idempotency-Key, the first one)' };
+const keyConflict = '`idempotency_conflict`: the Idempotency-Key was used for another request';
+/** The Idempotency-Key header (routes that take no idempotency_key in the body). */
+const headerKey = (c: { req: { valid(target: never): unknown } }) =>
+  requestKey((c.req.valid('header' as never) as { 'idempotency-key'?: string })['idempotency-key']);
+/** A stored row replays this request when it is the same action on the same message (in the session asked for). */
+const sameAction = (type: string, target: string, text: string | null, sessionId: string | undefined) => (row: OutboundRow) =>
+  row.content_type === type && row.target_wa_message_id === target && row.text === text && (sessionId === undefined || row.session_id === sessionId);
 const targetErrors = (forbidden: string | null, conflicts: string) => ({
   404: errorResponse('`target_not_found`: no message with that id in this session; `session_not_found`'),
   ...(forbidden ? { 403: errorResponse(forbidden) } : {}),
-  409: errorResponse(`${conflicts}; \`no_active_session\`, \`session_cannot_send\``),
+  409: errorResponse(`${conflicts}; \`no_active_session\`, \`session_cannot_send\`; ${keyConflict}`),
 });
 
 interface ActionSpec {
@@ -87,8 +95,8 @@ export function registerActionRoutes(app: App, deps: RouteDeps): void {
   const guard = [deps.requireUser, deps.limitMessages];
   for (const spec of ACTIONS) {
     const request = spec.body
-      ? { params: WaMessageParams, body: { content: { 'application/json': { schema: spec.body } }, required: true } }
-      : { params: WaMessageParams, query: SessionQuery };
+      ? { params: WaMessageParams, headers: ActionHeaders, body: { content: { 'application/json': { schema: spec.body } }, required: true } }
+      : { params: WaMessageParams, headers: ActionHeaders, query: SessionQuery };
     app.openapi(
       createRoute({
         method: spec.method, path: spec.path, tags: ['Rep actions'], summary: spec.summary,
@@ -101,9 +109,15 @@ export function registerActionRoutes(app: App, deps: RouteDeps): void {
         const body = (spec.body ? c.req.valid('json' as never) : c.req.valid('query' as never)) as Record<string, unknown>;
         const db = c.get('db');
         const userId = c.get('user').id;
+        const key = headerKey(c);
+        const text = spec.text(body);
+        const same = sameAction(spec.type, target, text, body.session_id as string | undefined);
+        const earlier = await earlierRequest(c, key, same);
+        if (earlier) return c.json(toActionView(earlier), 202);
         const sessionId = await sendingSession(db, userId, body.session_id as string | undefined);
-        const action = await insertRepAction(db, { sessionId, userId, type: spec.type, target, text: spec.text(body) },
+        const action = await insertRepAction(db, { sessionId, userId, type: spec.type, target, text, idempotencyKey: key },
           spec.invalid ? { '23514': spec.invalid } : {});
+        if ('duplicateKey' in action) return c.json(toActionView(await concurrentRequest(c, key!, same)), 202);
         return c.json(action, 202);
       },
     );
@@ -114,12 +128,13 @@ export function registerActionRoutes(app: App, deps: RouteDeps): void {
       method: 'post', path: '/messages/{wa_message_id}/reply', tags: ['Rep actions'], summary: 'Reply quoting a message',
       description: 'Sends a text to the chat of the message, quoting it (the contact sees the quote above the reply).',
       security: bearerSecurity, middleware: guard,
-      request: { params: WaMessageParams, body: { content: { 'application/json': { schema: ReplyBody } }, required: true } },
+      request: { params: WaMessageParams, headers: ActionHeaders, body: { content: { 'application/json': { schema: ReplyBody } }, required: true } },
       responses: {
         202: { content: { 'application/json': { schema: OutboundMessageSchema } }, description: 'The queued reply' },
         ...commonErrors, ...bodyErrors,
         404: errorResponse('`quoted_not_found`: no message with that id in this session; `session_not_found`'),
-        409: errorResponse('`recipient_unknown`: the chat has neither a phone number nor a contact (a contact whose number is hidden is answered at its LID); `no_active_session`, `session_cannot_send`'),
+        409: errorResponse('`recipient_unknown`: the chat has neither a phone number nor a contact (a contact whose number is hidden is answered at its LID); ' +
+          `\`no_active_session\`, \`session_cannot_send\`; ${keyConflict}`),
         ...rateLimitError,
       },
     }),
@@ -128,6 +143,11 @@ export function registerActionRoutes(app: App, deps: RouteDeps): void {
       const body = c.req.valid('json');
       const db = c.get('db');
       const userId = c.get('user').id;
+      const key = headerKey(c);
+      const same = (row: OutboundRow) => row.content_type === 'text' && row.text === body.text && row.quoted_wa_message_id === quoted
+        && (body.session_id === undefined || row.session_id === body.session_id);
+      const earlier = await earlierRequest(c, key, same);
+      if (earlier) return c.json(toOutboundView(earlier), 202);
       const sessionId = await sendingSession(db, userId, body.session_id);
       const party = await replyRecipient(db, sessionId, quoted);
       if (!party) throw new ApiError(404, 'quoted_not_found', `No message ${quoted} in this session`);
@@ -136,9 +156,9 @@ export function registerActionRoutes(app: App, deps: RouteDeps): void {
       if (!to && !party.contactId) throw new ApiError(409, 'recipient_unknown', 'The chat has neither a phone number nor a contact to answer');
       const result = await insertOutbound(db, {
         session_id: sessionId, user_id: userId, recipient: to, contact_id: to ? null : party.contactId, content_type: 'text', text: body.text,
-        media_path: null, media_file_name: null, quoted_wa_message_id: quoted, idempotency_key: null,
+        media_path: null, media_file_name: null, quoted_wa_message_id: quoted, idempotency_key: key,
       });
-      if ('duplicateKey' in result) throw new ApiError(500, 'internal_error', 'Something went wrong on our side', { cause: 'no key, yet a duplicate' });
+      if ('duplicateKey' in result) return c.json(toOutboundView(await concurrentRequest(c, key!, same)), 202);
       return c.json(toOutboundView(result.inserted), 202);
     },
   );
@@ -149,20 +169,27 @@ export function registerActionRoutes(app: App, deps: RouteDeps): void {
       description: 'Sends WhatsApp\'s read receipt for every unread message of the contact (unread_count goes to 0 once sent). ' +
         '202 with the queued action, or 200 with `action: null` when nothing was unread.',
       security: bearerSecurity, middleware: guard,
-      request: { params: ContactParams },
+      request: { params: ContactParams, headers: ActionHeaders },
       responses: {
         200: { content: { 'application/json': { schema: ConversationReadSchema } }, description: 'Nothing was unread' },
         202: { content: { 'application/json': { schema: ConversationReadSchema } }, description: 'The queued read receipt' },
         ...commonErrors,
         404: errorResponse('`contact_not_found`: not one of the caller\'s contacts'),
-        409: errorResponse('`recipient_unknown`: the chat has neither a phone number nor a LID'),
+        409: errorResponse(`\`recipient_unknown\`: the chat has neither a phone number nor a LID; ${keyConflict}`),
         ...rateLimitError,
       },
     }),
     async (c) => {
       const { contact_id: contactId } = c.req.valid('param');
       const db = c.get('db');
-      const id = await markConversationRead(db, contactId);
+      const key = headerKey(c);
+      // the same request: a read receipt queued for a message of this contact (the newest unread one back then)
+      const same = async (row: OutboundRow) => row.content_type === 'read' && row.target_wa_message_id !== null
+        && await inboundContactOf(db, row.session_id, row.target_wa_message_id) === contactId;
+      const earlier = await earlierRequest(c, key, same);
+      if (earlier) return c.json({ action: toActionView(earlier) }, 202);
+      const id = await markConversationRead(db, contactId, key);
+      if (id !== null && typeof id === 'object') return c.json({ action: toActionView(await concurrentRequest(c, key!, same)) }, 202);
       if (!id) return c.json({ action: null }, 200);
       return c.json({ action: await findRepAction(db, id) }, 202);
     },

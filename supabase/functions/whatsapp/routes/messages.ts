@@ -15,9 +15,10 @@ import { contactsByIds } from '../store/contacts.ts';
 import { decodeCursor, encodeCursor } from '../store/cursor.ts';
 import { jpegOfDataUrl, MEDIA_URL_SECONDS, ThumbnailParams } from '../schemas/media.ts';
 import { findThumbnail, MEDIA_BUCKET, signMediaUrls, sniffObject } from '../store/media.ts';
-import { findOutboundByKey, insertOutbound, listMessages, type OutboundRow, reactionsOf } from '../store/messages.ts';
+import { insertOutbound, listMessages, type OutboundRow, reactionsOf } from '../store/messages.ts';
 import { findActiveSession, findSession, isActiveStatus } from '../store/sessions.ts';
 import { type App, bearerSecurity, type RouteDeps } from './deps.ts';
+import { concurrentRequest, earlierRequest, requestKey } from './idempotency.ts';
 import { bytesOfBytea, signablePaths, ThumbnailBudget } from './media-view.ts';
 import { toListedView, toOutboundView } from './views.ts';
 
@@ -63,10 +64,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** bytea as PostgREST takes it */
 const byteaOf = (bytes: Uint8Array) => `\\x${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
-
-function idempotencyConflict(): ApiError {
-  return new ApiError(409, 'idempotency_conflict', 'This idempotency key was already used for a different message');
-}
 
 export function registerMessageRoutes(app: App, deps: RouteDeps): void {
   const { config } = deps;
@@ -127,11 +124,7 @@ export function registerMessageRoutes(app: App, deps: RouteDeps): void {
     }),
     async (c) => {
       const body = c.req.valid('json');
-      const headerKey = c.req.valid('header')['idempotency-key'];
-      if (headerKey !== undefined && body.idempotency_key !== undefined && headerKey !== body.idempotency_key) {
-        throw new ApiError(400, 'idempotency_key_mismatch', 'The Idempotency-Key header and the body\'s idempotency_key differ');
-      }
-      const key = body.idempotency_key ?? headerKey ?? null;
+      const key = requestKey(c.req.valid('header')['idempotency-key'], body.idempotency_key);
       const to = body.to === undefined ? null : normalizePhoneNumber(body.to, config.defaultCountry);
       if (body.to !== undefined && !to) {
         throw new ApiError(400, 'invalid_phone_number', `to: "${body.to}" is not a valid phone number (use E.164, like +14155552671)`);
@@ -142,16 +135,9 @@ export function registerMessageRoutes(app: App, deps: RouteDeps): void {
       };
       const db = c.get('db');
       const userId = c.get('user').id;
-      const replay = (row: OutboundRow) => {
-        if (!isSameRequest(row, requested)) throw idempotencyConflict();
-        c.header('Idempotent-Replayed', 'true');
-        return c.json(toOutboundView(row), 202);
-      };
-
-      if (key !== null) {
-        const existing = await findOutboundByKey(db, userId, key);
-        if (existing) return replay(existing);
-      }
+      const same = (row: OutboundRow) => isSameRequest(row, requested);
+      const earlier = await earlierRequest(c, key, same);
+      if (earlier) return c.json(toOutboundView(earlier), 202);
       const session = body.session_id ? await findSession(db, body.session_id) : await findActiveSession(db, userId);
       if (!session) {
         throw body.session_id
@@ -167,12 +153,8 @@ export function registerMessageRoutes(app: App, deps: RouteDeps): void {
       const result = await insertOutbound(db, {
         session_id: session.id, user_id: userId, recipient, ...content, idempotency_key: key, media_thumbnail: thumbnail ? byteaOf(thumbnail) : null,
       });
-      if ('duplicateKey' in result) {
-        // A concurrent request with the same key won the insert: answer with its row.
-        const winner = await findOutboundByKey(db, userId, key!);
-        if (!winner) throw new ApiError(500, 'internal_error', 'Something went wrong on our side', { cause: 'idempotency row vanished' });
-        return replay(winner);
-      }
+      // A concurrent request with the same key won the insert: answer with its row.
+      if ('duplicateKey' in result) return c.json(toOutboundView(await concurrentRequest(c, key!, same)), 202);
       return c.json(toOutboundView(result.inserted), 202);
     },
   );

@@ -5,7 +5,7 @@ import { z } from '@hono/zod-openapi';
 import { Constants } from '../../_shared/database.types.ts';
 import { REP_ACTION_TYPES } from '../../_shared/rep-actions.ts';
 import { NullableTimestamp, Timestamp } from './common.ts';
-import { isStorable, MAX_TEXT_CHARS, messageTextProblem } from './message.ts';
+import { IdempotencyKey, isStorable, MAX_TEXT_CHARS, messageTextProblem } from './message.ts';
 
 const SessionChoice = z.uuid().optional().openapi({ description: 'The session the message belongs to (default: the user\'s active session)' });
 
@@ -20,6 +20,14 @@ export const ContactParams = z.object({
 
 export const SessionQuery = z.object({
   session_id: SessionChoice.openapi({ param: { name: 'session_id', in: 'query' } }),
+});
+
+export const ActionHeaders = z.object({
+  'idempotency-key': IdempotencyKey.optional().openapi({
+    param: { name: 'idempotency-key', in: 'header' },
+    description: 'A retry with the same key returns the first queued row (header `Idempotent-Replayed: true`) and queues nothing twice; ' +
+      'the key is shared with POST /messages (unique per user): the same key for another request is 409 `idempotency_conflict`',
+  }),
 });
 
 export const ActionBody = z.object({ session_id: SessionChoice }).strict().openapi('RepActionRequest');

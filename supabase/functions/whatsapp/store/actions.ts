@@ -2,7 +2,7 @@
 import type { Tables } from '../../_shared/database.types.ts';
 import { ApiError } from '../../_shared/api-error.ts';
 import { isRepActionType, type RepActionType } from '../../_shared/rep-actions.ts';
-import { type SqlstateOverrides, toApiError } from '../../_shared/postgrest-error.ts';
+import { type DatabaseError, type SqlstateOverrides, toApiError } from '../../_shared/postgrest-error.ts';
 import type { RepActionView } from '../schemas/action.ts';
 import type { Db } from '../types.ts';
 
@@ -10,21 +10,32 @@ const ACTION_COLUMNS = 'id,session_id,content_type,target_wa_message_id,text,sta
 type ActionRow = Pick<Tables<'outbound_messages'>,
   'id' | 'session_id' | 'content_type' | 'target_wa_message_id' | 'text' | 'status' | 'wa_message_id' | 'error_code' | 'error' | 'created_at' | 'sent_at'>;
 
-function toActionView(row: ActionRow): RepActionView {
+/** The action as the API shows it (also from a wider row: a replayed idempotency key's OutboundRow). */
+export function toActionView(row: ActionRow): RepActionView {
   if (!isRepActionType(row.content_type) || row.target_wa_message_id === null) {
     throw new ApiError(500, 'internal_error', 'Something went wrong on our side', { cause: { notAnAction: row.id } });
   }
-  const { content_type: action, target_wa_message_id, ...rest } = row;
-  return { ...rest, action, target_wa_message_id };
+  return {
+    id: row.id, session_id: row.session_id, action: row.content_type, target_wa_message_id: row.target_wa_message_id, text: row.text,
+    status: row.status, wa_message_id: row.wa_message_id, error_code: row.error_code, error: row.error, created_at: row.created_at, sent_at: row.sent_at,
+  };
 }
 
-/** Queues an action; the insert trigger refuses with a hint that becomes the code (target_not_found, edit_window_passed...). */
-export async function insertRepAction(db: Db, action: { sessionId: string; userId: string; type: RepActionType; target: string; text: string | null },
-  overrides: SqlstateOverrides = {}): Promise<RepActionView> {
+/**
+ * Queues an action; the insert trigger refuses with a hint that becomes the code (target_not_found, edit_window_passed...).
+ * A clash on (user_id, idempotency_key) is reported, not thrown (as insertOutbound does).
+ */
+export async function insertRepAction(db: Db,
+  action: { sessionId: string; userId: string; type: RepActionType; target: string; text: string | null; idempotencyKey: string | null },
+  overrides: SqlstateOverrides = {}): Promise<RepActionView | { duplicateKey: true }> {
   const { data, error } = await db.from('outbound_messages').insert({
     session_id: action.sessionId, user_id: action.userId, content_type: action.type, target_wa_message_id: action.target, text: action.text,
+    idempotency_key: action.idempotencyKey,
   } as never).select(ACTION_COLUMNS);
-  if (error) throw toApiError(error, { '42501': ['session_not_found', 'No such session'], ...overrides });
+  if (error) {
+    if ((error as DatabaseError).code === '23505' && action.idempotencyKey !== null) return { duplicateKey: true };
+    throw toApiError(error, { '42501': ['session_not_found', 'No such session'], ...overrides });
+  }
   return toActionView(data[0] as ActionRow);
 }
 
@@ -34,11 +45,21 @@ export async function findRepAction(db: Db, id: string): Promise<RepActionView |
   return data[0] ? toActionView(data[0] as ActionRow) : null;
 }
 
-/** mark_conversation_read as the caller: the queued row's id, or null when nothing was unread. */
-export async function markConversationRead(db: Db, contactId: string): Promise<string | null> {
-  const { data, error } = await db.rpc('mark_conversation_read', { p_contact_id: contactId });
-  if (error) throw toApiError(error);
+/** mark_conversation_read as the caller: the queued row's id, null when nothing was unread, or the key's clash. */
+export async function markConversationRead(db: Db, contactId: string, idempotencyKey: string | null): Promise<string | null | { duplicateKey: true }> {
+  const { data, error } = await db.rpc('mark_conversation_read', { p_contact_id: contactId, ...(idempotencyKey === null ? {} : { p_idempotency_key: idempotencyKey }) });
+  if (error) {
+    if ((error as DatabaseError).code === '23505' && idempotencyKey !== null) return { duplicateKey: true };
+    throw toApiError(error);
+  }
   return (data as string | null) ?? null;
+}
+
+/** The contact of a received message (what a conversation read row targets), or null. */
+export async function inboundContactOf(db: Db, sessionId: string, waMessageId: string): Promise<string | null> {
+  const { data, error } = await db.from('inbound_messages').select('contact_id').eq('session_id', sessionId).eq('wa_message_id', waMessageId).limit(1);
+  if (error) throw toApiError(error);
+  return data[0]?.contact_id ?? null;
 }
 
 /**

@@ -7,7 +7,7 @@ import { type DatabaseError, toApiError } from '../../_shared/postgrest-error.ts
 import type { Db } from '../types.ts';
 import { type Cursor, compareNewestFirst, type Keyed } from './cursor.ts';
 
-export const OUTBOUND_COLUMNS = 'id,session_id,contact_id,recipient,content_type,text,media_path,media_file_name,media_mime_type,media_size_bytes,quoted_wa_message_id,idempotency_key,status,attempts,wa_message_id,error_code,error,created_at,updated_at,sent_at,delivered_at,read_at,failed_at';
+export const OUTBOUND_COLUMNS = 'id,session_id,contact_id,recipient,content_type,text,target_wa_message_id,media_path,media_file_name,media_mime_type,media_size_bytes,quoted_wa_message_id,idempotency_key,status,attempts,wa_message_id,error_code,error,created_at,updated_at,sent_at,delivered_at,read_at,failed_at';
 /** A listed outbound row: the row, and the preview it was sent with. */
 const LISTED_OUTBOUND_COLUMNS = `${OUTBOUND_COLUMNS},media_thumbnail,edited_at,previous_texts,deleted_at`;
 const INBOUND_COLUMNS = 'id,session_id,wa_message_id,chat_jid,sender_jid,sender_phone,push_name,from_me,message_type,text,wa_timestamp,received_at,contact_id,' +
@@ -15,8 +15,8 @@ const INBOUND_COLUMNS = 'id,session_id,wa_message_id,chat_jid,sender_jid,sender_
   'media_thumbnail,media_waveform,pending,edited_at,previous_texts,deleted_at,imported';
 
 export type OutboundRow = Pick<Tables<'outbound_messages'>,
-  | 'id' | 'session_id' | 'contact_id' | 'recipient' | 'content_type' | 'text' | 'media_path' | 'media_file_name' | 'media_mime_type'
-  | 'media_size_bytes' | 'quoted_wa_message_id' | 'idempotency_key' | 'status' | 'attempts'
+  | 'id' | 'session_id' | 'contact_id' | 'recipient' | 'content_type' | 'text' | 'target_wa_message_id' | 'media_path' | 'media_file_name'
+  | 'media_mime_type' | 'media_size_bytes' | 'quoted_wa_message_id' | 'idempotency_key' | 'status' | 'attempts'
   | 'wa_message_id' | 'error_code' | 'error' | 'created_at' | 'updated_at' | 'sent_at' | 'delivered_at' | 'read_at'
   | 'failed_at'>;
 
