@@ -52,23 +52,8 @@ comment on column public.outbound_messages.target_wa_message_id is
 
 -- message.updated for a message the CRM sent, edited or deleted by a rep: the trigger of 20261207005300.
 
--- The outbound message as webhooks carry it (message.status, message.updated): a message, an action row, an edit
--- or a deletion.
-create or replace function public.webhook_outbound_message_data(m public.outbound_messages) returns jsonb
-  language sql stable
-  set search_path to ''
-  as $$
-    select jsonb_build_object(
-      'session_id', m.session_id,
-      'message', jsonb_build_object(
-        'id', m.id, 'wa_message_id', m.wa_message_id, 'idempotency_key', m.idempotency_key,
-        'recipient', m.recipient, 'recipient_jid', m.recipient_jid, 'status', m.status,
-        'content_type', m.content_type, 'text', m.text, 'target_wa_message_id', m.target_wa_message_id,
-        'edited_at', m.edited_at, 'deleted_at', m.deleted_at,
-        'error_code', m.error_code, 'error', m.error,
-        'sent_at', m.sent_at, 'delivered_at', m.delivered_at, 'read_at', m.read_at, 'failed_at', m.failed_at))
-  $$;
-
-revoke execute on function public.webhook_outbound_message_data(public.outbound_messages) from public, anon, authenticated;
+-- The outbound message as webhooks carry it (message.status, message.updated: a message, an action row, an edit
+-- or a deletion): webhook_outbound_message_data, defined in 20261207008010 in its final form (it names the contact,
+-- outbound_messages.contact_id of 20261207004500). Its callers (004100, 005300) are plpgsql, resolved at run time.
 
 grant insert (target_wa_message_id) on table public.outbound_messages to authenticated;

@@ -4,7 +4,7 @@
 
 -- The connector's functions: for service_role (a secret-key caller) as well as the connector's own
 -- direct connection (the owner); never for anon or authenticated (revoked where they were made). The outbound
--- claims, sent and receipts are granted in 20261207007000/007100, where they are defined.
+-- claims, sent and receipts are granted where they are defined (20261207007000, 007400, 008000).
 grant execute on function
   public.acquire_session_lease(uuid, text, interval),
   public.renew_session_leases(text, interval),

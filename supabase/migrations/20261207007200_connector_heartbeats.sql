@@ -9,7 +9,8 @@
 --
 -- Redefines (same signatures, return types and grants; every other line as before): acquire_session_lease,
 -- renew_session_leases, assert_session_lease, claim_wanted_sessions, claim_session_commands,
--- set_session_status, delete_unfinished_link_credentials (000500), claim_ready_outbound_messages (007100).
+-- set_session_status, delete_unfinished_link_credentials (000500). claim_ready_outbound_messages reads the
+-- same live-lease rule; it is defined in 20261207008000.
 -- Defines, in their final form, the fenced writes and clean-ups of later features that read the heartbeat:
 -- set_session_restriction (its column: 002100), wipe_unheld_replaced_session with its trigger (005100) and
 -- wipe_abandoned_ended_sessions (005200). record_session_wa_version (its column: 002000) is in 007300.
@@ -169,51 +170,6 @@ create or replace function public.delete_unfinished_link_credentials(p_older_tha
                   and not exists (select 1 from public.connector_heartbeats h where h.owner = s.lease_owner and h.expires_at > now())))
       returning a.session_id)
     select count(distinct session_id)::integer from orphaned
-  $$;
-
-create or replace function public.claim_ready_outbound_messages(
-  p_owner text, p_session_ids uuid[], p_limit integer, p_claim_ttl interval)
-  returns setof public.outbound_messages
-  language sql
-  set search_path to ''
-  as $$
-    with picked as materialized (
-      select m.id, m.session_id, m.recipient, m.created_at
-        from public.outbound_messages m
-        join public.whatsapp_sessions s on s.id = m.session_id
-       where m.session_id = any (p_session_ids)
-         and ((m.status = 'queued' and m.next_attempt_at <= now())
-              or (m.status = 'sending' and m.claim_expires_at <= now()))
-         and s.lease_owner = p_owner and s.status = 'connected'
-         and (s.lease_expires_at > now()
-              or exists (select 1 from public.connector_heartbeats h where h.owner = p_owner and h.expires_at > now()))
-         -- cheap pre-filter (keeps the limit for rows that can go): an older row waiting for its retry or
-         -- under someone else's live claim holds the recipient back
-         and not exists (
-           select 1 from public.outbound_messages e
-            where e.session_id = m.session_id and e.recipient = m.recipient
-              and (e.created_at, e.id) < (m.created_at, m.id)
-              and ((e.status = 'queued' and e.next_attempt_at > now())
-                   or (e.status = 'sending' and e.claimed_by <> p_owner and e.claim_expires_at > now())))
-       order by m.created_at, m.id
-       limit p_limit
-       for no key update of m skip locked),
-    ready as (
-      select p.id
-        from picked p
-       where not exists (
-         select 1 from public.outbound_messages e
-          where e.session_id = p.session_id and e.recipient = p.recipient
-            and (e.created_at, e.id) < (p.created_at, p.id)
-            and e.status in ('queued', 'sending')
-            and not (e.status = 'sending' and e.claimed_by = p_owner and e.claim_expires_at > now())
-            and not exists (select 1 from picked q where q.id = e.id)))
-    update public.outbound_messages m
-       set status = 'sending', claimed_by = p_owner, claim_expires_at = now() + p_claim_ttl,
-           attempts = m.attempts + 1
-      from ready
-     where m.id = ready.id
-    returning m.*
   $$;
 
 -- The connector's view of the account's time-lock (its query, the server's push, a 463; 002100), fenced.
