@@ -190,6 +190,15 @@ create table if not exists realtime.messages (
 );
 alter table realtime.messages enable row level security;
 grant select, insert, update on realtime.messages to anon, authenticated, service_role;
+-- Binary broadcasts (Realtime tenant migration 20260514120000): a message carries a jsonb payload or a bytea one.
+alter table realtime.messages add column if not exists binary_payload bytea;
+do $$
+begin
+  if not exists (select 1 from pg_constraint where conname = 'messages_payload_exclusive' and conrelid = 'realtime.messages'::regclass) then
+    alter table realtime.messages add constraint messages_payload_exclusive check (payload is null or binary_payload is null) not valid;
+  end if;
+end
+$$;
 
 create or replace function realtime.topic() returns text
   language sql stable
@@ -215,6 +224,27 @@ create or replace function realtime.send(payload jsonb, event text, topic text, 
       execute format('SET LOCAL realtime.topic TO %L', topic);
       insert into realtime.messages (id, payload, event, topic, private, extension)
       values (generated_id, final_payload, event, topic, private, 'broadcast');
+    exception
+      when others then
+        raise warning 'WarnSendingBroadcastMessage: %', sqlerrm;
+    end;
+  end;
+  $$;
+
+-- Realtime's own (priv/repo/tenant_schema/realtime/functions/send_binary.sql): a bytea payload, stored as is in
+-- binary_payload (no id added), delivered to vsn 2.0.0 clients as a binary user broadcast; a failed insert is a warning.
+create or replace function realtime.send_binary(payload bytea, event text, topic text, private boolean default true)
+  returns void
+  language plpgsql
+  as $$
+  declare
+    generated_id uuid;
+  begin
+    begin
+      generated_id := gen_random_uuid();
+      execute format('SET LOCAL realtime.topic TO %L', topic);
+      insert into realtime.messages (id, binary_payload, event, topic, private, extension)
+      values (generated_id, payload, event, topic, private, 'broadcast');
     exception
       when others then
         raise warning 'WarnSendingBroadcastMessage: %', sqlerrm;

@@ -10,7 +10,7 @@ import { refreshToken } from './channel-token.ts';
 import type { ConnectionHost } from './connection-host.ts';
 import { joinChannel } from './join.ts';
 import {
-  ProtocolError, decodeFrame, encodeBinaryBroadcast, encodeFrame, encodeFrameWithRawPayload, type PhoenixMessage, type Vsn,
+  ProtocolError, decodeFrame, encodeBinaryBroadcast, encodeFrame, encodeFrameWithRawPayload, isObject, type PhoenixMessage, type Vsn,
 } from './protocol.ts';
 import type { ServerContext } from './server-context.ts';
 
@@ -121,7 +121,7 @@ export class Connection implements ConnectionHost {
     const body = payload.payload;
     if (body instanceof Uint8Array) {
       // vsn 1.0.0 has no binary frame: Realtime does not deliver a binary payload to such a client either.
-      if (this.vsn === '2.0.0') this.send(encodeBinaryBroadcast(channel.topic, String(payload.event), body));
+      if (this.vsn === '2.0.0') this.send(encodeBinaryBroadcast(channel.topic, String(payload.event), body, isObject(payload.meta) ? payload.meta : undefined));
       return;
     }
     this.send(encodeFrame({ joinRef: null, ref: null, topic: channel.topic, event: 'broadcast', payload }, this.vsn));

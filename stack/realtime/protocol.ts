@@ -65,13 +65,17 @@ export function encodeFrameWithRawPayload(
   return `{"join_ref":${JSON.stringify(joinRef)},"ref":null,"topic":${JSON.stringify(topic)},"event":${JSON.stringify(event)},"payload":${payloadJson}}`;
 }
 
-/** A user broadcast with a binary payload goes out as a kind 4 frame (realtime-js decodes it). */
-export function encodeBinaryBroadcast(topic: string, userEvent: string, payload: Uint8Array): Buffer {
+/**
+ * A user broadcast with a binary payload goes out as a kind 4 frame (realtime-js decodes it), with its metadata
+ * (`meta` on the client: a database message's `{id}`) as JSON, as Realtime's V2Serializer.fastlane! writes it.
+ */
+export function encodeBinaryBroadcast(topic: string, userEvent: string, payload: Uint8Array, metadata?: Record<string, unknown>): Buffer {
   const topicBytes = Buffer.from(topic, 'utf8');
   const eventBytes = Buffer.from(userEvent, 'utf8');
-  if (topicBytes.length > 255 || eventBytes.length > 255) throw new ProtocolError('topic or event too long');
-  const header = Buffer.from([KIND_USER_BROADCAST, topicBytes.length, eventBytes.length, 0, ENCODING_BINARY]);
-  return Buffer.concat([header, topicBytes, eventBytes, payload]);
+  const metaBytes = Buffer.from(metadata ? JSON.stringify(metadata) : '', 'utf8');
+  if (topicBytes.length > 255 || eventBytes.length > 255 || metaBytes.length > 255) throw new ProtocolError('topic, event or metadata too long');
+  const header = Buffer.from([KIND_USER_BROADCAST, topicBytes.length, eventBytes.length, metaBytes.length, ENCODING_BINARY]);
+  return Buffer.concat([header, topicBytes, eventBytes, metaBytes, payload]);
 }
 
 function decodeBinaryBroadcastPush(data: Buffer): PhoenixMessage {

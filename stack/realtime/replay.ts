@@ -13,6 +13,7 @@ const MAX_UNIX_MS = 8.64e15;
 export interface ReplayedMessage {
   id: string;
   event: string;
+  /** The jsonb payload, or realtime.send_binary's bytes (RealtimeChannel.replay sends those as a binary broadcast). */
   payload: unknown;
 }
 
@@ -33,8 +34,8 @@ export function replayRequest(config: Record<string, unknown>, isPrivate: boolea
 }
 
 export async function loadReplay(pool: Pool, subTopic: string, since: number, limit: number): Promise<ReplayedMessage[]> {
-  const { rows } = await pool.query<ReplayedMessage>(
-    `select id::text, event, payload from realtime.messages
+  const { rows } = await pool.query<{ id: string; event: string; payload: unknown; binary_payload: Buffer | null }>(
+    `select id::text, event, payload, binary_payload from realtime.messages
       where topic = $1 and private = true and extension = 'broadcast'
         and inserted_at >= (to_timestamp($2::double precision / 1000) at time zone 'UTC')
         and inserted_at >= date_trunc('day', (now() at time zone 'UTC') - interval '72 hours')
@@ -42,5 +43,5 @@ export async function loadReplay(pool: Pool, subTopic: string, since: number, li
       order by inserted_at desc limit $3`,
     [subTopic, since, limit],
   );
-  return rows.reverse();
+  return rows.reverse().map((row) => ({ id: row.id, event: row.event, payload: row.binary_payload ?? row.payload }));
 }

@@ -58,8 +58,11 @@ export class TopicHub {
   deliverMessage(record: Record<string, unknown>): void {
     if (record.extension !== 'broadcast' || typeof record.topic !== 'string' || typeof record.event !== 'string') return;
     const isPrivate = record.private !== false;
-    // ReplicationConnection: the stored payload as it is, the row's id in `meta` (a UserBroadcast's metadata).
-    this.broadcast(`realtime:${record.topic}`, isPrivate, { type: 'broadcast', event: record.event, payload: record.payload, meta: { id: record.id } });
+    // ReplicationConnection: the stored payload as it is (pick_payload: binary_payload, from realtime.send_binary,
+    // before payload), the row's id in `meta` (a UserBroadcast's metadata). pgoutput's text form of bytea is hex.
+    const binary = typeof record.binary_payload === 'string' ? Buffer.from(record.binary_payload.replace(/^\\x/, ''), 'hex') : null;
+    const payload = binary ?? record.payload;
+    this.broadcast(`realtime:${record.topic}`, isPrivate, { type: 'broadcast', event: record.event, payload, meta: { id: record.id } });
   }
 
   /**
