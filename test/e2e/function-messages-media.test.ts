@@ -11,8 +11,8 @@ import { apiCaller, createSignedInUser, startFunctionHarness, type FunctionHarne
 let h: FunctionHarness;
 let api: ReturnType<typeof apiCaller>;
 beforeAll(async () => {
-  // a body that can carry a 64 KiB preview (base64: 87 KB); the default 32 KiB cap answers such a body 413 payload_too_large
-  h = await startFunctionHarness({ WHATSAPP_MAX_BODY_BYTES: String(160 * 1024) });
+  // the function's default body limit (128 KiB): it carries a 64 KiB preview (87 KB of base64)
+  h = await startFunctionHarness();
   api = apiCaller(h.functionUrl);
 }, 240_000);
 afterAll(async () => { await h?.stop(); });
@@ -179,5 +179,25 @@ describe('whatsapp function: POST /messages media refusals (paths and previews)'
       expect(`${reply.body.error.message} ${JSON.stringify(reply.body.error.details ?? null)}`).toMatch(message);
     }
     expect((await h.stack.sql`select count(*)::int as n from outbound_messages where user_id = ${user.id}`)[0]!.n).toBe(0);
+  });
+
+  it('takes a preview of exactly 64 KiB under the default body limit; one byte more is 400, a body over the limit 413, nothing queued', async () => {
+    const user = await userWithSession();
+    const doc = await upload(user, `${user.id}/outbox/catalog.pdf`, mediaFixtures.pdf(), 'application/pdf');
+    const send = (thumbnail: string) => api('POST', '/messages', {
+      token: user.token, json: { to: PHONE, content_type: 'document', media_path: doc, text: '€'.repeat(1024), media_thumbnail: thumbnail },
+    });
+    const largest = preview(65_536, 9);
+    const sent = await send(dataUrl(largest));
+    expect(sent.status, JSON.stringify(sent.body).slice(0, 300)).toBe(202);
+    const [row] = await h.stack.sql`select media_thumbnail from outbound_messages where id = ${sent.body.id}`;
+    expect(Buffer.from(row!.media_thumbnail as Uint8Array).equals(largest)).toBe(true);
+
+    const over = await send(dataUrl(preview(65_537, 9)));
+    expect([over.status, over.body.error?.code]).toEqual([400, 'validation_failed']);
+    expect(JSON.stringify(over.body.error)).toMatch(/at most 64 KiB/);
+    const huge = await send(`data:image/jpeg;base64,${'A'.repeat(128 * 1024)}`);
+    expect([huge.status, huge.body.error?.code]).toEqual([413, 'payload_too_large']);
+    expect((await h.stack.sql`select count(*)::int as n from outbound_messages where user_id = ${user.id}`)[0]!.n).toBe(1);
   });
 });

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { ConfigError, parseEnv } from '../_shared/env.ts';
 import { isKnownCountry } from '../_shared/phone.ts';
+import { LARGEST_MESSAGE_BODY_BYTES } from './schemas/message.ts';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
 
@@ -25,7 +26,13 @@ const envSchema = z.object({
   WHATSAPP_RATE_LIMIT_MESSAGES: positiveInt(120),
   WHATSAPP_RATE_LIMIT_SESSIONS: positiveInt(60),
   WHATSAPP_RATE_LIMIT_WINDOW_SECONDS: positiveInt(60).pipe(z.number().max(86400, 'at most one day (86400)')),
-  WHATSAPP_MAX_BODY_BYTES: positiveInt(32 * 1024),
+  /**
+   * The largest request body (413 payload_too_large above it). Never below the largest valid POST /messages
+   * (LARGEST_MESSAGE_BODY_BYTES, about 108 KB: a 64 KiB preview is 87 KB of base64), or the API would refuse with
+   * 413 a message its own schema accepts; the default leaves room above it.
+   */
+  WHATSAPP_MAX_BODY_BYTES: positiveInt(128 * 1024).pipe(z.number().min(LARGEST_MESSAGE_BODY_BYTES,
+    `at least ${LARGEST_MESSAGE_BODY_BYTES} bytes: a POST /messages with a 64 KiB preview (media_thumbnail) must fit`)),
   /** Base URL the docs and OpenAPI `servers` advertise. Default: SUPABASE_URL + /functions/v1. */
   WHATSAPP_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   WHATSAPP_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),

@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { Constants, type Tables } from '../../_shared/database.types.ts';
 import { NullableTimestamp, Timestamp } from './common.ts';
-import { MessageMediaSchema, ThumbnailDataUrl } from './media.ts';
+import { MessageMediaSchema, THUMBNAIL_MAX_BYTES, ThumbnailDataUrl } from './media.ts';
 
 export const MAX_TEXT_CHARS = 4096;
 
@@ -20,7 +20,8 @@ export function messageTextProblem(text: string, maxChars: number, report: (mess
   else if ([...text].length > maxChars) report(`text is longer than ${maxChars} characters`);
 }
 
-export const IdempotencyKey = z.string().min(1).max(200)
+const IDEMPOTENCY_KEY_MAX = 200;
+export const IdempotencyKey = z.string().min(1).max(IDEMPOTENCY_KEY_MAX)
   .refine(isStorable, `idempotency_key ${UNSTORABLE_MESSAGE}`)
   .openapi({ description: 'Retries with the same key return the first message and send nothing twice', example: 'order-1234-confirmation' });
 
@@ -31,14 +32,32 @@ export type ContentType = (typeof CONTENT_TYPES)[number];
 const CAPTIONED: readonly ContentType[] = ['image', 'video', 'document'];
 
 /** An object of the whatsapp-media bucket: `<user_id>/...`, no empty, `.` or `..` segment. */
-const MediaPath = z.string().min(3).max(1024)
+const MEDIA_PATH_MAX = 1024;
+const MediaPath = z.string().min(3).max(MEDIA_PATH_MAX)
   .refine((p) => isStorable(p) && p.split('/').length >= 2 && p.split('/').every((s) => s !== '' && s !== '.' && s !== '..'),
     'media_path must be an object path in the whatsapp-media bucket, like <your user id>/outbox/quote.pdf')
   .openapi({ description: 'Object in the private bucket `whatsapp-media` that the caller uploaded into their own folder (`<user_id>/...`)', example: '6f1c…/outbox/quote.pdf' });
 
+const TO_MAX = 64;
+const FILE_NAME_MAX = 255;
+const QUOTED_ID_MAX = 128;
+
+/**
+ * The largest body of a valid POST /messages, as a client's JSON encoder may write it at worst (any character of
+ * a string escaped as \uXXXX: 6 bytes per UTF-16 unit, 12 per code point): the longer of a full text message and
+ * a media message with a full caption, path and file name and the largest preview (a JPEG of THUMBNAIL_MAX_BYTES
+ * as a data URL, ASCII), every other field at its bound, and room for the field names. The function's body limit
+ * may not be lower (config.ts): a message this schema accepts must never be refused 413.
+ */
+const THUMBNAIL_DATA_URL_MAX = 'data:image/jpeg;base64,'.length + 4 * Math.ceil(THUMBNAIL_MAX_BYTES / 3);
+export const LARGEST_MESSAGE_BODY_BYTES = Math.max(
+  MAX_TEXT_CHARS * 12,
+  THUMBNAIL_DATA_URL_MAX + MAX_CAPTION_CHARS * 12 + (MEDIA_PATH_MAX + FILE_NAME_MAX + QUOTED_ID_MAX) * 6,
+) + (TO_MAX + IDEMPOTENCY_KEY_MAX) * 6 + 2 * 36 + 256;
+
 export const SendMessageSchema = z.object({
   session_id: z.uuid().optional().openapi({ description: 'Default: the user\'s active session' }),
-  to: z.string().min(1).max(64).optional()
+  to: z.string().min(1).max(TO_MAX).optional()
     .openapi({ description: 'Recipient phone number, E.164 (+14155552671) or national with the configured default country. Give `to` or `contact_id`', example: '+14155552671' }),
   contact_id: z.uuid().optional()
     .openapi({ description: 'Send to this contact (the `contact_id` of GET /conversations): to its phone when known, else to its LID, so a contact ' +
@@ -48,9 +67,9 @@ export const SendMessageSchema = z.object({
   text: z.string().optional()
     .openapi({ description: `The message (text, up to ${MAX_TEXT_CHARS} characters), or the caption of an image, video or document (up to ${MAX_CAPTION_CHARS})`, example: 'Hello from the CRM' }),
   media_path: MediaPath.optional(),
-  media_file_name: z.string().min(1).max(255).optional()
+  media_file_name: z.string().min(1).max(FILE_NAME_MAX).optional()
     .openapi({ description: 'A document\'s file name as the contact sees it (default: the object\'s name)', example: 'Quote 2026.pdf' }),
-  quoted_wa_message_id: z.string().min(1).max(128).optional()
+  quoted_wa_message_id: z.string().min(1).max(QUOTED_ID_MAX).optional()
     .openapi({ description: 'Reply to this message of the session (its wa_message_id)' }),
   media_thumbnail: ThumbnailDataUrl.optional(),
   idempotency_key: IdempotencyKey.optional(),

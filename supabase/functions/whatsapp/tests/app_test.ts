@@ -2,12 +2,14 @@
 // Routes that touch data are covered end to end in test/e2e/function-*.test.ts against the local stack.
 import { createApp } from '../app.ts';
 import { loadConfig } from '../config.ts';
+import { LARGEST_MESSAGE_BODY_BYTES } from '../schemas/message.ts';
 import { assert, assertEquals, assertMatch } from './assert.ts';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 // An unroutable Supabase URL: any test that reached Auth or the database would fail loudly.
 const baseEnv = { SUPABASE_URL: 'http://127.0.0.1:9', SUPABASE_ANON_KEY: 'anon-key-for-in-process-tests', SUPABASE_SECRET_KEYS: '{"default":"sb_secret_for-in-process-tests"}' };
-const app = createApp(loadConfig({ ...baseEnv, WHATSAPP_MAX_BODY_BYTES: '1024' }), { logger: silent });
+const config = loadConfig(baseEnv); // the default body limit (128 KiB)
+const app = createApp(config, { logger: silent });
 
 async function call(path: string, init?: RequestInit) {
   const res = await app.request(`/whatsapp${path}`, init);
@@ -67,14 +69,28 @@ Deno.test('an oversized body is refused with 413 before anything else', async ()
   const { res, json } = await call('/messages', {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ to: '+14155552671', text: 'x'.repeat(2000) }),
+    body: JSON.stringify({ to: '+14155552671', text: 'x'.repeat(config.maxBodyBytes) }),
   });
   assertEquals(res.status, 413);
   assertEquals(json.error.code, 'payload_too_large');
 });
 
+Deno.test('the largest message the API accepts fits the default body limit: a 64 KiB preview, a full caption, every field escaped', async () => {
+  // JSON as an encoder that escapes every non-ASCII character writes it (\\uXXXX per UTF-16 unit): 12 bytes per emoji
+  const escaped = (units: number) => '\\ud83d\\ude00'.repeat(units / 2);
+  const preview = `data:image/jpeg;base64,${btoa(String.fromCharCode(0xff, 0xd8, 0xff, ...new Array(65_533).fill(7)))}`;
+  const body = `{"session_id":"${crypto.randomUUID()}","to":"${escaped(64)}","content_type":"document","text":"${escaped(2048)}",` +
+    `"media_path":"${escaped(1024)}","media_file_name":"${escaped(254)}","quoted_wa_message_id":"${escaped(128)}",` +
+    `"media_thumbnail":"${preview}","idempotency_key":"${escaped(200)}"}`;
+  assertEquals(JSON.parse(body).text.length, 2048); // 1024 code points, the caption's bound
+  assert(body.length > 108_000 && body.length <= LARGEST_MESSAGE_BODY_BYTES, String(body.length));
+  const res = await app.request('/whatsapp/messages', { method: 'POST', body, headers: { 'Content-Type': 'application/json' } });
+  assertEquals(res.status, 401); // past the body limit, on to sign-in
+  assertEquals((await res.json()).error.code, 'auth_required');
+});
+
 Deno.test('an oversized streamed body (no Content-Length) is refused with 413', async () => {
-  const chunk = new TextEncoder().encode('x'.repeat(600));
+  const chunk = new TextEncoder().encode('x'.repeat(config.maxBodyBytes / 2 + 1));
   const body = new ReadableStream({ start(c) { c.enqueue(chunk); c.enqueue(chunk); c.close(); } });
   const res = await app.request('/whatsapp/messages', { method: 'POST', body, headers: { 'Content-Type': 'application/json' } });
   assertEquals(res.status, 413);

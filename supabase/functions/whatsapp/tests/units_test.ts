@@ -2,6 +2,7 @@
 import { toApiError } from '../../_shared/postgrest-error.ts';
 import { normalizePhoneNumber } from '../../_shared/phone.ts';
 import { loadConfig } from '../config.ts';
+import { LARGEST_MESSAGE_BODY_BYTES } from '../schemas/message.ts';
 import {
   compareNewestFirst,
   decodeConversationCursor,
@@ -45,6 +46,10 @@ Deno.test('config: errors name the variable', () => {
   assertThrows(() => loadConfig({ ...env, WHATSAPP_DEFAULT_COUNTRY: 'XX' }), /WHATSAPP_DEFAULT_COUNTRY/);
   assertThrows(() => loadConfig({ ...env, WHATSAPP_RATE_LIMIT_MESSAGES: '0' }), /WHATSAPP_RATE_LIMIT_MESSAGES/);
   assertThrows(() => loadConfig({ ...env, PORT: 'eighty' }), /PORT/);
+  // a body limit that would refuse with 413 a message the API accepts (a 64 KiB preview is 87 KB of base64)
+  assertThrows(() => loadConfig({ ...env, WHATSAPP_MAX_BODY_BYTES: '32768' }), /WHATSAPP_MAX_BODY_BYTES.*64 KiB preview/);
+  assertEquals(loadConfig({ ...env, WHATSAPP_MAX_BODY_BYTES: String(LARGEST_MESSAGE_BODY_BYTES) }).maxBodyBytes, LARGEST_MESSAGE_BODY_BYTES);
+  assertEquals(loadConfig(env).maxBodyBytes, 128 * 1024);
 });
 
 Deno.test('phone numbers normalize to E.164, national ones only with a default country', () => {
