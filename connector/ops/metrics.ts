@@ -14,6 +14,8 @@ export function createMetrics(countSessionsByStatus: () => Promise<Record<string
       labelNames: ['imported'], registers: [registry] }),
     historyImported: new Counter({ name: 'whatsapp_history_messages_imported_total', help: 'Messages stored from the history sync of a new link (imported = true)', registers: [registry] }),
     mediaStored: new Counter({ name: 'whatsapp_media_stored_total', help: 'Inbound media files downloaded and stored in Storage', registers: [registry] }),
+    claims: new Counter({ name: 'whatsapp_outbound_claims_total', help: 'Outbound claim statements, by rows returned against rows asked (all, fewer, none)',
+      labelNames: ['rows'], registers: [registry] }),
     reconnects: new Counter({ name: 'whatsapp_reconnects_total', help: 'Reconnects after a dropped connection', labelNames: ['code'], registers: [registry] }),
     sendLatency: new Histogram({
       name: 'whatsapp_send_latency_seconds',

@@ -19,6 +19,7 @@ import { contentForRow, keepsSentContent, type ContentDeps } from './content.ts'
 import { OnWhatsAppCache } from './on-whatsapp.ts';
 import { paceDelay } from './pacing.ts';
 import { isReadReceipt, sendReadReceipt } from './read-receipt.ts';
+import { receiptsOf } from './receipts.ts';
 import { SessionQueue, sleep, untilWritten, withTimeout } from './session-queue.ts';
 import { recipientOfRow } from './recipient.ts';
 import { showTyping } from './typing.ts';
@@ -53,6 +54,9 @@ export class OutboundDispatcher {
   private stopped = false;
   private claiming: Promise<void> | null = null;
   private claimAgain = false;
+  /** Due rows may be left (the last claim returned rows, or asked for less than a batch: memory was full, or its
+   * `ready` step dropped rows it picked), so a queue that drains claims again; a full-batch claim that came back empty clears it. */
+  private maybeLeft = false;
   private readonly renewTimer: NodeJS.Timeout;
   private readonly sentRows: Batcher<{ id: string; recipientJid: string }, boolean>;
   private readonly receipts: Batcher<OutboundReceipt, void>;
@@ -95,12 +99,10 @@ export class OutboundDispatcher {
       .catch((err) => logger.warn({ err }, 'renewing outbound claims failed'));
   }
 
-  /**
-   * Claims due rows while there is room in memory; idempotent and safe to call on every doorbell ring.
-   * A call while a claim runs makes that claim go round once more (a row committed meanwhile is not missed)
-   * and returns at once: under a steady flow the claim keeps going round, and the caller (the sweep that
-   * also resumes sessions after a take-over) must not wait for it.
-   */
+  /** Claims due rows while there is room in memory; idempotent and safe to call on every doorbell ring. A call while
+   * a claim runs makes that claim go round once more (a row committed meanwhile is not missed) and returns at once:
+   * under a steady flow the claim keeps going round, and the caller (the sweep that also resumes sessions after a
+   * take-over) must not wait for it. */
   sweep(): Promise<void> {
     if (this.stopped) return Promise.resolve();
     if (this.claiming) {
@@ -114,11 +116,14 @@ export class OutboundDispatcher {
         while (!this.stopped && this.inFlight.size < config.outbound.batchSize) {
           const startedAt = Date.now();
           const sessionIds = this.deps.openSessionIds().filter((id) => !this.queues.get(id)?.held(startedAt));
+          if (sessionIds.length === 0) break; // no open session to claim for: no statement
           const epochs = new Map(sessionIds.map((id) => [id, this.queues.get(id)?.holdEpoch ?? 0]));
-          const rows = await store.messages.claimOutbound(config.connectorId, sessionIds,
-            config.outbound.batchSize - this.inFlight.size, config.outbound.claimTtlMs);
+          const asked = config.outbound.batchSize - this.inFlight.size;
+          const rows = await store.messages.claimOutbound(config.connectorId, sessionIds, asked, config.outbound.claimTtlMs);
+          this.deps.metrics.claims.inc({ rows: rows.length === 0 ? 'none' : rows.length < asked ? 'fewer' : 'all' });
           for (const row of rows) this.enqueue(row, startedAt + config.outbound.claimTtlMs, epochs.get(row.session_id) ?? 0);
-          if (rows.length === 0) break;
+          this.maybeLeft = rows.length > 0 || asked < config.outbound.batchSize; // a short ask may be all dropped
+          if (rows.length < asked) break; // all due rows taken: no empty claim after it (connector/README.md "Outbound")
         }
       } while (this.claimAgain && !this.stopped);
     })().finally(() => {
@@ -190,7 +195,7 @@ export class OutboundDispatcher {
           this.inFlight.delete(row.id);
           queue.inHand -= 1;
           // the last row in hand settled: a hold on the session's claims may have ended
-          if (queue.inHand === 0 && !queue.held(Date.now()) && !this.stopped) void this.sweep().catch(() => {});
+          if (queue.inHand === 0 && queue.holdEnded(Date.now()) && !this.stopped) void this.sweep().catch(() => {});
         };
         if (awaitingAck) {
           queue.unacked += 1;
@@ -200,7 +205,7 @@ export class OutboundDispatcher {
               done();
               queue.acked();
               // rows were held back for room in memory: claim more once the session's queue ran dry
-              if (!queue.running && !this.stopped) void this.sweep().catch(() => {});
+              if (!queue.running && this.maybeLeft && !this.stopped) void this.sweep().catch(() => {});
             });
         } else {
           done();
@@ -211,7 +216,7 @@ export class OutboundDispatcher {
       queue.running = false;
     }
     if (queue.rows.length && !this.stopped) void this.drain(sessionId, queue);
-    else if (!this.stopped) void this.sweep().catch(() => {});
+    else if (this.maybeLeft && !this.stopped) void this.sweep().catch(() => {});
   }
 
   /** The user paused sending: the session's queued rows go back untried; claims skip the session until resumed. */
@@ -374,14 +379,7 @@ export class OutboundDispatcher {
 
   /** messages.update: delivery (3) and read (4, played 5) receipts for messages we sent. */
   async handleReceipts(conn: SessionConnection, updates: BaileysEventMap['messages.update']): Promise<void> {
-    const receipts: OutboundReceipt[] = [];
-    for (const { key, update } of updates) {
-      if (!key.fromMe || !key.id || typeof update.status !== 'number') continue;
-      if (update.status >= 2) conn.acks.settle(key.id); // a server ack or receipt: WhatsApp has it
-      const status = update.status >= 4 ? 'read' : update.status === 3 ? 'delivered' : null;
-      if (status) receipts.push({ sessionId: conn.sessionId, waMessageId: key.id, status });
-    }
-    await Promise.all(receipts.map((r) => this.receipts.add(r)));
+    await Promise.all(receiptsOf(conn, updates).map((r) => this.receipts.add(r)));
   }
 
   /** Stops taking rows, waits (up to graceMs) for sends in progress, gives queued rows back (due now) for the next connector. */

@@ -38,6 +38,11 @@ export class SessionQueue {
     return this.holding;
   }
 
+  /** The last row in hand settled: whether that ended a hold (the session's rows may be claimed again now). */
+  holdEnded(now: number): boolean {
+    return this.holding && !this.held(now);
+  }
+
   room(): Promise<void> {
     return new Promise((resolve) => (this.roomWaiter = resolve));
   }

@@ -12,6 +12,7 @@ import { sleep } from '../harness.ts';
 import { postmasterPid, loadAverage, treeCpuMs } from '../support/cpu.ts';
 import { seedLinkedSessions, startBenchPostgres, startConnectorProcess, stopConnector, type ConnectorProcess, type Database } from '../support/environment.ts';
 import { phones, SimHost } from '../support/sim-client.ts';
+import { dbCounters, trackFunctionCalls } from '../support/db-counters.ts';
 
 interface Restart {
   processes: number; ms: number; connected: number; sawQr: number;
@@ -40,12 +41,6 @@ function extraEnv(): Record<string, string> {
 async function pgCpuMs(db: Database): Promise<number | null> {
   const pid = db.dataDir ? await postmasterPid(db.dataDir) : null;
   return pid ? treeCpuMs(pid) : null;
-}
-
-async function dbCounters(db: Database): Promise<{ xacts: number; calls: Map<string, number> }> {
-  const [x] = await db.sql<{ n: string }[]>`select sum(xact_commit)::text as n from pg_stat_database`;
-  const fns = await db.sql<{ name: string; calls: string }[]>`select funcname as name, calls::text from pg_stat_user_functions`;
-  return { xacts: Number(x!.n), calls: new Map(fns.map((f) => [f.name, Number(f.calls)])) };
 }
 
 async function restart(db: Database, sim: SimHost, ids: string[], processes: number, env: Record<string, string>, nodeArgs: string[]): Promise<{ result: Restart; connector: ConnectorProcess }> {
@@ -112,8 +107,7 @@ export const coldStart: Figure = {
     try {
       ctx.log(`cold start: provisioning and seeding ${total} linked sessions`);
       // count calls of SQL functions (pg_stat_user_functions), reported per login
-      await db.sql`alter system set track_functions = 'all'`;
-      await db.sql`select pg_reload_conf()`;
+      await trackFunctionCalls(db);
       const seeded = await seedLinkedSessions(db, await sim.provision(phones(730, total)), phones(731, total), { wanted: true });
       const ids = seeded.map((s) => s.sessionId);
       // the first connector links them up once (first login after seeding), then stops gracefully
