@@ -59,7 +59,7 @@ describe('whatsapp function: POST /messages', () => {
       [{ token: user.token, json: { ...ok, session_id: 'nope' } }, 400, 'validation_failed'],
       [{ token: user.token, body: '{"to": "+14155552671", "text": ', headers: { 'Content-Type': 'application/json' } }, 400, 'invalid_json'],
       [{ token: user.token, body: 'to=+14155552671&text=hi', headers: { 'Content-Type': 'text/plain' } }, 415, 'unsupported_media_type'],
-      [{ token: user.token, json: { ...ok, text: 'x'.repeat(40_000) } }, 413, 'payload_too_large'],
+      [{ token: user.token, json: { ...ok, text: 'x'.repeat(140_000) } }, 413, 'payload_too_large'],
       [{ token: user.token, json: { ...ok, idempotency_key: 'a' }, headers: { 'Idempotency-Key': 'b' } }, 400, 'idempotency_key_mismatch'],
       // a reply quoting a message this session does not have (insert trigger: WL404, hint quoted_not_found)
       [{ token: user.token, json: { ...ok, quoted_wa_message_id: 'NOSUCHID' } }, 404, 'quoted_not_found'],
