@@ -49,14 +49,14 @@ export class SessionConnection {
 
   constructor(
     private readonly deps: ConnectionDeps,
-    row: SessionRow,
+    private readonly claimed: SessionRow,
     readonly fence: Fence,
     private readonly link: LinkRequest | null,
   ) {
-    this.sessionId = row.id;
-    this.userId = row.user_id;
-    this.attempts = row.reconnect_attempts;
-    this.log = deps.logger.child({ session: row.id });
+    this.sessionId = claimed.id;
+    this.userId = claimed.user_id;
+    this.attempts = claimed.reconnect_attempts;
+    this.log = deps.logger.child({ session: claimed.id });
     this.version = new SessionWaVersion(deps.versions, (v) => deps.store.sessions.recordWaVersion(fence, v), this.log);
   }
 
@@ -64,7 +64,7 @@ export class SessionConnection {
   async start(): Promise<void> {
     this.auth = await usePostgresAuthState(this.fence, this.deps.authDeps);
     const linked = Boolean(this.auth.state.creds.me);
-    await this.setStatus({ status: linked ? 'reconnecting' : 'connecting' });
+    await this.setStatus({ status: !linked ? 'connecting' : this.claimed.status === 'connected' ? 'connected' : 'reconnecting' }); // resumed: no event pair
     this.openSocket();
   }
 
