@@ -3,7 +3,8 @@
 // What `supabase gen types typescript` does, without Docker: a throwaway embedded Postgres gets the
 // bootstrap and the migrations, then @supabase/postgres-meta (the CLI's own generator, run from npm)
 // prints the `Database` type. The status sets the schema's is_* predicates define are evaluated and
-// appended as constants, so no part re-types them. DATABASE_URL=… uses that (already migrated) database.
+// appended as constants, and so are the refusal codes (hints) the schema's rep-action functions raise, so no
+// part re-types them. DATABASE_URL=… uses that (already migrated) database.
 import { execFile } from 'node:child_process';
 import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -42,19 +43,45 @@ export async function generateTypes(url: string): Promise<string> {
 const STATUS_SETS = [
   { name: 'ACTIVE_SESSION_STATUSES', type: 'session_status', predicate: 'is_active_session_status' },
   { name: 'TERMINAL_SESSION_STATUSES', type: 'session_status', predicate: 'is_terminal_session_status' },
+  { name: 'SENT_OUTBOUND_STATUSES', type: 'outbound_status', predicate: 'is_sent_outbound_status' },
 ] as const;
+
+// Each set: the hints (`raise ... using hint = '<code>'`) these functions raise, read from their source in the
+// database (so a refusal added to the schema reaches every part), sorted.
+const REFUSAL_SETS = [
+  {
+    name: 'REP_ACTION_REFUSALS',
+    about: 'what the outbound insert triggers and mark_conversation_read refuse a rep action with',
+    functions: ['check_outbound_action', 'address_outbound_contact', 'mark_conversation_read'],
+  },
+] as const;
+
+async function refusalSets(sql: postgres.Sql): Promise<string> {
+  let out = '\n// Refusal codes (the hint of the error) the schema\'s functions raise.\n';
+  for (const set of REFUSAL_SETS) {
+    const rows = await sql<{ hint: string }[]>`
+      select m[1] as hint from pg_proc p cross join lateral regexp_matches(p.prosrc, 'hint[[:space:]]*=[[:space:]]*''([a-z_]+)''', 'g') m
+       where p.pronamespace = 'public'::regnamespace and p.proname::text = any(${sql.array([...set.functions])})
+       group by m[1] order by m[1] collate "C"`;
+    const found = await sql<{ n: number }[]>`select count(distinct proname)::int as n from pg_proc
+      where pronamespace = 'public'::regnamespace and proname::text = any(${sql.array([...set.functions])})`;
+    if (found[0]!.n !== set.functions.length) throw new Error(`${set.name}: the schema lacks one of ${set.functions.join(', ')}`);
+    out += `/** ${set.about} */\nexport const ${set.name} = [${rows.map((r) => `'${r.hint}'`).join(', ')}] as const;\n`;
+  }
+  return out;
+}
 
 async function statusSets(url: string): Promise<string> {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   try {
-    let out = '\n// Status sets evaluated from the schema\'s predicates (public.is_*_session_status).\n';
+    let out = '\n// Status sets evaluated from the schema\'s predicates (public.is_*_status).\n';
     for (const set of STATUS_SETS) {
       const rows = await sql.unsafe<{ value: string }[]>(
         `select v::text as value from unnest(enum_range(null::public.${set.type})) v where public.${set.predicate}(v)`);
       const values = rows.map((r) => `'${r.value}'`).join(', ');
       out += `export const ${set.name} = [${values}] as const satisfies readonly Enums<'${set.type}'>[];\n`;
     }
-    return out;
+    return out + await refusalSets(sql);
   } finally {
     await sql.end();
   }

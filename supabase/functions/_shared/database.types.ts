@@ -1150,6 +1150,10 @@ export type Database = {
         Args: Record<PropertyKey, never>
         Returns: boolean
       }
+      is_sent_outbound_status: {
+        Args: { p_status: Database["public"]["Enums"]["outbound_status"] }
+        Returns: boolean
+      }
       is_terminal_session_status: {
         Args: { p_status: Database["public"]["Enums"]["session_status"] }
         Returns: boolean
@@ -1814,6 +1818,11 @@ export const Constants = {
   },
 } as const
 
-// Status sets evaluated from the schema's predicates (public.is_*_session_status).
+// Status sets evaluated from the schema's predicates (public.is_*_status).
 export const ACTIVE_SESSION_STATUSES = ['new', 'connecting', 'qr', 'pairing_code', 'connected', 'reconnecting', 'disconnected'] as const satisfies readonly Enums<'session_status'>[];
 export const TERMINAL_SESSION_STATUSES = ['logged_out', 'replaced', 'failed', 'expired', 'passkey_required', 'client_outdated'] as const satisfies readonly Enums<'session_status'>[];
+export const SENT_OUTBOUND_STATUSES = ['sent', 'delivered', 'read'] as const satisfies readonly Enums<'outbound_status'>[];
+
+// Refusal codes (the hint of the error) the schema's functions raise.
+/** what the outbound insert triggers and mark_conversation_read refuse a rep action with */
+export const REP_ACTION_REFUSALS = ['contact_not_found', 'delete_window_passed', 'edit_window_passed', 'not_editable', 'not_received', 'not_your_message', 'quoted_not_found', 'recipient_unknown', 'target_deleted', 'target_not_found', 'target_not_sent'] as const;

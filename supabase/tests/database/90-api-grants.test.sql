@@ -140,6 +140,7 @@ insert into expected_grants (object, role, privileges) values
     ('function record_inbound_media_waveform(uuid, text, bytea)', 'service_role', 'execute'),
     ('function record_message_reaction(uuid, text, boolean, uuid, text, timestamp with time zone)', 'service_role', 'execute'),
     ('function store_inbound_message(jsonb)', 'service_role', 'execute'),
+    ('function is_sent_outbound_status(outbound_status)', 'service_role', 'execute'),
     ('function record_whatsapp_contact(uuid, text, text, contact_phone_source, text, text, text, boolean)', 'service_role', 'execute'),
     ('function delete_old_webhook_events(interval)', 'service_role', 'execute'),
     ('function enqueue_webhook_event(uuid, text, text, jsonb)', 'service_role', 'execute'),

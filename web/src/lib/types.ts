@@ -3,7 +3,9 @@
 // (leases, claims) are left out.
 import type { Enums, Tables } from '../../../supabase/functions/_shared/database.types.ts';
 
-export { ACTIVE_SESSION_STATUSES, TERMINAL_SESSION_STATUSES } from '../../../supabase/functions/_shared/database.types.ts';
+export {
+  ACTIVE_SESSION_STATUSES, REP_ACTION_REFUSALS, SENT_OUTBOUND_STATUSES, TERMINAL_SESSION_STATUSES,
+} from '../../../supabase/functions/_shared/database.types.ts';
 
 export type SessionStatus = Enums<'session_status'>;
 export type OutboundStatus = Enums<'outbound_status'>;

@@ -4,11 +4,13 @@
 import { useState, type FormEvent } from 'react';
 import { ConfirmDialog } from '../../components/confirm-dialog.tsx';
 import { useI18n } from '../../i18n/index.tsx';
+import { SENT_OUTBOUND_STATUSES, type OutboundStatus } from '../../lib/types.ts';
 import type { MessageItem } from '../messages/use-messages.ts';
 import type { useRepActions } from './use-rep-actions.ts';
 
 type RepActions = ReturnType<typeof useRepActions>;
-const ON_WHATSAPP = ['sent', 'delivered', 'read'];
+/** on WhatsApp: what an edit or a delete for everyone needs (the schema's is_sent_outbound_status) */
+const ON_WHATSAPP: readonly OutboundStatus[] = SENT_OUTBOUND_STATUSES;
 
 function EditForm({ initial, onSave, onCancel }: { initial: string; onSave: (text: string) => void; onCancel: () => void }) {
   const { t } = useI18n();

@@ -4,16 +4,17 @@
 // refuse; its hint (target_not_found, edit_window_passed, ...) picks the message shown. Which reactions are ours
 // is use-reactions.ts' (message_reactions by from_me).
 import { useCallback, useState } from 'react';
-import type { MessageKey } from '../../i18n/en.ts';
 import type { Translate } from '../../i18n/index.tsx';
 import type { AppSupabase } from '../../lib/supabase.ts';
+import { REP_ACTION_REFUSALS } from '../../lib/types.ts';
 
-const KNOWN_REFUSALS = ['target_not_found', 'not_your_message', 'target_not_sent', 'target_deleted', 'edit_window_passed',
-  'delete_window_passed', 'recipient_unknown', 'quoted_not_found'] as const;
+type Refusal = (typeof REP_ACTION_REFUSALS)[number];
+const isRefusal = (hint: string): hint is Refusal => (REP_ACTION_REFUSALS as readonly string[]).includes(hint);
 
+/** The schema's refusal (generated from its functions), in the user's language: a refusal without a translation fails tsc. */
 export function describeRefusal(error: { hint?: string | null; message?: string }, t: Translate): string {
   const hint = error.hint ?? '';
-  return (KNOWN_REFUSALS as readonly string[]).includes(hint) ? t(`actions.error.${hint}` as MessageKey) : (error.message ?? t('error.generic'));
+  return isRefusal(hint) ? t(`actions.error.${hint}`) : (error.message ?? t('error.generic'));
 }
 
 type Action = { content_type: 'reaction' | 'edit' | 'revoke'; target: string; text: string | null };
