@@ -102,7 +102,7 @@ describe('whatsapp function: /settings', () => {
       [{ token: user.token, json: { paused: true } }, 400, 'unknown_field'],
       [{ token: user.token, body: '{"config": ', headers: { 'Content-Type': 'application/json' } }, 400, 'invalid_json'],
       [{ token: user.token, body: 'config=1', headers: { 'Content-Type': 'text/plain' } }, 415, 'unsupported_media_type'],
-      [{ token: user.token, json: { name: 'x'.repeat(40_000) } }, 413, 'payload_too_large'],
+      [{ token: user.token, json: { name: 'x'.repeat(140_000) } }, 413, 'payload_too_large'],
     ];
     for (const [options, status, code] of cases) {
       const reply = await api('PUT', '/settings', options);
