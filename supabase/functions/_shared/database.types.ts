@@ -1472,6 +1472,10 @@ export type Database = {
         Args: { p_phone: string; p_session_id: string }
         Returns: boolean
       }
+      session_lease_live: {
+        Args: { p_lease_expires_at: string; p_lease_owner: string }
+        Returns: boolean
+      }
       set_session_restriction: {
         Args: {
           p_epoch: number

@@ -179,6 +179,8 @@ insert into expected_grants (object, role, privileges) values
     ('function finish_replaced_session(uuid, text, bigint, boolean)', 'service_role', 'execute'),
   -- functions: housekeeping wipes the credentials of a replaced/expired session whose holder died
     ('function wipe_abandoned_ended_sessions()', 'service_role', 'execute'),
+  -- functions: whether a session's lease is live (the connector's functions ask it as their caller)
+    ('function session_lease_live(text, timestamp with time zone)', 'service_role', 'execute'),
   -- functions: triggers and what only they call (as the owner)
     ('function enforce_outbound_quota()', 'nobody', ''),
     ('function replaced_without_logout_note()', 'nobody', ''),
