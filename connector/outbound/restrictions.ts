@@ -6,10 +6,16 @@
 // on, the session row says until when and which kind, and a row to a new contact is held until the lock ends
 // (not sent, not failed: every refused send deepens the ban); rows to existing chats go on. A 463 without an
 // active lock (a lost tctoken on an established chat, rc14 decode-wa-message.js) is an ordinary failed send.
-import type { ReachoutTimelockState } from '@whiskeysockets/baileys';
+// WhatsApp's cap on new chats per cycle is asked at the same moments (rc14 Socket/socket.js fetchNewChatMessageCap:
+// w:mex MESSAGE_CAPPING_INFO, {"input":{"type":"INDIVIDUAL_NEW_CHAT_MSG"}}, answered under xwa2_message_capping_info;
+// the simulator's test/sim/handlers/restrictions.ts handleMexQuery) and taken from the server's push
+// (MessageCappingInfoNotification → message-capping.update, rc14 messages-recv.js handleMessageCappingNotification);
+// the row shows the last answer (new_chat_quota, new_chats_used, new_chat_cycle_ends_at, new_chat_cap_status).
+import type { NewChatMessageCapInfo, ReachoutTimelockState } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
 import type { Metrics } from '../ops/metrics.ts';
 import type { OutboundRow, Store } from '../store/index.ts';
+import type { NewChatCap } from '../store/sessions.ts';
 import type { SessionConnection } from '../whatsapp/index.ts';
 
 /** WA Web's fallback when a lock push has no end (rc14 messages-recv.js): a minute from now. */
@@ -39,6 +45,9 @@ export class AccountRestrictions {
       // rc14 maps the push's enforcement type through a table that lacks e.g. RESTRICT_ALL_COMPANIONS (it reports
       // DEFAULT): the query answers the real one. rc14 emits its own query's answer the same way: not asked again.
       if (u.reachoutTimeLock && sock === conn.sock && !this.querying.has(conn.sessionId)) void this.query(conn, u.reachoutTimeLock);
+    });
+    sock.ev.on('message-capping.update', (info) => {
+      if (sock === conn.sock) void this.storeCap(conn, info);
     });
     void this.query(conn);
   }
@@ -90,6 +99,17 @@ export class AccountRestrictions {
       this.querying.delete(conn.sessionId);
     }
     if (lock) await this.apply(conn, lock);
+    try {
+      await this.storeCap(conn, await sock.fetchNewChatMessageCap());
+    } catch (err) {
+      this.deps.logger.warn({ err, session: conn.sessionId }, 'the new-chat cap query failed');
+    }
+  }
+
+  private async storeCap(conn: SessionConnection, info: NewChatMessageCapInfo): Promise<void> {
+    const cap = toNewChatCap(info);
+    if (cap) await this.deps.store.sessions.setNewChatCap(conn.fence, cap);
+    else this.deps.logger.warn({ session: conn.sessionId, info }, 'the new-chat cap answer has no quota');
   }
 
   private async apply(conn: SessionConnection, lock: ReachoutTimelockState): Promise<void> {
@@ -112,4 +132,18 @@ export class AccountRestrictions {
       next ? 'WhatsApp restricts this account: messages to new contacts wait until the lock ends' : 'the account restriction ended');
     await this.deps.store.sessions.setRestriction(conn.fence, next);
   }
+}
+
+/** rc14's NewChatMessageCapInfo (timestamps: unix seconds as strings) as the row keeps it; null without a quota. */
+export function toNewChatCap(info: NewChatMessageCapInfo | undefined): NewChatCap | null {
+  const quota = info?.total_quota;
+  if (typeof quota !== 'number' || !Number.isInteger(quota) || quota < 0) return null;
+  const used = info?.used_quota;
+  const ends = Number(info?.cycle_end_timestamp);
+  return {
+    quota,
+    used: typeof used === 'number' && Number.isInteger(used) && used >= 0 ? used : 0,
+    cycleEndsAt: Number.isFinite(ends) && ends > 0 ? new Date(ends * 1000) : null,
+    status: typeof info?.capping_status === 'string' ? info.capping_status : null,
+  };
 }

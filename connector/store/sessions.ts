@@ -25,6 +25,14 @@ export interface StatusChange {
   reconnectAttempts?: number;
 }
 
+/** WhatsApp's cap on the new chats an account starts per cycle (rc14 NewChatMessageCapInfo). */
+export interface NewChatCap {
+  quota: number;
+  used: number;
+  cycleEndsAt: Date | null;
+  status: string | null;
+}
+
 const SESSION_COLUMNS = ['id', 'user_id', 'status', 'link_method', 'pairing_phone', 'phone_number', 'wa_jid', 'lease_owner',
   'lease_epoch', 'reconnect_attempts', 'last_error'] as const;
 /** postgres.js returns bigint as a string: the epoch is a number here. */
@@ -88,6 +96,13 @@ export function makeSessionStore(sql: Sql) {
     async setRestriction(fence: Fence, restriction: { until: Date; kind: string } | null): Promise<boolean> {
       const [row] = await sql`select set_session_restriction(${fence.sessionId}, ${fence.owner}, ${fence.epoch},
         ${restriction?.until ?? null}, ${restriction?.kind ?? null}) as ok`;
+      return Boolean(row?.ok);
+    },
+
+    /** WhatsApp's cap on new chats as it last answered (set_session_new_chat_cap). false = fenced out. */
+    async setNewChatCap(fence: Fence, cap: NewChatCap): Promise<boolean> {
+      const [row] = await sql`select set_session_new_chat_cap(${fence.sessionId}, ${fence.owner}, ${fence.epoch},
+        ${cap.quota}, ${cap.used}, ${cap.cycleEndsAt}, ${cap.status}) as ok`;
       return Boolean(row?.ok);
     },
 

@@ -4,7 +4,8 @@
 // status ERROR "Your account has been restricted" and never asks for the lock (test/sim/account-2026.test.ts); the
 // connector used to retry such a row until it failed (send_failed), every retry another refused message to a new
 // contact. Now the row says restricted_until / restriction_kind, sends to new contacts are held (queued, not failed),
-// chats go on, and the held rows go out when the lock ends.
+// chats go on, and the held rows go out when the lock ends. The new-chat cap is asked at the same moments and kept on
+// the row.
 import { describe, expect, it } from 'vitest';
 import {
   useConnectorFixture, createLinkedSession, queueText, randomPhone, sessionRow, waitFor,
@@ -26,6 +27,36 @@ async function sessionWithChat() {
   await waitFor(async () => (await fx.db.sql`select 1 from inbound_messages where wa_message_id = ${waId}`)[0], 'the inbound row');
   return { session, known, stranger: fx.sim.contact(await randomPhone(), { name: 'Stranger' }) };
 }
+
+describe("connector: WhatsApp's cap on new chats", () => {
+  // rc14 Socket/socket.js fetchNewChatMessageCap (w:mex MESSAGE_CAPPING_INFO) answered by the simulator's
+  // handleMexQuery (test/sim/handlers/restrictions.ts): quota 50 per UTC day, used = the new chats its companions began
+  it('asked at socket open: the row carries the quota, the count, the cycle end and the status the server reports; after a message to a new contact the push brings the new count', async () => {
+    const { session, stranger } = await sessionWithChat();
+    const capQueries = () => fx.sim.linkEvents('cap_query').filter((e) => `+${e.detail?.phone}` === session.phone);
+    const first = await waitFor(async () => {
+      const r = await sessionRow(fx.db, session.sessionId);
+      return r.new_chat_quota !== null ? r : null;
+    }, 'the cap on the session row');
+    expect(capQueries().length).toBeGreaterThan(0);
+    // the contact wrote first: not a chat this account began
+    expect(first).toMatchObject({ new_chat_quota: 50, new_chats_used: 0, new_chat_cap_status: 'NONE' });
+    const dayMs = 86_400_000;
+    const ends = new Date(first.new_chat_cycle_ends_at).getTime();
+    expect(ends % dayMs).toBe(0); // the sim's cycle: the UTC day
+    expect(ends).toBeGreaterThan(Date.now());
+    expect(ends).toBeLessThanOrEqual(Date.now() + dayMs);
+
+    const cold = await queueText(fx.db, session, stranger.phone, 'hola, te escribo por primera vez');
+    await stranger.waitForMessage({ id: cold.waId }, { timeoutMs: 20_000 });
+    fx.sim.pushNewChatCap(session.phone);
+    const after = await waitFor(async () => {
+      const r = await sessionRow(fx.db, session.sessionId);
+      return r.new_chats_used === 1 ? r : null;
+    }, 'the pushed count on the row');
+    expect(after).toMatchObject({ new_chat_quota: 50, new_chat_cap_status: 'NONE', status: 'connected' });
+  });
+});
 
 describe('connector: the reachout time-lock (463)', () => {
   it("the server's push: the row says restricted until when and which kind; a new contact's row is held without being sent, a chat goes on; after the lock the held row goes out and the row is cleared", async () => {

@@ -56,6 +56,7 @@ export interface LinkEvent {
     | 'history_push_names_sent'
     | 'restricted_ack'
     | 'timelock_query'
+    | 'cap_query'
   detail?: Record<string, string>
 }
 

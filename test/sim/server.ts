@@ -19,7 +19,7 @@ import { requeueUnacked } from './handlers/messages.ts'
 import { endPairing, handleRegistrationNode, scanQr, startPairing, type ScanOptions } from './handlers/pairing.ts'
 import { SentIndex } from './handlers/receipts.ts'
 import { enterPairingCode } from './handlers/pairing-code.ts'
-import { restrictAccount, type RestrictOptions } from './handlers/restrictions.ts'
+import { pushNewChatCap, restrictAccount, type RestrictOptions } from './handlers/restrictions.ts'
 import { serveHttp, versionRefusal } from './handlers/version.ts'
 import { seedHistory, type SeedConversation } from './history.ts'
 import { provisionLinkedDevice, type ProvisionedDevice, type ProvisionOptions } from './provision.ts'
@@ -195,6 +195,13 @@ export class Simulator {
 
   liftRestriction(phone: string): void {
     this.ctx.restrictions.delete(normalizePhone(phone))
+  }
+
+  /** Pushes the new-chat cap of `phone`'s account (its new chats so far) to its online companions. */
+  pushNewChatCap(phone: string): void {
+    const user = this.ctx.registry.user(phone)
+    if (!user) throw new Error(`${normalizePhone(phone)} is marked not on WhatsApp`)
+    pushNewChatCap(this.ctx, user)
   }
 
   /**

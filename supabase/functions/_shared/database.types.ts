@@ -768,6 +768,10 @@ export type Database = {
           lease_expires_at: string | null
           lease_owner: string | null
           link_method: Database["public"]["Enums"]["link_method"]
+          new_chat_cap_status: string | null
+          new_chat_cycle_ends_at: string | null
+          new_chat_quota: number | null
+          new_chats_used: number | null
           pairing_code: string | null
           pairing_phone: string | null
           phone_number: string | null
@@ -796,6 +800,10 @@ export type Database = {
           lease_expires_at?: string | null
           lease_owner?: string | null
           link_method?: Database["public"]["Enums"]["link_method"]
+          new_chat_cap_status?: string | null
+          new_chat_cycle_ends_at?: string | null
+          new_chat_quota?: number | null
+          new_chats_used?: number | null
           pairing_code?: string | null
           pairing_phone?: string | null
           phone_number?: string | null
@@ -824,6 +832,10 @@ export type Database = {
           lease_expires_at?: string | null
           lease_owner?: string | null
           link_method?: Database["public"]["Enums"]["link_method"]
+          new_chat_cap_status?: string | null
+          new_chat_cycle_ends_at?: string | null
+          new_chat_quota?: number | null
+          new_chats_used?: number | null
           pairing_code?: string | null
           pairing_phone?: string | null
           phone_number?: string | null
@@ -1015,6 +1027,10 @@ export type Database = {
           lease_expires_at: string | null
           lease_owner: string | null
           link_method: Database["public"]["Enums"]["link_method"]
+          new_chat_cap_status: string | null
+          new_chat_cycle_ends_at: string | null
+          new_chat_quota: number | null
+          new_chats_used: number | null
           pairing_code: string | null
           pairing_phone: string | null
           phone_number: string | null
@@ -1388,6 +1404,10 @@ export type Database = {
           lease_expires_at: string | null
           lease_owner: string | null
           link_method: Database["public"]["Enums"]["link_method"]
+          new_chat_cap_status: string | null
+          new_chat_cycle_ends_at: string | null
+          new_chat_quota: number | null
+          new_chats_used: number | null
           pairing_code: string | null
           pairing_phone: string | null
           phone_number: string | null
@@ -1474,6 +1494,18 @@ export type Database = {
       }
       session_lease_live: {
         Args: { p_lease_expires_at: string; p_lease_owner: string }
+        Returns: boolean
+      }
+      set_session_new_chat_cap: {
+        Args: {
+          p_cycle_ends_at: string
+          p_epoch: number
+          p_owner: string
+          p_quota: number
+          p_session_id: string
+          p_status: string
+          p_used: number
+        }
         Returns: boolean
       }
       set_session_restriction: {

@@ -121,6 +121,7 @@ insert into expected_grants (object, role, privileges) values
     ('function hold_outbound_message(uuid, text, timestamp with time zone, text)', 'service_role', 'execute'),
     ('function session_has_chat_with(uuid, text)', 'service_role', 'execute'),
     ('function set_session_restriction(uuid, text, bigint, timestamp with time zone, text)', 'service_role', 'execute'),
+    ('function set_session_new_chat_cap(uuid, text, bigint, integer, integer, timestamp with time zone, text)', 'service_role', 'execute'),
     ('function renew_outbound_claims(text, uuid[], interval)', 'service_role', 'execute'),
     ('function renew_session_leases(text, interval)', 'service_role', 'execute'),
     ('function retry_inbound_media(bigint, text, interval, text, jsonb)', 'service_role', 'execute'),

@@ -47,6 +47,22 @@ const timelockJson = (r: Restriction | undefined) => ({
   enforcement_type: r ? r.enforcementType : 'DEFAULT',
 })
 
+/** rc14 Types/State.d.ts NewChatMessageCapInfo: the day's cycle, `newChatsStarted` of NEW_CHAT_QUOTA used. */
+const capJson = (user: SimUser) => {
+  const now = Math.floor(Date.now() / 1000)
+  const used = user.newChatsStarted
+  return {
+    total_quota: NEW_CHAT_QUOTA,
+    used_quota: used,
+    cycle_start_timestamp: String(now - (now % DAY_S)),
+    cycle_end_timestamp: String(now - (now % DAY_S) + DAY_S),
+    server_sent_timestamp: String(now),
+    ote_status: 'NOT_ELIGIBLE',
+    mv_status: 'NOT_ELIGIBLE',
+    capping_status: used >= NEW_CHAT_QUOTA ? 'CAPPED' : 'NONE',
+  }
+}
+
 /** `<iq xmlns="w:mex" type="get"><query query_id>{"variables":…}</query></iq>` */
 export function handleMexQuery(ctx: SimContext, device: LinkedDevice, iq: BinaryNode): BinaryNode {
   const query = child(iq, 'query')
@@ -57,20 +73,8 @@ export function handleMexQuery(ctx: SimContext, device: LinkedDevice, iq: Binary
     if (device.connection) logLink(ctx, device.connection, 'timelock_query', { phone: device.user.phone, active: String(!!lock) })
     data = { xwa2_fetch_account_reachout_timelock: timelockJson(lock) }
   } else if (queryId === MESSAGE_CAPPING_INFO) {
-    const now = Math.floor(Date.now() / 1000)
-    const used = device.user.newChatsStarted
-    data = {
-      xwa2_message_capping_info: {
-        total_quota: NEW_CHAT_QUOTA,
-        used_quota: used,
-        cycle_start_timestamp: String(now - (now % DAY_S)),
-        cycle_end_timestamp: String(now - (now % DAY_S) + DAY_S),
-        server_sent_timestamp: String(now),
-        ote_status: 'NOT_ELIGIBLE',
-        mv_status: 'NOT_ELIGIBLE',
-        capping_status: used >= NEW_CHAT_QUOTA ? 'CAPPED' : 'NONE',
-      },
-    }
+    if (device.connection) logLink(ctx, device.connection, 'cap_query', { phone: device.user.phone })
+    data = { xwa2_message_capping_info: capJson(device.user) }
   } else {
     const body = { errors: [{ message: `unknown query ${queryId ?? '(none)'}`, extensions: { error_code: 400 } }] }
     return iqResult(iq, [{ tag: 'result', attrs: {}, content: Buffer.from(JSON.stringify(body)) }])
@@ -91,6 +95,24 @@ export function pushTimelockUpdate(ctx: SimContext, user: SimUser): void {
       tag: 'notification',
       attrs: { from: SERVER_JID, type: 'mex', id: `mex-${d.deviceId}-${++seq}`, t: unixNow() },
       content: [{ tag: 'update', attrs: { op_name: 'NotificationUserReachoutTimelockUpdate' }, content: Buffer.from(body) }],
+    })
+  }
+}
+
+/**
+ * The server's push of the new-chat cap: `<notification type="mex"><update op_name="MessageCappingInfoNotification">`
+ * with {"data":{"xwa2_notify_new_chat_messages_capping_info_update":…}} (rc14 messages-recv.js handleMexNotification
+ * and handleMessageCappingNotification). When the real server sends it is unverified: only on `sim.pushNewChatCap`.
+ */
+export function pushNewChatCap(ctx: SimContext, user: SimUser): void {
+  const body = JSON.stringify({ data: { xwa2_notify_new_chat_messages_capping_info_update: capJson(user) } })
+  for (const d of user.companions.values()) {
+    const conn = d.connection
+    if (!conn?.isOpen || d.loggedOut) continue
+    conn.send({
+      tag: 'notification',
+      attrs: { from: SERVER_JID, type: 'mex', id: `mex-${d.deviceId}-${++seq}`, t: unixNow() },
+      content: [{ tag: 'update', attrs: { op_name: 'MessageCappingInfoNotification' }, content: Buffer.from(body) }],
     })
   }
 }

@@ -55,7 +55,7 @@ export interface SessionView {
   disconnected_at: string | null;
   created_at: string;
   updated_at: string;
-  /** not in the function's answer today: the row itself (select / Realtime) carries them */
+  /** the row itself (select / Realtime) carries them; the new-chat cap is not in the function's answer */
   restricted_until?: string | null;
   restriction_kind?: string | null;
 }
@@ -78,6 +78,10 @@ export function sessionFromView(view: SessionView): WhatsappSession {
     disconnected_at: view.disconnected_at,
     restricted_until: view.restricted_until ?? null,
     restriction_kind: view.restriction_kind ?? null,
+    new_chat_quota: null,
+    new_chats_used: null,
+    new_chat_cycle_ends_at: null,
+    new_chat_cap_status: null,
     created_at: view.created_at,
     updated_at: view.updated_at,
   };

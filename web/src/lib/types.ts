@@ -13,7 +13,9 @@ export type OutboundStatus = Enums<'outbound_status'>;
 export type WhatsappSession = Pick<Tables<'whatsapp_sessions'>,
   | 'id' | 'status' | 'link_method' | 'pairing_phone' | 'qr' | 'qr_expires_at' | 'pairing_code' | 'phone_number'
   | 'push_name' | 'last_error' | 'last_disconnect_code' | 'reconnect_attempts' | 'connected_at' | 'disconnected_at'
-  | 'created_at' | 'updated_at' | 'restricted_until' | 'restriction_kind'>;
+  | 'created_at' | 'updated_at' | 'restricted_until' | 'restriction_kind'
+  // WhatsApp's cap on new chats, as the connector last heard it (null until then)
+  | 'new_chat_quota' | 'new_chats_used' | 'new_chat_cycle_ends_at' | 'new_chat_cap_status'>;
 
 export type OutboundMessage = Pick<Tables<'outbound_messages'>,
   | 'id' | 'session_id' | 'contact_id' | 'recipient' | 'text' | 'status' | 'error_code' | 'error' | 'created_at' | 'sent_at'

@@ -20,6 +20,34 @@ export function RestrictionNotice({ session }: { session: WhatsappSession }) {
   );
 }
 
+/**
+ * WhatsApp's cap on the new chats the account starts per cycle (new_chat_*: the connector's last answer of rc14's
+ * fetchNewChatMessageCap or the server's push), shown once WhatsApp reported one.
+ */
+function NewChatCap({ session }: { session: WhatsappSession }) {
+  const { t, lang } = useI18n();
+  if (session.new_chat_quota === null || session.new_chats_used === null) return null;
+  const reached = session.new_chat_cap_status === 'CAPPED' || session.new_chats_used >= session.new_chat_quota;
+  return (
+    <div data-testid="new-chat-cap" data-used={session.new_chats_used} data-quota={session.new_chat_quota}
+      data-status={session.new_chat_cap_status ?? ''}>
+      <dt>{t('connect.newChatCap')}</dt>
+      <dd>
+        {t('connect.newChatCapValue', { used: session.new_chats_used, quota: session.new_chat_quota })}
+        {session.new_chat_cycle_ends_at && (
+          <>
+            {'; '}
+            <time dateTime={session.new_chat_cycle_ends_at}>
+              {t('connect.newChatCapResets', { resets: formatDateTime(session.new_chat_cycle_ends_at, lang) })}
+            </time>
+          </>
+        )}
+        {reached && <strong className="cap-reached"> {t('connect.newChatCapReached')}</strong>}
+      </dd>
+    </div>
+  );
+}
+
 export function SessionDetails({ session }: { session: WhatsappSession }) {
   const { t, lang } = useI18n();
   return (
@@ -46,6 +74,7 @@ export function SessionDetails({ session }: { session: WhatsappSession }) {
           </dd>
         </div>
       )}
+      <NewChatCap session={session} />
     </dl>
     </>
   );
