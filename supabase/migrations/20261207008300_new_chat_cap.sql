@@ -25,7 +25,7 @@ comment on column public.whatsapp_sessions.new_chat_cycle_ends_at is
 comment on column public.whatsapp_sessions.new_chat_cap_status is
   'capping_status as WhatsApp reports it: NONE, FIRST_WARNING, SECOND_WARNING or CAPPED.';
 
--- The connector's last answer of the cap, fenced like set_session_restriction (007200); false = fenced out. An
+-- The connector's last answer of the cap, fenced like set_session_restriction (007430: session_lease_live); false = fenced out. An
 -- unchanged answer (every socket open asks) is not written again, like record_session_wa_version (007300).
 create or replace function public.set_session_new_chat_cap(
   p_session_id uuid, p_owner text, p_epoch bigint, p_quota integer, p_used integer, p_cycle_ends_at timestamptz,
@@ -41,8 +41,7 @@ create or replace function public.set_session_new_chat_cap(
     select s.* into v_row
       from public.whatsapp_sessions s
      where s.id = p_session_id and s.lease_owner = p_owner and s.lease_epoch = p_epoch
-       and (s.lease_expires_at > now()
-            or exists (select 1 from public.connector_heartbeats h where h.owner = p_owner and h.expires_at > now()))
+       and public.session_lease_live(s.lease_owner, s.lease_expires_at)
        for no key update of s;
     if not found then
       return false;
