@@ -86,17 +86,8 @@ let seq = 0
 
 /** The server's push when it sets a lock (whatsmeow#1197 shows it arriving while online). */
 export function pushTimelockUpdate(ctx: SimContext, user: SimUser): void {
-  const r = activeRestriction(ctx, user)
-  const body = JSON.stringify({ data: { xwa2_notify_account_reachout_timelock: timelockJson(r) } })
-  for (const d of user.companions.values()) {
-    const conn = d.connection
-    if (!conn?.isOpen || d.loggedOut) continue
-    conn.send({
-      tag: 'notification',
-      attrs: { from: SERVER_JID, type: 'mex', id: `mex-${d.deviceId}-${++seq}`, t: unixNow() },
-      content: [{ tag: 'update', attrs: { op_name: 'NotificationUserReachoutTimelockUpdate' }, content: Buffer.from(body) }],
-    })
-  }
+  const data = { xwa2_notify_account_reachout_timelock: timelockJson(activeRestriction(ctx, user)) }
+  pushMexNotification(user, 'NotificationUserReachoutTimelockUpdate', data)
 }
 
 /**
@@ -105,14 +96,19 @@ export function pushTimelockUpdate(ctx: SimContext, user: SimUser): void {
  * and handleMessageCappingNotification). When the real server sends it is unverified: only on `sim.pushNewChatCap`.
  */
 export function pushNewChatCap(ctx: SimContext, user: SimUser): void {
-  const body = JSON.stringify({ data: { xwa2_notify_new_chat_messages_capping_info_update: capJson(user) } })
+  pushMexNotification(user, 'MessageCappingInfoNotification', { xwa2_notify_new_chat_messages_capping_info_update: capJson(user) })
+}
+
+/** `<notification type="mex"><update op_name=…>{"data":…}</update>` to each of the user's open companions. */
+function pushMexNotification(user: SimUser, opName: string, data: object): void {
+  const body = Buffer.from(JSON.stringify({ data }))
   for (const d of user.companions.values()) {
     const conn = d.connection
     if (!conn?.isOpen || d.loggedOut) continue
     conn.send({
       tag: 'notification',
       attrs: { from: SERVER_JID, type: 'mex', id: `mex-${d.deviceId}-${++seq}`, t: unixNow() },
-      content: [{ tag: 'update', attrs: { op_name: 'MessageCappingInfoNotification' }, content: Buffer.from(body) }],
+      content: [{ tag: 'update', attrs: { op_name: opName }, content: body }],
     })
   }
 }
